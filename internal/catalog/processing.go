@@ -1,0 +1,90 @@
+package catalog
+
+import "context"
+
+// Error codes of processing errors, so that clients can group them.
+const (
+	ErrorCodeSyntax      = "SYNTAX"      // the file is not valid YAML
+	ErrorCodeInvalid     = "INVALID"     // a document breaks a validation rule
+	ErrorCodeReference   = "REFERENCE"   // a reference is malformed, or names no entity (a warning)
+	ErrorCodePlaceholder = "PLACEHOLDER" // a $text, $json or $yaml placeholder failed
+	ErrorCodeRead        = "READ"        // a file or URL could not be read
+	ErrorCodeTooLarge    = "TOO_LARGE"   // a file or URL body is over the size limit
+	ErrorCodeConflict    = "CONFLICT"    // another location already emits this entity
+)
+
+// Levels of a [ProcessingError].
+const (
+	LevelError   = "error"   // the entity or document could not be ingested as written
+	LevelWarning = "warning" // ingested, but something is likely wrong, such as a dangling reference
+)
+
+// ProcessingError is one problem found while ingesting a location. It is
+// attached to the location, and to an entity when one can be named.
+type ProcessingError struct {
+	Level       string // LevelError, or LevelWarning
+	LocationKey string // where the problem is: "file:/path/x.yaml" or "url:https://…"
+	Document    int    // index of the YAML document in the file, or -1
+	Line        int    // line in the file, from 1; 0 when unknown
+	EntityRef   string // canonical ref of the entity concerned, or ""
+	Code        string // one of the ErrorCode constants
+	Message     string
+}
+
+// Emitted is one entity produced by ingesting a location, with everything
+// a store needs to write it.
+type Emitted struct {
+	Entity      *Entity
+	Relations   []Relation
+	LocationKey string            // the file or URL it was read from (managed-by-location)
+	Errors      []ProcessingError // problems of this entity; none means valid
+}
+
+// RefreshStats counts what one refresh of a location did.
+type RefreshStats struct {
+	Emitted   int // entities read from the location
+	Added     int // entities stored for the first time
+	Updated   int // entities whose stored version changed
+	Unchanged int // entities already stored as read
+	Kept      int // invalid entities whose last good version was kept
+	Orphaned  int // entities newly marked orphan
+	Deleted   int // orphans deleted
+	Conflicts int // entities another location already owns
+	Errors    int // processing errors recorded
+}
+
+// Location is a registered location: the root a refresh starts from. Its
+// target is an absolute path or glob for type "file", an http(s) URL for
+// type "url".
+type Location struct {
+	ID     string
+	Type   string
+	Target string
+}
+
+// Key returns the location's "type:target" string, as Backstage writes it
+// in the managed-by-location annotations.
+func (l Location) Key() string { return l.Type + ":" + l.Target }
+
+// Refresh writes the results of one refresh of a location in one
+// transaction; nothing is visible to readers until Commit. Entities arrive
+// in the order the location emits them: the first location, and within a
+// location the first file, to emit a ref keeps it.
+type Refresh interface {
+	// Put writes a batch of emitted entities.
+	Put(ctx context.Context, batch []*Emitted) error
+	// Commit records the location's processing errors, marks as orphans (or
+	// deletes) the entities the location no longer emits, and commits.
+	// Entities last read from an unreadable file or URL (one that could not
+	// be read or parsed, though it exists) keep their stored version.
+	Commit(ctx context.Context, errs []ProcessingError, unreadable []string) (RefreshStats, error)
+	// Rollback abandons the refresh; it is safe to call after Commit.
+	Rollback() error
+}
+
+// RefreshOptions says how a refresh treats what a location stopped emitting.
+type RefreshOptions struct {
+	// DeleteOrphans deletes entities the location no longer emits instead of
+	// marking them with the backstage.io/orphan annotation.
+	DeleteOrphans bool
+}

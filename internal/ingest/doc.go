@@ -1,0 +1,13 @@
+// Package ingest turns registered locations into catalog entities: it reads
+// files and URLs, follows Location entities, parses YAML, resolves
+// placeholders, validates each document with internal/catalog and hands the
+// results of one location to a [Store] to be written in one transaction.
+// A refresh loop re-reads every location on an interval and on demand.
+//
+// Bad input is never fatal: each problem becomes a processing error on the
+// location (and on the entity when one can be named), and the valid
+// documents beside it are still ingested.
+//
+// It imports internal/catalog and internal/portal; storage is behind the
+// [Store] interface, wired in cmd/greenroom.
+package ingest

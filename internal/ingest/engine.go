@@ -1,0 +1,182 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+)
+
+// Store is what ingestion needs from storage.
+type Store interface {
+	// Locations returns every registered location.
+	Locations(ctx context.Context) ([]catalog.Location, error)
+	// BeginRefresh starts writing the results of one refresh of a location,
+	// in one transaction. Nothing is visible to readers until Commit.
+	BeginRefresh(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions) (catalog.Refresh, error)
+}
+
+// Options configures an [Engine].
+type Options struct {
+	Interval      time.Duration // time between two refreshes of every location; 0 means 3 minutes
+	DeleteOrphans bool
+	MaxFileSize   int64        // bytes; 0 means DefaultMaxFileSize
+	HTTPClient    *http.Client // for url locations; nil means a client with a 30 s timeout
+	Logger        *slog.Logger
+}
+
+// Engine refreshes locations: all of them on an interval, one on demand.
+// Refreshes run one at a time, so two never race on the same entities.
+type Engine struct {
+	store  Store
+	reader *reader
+	opts   Options
+	log    *slog.Logger
+
+	mu      sync.Mutex // held for the duration of one refresh
+	wake    chan struct{}
+	readyMu sync.Mutex
+	ready   bool
+}
+
+// NewEngine returns an engine over store.
+func NewEngine(store Store, opts Options) *Engine {
+	if opts.Interval <= 0 {
+		opts.Interval = 3 * time.Minute
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		store:  store,
+		reader: newReader(opts.HTTPClient, opts.MaxFileSize),
+		opts:   opts,
+		log:    log.With("component", "ingest"),
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+// Refresh reads one location and writes what it emits in one transaction.
+// An error means nothing was written; problems in the location's content
+// are not errors but processing errors recorded with the results.
+func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	tx, err := e.store.BeginRefresh(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans})
+	if err != nil {
+		return catalog.RefreshStats{}, fmt.Errorf("ingest: begin refresh of %s: %w", loc.Key(), err)
+	}
+	defer tx.Rollback()
+
+	b := &batcher{tx: tx}
+	if err := newRun(e.reader, loc, b).walk(ctx); err != nil {
+		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
+	}
+	if err := b.flush(ctx); err != nil {
+		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
+	}
+	stats, err := tx.Commit(ctx, b.errs, b.unreadableKeys)
+	if err != nil {
+		return stats, fmt.Errorf("ingest: commit refresh of %s: %w", loc.Key(), err)
+	}
+	return stats, nil
+}
+
+// RefreshAll refreshes every registered location, one after the other. A
+// location that fails is logged and does not stop the others.
+func (e *Engine) RefreshAll(ctx context.Context) error {
+	locs, err := e.store.Locations(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest: list locations: %w", err)
+	}
+	for _, loc := range locs {
+		start := time.Now()
+		stats, err := e.Refresh(ctx, loc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
+			continue
+		}
+		e.log.InfoContext(ctx, "refreshed location", "location", loc.Key(),
+			"duration_ms", time.Since(start).Milliseconds(), "emitted", stats.Emitted,
+			"added", stats.Added, "updated", stats.Updated, "orphaned", stats.Orphaned,
+			"deleted", stats.Deleted, "conflicts", stats.Conflicts, "errors", stats.Errors)
+	}
+	return nil
+}
+
+// Run refreshes every location at once, then every interval and whenever
+// [Engine.Wake] is called, until ctx is done.
+func (e *Engine) Run(ctx context.Context) {
+	t := time.NewTicker(e.opts.Interval)
+	defer t.Stop()
+	for {
+		if err := e.RefreshAll(ctx); err != nil && ctx.Err() == nil {
+			e.log.ErrorContext(ctx, "refresh pass failed", "err", err)
+		}
+		e.readyMu.Lock()
+		e.ready = true
+		e.readyMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.wake:
+		}
+	}
+}
+
+// Wake asks the loop to start a refresh pass now.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Ready reports whether the first refresh pass has finished.
+func (e *Engine) Ready() bool {
+	e.readyMu.Lock()
+	defer e.readyMu.Unlock()
+	return e.ready
+}
+
+// batcher collects a run's output and hands entities to the store in batches.
+type batcher struct {
+	tx    catalog.Refresh
+	batch []*catalog.Emitted
+	errs  []catalog.ProcessingError
+	// unreadableKeys lists files whose earlier entities must be kept.
+	unreadableKeys []string
+}
+
+func (b *batcher) put(ctx context.Context, em *catalog.Emitted) error {
+	b.batch = append(b.batch, em)
+	if len(b.batch) >= batchSize {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *batcher) fail(pe catalog.ProcessingError) { b.errs = append(b.errs, pe) }
+
+func (b *batcher) unreadable(key string) { b.unreadableKeys = append(b.unreadableKeys, key) }
+
+func (b *batcher) flush(ctx context.Context) error {
+	if len(b.batch) == 0 {
+		return nil
+	}
+	err := b.tx.Put(ctx, b.batch)
+	b.batch = b.batch[:0:0]
+	return err
+}

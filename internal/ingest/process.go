@@ -1,0 +1,381 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+)
+
+// maxDepth bounds how deep Location entities may nest.
+const maxDepth = 32
+
+// batchSize is how many entities are handed to the store at a time.
+const batchSize = 500
+
+// GeneratedName is the name of the Location entity that stands for a
+// registered location: "generated-" and the SHA-1 of its key, as Backstage
+// names them.
+func GeneratedName(l catalog.Location) string {
+	sum := sha1.Sum([]byte(l.Key()))
+	return "generated-" + hex.EncodeToString(sum[:])
+}
+
+// sink receives the results of one location's refresh.
+type sink interface {
+	put(ctx context.Context, e *catalog.Emitted) error
+	fail(pe catalog.ProcessingError)
+	// unreadable marks a file or URL that exists but could not be read or
+	// holds a document that names no entity: what it emitted before is kept.
+	unreadable(key string)
+}
+
+// run is one pass over one registered location.
+type run struct {
+	r      *reader
+	root   catalog.Location
+	origin string // managed-by-origin-location of every entity
+	tree   string // the directory or URL prefix placeholders may read from
+	out    sink
+	seen   map[string]bool // files and URLs already read in this pass
+}
+
+func newRun(r *reader, root catalog.Location, out sink) *run {
+	tree := ""
+	switch root.Type {
+	case TypeFile:
+		tree = globBase(root.Target)
+	case TypeURL:
+		if u, err := url.Parse(root.Target); err == nil {
+			u.Path = path.Dir(u.Path) + "/"
+			u.RawQuery, u.Fragment = "", ""
+			tree = u.String()
+		}
+	}
+	return &run{r: r, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
+}
+
+// walk emits the generated Location entity of the root, then everything
+// its target leads to.
+func (p *run) walk(ctx context.Context) error {
+	gen := &catalog.Entity{
+		APIVersion: "backstage.io/v1alpha1",
+		Kind:       catalog.KindLocation,
+		Metadata: catalog.Metadata{
+			Name:      GeneratedName(p.root),
+			Namespace: catalog.DefaultNamespace,
+			Annotations: map[string]string{
+				catalog.AnnotationManagedByLocation:       p.origin,
+				catalog.AnnotationManagedByOriginLocation: p.origin,
+			},
+		},
+		Spec: map[string]any{"type": p.root.Type, "target": p.root.Target},
+	}
+	if err := p.out.put(ctx, &catalog.Emitted{Entity: gen, LocationKey: p.origin}); err != nil {
+		return err
+	}
+	return p.readTarget(ctx, p.root.Type, p.root.Target, "required", p.origin, 0)
+}
+
+// readTarget reads one Location target and emits what its files hold.
+func (p *run) readTarget(ctx context.Context, typ, target, presence, from string, depth int) error {
+	if depth > maxDepth {
+		p.out.fail(catalog.ProcessingError{LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
+			Message: fmt.Sprintf("Location %s:%s is nested more than %d levels deep", typ, target, maxDepth)})
+		return nil
+	}
+	var files []string
+	switch typ {
+	case TypeFile:
+		matches, err := p.r.glob(target)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) && presence == "optional" {
+				return nil
+			}
+			p.out.fail(readError(from, err))
+			return nil
+		}
+		files = matches
+	case TypeURL:
+		files = []string{target}
+	default:
+		p.out.fail(catalog.ProcessingError{LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
+			Message: fmt.Sprintf("unsupported location type %q for target %q; expected file or url", typ, target)})
+		return nil
+	}
+	var todo []string
+	for _, f := range files {
+		key := typ + ":" + f
+		if !p.seen[key] {
+			p.seen[key] = true
+			todo = append(todo, f)
+		}
+	}
+	for res := range p.parseAll(ctx, typ, todo) {
+		if res.err != nil {
+			if !errors.Is(res.err, ErrNotFound) {
+				p.out.unreadable(res.key)
+			}
+			if !(errors.Is(res.err, ErrNotFound) && presence == "optional") {
+				p.out.fail(readError(res.key, res.err))
+			}
+			continue
+		}
+		for _, d := range res.docs {
+			for _, pe := range d.errs {
+				p.out.fail(pe)
+			}
+			if d.emitted == nil {
+				p.out.unreadable(res.key)
+			}
+			if d.emitted == nil {
+				continue
+			}
+			if err := p.out.put(ctx, d.emitted); err != nil {
+				return err
+			}
+			if d.emitted.Entity.Kind == catalog.KindLocation && len(d.emitted.Errors) == 0 {
+				if err := p.follow(ctx, d.emitted.Entity, typ, res.name, res.key, depth); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// follow reads the targets of a Location entity read from file or URL name.
+func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name, key string, depth int) error {
+	typ := loc.SpecString("type")
+	if typ == "" {
+		typ = parentType
+	}
+	presence := loc.SpecString("presence")
+	var targets []string
+	if t := loc.SpecString("target"); t != "" {
+		targets = append(targets, t)
+	}
+	if list, ok := loc.Spec["targets"].([]any); ok {
+		for _, t := range list {
+			if s, ok := t.(string); ok && s != "" {
+				targets = append(targets, s)
+			}
+		}
+	}
+	for _, t := range targets {
+		resolved, err := resolveTarget(typ, parentType, name, t)
+		if err != nil {
+			p.out.fail(catalog.ProcessingError{LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
+				Code: catalog.ErrorCodeRead, Message: err.Error()})
+			continue
+		}
+		if err := p.readTarget(ctx, typ, resolved, presence, key, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolveTarget resolves a Location entity's target against the file or
+// URL the entity was read from (backstage-spec.md §2.2.4): for files only
+// targets starting with "." are relative; for URLs every relative reference
+// is; a target of another type than its parent is used as written.
+func resolveTarget(typ, parentType, parent, target string) (string, error) {
+	if typ != parentType {
+		if typ == TypeFile && !filepath.IsAbs(target) {
+			return filepath.Abs(target)
+		}
+		return target, nil
+	}
+	switch typ {
+	case TypeFile:
+		if strings.HasSuffix(target, "/") || strings.HasSuffix(target, string(filepath.Separator)) {
+			return "", fmt.Errorf("file target %q ends with a path separator; name a file or a glob", target)
+		}
+		if strings.HasPrefix(target, ".") {
+			return filepath.Join(filepath.Dir(parent), target), nil
+		}
+		if !filepath.IsAbs(target) {
+			return filepath.Abs(target)
+		}
+		return target, nil
+	case TypeURL:
+		base, err := url.Parse(parent)
+		if err != nil {
+			return "", err
+		}
+		ref, err := url.Parse(target)
+		if err != nil {
+			return "", fmt.Errorf("target %q is not a valid URL: %w", target, err)
+		}
+		return base.ResolveReference(ref).String(), nil
+	}
+	return target, nil
+}
+
+func readError(key string, err error) catalog.ProcessingError {
+	code := catalog.ErrorCodeRead
+	if errors.Is(err, ErrTooLarge) {
+		code = catalog.ErrorCodeTooLarge
+	}
+	return catalog.ProcessingError{LocationKey: key, Document: -1, Code: code, Message: err.Error()}
+}
+
+// parsedFile is one file read and processed by a worker.
+type parsedFile struct {
+	name string // path or URL
+	key  string // "type:name"
+	docs []parsedDoc
+	err  error
+}
+
+type parsedDoc struct {
+	emitted *catalog.Emitted
+	errs    []catalog.ProcessingError // problems that name no entity
+}
+
+// parseAll reads and processes files on several goroutines and yields the
+// results in the order of names, holding at most a small window of results
+// in memory.
+func (p *run) parseAll(ctx context.Context, typ string, names []string) <-chan parsedFile {
+	out := make(chan parsedFile)
+	window := 2 * runtime.GOMAXPROCS(0)
+	pending := make(chan chan parsedFile, window)
+	go func() {
+		defer close(pending)
+		for _, name := range names {
+			ch := make(chan parsedFile, 1)
+			select {
+			case pending <- ch:
+			case <-ctx.Done():
+				return
+			}
+			go func() { ch <- p.parseFile(ctx, typ, name) }()
+		}
+	}()
+	go func() {
+		defer close(out)
+		for ch := range pending {
+			select {
+			case out <- <-ch:
+			case <-ctx.Done():
+				for range pending {
+				}
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
+	res := parsedFile{name: name, key: typ + ":" + name}
+	var data []byte
+	if typ == TypeURL {
+		data, res.err = p.r.readURL(ctx, name)
+	} else {
+		data, res.err = p.r.readFile(name)
+	}
+	if res.err != nil {
+		return res
+	}
+	for _, d := range ParseYAML(data) {
+		res.docs = append(res.docs, p.processDoc(ctx, typ, name, res.key, d))
+	}
+	return res
+}
+
+// processDoc turns one document into an entity with its relations and
+// problems. Problems that cannot be tied to an entity are returned apart.
+func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document) parsedDoc {
+	perr := func(ref, code, path, msg string) catalog.ProcessingError {
+		return catalog.ProcessingError{LocationKey: key, Document: d.Index, Line: d.LineOf(path), EntityRef: ref, Code: code, Message: msg}
+	}
+	if d.Err != nil {
+		pe := perr("", catalog.ErrorCodeSyntax, "", d.Err.Error())
+		var se *SyntaxError
+		if errors.As(d.Err, &se) {
+			pe.Line = se.Line
+		}
+		return parsedDoc{errs: []catalog.ProcessingError{pe}}
+	}
+	src := placeholderSource{typ: typ, name: name, tree: p.tree, r: p.r}
+	resolved, phErrs := src.resolve(ctx, d.Value)
+	doc := resolved.(map[string]any)
+
+	e, problems := catalog.Parse(doc)
+	if e == nil {
+		ref := guessRef(doc)
+		var errs []catalog.ProcessingError
+		for _, pr := range problems {
+			errs = append(errs, perr(ref, catalog.ErrorCodeInvalid, pr.Path, entityMessage(ref, pr.Message)))
+		}
+		return parsedDoc{errs: errs}
+	}
+	ref := e.Ref().String()
+	em := &catalog.Emitted{Entity: e, LocationKey: key}
+	for _, ph := range phErrs {
+		em.Errors = append(em.Errors, perr(ref, catalog.ErrorCodePlaceholder, ph.path, ph.msg))
+	}
+	for _, pr := range problems {
+		if phErrs.covers(pr.Path) {
+			continue // the placeholder error already explains this field
+		}
+		code := catalog.ErrorCodeInvalid
+		if strings.Contains(pr.Message, "entity reference") {
+			code = catalog.ErrorCodeReference
+		}
+		em.Errors = append(em.Errors, perr(ref, code, pr.Path, pr.Message))
+	}
+	em.Relations, _ = catalog.Relations(e)
+	p.annotate(e, typ, name, key)
+	return parsedDoc{emitted: em}
+}
+
+// annotate sets the location annotations Backstage sets. The two
+// managed-by annotations are always overwritten; for URLs the source and
+// view annotations are computed under the author's own values.
+func (p *run) annotate(e *catalog.Entity, typ, name, key string) {
+	e.SetAnnotation(catalog.AnnotationManagedByLocation, key)
+	e.SetAnnotation(catalog.AnnotationManagedByOriginLocation, p.origin)
+	if typ != TypeURL {
+		return
+	}
+	if _, ok := e.Metadata.Annotations[catalog.AnnotationViewURL]; !ok {
+		e.SetAnnotation(catalog.AnnotationViewURL, name)
+	}
+	if _, ok := e.Metadata.Annotations[catalog.AnnotationSourceLocation]; !ok {
+		if u, err := url.Parse(name); err == nil {
+			u.Path = path.Dir(u.Path) + "/"
+			e.SetAnnotation(catalog.AnnotationSourceLocation, "url:"+u.String())
+		}
+	}
+}
+
+// guessRef names a document that failed its envelope check as well as it
+// can, for error messages: "component:default/invalid component".
+func guessRef(doc map[string]any) string {
+	kind, _ := doc["kind"].(string)
+	md, _ := doc["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	ns, _ := md["namespace"].(string)
+	if kind == "" || name == "" {
+		return ""
+	}
+	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()
+}
+
+func entityMessage(ref, msg string) string {
+	if ref == "" {
+		return msg
+	}
+	return fmt.Sprintf("Policy check failed for %s: %s", ref, msg)
+}

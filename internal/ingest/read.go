@@ -1,0 +1,169 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// Location types Greenroom reads.
+const (
+	TypeFile = "file"
+	TypeURL  = "url"
+)
+
+// DefaultMaxFileSize bounds every file or URL body that ingestion reads.
+const DefaultMaxFileSize = 4 << 20
+
+// ErrTooLarge is returned for a file or body over the size limit.
+var ErrTooLarge = errors.New("over the size limit")
+
+// ErrNotFound is returned when a target matches nothing.
+var ErrNotFound = errors.New("not found")
+
+// reader reads the targets of locations, files from disk and URLs over
+// HTTP, keeping each URL's ETag and body so that an unchanged document is
+// not downloaded again.
+type reader struct {
+	client  *http.Client
+	maxSize int64
+
+	mu    sync.Mutex
+	cache map[string]cachedBody
+}
+
+type cachedBody struct {
+	etag string
+	body []byte
+}
+
+func newReader(client *http.Client, maxSize int64) *reader {
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	return &reader{client: client, maxSize: maxSize, cache: map[string]cachedBody{}}
+}
+
+// glob returns the files a file target names, sorted. A target without
+// glob characters names itself.
+func (r *reader) glob(target string) ([]string, error) {
+	if !hasMeta(target) {
+		st, err := os.Stat(target)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("%s: %w", target, ErrNotFound)
+			}
+			return nil, err
+		}
+		if st.IsDir() {
+			return nil, fmt.Errorf("%s is a directory; name a file or a glob such as %s", target, filepath.Join(target, "**", "catalog-info.yaml"))
+		}
+		return []string{target}, nil
+	}
+	base, pattern := doublestar.SplitPattern(filepath.ToSlash(target))
+	matches, err := doublestar.Glob(os.DirFS(base), pattern, doublestar.WithFilesOnly())
+	if err != nil {
+		return nil, fmt.Errorf("glob %s: %w", target, err)
+	}
+	if len(matches) == 0 {
+		return nil, fmt.Errorf("%s matched no files: %w", target, ErrNotFound)
+	}
+	out := make([]string, len(matches))
+	for i, m := range matches {
+		out[i] = filepath.Join(base, filepath.FromSlash(m))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, "*?[{") }
+
+// globBase is the directory a file target's tree starts at: the part of a
+// glob before its first wildcard, or a file's directory.
+func globBase(target string) string {
+	if hasMeta(target) {
+		base, _ := doublestar.SplitPattern(filepath.ToSlash(target))
+		return filepath.FromSlash(base)
+	}
+	return filepath.Dir(target)
+}
+
+// readFile reads a file of at most maxSize bytes.
+func (r *reader) readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, r.maxSize, path)
+}
+
+// readURL fetches u, sending the ETag of the last response for it and
+// returning the cached body when the server answers 304 Not Modified.
+func (r *reader) readURL(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	cached, haveCache := r.cache[u]
+	r.mu.Unlock()
+	if haveCache && cached.etag != "" {
+		req.Header.Set("If-None-Match", cached.etag)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("could not read %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified && haveCache:
+		return cached.body, nil
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%s: %w (HTTP 404)", u, ErrNotFound)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("could not read %s: HTTP %s", u, resp.Status)
+	}
+	body, err := readLimited(resp.Body, r.maxSize, u)
+	if err != nil {
+		return nil, err
+	}
+	if etag := resp.Header.Get("ETag"); etag != "" {
+		r.mu.Lock()
+		r.cache[u] = cachedBody{etag: etag, body: body}
+		r.mu.Unlock()
+	}
+	return body, nil
+}
+
+func readLimited(rd io.Reader, max int64, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is %w of %d bytes", name, ErrTooLarge, max)
+	}
+	return b, nil
+}

@@ -1,0 +1,330 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Document is one YAML document of a descriptor file.
+type Document struct {
+	Index int            // position in the file, from 0, counting null documents
+	Line  int            // line of the document's first line, from 1
+	Value map[string]any // nil when Err is set
+	Err   error          // syntax error, or a root that is not a mapping
+	root  *yaml.Node
+}
+
+// LineOf returns the line of the field at a dotted path such as
+// "spec.owner" or "metadata.tags.1", or of the nearest ancestor that
+// exists; the document's first line when nothing matches.
+func (d *Document) LineOf(path string) int {
+	n := d.root
+	if n == nil {
+		return d.Line
+	}
+	line := n.Line
+	if path == "" {
+		return line
+	}
+	for _, seg := range strings.Split(path, ".") {
+		next, keyLine := child(n, seg)
+		if next == nil {
+			if keyLine > 0 {
+				return keyLine
+			}
+			return line
+		}
+		n, line = next, next.Line
+		if keyLine > 0 {
+			line = keyLine
+		}
+	}
+	return line
+}
+
+func child(n *yaml.Node, seg string) (*yaml.Node, int) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == seg {
+				return n.Content[i+1], n.Content[i].Line
+			}
+		}
+	case yaml.SequenceNode:
+		if i, err := strconv.Atoi(seg); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i], 0
+		}
+	}
+	return nil, 0
+}
+
+// ParseYAML splits data into YAML documents and decodes each one on its own,
+// so that a syntax error in one document does not hide the others. Null
+// documents (an empty document, a trailing "---") are dropped. Merge keys are
+// not applied: "<<" stays an ordinary key, as in Backstage's parser.
+func ParseYAML(data []byte) []Document {
+	var docs []Document
+	for i, chunk := range splitDocuments(data) {
+		d := Document{Index: i, Line: chunk.line}
+		var root yaml.Node
+		if err := yaml.Unmarshal(chunk.text, &root); err != nil {
+			d.Err = shiftLines(err, chunk.line-1)
+			docs = append(docs, d)
+			continue
+		}
+		if root.Kind == 0 || len(root.Content) == 0 {
+			continue // empty document
+		}
+		body := root.Content[0]
+		if body.Kind == yaml.ScalarNode && body.ShortTag() == "!!null" {
+			continue
+		}
+		offsetLines(body, chunk.line-1)
+		d.root = body
+		d.Line = body.Line
+		c := converter{}
+		v, err := c.value(body)
+		if err != nil {
+			d.Err = err
+			docs = append(docs, d)
+			continue
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			d.Err = fmt.Errorf("expected object at root, got %s", typeName(v))
+			docs = append(docs, d)
+			continue
+		}
+		d.Value = m
+		docs = append(docs, d)
+	}
+	return docs
+}
+
+// Value is one YAML document of any shape, as a $yaml placeholder reads it.
+type Value struct {
+	Any any
+	Err error
+}
+
+// ParseYAMLValues decodes every non-null document of data, whatever its root.
+func ParseYAMLValues(data []byte) []Value {
+	var out []Value
+	for _, chunk := range splitDocuments(data) {
+		var root yaml.Node
+		if err := yaml.Unmarshal(chunk.text, &root); err != nil {
+			out = append(out, Value{Err: shiftLines(err, chunk.line-1)})
+			continue
+		}
+		if root.Kind == 0 || len(root.Content) == 0 {
+			continue
+		}
+		c := converter{}
+		v, err := c.value(root.Content[0])
+		if v == nil && err == nil {
+			continue
+		}
+		out = append(out, Value{Any: v, Err: err})
+	}
+	return out
+}
+
+type chunk struct {
+	text []byte
+	line int // line of the chunk's first line in the file, from 1
+}
+
+// splitDocuments cuts data at document markers ("---" at the start of a line,
+// alone or followed by a space) and document end markers ("..."). A marker
+// at column 0 ends any block scalar in YAML, so this never cuts a value.
+func splitDocuments(data []byte) []chunk {
+	var chunks []chunk
+	start, startLine, line := 0, 1, 1
+	for pos := 0; pos <= len(data); {
+		end := bytes.IndexByte(data[pos:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += pos
+		}
+		l := bytes.TrimRight(data[pos:end], "\r")
+		if isMarker(l, "---") || isMarker(l, "...") {
+			if pos > start || len(chunks) > 0 || isMarker(l, "...") {
+				chunks = append(chunks, chunk{text: data[start:pos], line: startLine})
+			}
+			// Content after "--- " on the same line belongs to the next document.
+			rest := bytes.TrimLeft(l[3:], " \t")
+			if len(rest) > 0 && isMarker(l, "---") {
+				start = pos + (len(l) - len(rest))
+				startLine = line
+			} else {
+				start = end + 1
+				startLine = line + 1
+			}
+		}
+		pos = end + 1
+		line++
+	}
+	if start < len(data) {
+		chunks = append(chunks, chunk{text: data[start:], line: startLine})
+	}
+	return chunks
+}
+
+func isMarker(l []byte, m string) bool {
+	return bytes.HasPrefix(l, []byte(m)) && (len(l) == 3 || l[3] == ' ' || l[3] == '\t')
+}
+
+// offsetLines makes node lines count from the start of the file.
+func offsetLines(n *yaml.Node, by int) {
+	if by == 0 {
+		return
+	}
+	n.Line += by
+	for _, c := range n.Content {
+		offsetLines(c, by)
+	}
+}
+
+// shiftLines rewrites "yaml: line N:" in a parser error to count from the
+// start of the file.
+func shiftLines(err error, by int) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ":"); ok {
+			if n, convErr := strconv.Atoi(num); convErr == nil {
+				return &SyntaxError{Line: n + by, Msg: strings.TrimSpace(tail)}
+			}
+		}
+	}
+	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+		msg = strings.Join(te.Errors, "; ")
+	}
+	return &SyntaxError{Line: by + 1, Msg: msg}
+}
+
+// SyntaxError is a YAML syntax error at a line of the file.
+type SyntaxError struct {
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("YAML syntax error at line %d: %s", e.Line, e.Msg)
+}
+
+// maxNodes bounds the values one document may expand to through aliases,
+// so that a "billion laughs" file cannot exhaust memory.
+const maxNodes = 1 << 20
+
+type converter struct{ nodes int }
+
+// value converts a YAML node into JSON-shaped Go values: map[string]any,
+// []any, string, int64, float64, bool and nil. Timestamps stay strings, as
+// in YAML 1.2's core schema that Backstage's parser uses.
+func (c *converter) value(n *yaml.Node) (any, error) {
+	c.nodes++
+	if c.nodes > maxNodes {
+		return nil, fmt.Errorf("line %d: document expands to more than %d values", n.Line, maxNodes)
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return c.value(n.Alias)
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return c.value(n.Content[0])
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			for k.Kind == yaml.AliasNode {
+				k = k.Alias
+			}
+			if k.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("line %d: mapping keys must be scalars", k.Line)
+			}
+			if _, dup := m[k.Value]; dup {
+				return nil, fmt.Errorf("line %d: duplicate key %q", k.Line, k.Value)
+			}
+			v, err := c.value(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, item := range n.Content {
+			v, err := c.value(item)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		return scalar(n)
+	}
+	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+}
+
+func scalar(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		return b, nil
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return i, nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return n.Value, nil
+		}
+		return f, nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return n.Value, nil // not representable in JSON
+		}
+		return f, nil
+	default: // !!str, !!timestamp, !!binary and custom tags keep their text
+		return n.Value, nil
+	}
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case int64, float64:
+		return "number"
+	}
+	return fmt.Sprintf("%T", v)
+}

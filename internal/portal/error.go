@@ -1,0 +1,56 @@
+package portal
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one GraphQL extensions.code at the API edge.
+const (
+	ECONFLICT        = "CONFLICT"
+	EFORBIDDEN       = "FORBIDDEN"
+	EINTERNAL        = "INTERNAL"
+	EINVALID         = "INVALID"
+	ENOTFOUND        = "NOT_FOUND"
+	EUNAUTHENTICATED = "UNAUTHENTICATED"
+)
+
+// Error is a domain error whose Message is safe to show to end users.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an [Error] with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first [Error] in err's chain, or
+// [EINTERNAL] for any other error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-safe message of err: the message of an
+// [Error], or "internal error" for anything else.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the "postgres" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	"github.com/greenroomhq/greenroom/migrations"
+)
+
+func init() {
+	// sqlx knows modernc's driver name only as "sqlite3".
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Dialect names a supported database.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open catalog database. SQLite gets one writer connection and a
+// pool of readers, since it allows one writer at a time; on PostgreSQL both
+// are the same pool.
+type DB struct {
+	dialect Dialect
+	w       *sqlx.DB // writes
+	r       *sqlx.DB // reads
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// Dialect returns the database's dialect.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Open opens the database a URL names: postgres:// or postgresql:// select
+// PostgreSQL; a path, or a sqlite: or file: URL, selects SQLite. It does not
+// migrate; call [DB.Migrate].
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		pg, err := sqlx.Open("postgres", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		pg.SetMaxOpenConns(20)
+		pg.SetMaxIdleConns(10)
+		pg.SetConnMaxIdleTime(5 * time.Minute)
+		db.dialect, db.w, db.r = Postgres, pg, pg
+	} else {
+		path, err := sqlitePath(dsn)
+		if err != nil {
+			return nil, err
+		}
+		// WAL lets readers run beside the writer; immediate transactions take
+		// the write lock at BEGIN, so two writers wait instead of deadlocking.
+		params := "_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		w, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		r, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		r.SetMaxOpenConns(8)
+		db.dialect, db.w, db.r = SQLite, w, r
+	}
+	if err := db.w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s database: %w", db.dialect, err)
+	}
+	return db, nil
+}
+
+// sqlitePath returns the file a SQLite DSN names.
+func sqlitePath(dsn string) (string, error) {
+	p := dsn
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			p = rest
+			break
+		}
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" {
+		return "", errors.New("store: empty SQLite database path")
+	}
+	if unescaped, err := url.PathUnescape(p); err == nil {
+		p = unescaped
+	}
+	return filepath.Abs(p)
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
+
+// provider returns a goose provider over the dialect's embedded migrations.
+// On PostgreSQL a session lock keeps two replicas from migrating at once.
+func (db *DB) provider() (*goose.Provider, error) {
+	var (
+		dialect goose.Dialect
+		fsys    fs.FS
+		opts    = []goose.ProviderOption{goose.WithSlog(db.log.With("component", "migrate"))}
+	)
+	switch db.dialect {
+	case Postgres:
+		dialect, fsys = goose.DialectPostgres, migrations.Postgres()
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	default:
+		dialect, fsys = goose.DialectSQLite3, migrations.SQLite()
+	}
+	return goose.NewProvider(dialect, db.w.DB, fsys, opts...)
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the most recent migration.
+func (db *DB) MigrateDown(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if _, err := p.Down(ctx); err != nil {
+		return fmt.Errorf("store: migrate down: %w", err)
+	}
+	return nil
+}
+
+// MigrationStatus describes one migration and whether it is applied.
+type MigrationStatus struct {
+	Version   int64
+	Name      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// MigrationStatus lists every migration with its state.
+func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	out := make([]MigrationStatus, len(st))
+	for i, s := range st {
+		out[i] = MigrationStatus{
+			Version: s.Source.Version, Name: filepath.Base(s.Source.Path),
+			Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt,
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+type locationRow struct {
+	ID     string `db:"id"`
+	Type   string `db:"type"`
+	Target string `db:"target"`
+}
+
+func (r locationRow) toCatalog() catalog.Location {
+	return catalog.Location{ID: r.ID, Type: r.Type, Target: r.Target}
+}
+
+// CreateLocation registers a location, or returns the one already
+// registered with the same type and target; created says which.
+func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error) {
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return loc, false, formatError(err)
+	}
+	defer tx.Rollback()
+	var row locationRow
+	err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, type, target FROM locations WHERE type = ? AND target = ?`), typ, target)
+	if err == nil {
+		return row.toCatalog(), false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return loc, false, formatError(err)
+	}
+	row = locationRow{ID: uuid.NewString(), Type: typ, Target: target}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`
+		INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?)`),
+		row.ID, row.Type, row.Target, db.now()); err != nil {
+		return loc, false, formatError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return loc, false, formatError(err)
+	}
+	return row.toCatalog(), true, nil
+}
+
+// Locations returns every registered location, oldest first.
+func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
+	var rows []locationRow
+	if err := db.r.SelectContext(ctx, &rows, `SELECT id, type, target FROM locations ORDER BY created_at, id`); err != nil {
+		return nil, fmt.Errorf("store: list locations: %w", formatError(err))
+	}
+	out := make([]catalog.Location, len(rows))
+	for i, r := range rows {
+		out[i] = r.toCatalog()
+	}
+	return out, nil
+}
+
+// Location returns one registered location. Returns ENOTFOUND if there is none with that id.
+func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error) {
+	var row locationRow
+	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT id, type, target FROM locations WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return catalog.Location{}, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
+	}
+	if err != nil {
+		return catalog.Location{}, formatError(err)
+	}
+	return row.toCatalog(), nil
+}
+
+// DeleteLocation removes a location with every entity it emitted and its
+// errors. Returns ENOTFOUND if there is no location with that id.
+func (db *DB) DeleteLocation(ctx context.Context, id string) error {
+	res, err := db.w.ExecContext(ctx, db.w.Rebind(`DELETE FROM locations WHERE id = ?`), id)
+	if err != nil {
+		return formatError(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
+	}
+	return nil
+}

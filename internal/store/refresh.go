@@ -1,0 +1,416 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Rows per multi-row INSERT, kept under both databases' parameter limits.
+const (
+	entityChunk   = 400
+	relationChunk = 2000
+)
+
+// refresh writes one location's refresh in one transaction.
+type refresh struct {
+	db   *DB
+	tx   *sqlx.Tx
+	loc  catalog.Location
+	opts catalog.RefreshOptions
+	now  time.Time
+
+	seen       map[string]bool // refs this location emitted in this refresh
+	entityErrs []catalog.ProcessingError
+	stats      catalog.RefreshStats
+	done       bool
+}
+
+// BeginRefresh starts a refresh of loc. Returns ENOTFOUND if the location
+// has been deleted.
+func (db *DB) BeginRefresh(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions) (catalog.Refresh, error) {
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, formatError(err)
+	}
+	// On PostgreSQL, lock the location so that two replicas refreshing it
+	// take turns; SQLite's immediate transactions already serialize writers.
+	q := `SELECT id FROM locations WHERE id = ?`
+	if db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var id string
+	if err := tx.GetContext(ctx, &id, tx.Rebind(q), loc.ID); err != nil {
+		tx.Rollback()
+		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
+			return nil, portal.Errorf(portal.ENOTFOUND, "no location with id %q", loc.ID)
+		}
+		return nil, formatError(err)
+	}
+	return &refresh{db: db, tx: tx, loc: loc, opts: opts, now: db.now(), seen: map[string]bool{}}, nil
+}
+
+// existingRow is what a refresh needs to know of a stored entity.
+type existingRow struct {
+	ID          string `db:"id"`
+	Ref         string `db:"ref"`
+	LocationID  string `db:"location_id"`
+	LocationKey string `db:"location_key"`
+	Hash        string `db:"hash"`
+	Valid       bool   `db:"valid"`
+	Orphan      bool   `db:"orphan"`
+}
+
+// entityRow is one row to upsert.
+type entityRow struct {
+	id, ref, kind, namespace, name string
+	title, specType, lifecycle     *string
+	locationKey, data, hash, etag  string
+	valid                          bool
+}
+
+// Put implements [catalog.Refresh].
+func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
+	refs := make([]string, 0, len(batch))
+	for _, em := range batch {
+		refs = append(refs, em.Entity.Ref().String())
+	}
+	existing, err := r.existing(ctx, refs)
+	if err != nil {
+		return err
+	}
+	var (
+		upserts  []entityRow
+		replaced []string // ids whose relations are rewritten
+		rels     [][4]string
+	)
+	for i, em := range batch {
+		ref := refs[i]
+		r.stats.Emitted++
+		ex, found := existing[ref]
+		if r.seen[ref] || (found && ex.LocationID != r.loc.ID && !ex.Orphan) {
+			owner := ex.LocationKey
+			if r.seen[ref] {
+				owner = "an earlier document of this location"
+			}
+			r.stats.Conflicts++
+			r.entityErrs = append(r.entityErrs, catalog.ProcessingError{
+				LocationKey: em.LocationKey, Document: docOf(em), Line: lineOf(em), EntityRef: ref,
+				Code: catalog.ErrorCodeConflict,
+				Message: fmt.Sprintf("Detected conflicting entityRef %s already referenced by %s and now also %s",
+					ref, owner, em.LocationKey),
+			})
+			continue
+		}
+		r.seen[ref] = true
+		r.entityErrs = append(r.entityErrs, em.Errors...)
+		valid := len(em.Errors) == 0
+		if found && !valid && ex.Valid && ex.LocationID == r.loc.ID {
+			// The entity stopped validating: keep serving its last good version.
+			r.stats.Kept++
+			if ex.Orphan {
+				if err := r.setOrphan(ctx, ex.ID, false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		e := em.Entity
+		hash := e.ContentHash()
+		if found && ex.Hash == hash && ex.Valid == valid && !ex.Orphan && ex.LocationID == r.loc.ID && ex.LocationKey == em.LocationKey {
+			r.stats.Unchanged++
+			continue
+		}
+		id := uuid.NewString()
+		if found {
+			id = ex.ID
+			replaced = append(replaced, id)
+			r.stats.Updated++
+		} else {
+			r.stats.Added++
+		}
+		e.Metadata.UID = id
+		if e.Metadata.Etag == "" {
+			e.Metadata.Etag = hash
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("store: encode %s: %w", ref, err)
+		}
+		upserts = append(upserts, entityRow{
+			id: id, ref: ref, kind: strings.ToLower(e.Kind), namespace: strings.ToLower(e.Metadata.Namespace),
+			name: strings.ToLower(e.Metadata.Name), title: nonEmpty(e.Metadata.Title),
+			specType: lowerNonEmpty(e.SpecString("type")), lifecycle: lowerNonEmpty(e.SpecString("lifecycle")),
+			locationKey: em.LocationKey, data: string(data), hash: hash, etag: e.Metadata.Etag, valid: valid,
+		})
+		for _, rel := range em.Relations {
+			rels = append(rels, [4]string{id, rel.Source.String(), rel.Type, rel.Target.String()})
+		}
+	}
+	if err := r.upsertEntities(ctx, upserts); err != nil {
+		return err
+	}
+	if len(replaced) > 0 {
+		q, args, err := sqlx.In(`DELETE FROM relations WHERE originating_id IN (?)`, replaced)
+		if err != nil {
+			return err
+		}
+		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("store: replace relations: %w", formatError(err))
+		}
+	}
+	return r.insertRelations(ctx, rels)
+}
+
+func docOf(em *catalog.Emitted) int {
+	if len(em.Errors) > 0 {
+		return em.Errors[0].Document
+	}
+	return -1
+}
+
+func lineOf(em *catalog.Emitted) int {
+	if len(em.Errors) > 0 {
+		return em.Errors[0].Line
+	}
+	return 0
+}
+
+func (r *refresh) existing(ctx context.Context, refs []string) (map[string]existingRow, error) {
+	out := make(map[string]existingRow, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`
+		SELECT id, ref, location_id, location_key, hash, valid, orphan
+		FROM entities WHERE ref IN (?)`, refs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []existingRow
+	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: find entities: %w", formatError(err))
+	}
+	for _, row := range rows {
+		out[row.Ref] = row
+	}
+	return out, nil
+}
+
+func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
+	for start := 0; start < len(rows); start += entityChunk {
+		chunk := rows[start:min(start+entityChunk, len(rows))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO entities (id, ref, kind, namespace, name, title, spec_type, lifecycle,
+			location_id, location_key, data, hash, etag, valid, orphan, created_at, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*17)
+		for i, e := range chunk {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.specType, e.lifecycle,
+				r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now)
+		}
+		sb.WriteString(` ON CONFLICT (ref) DO UPDATE SET
+			kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
+			title = excluded.title, spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
+			location_id = excluded.location_id, location_key = excluded.location_key,
+			data = excluded.data, hash = excluded.hash, etag = excluded.etag, valid = excluded.valid,
+			orphan = excluded.orphan, updated_at = excluded.updated_at`)
+		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: write entities: %w", formatError(err))
+		}
+	}
+	return nil
+}
+
+func (r *refresh) insertRelations(ctx context.Context, rels [][4]string) error {
+	for start := 0; start < len(rels); start += relationChunk {
+		chunk := rels[start:min(start+relationChunk, len(rels))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO relations (originating_id, source_ref, type, target_ref) VALUES `)
+		args := make([]any, 0, len(chunk)*4)
+		for i, rel := range chunk {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?,?,?,?)")
+			args = append(args, rel[0], rel[1], rel[2], rel[3])
+		}
+		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: write relations: %w", formatError(err))
+		}
+	}
+	return nil
+}
+
+// Commit implements [catalog.Refresh].
+func (r *refresh) Commit(ctx context.Context, errs []catalog.ProcessingError, unreadable []string) (catalog.RefreshStats, error) {
+	if err := r.orphans(ctx, unreadable); err != nil {
+		return r.stats, err
+	}
+	all := append(append([]catalog.ProcessingError(nil), errs...), r.entityErrs...)
+	r.stats.Errors = len(all)
+	errsChanged, err := r.writeErrors(ctx, all)
+	if err != nil {
+		return r.stats, err
+	}
+	s := r.stats
+	if errsChanged || s.Added+s.Updated+s.Orphaned+s.Deleted > 0 {
+		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET changed_at = ? WHERE id = ?`), r.now, r.loc.ID); err != nil {
+			return r.stats, formatError(err)
+		}
+	}
+	if err := r.tx.Commit(); err != nil {
+		return r.stats, formatError(err)
+	}
+	r.done = true
+	return r.stats, nil
+}
+
+// Rollback implements [catalog.Refresh].
+func (r *refresh) Rollback() error {
+	if r.done {
+		return nil
+	}
+	r.done = true
+	return r.tx.Rollback()
+}
+
+// orphans marks, or deletes, the entities this location stored before and
+// did not emit now, except those last read from an unreadable file.
+func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
+	keep := make(map[string]bool, len(unreadable))
+	for _, k := range unreadable {
+		keep[k] = true
+	}
+	var rows []existingRow
+	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(`
+		SELECT id, ref, location_id, location_key, hash, valid, orphan
+		FROM entities WHERE location_id = ?`), r.loc.ID); err != nil {
+		return fmt.Errorf("store: find orphans: %w", formatError(err))
+	}
+	var gone []string
+	for _, row := range rows {
+		switch {
+		case r.seen[row.Ref]:
+		case keep[row.LocationKey]:
+			r.stats.Kept++
+		case r.opts.DeleteOrphans:
+			gone = append(gone, row.ID)
+		case !row.Orphan:
+			if err := r.setOrphan(ctx, row.ID, true); err != nil {
+				return err
+			}
+			r.stats.Orphaned++
+		}
+	}
+	for start := 0; start < len(gone); start += entityChunk {
+		q, args, err := sqlx.In(`DELETE FROM entities WHERE id IN (?)`, gone[start:min(start+entityChunk, len(gone))])
+		if err != nil {
+			return err
+		}
+		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("store: delete orphans: %w", formatError(err))
+		}
+	}
+	r.stats.Deleted += len(gone)
+	return nil
+}
+
+// setOrphan adds or removes the backstage.io/orphan annotation of a stored
+// entity, giving it a new etag.
+func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
+	var data string
+	if err := r.tx.GetContext(ctx, &data, r.tx.Rebind(`SELECT data FROM entities WHERE id = ?`), id); err != nil {
+		return formatError(err)
+	}
+	var e catalog.Entity
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return fmt.Errorf("store: decode entity %s: %w", id, err)
+	}
+	if orphan {
+		e.SetAnnotation(catalog.AnnotationOrphan, "true")
+	} else {
+		delete(e.Metadata.Annotations, catalog.AnnotationOrphan)
+	}
+	e.Metadata.Etag = ""
+	e.Metadata.Etag = e.ContentHash()
+	b, err := json.Marshal(&e)
+	if err != nil {
+		return err
+	}
+	_, err = r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE entities SET data = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
+		string(b), e.Metadata.Etag, orphan, r.now, id)
+	return formatError(err)
+}
+
+// writeErrors replaces the location's processing errors, unless they are
+// the same as last time.
+func (r *refresh) writeErrors(ctx context.Context, errs []catalog.ProcessingError) (bool, error) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if a.LocationKey != b.LocationKey {
+			return a.LocationKey < b.LocationKey
+		}
+		if a.Document != b.Document {
+			return a.Document < b.Document
+		}
+		return a.Line < b.Line
+	})
+	h := sha256.New()
+	for _, e := range errs {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00%s\x00%s\n", e.LocationKey, e.Document, e.Line, e.EntityRef, e.Code, e.Message)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	var old string
+	if err := r.tx.GetContext(ctx, &old, r.tx.Rebind(`SELECT errors_hash FROM locations WHERE id = ?`), r.loc.ID); err != nil {
+		return false, formatError(err)
+	}
+	if old == sum {
+		return false, nil
+	}
+	if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), r.loc.ID); err != nil {
+		return false, formatError(err)
+	}
+	const cols = 9
+	for start := 0; start < len(errs); start += relationChunk / 2 {
+		chunk := errs[start:min(start+relationChunk/2, len(errs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO processing_errors (id, location_id, entity_ref, location_key, document, line, code, message, created_at) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, e := range chunk {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			sb.WriteString("(?,?,?,?,?,?,?,?,?)")
+			args = append(args, uuid.NewString(), r.loc.ID, nonEmpty(e.EntityRef), e.LocationKey, e.Document, e.Line, e.Code, e.Message, r.now)
+		}
+		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(sb.String()), args...); err != nil {
+			return false, fmt.Errorf("store: write errors: %w", formatError(err))
+		}
+	}
+	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, r.loc.ID)
+	return true, formatError(err)
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func lowerNonEmpty(s string) *string { return nonEmpty(strings.ToLower(s)) }

@@ -1,0 +1,92 @@
+// Package storetest opens real, migrated, throw-away databases for tests:
+// a SQLite file in the test's temporary directory, and a fresh PostgreSQL
+// database on the server named by GREENROOM_TEST_POSTGRES_URL, dropped when
+// the test ends.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/greenroomhq/greenroom/internal/store"
+)
+
+// EnvPostgres names the environment variable holding the PostgreSQL server
+// URL tests use.
+const EnvPostgres = "GREENROOM_TEST_POSTGRES_URL"
+
+// Each runs fn as a subtest against SQLite, and against PostgreSQL when
+// [EnvPostgres] is set.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, MustOpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, MustOpenPostgres(t)) })
+}
+
+// MustOpenSQLite opens a migrated SQLite database in a temporary directory.
+func MustOpenSQLite(tb testing.TB) *store.DB {
+	tb.Helper()
+	return mustOpen(tb, filepath.Join(tb.TempDir(), "greenroom.db"))
+}
+
+// MustOpenPostgres creates a fresh PostgreSQL database, migrates it and
+// drops it when the test ends. It skips the test when [EnvPostgres] is unset.
+func MustOpenPostgres(tb testing.TB) *store.DB {
+	tb.Helper()
+	dsn := PostgresURL(tb)
+	return mustOpen(tb, dsn)
+}
+
+// PostgresURL creates a fresh, empty PostgreSQL database, dropped when the
+// test ends, and returns its URL. It skips the test when [EnvPostgres] is
+// unset.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	server := os.Getenv(EnvPostgres)
+	if server == "" {
+		tb.Skip(EnvPostgres + " not set")
+	}
+	admin, err := sqlx.Open("postgres", server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { admin.Close() })
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "greenroom_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			tb.Errorf("drop test database: %v", err)
+		}
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func mustOpen(tb testing.TB, dsn string) *store.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
