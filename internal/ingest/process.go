@@ -88,7 +88,7 @@ func (p *run) walk(ctx context.Context) error {
 // readTarget reads one Location target and emits what its files hold.
 func (p *run) readTarget(ctx context.Context, typ, target, presence, from string, depth int) error {
 	if depth > maxDepth {
-		p.out.fail(catalog.ProcessingError{LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
+		p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
 			Message: fmt.Sprintf("Location %s:%s is nested more than %d levels deep", typ, target, maxDepth)})
 		return nil
 	}
@@ -107,7 +107,7 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from string
 	case TypeURL:
 		files = []string{target}
 	default:
-		p.out.fail(catalog.ProcessingError{LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
+		p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
 			Message: fmt.Sprintf("unsupported location type %q for target %q; expected file or url", typ, target)})
 		return nil
 	}
@@ -173,7 +173,7 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 	for _, t := range targets {
 		resolved, err := resolveTarget(typ, parentType, name, t)
 		if err != nil {
-			p.out.fail(catalog.ProcessingError{LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
+			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
 				Code: catalog.ErrorCodeRead, Message: err.Error()})
 			continue
 		}
@@ -226,7 +226,7 @@ func readError(key string, err error) catalog.ProcessingError {
 	if errors.Is(err, ErrTooLarge) {
 		code = catalog.ErrorCodeTooLarge
 	}
-	return catalog.ProcessingError{LocationKey: key, Document: -1, Code: code, Message: err.Error()}
+	return catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, Code: code, Message: err.Error()}
 }
 
 // parsedFile is one file read and processed by a worker.
@@ -297,7 +297,7 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 // problems. Problems that cannot be tied to an entity are returned apart.
 func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document) parsedDoc {
 	perr := func(ref, code, path, msg string) catalog.ProcessingError {
-		return catalog.ProcessingError{LocationKey: key, Document: d.Index, Line: d.LineOf(path), EntityRef: ref, Code: code, Message: msg}
+		return catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: d.Index, Line: d.LineOf(path), EntityRef: ref, Code: code, Message: msg}
 	}
 	if d.Err != nil {
 		pe := perr("", catalog.ErrorCodeSyntax, "", d.Err.Error())

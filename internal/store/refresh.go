@@ -106,7 +106,7 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 			}
 			r.stats.Conflicts++
 			r.entityErrs = append(r.entityErrs, catalog.ProcessingError{
-				LocationKey: em.LocationKey, Document: docOf(em), Line: lineOf(em), EntityRef: ref,
+				Level: catalog.LevelError, LocationKey: em.LocationKey, Document: docOf(em), Line: lineOf(em), EntityRef: ref,
 				Code: catalog.ErrorCodeConflict,
 				Message: fmt.Sprintf("Detected conflicting entityRef %s already referenced by %s and now also %s",
 					ref, owner, em.LocationKey),

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/server"
+	"github.com/greenroomhq/greenroom/internal/store"
+	"github.com/greenroomhq/greenroom/resolvers"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// configFlags declares the flags shared by the commands that read Config.
+type configFlags struct {
+	fs        *flag.FlagSet
+	config    string
+	listen    string
+	database  string
+	locations stringList
+	interval  time.Duration
+	orphans   string
+	logLevel  string
+	logFormat string
+}
+
+func newConfigFlags(name string, stderr io.Writer) *configFlags {
+	f := &configFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	f.fs.StringVar(&f.config, "config", "", "read settings from this YAML file (also GREENROOM_CONFIG)")
+	f.fs.StringVar(&f.listen, "listen", "", "HTTP listen address (default 127.0.0.1:7007; GREENROOM_LISTEN)")
+	f.fs.StringVar(&f.database, "database", "", "SQLite path or sqlite: URL, or a postgres:// URL (default ./greenroom.db; GREENROOM_DATABASE)")
+	f.fs.Var(&f.locations, "location", "register a location: a path or glob of descriptor files, or an http(s) URL; repeatable (GREENROOM_LOCATIONS, comma-separated)")
+	f.fs.DurationVar(&f.interval, "refresh-interval", 0, "time between two reads of every location (default 3m; GREENROOM_REFRESH_INTERVAL)")
+	f.fs.StringVar(&f.orphans, "orphans", "", "keep or delete entities their location no longer emits (default keep; GREENROOM_ORPHANS)")
+	f.fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (default info; GREENROOM_LOG_LEVEL)")
+	f.fs.StringVar(&f.logFormat, "log-format", "", "auto, text or json (default auto; GREENROOM_LOG_FORMAT)")
+	return f
+}
+
+// load builds the Config: defaults, then the config file, then the
+// environment, then the flags that were set.
+func (f *configFlags) load(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	path := f.config
+	if path == "" {
+		path = getenv("GREENROOM_CONFIG")
+	}
+	if path != "" {
+		if err := c.loadFile(path); err != nil {
+			return c, err
+		}
+	}
+	if err := c.loadEnv(getenv); err != nil {
+		return c, err
+	}
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "listen":
+			c.Listen = f.listen
+		case "database":
+			c.Database = f.database
+		case "location":
+			c.Locations, c.dir = f.locations, ""
+		case "refresh-interval":
+			c.Catalog.RefreshInterval = Duration(f.interval)
+		case "orphans":
+			c.Catalog.Orphans = f.orphans
+		case "log-level":
+			c.Log.Level = f.logLevel
+		case "log-format":
+			c.Log.Format = f.logFormat
+		}
+	})
+	return c, c.validate()
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	f := newConfigFlags("serve", stderr)
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := f.load(getenv)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Log: log}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return m.Close()
+}
+
+// Main is a running server: the database, the ingestion loop and the HTTP
+// server, wired together.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	db     *store.DB
+	engine *ingest.Engine
+	srv    *http.Server
+	ln     net.Listener
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// Run opens and migrates the database, registers the configured locations,
+// starts the refresh loop and starts serving. It returns once the server
+// listens; [Main.Close] stops it.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.New(slog.DiscardHandler)
+	}
+	db, err := openStore(ctx, m.Config.Database, m.Log)
+	if err != nil {
+		return err
+	}
+	m.db = db
+	if err := registerLocations(ctx, db, m.Config); err != nil {
+		db.Close()
+		return err
+	}
+	m.engine = ingest.NewEngine(db, engineOptions(m.Config, m.Log))
+	handler := server.New(server.Options{
+		Resolver: &resolvers.Resolver{Catalog: db},
+		Logger:   m.Log,
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return errors.New("database unavailable")
+			}
+			if !m.engine.Ready() {
+				return errors.New("first ingestion pass still running")
+			}
+			return nil
+		},
+	})
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	m.ln = ln
+	m.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop, m.done = stop, make(chan struct{})
+	go func() {
+		defer close(m.done)
+		m.engine.Run(loopCtx)
+	}()
+	go func() {
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	m.Log.Info("greenroom listening", "addr", "http://"+ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
+		"database", string(db.Dialect()), "locations", len(m.Config.Locations))
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Close stops serving, waits for a refresh in progress to end, and closes
+// the database.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := m.srv.Shutdown(ctx)
+	m.stop()
+	<-m.done
+	return errors.Join(err, m.db.Close())
+}
+
+func openStore(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func registerLocations(ctx context.Context, db *store.DB, cfg Config) error {
+	locs, err := cfg.locations()
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		if _, _, err := db.CreateLocation(ctx, l.Type, l.Target); err != nil {
+			return fmt.Errorf("register location %s: %w", l.Key(), err)
+		}
+	}
+	return nil
+}
+
+func engineOptions(cfg Config, log *slog.Logger) ingest.Options {
+	return ingest.Options{
+		Interval:      time.Duration(cfg.Catalog.RefreshInterval),
+		DeleteOrphans: cfg.Catalog.Orphans == "delete",
+		MaxFileSize:   cfg.Catalog.MaxFileSize,
+		Logger:        log,
+	}
+}
+
+func cmdIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newConfigFlags("ingest", stderr)
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := f.load(getenv)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg.Database, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := registerLocations(ctx, db, cfg); err != nil {
+		return err
+	}
+	locs, err := db.Locations(ctx)
+	if err != nil {
+		return err
+	}
+	eng := ingest.NewEngine(db, engineOptions(cfg, log))
+	start := time.Now()
+	for _, loc := range locs {
+		st, err := eng.Refresh(ctx, loc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d entities (%d added, %d updated, %d unchanged, %d orphaned, %d deleted), %d conflicts, %d errors\n",
+			loc.Key(), st.Emitted, st.Added, st.Updated, st.Unchanged, st.Orphaned, st.Deleted, st.Conflicts, st.Errors)
+	}
+	ents, rels, err := db.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "stored %d entities and %d relations in %.2fs\n", ents, rels, time.Since(start).Seconds())
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newConfigFlags("migrate", stderr)
+	f.fs.Usage = func() { fmt.Fprintln(stderr, "usage: greenroom migrate [--database URL] up|down|status") }
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	if f.fs.NArg() != 1 {
+		f.fs.Usage()
+		return errors.New("migrate needs one of up, down or status")
+	}
+	cfg, err := f.load(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.Database, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch f.fs.Arg(0) {
+	case "up":
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	case "down":
+		if err := db.MigrateDown(ctx); err != nil {
+			return err
+		}
+	case "status":
+	default:
+		return fmt.Errorf("migrate: unknown action %q; want up, down or status", f.fs.Arg(0))
+	}
+	st, err := db.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range st {
+		state := "pending"
+		if s.Applied {
+			state = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "%05d %-40s %s\n", s.Version, s.Name, state)
+	}
+	return nil
+}
+
+// cmdValidate prints every problem as file:line and exits 1 if any is an error.
+func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: greenroom validate FILE_OR_DIR...\n\nChecks Backstage descriptor files offline. A directory stands for every catalog-info.yaml below it.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	res, err := ingest.Validate(ctx, fs.Args(), ingest.DefaultMaxFileSize)
+	if err != nil {
+		fmt.Fprintln(stderr, "greenroom validate:", err)
+		return 2
+	}
+	errs := printProblems(stdout, res.Problems)
+	fmt.Fprintf(stdout, "%d files, %d valid entities, %d errors, %d warnings\n", res.Files, res.Entities, errs, len(res.Problems)-errs)
+	if errs > 0 {
+		return 1
+	}
+	return 0
+}
+
+// printProblems writes one line per problem and returns how many are errors.
+func printProblems(w io.Writer, problems []catalog.ProcessingError) int {
+	errs := 0
+	for _, p := range problems {
+		if p.Level != catalog.LevelWarning {
+			errs++
+		}
+		where := strings.TrimPrefix(strings.TrimPrefix(p.LocationKey, "file:"), "url:")
+		if p.Line > 0 {
+			where = fmt.Sprintf("%s:%d", where, p.Line)
+		}
+		doc := ""
+		if p.Document >= 0 {
+			doc = fmt.Sprintf(" (document %d)", p.Document+1)
+		}
+		subject := ""
+		if p.EntityRef != "" {
+			subject = " " + p.EntityRef + ":"
+		}
+		level := p.Level
+		if level == "" {
+			level = catalog.LevelError
+		}
+		fmt.Fprintf(w, "%s%s: %s [%s]%s %s\n", where, doc, level, p.Code, subject, p.Message)
+	}
+	return errs
+}
+
+func cmdErrors(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	f := newConfigFlags("errors", stderr)
+	f.fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: greenroom errors [--database URL] [LOCATION_ID]\n\nLists the processing errors and warnings of every location, or of one.")
+	}
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg, err := f.load(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "greenroom errors:", err)
+		return 2
+	}
+	db, err := openStore(ctx, cfg.Database, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "greenroom errors:", err)
+		return 2
+	}
+	defer db.Close()
+	problems, err := db.LocationErrors(ctx, f.fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "greenroom errors:", err)
+		return 2
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].LocationKey < problems[j].LocationKey })
+	errs := printProblems(stdout, problems)
+	fmt.Fprintf(stdout, "%d errors, %d warnings\n", errs, len(problems)-errs)
+	if errs > 0 {
+		return 1
+	}
+	return 0
+}

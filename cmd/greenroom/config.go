@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/ingest"
+)
+
+// Config is everything `greenroom serve` can be told. It is read from
+// greenroom.yaml, then GREENROOM_* environment variables, then flags, each
+// overriding the one before.
+type Config struct {
+	// Listen is the address of the HTTP server.
+	Listen string `yaml:"listen"`
+	// Database is a path or sqlite: URL for SQLite, or a postgres:// URL.
+	Database string `yaml:"database"`
+	// Locations are registered at start: paths or globs of descriptor files,
+	// http(s) URLs, or either prefixed with "file:" or "url:".
+	Locations []string `yaml:"locations"`
+	Catalog   struct {
+		// RefreshInterval is the time between two reads of every location.
+		RefreshInterval Duration `yaml:"refreshInterval"`
+		// Orphans is "keep" (mark them with backstage.io/orphan) or "delete".
+		Orphans string `yaml:"orphans"`
+		// MaxFileSize bounds each descriptor file or URL body, in bytes.
+		MaxFileSize int64 `yaml:"maxFileSize"`
+	} `yaml:"catalog"`
+	Log struct {
+		Level  string `yaml:"level"`  // debug, info, warn or error
+		Format string `yaml:"format"` // auto, text or json
+	} `yaml:"log"`
+
+	// dir is the directory relative file locations in the config file are
+	// resolved against.
+	dir string
+}
+
+// Duration is a time.Duration written as "90s" or "5m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 90s or 5m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultConfig serves a demo: SQLite in ./greenroom.db on 127.0.0.1:7007.
+func DefaultConfig() Config {
+	var c Config
+	c.Listen = "127.0.0.1:7007"
+	c.Database = "./greenroom.db"
+	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
+	c.Catalog.Orphans = "keep"
+	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
+	c.Log.Level = "info"
+	c.Log.Format = "auto"
+	return c
+}
+
+// loadFile reads a config file over c. Unknown keys are errors, so that a
+// misspelt setting does not pass silently.
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file sets nothing
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	c.dir = filepath.Dir(abs)
+	return nil
+}
+
+// loadEnv applies GREENROOM_* variables over c.
+func (c *Config) loadEnv(getenv func(string) string) error {
+	if v := getenv("GREENROOM_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("GREENROOM_DATABASE"); v != "" {
+		c.Database = v
+	}
+	if v := getenv("GREENROOM_LOCATIONS"); v != "" {
+		c.Locations, c.dir = splitList(v), ""
+	}
+	if v := getenv("GREENROOM_REFRESH_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("GREENROOM_REFRESH_INTERVAL: %q is not a duration such as 90s or 5m", v)
+		}
+		c.Catalog.RefreshInterval = Duration(d)
+	}
+	if v := getenv("GREENROOM_ORPHANS"); v != "" {
+		c.Catalog.Orphans = v
+	}
+	if v := getenv("GREENROOM_MAX_FILE_SIZE"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("GREENROOM_MAX_FILE_SIZE: %q is not a number of bytes", v)
+		}
+		c.Catalog.MaxFileSize = n
+	}
+	if v := getenv("GREENROOM_LOG_LEVEL"); v != "" {
+		c.Log.Level = v
+	}
+	if v := getenv("GREENROOM_LOG_FORMAT"); v != "" {
+		c.Log.Format = v
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// validate checks settings that have a fixed set of values.
+func (c *Config) validate() error {
+	switch c.Catalog.Orphans {
+	case "keep", "delete":
+	default:
+		return fmt.Errorf("config: catalog.orphans must be keep or delete, not %q", c.Catalog.Orphans)
+	}
+	if c.Catalog.RefreshInterval <= 0 {
+		return errors.New("config: catalog.refreshInterval must be positive")
+	}
+	if c.Catalog.MaxFileSize <= 0 {
+		return errors.New("config: catalog.maxFileSize must be positive")
+	}
+	_, err := c.locations()
+	return err
+}
+
+// locations parses the configured locations into types and absolute targets.
+func (c *Config) locations() ([]catalog.Location, error) {
+	var out []catalog.Location
+	for _, s := range c.Locations {
+		loc, err := parseLocation(s, c.dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, loc)
+	}
+	return out, nil
+}
+
+// parseLocation reads "path", "file:path", "url:https://…" or "https://…".
+// A relative path is resolved against dir, or the working directory.
+func parseLocation(s, dir string) (catalog.Location, error) {
+	typ, target := ingest.TypeFile, s
+	switch {
+	case strings.HasPrefix(s, "url:"):
+		typ, target = ingest.TypeURL, strings.TrimPrefix(s, "url:")
+	case strings.HasPrefix(s, "file:"):
+		target = strings.TrimPrefix(s, "file:")
+	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
+		typ = ingest.TypeURL
+	}
+	target = strings.TrimSpace(target)
+	if target == "" {
+		return catalog.Location{}, fmt.Errorf("location %q has no target", s)
+	}
+	if typ == ingest.TypeURL {
+		if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
+			return catalog.Location{}, fmt.Errorf("location %q: a url location must be an http or https URL", s)
+		}
+		return catalog.Location{Type: typ, Target: target}, nil
+	}
+	if !filepath.IsAbs(target) {
+		if dir != "" {
+			target = filepath.Join(dir, target)
+		}
+		abs, err := filepath.Abs(target)
+		if err != nil {
+			return catalog.Location{}, err
+		}
+		target = abs
+	}
+	return catalog.Location{Type: typ, Target: filepath.Clean(target)}, nil
+}

@@ -1,0 +1,6 @@
+// Package server assembles Greenroom's HTTP API: the gqlgen handler with its
+// transports and error presenter at /graphql, GraphiQL at /, and the
+// /healthz and /readyz probes.
+//
+// It imports graph, resolvers, internal/portal and gqlgen.
+package server
