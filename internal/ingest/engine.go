@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -76,11 +77,9 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	}
 	defer tx.Rollback()
 
-	b := &batcher{tx: tx}
-	if err := newRun(e.reader, loc, b).walk(ctx); err != nil {
-		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
-	}
-	if err := b.flush(ctx); err != nil {
+	b := newBatcher(ctx, tx)
+	walkErr := newRun(e.reader, loc, b).walk(ctx)
+	if err := errors.Join(walkErr, b.close()); err != nil {
 		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
 	}
 	stats, err := tx.Commit(ctx, b.errs, b.unreadableKeys)
@@ -151,20 +150,45 @@ func (e *Engine) Ready() bool {
 	return e.ready
 }
 
-// batcher collects a run's output and hands entities to the store in batches.
+// batcher collects a run's output and hands entities to the store in
+// batches, on a goroutine of its own, so that reading and parsing go on
+// while the database writes.
 type batcher struct {
 	tx    catalog.Refresh
 	batch []*catalog.Emitted
 	errs  []catalog.ProcessingError
 	// unreadableKeys lists files whose earlier entities must be kept.
 	unreadableKeys []string
+
+	queue   chan []*catalog.Emitted
+	written chan error // the writer's result, once the queue is closed
+}
+
+func newBatcher(ctx context.Context, tx catalog.Refresh) *batcher {
+	b := &batcher{tx: tx, queue: make(chan []*catalog.Emitted, 2), written: make(chan error, 1)}
+	go func() {
+		var err error
+		for batch := range b.queue {
+			if err == nil {
+				err = tx.Put(ctx, batch)
+			}
+		}
+		b.written <- err
+	}()
+	return b
 }
 
 func (b *batcher) put(ctx context.Context, em *catalog.Emitted) error {
 	b.batch = append(b.batch, em)
-	if len(b.batch) >= batchSize {
-		return b.flush(ctx)
+	if len(b.batch) < batchSize {
+		return nil
 	}
+	select {
+	case b.queue <- b.batch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.batch = nil
 	return nil
 }
 
@@ -172,11 +196,12 @@ func (b *batcher) fail(pe catalog.ProcessingError) { b.errs = append(b.errs, pe)
 
 func (b *batcher) unreadable(key string) { b.unreadableKeys = append(b.unreadableKeys, key) }
 
-func (b *batcher) flush(ctx context.Context) error {
-	if len(b.batch) == 0 {
-		return nil
+// close hands over the last batch and waits for the writer to finish.
+func (b *batcher) close() error {
+	if len(b.batch) > 0 {
+		b.queue <- b.batch
+		b.batch = nil
 	}
-	err := b.tx.Put(ctx, b.batch)
-	b.batch = b.batch[:0:0]
-	return err
+	close(b.queue)
+	return <-b.written
 }

@@ -100,6 +100,8 @@ func (c *collector) put(_ context.Context, em *catalog.Emitted) error {
 	return nil
 }
 
-func (c *collector) fail(pe catalog.ProcessingError) { c.result.Problems = append(c.result.Problems, pe) }
+func (c *collector) fail(pe catalog.ProcessingError) {
+	c.result.Problems = append(c.result.Problems, pe)
+}
 
 func (c *collector) unreadable(string) {}

@@ -73,7 +73,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		// WAL lets readers run beside the writer; immediate transactions take
 		// the write lock at BEGIN, so two writers wait instead of deadlocking.
 		params := "_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-		w, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_txlock=immediate")
+		// The writer gets a 16 MiB page cache: a refresh writes a location in
+		// one transaction, and a small cache spills it to disk page by page.
+		w, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=cache_size(-16384)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}

@@ -79,12 +79,23 @@ func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error)
 // DeleteLocation removes a location with every entity it emitted and its
 // errors. Returns ENOTFOUND if there is no location with that id.
 func (db *DB) DeleteLocation(ctx context.Context, id string) error {
-	res, err := db.w.ExecContext(ctx, db.w.Rebind(`DELETE FROM locations WHERE id = ?`), id)
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return formatError(err)
+	}
+	defer tx.Rollback()
+	// Relations have no foreign key (see the migration); entities and errors
+	// go with the location by ON DELETE CASCADE.
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`
+		DELETE FROM relations WHERE originating_id IN (SELECT id FROM entities WHERE location_id = ?)`), id); err != nil {
+		return formatError(err)
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM locations WHERE id = ?`), id)
 	if err != nil {
 		return formatError(err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
 	}
-	return nil
+	return formatError(tx.Commit())
 }

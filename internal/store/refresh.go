@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -91,8 +92,9 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 		return err
 	}
 	var (
-		upserts  []entityRow
-		replaced []string // ids whose relations are rewritten
+		inserts  []entityRow // entities new to the catalog
+		upserts  []entityRow // entities stored before
+		replaced []string    // ids whose relations are rewritten
 		rels     [][4]string
 	)
 	for i, em := range batch {
@@ -148,15 +150,23 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 		if err != nil {
 			return fmt.Errorf("store: encode %s: %w", ref, err)
 		}
-		upserts = append(upserts, entityRow{
+		row := entityRow{
 			id: id, ref: ref, kind: strings.ToLower(e.Kind), namespace: strings.ToLower(e.Metadata.Namespace),
 			name: strings.ToLower(e.Metadata.Name), title: nonEmpty(e.Metadata.Title),
 			specType: lowerNonEmpty(e.SpecString("type")), lifecycle: lowerNonEmpty(e.SpecString("lifecycle")),
 			locationKey: em.LocationKey, data: string(data), hash: hash, etag: e.Metadata.Etag, valid: valid,
-		})
-		for _, rel := range em.Relations {
-			rels = append(rels, [4]string{id, rel.Source.String(), rel.Type, rel.Target.String()})
 		}
+		if found {
+			upserts = append(upserts, row)
+		} else {
+			inserts = append(inserts, row)
+		}
+		for _, rel := range dedupe(em.Relations) {
+			rels = append(rels, [4]string{id, rel[0], rel[1], rel[2]})
+		}
+	}
+	if err := r.insertEntities(ctx, inserts); err != nil {
+		return err
 	}
 	if err := r.upsertEntities(ctx, upserts); err != nil {
 		return err
@@ -208,20 +218,43 @@ func (r *refresh) existing(ctx context.Context, refs []string) (map[string]exist
 	return out, nil
 }
 
+var entityColumns = []string{"id", "ref", "kind", "namespace", "name", "title", "spec_type", "lifecycle",
+	"location_id", "location_key", "data", "hash", "etag", "valid", "orphan", "created_at", "updated_at"}
+
+func (r *refresh) entityValues(e entityRow) []any {
+	return []any{e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.specType, e.lifecycle,
+		r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now}
+}
+
+// insertEntities writes entities that are not stored yet: with COPY on
+// PostgreSQL, which is several times faster than INSERT for many rows.
+func (r *refresh) insertEntities(ctx context.Context, rows []entityRow) error {
+	if r.db.dialect != Postgres {
+		return r.upsertEntities(ctx, rows)
+	}
+	values := make([][]any, len(rows))
+	for i, e := range rows {
+		values[i] = r.entityValues(e)
+	}
+	if err := copyIn(ctx, r.tx, "entities", entityColumns, values); err != nil {
+		return fmt.Errorf("store: write entities: %w", err)
+	}
+	return nil
+}
+
 func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
 	for start := 0; start < len(rows); start += entityChunk {
 		chunk := rows[start:min(start+entityChunk, len(rows))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO entities (id, ref, kind, namespace, name, title, spec_type, lifecycle,
+		sb.WriteString(r.insertVerb() + ` INTO entities (id, ref, kind, namespace, name, title, spec_type, lifecycle,
 			location_id, location_key, data, hash, etag, valid, orphan, created_at, updated_at) VALUES `)
-		args := make([]any, 0, len(chunk)*17)
+		args := make([]any, 0, len(chunk)*len(entityColumns))
 		for i, e := range chunk {
 			if i > 0 {
 				sb.WriteString(",")
 			}
 			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-			args = append(args, e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.specType, e.lifecycle,
-				r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now)
+			args = append(args, r.entityValues(e)...)
 		}
 		sb.WriteString(` ON CONFLICT (ref) DO UPDATE SET
 			kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
@@ -237,10 +270,20 @@ func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
 }
 
 func (r *refresh) insertRelations(ctx context.Context, rels [][4]string) error {
+	if r.db.dialect == Postgres {
+		values := make([][]any, len(rels))
+		for i, rel := range rels {
+			values[i] = []any{rel[0], rel[1], rel[2], rel[3]}
+		}
+		if err := copyIn(ctx, r.tx, "relations", []string{"originating_id", "source_ref", "type", "target_ref"}, values); err != nil {
+			return fmt.Errorf("store: write relations: %w", err)
+		}
+		return nil
+	}
 	for start := 0; start < len(rels); start += relationChunk {
 		chunk := rels[start:min(start+relationChunk, len(rels))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO relations (originating_id, source_ref, type, target_ref) VALUES `)
+		sb.WriteString(`INSERT OR FAIL INTO relations (originating_id, source_ref, type, target_ref) VALUES `)
 		args := make([]any, 0, len(chunk)*4)
 		for i, rel := range chunk {
 			if i > 0 {
@@ -254,6 +297,16 @@ func (r *refresh) insertRelations(ctx context.Context, rels [][4]string) error {
 		}
 	}
 	return nil
+}
+
+// insertVerb is "INSERT OR FAIL" on SQLite: a statement that cannot abort
+// half-way needs no statement journal, which makes large inserts several
+// times slower. A failure still rolls back the whole refresh.
+func (r *refresh) insertVerb() string {
+	if r.db.dialect == SQLite {
+		return "INSERT OR FAIL"
+	}
+	return "INSERT"
 }
 
 // Commit implements [catalog.Refresh].
@@ -318,12 +371,18 @@ func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
 		}
 	}
 	for start := 0; start < len(gone); start += entityChunk {
-		q, args, err := sqlx.In(`DELETE FROM entities WHERE id IN (?)`, gone[start:min(start+entityChunk, len(gone))])
-		if err != nil {
-			return err
-		}
-		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(q), args...); err != nil {
-			return fmt.Errorf("store: delete orphans: %w", formatError(err))
+		ids := gone[start:min(start+entityChunk, len(gone))]
+		for _, q := range []string{
+			`DELETE FROM relations WHERE originating_id IN (?)`,
+			`DELETE FROM entities WHERE id IN (?)`,
+		} {
+			q, args, err := sqlx.In(q, ids)
+			if err != nil {
+				return err
+			}
+			if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(q), args...); err != nil {
+				return fmt.Errorf("store: delete orphans: %w", formatError(err))
+			}
 		}
 	}
 	r.stats.Deleted += len(gone)
@@ -414,3 +473,39 @@ func nonEmpty(s string) *string {
 }
 
 func lowerNonEmpty(s string) *string { return nonEmpty(strings.ToLower(s)) }
+
+// copyIn writes rows into table with PostgreSQL's COPY FROM STDIN.
+func copyIn(ctx context.Context, tx *sqlx.Tx, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
+	if err != nil {
+		return formatError(err)
+	}
+	defer stmt.Close()
+	for _, row := range rows {
+		if _, err := stmt.ExecContext(ctx, row...); err != nil {
+			return formatError(err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return formatError(err)
+	}
+	return nil
+}
+
+// dedupe returns an entity's relations as (source, type, target) strings,
+// each once: a spec may name the same target twice.
+func dedupe(rels []catalog.Relation) [][3]string {
+	out := make([][3]string, 0, len(rels))
+	seen := make(map[[3]string]bool, len(rels))
+	for _, rel := range rels {
+		k := [3]string{rel.Source.String(), rel.Type, rel.Target.String()}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}

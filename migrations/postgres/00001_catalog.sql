@@ -40,8 +40,11 @@ CREATE INDEX entities_kind_idx ON entities (kind, namespace, name);
 
 -- Both directions of every relation are rows; originating_id is the entity
 -- whose spec produced the row, so its rows are replaced when it changes.
+-- There is no foreign key: on SQLite a constraint that a multi-row INSERT
+-- could break forces a statement journal, which makes large loads several
+-- times slower. The store deletes an entity's relations with the entity.
 CREATE TABLE relations (
-    originating_id TEXT NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+    originating_id TEXT NOT NULL, -- entities.id; no foreign key, see above
     source_ref     TEXT NOT NULL,
     type           TEXT NOT NULL,
     target_ref     TEXT NOT NULL
