@@ -1,0 +1,39 @@
+# Greenroom: `make run` serves the example catalog, `make test` runs the tests.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run build test bench generate check-generated lint clean
+
+## run: serve the example catalog on http://127.0.0.1:7007 (SQLite in ./greenroom.db)
+run: build
+	./bin/greenroom serve --location examples/catalog/all.yaml
+
+## build: build bin/greenroom
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/greenroom ./cmd/greenroom
+
+## test: run every test; PostgreSQL tests run when GREENROOM_TEST_POSTGRES_URL is set
+test:
+	$(GO) test -race -count=1 ./...
+
+## bench: ingestion benchmark on generated catalogs (SQLite; PostgreSQL when GREENROOM_TEST_POSTGRES_URL is set)
+bench:
+	$(GO) run ./cmd/greenroom-bench
+
+## generate: regenerate graph/ from schema/*.graphqls
+generate:
+	$(GO) tool greenroom-gqlgen
+
+## check-generated: fail if graph/ or resolvers/ differ from what the schema generates
+check-generated: generate
+	@git diff --exit-code -- graph resolvers || { echo "graph/ is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- graph resolvers)" || { git status --porcelain -- graph resolvers; echo "make generate created files: commit them"; exit 1; }
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .bench greenroom.db greenroom.db-shm greenroom.db-wal

@@ -1,0 +1,487 @@
+// Command greenroom-bench measures catalog ingestion: how long the real
+// greenroom binary takes to go from an empty database to every entity and
+// relation of a generated catalog stored, and how much memory it needs.
+//
+// For each size it generates a synthetic catalog of N entities with
+// ../shared/bench/gen_catalog.py into .bench/cat-N/ (reused while its
+// manifest.json says N), builds cmd/greenroom once, and runs
+//
+//	greenroom ingest --database DSN --location .bench/cat-N/all.yaml --log-level warn
+//
+// as a child process against a fresh SQLite file and, when
+// GREENROOM_BENCH_POSTGRES_URL or GREENROOM_TEST_POSTGRES_URL names a
+// PostgreSQL server, a fresh database created on it and dropped afterwards.
+// It records the wall-clock time from process start to exit and the child's
+// peak resident set size (rusage maxrss), then opens the database and
+// checks the load: N+2 entities (the catalog's Location plus the one
+// Greenroom generates for the registered location) and exactly the relation
+// rows the generator's manifest implies.
+//
+// It prints a table with the targets (10,000 entities in under 5 s and
+// 150 MB, 100,000 in under 60 s and 500 MB) and Backstage's figures for
+// reference. The exit status is 1 when a run failed or did not verify and,
+// with -strict, when a target was missed.
+//
+// Run it from the repository root:
+//
+//	make bench
+//	go run ./cmd/greenroom-bench -sizes 2000
+//	GREENROOM_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' go run ./cmd/greenroom-bench
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/lib/pq" // CREATE and DROP DATABASE on the PostgreSQL server
+
+	"github.com/greenroomhq/greenroom/internal/store"
+)
+
+// target is what one catalog size should achieve on either database.
+type target struct {
+	seconds float64
+	rssMB   float64
+}
+
+// targets are keyed by entity count; other sizes get no verdict.
+var targets = map[int]target{
+	10000:  {seconds: 5, rssMB: 150},
+	100000: {seconds: 60, rssMB: 500},
+}
+
+// Backstage's figures for 10,000 entities on the same machine class.
+const (
+	backstageEntities    = 10000
+	backstagePostgresSec = 168
+	backstageSQLiteSec   = 246
+	backstageRSS         = "550–780 MB"
+)
+
+// result is one ingestion of one catalog size into one database.
+type result struct {
+	database  string
+	entities  int
+	seconds   float64
+	rssMB     float64 // peak RSS in MB (10^6 bytes)
+	relations int
+	wantRels  int    // expected relation rows, 0 when not derivable
+	failure   string // why the run did not load or verify, "" when it did
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context) int {
+	sizesFlag := flag.String("sizes", "10000,100000", "comma-separated catalog sizes (entities)")
+	genFlag := flag.String("generator", "", "path of gen_catalog.py (default ../shared/bench/gen_catalog.py from the repository root)")
+	strict := flag.Bool("strict", false, "exit 1 when a time or RSS target is missed")
+	flag.Parse()
+
+	sizes, err := parseSizes(*sizesFlag)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
+		return 2
+	}
+	root, err := repoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
+		return 2
+	}
+	// The generator runs from the repository root, so the default stays
+	// relative to it and prints as the command a reader would type.
+	gen := filepath.Join("..", "shared", "bench", "gen_catalog.py")
+	if *genFlag != "" {
+		if gen, err = filepath.Abs(*genFlag); err != nil {
+			fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
+			return 2
+		}
+	}
+	tmp, err := os.MkdirTemp("", "greenroom-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
+		return 2
+	}
+	defer os.RemoveAll(tmp)
+
+	b := &bench{root: root, tmp: tmp, bin: filepath.Join(tmp, "greenroom")}
+	fmt.Println("# build")
+	if err := b.command(ctx, "go", "build", "-o", b.bin, "./cmd/greenroom"); err != nil {
+		fmt.Fprintln(os.Stderr, "greenroom-bench: build greenroom:", err)
+		return 2
+	}
+
+	pgURL := os.Getenv("GREENROOM_BENCH_POSTGRES_URL")
+	if pgURL == "" {
+		pgURL = os.Getenv("GREENROOM_TEST_POSTGRES_URL")
+	}
+
+	var results []result
+	for _, n := range sizes {
+		fmt.Printf("\n# %d entities\n", n)
+		dir, m, err := b.catalog(ctx, gen, n)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
+			return 2
+		}
+		wantRels, _ := m.relationRows()
+		location := filepath.Join(dir, "all.yaml")
+		results = append(results, b.ingest(ctx, "sqlite", n, wantRels, location, func() (string, func(), error) {
+			path := filepath.Join(tmp, fmt.Sprintf("sqlite-%d.db", n))
+			return path, func() { removeSQLite(path) }, nil
+		}))
+		if pgURL == "" {
+			fmt.Println("postgres: skipped (set GREENROOM_BENCH_POSTGRES_URL or GREENROOM_TEST_POSTGRES_URL to a server URL)")
+			continue
+		}
+		results = append(results, b.ingest(ctx, "postgres", n, wantRels, location, func() (string, func(), error) {
+			return createPostgres(ctx, pgURL)
+		}))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	failed, missed := report(results)
+	switch {
+	case failed:
+		return 1
+	case missed && *strict:
+		return 1
+	}
+	return 0
+}
+
+// bench holds what every run shares: the repository root, a temporary
+// directory and the greenroom binary built into it.
+type bench struct {
+	root, tmp, bin string
+}
+
+// command runs a preparation step from the repository root, printing it
+// first and passing its output through.
+func (b *bench) command(ctx context.Context, name string, args ...string) error {
+	fmt.Println(b.show(name, args...))
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = b.root, os.Stdout, os.Stderr
+	return cmd.Run()
+}
+
+// show formats a command line for the reader, quoting arguments the shell
+// would split or expand.
+func (b *bench) show(name string, args ...string) string {
+	out := []string{name}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " '\"&?$*;|<>()") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out = append(out, a)
+	}
+	return "$ " + strings.Join(out, " ")
+}
+
+// manifest is the part of the generator's manifest.json the bench reads.
+type manifest struct {
+	Entities          int            `json:"entities"`
+	Seed              int            `json:"seed"`
+	ExpectedRelations map[string]int `json:"expected_relations"`
+}
+
+// relationRows returns how many relation rows Greenroom stores for the
+// catalog. Every forward spec reference becomes two rows (the relation and
+// its reverse). The manifest counts the references by their reverse
+// relation: ownerOf (spec.owner), hasMember (User spec.memberOf),
+// apiProvidedBy, apiConsumedBy and dependsOn (Component specs),
+// System.hasPart (spec.system) and Domain.hasPart (System spec.domain).
+// Group.parentOf counts groups with a parent, which the generator writes
+// twice: spec.parent on the child and spec.children on the parent. Rows
+// belong to the entity that emitted them, so both pairs are stored.
+func (m manifest) relationRows() (int, bool) {
+	keys := []string{"Group.ownerOf", "Group.hasMember", "Group.parentOf", "API.apiProvidedBy",
+		"API.apiConsumedBy", "System.hasPart", "Domain.hasPart", "Component.dependsOn"}
+	refs := 0
+	for _, k := range keys {
+		v, ok := m.ExpectedRelations[k]
+		if !ok {
+			return 0, false
+		}
+		refs += v
+	}
+	refs += m.ExpectedRelations["Group.parentOf"]
+	return 2 * refs, true
+}
+
+// catalog returns .bench/cat-N and its manifest, generating the catalog
+// unless a previous run left one of the same size there.
+func (b *bench) catalog(ctx context.Context, gen string, n int) (string, manifest, error) {
+	rel := filepath.Join(".bench", fmt.Sprintf("cat-%d", n))
+	dir := filepath.Join(b.root, rel)
+	if m, err := readManifest(dir); err == nil && m.Entities == n {
+		if _, err := os.Stat(filepath.Join(dir, "all.yaml")); err == nil {
+			fmt.Printf("reusing %s (manifest.json: %d entities, seed %d)\n", dir, m.Entities, m.Seed)
+			return dir, m, nil
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return "", manifest{}, err
+	}
+	if err := b.command(ctx, "python3", gen, "--entities", strconv.Itoa(n), "--out", rel); err != nil {
+		return "", manifest{}, fmt.Errorf("generate %d entities: %w", n, err)
+	}
+	m, err := readManifest(dir)
+	if err != nil {
+		return "", manifest{}, err
+	}
+	if m.Entities != n {
+		return "", manifest{}, fmt.Errorf("%s: manifest says %d entities, want %d", dir, m.Entities, n)
+	}
+	return dir, m, nil
+}
+
+func readManifest(dir string) (manifest, error) {
+	var m manifest
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("%s/manifest.json: %w", dir, err)
+	}
+	return m, nil
+}
+
+// ingest runs greenroom ingest for one catalog into a fresh database made by
+// setup, then verifies what was stored.
+func (b *bench) ingest(ctx context.Context, database string, n, wantRels int, location string,
+	setup func() (dsn string, cleanup func(), err error)) result {
+	r := result{database: database, entities: n, wantRels: wantRels}
+	dsn, cleanup, err := setup()
+	if err != nil {
+		r.failure = err.Error()
+		fmt.Printf("%s: FAILED: %v\n", database, err)
+		return r
+	}
+	defer cleanup()
+
+	args := []string{"ingest", "--database", dsn, "--location", location, "--log-level", "warn"}
+	fmt.Println(b.show(b.bin, redactArgs(args)...))
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, b.bin, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = b.root, &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	r.seconds = time.Since(start).Seconds()
+	if st := cmd.ProcessState; st != nil {
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			r.rssMB = float64(ru.Maxrss) * 1024 / 1e6 // Maxrss is in KiB on Linux
+		}
+	}
+	os.Stdout.Write(indent(stdout.Bytes()))
+	if err != nil {
+		r.failure = fmt.Sprintf("greenroom ingest: %v", err)
+		fmt.Printf("%s: FAILED: %s; stderr:\n", database, r.failure)
+		os.Stdout.Write(indent(stderr.Bytes()))
+		return r
+	}
+	if stderr.Len() > 0 {
+		fmt.Printf("%s: warnings:\n", database)
+		os.Stdout.Write(indent(stderr.Bytes()))
+	}
+
+	ents, rels, err := counts(ctx, dsn)
+	r.relations = rels
+	switch {
+	case err != nil:
+		r.failure = fmt.Sprintf("verify: %v", err)
+	case ents != n+2:
+		r.failure = fmt.Sprintf("stored %d entities, want %d (%d generated + 2 Locations)", ents, n+2, n)
+	case rels <= 0:
+		r.failure = "stored no relations"
+	case wantRels > 0 && rels != wantRels:
+		r.failure = fmt.Sprintf("stored %d relation rows, want %d (from manifest.json)", rels, wantRels)
+	}
+	if r.failure != "" {
+		fmt.Printf("%s: FAILED: %s\n", database, r.failure)
+	} else {
+		fmt.Printf("%s: verified %d entities and %d relation rows in %.2fs, peak RSS %.0f MB\n",
+			database, ents, rels, r.seconds, r.rssMB)
+	}
+	return r
+}
+
+// counts opens the database as Greenroom does and counts what it holds.
+func counts(ctx context.Context, dsn string) (entities, relations int, err error) {
+	db, err := store.Open(ctx, dsn, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	return db.Counts(ctx)
+}
+
+// createPostgres creates an empty database on the server at serverURL and
+// returns its URL and a function that drops it.
+func createPostgres(ctx context.Context, serverURL string) (string, func(), error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres URL: %w", err)
+	}
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	name := "greenroom_bench_" + hex.EncodeToString(suffix)
+	admin, err := sql.Open("postgres", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	drop := func() {
+		// Dropping must happen even when the run was interrupted.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			fmt.Fprintf(os.Stderr, "greenroom-bench: drop database %s: %v\n", name, err)
+		}
+		admin.Close()
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
+
+// removeSQLite deletes a SQLite database and its WAL files.
+func removeSQLite(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p)
+	}
+}
+
+// redactArgs hides passwords in URL arguments.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			a = u.Redacted()
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func indent(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return []byte("    " + strings.Join(lines, "\n    ") + "\n")
+}
+
+// report prints the results table, the targets and Backstage's figures. It
+// reports whether any run failed and whether any target was missed.
+func report(results []result) (failed, missed bool) {
+	fmt.Println("\n# results")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "database\tentities\tseconds\tentities/s\tpeak RSS\trelations\ttime target\tRSS target\tload\t")
+	for _, r := range results {
+		load := "verified"
+		if r.failure != "" {
+			load, failed = "FAILED", true
+		}
+		timeV, rssV := "-", "-"
+		if t, ok := targets[r.entities]; ok && r.failure == "" {
+			timeV = verdict(r.seconds < t.seconds, fmt.Sprintf("< %g s", t.seconds), &missed)
+			rssV = verdict(r.rssMB < t.rssMB, fmt.Sprintf("< %g MB", t.rssMB), &missed)
+		}
+		rels := strconv.Itoa(r.relations)
+		if r.wantRels == 0 && r.failure == "" {
+			rels += " (not checked)"
+		}
+		rate := "-"
+		if r.seconds > 0 {
+			rate = fmt.Sprintf("%.0f", float64(r.entities)/r.seconds)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.2f\t%s\t%.0f MB\t%s\t%s\t%s\t%s\t\n",
+			r.database, r.entities, r.seconds, rate, r.rssMB, rels, timeV, rssV, load)
+	}
+	w.Flush()
+
+	fmt.Printf("\nTargets: 10,000 entities in under 5 s and 150 MB peak RSS, 100,000 in under 60 s and 500 MB, on either database.\n")
+	fmt.Printf("Backstage, 10,000 entities, same machine class: %d s on PostgreSQL, %d s on SQLite, %s peak RSS.\n",
+		backstagePostgresSec, backstageSQLiteSec, backstageRSS)
+	for _, r := range results {
+		if r.entities != backstageEntities || r.failure != "" {
+			continue
+		}
+		ref := float64(backstageSQLiteSec)
+		if r.database == "postgres" {
+			ref = backstagePostgresSec
+		}
+		fmt.Printf("Greenroom on %s, %d entities: %.2f s (%.0f× faster than Backstage), %.0f MB peak RSS.\n",
+			r.database, r.entities, r.seconds, ref/r.seconds, r.rssMB)
+	}
+	for _, r := range results {
+		if r.failure != "" {
+			fmt.Printf("FAILED: %s, %d entities: %s\n", r.database, r.entities, r.failure)
+		}
+	}
+	return failed, missed
+}
+
+func verdict(ok bool, what string, missed *bool) string {
+	if ok {
+		return "PASS " + what
+	}
+	*missed = true
+	return "FAIL " + what
+}
+
+func parseSizes(s string) ([]int, error) {
+	var sizes []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 7 {
+			return nil, fmt.Errorf("-sizes: %q is not a catalog size (an integer of at least 7)", f)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
+// repoRoot returns the directory of the go.mod above the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory; run from the repository root")
+		}
+		dir = parent
+	}
+}

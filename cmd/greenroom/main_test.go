@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+)
+
+func mustWrite(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestConfig_Precedence(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := mustWrite(t, dir, "greenroom.yaml", `
+listen: 127.0.0.1:9000
+database: from-file.db
+locations: [catalog/all.yaml, "https://example.test/catalog-info.yaml"]
+catalog:
+  refreshInterval: 90s
+  orphans: delete
+`)
+	t.Run("FileThenEnvThenFlags", func(t *testing.T) {
+		f := newConfigFlags("serve", &bytes.Buffer{})
+		if err := f.fs.Parse([]string{"--config", cfgFile, "--listen", "127.0.0.1:9002"}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.load(env(map[string]string{"GREENROOM_DATABASE": "postgres://db.test/greenroom", "GREENROOM_LISTEN": "127.0.0.1:9001"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Listen != "127.0.0.1:9002" || c.Database != "postgres://db.test/greenroom" || c.Catalog.Orphans != "delete" ||
+			time.Duration(c.Catalog.RefreshInterval) != 90*time.Second {
+			t.Errorf("got %+v", c)
+		}
+		locs, err := c.locations()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []catalog.Location{
+			{Type: "file", Target: filepath.Join(dir, "catalog", "all.yaml")}, // relative to the config file
+			{Type: "url", Target: "https://example.test/catalog-info.yaml"},
+		}
+		if diff := cmp.Diff(want, locs); diff != "" {
+			t.Errorf("locations mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("Defaults", func(t *testing.T) {
+		f := newConfigFlags("serve", &bytes.Buffer{})
+		c, err := f.load(env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Listen != "127.0.0.1:7007" || c.Database != "./greenroom.db" || c.Catalog.Orphans != "keep" {
+			t.Errorf("got %+v", c)
+		}
+	})
+	t.Run("ErrUnknownKey", func(t *testing.T) {
+		bad := mustWrite(t, dir, "bad.yaml", "listen: x\ndatabse: y\n")
+		f := newConfigFlags("serve", &bytes.Buffer{})
+		f.fs.Parse([]string{"--config", bad})
+		if _, err := f.load(env(nil)); err == nil || !strings.Contains(err.Error(), "databse") {
+			t.Errorf("err %v; want one naming the unknown key", err)
+		}
+	})
+	t.Run("ErrBadValues", func(t *testing.T) {
+		for _, vars := range []map[string]string{
+			{"GREENROOM_ORPHANS": "sometimes"},
+			{"GREENROOM_REFRESH_INTERVAL": "soon"},
+			{"GREENROOM_LOCATIONS": "url:ftp://x"},
+		} {
+			f := newConfigFlags("serve", &bytes.Buffer{})
+			if _, err := f.load(env(vars)); err == nil {
+				t.Errorf("%v: no error", vars)
+			}
+		}
+	})
+}
+
+func TestRun_Validate(t *testing.T) {
+	dir := t.TempDir()
+	good := mustWrite(t, dir, "good/catalog-info.yaml", `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: good
+spec:
+  type: service
+  lifecycle: production
+  owner: team-a
+`)
+	bad := mustWrite(t, dir, "bad/catalog-info.yaml", `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: fine
+spec:
+  type: service
+  lifecycle: production
+  owner: team-a
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: broken
+  tags:
+    - Not A Tag
+spec:
+  type: service
+  owner: team-a
+`)
+	t.Run("OK", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"validate", good}, env(nil), &out, &errOut); code != 0 {
+			t.Fatalf("exit %d; want 0\n%s%s", code, out.String(), errOut.String())
+		}
+		if !strings.Contains(out.String(), "1 files, 1 valid entities, 0 errors") {
+			t.Errorf("output %q", out.String())
+		}
+	})
+	t.Run("ErrNamesFileAndLine", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"validate", dir}, env(nil), &out, &errOut)
+		if code != 1 {
+			t.Fatalf("exit %d; want 1\n%s%s", code, out.String(), errOut.String())
+		}
+		for _, want := range []string{
+			bad + `:15 (document 2): error [INVALID] component:default/broken: "metadata.tags.0" is not valid`,
+			bad + `:16 (document 2): error [INVALID] component:default/broken: "spec.lifecycle" is required`,
+			"2 files, 2 valid entities, 2 errors",
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, out.String())
+			}
+		}
+	})
+	t.Run("ErrUsage", func(t *testing.T) {
+		if code := run(context.Background(), []string{"validate"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
+			t.Errorf("exit %d; want 2", code)
+		}
+		if code := run(context.Background(), []string{"validate", filepath.Join(dir, "missing.yaml")}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
+			t.Errorf("missing file: exit %d; want 2", code)
+		}
+	})
+}
+
+// TestMain_Serve starts the whole server on a free port with a temporary
+// SQLite database and the example catalog, and queries it over HTTP.
+func TestMain_Serve(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Database = filepath.Join(t.TempDir(), "greenroom.db")
+	cfg.Locations = []string{filepath.Join("..", "..", "examples", "catalog", "all.yaml")}
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	base := "http://" + m.Addr()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server not ready after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	body := strings.NewReader(`{"query":"{ entities(first: 5) { edges { node { ref kind name } } pageInfo { hasNextPage } } }"}`)
+	resp, err := http.Post(base+"/graphql", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Data struct {
+			Entities struct {
+				Edges    []struct{ Node struct{ Ref, Kind, Name string } }
+				PageInfo struct{ HasNextPage bool }
+			}
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Errors) > 0 || len(got.Data.Entities.Edges) != 5 || !got.Data.Entities.PageInfo.HasNextPage {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestRun_Version(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, env(nil), &out, &bytes.Buffer{}); code != 0 || !strings.HasPrefix(out.String(), "greenroom ") {
+		t.Errorf("exit %d output %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
+		t.Errorf("unknown command: exit %d; want 2", code)
+	}
+}
+
+func TestRun_MigrateAndErrors(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "g.db")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "--database", db, "up"}, env(nil), &out, &out); code != 0 {
+		t.Fatalf("migrate up: exit %d\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "00001_catalog.sql") || !strings.Contains(out.String(), "applied") {
+		t.Errorf("migrate output %q", out.String())
+	}
+	dir := t.TempDir()
+	loc := mustWrite(t, dir, "catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: [oops\n")
+	out.Reset()
+	if code := run(context.Background(), []string{"ingest", "--database", db, "--location", loc}, env(nil), &out, &out); code != 0 {
+		t.Fatalf("ingest: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	code := run(context.Background(), []string{"errors", "--database", db}, env(nil), &out, &out)
+	if code != 1 || !strings.Contains(out.String(), loc+":4") || !strings.Contains(out.String(), "[SYNTAX]") {
+		t.Errorf("errors: exit %d output %q; want 1 and a syntax error at line 4", code, out.String())
+	}
+}
