@@ -32,9 +32,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,8 +46,6 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
-
-	_ "github.com/lib/pq" // CREATE and DROP DATABASE on the PostgreSQL server
 
 	"github.com/greenroomhq/greenroom/internal/store"
 )
@@ -125,7 +120,7 @@ func run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	b := &bench{root: root, tmp: tmp, bin: filepath.Join(tmp, "greenroom")}
+	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom")}
 	fmt.Println("# build")
 	if err := b.command(ctx, "go", "build", "-o", b.bin, "./cmd/greenroom"); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-bench: build greenroom:", err)
@@ -139,6 +134,9 @@ func run(ctx context.Context) int {
 
 	var results []result
 	for _, n := range sizes {
+		if ctx.Err() != nil {
+			break // interrupted: report what ran
+		}
 		fmt.Printf("\n# %d entities\n", n)
 		dir, m, err := b.catalog(ctx, gen, n)
 		if err != nil {
@@ -158,9 +156,6 @@ func run(ctx context.Context) int {
 		results = append(results, b.ingest(ctx, "postgres", n, wantRels, location, func() (string, func(), error) {
 			return createPostgres(ctx, pgURL)
 		}))
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	failed, missed := report(results)
 	switch {
@@ -172,16 +167,16 @@ func run(ctx context.Context) int {
 	return 0
 }
 
-// bench holds what every run shares: the repository root, a temporary
-// directory and the greenroom binary built into it.
+// bench holds what every run shares: the repository root and the
+// greenroom binary built for the runs.
 type bench struct {
-	root, tmp, bin string
+	root, bin string
 }
 
 // command runs a preparation step from the repository root, printing it
 // first and passing its output through.
 func (b *bench) command(ctx context.Context, name string, args ...string) error {
-	fmt.Println(b.show(name, args...))
+	fmt.Println(show(name, args...))
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = b.root, os.Stdout, os.Stderr
 	return cmd.Run()
@@ -189,7 +184,7 @@ func (b *bench) command(ctx context.Context, name string, args ...string) error 
 
 // show formats a command line for the reader, quoting arguments the shell
 // would split or expand.
-func (b *bench) show(name string, args ...string) string {
+func show(name string, args ...string) string {
 	out := []string{name}
 	for _, a := range args {
 		if a == "" || strings.ContainsAny(a, " '\"&?$*;|<>()") {
@@ -284,7 +279,7 @@ func (b *bench) ingest(ctx context.Context, database string, n, wantRels int, lo
 	defer cleanup()
 
 	args := []string{"ingest", "--database", dsn, "--location", location, "--log-level", "warn"}
-	fmt.Println(b.show(b.bin, redactArgs(args)...))
+	fmt.Println(show(b.bin, redactArgs(args)...))
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, b.bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = b.root, &stdout, &stderr
@@ -342,32 +337,15 @@ func counts(ctx context.Context, dsn string) (entities, relations int, err error
 // createPostgres creates an empty database on the server at serverURL and
 // returns its URL and a function that drops it.
 func createPostgres(ctx context.Context, serverURL string) (string, func(), error) {
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("postgres URL: %w", err)
-	}
-	suffix := make([]byte, 6)
-	rand.Read(suffix)
-	name := "greenroom_bench_" + hex.EncodeToString(suffix)
-	admin, err := sql.Open("postgres", serverURL)
+	dsn, drop, err := store.CreatePostgresDatabase(ctx, serverURL, "greenroom_bench_")
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	drop := func() {
-		// Dropping must happen even when the run was interrupted.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			fmt.Fprintf(os.Stderr, "greenroom-bench: drop database %s: %v\n", name, err)
+	return dsn, func() {
+		if err := drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
 		}
-		admin.Close()
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
+	}, nil
 }
 
 // removeSQLite deletes a SQLite database and its WAL files.

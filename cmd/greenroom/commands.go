@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -107,9 +110,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	log.Info("shutting down")
-	return m.Close()
+	// SIGHUP asks for a refresh of every location now.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			log.Info("SIGHUP: refreshing every location")
+			m.engine.Wake()
+		case <-ctx.Done():
+			log.Info("shutting down")
+			return m.Close()
+		}
+	}
 }
 
 // Main is a running server: the database, the ingestion loop and the HTTP

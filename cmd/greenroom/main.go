@@ -24,7 +24,7 @@ const usage = `Greenroom is a headless developer portal: one GraphQL API over th
 Backstage software catalog.
 
 Usage:
-  greenroom serve    [flags]              start the server
+  greenroom serve    [flags]              start the server (SIGHUP refreshes every location now)
   greenroom ingest   [flags]              read every location once, then exit
   greenroom migrate  up|down|status       apply, roll back or list migrations
   greenroom validate FILE_OR_DIR...       check descriptor files offline

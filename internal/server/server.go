@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -52,7 +51,8 @@ func New(opts Options) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
-	mux.Handle("GET /{$}", playground.Handler("Greenroom", "/graphql"))
+	mux.HandleFunc("GET /{$}", graphiqlPage)
+	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

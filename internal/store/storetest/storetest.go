@@ -6,14 +6,9 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/greenroomhq/greenroom/internal/store"
 )
@@ -53,28 +48,16 @@ func PostgresURL(tb testing.TB) string {
 	if server == "" {
 		tb.Skip(EnvPostgres + " not set")
 	}
-	admin, err := sqlx.Open("postgres", server)
+	dsn, drop, err := store.CreatePostgresDatabase(context.Background(), server, "greenroom_test_")
 	if err != nil {
 		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { admin.Close() })
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "greenroom_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
-		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
-			tb.Errorf("drop test database: %v", err)
+		if err := drop(); err != nil {
+			tb.Error(err)
 		}
 	})
-	u, err := url.Parse(server)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return dsn
 }
 
 func mustOpen(tb testing.TB, dsn string) *store.DB {
