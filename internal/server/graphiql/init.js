@@ -2,8 +2,8 @@
 (function () {
   var fetcher = GraphiQL.createFetcher({ url: window.location.origin + '/graphql' });
   var defaultQuery = [
-    '# Welcome to Greenroom. Press the play button (or Ctrl-Enter) to run a query;',
-    '# the Docs panel describes every type and field.',
+    '# Greenroom: run a query with Ctrl-Enter.',
+    '# The Docs panel describes every type and field.',
     '{',
     '  entities(first: 10) {',
     '    edges {',
