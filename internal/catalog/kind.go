@@ -212,8 +212,8 @@ var remoteAPITypes = []string{"mcp-server", "ai-model-server"}
 func checkAPIDefinition(spec map[string]any) []Problem {
 	typ, _ := spec["type"].(string)
 	if !slices.Contains(remoteAPITypes, typ) {
-		if _, ok := spec["definition"].(string); !ok {
-			return []Problem{fieldProblem("spec.definition", spec["definition"], "a string")}
+		if s, ok := spec["definition"].(string); !ok || s == "" {
+			return []Problem{fieldProblem("spec.definition", spec["definition"], "a non-empty string")}
 		}
 		return nil
 	}
@@ -309,6 +309,7 @@ func (k *kindRule) checkSpec(spec map[string]any) []Problem {
 // sortLists sorts the string lists Backstage sorts, in place, as its
 // BuiltinKindsEntityProcessor does, so stored entities match.
 func (k *kindRule) sortLists(spec map[string]any) {
+outer:
 	for _, key := range k.sorted {
 		list, ok := spec[key].([]any)
 		if !ok {
@@ -318,7 +319,7 @@ func (k *kindRule) sortLists(spec map[string]any) {
 		for _, item := range list {
 			s, ok := item.(string)
 			if !ok {
-				return // not a string list: leave it as written
+				continue outer // not a string list: leave it as written
 			}
 			strs = append(strs, s)
 		}

@@ -51,6 +51,9 @@ func Relations(e *Entity) ([]Relation, []Problem) {
 	var problems []Problem
 	for _, rf := range k.relations {
 		for i, target := range specRefs(e.Spec, rf.key) {
+			if target == "" {
+				continue
+			}
 			t, err := ParseRef(target, RefDefaults{Kind: rf.defaultKind, Namespace: self.Namespace})
 			if err != nil {
 				path := "spec." + rf.key
@@ -68,21 +71,17 @@ func Relations(e *Entity) ([]Relation, []Problem) {
 	return rels, problems
 }
 
-// specRefs returns the non-empty strings at spec[key], which may be one
-// string or a list of them. Anything else was already reported by validation.
+// specRefs returns the strings at spec[key], which may be one string or a
+// list of them. List items keep their index; an item that is not a string
+// comes back as "", to be skipped: validation already reported it.
 func specRefs(spec map[string]any, key string) []string {
 	switch v := spec[key].(type) {
 	case string:
-		if v == "" {
-			return nil
-		}
 		return []string{v}
 	case []any:
-		out := make([]string, 0, len(v))
-		for _, item := range v {
-			if s, ok := item.(string); ok && s != "" {
-				out = append(out, s)
-			}
+		out := make([]string, len(v))
+		for i, item := range v {
+			out[i], _ = item.(string)
 		}
 		return out
 	}

@@ -71,11 +71,25 @@ func IsValidLabelValue(s string) bool { return s == "" || IsValidObjectName(s) }
 func IsValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && reTag.MatchString(s) }
 
 // IsValidURL reports whether s parses as an absolute URL, as the WHATWG URL
-// constructor that Backstage uses requires.
+// constructor that Backstage uses requires: any scheme will do ("mailto:",
+// "slack:#team"), but the special schemes need a host ("http:" alone is not
+// a URL). Like that constructor, it ignores leading and trailing spaces and
+// control characters, and tabs and newlines anywhere.
 func IsValidURL(s string) bool {
+	s = stripTabNewline.Replace(strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }))
 	u, err := url.Parse(s)
-	return err == nil && u.Scheme != "" && (u.Opaque != "" || u.Host != "" || u.Path != "")
+	if err != nil || u.Scheme == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ws", "wss", "ftp":
+		// "http:host" and "http:/host" name a host too.
+		return u.Host != "" || strings.TrimLeft(u.Opaque+u.Path, "/") != ""
+	}
+	return true
 }
+
+var stripTabNewline = strings.NewReplacer("\t", "", "\n", "", "\r", "")
 
 func isDNSLabel(s string) bool {
 	return len(s) >= 1 && len(s) <= 63 && reDNSLabel.MatchString(s)

@@ -67,21 +67,24 @@ func Parse(doc map[string]any) (*Entity, []Problem) {
 	}
 	problems = append(problems, checkMetadata(&e.Metadata)...)
 
+	// References are resolved before the lists are sorted, so that the list
+	// indexes in their problems' Paths are those of the document.
+	_, relProblems := Relations(e)
 	if k, ok := kinds[e.Kind]; ok {
 		if !slices.Contains(k.versions, e.APIVersion) {
 			problems = append(problems, fieldProblem("apiVersion", e.APIVersion,
 				fmt.Sprintf("one of %s for kind %s", strings.Join(k.versions, ", "), e.Kind)))
 		}
-		if e.Spec == nil {
-			problems = append(problems, Problem{Path: "spec", Message: fmt.Sprintf("%q is required for kind %s", "spec", e.Kind)})
-		} else {
+		switch {
+		case e.Spec != nil:
 			problems = append(problems, k.checkSpec(e.Spec)...)
 			k.sortLists(e.Spec)
+		case doc["spec"] == nil: // a spec that is not an object was reported by fromDoc
+			problems = append(problems, Problem{Path: "spec", Message: fmt.Sprintf("%q is required for kind %s", "spec", e.Kind)})
 		}
 	} else if known := knownKindFolded(e.Kind); known != "" {
 		problems = append(problems, fieldProblem("kind", e.Kind, fmt.Sprintf("%q (kinds are case-sensitive)", known)))
 	}
-	_, relProblems := Relations(e)
 	problems = append(problems, relProblems...)
 	return e, problems
 }
@@ -157,7 +160,8 @@ func fromDoc(doc map[string]any) (*Entity, []Problem) {
 }
 
 // readMetadata copies the known metadata fields into m, reporting fields of
-// the wrong type, and keeps the others in m.Extra.
+// the wrong type, and keeps the others in m.Extra. It also checks the format
+// of tags and link URLs, whose Paths need their index in the document.
 func readMetadata(m *Metadata, md map[string]any) []Problem {
 	var problems []Problem
 	str := func(key string) string {
@@ -195,6 +199,9 @@ func readMetadata(m *Metadata, md map[string]any) []Problem {
 	m.UID = str("uid")
 	m.Etag = str("etag")
 	m.Title = str("title")
+	if t, ok := md["title"].(string); ok && t == "" {
+		problems = append(problems, fieldProblem("metadata.title", t, "a non-empty string"))
+	}
 	m.Description = str("description")
 	m.Labels = strMap("labels")
 	m.Annotations = strMap("annotations")
@@ -205,11 +212,12 @@ func readMetadata(m *Metadata, md map[string]any) []Problem {
 		}
 		for i, item := range list {
 			s, ok := item.(string)
-			if !ok {
+			if !ok || !IsValidTag(s) {
 				problems = append(problems, fieldProblem(indexPath("metadata.tags", i), item, expectTag))
-				continue
 			}
-			m.Tags = append(m.Tags, s)
+			if ok {
+				m.Tags = append(m.Tags, s)
+			}
 		}
 	}
 	if v, present := md["links"]; present && v != nil {
@@ -234,6 +242,12 @@ func readMetadata(m *Metadata, md map[string]any) []Problem {
 					*dst = s
 				}
 			}
+			// A url of the wrong type was reported above.
+			if u, present := lm["url"]; !present {
+				problems = append(problems, fieldProblem(path+".url", nil, expectURL))
+			} else if s, ok := u.(string); ok && !IsValidURL(s) {
+				problems = append(problems, fieldProblem(path+".url", s, expectURL))
+			}
 			m.Links = append(m.Links, l)
 		}
 	}
@@ -250,8 +264,9 @@ func readMetadata(m *Metadata, md map[string]any) []Problem {
 	return problems
 }
 
-// checkMetadata applies the field format rules to metadata that has the
-// right types (readMetadata reported the wrong ones).
+// checkMetadata applies the field format rules to the labels and
+// annotations that have the right types (readMetadata reported the wrong
+// ones, and checked tags and links).
 func checkMetadata(m *Metadata) []Problem {
 	var problems []Problem
 	for _, k := range sortedKeys(m.Labels) {
@@ -266,20 +281,6 @@ func checkMetadata(m *Metadata) []Problem {
 		if !IsValidKey(k) {
 			problems = append(problems, fieldProblem("metadata.annotations."+k, k, expectKey))
 		}
-	}
-	for i, t := range m.Tags {
-		if !IsValidTag(t) {
-			problems = append(problems, fieldProblem(indexPath("metadata.tags", i), t, expectTag))
-		}
-	}
-	for i, l := range m.Links {
-		path := indexPath("metadata.links", i)
-		if !IsValidURL(l.URL) {
-			problems = append(problems, fieldProblem(path+".url", l.URL, expectURL))
-		}
-	}
-	if m.Title != "" && strings.TrimSpace(m.Title) == "" {
-		problems = append(problems, fieldProblem("metadata.title", m.Title, "a non-blank string"))
 	}
 	return problems
 }

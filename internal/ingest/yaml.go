@@ -3,7 +3,8 @@ package ingest
 import (
 	"bytes"
 	"fmt"
-	"math"
+	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -145,9 +146,12 @@ type chunk struct {
 // splitDocuments cuts data at document markers ("---" at the start of a line,
 // alone or followed by a space) and document end markers ("..."). A marker
 // at column 0 ends any block scalar in YAML, so this never cuts a value.
+// Comments and directives before a document's "---" are not a document of
+// their own; they are dropped, as yaml.v3 rejects a "%YAML 1.2" directive.
 func splitDocuments(data []byte) []chunk {
 	var chunks []chunk
 	start, startLine, line := 0, 1, 1
+	prelude := true // no "---" since the start of the file or the last "..."
 	for pos := 0; pos <= len(data); {
 		end := bytes.IndexByte(data[pos:], '\n')
 		if end < 0 {
@@ -157,9 +161,10 @@ func splitDocuments(data []byte) []chunk {
 		}
 		l := bytes.TrimRight(data[pos:end], "\r")
 		if isMarker(l, "---") || isMarker(l, "...") {
-			if pos > start || len(chunks) > 0 || isMarker(l, "...") {
+			if !prelude || isMarker(l, "...") || !onlyDirectives(data[start:pos]) {
 				chunks = append(chunks, chunk{text: data[start:pos], line: startLine})
 			}
+			prelude = isMarker(l, "...")
 			// Content after "--- " on the same line belongs to the next document.
 			rest := bytes.TrimLeft(l[3:], " \t")
 			if len(rest) > 0 && isMarker(l, "---") {
@@ -183,6 +188,18 @@ func isMarker(l []byte, m string) bool {
 	return bytes.HasPrefix(l, []byte(m)) && (len(l) == 3 || l[3] == ' ' || l[3] == '\t')
 }
 
+// onlyDirectives reports whether text holds nothing but blank lines,
+// comments and directives ("%YAML 1.2"), which may precede a "---".
+func onlyDirectives(text []byte) bool {
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		l = bytes.TrimSpace(l)
+		if len(l) > 0 && l[0] != '#' && l[0] != '%' {
+			return false
+		}
+	}
+	return true
+}
+
 // offsetLines makes node lines count from the start of the file.
 func offsetLines(n *yaml.Node, by int) {
 	if by == 0 {
@@ -202,7 +219,11 @@ func shiftLines(err error, by int) error {
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, tail, ok := strings.Cut(rest, ":"); ok {
 			if n, convErr := strconv.Atoi(num); convErr == nil {
-				return &SyntaxError{Line: n + by, Msg: strings.TrimSpace(tail)}
+				tail = strings.TrimSpace(tail)
+				if parserProblems[tail] {
+					n++ // yaml.v3 counts these lines from 0
+				}
+				return &SyntaxError{Line: n + by, Msg: tail}
 			}
 		}
 	}
@@ -210,6 +231,23 @@ func shiftLines(err error, by int) error {
 		msg = strings.Join(te.Errors, "; ")
 	}
 	return &SyntaxError{Line: by + 1, Msg: msg}
+}
+
+// parserProblems are the errors of yaml.v3's parser, as opposed to its
+// scanner: it reports their lines counting from 0, and the scanner's
+// counting from 1.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected key":              true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found undefined tag handle":             true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
 }
 
 // SyntaxError is a YAML syntax error at a line of the file.
@@ -226,11 +264,15 @@ func (e *SyntaxError) Error() string {
 // so that a "billion laughs" file cannot exhaust memory.
 const maxNodes = 1 << 20
 
-type converter struct{ nodes int }
+type converter struct {
+	nodes     int
+	expanding map[*yaml.Node]bool // anchored nodes being expanded through an alias
+}
 
 // value converts a YAML node into JSON-shaped Go values: map[string]any,
-// []any, string, int64, float64, bool and nil. Timestamps stay strings, as
-// in YAML 1.2's core schema that Backstage's parser uses.
+// []any, string, int64, float64, bool and nil. Scalars resolve as in YAML
+// 1.2's core schema that Backstage's parser uses: timestamps stay strings,
+// and so do YAML 1.1 numbers such as 0b101 and 1_000.
 func (c *converter) value(n *yaml.Node) (any, error) {
 	c.nodes++
 	if c.nodes > maxNodes {
@@ -238,7 +280,17 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return c.value(n.Alias)
+		// An alias inside the value it names would expand forever.
+		if c.expanding[n.Alias] {
+			return nil, fmt.Errorf("line %d: alias *%s is part of the value it refers to", n.Line, n.Value)
+		}
+		if c.expanding == nil {
+			c.expanding = map[*yaml.Node]bool{}
+		}
+		c.expanding[n.Alias] = true
+		v, err := c.value(n.Alias)
+		delete(c.expanding, n.Alias)
+		return v, err
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
@@ -290,27 +342,51 @@ func scalar(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("line %d: %w", n.Line, err)
 		}
 		return b, nil
-	case "!!int":
-		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
-			return i, nil
-		}
-		var f float64
-		if err := n.Decode(&f); err != nil {
-			return n.Value, nil
-		}
-		return f, nil
-	case "!!float":
-		var f float64
-		if err := n.Decode(&f); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return n.Value, nil // not representable in JSON
-		}
-		return f, nil
+	case "!!int", "!!float":
+		return number(n.Value), nil
 	default: // !!str, !!timestamp, !!binary and custom tags keep their text
 		return n.Value, nil
 	}
+}
+
+// The number forms of YAML 1.2's core schema. yaml.v3 also reads YAML 1.1
+// forms (017 as octal 15, 0b101, 1_000, 0X1F) that Backstage's parser
+// reads as 17 and as strings.
+var (
+	reCoreInt   = regexp.MustCompile(`^[-+]?[0-9]+$`)
+	reCoreOct   = regexp.MustCompile(`^0o[0-7]+$`)
+	reCoreHex   = regexp.MustCompile(`^0x[0-9a-fA-F]+$`)
+	reCoreFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+)
+
+// number converts the text of a scalar that yaml.v3 resolved as a number:
+// an int64, a float64 for floats and for integers too large for an int64,
+// or the text itself when the core schema does not read it as a number.
+// .inf and .nan keep their text too: JSON cannot represent them.
+func number(s string) any {
+	digits, base := s, 10
+	switch {
+	case reCoreInt.MatchString(s):
+	case reCoreOct.MatchString(s):
+		digits, base = s[2:], 8
+	case reCoreHex.MatchString(s):
+		digits, base = s[2:], 16
+	case reCoreFloat.MatchString(s):
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+		return s
+	default:
+		return s
+	}
+	if i, err := strconv.ParseInt(digits, base, 64); err == nil {
+		return i
+	}
+	if f, _, err := big.ParseFloat(digits, base, 53, big.ToNearestEven); err == nil {
+		v, _ := f.Float64()
+		return v
+	}
+	return s
 }
 
 func typeName(v any) string {
