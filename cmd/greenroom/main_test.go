@@ -201,7 +201,9 @@ func TestMain_Serve(t *testing.T) {
 	var got struct {
 		Data struct {
 			Entities struct {
-				Edges    []struct{ Node struct{ Ref, Kind, Name string } }
+				Edges []struct {
+					Node struct{ Ref, Kind, Name string }
+				}
 				PageInfo struct{ HasNextPage bool }
 			}
 		}

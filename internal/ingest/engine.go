@@ -19,6 +19,10 @@ type Store interface {
 	// BeginRefresh starts writing the results of one refresh of a location,
 	// in one transaction. Nothing is visible to readers until Commit.
 	BeginRefresh(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions) (catalog.Refresh, error)
+	// StoredLocations returns the valid Location entities that a location
+	// last stored from one file or URL (key "type:target"), orphans aside,
+	// as committed before the refresh in progress.
+	StoredLocations(ctx context.Context, locationID, key string) ([]*catalog.Entity, error)
 }
 
 // Options configures an [Engine].
@@ -78,7 +82,11 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	defer tx.Rollback()
 
 	b := newBatcher(ctx, tx)
-	walkErr := newRun(e.reader, loc, b).walk(ctx)
+	run := newRun(e.reader, loc, b)
+	run.stored = func(ctx context.Context, key string) ([]*catalog.Entity, error) {
+		return e.store.StoredLocations(ctx, loc.ID, key)
+	}
+	walkErr := run.walk(ctx)
 	if err := errors.Join(walkErr, b.close()); err != nil {
 		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
 	}

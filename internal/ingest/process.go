@@ -46,6 +46,9 @@ type run struct {
 	tree   string // the directory or URL prefix placeholders may read from
 	out    sink
 	seen   map[string]bool // files and URLs already read in this pass
+	// stored returns the Location entities last stored from a file or URL
+	// (by key); nil when nothing is stored, as in offline validation.
+	stored func(ctx context.Context, key string) ([]*catalog.Entity, error)
 }
 
 func newRun(r *reader, root catalog.Location, out sink) *run {
@@ -121,24 +124,29 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from string
 	}
 	for res := range p.parseAll(ctx, typ, todo) {
 		if res.err != nil {
-			if !errors.Is(res.err, ErrNotFound) {
-				p.out.unreadable(res.key)
-			}
 			if !(errors.Is(res.err, ErrNotFound) && presence == "optional") {
 				p.out.fail(readError(res.key, res.err))
 			}
+			if !errors.Is(res.err, ErrNotFound) {
+				p.out.unreadable(res.key)
+				if err := p.followStored(ctx, typ, res.name, res.key, nil, depth); err != nil {
+					return err
+				}
+			}
 			continue
 		}
+		unreadable := false
+		emitted := map[string]bool{}
 		for _, d := range res.docs {
 			for _, pe := range d.errs {
 				p.out.fail(pe)
 			}
 			if d.emitted == nil {
 				p.out.unreadable(res.key)
-			}
-			if d.emitted == nil {
+				unreadable = true
 				continue
 			}
+			emitted[d.emitted.Entity.Ref().String()] = true
 			if err := p.out.put(ctx, d.emitted); err != nil {
 				return err
 			}
@@ -148,8 +156,36 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from string
 				}
 			}
 		}
+		if unreadable {
+			if err := p.followStored(ctx, typ, res.name, res.key, emitted, depth); err != nil {
+				return err
+			}
+		}
 	}
 	return ctx.Err()
+}
+
+// followStored follows the Location entities last stored from a file or
+// URL that cannot be read now, except those it emitted in this pass, so that
+// the files they lead to are read as before instead of being orphaned:
+// Backstage too keeps processing the children of an entity that failed.
+func (p *run) followStored(ctx context.Context, typ, name, key string, emitted map[string]bool, depth int) error {
+	if p.stored == nil {
+		return nil
+	}
+	locs, err := p.stored(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read the Location entities stored from %s: %w", key, err)
+	}
+	for _, loc := range locs {
+		if emitted[loc.Ref().String()] {
+			continue
+		}
+		if err := p.follow(ctx, loc, typ, name, key, depth); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // follow reads the targets of a Location entity read from file or URL name.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -25,38 +26,43 @@ type Validation struct {
 func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validation, error) {
 	r := newReader(nil, maxFileSize)
 	r.offline = true
-	c := &collector{seen: map[string]string{}}
+	// Files and URLs already read are shared by every run: a file that a
+	// Location led to is not read again when the walk of a directory finds
+	// it, so its entities are not reported as duplicates of themselves.
+	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
 	for _, p := range paths {
-		files, err := descriptorFiles(p)
+		files, tree, err := descriptorFiles(p)
 		if err != nil {
-			return c.result, err
+			return c.validation(), err
 		}
 		for _, f := range files {
 			root := catalog.Location{Type: TypeFile, Target: f}
 			run := newRun(r, root, c)
+			run.seen = c.read
+			run.tree = tree
 			if err := run.readTarget(ctx, TypeFile, f, "required", root.Key(), 0); err != nil {
-				return c.result, err
+				return c.validation(), err
 			}
-			c.result.Files += len(run.seen)
 		}
 	}
-	return c.result, nil
+	return c.validation(), nil
 }
 
-// descriptorFiles expands a path argument into absolute file paths.
-func descriptorFiles(p string) ([]string, error) {
+// descriptorFiles expands a path argument into absolute file paths, and
+// returns the directory placeholders may read from: the argument itself, or
+// a file argument's directory.
+func descriptorFiles(p string) (files []string, tree string, err error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	st, err := os.Stat(abs)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !st.IsDir() {
-		return []string{abs}, nil
+		return []string{abs}, filepath.Dir(abs), nil
 	}
-	var files []string
 	err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -72,7 +78,7 @@ func descriptorFiles(p string) ([]string, error) {
 	if err == nil && len(files) == 0 {
 		err = fmt.Errorf("%s: no catalog-info.yaml files found", p)
 	}
-	return files, err
+	return files, abs, err
 }
 
 // collector is the sink of a validation: it keeps problems, counts good
@@ -80,6 +86,18 @@ func descriptorFiles(p string) ([]string, error) {
 type collector struct {
 	result Validation
 	seen   map[string]string // ref → location key of its first emission
+	read   map[string]bool   // "type:name" of every file and URL reached
+}
+
+// validation returns the result, counting the files read (URLs are not).
+func (c *collector) validation() Validation {
+	v := c.result
+	for key := range c.read {
+		if strings.HasPrefix(key, TypeFile+":") {
+			v.Files++
+		}
+	}
+	return v
 }
 
 func (c *collector) put(_ context.Context, em *catalog.Emitted) error {

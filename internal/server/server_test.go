@@ -219,7 +219,9 @@ func TestFederation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		t.Run("Service", func(t *testing.T) {
-			var got struct{ Service struct{ SDL string } `json:"_service"` }
+			var got struct {
+				Service struct{ SDL string } `json:"_service"`
+			}
 			mustData(t, post(t, srv, `{ _service { sdl } }`, nil), &got)
 			for _, want := range []string{`@link(`, `federation/v2.3`, `type Entity @key(fields: "ref")`, `type PageInfo @shareable`} {
 				if !strings.Contains(got.Service.SDL, want) {

@@ -79,6 +79,29 @@ func (db *DB) Entities(ctx context.Context, q catalog.EntityQuery) (catalog.Enti
 	return page, nil
 }
 
+// StoredLocations returns the valid Location entities that a location last
+// stored from one file or URL (key "type:target"), orphans aside, ordered by
+// ref. A refresh reads them when that file cannot be read, to follow them as
+// before.
+func (db *DB) StoredLocations(ctx context.Context, locationID, key string) ([]*catalog.Entity, error) {
+	var rows [][]byte
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
+		SELECT data FROM entities
+		WHERE location_id = ? AND location_key = ? AND kind = 'location' AND valid AND NOT orphan
+		ORDER BY ref`), locationID, key); err != nil {
+		return nil, fmt.Errorf("store: stored locations: %w", formatError(err))
+	}
+	out := make([]*catalog.Entity, 0, len(rows))
+	for _, data := range rows {
+		e, err := decodeEntity(data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 // Counts reports how many entities and relation rows are stored.
 func (db *DB) Counts(ctx context.Context) (entities, relations int, err error) {
 	if err := db.r.GetContext(ctx, &entities, `SELECT COUNT(*) FROM entities`); err != nil {
