@@ -99,7 +99,7 @@ func TestEngine_Refresh_FileLocation(t *testing.T) {
 				"location:default/needed":  "catalog-info.yaml",
 				"component:default/beside": "catalog-info.yaml",
 			},
-			errs:  []problem{{Level: "error", Code: catalog.ErrorCodeRead, Key: "catalog-info.yaml", Doc: -1}},
+			errs:  []problem{{Level: "error", Code: catalog.ErrorCodeRead, Key: "catalog-info.yaml", Ref: "location:default/needed", Doc: -1}},
 			words: []string{"missing.yaml", "not found"},
 		},
 		{
@@ -355,7 +355,7 @@ func TestEngine_Refresh_URLNotFound(t *testing.T) {
 		loc := MustCreateLocation(t, db, ingest.TypeURL, srv.URL+"/catalog-info.yaml")
 		MustRefresh(t, ingest.NewEngine(db, ingest.Options{}), loc)
 		errs := MustLocationErrors(t, db, loc)
-		want := []problem{{Level: "error", Code: catalog.ErrorCodeRead, Key: "url:" + srv.URL + "/missing.yaml", Doc: -1}}
+		want := []problem{{Level: "error", Code: catalog.ErrorCodeRead, Key: "url:" + srv.URL + "/missing.yaml", Ref: "location:default/needed", Doc: -1}}
 		if diff := cmp.Diff(want, problems(errs)); diff != "" {
 			t.Errorf("location errors mismatch (-want +got):\n%s", diff)
 		}

@@ -85,11 +85,13 @@ func (p *run) walk(ctx context.Context) error {
 	if err := p.out.put(ctx, &catalog.Emitted{Entity: gen, LocationKey: p.origin}); err != nil {
 		return err
 	}
-	return p.readTarget(ctx, p.root.Type, p.root.Target, "required", p.origin, 0)
+	return p.readTarget(ctx, p.root.Type, p.root.Target, "required", p.origin, gen.Ref().String(), 0)
 }
 
 // readTarget reads one Location target and emits what its files hold.
-func (p *run) readTarget(ctx context.Context, typ, target, presence, from string, depth int) error {
+// A problem reading the target is reported at from, the file of the
+// Location entity fromRef that names it.
+func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromRef string, depth int) error {
 	if depth > maxDepth {
 		p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
 			Message: fmt.Sprintf("Location %s:%s is nested more than %d levels deep", typ, target, maxDepth)})
@@ -103,15 +105,15 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from string
 			if errors.Is(err, ErrNotFound) && presence == "optional" {
 				return nil
 			}
-			p.out.fail(readError(from, err))
+			p.out.fail(readError(from, fromRef, err))
 			return nil
 		}
 		files = matches
 	case TypeURL:
 		files = []string{target}
 	default:
-		p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, Code: catalog.ErrorCodeRead,
-			Message: fmt.Sprintf("unsupported location type %q for target %q; expected file or url", typ, target)})
+		p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, EntityRef: fromRef,
+			Code: catalog.ErrorCodeRead, Message: fmt.Sprintf("unsupported location type %q for target %q; expected file or url", typ, target)})
 		return nil
 	}
 	var todo []string
@@ -125,7 +127,7 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from string
 	for res := range p.parseAll(ctx, typ, todo) {
 		if res.err != nil {
 			if !(errors.Is(res.err, ErrNotFound) && presence == "optional") {
-				p.out.fail(readError(res.key, res.err))
+				p.out.fail(readError(res.key, fromRef, res.err))
 			}
 			if !errors.Is(res.err, ErrNotFound) {
 				p.out.unreadable(res.key)
@@ -213,7 +215,7 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 				Code: catalog.ErrorCodeRead, Message: err.Error()})
 			continue
 		}
-		if err := p.readTarget(ctx, typ, resolved, presence, key, depth+1); err != nil {
+		if err := p.readTarget(ctx, typ, resolved, presence, key, loc.Ref().String(), depth+1); err != nil {
 			return err
 		}
 	}
@@ -257,12 +259,19 @@ func resolveTarget(typ, parentType, parent, target string) (string, error) {
 	return target, nil
 }
 
-func readError(key string, err error) catalog.ProcessingError {
-	code := catalog.ErrorCodeRead
-	if errors.Is(err, ErrTooLarge) {
-		code = catalog.ErrorCodeTooLarge
+// readError reports a file or URL that could not be read; ref is the
+// Location entity that named it. Offline validation skipping a URL is only
+// a warning.
+func readError(key, ref string, err error) catalog.ProcessingError {
+	pe := catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: ref,
+		Code: catalog.ErrorCodeRead, Message: err.Error()}
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		pe.Code = catalog.ErrorCodeTooLarge
+	case errors.Is(err, errOffline):
+		pe.Level = catalog.LevelWarning
 	}
-	return catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, Code: code, Message: err.Error()}
+	return pe
 }
 
 // parsedFile is one file read and processed by a worker.

@@ -32,6 +32,9 @@ var ErrTooLarge = errors.New("over the size limit")
 // ErrNotFound is returned when a target matches nothing.
 var ErrNotFound = errors.New("not found")
 
+// errOffline is returned for a URL that offline validation does not fetch.
+var errOffline = errors.New("not read: validation works offline")
+
 // reader reads the targets of locations, files from disk and URLs over
 // HTTP, keeping each URL's ETag and body so that an unchanged document is
 // not downloaded again.
@@ -120,7 +123,7 @@ func (r *reader) readFile(path string) ([]byte, error) {
 // returning the cached body when the server answers 304 Not Modified.
 func (r *reader) readURL(ctx context.Context, u string) ([]byte, error) {
 	if r.offline {
-		return nil, fmt.Errorf("%s was not read: validation works offline", u)
+		return nil, fmt.Errorf("%s %w", u, errOffline)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

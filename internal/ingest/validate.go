@@ -40,7 +40,7 @@ func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validatio
 			run := newRun(r, root, c)
 			run.seen = c.read
 			run.tree = tree
-			if err := run.readTarget(ctx, TypeFile, f, "required", root.Key(), 0); err != nil {
+			if err := run.readTarget(ctx, TypeFile, f, "required", root.Key(), "", 0); err != nil {
 				return c.validation(), err
 			}
 		}

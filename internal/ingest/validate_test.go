@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 		{Level: "error", Code: catalog.ErrorCodeConflict, Key: key("other/catalog-info.yaml"), Ref: "component:default/svc", Doc: -1},
 		{Level: "error", Code: catalog.ErrorCodeSyntax, Key: key("syntax/catalog-info.yaml"), Doc: 0, Line: 4},
 		{Level: "error", Code: catalog.ErrorCodeInvalid, Key: key("svc/catalog-info.yaml"), Ref: "component:default/broken", Doc: 1, Line: 14},
-		{Level: "error", Code: catalog.ErrorCodeRead, Key: "url:" + srv.URL + "/remote.yaml", Doc: -1},
+		{Level: "warning", Code: catalog.ErrorCodeRead, Key: "url:" + srv.URL + "/remote.yaml", Ref: "location:default/remote", Doc: -1},
 	}
 	if diff := cmp.Diff(want, problems(res.Problems), cmpopts.SortSlices(func(a, b problem) bool { return a.Key < b.Key })); diff != "" {
 		t.Errorf("problems mismatch (-want +got):\n%s\n%+v", diff, res.Problems)

@@ -38,7 +38,13 @@ func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catal
 	if !errors.Is(err, sql.ErrNoRows) {
 		return loc, false, formatError(err)
 	}
-	row = locationRow{ID: uuid.NewString(), Type: typ, Target: target}
+	// Version 7 UUIDs sort by creation time, so locations registered within
+	// one millisecond still list, and refresh, in the order they came.
+	id, err := uuid.NewV7()
+	if err != nil {
+		return loc, false, err
+	}
+	row = locationRow{ID: id.String(), Type: typ, Target: target}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`
 		INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?)`),
 		row.ID, row.Type, row.Target, db.now()); err != nil {
