@@ -15,6 +15,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/greenroomhq/greenroom/schema"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -29,6 +31,7 @@ Usage:
   greenroom migrate  up|down|status       apply, roll back or list migrations
   greenroom validate FILE_OR_DIR...       check descriptor files offline
   greenroom errors   [LOCATION_ID]        list processing errors and warnings
+  greenroom schema                        print the GraphQL schema (federation subgraph SDL)
   greenroom version                       print the version
 
 Run "greenroom COMMAND -h" for the flags of a command.
@@ -60,6 +63,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdValidate(ctx, rest, stdout, stderr)
 	case "errors":
 		return cmdErrors(ctx, rest, getenv, stdout, stderr)
+	case "schema":
+		fmt.Fprint(stdout, schema.SDL())
+		return 0
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return 0
