@@ -31,35 +31,268 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Entity() EntityResolver
+	API() APIResolver
+	Component() ComponentResolver
+	Domain() DomainResolver
+	EntityConnection() EntityConnectionResolver
+	GenericEntity() GenericEntityResolver
+	Group() GroupResolver
+	Location() LocationResolver
+	Mutation() MutationResolver
+	ProcessingError() ProcessingErrorResolver
 	Query() QueryResolver
+	RegisteredLocation() RegisteredLocationResolver
+	Relation() RelationResolver
+	Resource() ResourceResolver
+	System() SystemResolver
+	Template() TemplateResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
-	Entity struct {
-		Description func(childComplexity int) int
-		Errors      func(childComplexity int) int
-		Etag        func(childComplexity int) int
-		Kind        func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Namespace   func(childComplexity int) int
-		Raw         func(childComplexity int) int
-		Ref         func(childComplexity int) int
-		Title       func(childComplexity int) int
-		UID         func(childComplexity int) int
+	API struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Consumers      func(childComplexity int) int
+		Definition     func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Lifecycle      func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Providers      func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		System         func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	Component struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		ConsumesApis   func(childComplexity int) int
+		Dependents     func(childComplexity int) int
+		DependsOn      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Lifecycle      func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		ProvidesApis   func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		SubcomponentOf func(childComplexity int) int
+		Subcomponents  func(childComplexity int) int
+		System         func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	DeleteEntityPayload struct {
+		Ref func(childComplexity int) int
+	}
+
+	DeleteLocationPayload struct {
+		DeletedEntities func(childComplexity int) int
+		ID              func(childComplexity int) int
+	}
+
+	Domain struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		SubdomainOf    func(childComplexity int) int
+		Subdomains     func(childComplexity int) int
+		Systems        func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
 	}
 
 	EntityConnection struct {
-		Edges    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	EntityEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Facet struct {
+		Facet  func(childComplexity int) int
+		Values func(childComplexity int) int
+	}
+
+	FacetValue struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	GenericEntity struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		UID            func(childComplexity int) int
+	}
+
+	Group struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Children       func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Members        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		OwnedEntities  func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Parent         func(childComplexity int) int
+		Profile        func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	IngestedEntity struct {
+		Entity    func(childComplexity int) int
+		Errors    func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Namespace func(childComplexity int) int
+		Raw       func(childComplexity int) int
+		Ref       func(childComplexity int) int
+		Relations func(childComplexity int) int
+	}
+
+	KeyValue struct {
+		Key   func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	Link struct {
+		Icon  func(childComplexity int) int
+		Title func(childComplexity int) int
+		Type  func(childComplexity int) int
+		URL   func(childComplexity int) int
+	}
+
+	Location struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Entities       func(childComplexity int, first *int, after *string) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Presence       func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Target         func(childComplexity int) int
+		Targets        func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	Mutation struct {
+		DeleteEntity     func(childComplexity int, ref string) int
+		DeleteLocation   func(childComplexity int, id string) int
+		RefreshEntity    func(childComplexity int, ref string) int
+		RefreshLocation  func(childComplexity int, id string) int
+		RegisterLocation func(childComplexity int, typeArg *string, target string, dryRun *bool) int
+		ValidateEntities func(childComplexity int, yaml string) int
 	}
 
 	PageInfo struct {
@@ -79,11 +312,208 @@ type ComplexityRoot struct {
 		Message     func(childComplexity int) int
 	}
 
+	Profile struct {
+		DisplayName func(childComplexity int) int
+		Email       func(childComplexity int) int
+		Picture     func(childComplexity int) int
+	}
+
 	Query struct {
-		Entities           func(childComplexity int, first *int, after *string, filter *model.EntityFilter) int
+		Entities           func(childComplexity int, filter *model.EntityFilter, orderBy *model.EntityOrder, first *int, after *string, last *int, before *string) int
+		EntitiesByRefs     func(childComplexity int, refs []string) int
 		Entity             func(childComplexity int, ref string) int
+		EntityFacets       func(childComplexity int, facets []string, filter *model.EntityFilter) int
+		Location           func(childComplexity int, id string) int
+		Locations          func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	RefreshLocationPayload struct {
+		Location func(childComplexity int) int
+		Stats    func(childComplexity int) int
+	}
+
+	RefreshStats struct {
+		Added     func(childComplexity int) int
+		Conflicts func(childComplexity int) int
+		Deleted   func(childComplexity int) int
+		Emitted   func(childComplexity int) int
+		Errors    func(childComplexity int) int
+		Kept      func(childComplexity int) int
+		Orphaned  func(childComplexity int) int
+		Unchanged func(childComplexity int) int
+		Updated   func(childComplexity int) int
+	}
+
+	RegisterLocationPayload struct {
+		DryRun   func(childComplexity int) int
+		Entities func(childComplexity int) int
+		Errors   func(childComplexity int) int
+		Location func(childComplexity int) int
+	}
+
+	RegisteredLocation struct {
+		Entities func(childComplexity int, first *int, after *string) int
+		Entity   func(childComplexity int) int
+		Errors   func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Target   func(childComplexity int) int
+		Type     func(childComplexity int) int
+	}
+
+	Relation struct {
+		Target    func(childComplexity int) int
+		TargetRef func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
+	RelationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RelationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Resource struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Dependents     func(childComplexity int) int
+		DependsOn      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		System         func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	System struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Apis           func(childComplexity int) int
+		Components     func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Domain         func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		Resources      func(childComplexity int) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	Template struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Lifecycle      func(childComplexity int) int
+		Links          func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		Output         func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Parameters     func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		Steps          func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		Type           func(childComplexity int) int
+		UID            func(childComplexity int) int
+	}
+
+	TraversalConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TraversalEdge struct {
+		Cursor func(childComplexity int) int
+		Depth  func(childComplexity int) int
+		Node   func(childComplexity int) int
+		Path   func(childComplexity int) int
+	}
+
+	User struct {
+		APIVersion     func(childComplexity int) int
+		Annotation     func(childComplexity int, key string) int
+		Annotations    func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Errors         func(childComplexity int) int
+		Etag           func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Labels         func(childComplexity int) int
+		Links          func(childComplexity int) int
+		MemberOf       func(childComplexity int) int
+		Members        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Namespace      func(childComplexity int) int
+		Orphan         func(childComplexity int) int
+		OwnedEntities  func(childComplexity int) int
+		Owner          func(childComplexity int) int
+		Profile        func(childComplexity int) int
+		Raw            func(childComplexity int) int
+		Ref            func(childComplexity int) int
+		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
+		SourceLocation func(childComplexity int) int
+		Spec           func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
+		UID            func(childComplexity int) int
+	}
+
+	ValidateEntitiesPayload struct {
+		Entities func(childComplexity int) int
+		Errors   func(childComplexity int) int
+		Valid    func(childComplexity int) int
 	}
 
 	_Service struct {
@@ -95,12 +525,153 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type EntityResolver interface {
-	Errors(ctx context.Context, obj *gqltype.Entity) ([]*catalog.ProcessingError, error)
+type APIResolver interface {
+	Relations(ctx context.Context, obj *gqltype.API, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.API) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.API) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.API) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error)
+	Providers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error)
+	Consumers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error)
+}
+type ComponentResolver interface {
+	Relations(ctx context.Context, obj *gqltype.Component, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.Component) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.Component) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.Component) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.Component, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error)
+	SubcomponentOf(ctx context.Context, obj *gqltype.Component) (*gqltype.Component, error)
+	Subcomponents(ctx context.Context, obj *gqltype.Component) ([]*gqltype.Component, error)
+	ProvidesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error)
+	ConsumesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error)
+	DependsOn(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error)
+	Dependents(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error)
+}
+type DomainResolver interface {
+	Relations(ctx context.Context, obj *gqltype.Domain, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.Domain) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.Domain) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.Domain) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error)
+	Subdomains(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.Domain, error)
+	Systems(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.System, error)
+}
+type EntityConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *gqltype.EntityConnection) (int, error)
+}
+type GenericEntityResolver interface {
+	Relations(ctx context.Context, obj *gqltype.GenericEntity, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.GenericEntity) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.GenericEntity) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.GenericEntity) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+}
+type GroupResolver interface {
+	Relations(ctx context.Context, obj *gqltype.Group, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.Group) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.Group) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.Group) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.Group, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error)
+	Children(ctx context.Context, obj *gqltype.Group) ([]*gqltype.Group, error)
+	Members(ctx context.Context, obj *gqltype.Group) ([]*gqltype.User, error)
+	OwnedEntities(ctx context.Context, obj *gqltype.Group) ([]gqltype.Node, error)
+}
+type LocationResolver interface {
+	Relations(ctx context.Context, obj *gqltype.Location, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.Location) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.Location) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.Location) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.Location, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	Entities(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*gqltype.EntityConnection, error)
+}
+type MutationResolver interface {
+	RegisterLocation(ctx context.Context, typeArg *string, target string, dryRun *bool) (*model.RegisterLocationPayload, error)
+	RefreshLocation(ctx context.Context, id string) (*model.RefreshLocationPayload, error)
+	RefreshEntity(ctx context.Context, ref string) (gqltype.Node, error)
+	DeleteLocation(ctx context.Context, id string) (*model.DeleteLocationPayload, error)
+	DeleteEntity(ctx context.Context, ref string) (*model.DeleteEntityPayload, error)
+	ValidateEntities(ctx context.Context, yaml string) (*model.ValidateEntitiesPayload, error)
+}
+type ProcessingErrorResolver interface {
+	Document(ctx context.Context, obj *catalog.ProcessingError) (*int, error)
+	Line(ctx context.Context, obj *catalog.ProcessingError) (*int, error)
+	EntityRef(ctx context.Context, obj *catalog.ProcessingError) (*string, error)
 }
 type QueryResolver interface {
-	Entity(ctx context.Context, ref string) (*gqltype.Entity, error)
-	Entities(ctx context.Context, first *int, after *string, filter *model.EntityFilter) (*model.EntityConnection, error)
+	Entity(ctx context.Context, ref string) (gqltype.Node, error)
+	Entities(ctx context.Context, filter *model.EntityFilter, orderBy *model.EntityOrder, first *int, after *string, last *int, before *string) (*gqltype.EntityConnection, error)
+	EntitiesByRefs(ctx context.Context, refs []string) ([]gqltype.Node, error)
+	Locations(ctx context.Context) ([]*catalog.Location, error)
+	Location(ctx context.Context, id string) (*catalog.Location, error)
+	EntityFacets(ctx context.Context, facets []string, filter *model.EntityFilter) ([]*model.Facet, error)
+}
+type RegisteredLocationResolver interface {
+	Entity(ctx context.Context, obj *catalog.Location) (*gqltype.Location, error)
+	Entities(ctx context.Context, obj *catalog.Location, first *int, after *string) (*gqltype.EntityConnection, error)
+	Errors(ctx context.Context, obj *catalog.Location) ([]*catalog.ProcessingError, error)
+}
+type RelationResolver interface {
+	Target(ctx context.Context, obj *gqltype.Relation) (gqltype.Node, error)
+}
+type ResourceResolver interface {
+	Relations(ctx context.Context, obj *gqltype.Resource, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.Resource) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.Resource) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.Resource) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error)
+	DependsOn(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error)
+	Dependents(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error)
+}
+type SystemResolver interface {
+	Relations(ctx context.Context, obj *gqltype.System, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.System) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.System) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.System) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.System, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error)
+	Components(ctx context.Context, obj *gqltype.System) ([]*gqltype.Component, error)
+	Apis(ctx context.Context, obj *gqltype.System) ([]*gqltype.API, error)
+	Resources(ctx context.Context, obj *gqltype.System) ([]*gqltype.Resource, error)
+}
+type TemplateResolver interface {
+	Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.Template) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.Template) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.Template) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+}
+type UserResolver interface {
+	Relations(ctx context.Context, obj *gqltype.User, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
+	Owner(ctx context.Context, obj *gqltype.User) (gqltype.OwnerNode, error)
+	Errors(ctx context.Context, obj *gqltype.User) ([]*catalog.ProcessingError, error)
+
+	SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error)
+	Traverse(ctx context.Context, obj *gqltype.User, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	MemberOf(ctx context.Context, obj *gqltype.User) ([]*gqltype.Group, error)
+	Members(ctx context.Context, obj *gqltype.User) ([]*gqltype.User, error)
+	OwnedEntities(ctx context.Context, obj *gqltype.User) ([]gqltype.Node, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -121,66 +692,583 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
-	case "Entity.description":
-		if e.ComplexityRoot.Entity.Description == nil {
+	case "API.apiVersion":
+		if e.ComplexityRoot.API.APIVersion == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Description(childComplexity), true
-	case "Entity.errors":
-		if e.ComplexityRoot.Entity.Errors == nil {
+		return e.ComplexityRoot.API.APIVersion(childComplexity), true
+	case "API.annotation":
+		if e.ComplexityRoot.API.Annotation == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Errors(childComplexity), true
-	case "Entity.etag":
-		if e.ComplexityRoot.Entity.Etag == nil {
+		args, err := ec.field_API_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.API.Annotation(childComplexity, args["key"].(string)), true
+	case "API.annotations":
+		if e.ComplexityRoot.API.Annotations == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Etag(childComplexity), true
-	case "Entity.kind":
-		if e.ComplexityRoot.Entity.Kind == nil {
+		return e.ComplexityRoot.API.Annotations(childComplexity), true
+	case "API.consumers":
+		if e.ComplexityRoot.API.Consumers == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Kind(childComplexity), true
-	case "Entity.name":
-		if e.ComplexityRoot.Entity.Name == nil {
+		return e.ComplexityRoot.API.Consumers(childComplexity), true
+	case "API.definition":
+		if e.ComplexityRoot.API.Definition == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Name(childComplexity), true
-	case "Entity.namespace":
-		if e.ComplexityRoot.Entity.Namespace == nil {
+		return e.ComplexityRoot.API.Definition(childComplexity), true
+	case "API.description":
+		if e.ComplexityRoot.API.Description == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Namespace(childComplexity), true
-	case "Entity.raw":
-		if e.ComplexityRoot.Entity.Raw == nil {
+		return e.ComplexityRoot.API.Description(childComplexity), true
+	case "API.errors":
+		if e.ComplexityRoot.API.Errors == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Raw(childComplexity), true
-	case "Entity.ref":
-		if e.ComplexityRoot.Entity.Ref == nil {
+		return e.ComplexityRoot.API.Errors(childComplexity), true
+	case "API.etag":
+		if e.ComplexityRoot.API.Etag == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Ref(childComplexity), true
-	case "Entity.title":
-		if e.ComplexityRoot.Entity.Title == nil {
+		return e.ComplexityRoot.API.Etag(childComplexity), true
+	case "API.kind":
+		if e.ComplexityRoot.API.Kind == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.Title(childComplexity), true
-	case "Entity.uid":
-		if e.ComplexityRoot.Entity.UID == nil {
+		return e.ComplexityRoot.API.Kind(childComplexity), true
+	case "API.labels":
+		if e.ComplexityRoot.API.Labels == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Entity.UID(childComplexity), true
+		return e.ComplexityRoot.API.Labels(childComplexity), true
+	case "API.lifecycle":
+		if e.ComplexityRoot.API.Lifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Lifecycle(childComplexity), true
+	case "API.links":
+		if e.ComplexityRoot.API.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Links(childComplexity), true
+	case "API.name":
+		if e.ComplexityRoot.API.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Name(childComplexity), true
+	case "API.namespace":
+		if e.ComplexityRoot.API.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Namespace(childComplexity), true
+	case "API.orphan":
+		if e.ComplexityRoot.API.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Orphan(childComplexity), true
+	case "API.owner":
+		if e.ComplexityRoot.API.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Owner(childComplexity), true
+	case "API.providers":
+		if e.ComplexityRoot.API.Providers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Providers(childComplexity), true
+	case "API.raw":
+		if e.ComplexityRoot.API.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Raw(childComplexity), true
+	case "API.ref":
+		if e.ComplexityRoot.API.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Ref(childComplexity), true
+	case "API.relations":
+		if e.ComplexityRoot.API.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_API_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.API.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "API.sourceLocation":
+		if e.ComplexityRoot.API.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.SourceLocation(childComplexity), true
+	case "API.spec":
+		if e.ComplexityRoot.API.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Spec(childComplexity), true
+	case "API.system":
+		if e.ComplexityRoot.API.System == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.System(childComplexity), true
+	case "API.tags":
+		if e.ComplexityRoot.API.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Tags(childComplexity), true
+	case "API.title":
+		if e.ComplexityRoot.API.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Title(childComplexity), true
+	case "API.traverse":
+		if e.ComplexityRoot.API.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_API_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.API.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "API.type":
+		if e.ComplexityRoot.API.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Type(childComplexity), true
+	case "API.uid":
+		if e.ComplexityRoot.API.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.UID(childComplexity), true
+
+	case "Component.apiVersion":
+		if e.ComplexityRoot.Component.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.APIVersion(childComplexity), true
+	case "Component.annotation":
+		if e.ComplexityRoot.Component.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_Component_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.Annotation(childComplexity, args["key"].(string)), true
+	case "Component.annotations":
+		if e.ComplexityRoot.Component.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Annotations(childComplexity), true
+	case "Component.consumesApis":
+		if e.ComplexityRoot.Component.ConsumesApis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.ConsumesApis(childComplexity), true
+	case "Component.dependents":
+		if e.ComplexityRoot.Component.Dependents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Dependents(childComplexity), true
+	case "Component.dependsOn":
+		if e.ComplexityRoot.Component.DependsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.DependsOn(childComplexity), true
+	case "Component.description":
+		if e.ComplexityRoot.Component.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Description(childComplexity), true
+	case "Component.errors":
+		if e.ComplexityRoot.Component.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Errors(childComplexity), true
+	case "Component.etag":
+		if e.ComplexityRoot.Component.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Etag(childComplexity), true
+	case "Component.kind":
+		if e.ComplexityRoot.Component.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Kind(childComplexity), true
+	case "Component.labels":
+		if e.ComplexityRoot.Component.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Labels(childComplexity), true
+	case "Component.lifecycle":
+		if e.ComplexityRoot.Component.Lifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Lifecycle(childComplexity), true
+	case "Component.links":
+		if e.ComplexityRoot.Component.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Links(childComplexity), true
+	case "Component.name":
+		if e.ComplexityRoot.Component.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Name(childComplexity), true
+	case "Component.namespace":
+		if e.ComplexityRoot.Component.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Namespace(childComplexity), true
+	case "Component.orphan":
+		if e.ComplexityRoot.Component.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Orphan(childComplexity), true
+	case "Component.owner":
+		if e.ComplexityRoot.Component.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Owner(childComplexity), true
+	case "Component.providesApis":
+		if e.ComplexityRoot.Component.ProvidesApis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.ProvidesApis(childComplexity), true
+	case "Component.raw":
+		if e.ComplexityRoot.Component.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Raw(childComplexity), true
+	case "Component.ref":
+		if e.ComplexityRoot.Component.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Ref(childComplexity), true
+	case "Component.relations":
+		if e.ComplexityRoot.Component.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_Component_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Component.sourceLocation":
+		if e.ComplexityRoot.Component.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.SourceLocation(childComplexity), true
+	case "Component.spec":
+		if e.ComplexityRoot.Component.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Spec(childComplexity), true
+	case "Component.subcomponentOf":
+		if e.ComplexityRoot.Component.SubcomponentOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.SubcomponentOf(childComplexity), true
+	case "Component.subcomponents":
+		if e.ComplexityRoot.Component.Subcomponents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Subcomponents(childComplexity), true
+	case "Component.system":
+		if e.ComplexityRoot.Component.System == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.System(childComplexity), true
+	case "Component.tags":
+		if e.ComplexityRoot.Component.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Tags(childComplexity), true
+	case "Component.title":
+		if e.ComplexityRoot.Component.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Title(childComplexity), true
+	case "Component.traverse":
+		if e.ComplexityRoot.Component.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_Component_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Component.type":
+		if e.ComplexityRoot.Component.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Type(childComplexity), true
+	case "Component.uid":
+		if e.ComplexityRoot.Component.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.UID(childComplexity), true
+
+	case "DeleteEntityPayload.ref":
+		if e.ComplexityRoot.DeleteEntityPayload.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteEntityPayload.Ref(childComplexity), true
+
+	case "DeleteLocationPayload.deletedEntities":
+		if e.ComplexityRoot.DeleteLocationPayload.DeletedEntities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteLocationPayload.DeletedEntities(childComplexity), true
+	case "DeleteLocationPayload.id":
+		if e.ComplexityRoot.DeleteLocationPayload.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteLocationPayload.ID(childComplexity), true
+
+	case "Domain.apiVersion":
+		if e.ComplexityRoot.Domain.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.APIVersion(childComplexity), true
+	case "Domain.annotation":
+		if e.ComplexityRoot.Domain.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Annotation(childComplexity, args["key"].(string)), true
+	case "Domain.annotations":
+		if e.ComplexityRoot.Domain.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Annotations(childComplexity), true
+	case "Domain.description":
+		if e.ComplexityRoot.Domain.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Description(childComplexity), true
+	case "Domain.errors":
+		if e.ComplexityRoot.Domain.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Errors(childComplexity), true
+	case "Domain.etag":
+		if e.ComplexityRoot.Domain.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Etag(childComplexity), true
+	case "Domain.kind":
+		if e.ComplexityRoot.Domain.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Kind(childComplexity), true
+	case "Domain.labels":
+		if e.ComplexityRoot.Domain.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Labels(childComplexity), true
+	case "Domain.links":
+		if e.ComplexityRoot.Domain.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Links(childComplexity), true
+	case "Domain.name":
+		if e.ComplexityRoot.Domain.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Name(childComplexity), true
+	case "Domain.namespace":
+		if e.ComplexityRoot.Domain.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Namespace(childComplexity), true
+	case "Domain.orphan":
+		if e.ComplexityRoot.Domain.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Orphan(childComplexity), true
+	case "Domain.owner":
+		if e.ComplexityRoot.Domain.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Owner(childComplexity), true
+	case "Domain.raw":
+		if e.ComplexityRoot.Domain.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Raw(childComplexity), true
+	case "Domain.ref":
+		if e.ComplexityRoot.Domain.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Ref(childComplexity), true
+	case "Domain.relations":
+		if e.ComplexityRoot.Domain.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Domain.sourceLocation":
+		if e.ComplexityRoot.Domain.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.SourceLocation(childComplexity), true
+	case "Domain.spec":
+		if e.ComplexityRoot.Domain.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Spec(childComplexity), true
+	case "Domain.subdomainOf":
+		if e.ComplexityRoot.Domain.SubdomainOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.SubdomainOf(childComplexity), true
+	case "Domain.subdomains":
+		if e.ComplexityRoot.Domain.Subdomains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Subdomains(childComplexity), true
+	case "Domain.systems":
+		if e.ComplexityRoot.Domain.Systems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Systems(childComplexity), true
+	case "Domain.tags":
+		if e.ComplexityRoot.Domain.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Tags(childComplexity), true
+	case "Domain.title":
+		if e.ComplexityRoot.Domain.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Title(childComplexity), true
+	case "Domain.traverse":
+		if e.ComplexityRoot.Domain.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Domain.type":
+		if e.ComplexityRoot.Domain.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Type(childComplexity), true
+	case "Domain.uid":
+		if e.ComplexityRoot.Domain.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.UID(childComplexity), true
 
 	case "EntityConnection.edges":
 		if e.ComplexityRoot.EntityConnection.Edges == nil {
@@ -194,6 +1282,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EntityConnection.PageInfo(childComplexity), true
+	case "EntityConnection.totalCount":
+		if e.ComplexityRoot.EntityConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityConnection.TotalCount(childComplexity), true
 
 	case "EntityEdge.cursor":
 		if e.ComplexityRoot.EntityEdge.Cursor == nil {
@@ -207,6 +1301,701 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EntityEdge.Node(childComplexity), true
+
+	case "Facet.facet":
+		if e.ComplexityRoot.Facet.Facet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facet.Facet(childComplexity), true
+	case "Facet.values":
+		if e.ComplexityRoot.Facet.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facet.Values(childComplexity), true
+
+	case "FacetValue.count":
+		if e.ComplexityRoot.FacetValue.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetValue.Count(childComplexity), true
+	case "FacetValue.value":
+		if e.ComplexityRoot.FacetValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
+
+	case "GenericEntity.apiVersion":
+		if e.ComplexityRoot.GenericEntity.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.APIVersion(childComplexity), true
+	case "GenericEntity.annotation":
+		if e.ComplexityRoot.GenericEntity.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_GenericEntity_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.GenericEntity.Annotation(childComplexity, args["key"].(string)), true
+	case "GenericEntity.annotations":
+		if e.ComplexityRoot.GenericEntity.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Annotations(childComplexity), true
+	case "GenericEntity.description":
+		if e.ComplexityRoot.GenericEntity.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Description(childComplexity), true
+	case "GenericEntity.errors":
+		if e.ComplexityRoot.GenericEntity.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Errors(childComplexity), true
+	case "GenericEntity.etag":
+		if e.ComplexityRoot.GenericEntity.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Etag(childComplexity), true
+	case "GenericEntity.kind":
+		if e.ComplexityRoot.GenericEntity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Kind(childComplexity), true
+	case "GenericEntity.labels":
+		if e.ComplexityRoot.GenericEntity.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Labels(childComplexity), true
+	case "GenericEntity.links":
+		if e.ComplexityRoot.GenericEntity.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Links(childComplexity), true
+	case "GenericEntity.name":
+		if e.ComplexityRoot.GenericEntity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Name(childComplexity), true
+	case "GenericEntity.namespace":
+		if e.ComplexityRoot.GenericEntity.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Namespace(childComplexity), true
+	case "GenericEntity.orphan":
+		if e.ComplexityRoot.GenericEntity.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Orphan(childComplexity), true
+	case "GenericEntity.owner":
+		if e.ComplexityRoot.GenericEntity.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Owner(childComplexity), true
+	case "GenericEntity.raw":
+		if e.ComplexityRoot.GenericEntity.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Raw(childComplexity), true
+	case "GenericEntity.ref":
+		if e.ComplexityRoot.GenericEntity.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Ref(childComplexity), true
+	case "GenericEntity.relations":
+		if e.ComplexityRoot.GenericEntity.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_GenericEntity_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.GenericEntity.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "GenericEntity.sourceLocation":
+		if e.ComplexityRoot.GenericEntity.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.SourceLocation(childComplexity), true
+	case "GenericEntity.spec":
+		if e.ComplexityRoot.GenericEntity.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Spec(childComplexity), true
+	case "GenericEntity.tags":
+		if e.ComplexityRoot.GenericEntity.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Tags(childComplexity), true
+	case "GenericEntity.title":
+		if e.ComplexityRoot.GenericEntity.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Title(childComplexity), true
+	case "GenericEntity.traverse":
+		if e.ComplexityRoot.GenericEntity.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_GenericEntity_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.GenericEntity.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "GenericEntity.uid":
+		if e.ComplexityRoot.GenericEntity.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.UID(childComplexity), true
+
+	case "Group.apiVersion":
+		if e.ComplexityRoot.Group.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.APIVersion(childComplexity), true
+	case "Group.annotation":
+		if e.ComplexityRoot.Group.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_Group_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Annotation(childComplexity, args["key"].(string)), true
+	case "Group.annotations":
+		if e.ComplexityRoot.Group.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Annotations(childComplexity), true
+	case "Group.children":
+		if e.ComplexityRoot.Group.Children == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Children(childComplexity), true
+	case "Group.description":
+		if e.ComplexityRoot.Group.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Description(childComplexity), true
+	case "Group.errors":
+		if e.ComplexityRoot.Group.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Errors(childComplexity), true
+	case "Group.etag":
+		if e.ComplexityRoot.Group.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Etag(childComplexity), true
+	case "Group.kind":
+		if e.ComplexityRoot.Group.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Kind(childComplexity), true
+	case "Group.labels":
+		if e.ComplexityRoot.Group.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Labels(childComplexity), true
+	case "Group.links":
+		if e.ComplexityRoot.Group.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Links(childComplexity), true
+	case "Group.members":
+		if e.ComplexityRoot.Group.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Members(childComplexity), true
+	case "Group.name":
+		if e.ComplexityRoot.Group.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Name(childComplexity), true
+	case "Group.namespace":
+		if e.ComplexityRoot.Group.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Namespace(childComplexity), true
+	case "Group.orphan":
+		if e.ComplexityRoot.Group.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Orphan(childComplexity), true
+	case "Group.ownedEntities":
+		if e.ComplexityRoot.Group.OwnedEntities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.OwnedEntities(childComplexity), true
+	case "Group.owner":
+		if e.ComplexityRoot.Group.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Owner(childComplexity), true
+	case "Group.parent":
+		if e.ComplexityRoot.Group.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Parent(childComplexity), true
+	case "Group.profile":
+		if e.ComplexityRoot.Group.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Profile(childComplexity), true
+	case "Group.raw":
+		if e.ComplexityRoot.Group.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Raw(childComplexity), true
+	case "Group.ref":
+		if e.ComplexityRoot.Group.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Ref(childComplexity), true
+	case "Group.relations":
+		if e.ComplexityRoot.Group.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_Group_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Group.sourceLocation":
+		if e.ComplexityRoot.Group.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.SourceLocation(childComplexity), true
+	case "Group.spec":
+		if e.ComplexityRoot.Group.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Spec(childComplexity), true
+	case "Group.tags":
+		if e.ComplexityRoot.Group.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Tags(childComplexity), true
+	case "Group.title":
+		if e.ComplexityRoot.Group.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Title(childComplexity), true
+	case "Group.traverse":
+		if e.ComplexityRoot.Group.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_Group_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Group.type":
+		if e.ComplexityRoot.Group.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Type(childComplexity), true
+	case "Group.uid":
+		if e.ComplexityRoot.Group.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.UID(childComplexity), true
+
+	case "IngestedEntity.entity":
+		if e.ComplexityRoot.IngestedEntity.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Entity(childComplexity), true
+	case "IngestedEntity.errors":
+		if e.ComplexityRoot.IngestedEntity.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Errors(childComplexity), true
+	case "IngestedEntity.kind":
+		if e.ComplexityRoot.IngestedEntity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Kind(childComplexity), true
+	case "IngestedEntity.name":
+		if e.ComplexityRoot.IngestedEntity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Name(childComplexity), true
+	case "IngestedEntity.namespace":
+		if e.ComplexityRoot.IngestedEntity.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Namespace(childComplexity), true
+	case "IngestedEntity.raw":
+		if e.ComplexityRoot.IngestedEntity.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Raw(childComplexity), true
+	case "IngestedEntity.ref":
+		if e.ComplexityRoot.IngestedEntity.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Ref(childComplexity), true
+	case "IngestedEntity.relations":
+		if e.ComplexityRoot.IngestedEntity.Relations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IngestedEntity.Relations(childComplexity), true
+
+	case "KeyValue.key":
+		if e.ComplexityRoot.KeyValue.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeyValue.Key(childComplexity), true
+	case "KeyValue.value":
+		if e.ComplexityRoot.KeyValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeyValue.Value(childComplexity), true
+
+	case "Link.icon":
+		if e.ComplexityRoot.Link.Icon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.Icon(childComplexity), true
+	case "Link.title":
+		if e.ComplexityRoot.Link.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.Title(childComplexity), true
+	case "Link.type":
+		if e.ComplexityRoot.Link.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.Type(childComplexity), true
+	case "Link.url":
+		if e.ComplexityRoot.Link.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Link.URL(childComplexity), true
+
+	case "Location.apiVersion":
+		if e.ComplexityRoot.Location.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.APIVersion(childComplexity), true
+	case "Location.annotation":
+		if e.ComplexityRoot.Location.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_Location_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Location.Annotation(childComplexity, args["key"].(string)), true
+	case "Location.annotations":
+		if e.ComplexityRoot.Location.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Annotations(childComplexity), true
+	case "Location.description":
+		if e.ComplexityRoot.Location.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Description(childComplexity), true
+	case "Location.entities":
+		if e.ComplexityRoot.Location.Entities == nil {
+			break
+		}
+
+		args, err := ec.field_Location_entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Location.Entities(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Location.errors":
+		if e.ComplexityRoot.Location.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Errors(childComplexity), true
+	case "Location.etag":
+		if e.ComplexityRoot.Location.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Etag(childComplexity), true
+	case "Location.kind":
+		if e.ComplexityRoot.Location.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Kind(childComplexity), true
+	case "Location.labels":
+		if e.ComplexityRoot.Location.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Labels(childComplexity), true
+	case "Location.links":
+		if e.ComplexityRoot.Location.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Links(childComplexity), true
+	case "Location.name":
+		if e.ComplexityRoot.Location.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Name(childComplexity), true
+	case "Location.namespace":
+		if e.ComplexityRoot.Location.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Namespace(childComplexity), true
+	case "Location.orphan":
+		if e.ComplexityRoot.Location.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Orphan(childComplexity), true
+	case "Location.owner":
+		if e.ComplexityRoot.Location.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Owner(childComplexity), true
+	case "Location.presence":
+		if e.ComplexityRoot.Location.Presence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Presence(childComplexity), true
+	case "Location.raw":
+		if e.ComplexityRoot.Location.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Raw(childComplexity), true
+	case "Location.ref":
+		if e.ComplexityRoot.Location.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Ref(childComplexity), true
+	case "Location.relations":
+		if e.ComplexityRoot.Location.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_Location_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Location.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Location.sourceLocation":
+		if e.ComplexityRoot.Location.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.SourceLocation(childComplexity), true
+	case "Location.spec":
+		if e.ComplexityRoot.Location.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Spec(childComplexity), true
+	case "Location.tags":
+		if e.ComplexityRoot.Location.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Tags(childComplexity), true
+	case "Location.target":
+		if e.ComplexityRoot.Location.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Target(childComplexity), true
+	case "Location.targets":
+		if e.ComplexityRoot.Location.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Targets(childComplexity), true
+	case "Location.title":
+		if e.ComplexityRoot.Location.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Title(childComplexity), true
+	case "Location.traverse":
+		if e.ComplexityRoot.Location.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_Location_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Location.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Location.type":
+		if e.ComplexityRoot.Location.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Type(childComplexity), true
+	case "Location.uid":
+		if e.ComplexityRoot.Location.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.UID(childComplexity), true
+
+	case "Mutation.deleteEntity":
+		if e.ComplexityRoot.Mutation.DeleteEntity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteEntity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteEntity(childComplexity, args["ref"].(string)), true
+	case "Mutation.deleteLocation":
+		if e.ComplexityRoot.Mutation.DeleteLocation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteLocation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteLocation(childComplexity, args["id"].(string)), true
+	case "Mutation.refreshEntity":
+		if e.ComplexityRoot.Mutation.RefreshEntity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshEntity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshEntity(childComplexity, args["ref"].(string)), true
+	case "Mutation.refreshLocation":
+		if e.ComplexityRoot.Mutation.RefreshLocation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshLocation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshLocation(childComplexity, args["id"].(string)), true
+	case "Mutation.registerLocation":
+		if e.ComplexityRoot.Mutation.RegisterLocation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerLocation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterLocation(childComplexity, args["type"].(*string), args["target"].(string), args["dryRun"].(*bool)), true
+	case "Mutation.validateEntities":
+		if e.ComplexityRoot.Mutation.ValidateEntities == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_validateEntities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ValidateEntities(childComplexity, args["yaml"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -276,6 +2065,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProcessingError.Message(childComplexity), true
 
+	case "Profile.displayName":
+		if e.ComplexityRoot.Profile.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Profile.DisplayName(childComplexity), true
+	case "Profile.email":
+		if e.ComplexityRoot.Profile.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Profile.Email(childComplexity), true
+	case "Profile.picture":
+		if e.ComplexityRoot.Profile.Picture == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Profile.Picture(childComplexity), true
+
 	case "Query.entities":
 		if e.ComplexityRoot.Query.Entities == nil {
 			break
@@ -286,7 +2094,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Entities(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.EntityFilter)), true
+		return e.ComplexityRoot.Query.Entities(childComplexity, args["filter"].(*model.EntityFilter), args["orderBy"].(*model.EntityOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.entitiesByRefs":
+		if e.ComplexityRoot.Query.EntitiesByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_entitiesByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EntitiesByRefs(childComplexity, args["refs"].([]string)), true
 	case "Query.entity":
 		if e.ComplexityRoot.Query.Entity == nil {
 			break
@@ -298,7 +2117,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Entity(childComplexity, args["ref"].(string)), true
+	case "Query.entityFacets":
+		if e.ComplexityRoot.Query.EntityFacets == nil {
+			break
+		}
 
+		args, err := ec.field_Query_entityFacets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EntityFacets(childComplexity, args["facets"].([]string), args["filter"].(*model.EntityFilter)), true
+
+	case "Query.location":
+		if e.ComplexityRoot.Query.Location == nil {
+			break
+		}
+
+		args, err := ec.field_Query_location_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Location(childComplexity, args["id"].(string)), true
+	case "Query.locations":
+		if e.ComplexityRoot.Query.Locations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Locations(childComplexity), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -317,6 +2164,955 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
+	case "RefreshLocationPayload.location":
+		if e.ComplexityRoot.RefreshLocationPayload.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshLocationPayload.Location(childComplexity), true
+	case "RefreshLocationPayload.stats":
+		if e.ComplexityRoot.RefreshLocationPayload.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshLocationPayload.Stats(childComplexity), true
+
+	case "RefreshStats.added":
+		if e.ComplexityRoot.RefreshStats.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Added(childComplexity), true
+	case "RefreshStats.conflicts":
+		if e.ComplexityRoot.RefreshStats.Conflicts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Conflicts(childComplexity), true
+	case "RefreshStats.deleted":
+		if e.ComplexityRoot.RefreshStats.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Deleted(childComplexity), true
+	case "RefreshStats.emitted":
+		if e.ComplexityRoot.RefreshStats.Emitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Emitted(childComplexity), true
+	case "RefreshStats.errors":
+		if e.ComplexityRoot.RefreshStats.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Errors(childComplexity), true
+	case "RefreshStats.kept":
+		if e.ComplexityRoot.RefreshStats.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Kept(childComplexity), true
+	case "RefreshStats.orphaned":
+		if e.ComplexityRoot.RefreshStats.Orphaned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Orphaned(childComplexity), true
+	case "RefreshStats.unchanged":
+		if e.ComplexityRoot.RefreshStats.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Unchanged(childComplexity), true
+	case "RefreshStats.updated":
+		if e.ComplexityRoot.RefreshStats.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshStats.Updated(childComplexity), true
+
+	case "RegisterLocationPayload.dryRun":
+		if e.ComplexityRoot.RegisterLocationPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterLocationPayload.DryRun(childComplexity), true
+	case "RegisterLocationPayload.entities":
+		if e.ComplexityRoot.RegisterLocationPayload.Entities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterLocationPayload.Entities(childComplexity), true
+	case "RegisterLocationPayload.errors":
+		if e.ComplexityRoot.RegisterLocationPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterLocationPayload.Errors(childComplexity), true
+	case "RegisterLocationPayload.location":
+		if e.ComplexityRoot.RegisterLocationPayload.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterLocationPayload.Location(childComplexity), true
+
+	case "RegisteredLocation.entities":
+		if e.ComplexityRoot.RegisteredLocation.Entities == nil {
+			break
+		}
+
+		args, err := ec.field_RegisteredLocation_entities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RegisteredLocation.Entities(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "RegisteredLocation.entity":
+		if e.ComplexityRoot.RegisteredLocation.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredLocation.Entity(childComplexity), true
+	case "RegisteredLocation.errors":
+		if e.ComplexityRoot.RegisteredLocation.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredLocation.Errors(childComplexity), true
+	case "RegisteredLocation.id":
+		if e.ComplexityRoot.RegisteredLocation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredLocation.ID(childComplexity), true
+	case "RegisteredLocation.target":
+		if e.ComplexityRoot.RegisteredLocation.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredLocation.Target(childComplexity), true
+	case "RegisteredLocation.type":
+		if e.ComplexityRoot.RegisteredLocation.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredLocation.Type(childComplexity), true
+
+	case "Relation.target":
+		if e.ComplexityRoot.Relation.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Relation.Target(childComplexity), true
+	case "Relation.targetRef":
+		if e.ComplexityRoot.Relation.TargetRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Relation.TargetRef(childComplexity), true
+	case "Relation.type":
+		if e.ComplexityRoot.Relation.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Relation.Type(childComplexity), true
+
+	case "RelationConnection.edges":
+		if e.ComplexityRoot.RelationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelationConnection.Edges(childComplexity), true
+	case "RelationConnection.pageInfo":
+		if e.ComplexityRoot.RelationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelationConnection.PageInfo(childComplexity), true
+	case "RelationConnection.totalCount":
+		if e.ComplexityRoot.RelationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelationConnection.TotalCount(childComplexity), true
+
+	case "RelationEdge.cursor":
+		if e.ComplexityRoot.RelationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelationEdge.Cursor(childComplexity), true
+	case "RelationEdge.node":
+		if e.ComplexityRoot.RelationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelationEdge.Node(childComplexity), true
+
+	case "Resource.apiVersion":
+		if e.ComplexityRoot.Resource.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.APIVersion(childComplexity), true
+	case "Resource.annotation":
+		if e.ComplexityRoot.Resource.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_Resource_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.Annotation(childComplexity, args["key"].(string)), true
+	case "Resource.annotations":
+		if e.ComplexityRoot.Resource.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Annotations(childComplexity), true
+	case "Resource.dependents":
+		if e.ComplexityRoot.Resource.Dependents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Dependents(childComplexity), true
+	case "Resource.dependsOn":
+		if e.ComplexityRoot.Resource.DependsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.DependsOn(childComplexity), true
+	case "Resource.description":
+		if e.ComplexityRoot.Resource.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Description(childComplexity), true
+	case "Resource.errors":
+		if e.ComplexityRoot.Resource.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Errors(childComplexity), true
+	case "Resource.etag":
+		if e.ComplexityRoot.Resource.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Etag(childComplexity), true
+	case "Resource.kind":
+		if e.ComplexityRoot.Resource.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Kind(childComplexity), true
+	case "Resource.labels":
+		if e.ComplexityRoot.Resource.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Labels(childComplexity), true
+	case "Resource.links":
+		if e.ComplexityRoot.Resource.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Links(childComplexity), true
+	case "Resource.name":
+		if e.ComplexityRoot.Resource.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Name(childComplexity), true
+	case "Resource.namespace":
+		if e.ComplexityRoot.Resource.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Namespace(childComplexity), true
+	case "Resource.orphan":
+		if e.ComplexityRoot.Resource.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Orphan(childComplexity), true
+	case "Resource.owner":
+		if e.ComplexityRoot.Resource.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Owner(childComplexity), true
+	case "Resource.raw":
+		if e.ComplexityRoot.Resource.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Raw(childComplexity), true
+	case "Resource.ref":
+		if e.ComplexityRoot.Resource.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Ref(childComplexity), true
+	case "Resource.relations":
+		if e.ComplexityRoot.Resource.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_Resource_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Resource.sourceLocation":
+		if e.ComplexityRoot.Resource.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.SourceLocation(childComplexity), true
+	case "Resource.spec":
+		if e.ComplexityRoot.Resource.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Spec(childComplexity), true
+	case "Resource.system":
+		if e.ComplexityRoot.Resource.System == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.System(childComplexity), true
+	case "Resource.tags":
+		if e.ComplexityRoot.Resource.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Tags(childComplexity), true
+	case "Resource.title":
+		if e.ComplexityRoot.Resource.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Title(childComplexity), true
+	case "Resource.traverse":
+		if e.ComplexityRoot.Resource.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_Resource_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Resource.type":
+		if e.ComplexityRoot.Resource.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Type(childComplexity), true
+	case "Resource.uid":
+		if e.ComplexityRoot.Resource.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.UID(childComplexity), true
+
+	case "System.apiVersion":
+		if e.ComplexityRoot.System.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.APIVersion(childComplexity), true
+	case "System.annotation":
+		if e.ComplexityRoot.System.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_System_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.Annotation(childComplexity, args["key"].(string)), true
+	case "System.annotations":
+		if e.ComplexityRoot.System.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Annotations(childComplexity), true
+	case "System.apis":
+		if e.ComplexityRoot.System.Apis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Apis(childComplexity), true
+	case "System.components":
+		if e.ComplexityRoot.System.Components == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Components(childComplexity), true
+	case "System.description":
+		if e.ComplexityRoot.System.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Description(childComplexity), true
+	case "System.domain":
+		if e.ComplexityRoot.System.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Domain(childComplexity), true
+	case "System.errors":
+		if e.ComplexityRoot.System.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Errors(childComplexity), true
+	case "System.etag":
+		if e.ComplexityRoot.System.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Etag(childComplexity), true
+	case "System.kind":
+		if e.ComplexityRoot.System.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Kind(childComplexity), true
+	case "System.labels":
+		if e.ComplexityRoot.System.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Labels(childComplexity), true
+	case "System.links":
+		if e.ComplexityRoot.System.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Links(childComplexity), true
+	case "System.name":
+		if e.ComplexityRoot.System.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Name(childComplexity), true
+	case "System.namespace":
+		if e.ComplexityRoot.System.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Namespace(childComplexity), true
+	case "System.orphan":
+		if e.ComplexityRoot.System.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Orphan(childComplexity), true
+	case "System.owner":
+		if e.ComplexityRoot.System.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Owner(childComplexity), true
+	case "System.raw":
+		if e.ComplexityRoot.System.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Raw(childComplexity), true
+	case "System.ref":
+		if e.ComplexityRoot.System.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Ref(childComplexity), true
+	case "System.relations":
+		if e.ComplexityRoot.System.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_System_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "System.resources":
+		if e.ComplexityRoot.System.Resources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Resources(childComplexity), true
+	case "System.sourceLocation":
+		if e.ComplexityRoot.System.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.SourceLocation(childComplexity), true
+	case "System.spec":
+		if e.ComplexityRoot.System.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Spec(childComplexity), true
+	case "System.tags":
+		if e.ComplexityRoot.System.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Tags(childComplexity), true
+	case "System.title":
+		if e.ComplexityRoot.System.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Title(childComplexity), true
+	case "System.traverse":
+		if e.ComplexityRoot.System.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_System_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "System.type":
+		if e.ComplexityRoot.System.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Type(childComplexity), true
+	case "System.uid":
+		if e.ComplexityRoot.System.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.UID(childComplexity), true
+
+	case "Template.apiVersion":
+		if e.ComplexityRoot.Template.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.APIVersion(childComplexity), true
+	case "Template.annotation":
+		if e.ComplexityRoot.Template.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_Template_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Template.Annotation(childComplexity, args["key"].(string)), true
+	case "Template.annotations":
+		if e.ComplexityRoot.Template.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Annotations(childComplexity), true
+	case "Template.description":
+		if e.ComplexityRoot.Template.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Description(childComplexity), true
+	case "Template.errors":
+		if e.ComplexityRoot.Template.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Errors(childComplexity), true
+	case "Template.etag":
+		if e.ComplexityRoot.Template.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Etag(childComplexity), true
+	case "Template.kind":
+		if e.ComplexityRoot.Template.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Kind(childComplexity), true
+	case "Template.labels":
+		if e.ComplexityRoot.Template.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Labels(childComplexity), true
+	case "Template.lifecycle":
+		if e.ComplexityRoot.Template.Lifecycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Lifecycle(childComplexity), true
+	case "Template.links":
+		if e.ComplexityRoot.Template.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Links(childComplexity), true
+	case "Template.name":
+		if e.ComplexityRoot.Template.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Name(childComplexity), true
+	case "Template.namespace":
+		if e.ComplexityRoot.Template.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Namespace(childComplexity), true
+	case "Template.orphan":
+		if e.ComplexityRoot.Template.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Orphan(childComplexity), true
+	case "Template.output":
+		if e.ComplexityRoot.Template.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Output(childComplexity), true
+	case "Template.owner":
+		if e.ComplexityRoot.Template.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Owner(childComplexity), true
+	case "Template.parameters":
+		if e.ComplexityRoot.Template.Parameters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Parameters(childComplexity), true
+	case "Template.raw":
+		if e.ComplexityRoot.Template.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Raw(childComplexity), true
+	case "Template.ref":
+		if e.ComplexityRoot.Template.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Ref(childComplexity), true
+	case "Template.relations":
+		if e.ComplexityRoot.Template.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_Template_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Template.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Template.sourceLocation":
+		if e.ComplexityRoot.Template.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.SourceLocation(childComplexity), true
+	case "Template.spec":
+		if e.ComplexityRoot.Template.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Spec(childComplexity), true
+	case "Template.steps":
+		if e.ComplexityRoot.Template.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Steps(childComplexity), true
+	case "Template.tags":
+		if e.ComplexityRoot.Template.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Tags(childComplexity), true
+	case "Template.title":
+		if e.ComplexityRoot.Template.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Title(childComplexity), true
+	case "Template.traverse":
+		if e.ComplexityRoot.Template.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_Template_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Template.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Template.type":
+		if e.ComplexityRoot.Template.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Type(childComplexity), true
+	case "Template.uid":
+		if e.ComplexityRoot.Template.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.UID(childComplexity), true
+
+	case "TraversalConnection.edges":
+		if e.ComplexityRoot.TraversalConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalConnection.Edges(childComplexity), true
+	case "TraversalConnection.pageInfo":
+		if e.ComplexityRoot.TraversalConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalConnection.PageInfo(childComplexity), true
+	case "TraversalConnection.totalCount":
+		if e.ComplexityRoot.TraversalConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalConnection.TotalCount(childComplexity), true
+
+	case "TraversalEdge.cursor":
+		if e.ComplexityRoot.TraversalEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalEdge.Cursor(childComplexity), true
+	case "TraversalEdge.depth":
+		if e.ComplexityRoot.TraversalEdge.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalEdge.Depth(childComplexity), true
+	case "TraversalEdge.node":
+		if e.ComplexityRoot.TraversalEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalEdge.Node(childComplexity), true
+	case "TraversalEdge.path":
+		if e.ComplexityRoot.TraversalEdge.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraversalEdge.Path(childComplexity), true
+
+	case "User.apiVersion":
+		if e.ComplexityRoot.User.APIVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.APIVersion(childComplexity), true
+	case "User.annotation":
+		if e.ComplexityRoot.User.Annotation == nil {
+			break
+		}
+
+		args, err := ec.field_User_annotation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Annotation(childComplexity, args["key"].(string)), true
+	case "User.annotations":
+		if e.ComplexityRoot.User.Annotations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Annotations(childComplexity), true
+	case "User.description":
+		if e.ComplexityRoot.User.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Description(childComplexity), true
+	case "User.errors":
+		if e.ComplexityRoot.User.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Errors(childComplexity), true
+	case "User.etag":
+		if e.ComplexityRoot.User.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Etag(childComplexity), true
+	case "User.kind":
+		if e.ComplexityRoot.User.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Kind(childComplexity), true
+	case "User.labels":
+		if e.ComplexityRoot.User.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Labels(childComplexity), true
+	case "User.links":
+		if e.ComplexityRoot.User.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Links(childComplexity), true
+	case "User.memberOf":
+		if e.ComplexityRoot.User.MemberOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.MemberOf(childComplexity), true
+	case "User.members":
+		if e.ComplexityRoot.User.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Members(childComplexity), true
+	case "User.name":
+		if e.ComplexityRoot.User.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Name(childComplexity), true
+	case "User.namespace":
+		if e.ComplexityRoot.User.Namespace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Namespace(childComplexity), true
+	case "User.orphan":
+		if e.ComplexityRoot.User.Orphan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Orphan(childComplexity), true
+	case "User.ownedEntities":
+		if e.ComplexityRoot.User.OwnedEntities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.OwnedEntities(childComplexity), true
+	case "User.owner":
+		if e.ComplexityRoot.User.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Owner(childComplexity), true
+	case "User.profile":
+		if e.ComplexityRoot.User.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Profile(childComplexity), true
+	case "User.raw":
+		if e.ComplexityRoot.User.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Raw(childComplexity), true
+	case "User.ref":
+		if e.ComplexityRoot.User.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Ref(childComplexity), true
+	case "User.relations":
+		if e.ComplexityRoot.User.Relations == nil {
+			break
+		}
+
+		args, err := ec.field_User_relations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Relations(childComplexity, args["type"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "User.sourceLocation":
+		if e.ComplexityRoot.User.SourceLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.SourceLocation(childComplexity), true
+	case "User.spec":
+		if e.ComplexityRoot.User.Spec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Spec(childComplexity), true
+	case "User.tags":
+		if e.ComplexityRoot.User.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Tags(childComplexity), true
+	case "User.title":
+		if e.ComplexityRoot.User.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Title(childComplexity), true
+	case "User.traverse":
+		if e.ComplexityRoot.User.Traverse == nil {
+			break
+		}
+
+		args, err := ec.field_User_traverse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Traverse(childComplexity, args["relations"].([]string), args["direction"].(*model.Direction), args["maxDepth"].(*int), args["kinds"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "User.uid":
+		if e.ComplexityRoot.User.UID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.UID(childComplexity), true
+
+	case "ValidateEntitiesPayload.entities":
+		if e.ComplexityRoot.ValidateEntitiesPayload.Entities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValidateEntitiesPayload.Entities(childComplexity), true
+	case "ValidateEntitiesPayload.errors":
+		if e.ComplexityRoot.ValidateEntitiesPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValidateEntitiesPayload.Errors(childComplexity), true
+	case "ValidateEntitiesPayload.valid":
+		if e.ComplexityRoot.ValidateEntitiesPayload.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ValidateEntitiesPayload.Valid(childComplexity), true
+
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
 			break
@@ -334,6 +3130,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("EntityFilter", ec.unmarshalInputEntityFilter),
+			graphql.NewInputUnmarshaler("EntityOrder", ec.unmarshalInputEntityOrder),
+			graphql.NewInputUnmarshaler("KeyFilter", ec.unmarshalInputKeyFilter),
+			graphql.NewInputUnmarshaler("RelationFilter", ec.unmarshalInputRelationFilter),
+			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
 		)
 	}
 	first := true
@@ -369,6 +3169,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -397,12 +3212,16 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../schema/catalog.graphqls", Input: `"""
 A catalog entity, read from a Backstage descriptor file (` + "`" + `catalog-info.yaml` + "`" + `).
+Each kind has its own type with its spec fields and relations typed; query
+the fields all kinds share here, and the others with ` + "`" + `... on Component { }` + "`" + `.
 """
-type Entity @key(fields: "ref") {
-  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased."
+interface Entity {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
   uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
   "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
   kind: String!
   "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
@@ -413,10 +3232,30 @@ type Entity @key(fields: "ref") {
   title: String
   "A description (` + "`" + `metadata.description` + "`" + `), or null."
   description: String
-  "A digest that changes whenever the entity's content changes (` + "`" + `metadata.etag` + "`" + `)."
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
   etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
   """
   Problems found the last time the entity's location was read: errors (the
   entity could not be read as written; the last good version, if any, is
@@ -424,6 +3263,1124 @@ type Entity @key(fields: "ref") {
   catalog).
   """
   errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+}
+
+"""
+An entity that can own others: a Group or a User.
+"""
+interface Owner implements Entity {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "The people behind this owner: a group's direct members, or the user itself."
+  members: [User!]!
+  "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
+  ownedEntities: [Entity!]!
+}
+
+"""
+A piece of software: a service, a website, a library (` + "`" + `kind: Component` + "`" + `).
+"""
+type Component implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "What the component is (` + "`" + `spec.type` + "`" + `): ` + "`" + `service` + "`" + `, ` + "`" + `website` + "`" + `, ` + "`" + `library` + "`" + `, …"
+  type: String!
+  "Where it is in its life (` + "`" + `spec.lifecycle` + "`" + `): ` + "`" + `experimental` + "`" + `, ` + "`" + `production` + "`" + `, ` + "`" + `deprecated` + "`" + `, …"
+  lifecycle: String!
+  "The system the component belongs to (` + "`" + `spec.system` + "`" + `)."
+  system: System
+  "The component this one is part of (` + "`" + `spec.subcomponentOf` + "`" + `)."
+  subcomponentOf: Component
+  "The components that are part of this one."
+  subcomponents: [Component!]!
+  "The APIs the component provides (` + "`" + `spec.providesApis` + "`" + `)."
+  providesApis: [API!]!
+  "The APIs the component consumes (` + "`" + `spec.consumesApis` + "`" + `)."
+  consumesApis: [API!]!
+  "The components and resources the component depends on (` + "`" + `spec.dependsOn` + "`" + `)."
+  dependsOn: [Entity!]!
+  "The entities that depend on this component."
+  dependents: [Entity!]!
+}
+
+"""
+An interface that components provide or consume (` + "`" + `kind: API` + "`" + `).
+"""
+type API implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "The API's format (` + "`" + `spec.type` + "`" + `): ` + "`" + `openapi` + "`" + `, ` + "`" + `asyncapi` + "`" + `, ` + "`" + `graphql` + "`" + `, ` + "`" + `grpc` + "`" + `, …"
+  type: String!
+  "Where it is in its life (` + "`" + `spec.lifecycle` + "`" + `)."
+  lifecycle: String!
+  "The API's definition (` + "`" + `spec.definition` + "`" + `), such as an OpenAPI document, or null."
+  definition: String
+  "The system the API belongs to (` + "`" + `spec.system` + "`" + `)."
+  system: System
+  "The components that provide the API."
+  providers: [Component!]!
+  "The components that consume the API."
+  consumers: [Component!]!
+}
+
+"""
+Infrastructure a component needs to run: a database, a bucket, a queue (` + "`" + `kind: Resource` + "`" + `).
+"""
+type Resource implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "What the resource is (` + "`" + `spec.type` + "`" + `): ` + "`" + `database` + "`" + `, ` + "`" + `s3-bucket` + "`" + `, …"
+  type: String!
+  "The system the resource belongs to (` + "`" + `spec.system` + "`" + `)."
+  system: System
+  "The entities the resource depends on (` + "`" + `spec.dependsOn` + "`" + `)."
+  dependsOn: [Entity!]!
+  "The entities that depend on this resource."
+  dependents: [Entity!]!
+}
+
+"""
+A collection of components, APIs and resources that serve one purpose (` + "`" + `kind: System` + "`" + `).
+"""
+type System implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "What the system is (` + "`" + `spec.type` + "`" + `), or null."
+  type: String
+  "The domain the system belongs to (` + "`" + `spec.domain` + "`" + `)."
+  domain: Domain
+  "The components of the system."
+  components: [Component!]!
+  "The APIs of the system."
+  apis: [API!]!
+  "The resources of the system."
+  resources: [Resource!]!
+}
+
+"""
+A business area that systems belong to (` + "`" + `kind: Domain` + "`" + `).
+"""
+type Domain implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "What the domain is (` + "`" + `spec.type` + "`" + `), or null."
+  type: String
+  "The domain this one is part of (` + "`" + `spec.subdomainOf` + "`" + `)."
+  subdomainOf: Domain
+  "The domains that are part of this one."
+  subdomains: [Domain!]!
+  "The systems in the domain."
+  systems: [System!]!
+}
+
+"""
+A team, department or other unit of people (` + "`" + `kind: Group` + "`" + `).
+"""
+type Group implements Owner & Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "What the group is (` + "`" + `spec.type` + "`" + `): ` + "`" + `team` + "`" + `, ` + "`" + `department` + "`" + `, ` + "`" + `organization` + "`" + `, …"
+  type: String!
+  "The group's profile (` + "`" + `spec.profile` + "`" + `), or null."
+  profile: Profile
+  "The group this one belongs to (` + "`" + `spec.parent` + "`" + `)."
+  parent: Group
+  "The groups that belong to this one (` + "`" + `spec.children` + "`" + `)."
+  children: [Group!]!
+  "The people behind this owner: a group's direct members, or the user itself."
+  members: [User!]!
+  "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
+  ownedEntities: [Entity!]!
+}
+
+"""
+A person (` + "`" + `kind: User` + "`" + `).
+"""
+type User implements Owner & Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "The user's profile (` + "`" + `spec.profile` + "`" + `), or null."
+  profile: Profile
+  "The groups the user is a member of (` + "`" + `spec.memberOf` + "`" + `)."
+  memberOf: [Group!]!
+  "The people behind this owner: a group's direct members, or the user itself."
+  members: [User!]!
+  "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
+  ownedEntities: [Entity!]!
+}
+
+"""
+A pointer to more descriptor files (` + "`" + `kind: Location` + "`" + `).
+"""
+type Location implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "The type of its targets (` + "`" + `spec.type` + "`" + `): ` + "`" + `file` + "`" + ` or ` + "`" + `url` + "`" + `; null means the type of the file it is in."
+  type: String
+  "One target (` + "`" + `spec.target` + "`" + `), or null."
+  target: String
+  "More targets (` + "`" + `spec.targets` + "`" + `)."
+  targets: [String!]!
+  "Whether a missing target is an error (` + "`" + `required` + "`" + `, the default) or not (` + "`" + `optional` + "`" + `)."
+  presence: String
+  "The entities read from the files this location's targets lead to."
+  entities(first: Int = 50, after: String): EntityConnection!
+}
+
+"""
+A software template for the scaffolder (` + "`" + `kind: Template` + "`" + `, ` + "`" + `scaffolder.backstage.io/v1beta3` + "`" + `).
+"""
+type Template implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+  "What the template makes (` + "`" + `spec.type` + "`" + `): ` + "`" + `service` + "`" + `, ` + "`" + `website` + "`" + `, …"
+  type: String!
+  "Where it is in its life (` + "`" + `spec.lifecycle` + "`" + `), or null."
+  lifecycle: String
+  "The form the template asks its user to fill (` + "`" + `spec.parameters` + "`" + `), as JSON Schema: one object or a list of pages."
+  parameters: JSON
+  "The steps the template runs (` + "`" + `spec.steps` + "`" + `)."
+  steps: JSON
+  "What the template shows when it is done (` + "`" + `spec.output` + "`" + `)."
+  output: JSON
+}
+
+"""
+An entity of a kind Greenroom does not model, such as ` + "`" + `AiResource` + "`" + `: kept as written, with its envelope and spec.
+"""
+type GenericEntity implements Entity @key(fields: "ref") {
+  "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
+  ref: String!
+  "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
+  uid: String!
+  "The descriptor format version (` + "`" + `apiVersion` + "`" + `), such as ` + "`" + `backstage.io/v1alpha1` + "`" + `."
+  apiVersion: String!
+  "The kind as written, such as ` + "`" + `Component` + "`" + ` or ` + "`" + `Group` + "`" + `."
+  kind: String!
+  "The namespace (` + "`" + `metadata.namespace` + "`" + `); ` + "`" + `default` + "`" + ` when the file names none."
+  namespace: String!
+  "The name as written (` + "`" + `metadata.name` + "`" + `)."
+  name: String!
+  "A display title (` + "`" + `metadata.title` + "`" + `), or null."
+  title: String
+  "A description (` + "`" + `metadata.description` + "`" + `), or null."
+  description: String
+  "The labels (` + "`" + `metadata.labels` + "`" + `), sorted by key."
+  labels: [KeyValue!]!
+  "The annotations (` + "`" + `metadata.annotations` + "`" + `), sorted by key."
+  annotations: [KeyValue!]!
+  "The value of one annotation, or null when the entity does not have it."
+  annotation(key: String!): String
+  "The tags (` + "`" + `metadata.tags` + "`" + `)."
+  tags: [String!]!
+  "The links (` + "`" + `metadata.links` + "`" + `)."
+  links: [Link!]!
+  "A digest that changes whenever the entity changes (` + "`" + `metadata.etag` + "`" + `)."
+  etag: String!
+  "The spec as written: the kind's fields, including those this schema does not type."
+  spec: JSON!
+  "The whole entity as stored: apiVersion, kind, metadata and spec."
+  raw: JSON!
+  """
+  The entity's relations, as Backstage lists them: both directions of every
+  relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
+  ` + "`" + `dependsOn` + "`" + `, … in any case).
+  """
+  relations(type: String, first: Int = 50, after: String): RelationConnection!
+  "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
+  owner: Owner
+  """
+  Problems found the last time the entity's location was read: errors (the
+  entity could not be read as written; the last good version, if any, is
+  served) and warnings (such as a relation to an entity that is not in the
+  catalog).
+  """
+  errors: [ProcessingError!]!
+  "Whether the location that emitted the entity no longer does (` + "`" + `backstage.io/orphan` + "`" + `)."
+  orphan: Boolean!
+  "The registered location that emits the entity."
+  sourceLocation: RegisteredLocation
+  """
+  The entities reachable from this one by following relations of the given
+  types, transitively: each once, at its shortest depth, with one shortest
+  path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
+  INCOMING; for every member of a group tree, follow ` + "`" + `parentOf` + "`" + ` OUTGOING then
+  ` + "`" + `hasMember` + "`" + `. ` + "`" + `maxDepth` + "`" + ` is at most 10; ` + "`" + `kinds` + "`" + ` keeps only entities of those
+  kinds in the result (the walk still passes through the others).
+  """
+  traverse(
+    relations: [String!]!
+    direction: Direction = OUTGOING
+    maxDepth: Int = 5
+    kinds: [String!]
+    first: Int = 50
+    after: String
+  ): TraversalConnection!
+}
+
+"A label or annotation."
+type KeyValue {
+  key: String!
+  value: String!
+}
+
+"A link of an entity (` + "`" + `metadata.links` + "`" + `)."
+type Link {
+  url: String!
+  title: String
+  icon: String
+  type: String
+}
+
+"The profile of a Group or User (` + "`" + `spec.profile` + "`" + `)."
+type Profile {
+  displayName: String
+  email: String
+  picture: String
+}
+
+"""
+One relation of an entity: its type and target. The target is null when no
+entity with ` + "`" + `targetRef` + "`" + ` is in the catalog.
+"""
+type Relation {
+  "The relation type, such as ` + "`" + `ownedBy` + "`" + `, ` + "`" + `dependsOn` + "`" + ` or ` + "`" + `hasPart` + "`" + `."
+  type: String!
+  "The reference of the entity the relation points at."
+  targetRef: String!
+  "The entity the relation points at, or null when it is not in the catalog."
+  target: Entity
+}
+
+"A page of relations."
+type RelationConnection {
+  edges: [RelationEdge!]!
+  pageInfo: PageInfo!
+  "How many relations there are in all, over every page."
+  totalCount: Int!
+}
+
+"A relation in a connection."
+type RelationEdge {
+  "An opaque cursor pointing at this edge."
+  cursor: String!
+  node: Relation!
+}
+
+"The way a traversal follows relations."
+enum Direction {
+  "From the entity to the targets of its relations."
+  OUTGOING
+  "From the entity back to the sources of relations that point at it."
+  INCOMING
+}
+
+"The result of a traversal, ordered by depth then reference."
+type TraversalConnection {
+  edges: [TraversalEdge!]!
+  pageInfo: PageInfo!
+  "How many entities the traversal reached, over every page."
+  totalCount: Int!
+}
+
+"An entity reached by a traversal."
+type TraversalEdge {
+  "An opaque cursor pointing at this edge."
+  cursor: String!
+  "The entity reached."
+  node: Entity!
+  "How many relations away from the start it is, at the shortest."
+  depth: Int!
+  "The references of one shortest path from the start (left out) to the entity (included)."
+  path: [String!]!
+}
+
+"A page of entities."
+type EntityConnection {
+  "The entities of this page, each with its cursor."
+  edges: [EntityEdge!]!
+  "Where this page stands."
+  pageInfo: PageInfo!
+  "How many entities the filter selects, over every page."
+  totalCount: Int!
+}
+
+"An entity in a connection."
+type EntityEdge {
+  "An opaque cursor pointing at this edge."
+  cursor: String!
+  "The entity."
+  node: Entity!
+}
+
+"""
+Which entities to list. The values of one field are alternatives (OR); the
+fields that are set must all hold (AND); ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` combine whole
+filters. Values compare case-insensitively, as Backstage compares them.
+"""
+input EntityFilter {
+  "Any of these kinds (` + "`" + `Component` + "`" + `, ` + "`" + `api` + "`" + `, …)."
+  kind: [String!]
+  "Any of these namespaces."
+  namespace: [String!]
+  "Any of these names."
+  name: [String!]
+  "Any of these types (` + "`" + `spec.type` + "`" + `)."
+  type: [String!]
+  "Any of these lifecycles (` + "`" + `spec.lifecycle` + "`" + `)."
+  lifecycle: [String!]
+  "Owned by any of these (refs; the kind defaults to Group, the namespace to ` + "`" + `default` + "`" + `)."
+  owner: [String!]
+  "Part of any of these systems (refs; the kind defaults to System)."
+  system: [String!]
+  "Tags: all of some, any of others."
+  tags: TagFilter
+  "Having any of these labels (a key, or a key and value)."
+  labels: [KeyFilter!]
+  "Having any of these annotations (a key, or a key and value)."
+  annotations: [KeyFilter!]
+  "Having any of these relations (a type and a target ref)."
+  relation: [RelationFilter!]
+  "Orphans only (true), or no orphans (false)."
+  orphan: Boolean
+  "Only entities with processing errors (true), or only without (false)."
+  hasErrors: Boolean
+  "A term found in the name, title, description or tags."
+  text: String
+  "Any of these filters holds."
+  or: [EntityFilter!]
+  "This filter does not hold."
+  not: EntityFilter
+}
+
+"Tags an entity must have."
+input TagFilter {
+  "Every one of these tags."
+  all: [String!]
+  "At least one of these tags."
+  any: [String!]
+}
+
+"A label or annotation an entity must have: present, or with this value."
+input KeyFilter {
+  key: String!
+  "The value; leave it out to require only the key."
+  value: String
+}
+
+"A relation an entity must have."
+input RelationFilter {
+  "The relation type, such as ` + "`" + `dependsOn` + "`" + ` (any case)."
+  type: String!
+  "The reference of its target."
+  targetRef: String!
+}
+
+"How to order a list of entities; the reference breaks ties."
+input EntityOrder {
+  field: EntityOrderField! = REF
+  direction: OrderDirection! = ASC
+}
+
+"What entities can be ordered by; text compares case-insensitively."
+enum EntityOrderField {
+  REF
+  NAME
+  KIND
+  NAMESPACE
+  TITLE
+  TYPE
+  LIFECYCLE
+}
+
+"Ascending or descending."
+enum OrderDirection {
+  ASC
+  DESC
+}
+
+"The counts of one facet's values."
+type Facet {
+  "The facet as asked for."
+  facet: String!
+  "Each value and how many of the selected entities have it, ordered by value."
+  values: [FacetValue!]!
+}
+
+"One value of a facet."
+type FacetValue {
+  value: String!
+  count: Int!
 }
 
 """
@@ -447,23 +4404,22 @@ type ProcessingError {
 }
 
 """
-A page of entities.
+A location registered with the catalog: a file, glob or URL that Greenroom
+reads on every refresh, with the Location entities it leads to.
 """
-type EntityConnection {
-  "The entities of this page, each with its cursor."
-  edges: [EntityEdge!]!
-  "Where this page stands."
-  pageInfo: PageInfo!
-}
-
-"""
-An entity in a connection.
-"""
-type EntityEdge {
-  "An opaque cursor pointing at this edge."
-  cursor: String!
-  "The entity."
-  node: Entity!
+type RegisteredLocation {
+  "The location's id."
+  id: ID!
+  "` + "`" + `file` + "`" + ` or ` + "`" + `url` + "`" + `."
+  type: String!
+  "The path, glob or URL."
+  target: String!
+  "The Location entity that stands for this registration (` + "`" + `location:default/generated-…` + "`" + `)."
+  entity: Location
+  "The entities the location emits."
+  entities(first: Int = 50, after: String): EntityConnection!
+  "Every problem found the last time the location was read, with dangling references as warnings."
+  errors: [ProcessingError!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/federation.graphqls", Input: `# Apollo Federation v2 subgraph machinery (the subgraph specification),
@@ -482,7 +4438,7 @@ scalar FieldSet
 scalar _Any
 
 "Every type a federation gateway can ask this subgraph to resolve by key."
-union _Entity = Entity
+union _Entity = Component | API | Resource | System | Domain | Group | User | Location | Template | GenericEntity
 
 "The subgraph's schema, for a federation gateway."
 type _Service {
@@ -520,20 +4476,152 @@ type Query {
   entity(ref: String!): Entity
 
   """
-  A page of entities ordered by reference. ` + "`" + `first` + "`" + ` defaults to 50 and may
-  be at most 1000; pass the ` + "`" + `endCursor` + "`" + ` of one page as ` + "`" + `after` + "`" + ` to get the
-  next.
+  A page of the entities the filter selects, in the given order (by
+  reference by default). Page forward with ` + "`" + `first` + "`" + ` (default 50, at most
+  1000) and ` + "`" + `after` + "`" + `, or backward with ` + "`" + `last` + "`" + ` and ` + "`" + `before` + "`" + `; pass cursors from
+  a page made with the same filter and order.
   """
-  entities(first: Int = 50, after: String, filter: EntityFilter): EntityConnection!
+  entities(
+    filter: EntityFilter
+    orderBy: EntityOrder
+    first: Int
+    after: String
+    last: Int
+    before: String
+  ): EntityConnection!
+
+  """
+  The entities with these references, in the same order, with null where
+  none exists. At most 1000 references.
+  """
+  entitiesByRefs(refs: [String!]!): [Entity]!
+
+  "Every registered location."
+  locations: [RegisteredLocation!]!
+
+  "The registered location with this id, or null."
+  location(id: ID!): RegisteredLocation
+
+  """
+  How many of the selected entities have each value of each facet. Facets:
+  ` + "`" + `kind` + "`" + `, ` + "`" + `namespace` + "`" + `, ` + "`" + `spec.type` + "`" + ` (or ` + "`" + `type` + "`" + `), ` + "`" + `spec.lifecycle` + "`" + ` (or
+  ` + "`" + `lifecycle` + "`" + `), ` + "`" + `owner` + "`" + `, ` + "`" + `metadata.tags` + "`" + ` (or ` + "`" + `tags` + "`" + `),
+  ` + "`" + `metadata.labels.<key>` + "`" + ` and ` + "`" + `metadata.annotations.<key>` + "`" + `.
+  """
+  entityFacets(facets: [String!]!, filter: EntityFilter): [Facet!]!
 }
 
 """
-Which entities to list. Fields are combined with AND; the values of one
-list with OR.
+Changes to the catalog.
 """
-input EntityFilter {
-  "Entities of any of these kinds, compared case-insensitively (` + "`" + `Component` + "`" + `, ` + "`" + `api` + "`" + `)."
-  kind: [String!]
+type Mutation {
+  """
+  Registers a location and reads it at once. ` + "`" + `type` + "`" + ` is ` + "`" + `url` + "`" + ` (the default)
+  or, where the server allows it, ` + "`" + `file` + "`" + `. With ` + "`" + `dryRun` + "`" + `, the location is
+  read and the entities, relations and errors that would result are
+  returned, and nothing is changed. A location registered already is a
+  CONFLICT.
+  """
+  registerLocation(type: String = "url", target: String!, dryRun: Boolean = false): RegisterLocationPayload!
+
+  "Reads a registered location again now."
+  refreshLocation(id: ID!): RefreshLocationPayload!
+
+  "Reads the location of an entity again now, and returns the fresh entity."
+  refreshEntity(ref: String!): Entity!
+
+  "Unregisters a location and removes every entity it emitted."
+  deleteLocation(id: ID!): DeleteLocationPayload!
+
+  """
+  Removes an entity. An entity its location still emits would come back on
+  the next refresh, so only orphans can be deleted: for any other, change
+  the file or delete the location (CONFLICT).
+  """
+  deleteEntity(ref: String!): DeleteEntityPayload!
+
+  """
+  Checks descriptor YAML (one or more documents) as ingestion would, without
+  storing anything: what ` + "`" + `greenroom validate` + "`" + ` does, over the API.
+  """
+  validateEntities(yaml: String!): ValidateEntitiesPayload!
+}
+
+"What registerLocation did, or would do."
+type RegisterLocationPayload {
+  "The registered location, or null for a dry run."
+  location: RegisteredLocation
+  "Whether this was a dry run."
+  dryRun: Boolean!
+  "The entities the location emits."
+  entities: [IngestedEntity!]!
+  "Problems found reading the location, including those of its entities."
+  errors: [ProcessingError!]!
+}
+
+"An entity as ingestion reads it, before or after it is stored."
+type IngestedEntity {
+  ref: String!
+  kind: String!
+  namespace: String!
+  name: String!
+  "The entity as it would be stored."
+  raw: JSON!
+  "The relations it emits, both directions."
+  relations: [Relation!]!
+  "Its problems; none means it is valid."
+  errors: [ProcessingError!]!
+  "The stored entity, or null for a dry run, a validation, or an entity another location owns."
+  entity: Entity
+}
+
+"What refreshLocation did."
+type RefreshLocationPayload {
+  location: RegisteredLocation!
+  stats: RefreshStats!
+}
+
+"What one refresh of a location did."
+type RefreshStats {
+  "Entities read from the location."
+  emitted: Int!
+  "Entities stored for the first time."
+  added: Int!
+  "Entities whose stored version changed."
+  updated: Int!
+  "Entities already stored as read."
+  unchanged: Int!
+  "Invalid entities whose last good version was kept."
+  kept: Int!
+  "Entities newly marked orphan."
+  orphaned: Int!
+  "Orphans deleted."
+  deleted: Int!
+  "Entities another location already emits."
+  conflicts: Int!
+  "Processing errors recorded."
+  errors: Int!
+}
+
+"What deleteLocation did."
+type DeleteLocationPayload {
+  id: ID!
+  "How many entities were removed with it."
+  deletedEntities: Int!
+}
+
+"What deleteEntity did."
+type DeleteEntityPayload {
+  ref: String!
+}
+
+"The result of validateEntities."
+type ValidateEntitiesPayload {
+  "Whether every document is valid."
+  valid: Boolean!
+  entities: [IngestedEntity!]!
+  "Every problem, with document index and line."
+  errors: [ProcessingError!]!
 }
 
 """
@@ -557,30 +4645,210 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
-func (ec *executionContext) childFields_Entity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_API(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ref":
-		return ec.fieldContext_Entity_ref(ctx, field)
+		return ec.fieldContext_API_ref(ctx, field)
 	case "uid":
-		return ec.fieldContext_Entity_uid(ctx, field)
+		return ec.fieldContext_API_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_API_apiVersion(ctx, field)
 	case "kind":
-		return ec.fieldContext_Entity_kind(ctx, field)
+		return ec.fieldContext_API_kind(ctx, field)
 	case "namespace":
-		return ec.fieldContext_Entity_namespace(ctx, field)
+		return ec.fieldContext_API_namespace(ctx, field)
 	case "name":
-		return ec.fieldContext_Entity_name(ctx, field)
+		return ec.fieldContext_API_name(ctx, field)
 	case "title":
-		return ec.fieldContext_Entity_title(ctx, field)
+		return ec.fieldContext_API_title(ctx, field)
 	case "description":
-		return ec.fieldContext_Entity_description(ctx, field)
+		return ec.fieldContext_API_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_API_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_API_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_API_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_API_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_API_links(ctx, field)
 	case "etag":
-		return ec.fieldContext_Entity_etag(ctx, field)
+		return ec.fieldContext_API_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_API_spec(ctx, field)
 	case "raw":
-		return ec.fieldContext_Entity_raw(ctx, field)
+		return ec.fieldContext_API_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_API_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_API_owner(ctx, field)
 	case "errors":
-		return ec.fieldContext_Entity_errors(ctx, field)
+		return ec.fieldContext_API_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_API_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_API_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_API_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_API_type(ctx, field)
+	case "lifecycle":
+		return ec.fieldContext_API_lifecycle(ctx, field)
+	case "definition":
+		return ec.fieldContext_API_definition(ctx, field)
+	case "system":
+		return ec.fieldContext_API_system(ctx, field)
+	case "providers":
+		return ec.fieldContext_API_providers(ctx, field)
+	case "consumers":
+		return ec.fieldContext_API_consumers(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type Entity", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type API", field.Name)
+}
+
+func (ec *executionContext) childFields_Component(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Component_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_Component_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_Component_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_Component_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_Component_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_Component_name(ctx, field)
+	case "title":
+		return ec.fieldContext_Component_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Component_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_Component_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Component_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_Component_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_Component_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_Component_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_Component_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_Component_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_Component_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_Component_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_Component_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_Component_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_Component_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_Component_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_Component_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_Component_type(ctx, field)
+	case "lifecycle":
+		return ec.fieldContext_Component_lifecycle(ctx, field)
+	case "system":
+		return ec.fieldContext_Component_system(ctx, field)
+	case "subcomponentOf":
+		return ec.fieldContext_Component_subcomponentOf(ctx, field)
+	case "subcomponents":
+		return ec.fieldContext_Component_subcomponents(ctx, field)
+	case "providesApis":
+		return ec.fieldContext_Component_providesApis(ctx, field)
+	case "consumesApis":
+		return ec.fieldContext_Component_consumesApis(ctx, field)
+	case "dependsOn":
+		return ec.fieldContext_Component_dependsOn(ctx, field)
+	case "dependents":
+		return ec.fieldContext_Component_dependents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Component", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteEntityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_DeleteEntityPayload_ref(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteEntityPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DeleteLocationPayload_id(ctx, field)
+	case "deletedEntities":
+		return ec.fieldContext_DeleteLocationPayload_deletedEntities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteLocationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Domain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Domain_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_Domain_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_Domain_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_Domain_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_Domain_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_Domain_name(ctx, field)
+	case "title":
+		return ec.fieldContext_Domain_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Domain_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_Domain_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Domain_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_Domain_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_Domain_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_Domain_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_Domain_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_Domain_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_Domain_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_Domain_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_Domain_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_Domain_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_Domain_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_Domain_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_Domain_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_Domain_type(ctx, field)
+	case "subdomainOf":
+		return ec.fieldContext_Domain_subdomainOf(ctx, field)
+	case "subdomains":
+		return ec.fieldContext_Domain_subdomains(ctx, field)
+	case "systems":
+		return ec.fieldContext_Domain_systems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Domain", field.Name)
 }
 
 func (ec *executionContext) childFields_EntityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -589,6 +4857,8 @@ func (ec *executionContext) childFields_EntityConnection(ctx context.Context, fi
 		return ec.fieldContext_EntityConnection_edges(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_EntityConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EntityConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EntityConnection", field.Name)
 }
@@ -601,6 +4871,194 @@ func (ec *executionContext) childFields_EntityEdge(ctx context.Context, field gr
 		return ec.fieldContext_EntityEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EntityEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Facet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "facet":
+		return ec.fieldContext_Facet_facet(ctx, field)
+	case "values":
+		return ec.fieldContext_Facet_values(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Facet", field.Name)
+}
+
+func (ec *executionContext) childFields_FacetValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_FacetValue_value(ctx, field)
+	case "count":
+		return ec.fieldContext_FacetValue_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FacetValue", field.Name)
+}
+
+func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Group_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_Group_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_Group_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_Group_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_Group_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_Group_name(ctx, field)
+	case "title":
+		return ec.fieldContext_Group_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Group_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_Group_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Group_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_Group_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_Group_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_Group_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_Group_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_Group_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_Group_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_Group_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_Group_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_Group_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_Group_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_Group_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_Group_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_Group_type(ctx, field)
+	case "profile":
+		return ec.fieldContext_Group_profile(ctx, field)
+	case "parent":
+		return ec.fieldContext_Group_parent(ctx, field)
+	case "children":
+		return ec.fieldContext_Group_children(ctx, field)
+	case "members":
+		return ec.fieldContext_Group_members(ctx, field)
+	case "ownedEntities":
+		return ec.fieldContext_Group_ownedEntities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Group", field.Name)
+}
+
+func (ec *executionContext) childFields_IngestedEntity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_IngestedEntity_ref(ctx, field)
+	case "kind":
+		return ec.fieldContext_IngestedEntity_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_IngestedEntity_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_IngestedEntity_name(ctx, field)
+	case "raw":
+		return ec.fieldContext_IngestedEntity_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_IngestedEntity_relations(ctx, field)
+	case "errors":
+		return ec.fieldContext_IngestedEntity_errors(ctx, field)
+	case "entity":
+		return ec.fieldContext_IngestedEntity_entity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IngestedEntity", field.Name)
+}
+
+func (ec *executionContext) childFields_KeyValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_KeyValue_key(ctx, field)
+	case "value":
+		return ec.fieldContext_KeyValue_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KeyValue", field.Name)
+}
+
+func (ec *executionContext) childFields_Link(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Link_url(ctx, field)
+	case "title":
+		return ec.fieldContext_Link_title(ctx, field)
+	case "icon":
+		return ec.fieldContext_Link_icon(ctx, field)
+	case "type":
+		return ec.fieldContext_Link_type(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Link", field.Name)
+}
+
+func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Location_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_Location_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_Location_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_Location_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_Location_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_Location_name(ctx, field)
+	case "title":
+		return ec.fieldContext_Location_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Location_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_Location_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Location_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_Location_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_Location_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_Location_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_Location_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_Location_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_Location_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_Location_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_Location_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_Location_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_Location_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_Location_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_Location_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_Location_type(ctx, field)
+	case "target":
+		return ec.fieldContext_Location_target(ctx, field)
+	case "targets":
+		return ec.fieldContext_Location_targets(ctx, field)
+	case "presence":
+		return ec.fieldContext_Location_presence(ctx, field)
+	case "entities":
+		return ec.fieldContext_Location_entities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -635,6 +5093,332 @@ func (ec *executionContext) childFields_ProcessingError(ctx context.Context, fie
 		return ec.fieldContext_ProcessingError_entityRef(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProcessingError", field.Name)
+}
+
+func (ec *executionContext) childFields_Profile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "displayName":
+		return ec.fieldContext_Profile_displayName(ctx, field)
+	case "email":
+		return ec.fieldContext_Profile_email(ctx, field)
+	case "picture":
+		return ec.fieldContext_Profile_picture(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Profile", field.Name)
+}
+
+func (ec *executionContext) childFields_RefreshLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_RefreshLocationPayload_location(ctx, field)
+	case "stats":
+		return ec.fieldContext_RefreshLocationPayload_stats(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefreshLocationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RefreshStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emitted":
+		return ec.fieldContext_RefreshStats_emitted(ctx, field)
+	case "added":
+		return ec.fieldContext_RefreshStats_added(ctx, field)
+	case "updated":
+		return ec.fieldContext_RefreshStats_updated(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_RefreshStats_unchanged(ctx, field)
+	case "kept":
+		return ec.fieldContext_RefreshStats_kept(ctx, field)
+	case "orphaned":
+		return ec.fieldContext_RefreshStats_orphaned(ctx, field)
+	case "deleted":
+		return ec.fieldContext_RefreshStats_deleted(ctx, field)
+	case "conflicts":
+		return ec.fieldContext_RefreshStats_conflicts(ctx, field)
+	case "errors":
+		return ec.fieldContext_RefreshStats_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefreshStats", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_RegisterLocationPayload_location(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RegisterLocationPayload_dryRun(ctx, field)
+	case "entities":
+		return ec.fieldContext_RegisterLocationPayload_entities(ctx, field)
+	case "errors":
+		return ec.fieldContext_RegisterLocationPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterLocationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisteredLocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RegisteredLocation_id(ctx, field)
+	case "type":
+		return ec.fieldContext_RegisteredLocation_type(ctx, field)
+	case "target":
+		return ec.fieldContext_RegisteredLocation_target(ctx, field)
+	case "entity":
+		return ec.fieldContext_RegisteredLocation_entity(ctx, field)
+	case "entities":
+		return ec.fieldContext_RegisteredLocation_entities(ctx, field)
+	case "errors":
+		return ec.fieldContext_RegisteredLocation_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisteredLocation", field.Name)
+}
+
+func (ec *executionContext) childFields_Relation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_Relation_type(ctx, field)
+	case "targetRef":
+		return ec.fieldContext_Relation_targetRef(ctx, field)
+	case "target":
+		return ec.fieldContext_Relation_target(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Relation", field.Name)
+}
+
+func (ec *executionContext) childFields_RelationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RelationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RelationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RelationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RelationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RelationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RelationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Resource_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_Resource_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_Resource_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_Resource_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_Resource_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_Resource_name(ctx, field)
+	case "title":
+		return ec.fieldContext_Resource_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Resource_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_Resource_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Resource_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_Resource_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_Resource_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_Resource_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_Resource_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_Resource_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_Resource_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_Resource_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_Resource_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_Resource_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_Resource_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_Resource_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_Resource_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_Resource_type(ctx, field)
+	case "system":
+		return ec.fieldContext_Resource_system(ctx, field)
+	case "dependsOn":
+		return ec.fieldContext_Resource_dependsOn(ctx, field)
+	case "dependents":
+		return ec.fieldContext_Resource_dependents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Resource", field.Name)
+}
+
+func (ec *executionContext) childFields_System(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_System_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_System_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_System_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_System_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_System_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_System_name(ctx, field)
+	case "title":
+		return ec.fieldContext_System_title(ctx, field)
+	case "description":
+		return ec.fieldContext_System_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_System_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_System_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_System_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_System_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_System_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_System_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_System_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_System_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_System_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_System_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_System_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_System_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_System_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_System_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_System_type(ctx, field)
+	case "domain":
+		return ec.fieldContext_System_domain(ctx, field)
+	case "components":
+		return ec.fieldContext_System_components(ctx, field)
+	case "apis":
+		return ec.fieldContext_System_apis(ctx, field)
+	case "resources":
+		return ec.fieldContext_System_resources(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type System", field.Name)
+}
+
+func (ec *executionContext) childFields_TraversalConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TraversalConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TraversalConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TraversalConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TraversalConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TraversalEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TraversalEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TraversalEdge_node(ctx, field)
+	case "depth":
+		return ec.fieldContext_TraversalEdge_depth(ctx, field)
+	case "path":
+		return ec.fieldContext_TraversalEdge_path(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TraversalEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_User_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_User_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_User_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_User_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_User_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_User_name(ctx, field)
+	case "title":
+		return ec.fieldContext_User_title(ctx, field)
+	case "description":
+		return ec.fieldContext_User_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_User_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_User_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_User_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_User_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_User_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_User_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_User_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_User_raw(ctx, field)
+	case "relations":
+		return ec.fieldContext_User_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_User_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_User_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_User_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_User_sourceLocation(ctx, field)
+	case "traverse":
+		return ec.fieldContext_User_traverse(ctx, field)
+	case "profile":
+		return ec.fieldContext_User_profile(ctx, field)
+	case "memberOf":
+		return ec.fieldContext_User_memberOf(ctx, field)
+	case "members":
+		return ec.fieldContext_User_members(ctx, field)
+	case "ownedEntities":
+		return ec.fieldContext_User_ownedEntities(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_ValidateEntitiesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "valid":
+		return ec.fieldContext_ValidateEntitiesPayload_valid(ctx, field)
+	case "entities":
+		return ec.fieldContext_ValidateEntitiesPayload_entities(ctx, field)
+	case "errors":
+		return ec.fieldContext_ValidateEntitiesPayload_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ValidateEntitiesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -761,6 +5545,716 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_API_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_API_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_API_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_GenericEntity_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_GenericEntity_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_GenericEntity_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Location_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Location_entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Location_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Location_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteEntity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteLocation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refreshEntity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refreshLocation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerLocation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "target",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["target"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_validateEntities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "yaml",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["yaml"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -789,7 +6283,125 @@ func (ec *executionContext) field_Query__entities_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_entitiesByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "refs",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["refs"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EntityFilter, error) {
+			return ec.unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.EntityOrder, error) {
+			return ec.unmarshalOEntityOrder2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_entityFacets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "facets",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["facets"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EntityFilter, error) {
+			return ec.unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_entity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_location_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RegisteredLocation_entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -808,28 +6420,398 @@ func (ec *executionContext) field_Query_entities_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.EntityFilter, error) {
-			return ec.unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["filter"] = arg2
 	return args, nil
 }
 
-func (ec *executionContext) field_Query_entity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Resource_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["ref"] = arg0
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Resource_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Resource_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_System_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_System_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_System_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Template_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Template_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Template_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_User_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_User_traverse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "relations",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["relations"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "direction",
+		func(ctx context.Context, v any) (*model.Direction, error) {
+			return ec.unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["direction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "maxDepth",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxDepth"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
 	return args, nil
 }
 
@@ -907,13 +6889,13 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Entity_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_ref(ctx, field)
+			return ec.fieldContext_API_ref(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Ref(), nil
@@ -926,17 +6908,17 @@ func (ec *executionContext) _Entity_ref(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_uid(ctx, field)
+			return ec.fieldContext_API_uid(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.UID(), nil
@@ -949,20 +6931,20 @@ func (ec *executionContext) _Entity_uid(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_kind(ctx, field)
+			return ec.fieldContext_API_apiVersion(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
+			return obj.APIVersion()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -972,17 +6954,40 @@ func (ec *executionContext) _Entity_kind(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, false, false, "String")
+func (ec *executionContext) fieldContext_API_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_namespace(ctx, field)
+			return ec.fieldContext_API_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
+}
+
+func (ec *executionContext) _API_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_namespace(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Namespace(), nil
@@ -995,17 +7000,17 @@ func (ec *executionContext) _Entity_namespace(ctx context.Context, field graphql
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_name(ctx, field)
+			return ec.fieldContext_API_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Name(), nil
@@ -1018,17 +7023,17 @@ func (ec *executionContext) _Entity_name(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_title(ctx, field)
+			return ec.fieldContext_API_title(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Title(), nil
@@ -1041,17 +7046,17 @@ func (ec *executionContext) _Entity_title(ctx context.Context, field graphql.Col
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_description(ctx, field)
+			return ec.fieldContext_API_description(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Description(), nil
@@ -1064,17 +7069,180 @@ func (ec *executionContext) _Entity_description(ctx context.Context, field graph
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_etag(ctx, field)
+			return ec.fieldContext_API_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_API_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_API_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
+}
+
+func (ec *executionContext) _API_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_etag(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Etag(), nil
@@ -1087,20 +7255,20 @@ func (ec *executionContext) _Entity_etag(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "String")
+func (ec *executionContext) fieldContext_API_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
 }
 
-func (ec *executionContext) _Entity_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_raw(ctx, field)
+			return ec.fieldContext_API_spec(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Raw(), nil
+			return obj.Spec()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
@@ -1110,20 +7278,119 @@ func (ec *executionContext) _Entity_raw(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entity", field, true, false, "JSON")
+func (ec *executionContext) fieldContext_API_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "JSON")
 }
 
-func (ec *executionContext) _Entity_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Entity_errors(ctx, field)
+			return ec.fieldContext_API_raw(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Entity().Errors(ctx, obj)
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _API_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.API().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_API_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_API_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().Errors(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
@@ -1133,9 +7400,9 @@ func (ec *executionContext) _Entity_errors(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Entity_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_API_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "Entity",
+		Object:     "API",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
@@ -1146,7 +7413,1975 @@ func (ec *executionContext) fieldContext_Entity_errors(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _EntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EntityConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _API_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_API_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.API().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_API_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
+}
+
+func (ec *executionContext) _API_lifecycle(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_lifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifecycle(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_lifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
+}
+
+func (ec *executionContext) _API_definition(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_definition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Definition()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_API_definition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, false, "String")
+}
+
+func (ec *executionContext) _API_system(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_system(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().System(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.System) graphql.Marshaler {
+			return ec.marshalOSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_API_system(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_System(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_providers(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_providers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().Providers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
+			return ec.marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Component(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_consumers(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_consumers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().Consumers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
+			return ec.marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_consumers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Component(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Component_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Component_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Component_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_lifecycle(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_lifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifecycle(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_lifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, false, "String")
+}
+
+func (ec *executionContext) _Component_system(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_system(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().System(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.System) graphql.Marshaler {
+			return ec.marshalOSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_system(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_System(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_subcomponentOf(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_subcomponentOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().SubcomponentOf(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Component) graphql.Marshaler {
+			return ec.marshalOComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_subcomponentOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Component(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_subcomponents(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_subcomponents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().Subcomponents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
+			return ec.marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_subcomponents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Component(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_providesApis(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_providesApis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().ProvidesApis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
+			return ec.marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_providesApis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_API(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_consumesApis(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_consumesApis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().ConsumesApis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
+			return ec.marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_consumesApis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_API(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_dependsOn(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_dependsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().DependsOn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_dependsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_dependents(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_dependents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().Dependents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_dependents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteEntityPayload_ref(ctx context.Context, field graphql.CollectedField, obj *model.DeleteEntityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteEntityPayload_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteEntityPayload_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteEntityPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeleteLocationPayload_id(ctx context.Context, field graphql.CollectedField, obj *model.DeleteLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteLocationPayload_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteLocationPayload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteLocationPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteLocationPayload_deletedEntities(ctx context.Context, field graphql.CollectedField, obj *model.DeleteLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteLocationPayload_deletedEntities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedEntities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteLocationPayload_deletedEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteLocationPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Domain_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Domain_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Domain_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Domain_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, false, "String")
+}
+
+func (ec *executionContext) _Domain_subdomainOf(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_subdomainOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().SubdomainOf(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Domain) graphql.Marshaler {
+			return ec.marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_subdomainOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Domain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_subdomains(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_subdomains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Subdomains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
+			return ec.marshalNDomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomainᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_subdomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Domain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_systems(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_systems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Systems(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.System) graphql.Marshaler {
+			return ec.marshalNSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_systems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_System(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1158,8 +9393,8 @@ func (ec *executionContext) _EntityConnection_edges(ctx context.Context, field g
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.EntityEdge) graphql.Marshaler {
-			return ec.marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.EntityEdge) graphql.Marshaler {
+			return ec.marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1178,7 +9413,7 @@ func (ec *executionContext) fieldContext_EntityConnection_edges(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _EntityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EntityConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _EntityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1190,8 +9425,8 @@ func (ec *executionContext) _EntityConnection_pageInfo(ctx context.Context, fiel
 			return obj.PageInfo, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐPageInfo(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1210,7 +9445,30 @@ func (ec *executionContext) fieldContext_EntityConnection_pageInfo(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _EntityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EntityEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _EntityConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EntityConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _EntityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1233,7 +9491,7 @@ func (ec *executionContext) fieldContext_EntityEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("EntityEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _EntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EntityEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _EntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1245,8 +9503,8 @@ func (ec *executionContext) _EntityEdge_node(ctx context.Context, field graphql.
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Entity) graphql.Marshaler {
-			return ec.marshalNEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1259,13 +9517,2915 @@ func (ec *executionContext) fieldContext_EntityEdge_node(_ context.Context, fiel
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Entity(ctx, field)
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+func (ec *executionContext) _Facet_facet(ctx context.Context, field graphql.CollectedField, obj *model.Facet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facet_facet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facet_facet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Facet", field, false, false, "String")
+}
+
+func (ec *executionContext) _Facet_values(ctx context.Context, field graphql.CollectedField, obj *model.Facet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facet_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facet_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facet",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FacetValue_value(ctx context.Context, field graphql.CollectedField, obj *catalog.FacetValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql.CollectedField, obj *catalog.FacetValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetValue_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GenericEntity_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_GenericEntity_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _GenericEntity_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _GenericEntity_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.GenericEntity().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_GenericEntity_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GenericEntity().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GenericEntity().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _GenericEntity_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GenericEntity().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.GenericEntity().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_GenericEntity_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Group_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Group_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Group_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, false, "String")
+}
+
+func (ec *executionContext) _Group_profile(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_profile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Profile()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Profile) graphql.Marshaler {
+			return ec.marshalOProfile2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐProfile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Profile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_parent(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Parent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_children(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_children(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Children(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
+			return ec.marshalNGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_members(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Members(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_ownedEntities(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_ownedEntities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().OwnedEntities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_ownedEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IngestedEntity_ref(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestedEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _IngestedEntity_kind(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestedEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _IngestedEntity_namespace(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestedEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _IngestedEntity_name(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestedEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _IngestedEntity_raw(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IngestedEntity", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _IngestedEntity_relations(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Relations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Relation) graphql.Marshaler {
+			return ec.marshalNRelation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_relations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestedEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Relation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IngestedEntity_errors(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestedEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IngestedEntity_entity(ctx context.Context, field graphql.CollectedField, obj *model.IngestedEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IngestedEntity_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IngestedEntity_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestedEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KeyValue_key(ctx context.Context, field graphql.CollectedField, obj *gqltype.KeyValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeyValue_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeyValue_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeyValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _KeyValue_value(ctx context.Context, field graphql.CollectedField, obj *gqltype.KeyValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeyValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeyValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeyValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_url(ctx context.Context, field graphql.CollectedField, obj *catalog.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Link_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_title(ctx context.Context, field graphql.CollectedField, obj *catalog.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Link_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_icon(ctx context.Context, field graphql.CollectedField, obj *catalog.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_icon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Icon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Link_icon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Link_type(ctx context.Context, field graphql.CollectedField, obj *catalog.Link) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Link_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Link_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+}
+
+func (ec *executionContext) _Location_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Location_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Location_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Location_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Location().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Location_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Location_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Location().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Location_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_target(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_targets(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_presence(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_presence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Presence()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_presence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, false, "String")
+}
+
+func (ec *executionContext) _Location_entities(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Location().Entities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.EntityConnection) graphql.Marshaler {
+			return ec.marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_entities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Location_entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerLocation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterLocation(ctx, fc.Args["type"].(*string), fc.Args["target"].(string), fc.Args["dryRun"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterLocationPayload) graphql.Marshaler {
+			return ec.marshalNRegisterLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRegisterLocationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerLocation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterLocationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerLocation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refreshLocation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshLocation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefreshLocationPayload) graphql.Marshaler {
+			return ec.marshalNRefreshLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRefreshLocationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshLocation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefreshLocationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshLocation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refreshEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshEntity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshEntity(ctx, fc.Args["ref"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshEntity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshEntity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteLocation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteLocation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteLocationPayload) graphql.Marshaler {
+			return ec.marshalNDeleteLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDeleteLocationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteLocation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteLocationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteLocation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteEntity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteEntity(ctx, fc.Args["ref"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteEntityPayload) graphql.Marshaler {
+			return ec.marshalNDeleteEntityPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDeleteEntityPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteEntity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteEntityPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteEntity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_validateEntities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_validateEntities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ValidateEntities(ctx, fc.Args["yaml"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ValidateEntitiesPayload) graphql.Marshaler {
+			return ec.marshalNValidateEntitiesPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐValidateEntitiesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_validateEntities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ValidateEntitiesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_validateEntities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *gqltype.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1288,7 +12448,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *gqltype.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1311,7 +12471,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *gqltype.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1334,7 +12494,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
-func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *gqltype.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1458,18 +12618,18 @@ func (ec *executionContext) _ProcessingError_document(ctx context.Context, field
 			return ec.fieldContext_ProcessingError_document(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Document, nil
+			return ec.Resolvers.ProcessingError().Document(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalOInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ProcessingError_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProcessingError", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ProcessingError", field, true, true, "Int")
 }
 
 func (ec *executionContext) _ProcessingError_line(ctx context.Context, field graphql.CollectedField, obj *catalog.ProcessingError) (ret graphql.Marshaler) {
@@ -1481,18 +12641,18 @@ func (ec *executionContext) _ProcessingError_line(ctx context.Context, field gra
 			return ec.fieldContext_ProcessingError_line(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Line, nil
+			return ec.Resolvers.ProcessingError().Line(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalOInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ProcessingError_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProcessingError", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ProcessingError", field, true, true, "Int")
 }
 
 func (ec *executionContext) _ProcessingError_entityRef(ctx context.Context, field graphql.CollectedField, obj *catalog.ProcessingError) (ret graphql.Marshaler) {
@@ -1504,18 +12664,87 @@ func (ec *executionContext) _ProcessingError_entityRef(ctx context.Context, fiel
 			return ec.fieldContext_ProcessingError_entityRef(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EntityRef, nil
+			return ec.Resolvers.ProcessingError().EntityRef(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ProcessingError_entityRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProcessingError", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ProcessingError", field, true, true, "String")
+}
+
+func (ec *executionContext) _Profile_displayName(ctx context.Context, field graphql.CollectedField, obj *gqltype.Profile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Profile_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Profile_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
+}
+
+func (ec *executionContext) _Profile_email(ctx context.Context, field graphql.CollectedField, obj *gqltype.Profile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Profile_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Profile_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
+}
+
+func (ec *executionContext) _Profile_picture(ctx context.Context, field graphql.CollectedField, obj *gqltype.Profile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Profile_picture(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Picture, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Profile_picture(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "String")
 }
 
 func (ec *executionContext) _Query_entity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -1531,8 +12760,8 @@ func (ec *executionContext) _Query_entity(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Entity(ctx, fc.Args["ref"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Entity) graphql.Marshaler {
-			return ec.marshalOEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1545,7 +12774,7 @@ func (ec *executionContext) fieldContext_Query_entity(ctx context.Context, field
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Entity(ctx, field)
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	defer func() {
@@ -1572,11 +12801,11 @@ func (ec *executionContext) _Query_entities(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Entities(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.EntityFilter))
+			return ec.Resolvers.Query().Entities(ctx, fc.Args["filter"].(*model.EntityFilter), fc.Args["orderBy"].(*model.EntityOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityConnection) graphql.Marshaler {
-			return ec.marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.EntityConnection) graphql.Marshaler {
+			return ec.marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1600,6 +12829,170 @@ func (ec *executionContext) fieldContext_Query_entities(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_entitiesByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entitiesByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EntitiesByRefs(ctx, fc.Args["refs"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entitiesByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entitiesByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_locations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_locations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Locations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Location) graphql.Marshaler {
+			return ec.marshalNRegisteredLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_location(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Location(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_location(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_location_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_entityFacets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entityFacets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EntityFacets(ctx, fc.Args["facets"].([]string), fc.Args["filter"].(*model.EntityFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
+			return ec.marshalNFacet2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entityFacets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Facet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entityFacets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1753,6 +13146,4073 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefreshLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.RefreshLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshLocationPayload_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshLocationPayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefreshLocationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefreshLocationPayload_stats(ctx context.Context, field graphql.CollectedField, obj *model.RefreshLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshLocationPayload_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.RefreshStats) graphql.Marshaler {
+			return ec.marshalNRefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshLocationPayload_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefreshLocationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefreshStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefreshStats_emitted(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_emitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_emitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_added(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_updated(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_unchanged(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_kept(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_kept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_kept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_orphaned(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_orphaned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphaned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_orphaned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_deleted(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_conflicts(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_conflicts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflicts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_conflicts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RefreshStats_errors(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshStats_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshStats_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RegisterLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.RegisterLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterLocationPayload_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterLocationPayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterLocationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterLocationPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.RegisterLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterLocationPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterLocationPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterLocationPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RegisterLocationPayload_entities(ctx context.Context, field graphql.CollectedField, obj *model.RegisterLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterLocationPayload_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.IngestedEntity) graphql.Marshaler {
+			return ec.marshalNIngestedEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterLocationPayload_entities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterLocationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IngestedEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterLocationPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.RegisterLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterLocationPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterLocationPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterLocationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisteredLocation_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredLocation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredLocation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredLocation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RegisteredLocation_type(ctx context.Context, field graphql.CollectedField, obj *catalog.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredLocation_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredLocation_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredLocation", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisteredLocation_target(ctx context.Context, field graphql.CollectedField, obj *catalog.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredLocation_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredLocation_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisteredLocation", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisteredLocation_entity(ctx context.Context, field graphql.CollectedField, obj *catalog.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredLocation_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegisteredLocation().Entity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredLocation_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisteredLocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisteredLocation_entities(ctx context.Context, field graphql.CollectedField, obj *catalog.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredLocation_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RegisteredLocation().Entities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.EntityConnection) graphql.Marshaler {
+			return ec.marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredLocation_entities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisteredLocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RegisteredLocation_entities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisteredLocation_errors(ctx context.Context, field graphql.CollectedField, obj *catalog.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisteredLocation_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegisteredLocation().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisteredLocation_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisteredLocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Relation_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Relation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Relation_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Relation_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Relation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Relation_targetRef(ctx context.Context, field graphql.CollectedField, obj *gqltype.Relation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Relation_targetRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetRef, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Relation_targetRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Relation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Relation_target(ctx context.Context, field graphql.CollectedField, obj *gqltype.Relation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Relation_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Relation().Target(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Relation_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Relation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RelationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RelationEdge) graphql.Marshaler {
+			return ec.marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RelationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RelationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RelationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.RelationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RelationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RelationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RelationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RelationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Relation) graphql.Marshaler {
+			return ec.marshalNRelation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RelationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Relation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Resource_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Resource_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Resource_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, false, "String")
+}
+
+func (ec *executionContext) _Resource_system(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_system(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().System(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.System) graphql.Marshaler {
+			return ec.marshalOSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_system(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_System(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_dependsOn(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_dependsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().DependsOn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_dependsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_dependents(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_dependents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Dependents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_dependents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _System_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _System_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.System().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _System_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.System().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, false, "String")
+}
+
+func (ec *executionContext) _System_domain(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Domain(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Domain) graphql.Marshaler {
+			return ec.marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Domain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_components(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_components(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Components(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
+			return ec.marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_components(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Component(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_apis(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_apis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Apis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
+			return ec.marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_apis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_API(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_resources(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Resources(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResourceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_resources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Template_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Template_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Template_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Template().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Template_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Template().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Template().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Template_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Template().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Template().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Template_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_type(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_lifecycle(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_lifecycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifecycle(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_lifecycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "String")
+}
+
+func (ec *executionContext) _Template_parameters(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_parameters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parameters()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_parameters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Template_steps(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Template_output(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Output()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _TraversalConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TraversalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TraversalEdge) graphql.Marshaler {
+			return ec.marshalNTraversalEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TraversalConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TraversalConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TraversalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TraversalConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TraversalConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TraversalConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraversalConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TraversalEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TraversalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraversalEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _TraversalEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TraversalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TraversalEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TraversalEdge_depth(ctx context.Context, field graphql.CollectedField, obj *model.TraversalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalEdge_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalEdge_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraversalEdge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TraversalEdge_path(ctx context.Context, field graphql.CollectedField, obj *model.TraversalEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraversalEdge_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraversalEdge_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraversalEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_uid(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_uid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_uid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_apiVersion(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_apiVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIVersion()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_apiVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_kind(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_namespace(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_namespace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Namespace(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_namespace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_title(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_description(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_labels(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_annotations(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_annotations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annotations()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+			return ec.marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_annotations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeyValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_annotation(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_annotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Annotation(fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_annotation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_annotation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_tags(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_links(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+			return ec.marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_etag(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "String")
+}
+
+func (ec *executionContext) _User_spec(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_spec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spec()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _User_raw(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _User_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_relations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Relations(ctx, obj, fc.Args["type"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+			return ec.marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_relations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_relations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_owner(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+			return ec.marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_errors(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_orphan(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_orphan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orphan(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_orphan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _User_sourceLocation(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_sourceLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().SourceLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_sourceLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_traverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Traverse(ctx, obj, fc.Args["relations"].([]string), fc.Args["direction"].(*model.Direction), fc.Args["maxDepth"].(*int), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+			return ec.marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_traverse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraversalConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_traverse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_profile(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_profile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Profile()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Profile) graphql.Marshaler {
+			return ec.marshalOProfile2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐProfile(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Profile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_memberOf(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_memberOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().MemberOf(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
+			return ec.marshalNGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_memberOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_members(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Members(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_ownedEntities(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_ownedEntities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().OwnedEntities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_ownedEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ValidateEntitiesPayload_valid(ctx context.Context, field graphql.CollectedField, obj *model.ValidateEntitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValidateEntitiesPayload_valid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Valid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValidateEntitiesPayload_valid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ValidateEntitiesPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ValidateEntitiesPayload_entities(ctx context.Context, field graphql.CollectedField, obj *model.ValidateEntitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValidateEntitiesPayload_entities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.IngestedEntity) graphql.Marshaler {
+			return ec.marshalNIngestedEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValidateEntitiesPayload_entities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ValidateEntitiesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IngestedEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ValidateEntitiesPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.ValidateEntitiesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ValidateEntitiesPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
+			return ec.marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ValidateEntitiesPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ValidateEntitiesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProcessingError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2865,7 +18325,7 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind"}
+	fieldsInOrder := [...]string{"kind", "namespace", "name", "type", "lifecycle", "owner", "system", "tags", "labels", "annotations", "relation", "orphan", "hasErrors", "text", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2879,6 +18339,111 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.Kind = data
+		case "namespace":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("namespace"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Namespace = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "lifecycle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lifecycle"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lifecycle = data
+		case "owner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owner = data
+		case "system":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("system"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.System = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOTagFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTagFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "labels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labels"))
+			data, err := ec.unmarshalOKeyFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐKeyFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Labels = data
+		case "annotations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("annotations"))
+			data, err := ec.unmarshalOKeyFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐKeyFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Annotations = data
+		case "relation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("relation"))
+			data, err := ec.unmarshalORelationFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Relation = data
+		case "orphan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orphan"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Orphan = data
+		case "hasErrors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasErrors"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasErrors = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOEntityFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
 		}
 	}
 	return it, nil
@@ -2896,21 +18461,402 @@ func UnmarshalEntityFilter(ctx context.Context, raw any) (model.EntityFilter, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEntityOrder(ctx context.Context, obj any) (model.EntityOrder, error) {
+	var it model.EntityOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "REF"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNEntityOrderField2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEntityOrder unmarshals raw into the EntityOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEntityOrder(ctx context.Context, raw any) (model.EntityOrder, error) {
+	var out model.EntityOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EntityOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputKeyFilter(ctx context.Context, obj any) (model.KeyFilter, error) {
+	var it model.KeyFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalKeyFilter unmarshals raw into the KeyFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalKeyFilter(ctx context.Context, raw any) (model.KeyFilter, error) {
+	var out model.KeyFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "KeyFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRelationFilter(ctx context.Context, obj any) (model.RelationFilter, error) {
+	var it model.RelationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "targetRef"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "targetRef":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetRef"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetRef = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRelationFilter unmarshals raw into the RelationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRelationFilter(ctx context.Context, raw any) (model.RelationFilter, error) {
+	var out model.RelationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RelationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTagFilter(ctx context.Context, obj any) (model.TagFilter, error) {
+	var it model.TagFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"all", "any"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "all":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("all"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.All = data
+		case "any":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("any"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Any = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTagFilter unmarshals raw into the TagFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTagFilter(ctx context.Context, raw any) (model.TagFilter, error) {
+	var out model.TagFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagFilter", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
+
+func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, obj gqltype.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case gqltype.User:
+		return ec._User(ctx, sel, &obj)
+	case *gqltype.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case gqltype.Group:
+		return ec._Group(ctx, sel, &obj)
+	case *gqltype.Group:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Group(ctx, sel, obj)
+	case gqltype.Template:
+		return ec._Template(ctx, sel, &obj)
+	case *gqltype.Template:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Template(ctx, sel, obj)
+	case gqltype.System:
+		return ec._System(ctx, sel, &obj)
+	case *gqltype.System:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._System(ctx, sel, obj)
+	case gqltype.Resource:
+		return ec._Resource(ctx, sel, &obj)
+	case *gqltype.Resource:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resource(ctx, sel, obj)
+	case gqltype.OwnerNode:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Owner(ctx, sel, obj)
+	case gqltype.Location:
+		return ec._Location(ctx, sel, &obj)
+	case *gqltype.Location:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Location(ctx, sel, obj)
+	case gqltype.GenericEntity:
+		return ec._GenericEntity(ctx, sel, &obj)
+	case *gqltype.GenericEntity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GenericEntity(ctx, sel, obj)
+	case gqltype.Domain:
+		return ec._Domain(ctx, sel, &obj)
+	case *gqltype.Domain:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Domain(ctx, sel, obj)
+	case gqltype.Component:
+		return ec._Component(ctx, sel, &obj)
+	case *gqltype.Component:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Component(ctx, sel, obj)
+	case gqltype.API:
+		return ec._API(ctx, sel, &obj)
+	case *gqltype.API:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._API(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Entity must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
+func (ec *executionContext) _Owner(ctx context.Context, sel ast.SelectionSet, obj gqltype.OwnerNode) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case gqltype.User:
+		return ec._User(ctx, sel, &obj)
+	case *gqltype.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case gqltype.Group:
+		return ec._Group(ctx, sel, &obj)
+	case *gqltype.Group:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Group(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Owner must implement graphql.Marshaler", obj))
+		}
+	}
+}
 
 func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, obj gqltype.FederatedEntity) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case gqltype.Entity:
-		return ec._Entity(ctx, sel, &obj)
-	case *gqltype.Entity:
+	case gqltype.User:
+		return ec._User(ctx, sel, &obj)
+	case *gqltype.User:
 		if obj == nil {
 			return graphql.Null
 		}
-		return ec._Entity(ctx, sel, obj)
+		return ec._User(ctx, sel, obj)
+	case gqltype.Group:
+		return ec._Group(ctx, sel, &obj)
+	case *gqltype.Group:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Group(ctx, sel, obj)
+	case gqltype.Template:
+		return ec._Template(ctx, sel, &obj)
+	case *gqltype.Template:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Template(ctx, sel, obj)
+	case gqltype.System:
+		return ec._System(ctx, sel, &obj)
+	case *gqltype.System:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._System(ctx, sel, obj)
+	case gqltype.Resource:
+		return ec._Resource(ctx, sel, &obj)
+	case *gqltype.Resource:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resource(ctx, sel, obj)
+	case gqltype.Location:
+		return ec._Location(ctx, sel, &obj)
+	case *gqltype.Location:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Location(ctx, sel, obj)
+	case gqltype.GenericEntity:
+		return ec._GenericEntity(ctx, sel, &obj)
+	case *gqltype.GenericEntity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GenericEntity(ctx, sel, obj)
+	case gqltype.Domain:
+		return ec._Domain(ctx, sel, &obj)
+	case *gqltype.Domain:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Domain(ctx, sel, obj)
+	case gqltype.Component:
+		return ec._Component(ctx, sel, &obj)
+	case *gqltype.Component:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Component(ctx, sel, obj)
+	case gqltype.API:
+		return ec._API(ctx, sel, &obj)
+	case *gqltype.API:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._API(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -2924,67 +18870,596 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 // region    **************************** object.gotpl ****************************
 
-var entityImplementors = []string{"Entity", "_Entity"}
+var aPIImplementors = []string{"API", "Entity", "_Entity"}
 
-func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Entity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
+func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj *gqltype.API) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aPIImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Entity")
+			out.Values[i] = graphql.MarshalString("API")
 		case "ref":
-			out.Values[i] = ec._Entity_ref(ctx, field, obj)
+			out.Values[i] = ec._API_ref(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "uid":
-			out.Values[i] = ec._Entity_uid(ctx, field, obj)
+			out.Values[i] = ec._API_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._API_apiVersion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
-			out.Values[i] = ec._Entity_kind(ctx, field, obj)
+			out.Values[i] = ec._API_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "namespace":
-			out.Values[i] = ec._Entity_namespace(ctx, field, obj)
+			out.Values[i] = ec._API_namespace(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Entity_name(ctx, field, obj)
+			out.Values[i] = ec._API_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
-			out.Values[i] = ec._Entity_title(ctx, field, obj)
+			out.Values[i] = ec._API_title(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
-			out.Values[i] = ec._Entity_description(ctx, field, obj)
+			out.Values[i] = ec._API_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "labels":
+			out.Values[i] = ec._API_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._API_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._API_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._API_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._API_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "etag":
-			out.Values[i] = ec._Entity_etag(ctx, field, obj)
+			out.Values[i] = ec._API_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._API_spec(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "raw":
-			out.Values[i] = ec._Entity_raw(ctx, field, obj)
+			out.Values[i] = ec._API_raw(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_owner(ctx, field, obj)
+				})
 		case "errors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._Entity_errors(ctx, field, obj)
+					return ec._API_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._API_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._API_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lifecycle":
+			out.Values[i] = ec._API_lifecycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "definition":
+			out.Values[i] = ec._API_definition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "system":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_system(ctx, field, obj)
+				})
+		case "providers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_providers(ctx, field, obj)
+				})
+		case "consumers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._API_consumers(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var componentImplementors = []string{"Component", "Entity", "_Entity"}
+
+func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Component) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, componentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Component")
+		case "ref":
+			out.Values[i] = ec._Component_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._Component_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._Component_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Component_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._Component_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Component_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Component_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Component_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._Component_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._Component_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._Component_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._Component_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Component_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._Component_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._Component_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Component_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._Component_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._Component_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lifecycle":
+			out.Values[i] = ec._Component_lifecycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "system":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_system(ctx, field, obj)
+				})
+		case "subcomponentOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_subcomponentOf(ctx, field, obj)
+				})
+		case "subcomponents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_subcomponents(ctx, field, obj)
+				})
+		case "providesApis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_providesApis(ctx, field, obj)
+				})
+		case "consumesApis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_consumesApis(ctx, field, obj)
+				})
+		case "dependsOn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_dependsOn(ctx, field, obj)
+				})
+		case "dependents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Component_dependents(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteEntityPayloadImplementors = []string{"DeleteEntityPayload"}
+
+func (ec *executionContext) _DeleteEntityPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteEntityPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteEntityPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteEntityPayload")
+		case "ref":
+			out.Values[i] = ec._DeleteEntityPayload_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteLocationPayloadImplementors = []string{"DeleteLocationPayload"}
+
+func (ec *executionContext) _DeleteLocationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteLocationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteLocationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteLocationPayload")
+		case "id":
+			out.Values[i] = ec._DeleteLocationPayload_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deletedEntities":
+			out.Values[i] = ec._DeleteLocationPayload_deletedEntities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var domainImplementors = []string{"Domain", "Entity", "_Entity"}
+
+func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Domain) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, domainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Domain")
+		case "ref":
+			out.Values[i] = ec._Domain_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._Domain_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._Domain_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Domain_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._Domain_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Domain_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Domain_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Domain_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._Domain_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._Domain_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._Domain_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._Domain_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Domain_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._Domain_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._Domain_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Domain_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._Domain_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._Domain_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subdomainOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_subdomainOf(ctx, field, obj)
+				})
+		case "subdomains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_subdomains(ctx, field, obj)
+				})
+		case "systems":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_systems(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3005,7 +19480,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 
 var entityConnectionImplementors = []string{"EntityConnection"}
 
-func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EntityConnection) graphql.Marshaler {
+func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.SelectionSet, obj *gqltype.EntityConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3017,13 +19492,19 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 		case "edges":
 			out.Values[i] = ec._EntityConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._EntityConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EntityConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3043,7 +19524,7 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 
 var entityEdgeImplementors = []string{"EntityEdge"}
 
-func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EntityEdge) graphql.Marshaler {
+func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSet, obj *gqltype.EntityEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3079,9 +19560,806 @@ func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var facetImplementors = []string{"Facet"}
+
+func (ec *executionContext) _Facet(ctx context.Context, sel ast.SelectionSet, obj *model.Facet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Facet")
+		case "facet":
+			out.Values[i] = ec._Facet_facet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._Facet_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var facetValueImplementors = []string{"FacetValue"}
+
+func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSet, obj *catalog.FacetValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FacetValue")
+		case "value":
+			out.Values[i] = ec._FacetValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FacetValue_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var genericEntityImplementors = []string{"GenericEntity", "Entity", "_Entity"}
+
+func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.SelectionSet, obj *gqltype.GenericEntity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, genericEntityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GenericEntity")
+		case "ref":
+			out.Values[i] = ec._GenericEntity_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._GenericEntity_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._GenericEntity_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._GenericEntity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._GenericEntity_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._GenericEntity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._GenericEntity_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._GenericEntity_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._GenericEntity_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._GenericEntity_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._GenericEntity_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._GenericEntity_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._GenericEntity_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._GenericEntity_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._GenericEntity_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._GenericEntity_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GenericEntity_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GenericEntity_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GenericEntity_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._GenericEntity_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GenericEntity_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GenericEntity_traverse(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupImplementors = []string{"Group", "Owner", "Entity", "_Entity"}
+
+func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Group) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Group")
+		case "ref":
+			out.Values[i] = ec._Group_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._Group_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._Group_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Group_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._Group_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Group_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Group_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Group_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._Group_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._Group_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._Group_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._Group_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Group_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._Group_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._Group_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Group_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._Group_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._Group_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "profile":
+			out.Values[i] = ec._Group_profile(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_parent(ctx, field, obj)
+				})
+		case "children":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_children(ctx, field, obj)
+				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_members(ctx, field, obj)
+				})
+		case "ownedEntities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_ownedEntities(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ingestedEntityImplementors = []string{"IngestedEntity"}
+
+func (ec *executionContext) _IngestedEntity(ctx context.Context, sel ast.SelectionSet, obj *model.IngestedEntity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ingestedEntityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IngestedEntity")
+		case "ref":
+			out.Values[i] = ec._IngestedEntity_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._IngestedEntity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "namespace":
+			out.Values[i] = ec._IngestedEntity_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._IngestedEntity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raw":
+			out.Values[i] = ec._IngestedEntity_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relations":
+			out.Values[i] = ec._IngestedEntity_relations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._IngestedEntity_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entity":
+			out.Values[i] = ec._IngestedEntity_entity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var keyValueImplementors = []string{"KeyValue"}
+
+func (ec *executionContext) _KeyValue(ctx context.Context, sel ast.SelectionSet, obj *gqltype.KeyValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, keyValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KeyValue")
+		case "key":
+			out.Values[i] = ec._KeyValue_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._KeyValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var linkImplementors = []string{"Link"}
+
+func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj *catalog.Link) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Link")
+		case "url":
+			out.Values[i] = ec._Link_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._Link_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "icon":
+			out.Values[i] = ec._Link_icon(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Link_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var locationImplementors = []string{"Location", "Entity", "_Entity"}
+
+func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Location) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Location")
+		case "ref":
+			out.Values[i] = ec._Location_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._Location_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._Location_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Location_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._Location_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Location_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Location_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Location_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._Location_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._Location_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._Location_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._Location_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Location_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._Location_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._Location_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Location_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Location_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Location_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Location_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._Location_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Location_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Location_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._Location_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._Location_target(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targets":
+			out.Values[i] = ec._Location_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "presence":
+			out.Values[i] = ec._Location_presence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Location_entities(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "registerLocation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerLocation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshLocation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshLocation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshEntity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshEntity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteLocation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteLocation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteEntity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteEntity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validateEntities":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_validateEntities(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
-func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *gqltype.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3141,35 +20419,81 @@ func (ec *executionContext) _ProcessingError(ctx context.Context, sel ast.Select
 		case "level":
 			out.Values[i] = ec._ProcessingError_level(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "code":
 			out.Values[i] = ec._ProcessingError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
 			out.Values[i] = ec._ProcessingError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "locationKey":
 			out.Values[i] = ec._ProcessingError_locationKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "document":
-			out.Values[i] = ec._ProcessingError_document(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProcessingError_document(ctx, field, obj)
+				})
 		case "line":
-			out.Values[i] = ec._ProcessingError_line(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProcessingError_line(ctx, field, obj)
+				})
+		case "entityRef":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProcessingError_entityRef(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var profileImplementors = []string{"Profile"}
+
+func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Profile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Profile")
+		case "displayName":
+			out.Values[i] = ec._Profile_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
-		case "entityRef":
-			out.Values[i] = ec._ProcessingError_entityRef(ctx, field, obj)
+		case "email":
+			out.Values[i] = ec._Profile_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "picture":
+			out.Values[i] = ec._Profile_picture(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -3221,6 +20545,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entities(ctx, field)
 				})
+		case "entitiesByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entitiesByRefs(ctx, field)
+				})
+		case "locations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_locations(ctx, field)
+				})
+		case "location":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_location(ctx, field)
+				})
+		case "entityFacets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entityFacets(ctx, field)
+				})
 		case "_entities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -3246,6 +20594,1157 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var refreshLocationPayloadImplementors = []string{"RefreshLocationPayload"}
+
+func (ec *executionContext) _RefreshLocationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefreshLocationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refreshLocationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefreshLocationPayload")
+		case "location":
+			out.Values[i] = ec._RefreshLocationPayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stats":
+			out.Values[i] = ec._RefreshLocationPayload_stats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var refreshStatsImplementors = []string{"RefreshStats"}
+
+func (ec *executionContext) _RefreshStats(ctx context.Context, sel ast.SelectionSet, obj *catalog.RefreshStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refreshStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefreshStats")
+		case "emitted":
+			out.Values[i] = ec._RefreshStats_emitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._RefreshStats_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._RefreshStats_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._RefreshStats_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kept":
+			out.Values[i] = ec._RefreshStats_kept(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orphaned":
+			out.Values[i] = ec._RefreshStats_orphaned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleted":
+			out.Values[i] = ec._RefreshStats_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conflicts":
+			out.Values[i] = ec._RefreshStats_conflicts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RefreshStats_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registerLocationPayloadImplementors = []string{"RegisterLocationPayload"}
+
+func (ec *executionContext) _RegisterLocationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterLocationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerLocationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterLocationPayload")
+		case "location":
+			out.Values[i] = ec._RegisterLocationPayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._RegisterLocationPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entities":
+			out.Values[i] = ec._RegisterLocationPayload_entities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._RegisterLocationPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registeredLocationImplementors = []string{"RegisteredLocation"}
+
+func (ec *executionContext) _RegisteredLocation(ctx context.Context, sel ast.SelectionSet, obj *catalog.Location) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registeredLocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisteredLocation")
+		case "id":
+			out.Values[i] = ec._RegisteredLocation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._RegisteredLocation_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.Values[i] = ec._RegisteredLocation_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegisteredLocation_entity(ctx, field, obj)
+				})
+		case "entities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegisteredLocation_entities(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegisteredLocation_errors(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relationImplementors = []string{"Relation"}
+
+func (ec *executionContext) _Relation(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Relation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Relation")
+		case "type":
+			out.Values[i] = ec._Relation_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetRef":
+			out.Values[i] = ec._Relation_targetRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Relation_target(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relationConnectionImplementors = []string{"RelationConnection"}
+
+func (ec *executionContext) _RelationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RelationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RelationConnection")
+		case "edges":
+			out.Values[i] = ec._RelationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RelationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RelationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relationEdgeImplementors = []string{"RelationEdge"}
+
+func (ec *executionContext) _RelationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RelationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RelationEdge")
+		case "cursor":
+			out.Values[i] = ec._RelationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RelationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resourceImplementors = []string{"Resource", "Entity", "_Entity"}
+
+func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Resource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Resource")
+		case "ref":
+			out.Values[i] = ec._Resource_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._Resource_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._Resource_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Resource_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._Resource_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Resource_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Resource_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Resource_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._Resource_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._Resource_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._Resource_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._Resource_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Resource_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._Resource_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._Resource_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Resource_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._Resource_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._Resource_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "system":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_system(ctx, field, obj)
+				})
+		case "dependsOn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_dependsOn(ctx, field, obj)
+				})
+		case "dependents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_dependents(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var systemImplementors = []string{"System", "Entity", "_Entity"}
+
+func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, obj *gqltype.System) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, systemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("System")
+		case "ref":
+			out.Values[i] = ec._System_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._System_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._System_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._System_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._System_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._System_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._System_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._System_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._System_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._System_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._System_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._System_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._System_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._System_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._System_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._System_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._System_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._System_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "domain":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_domain(ctx, field, obj)
+				})
+		case "components":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_components(ctx, field, obj)
+				})
+		case "apis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_apis(ctx, field, obj)
+				})
+		case "resources":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._System_resources(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templateImplementors = []string{"Template", "Entity", "_Entity"}
+
+func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Template) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Template")
+		case "ref":
+			out.Values[i] = ec._Template_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._Template_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._Template_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Template_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._Template_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Template_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Template_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Template_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._Template_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._Template_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._Template_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._Template_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._Template_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._Template_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._Template_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Template_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Template_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Template_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Template_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._Template_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Template_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Template_traverse(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._Template_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lifecycle":
+			out.Values[i] = ec._Template_lifecycle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parameters":
+			out.Values[i] = ec._Template_parameters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "steps":
+			out.Values[i] = ec._Template_steps(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "output":
+			out.Values[i] = ec._Template_output(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var traversalConnectionImplementors = []string{"TraversalConnection"}
+
+func (ec *executionContext) _TraversalConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TraversalConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, traversalConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TraversalConnection")
+		case "edges":
+			out.Values[i] = ec._TraversalConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TraversalConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TraversalConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var traversalEdgeImplementors = []string{"TraversalEdge"}
+
+func (ec *executionContext) _TraversalEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TraversalEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, traversalEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TraversalEdge")
+		case "cursor":
+			out.Values[i] = ec._TraversalEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TraversalEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "depth":
+			out.Values[i] = ec._TraversalEdge_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._TraversalEdge_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userImplementors = []string{"User", "Owner", "Entity", "_Entity"}
+
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *gqltype.User) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("User")
+		case "ref":
+			out.Values[i] = ec._User_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uid":
+			out.Values[i] = ec._User_uid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "apiVersion":
+			out.Values[i] = ec._User_apiVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._User_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "namespace":
+			out.Values[i] = ec._User_namespace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._User_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._User_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._User_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labels":
+			out.Values[i] = ec._User_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotations":
+			out.Values[i] = ec._User_annotations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "annotation":
+			out.Values[i] = ec._User_annotation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._User_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "links":
+			out.Values[i] = ec._User_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "etag":
+			out.Values[i] = ec._User_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spec":
+			out.Values[i] = ec._User_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._User_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_relations(ctx, field, obj)
+				})
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_owner(ctx, field, obj)
+				})
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_errors(ctx, field, obj)
+				})
+		case "orphan":
+			out.Values[i] = ec._User_orphan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_sourceLocation(ctx, field, obj)
+				})
+		case "traverse":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_traverse(ctx, field, obj)
+				})
+		case "profile":
+			out.Values[i] = ec._User_profile(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "memberOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_memberOf(ctx, field, obj)
+				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_members(ctx, field, obj)
+				})
+		case "ownedEntities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_ownedEntities(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var validateEntitiesPayloadImplementors = []string{"ValidateEntitiesPayload"}
+
+func (ec *executionContext) _ValidateEntitiesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ValidateEntitiesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, validateEntitiesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ValidateEntitiesPayload")
+		case "valid":
+			out.Values[i] = ec._ValidateEntitiesPayload_valid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entities":
+			out.Values[i] = ec._ValidateEntitiesPayload_entities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._ValidateEntitiesPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3659,6 +22158,30 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPI(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPI(ctx context.Context, sel ast.SelectionSet, v *gqltype.API) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "API!")
+		return graphql.Null
+	}
+	return ec._API(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3673,27 +22196,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntity(ctx context.Context, sel ast.SelectionSet, v *gqltype.Entity) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Entity!")
-		return graphql.Null
-	}
-	return ec._Entity(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityConnection(ctx context.Context, sel ast.SelectionSet, v *model.EntityConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "EntityConnection!")
-		return graphql.Null
-	}
-	return ec._EntityConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EntityEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityEdge(ctx, sel, v[i])
+		return ec.marshalNComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3705,12 +22212,181 @@ func (ec *executionContext) marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhq�
 	return ret
 }
 
-func (ec *executionContext) marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityEdge(ctx context.Context, sel ast.SelectionSet, v *model.EntityEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx context.Context, sel ast.SelectionSet, v *gqltype.Component) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Component!")
+		return graphql.Null
+	}
+	return ec._Component(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeleteEntityPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDeleteEntityPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteEntityPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteEntityPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteEntityPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeleteLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDeleteLocationPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteLocationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteLocationPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteLocationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx context.Context, sel ast.SelectionSet, v *gqltype.Domain) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Domain!")
+		return graphql.Null
+	}
+	return ec._Domain(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Entity!")
+		return graphql.Null
+	}
+	return ec._Entity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityConnection(ctx context.Context, sel ast.SelectionSet, v *gqltype.EntityConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntityConnection!")
+		return graphql.Null
+	}
+	return ec._EntityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.EntityEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdge(ctx context.Context, sel ast.SelectionSet, v *gqltype.EntityEdge) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EntityEdge!")
 		return graphql.Null
 	}
 	return ec._EntityEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx context.Context, v any) (*model.EntityFilter, error) {
+	res, err := ec.unmarshalInputEntityFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEntityOrderField2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityOrderField(ctx context.Context, v any) (model.EntityOrderField, error) {
+	var res model.EntityOrderField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntityOrderField2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityOrderField(ctx context.Context, sel ast.SelectionSet, v model.EntityOrderField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNFacet2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFacet2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFacet2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacet(ctx context.Context, sel ast.SelectionSet, v *model.Facet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Facet!")
+		return graphql.Null
+	}
+	return ec._Facet(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.FacetValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValue(ctx context.Context, sel ast.SelectionSet, v *catalog.FacetValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FacetValue!")
+		return graphql.Null
+	}
+	return ec._FacetValue(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
@@ -3723,6 +22399,82 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "FieldSet!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx context.Context, sel ast.SelectionSet, v *gqltype.Group) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Group!")
+		return graphql.Null
+	}
+	return ec._Group(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNIngestedEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IngestedEntity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIngestedEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIngestedEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntity(ctx context.Context, sel ast.SelectionSet, v *model.IngestedEntity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IngestedEntity!")
+		return graphql.Null
+	}
+	return ec._IngestedEntity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }
@@ -3745,7 +22497,70 @@ func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.
 	return res
 }
 
-func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+func (ec *executionContext) unmarshalNKeyFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐKeyFilter(ctx context.Context, v any) (*model.KeyFilter, error) {
+	res, err := ec.unmarshalInputKeyFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKeyValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKeyValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValue(ctx context.Context, sel ast.SelectionSet, v *gqltype.KeyValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KeyValue!")
+		return graphql.Null
+	}
+	return ec._KeyValue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLink2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLink2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLink(ctx context.Context, sel ast.SelectionSet, v *catalog.Link) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Link!")
+		return graphql.Null
+	}
+	return ec._Link(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
+	var res model.OrderDirection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v model.OrderDirection) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *gqltype.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
@@ -3777,6 +22592,139 @@ func (ec *executionContext) marshalNProcessingError2ᚖgithubᚗcomᚋgreenroomh
 	return ec._ProcessingError(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRefreshLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRefreshLocationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefreshLocationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RefreshLocationPayload!")
+		return graphql.Null
+	}
+	return ec._RefreshLocationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx context.Context, sel ast.SelectionSet, v *catalog.RefreshStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RefreshStats!")
+		return graphql.Null
+	}
+	return ec._RefreshStats(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegisterLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRegisterLocationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterLocationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterLocationPayload!")
+		return graphql.Null
+	}
+	return ec._RegisterLocationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegisteredLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Location) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx context.Context, sel ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisteredLocation!")
+		return graphql.Null
+	}
+	return ec._RegisteredLocation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRelation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Relation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRelation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelation(ctx context.Context, sel ast.SelectionSet, v *gqltype.Relation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Relation!")
+		return graphql.Null
+	}
+	return ec._Relation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRelationConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationConnection(ctx context.Context, sel ast.SelectionSet, v *model.RelationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RelationConnection!")
+		return graphql.Null
+	}
+	return ec._RelationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RelationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdge(ctx context.Context, sel ast.SelectionSet, v *model.RelationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RelationEdge!")
+		return graphql.Null
+	}
+	return ec._RelationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRelationFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationFilter(ctx context.Context, v any) (*model.RelationFilter, error) {
+	res, err := ec.unmarshalInputRelationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Resource) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResource(ctx context.Context, sel ast.SelectionSet, v *gqltype.Resource) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Resource!")
+		return graphql.Null
+	}
+	return ec._Resource(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3789,6 +22737,123 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystemᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.System) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx context.Context, sel ast.SelectionSet, v *gqltype.System) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "System!")
+		return graphql.Null
+	}
+	return ec._System(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx context.Context, sel ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TraversalConnection!")
+		return graphql.Null
+	}
+	return ec._TraversalConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTraversalEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TraversalEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdge(ctx context.Context, sel ast.SelectionSet, v *model.TraversalEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TraversalEdge!")
+		return graphql.Null
+	}
+	return ec._TraversalEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUser(ctx context.Context, sel ast.SelectionSet, v *gqltype.User) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "User!")
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNValidateEntitiesPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐValidateEntitiesPayload(ctx context.Context, sel ast.SelectionSet, v *model.ValidateEntitiesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ValidateEntitiesPayload!")
+		return graphql.Null
+	}
+	return ec._ValidateEntitiesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
@@ -4024,11 +23089,58 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntity(ctx context.Context, sel ast.SelectionSet, v *gqltype.Entity) graphql.Marshaler {
+func (ec *executionContext) marshalOComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx context.Context, sel ast.SelectionSet, v *gqltype.Component) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Component(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx context.Context, v any) (*model.Direction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Direction)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx context.Context, sel ast.SelectionSet, v *model.Direction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx context.Context, sel ast.SelectionSet, v *gqltype.Domain) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Domain(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Entity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEntityFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilterᚄ(ctx context.Context, v any) ([]*model.EntityFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.EntityFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx context.Context, v any) (*model.EntityFilter, error) {
@@ -4039,16 +23151,19 @@ func (ec *executionContext) unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhq
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+func (ec *executionContext) unmarshalOEntityOrder2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityOrder(ctx context.Context, v any) (*model.EntityOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEntityOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalInt(v)
-	return res
+func (ec *executionContext) marshalOGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx context.Context, sel ast.SelectionSet, v *gqltype.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Group(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -4067,6 +23182,86 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalAny(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOKeyFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐKeyFilterᚄ(ctx context.Context, v any) ([]*model.KeyFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.KeyFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNKeyFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐKeyFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐLocation(ctx context.Context, sel ast.SelectionSet, v *gqltype.Location) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Location(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOOwner2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐOwnerNode(ctx context.Context, sel ast.SelectionSet, v gqltype.OwnerNode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Owner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProfile2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐProfile(ctx context.Context, sel ast.SelectionSet, v *gqltype.Profile) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Profile(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx context.Context, sel ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegisteredLocation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORelationFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationFilterᚄ(ctx context.Context, v any) ([]*model.RelationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RelationFilter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRelationFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
@@ -4132,6 +23327,21 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx context.Context, sel ast.SelectionSet, v *gqltype.System) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._System(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTagFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTagFilter(ctx context.Context, v any) (*model.TagFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTagFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO_Entity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx context.Context, sel ast.SelectionSet, v gqltype.FederatedEntity) graphql.Marshaler {

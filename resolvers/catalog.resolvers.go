@@ -9,25 +9,529 @@ import (
 	"context"
 
 	"github.com/greenroomhq/greenroom/graph"
+	"github.com/greenroomhq/greenroom/graph/model"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/loader"
 )
 
+// Relations is the resolver for the relations field.
+func (r *aPIResolver) Relations(ctx context.Context, obj *gqltype.API, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *aPIResolver) Owner(ctx context.Context, obj *gqltype.API) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
 // Errors is the resolver for the errors field.
-func (r *entityResolver) Errors(ctx context.Context, obj *gqltype.Entity) ([]*catalog.ProcessingError, error) {
-	ref := obj.Ref()
-	byRef, err := r.Catalog.EntityErrors(ctx, []string{ref})
+func (r *aPIResolver) Errors(ctx context.Context, obj *gqltype.API) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *aPIResolver) SourceLocation(ctx context.Context, obj *gqltype.API) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *aPIResolver) Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// System is the resolver for the system field.
+func (r *aPIResolver) System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error) {
+	return target[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+}
+
+// Providers is the resolver for the providers field.
+func (r *aPIResolver) Providers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error) {
+	return sources[*gqltype.Component](ctx, obj, catalog.RelationProvidesAPI)
+}
+
+// Consumers is the resolver for the consumers field.
+func (r *aPIResolver) Consumers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error) {
+	return sources[*gqltype.Component](ctx, obj, catalog.RelationConsumesAPI)
+}
+
+// Relations is the resolver for the relations field.
+func (r *componentResolver) Relations(ctx context.Context, obj *gqltype.Component, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *componentResolver) Owner(ctx context.Context, obj *gqltype.Component) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *componentResolver) Errors(ctx context.Context, obj *gqltype.Component) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *componentResolver) SourceLocation(ctx context.Context, obj *gqltype.Component) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *componentResolver) Traverse(ctx context.Context, obj *gqltype.Component, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// System is the resolver for the system field.
+func (r *componentResolver) System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error) {
+	return target[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+}
+
+// SubcomponentOf is the resolver for the subcomponentOf field.
+func (r *componentResolver) SubcomponentOf(ctx context.Context, obj *gqltype.Component) (*gqltype.Component, error) {
+	return target[*gqltype.Component](ctx, obj, catalog.RelationPartOf)
+}
+
+// Subcomponents is the resolver for the subcomponents field.
+func (r *componentResolver) Subcomponents(ctx context.Context, obj *gqltype.Component) ([]*gqltype.Component, error) {
+	return sources[*gqltype.Component](ctx, obj, catalog.RelationPartOf)
+}
+
+// ProvidesApis is the resolver for the providesApis field.
+func (r *componentResolver) ProvidesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error) {
+	return targets[*gqltype.API](ctx, obj, catalog.RelationProvidesAPI)
+}
+
+// ConsumesApis is the resolver for the consumesApis field.
+func (r *componentResolver) ConsumesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error) {
+	return targets[*gqltype.API](ctx, obj, catalog.RelationConsumesAPI)
+}
+
+// DependsOn is the resolver for the dependsOn field.
+func (r *componentResolver) DependsOn(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error) {
+	return targets[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+}
+
+// Dependents is the resolver for the dependents field.
+func (r *componentResolver) Dependents(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error) {
+	return sources[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+}
+
+// Relations is the resolver for the relations field.
+func (r *domainResolver) Relations(ctx context.Context, obj *gqltype.Domain, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *domainResolver) Owner(ctx context.Context, obj *gqltype.Domain) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *domainResolver) Errors(ctx context.Context, obj *gqltype.Domain) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *domainResolver) SourceLocation(ctx context.Context, obj *gqltype.Domain) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *domainResolver) Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// SubdomainOf is the resolver for the subdomainOf field.
+func (r *domainResolver) SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error) {
+	return target[*gqltype.Domain](ctx, obj, catalog.RelationPartOf)
+}
+
+// Subdomains is the resolver for the subdomains field.
+func (r *domainResolver) Subdomains(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.Domain, error) {
+	return sources[*gqltype.Domain](ctx, obj, catalog.RelationPartOf)
+}
+
+// Systems is the resolver for the systems field.
+func (r *domainResolver) Systems(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.System, error) {
+	return sources[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *entityConnectionResolver) TotalCount(ctx context.Context, obj *gqltype.EntityConnection) (int, error) {
+	return r.Catalog.CountEntities(ctx, obj.Filter)
+}
+
+// Relations is the resolver for the relations field.
+func (r *genericEntityResolver) Relations(ctx context.Context, obj *gqltype.GenericEntity, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *genericEntityResolver) Owner(ctx context.Context, obj *gqltype.GenericEntity) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *genericEntityResolver) Errors(ctx context.Context, obj *gqltype.GenericEntity) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *genericEntityResolver) SourceLocation(ctx context.Context, obj *gqltype.GenericEntity) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *genericEntityResolver) Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Relations is the resolver for the relations field.
+func (r *groupResolver) Relations(ctx context.Context, obj *gqltype.Group, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *groupResolver) Owner(ctx context.Context, obj *gqltype.Group) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *groupResolver) Errors(ctx context.Context, obj *gqltype.Group) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *groupResolver) SourceLocation(ctx context.Context, obj *gqltype.Group) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *groupResolver) Traverse(ctx context.Context, obj *gqltype.Group, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Parent is the resolver for the parent field.
+func (r *groupResolver) Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error) {
+	return target[*gqltype.Group](ctx, obj, catalog.RelationChildOf)
+}
+
+// Children is the resolver for the children field.
+func (r *groupResolver) Children(ctx context.Context, obj *gqltype.Group) ([]*gqltype.Group, error) {
+	return sources[*gqltype.Group](ctx, obj, catalog.RelationChildOf)
+}
+
+// Members is the resolver for the members field.
+func (r *groupResolver) Members(ctx context.Context, obj *gqltype.Group) ([]*gqltype.User, error) {
+	return sources[*gqltype.User](ctx, obj, catalog.RelationMemberOf)
+}
+
+// OwnedEntities is the resolver for the ownedEntities field.
+func (r *groupResolver) OwnedEntities(ctx context.Context, obj *gqltype.Group) ([]gqltype.Node, error) {
+	return sources[gqltype.Node](ctx, obj, catalog.RelationOwnedBy)
+}
+
+// Relations is the resolver for the relations field.
+func (r *locationResolver) Relations(ctx context.Context, obj *gqltype.Location, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *locationResolver) Owner(ctx context.Context, obj *gqltype.Location) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *locationResolver) Errors(ctx context.Context, obj *gqltype.Location) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *locationResolver) SourceLocation(ctx context.Context, obj *gqltype.Location) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *locationResolver) Traverse(ctx context.Context, obj *gqltype.Location, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Entities is the resolver for the entities field.
+func (r *locationResolver) Entities(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*gqltype.EntityConnection, error) {
+	return simpleEntities(ctx, r.Catalog, "location.entities", catalog.EntityFilter{ParentRefs: []string{obj.Ref()}}, first, after)
+}
+
+// Document is the resolver for the document field.
+func (r *processingErrorResolver) Document(ctx context.Context, obj *catalog.ProcessingError) (*int, error) {
+	if obj.Document < 0 {
+		return nil, nil
+	}
+	return &obj.Document, nil
+}
+
+// Line is the resolver for the line field.
+func (r *processingErrorResolver) Line(ctx context.Context, obj *catalog.ProcessingError) (*int, error) {
+	if obj.Line <= 0 {
+		return nil, nil
+	}
+	return &obj.Line, nil
+}
+
+// EntityRef is the resolver for the entityRef field.
+func (r *processingErrorResolver) EntityRef(ctx context.Context, obj *catalog.ProcessingError) (*string, error) {
+	if obj.EntityRef == "" {
+		return nil, nil
+	}
+	return &obj.EntityRef, nil
+}
+
+// Entity is the resolver for the entity field.
+func (r *registeredLocationResolver) Entity(ctx context.Context, obj *catalog.Location) (*gqltype.Location, error) {
+	rec, err := loader.Entity(ctx, obj.EntityRef())
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	loc, _ := gqltype.Wrap(rec).(*gqltype.Location)
+	return loc, nil
+}
+
+// Entities is the resolver for the entities field.
+func (r *registeredLocationResolver) Entities(ctx context.Context, obj *catalog.Location, first *int, after *string) (*gqltype.EntityConnection, error) {
+	return simpleEntities(ctx, r.Catalog, "location.entities", catalog.EntityFilter{LocationIDs: []string{obj.ID}}, first, after)
+}
+
+// Errors is the resolver for the errors field.
+func (r *registeredLocationResolver) Errors(ctx context.Context, obj *catalog.Location) ([]*catalog.ProcessingError, error) {
+	errs, err := r.Catalog.LocationErrors(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*catalog.ProcessingError, 0, len(byRef[ref]))
-	for i := range byRef[ref] {
-		out = append(out, &byRef[ref][i])
+	out := make([]*catalog.ProcessingError, len(errs))
+	for i := range errs {
+		out[i] = &errs[i]
 	}
 	return out, nil
 }
 
-// Entity returns graph.EntityResolver implementation.
-func (r *Resolver) Entity() graph.EntityResolver { return &entityResolver{r} }
+// Target is the resolver for the target field.
+func (r *relationResolver) Target(ctx context.Context, obj *gqltype.Relation) (gqltype.Node, error) {
+	rec, err := loader.Entity(ctx, obj.TargetRef)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	return gqltype.Wrap(rec), nil
+}
 
-type entityResolver struct{ *Resolver }
+// Relations is the resolver for the relations field.
+func (r *resourceResolver) Relations(ctx context.Context, obj *gqltype.Resource, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *resourceResolver) Owner(ctx context.Context, obj *gqltype.Resource) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *resourceResolver) Errors(ctx context.Context, obj *gqltype.Resource) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *resourceResolver) SourceLocation(ctx context.Context, obj *gqltype.Resource) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *resourceResolver) Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// System is the resolver for the system field.
+func (r *resourceResolver) System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error) {
+	return target[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+}
+
+// DependsOn is the resolver for the dependsOn field.
+func (r *resourceResolver) DependsOn(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error) {
+	return targets[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+}
+
+// Dependents is the resolver for the dependents field.
+func (r *resourceResolver) Dependents(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error) {
+	return sources[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+}
+
+// Relations is the resolver for the relations field.
+func (r *systemResolver) Relations(ctx context.Context, obj *gqltype.System, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *systemResolver) Owner(ctx context.Context, obj *gqltype.System) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *systemResolver) Errors(ctx context.Context, obj *gqltype.System) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *systemResolver) SourceLocation(ctx context.Context, obj *gqltype.System) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *systemResolver) Traverse(ctx context.Context, obj *gqltype.System, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Domain is the resolver for the domain field.
+func (r *systemResolver) Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error) {
+	return target[*gqltype.Domain](ctx, obj, catalog.RelationPartOf)
+}
+
+// Components is the resolver for the components field.
+func (r *systemResolver) Components(ctx context.Context, obj *gqltype.System) ([]*gqltype.Component, error) {
+	return sources[*gqltype.Component](ctx, obj, catalog.RelationPartOf)
+}
+
+// Apis is the resolver for the apis field.
+func (r *systemResolver) Apis(ctx context.Context, obj *gqltype.System) ([]*gqltype.API, error) {
+	return sources[*gqltype.API](ctx, obj, catalog.RelationPartOf)
+}
+
+// Resources is the resolver for the resources field.
+func (r *systemResolver) Resources(ctx context.Context, obj *gqltype.System) ([]*gqltype.Resource, error) {
+	return sources[*gqltype.Resource](ctx, obj, catalog.RelationPartOf)
+}
+
+// Relations is the resolver for the relations field.
+func (r *templateResolver) Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *templateResolver) Owner(ctx context.Context, obj *gqltype.Template) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *templateResolver) Errors(ctx context.Context, obj *gqltype.Template) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *templateResolver) SourceLocation(ctx context.Context, obj *gqltype.Template) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *templateResolver) Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Relations is the resolver for the relations field.
+func (r *userResolver) Relations(ctx context.Context, obj *gqltype.User, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	return relations(ctx, obj, typeArg, first, after)
+}
+
+// Owner is the resolver for the owner field.
+func (r *userResolver) Owner(ctx context.Context, obj *gqltype.User) (gqltype.OwnerNode, error) {
+	return owner(ctx, obj)
+}
+
+// Errors is the resolver for the errors field.
+func (r *userResolver) Errors(ctx context.Context, obj *gqltype.User) ([]*catalog.ProcessingError, error) {
+	return processingErrors(ctx, obj)
+}
+
+// SourceLocation is the resolver for the sourceLocation field.
+func (r *userResolver) SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error) {
+	return sourceLocation(ctx, obj)
+}
+
+// Traverse is the resolver for the traverse field.
+func (r *userResolver) Traverse(ctx context.Context, obj *gqltype.User, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
+	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// MemberOf is the resolver for the memberOf field.
+func (r *userResolver) MemberOf(ctx context.Context, obj *gqltype.User) ([]*gqltype.Group, error) {
+	return targets[*gqltype.Group](ctx, obj, catalog.RelationMemberOf)
+}
+
+// Members is the resolver for the members field.
+func (r *userResolver) Members(ctx context.Context, obj *gqltype.User) ([]*gqltype.User, error) {
+	return []*gqltype.User{obj}, nil
+}
+
+// OwnedEntities is the resolver for the ownedEntities field.
+func (r *userResolver) OwnedEntities(ctx context.Context, obj *gqltype.User) ([]gqltype.Node, error) {
+	return sources[gqltype.Node](ctx, obj, catalog.RelationOwnedBy)
+}
+
+// API returns graph.APIResolver implementation.
+func (r *Resolver) API() graph.APIResolver { return &aPIResolver{r} }
+
+// Component returns graph.ComponentResolver implementation.
+func (r *Resolver) Component() graph.ComponentResolver { return &componentResolver{r} }
+
+// Domain returns graph.DomainResolver implementation.
+func (r *Resolver) Domain() graph.DomainResolver { return &domainResolver{r} }
+
+// EntityConnection returns graph.EntityConnectionResolver implementation.
+func (r *Resolver) EntityConnection() graph.EntityConnectionResolver {
+	return &entityConnectionResolver{r}
+}
+
+// GenericEntity returns graph.GenericEntityResolver implementation.
+func (r *Resolver) GenericEntity() graph.GenericEntityResolver { return &genericEntityResolver{r} }
+
+// Group returns graph.GroupResolver implementation.
+func (r *Resolver) Group() graph.GroupResolver { return &groupResolver{r} }
+
+// Location returns graph.LocationResolver implementation.
+func (r *Resolver) Location() graph.LocationResolver { return &locationResolver{r} }
+
+// ProcessingError returns graph.ProcessingErrorResolver implementation.
+func (r *Resolver) ProcessingError() graph.ProcessingErrorResolver {
+	return &processingErrorResolver{r}
+}
+
+// RegisteredLocation returns graph.RegisteredLocationResolver implementation.
+func (r *Resolver) RegisteredLocation() graph.RegisteredLocationResolver {
+	return &registeredLocationResolver{r}
+}
+
+// Relation returns graph.RelationResolver implementation.
+func (r *Resolver) Relation() graph.RelationResolver { return &relationResolver{r} }
+
+// Resource returns graph.ResourceResolver implementation.
+func (r *Resolver) Resource() graph.ResourceResolver { return &resourceResolver{r} }
+
+// System returns graph.SystemResolver implementation.
+func (r *Resolver) System() graph.SystemResolver { return &systemResolver{r} }
+
+// Template returns graph.TemplateResolver implementation.
+func (r *Resolver) Template() graph.TemplateResolver { return &templateResolver{r} }
+
+// User returns graph.UserResolver implementation.
+func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
+
+type (
+	aPIResolver                struct{ *Resolver }
+	componentResolver          struct{ *Resolver }
+	domainResolver             struct{ *Resolver }
+	entityConnectionResolver   struct{ *Resolver }
+	genericEntityResolver      struct{ *Resolver }
+	groupResolver              struct{ *Resolver }
+	locationResolver           struct{ *Resolver }
+	processingErrorResolver    struct{ *Resolver }
+	registeredLocationResolver struct{ *Resolver }
+	relationResolver           struct{ *Resolver }
+	resourceResolver           struct{ *Resolver }
+	systemResolver             struct{ *Resolver }
+	templateResolver           struct{ *Resolver }
+	userResolver               struct{ *Resolver }
+)

@@ -1,6 +1,6 @@
 // Package resolvers implements the GraphQL schema: thin functions that read
-// arguments, call a catalog service and convert the result. They hold no
-// SQL and make no permission decisions.
+// arguments, call a catalog service or a loader, and convert the result.
+// They hold no SQL and make no permission decisions.
 package resolvers
 
 import (
@@ -10,23 +10,46 @@ import (
 
 	"github.com/greenroomhq/greenroom/graph"
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/gqltype"
 	"github.com/greenroomhq/greenroom/schema"
 )
 
-// Catalog is the read side of the catalog that the resolvers need.
+// Catalog is the read side of the catalog that resolvers query directly;
+// batched reads go through internal/loader.
 type Catalog interface {
-	// EntityByRef returns the entity with a canonical ref. Returns
-	// ENOTFOUND if there is none.
-	EntityByRef(ctx context.Context, ref string) (*catalog.Entity, error)
-	// Entities returns a page of entities ordered by ref.
-	Entities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error)
-	// EntityErrors returns the processing errors of each entity by ref.
-	EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error)
+	// EntityByRef returns an entity. Returns ENOTFOUND if there is none.
+	EntityByRef(ctx context.Context, ref string) (*catalog.Record, error)
+	// FindEntities returns a page of entities.
+	FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error)
+	// CountEntities returns how many entities a filter selects.
+	CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error)
+	// Traverse walks relations from an entity.
+	Traverse(ctx context.Context, q catalog.TraversalQuery) (catalog.TraversalPage, error)
+	// Facet counts entities by the values of a facet. Returns EINVALID for
+	// an unknown facet.
+	Facet(ctx context.Context, facet string, f catalog.EntityFilter) ([]catalog.FacetValue, error)
+	// Locations returns every registered location.
+	Locations(ctx context.Context) ([]catalog.Location, error)
+	// Location returns a registered location. Returns ENOTFOUND if there is none.
+	Location(ctx context.Context, id string) (catalog.Location, error)
+	// LocationErrors returns a location's processing errors and warnings.
+	LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error)
+}
+
+// Ingest carries out the mutations.
+type Ingest interface {
+	RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error)
+	RefreshLocation(ctx context.Context, id string) (catalog.Location, catalog.RefreshStats, error)
+	RefreshEntity(ctx context.Context, ref string) (*catalog.Record, error)
+	DeleteLocation(ctx context.Context, id string) (int, error)
+	DeleteEntity(ctx context.Context, ref string) error
+	ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error)
 }
 
 // Resolver is the root of every resolver: the services they call.
 type Resolver struct {
 	Catalog Catalog
+	Ingest  Ingest
 }
 
 var _ graph.FederationResolver = (*Resolver)(nil)
@@ -34,4 +57,9 @@ var _ graph.FederationResolver = (*Resolver)(nil)
 // FederationService returns the subgraph SDL for federation gateways.
 func (r *Resolver) FederationService(context.Context) (fedruntime.Service, error) {
 	return fedruntime.Service{SDL: schema.SDL()}, nil
+}
+
+// FederationEntities resolves entities by key for federation gateways.
+func (r *Resolver) FederationEntities(ctx context.Context, reps []map[string]any) ([]gqltype.FederatedEntity, error) {
+	return federatedEntities(ctx, reps)
 }

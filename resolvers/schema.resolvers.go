@@ -12,51 +12,248 @@ import (
 	"github.com/greenroomhq/greenroom/graph/model"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/loader"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// Entity is the resolver for the entity field.
-func (r *queryResolver) Entity(ctx context.Context, ref string) (*gqltype.Entity, error) {
-	parsed, err := parseRef(ref)
+// RegisterLocation is the resolver for the registerLocation field.
+func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string, target string, dryRun *bool) (*model.RegisterLocationPayload, error) {
+	typ := "url"
+	if typeArg != nil {
+		typ = *typeArg
+	}
+	dry := dryRun != nil && *dryRun
+	loc, res, err := r.Ingest.RegisterLocation(ctx, typ, target, dry)
 	if err != nil {
 		return nil, err
 	}
-	e, err := r.Catalog.EntityByRef(ctx, parsed)
+	payload := &model.RegisterLocationPayload{Location: loc, DryRun: dry}
+	if dry {
+		payload.Entities, payload.Errors, err = ingested(ctx, res, false)
+		return payload, err
+	}
+	// The location was read and stored: report what is stored now.
+	page, err := r.Catalog.FindEntities(ctx, catalog.EntityQuery{Filter: catalog.EntityFilter{LocationIDs: []string{loc.ID}}, Limit: maxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range page.Records {
+		e, err := rec.Entity()
+		if err != nil {
+			return nil, err
+		}
+		payload.Entities = append(payload.Entities, &model.IngestedEntity{
+			Ref: rec.Ref, Kind: rec.Kind, Namespace: rec.Namespace, Name: rec.Name, Raw: e.Doc(),
+			Entity: gqltype.Wrap(rec),
+		})
+	}
+	for _, ie := range payload.Entities {
+		if ie.Relations, err = storedRelations(ctx, ie.Ref); err != nil {
+			return nil, err
+		}
+		if ie.Errors, err = processingErrors(ctx, ie.Entity); err != nil {
+			return nil, err
+		}
+	}
+	errs, err := r.Catalog.LocationErrors(ctx, loc.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range errs {
+		payload.Errors = append(payload.Errors, &errs[i])
+	}
+	return payload, nil
+}
+
+// RefreshLocation is the resolver for the refreshLocation field.
+func (r *mutationResolver) RefreshLocation(ctx context.Context, id string) (*model.RefreshLocationPayload, error) {
+	loc, stats, err := r.Ingest.RefreshLocation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RefreshLocationPayload{Location: &loc, Stats: &stats}, nil
+}
+
+// RefreshEntity is the resolver for the refreshEntity field.
+func (r *mutationResolver) RefreshEntity(ctx context.Context, ref string) (gqltype.Node, error) {
+	parsed, err := parseRef(ref, "")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := r.Ingest.RefreshEntity(ctx, parsed)
+	if err != nil {
+		return nil, err
+	}
+	return gqltype.Wrap(rec), nil
+}
+
+// DeleteLocation is the resolver for the deleteLocation field.
+func (r *mutationResolver) DeleteLocation(ctx context.Context, id string) (*model.DeleteLocationPayload, error) {
+	n, err := r.Ingest.DeleteLocation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeleteLocationPayload{ID: id, DeletedEntities: n}, nil
+}
+
+// DeleteEntity is the resolver for the deleteEntity field.
+func (r *mutationResolver) DeleteEntity(ctx context.Context, ref string) (*model.DeleteEntityPayload, error) {
+	parsed, err := parseRef(ref, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Ingest.DeleteEntity(ctx, parsed); err != nil {
+		return nil, err
+	}
+	return &model.DeleteEntityPayload{Ref: parsed}, nil
+}
+
+// ValidateEntities is the resolver for the validateEntities field.
+func (r *mutationResolver) ValidateEntities(ctx context.Context, yaml string) (*model.ValidateEntitiesPayload, error) {
+	res, err := r.Ingest.ValidateYAML(ctx, []byte(yaml))
+	if err != nil {
+		return nil, err
+	}
+	payload := &model.ValidateEntitiesPayload{}
+	if payload.Entities, payload.Errors, err = ingested(ctx, res, false); err != nil {
+		return nil, err
+	}
+	payload.Valid = true
+	for _, e := range payload.Errors {
+		if e.Level != catalog.LevelWarning {
+			payload.Valid = false
+		}
+	}
+	return payload, nil
+}
+
+// Entity is the resolver for the entity field.
+func (r *queryResolver) Entity(ctx context.Context, ref string) (gqltype.Node, error) {
+	parsed, err := parseRef(ref, "")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := loader.Entity(ctx, parsed)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	return gqltype.Wrap(rec), nil
+}
+
+// Entities is the resolver for the entities field.
+func (r *queryResolver) Entities(ctx context.Context, filter *model.EntityFilter, orderBy *model.EntityOrder, first *int, after *string, last *int, before *string) (*gqltype.EntityConnection, error) {
+	if first != nil && last != nil {
+		return nil, portal.Errorf(portal.EINVALID, "pass first or last, not both")
+	}
+	f, err := toFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	q := catalog.EntityQuery{Filter: f, Order: catalog.OrderRef}
+	if orderBy != nil {
+		q.Order, q.Desc = catalog.OrderField(orderBy.Field), orderBy.Direction == model.OrderDirectionDesc
+	}
+	if q.Limit, err = pageSize(first); err != nil {
+		return nil, err
+	}
+	if last != nil {
+		if q.Limit, err = pageSize(last); err != nil {
+			return nil, portal.Errorf(portal.EINVALID, "last must be between 0 and %d, got %d", maxPageSize, *last)
+		}
+		q.FromEnd = true
+	}
+	digest := gqltype.QueryDigest("entities", q.Filter, q.Order, q.Desc)
+	for _, c := range []struct {
+		arg *string
+		pos **catalog.Position
+	}{{after, &q.After}, {before, &q.Before}} {
+		if c.arg != nil {
+			pos, err := gqltype.DecodeCursor[catalog.Position](*c.arg, digest)
+			if err != nil {
+				return nil, err
+			}
+			*c.pos = &pos
+		}
+	}
+	if q.FromEnd {
+		return entityConnection(ctx, r.Catalog, q, digest, false, before != nil)
+	}
+	return entityConnection(ctx, r.Catalog, q, digest, true, after != nil)
+}
+
+// EntitiesByRefs is the resolver for the entitiesByRefs field.
+func (r *queryResolver) EntitiesByRefs(ctx context.Context, refs []string) ([]gqltype.Node, error) {
+	if len(refs) > maxPageSize {
+		return nil, portal.Errorf(portal.EINVALID, "at most %d refs, got %d", maxPageSize, len(refs))
+	}
+	parsed := make([]string, len(refs))
+	for i, ref := range refs {
+		p, err := parseRef(ref, "")
+		if err != nil {
+			return nil, err
+		}
+		parsed[i] = p
+	}
+	recs, err := loader.Entities(ctx, parsed)
+	if err != nil {
+		return nil, err
+	}
+	return wrapAll(recs), nil
+}
+
+// Locations is the resolver for the locations field.
+func (r *queryResolver) Locations(ctx context.Context) ([]*catalog.Location, error) {
+	locs, err := r.Catalog.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*catalog.Location, len(locs))
+	for i := range locs {
+		out[i] = &locs[i]
+	}
+	return out, nil
+}
+
+// Location is the resolver for the location field.
+func (r *queryResolver) Location(ctx context.Context, id string) (*catalog.Location, error) {
+	loc, err := r.Catalog.Location(ctx, id)
 	if portal.ErrorCode(err) == portal.ENOTFOUND {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &gqltype.Entity{Entity: e}, nil
+	return &loc, nil
 }
 
-// Entities is the resolver for the entities field.
-func (r *queryResolver) Entities(ctx context.Context, first *int, after *string, filter *model.EntityFilter) (*model.EntityConnection, error) {
-	limit, err := pageSize(first)
+// EntityFacets is the resolver for the entityFacets field.
+func (r *queryResolver) EntityFacets(ctx context.Context, facets []string, filter *model.EntityFilter) ([]*model.Facet, error) {
+	f, err := toFilter(filter)
 	if err != nil {
 		return nil, err
 	}
-	var kinds []string
-	if filter != nil {
-		kinds = filter.Kind
-	}
-	q := catalog.EntityQuery{Kinds: kinds, Limit: limit}
-	if after != nil {
-		c, err := gqltype.DecodeCursor(*after, kinds)
+	out := make([]*model.Facet, 0, len(facets))
+	for _, name := range facets {
+		values, err := r.Catalog.Facet(ctx, name, f)
 		if err != nil {
 			return nil, err
 		}
-		q.After = c.After
+		facet := &model.Facet{Facet: name, Values: make([]*catalog.FacetValue, len(values))}
+		for i := range values {
+			facet.Values[i] = &values[i]
+		}
+		out = append(out, facet)
 	}
-	page, err := r.Catalog.Entities(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return entityConnection(page, kinds, after != nil), nil
+	return out, nil
 }
+
+// Mutation returns graph.MutationResolver implementation.
+func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	mutationResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+)

@@ -158,7 +158,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.engine = ingest.NewEngine(db, engineOptions(m.Config, m.Log))
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: db},
+		Resolver: &resolvers.Resolver{
+			Catalog: db,
+			Ingest:  ingest.NewService(m.engine, db, m.Config.Catalog.RegisterTypes),
+		},
+		Loaders: db,
 		Logger:   m.Log,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

@@ -35,6 +35,10 @@ type Config struct {
 		Orphans string `yaml:"orphans"`
 		// MaxFileSize bounds each descriptor file or URL body, in bytes.
 		MaxFileSize int64 `yaml:"maxFileSize"`
+		// RegisterTypes are the location types the registerLocation mutation
+		// accepts. Like Backstage, only url by default: a file location reads
+		// the server's own disk.
+		RegisterTypes []string `yaml:"registerTypes"`
 	} `yaml:"catalog"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn or error
@@ -67,6 +71,7 @@ func DefaultConfig() Config {
 	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
 	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
+	c.Catalog.RegisterTypes = []string{ingest.TypeURL}
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
 	return c
@@ -120,6 +125,9 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		}
 		c.Catalog.MaxFileSize = n
 	}
+	if v := getenv("GREENROOM_REGISTER_TYPES"); v != "" {
+		c.Catalog.RegisterTypes = splitList(v)
+	}
 	if v := getenv("GREENROOM_LOG_LEVEL"); v != "" {
 		c.Log.Level = v
 	}
@@ -151,6 +159,11 @@ func (c *Config) validate() error {
 	}
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")
+	}
+	for _, t := range c.Catalog.RegisterTypes {
+		if t != ingest.TypeURL && t != ingest.TypeFile {
+			return fmt.Errorf("config: catalog.registerTypes: %q is not file or url", t)
+		}
 	}
 	_, err := c.locations()
 	return err

@@ -3,44 +3,364 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
 )
 
-// A page of entities.
-type EntityConnection struct {
-	// The entities of this page, each with its cursor.
-	Edges []*EntityEdge `json:"edges"`
-	// Where this page stands.
-	PageInfo *PageInfo `json:"pageInfo"`
+// What deleteEntity did.
+type DeleteEntityPayload struct {
+	Ref string `json:"ref"`
 }
 
-// An entity in a connection.
-type EntityEdge struct {
-	// An opaque cursor pointing at this edge.
-	Cursor string `json:"cursor"`
-	// The entity.
-	Node *gqltype.Entity `json:"node"`
+// What deleteLocation did.
+type DeleteLocationPayload struct {
+	ID string `json:"id"`
+	// How many entities were removed with it.
+	DeletedEntities int `json:"deletedEntities"`
 }
 
-// Which entities to list. Fields are combined with AND; the values of one
-// list with OR.
+// Which entities to list. The values of one field are alternatives (OR); the
+// fields that are set must all hold (AND); `or` and `not` combine whole
+// filters. Values compare case-insensitively, as Backstage compares them.
 type EntityFilter struct {
-	// Entities of any of these kinds, compared case-insensitively (`Component`, `api`).
+	// Any of these kinds (`Component`, `api`, …).
 	Kind []string `json:"kind,omitempty"`
+	// Any of these namespaces.
+	Namespace []string `json:"namespace,omitempty"`
+	// Any of these names.
+	Name []string `json:"name,omitempty"`
+	// Any of these types (`spec.type`).
+	Type []string `json:"type,omitempty"`
+	// Any of these lifecycles (`spec.lifecycle`).
+	Lifecycle []string `json:"lifecycle,omitempty"`
+	// Owned by any of these (refs; the kind defaults to Group, the namespace to `default`).
+	Owner []string `json:"owner,omitempty"`
+	// Part of any of these systems (refs; the kind defaults to System).
+	System []string `json:"system,omitempty"`
+	// Tags: all of some, any of others.
+	Tags *TagFilter `json:"tags,omitempty"`
+	// Having any of these labels (a key, or a key and value).
+	Labels []*KeyFilter `json:"labels,omitempty"`
+	// Having any of these annotations (a key, or a key and value).
+	Annotations []*KeyFilter `json:"annotations,omitempty"`
+	// Having any of these relations (a type and a target ref).
+	Relation []*RelationFilter `json:"relation,omitempty"`
+	// Orphans only (true), or no orphans (false).
+	Orphan *bool `json:"orphan,omitempty"`
+	// Only entities with processing errors (true), or only without (false).
+	HasErrors *bool `json:"hasErrors,omitempty"`
+	// A term found in the name, title, description or tags.
+	Text *string `json:"text,omitempty"`
+	// Any of these filters holds.
+	Or []*EntityFilter `json:"or,omitempty"`
+	// This filter does not hold.
+	Not *EntityFilter `json:"not,omitempty"`
 }
 
-// Information about a page of a connection, as the Relay specification defines it.
-type PageInfo struct {
-	// Whether another page follows this one.
-	HasNextPage bool `json:"hasNextPage"`
-	// Whether a page precedes this one.
-	HasPreviousPage bool `json:"hasPreviousPage"`
-	// The cursor of the first edge of the page, or null when the page is empty.
-	StartCursor *string `json:"startCursor,omitempty"`
-	// The cursor of the last edge of the page, or null when the page is empty.
-	EndCursor *string `json:"endCursor,omitempty"`
+// How to order a list of entities; the reference breaks ties.
+type EntityOrder struct {
+	Field     EntityOrderField `json:"field"`
+	Direction OrderDirection   `json:"direction"`
+}
+
+// The counts of one facet's values.
+type Facet struct {
+	// The facet as asked for.
+	Facet string `json:"facet"`
+	// Each value and how many of the selected entities have it, ordered by value.
+	Values []*catalog.FacetValue `json:"values"`
+}
+
+// An entity as ingestion reads it, before or after it is stored.
+type IngestedEntity struct {
+	Ref       string `json:"ref"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// The entity as it would be stored.
+	Raw any `json:"raw"`
+	// The relations it emits, both directions.
+	Relations []*gqltype.Relation `json:"relations"`
+	// Its problems; none means it is valid.
+	Errors []*catalog.ProcessingError `json:"errors"`
+	// The stored entity, or null for a dry run, a validation, or an entity another location owns.
+	Entity gqltype.Node `json:"entity,omitempty"`
+}
+
+// A label or annotation an entity must have: present, or with this value.
+type KeyFilter struct {
+	Key string `json:"key"`
+	// The value; leave it out to require only the key.
+	Value *string `json:"value,omitempty"`
+}
+
+// Changes to the catalog.
+type Mutation struct {
 }
 
 // The root of every read. Greenroom serves the software catalog as one graph.
 type Query struct {
+}
+
+// What refreshLocation did.
+type RefreshLocationPayload struct {
+	Location *catalog.Location     `json:"location"`
+	Stats    *catalog.RefreshStats `json:"stats"`
+}
+
+// What registerLocation did, or would do.
+type RegisterLocationPayload struct {
+	// The registered location, or null for a dry run.
+	Location *catalog.Location `json:"location,omitempty"`
+	// Whether this was a dry run.
+	DryRun bool `json:"dryRun"`
+	// The entities the location emits.
+	Entities []*IngestedEntity `json:"entities"`
+	// Problems found reading the location, including those of its entities.
+	Errors []*catalog.ProcessingError `json:"errors"`
+}
+
+// A page of relations.
+type RelationConnection struct {
+	Edges    []*RelationEdge   `json:"edges"`
+	PageInfo *gqltype.PageInfo `json:"pageInfo"`
+	// How many relations there are in all, over every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// A relation in a connection.
+type RelationEdge struct {
+	// An opaque cursor pointing at this edge.
+	Cursor string            `json:"cursor"`
+	Node   *gqltype.Relation `json:"node"`
+}
+
+// A relation an entity must have.
+type RelationFilter struct {
+	// The relation type, such as `dependsOn` (any case).
+	Type string `json:"type"`
+	// The reference of its target.
+	TargetRef string `json:"targetRef"`
+}
+
+// Tags an entity must have.
+type TagFilter struct {
+	// Every one of these tags.
+	All []string `json:"all,omitempty"`
+	// At least one of these tags.
+	Any []string `json:"any,omitempty"`
+}
+
+// The result of a traversal, ordered by depth then reference.
+type TraversalConnection struct {
+	Edges    []*TraversalEdge  `json:"edges"`
+	PageInfo *gqltype.PageInfo `json:"pageInfo"`
+	// How many entities the traversal reached, over every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// An entity reached by a traversal.
+type TraversalEdge struct {
+	// An opaque cursor pointing at this edge.
+	Cursor string `json:"cursor"`
+	// The entity reached.
+	Node gqltype.Node `json:"node"`
+	// How many relations away from the start it is, at the shortest.
+	Depth int `json:"depth"`
+	// The references of one shortest path from the start (left out) to the entity (included).
+	Path []string `json:"path"`
+}
+
+// The result of validateEntities.
+type ValidateEntitiesPayload struct {
+	// Whether every document is valid.
+	Valid    bool              `json:"valid"`
+	Entities []*IngestedEntity `json:"entities"`
+	// Every problem, with document index and line.
+	Errors []*catalog.ProcessingError `json:"errors"`
+}
+
+// The way a traversal follows relations.
+type Direction string
+
+const (
+	// From the entity to the targets of its relations.
+	DirectionOutgoing Direction = "OUTGOING"
+	// From the entity back to the sources of relations that point at it.
+	DirectionIncoming Direction = "INCOMING"
+)
+
+var AllDirection = []Direction{
+	DirectionOutgoing,
+	DirectionIncoming,
+}
+
+func (e Direction) IsValid() bool {
+	switch e {
+	case DirectionOutgoing, DirectionIncoming:
+		return true
+	}
+	return false
+}
+
+func (e Direction) String() string {
+	return string(e)
+}
+
+func (e *Direction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Direction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Direction", str)
+	}
+	return nil
+}
+
+func (e Direction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Direction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Direction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What entities can be ordered by; text compares case-insensitively.
+type EntityOrderField string
+
+const (
+	EntityOrderFieldRef       EntityOrderField = "REF"
+	EntityOrderFieldName      EntityOrderField = "NAME"
+	EntityOrderFieldKind      EntityOrderField = "KIND"
+	EntityOrderFieldNamespace EntityOrderField = "NAMESPACE"
+	EntityOrderFieldTitle     EntityOrderField = "TITLE"
+	EntityOrderFieldType      EntityOrderField = "TYPE"
+	EntityOrderFieldLifecycle EntityOrderField = "LIFECYCLE"
+)
+
+var AllEntityOrderField = []EntityOrderField{
+	EntityOrderFieldRef,
+	EntityOrderFieldName,
+	EntityOrderFieldKind,
+	EntityOrderFieldNamespace,
+	EntityOrderFieldTitle,
+	EntityOrderFieldType,
+	EntityOrderFieldLifecycle,
+}
+
+func (e EntityOrderField) IsValid() bool {
+	switch e {
+	case EntityOrderFieldRef, EntityOrderFieldName, EntityOrderFieldKind, EntityOrderFieldNamespace, EntityOrderFieldTitle, EntityOrderFieldType, EntityOrderFieldLifecycle:
+		return true
+	}
+	return false
+}
+
+func (e EntityOrderField) String() string {
+	return string(e)
+}
+
+func (e *EntityOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntityOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntityOrderField", str)
+	}
+	return nil
+}
+
+func (e EntityOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EntityOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntityOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Ascending or descending.
+type OrderDirection string
+
+const (
+	OrderDirectionAsc  OrderDirection = "ASC"
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

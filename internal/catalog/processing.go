@@ -1,6 +1,10 @@
 package catalog
 
-import "context"
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+)
 
 // Error codes of processing errors, so that clients can group them.
 const (
@@ -37,6 +41,7 @@ type Emitted struct {
 	Entity      *Entity
 	Relations   []Relation
 	LocationKey string            // the file or URL it was read from (managed-by-location)
+	ParentRef   string            // the Location entity whose target led to that file, or ""
 	Errors      []ProcessingError // problems of this entity; none means valid
 }
 
@@ -66,6 +71,19 @@ type Location struct {
 // in the managed-by-location annotations.
 func (l Location) Key() string { return l.Type + ":" + l.Target }
 
+// GeneratedName is the name of the Location entity that stands for a
+// registered location: "generated-" and the SHA-1 of its key, as Backstage
+// names them.
+func (l Location) GeneratedName() string {
+	sum := sha1.Sum([]byte(l.Key()))
+	return "generated-" + hex.EncodeToString(sum[:])
+}
+
+// EntityRef returns the canonical ref of the location's generated entity.
+func (l Location) EntityRef() string {
+	return Ref{Kind: KindLocation, Namespace: DefaultNamespace, Name: l.GeneratedName()}.String()
+}
+
 // Refresh writes the results of one refresh of a location in one
 // transaction; nothing is visible to readers until Commit. Entities arrive
 // in the order the location emits them: the first location, and within a
@@ -87,4 +105,11 @@ type RefreshOptions struct {
 	// DeleteOrphans deletes entities the location no longer emits instead of
 	// marking them with the backstage.io/orphan annotation.
 	DeleteOrphans bool
+}
+
+// ReadResult is what reading a location without storing it, or validating
+// YAML, produced.
+type ReadResult struct {
+	Emitted []*Emitted
+	Errors  []ProcessingError // every problem, those of the entities included
 }

@@ -1,14 +1,140 @@
 package catalog
 
-// EntityQuery selects a page of entities, ordered by ref.
-type EntityQuery struct {
-	Kinds []string // any of these kinds, compared case-insensitively; empty means every kind
-	After string   // only refs after this one (a canonical ref); "" starts at the beginning
-	Limit int      // at most this many; the store caps it
+// EntityFilter selects entities. Within one field, any listed value matches
+// (OR); the fields that are set must all match (AND). Or matches when any of
+// its filters matches, Not when its filter does not. Values compare
+// case-insensitively, as Backstage compares them.
+type EntityFilter struct {
+	Kinds      []string
+	Namespaces []string
+	Names      []string
+	Types      []string // spec.type
+	Lifecycles []string // spec.lifecycle
+	Owners     []string // canonical refs of owners (ownedBy targets)
+	Systems    []string // canonical refs of systems (partOf targets)
+	TagsAll    []string // every one of these tags
+	TagsAny    []string // at least one of these tags
+	Labels     []KeyFilter
+	// Annotations match like Labels.
+	Annotations []KeyFilter
+	Relations   []RelationFilter
+	Orphan      *bool
+	HasErrors   *bool
+	Text        string // a term in the name, title, description or tags
+
+	// Set by the API itself, never by clients.
+	LocationIDs []string // emitted by these registered locations
+	ParentRefs  []string // read from files these Location entities lead to
+
+	Or  []EntityFilter
+	Not *EntityFilter
 }
 
-// EntityPage is one page of entities.
+// KeyFilter matches a label or annotation: present, or equal to Value.
+type KeyFilter struct {
+	Key   string
+	Value *string
+}
+
+// RelationFilter matches entities with a relation of Type to Target (a
+// canonical ref).
+type RelationFilter struct {
+	Type   string
+	Target string
+}
+
+// OrderField is what a list of entities is sorted by; the ref breaks ties.
+type OrderField string
+
+// The order fields.
+const (
+	OrderRef       OrderField = "REF"
+	OrderName      OrderField = "NAME"
+	OrderKind      OrderField = "KIND"
+	OrderNamespace OrderField = "NAMESPACE"
+	OrderTitle     OrderField = "TITLE"
+	OrderType      OrderField = "TYPE"
+	OrderLifecycle OrderField = "LIFECYCLE"
+)
+
+// Position is a place in an ordered list: the sort key of an entity and its
+// ref.
+type Position struct {
+	Key string `json:"k"`
+	Ref string `json:"r"`
+}
+
+// EntityQuery selects a page of entities.
+type EntityQuery struct {
+	Filter EntityFilter
+	Order  OrderField // "" means OrderRef
+	Desc   bool
+	After  *Position // only entities after this position
+	Before *Position // only entities before this position
+	Limit  int
+	// FromEnd takes the last Limit entities of the range instead of the
+	// first, for backward pagination; they are still returned in order.
+	FromEnd bool
+}
+
+// EntityPage is one page of entities with the sort key of each.
 type EntityPage struct {
-	Entities []*Entity
-	HasNext  bool
+	Records []*Record
+	Keys    []string
+	HasMore bool // more entities lie beyond the page, in the direction read
+}
+
+// RelationRow is one stored relation, by canonical refs.
+type RelationRow struct {
+	Source string
+	Type   string
+	Target string
+}
+
+// Direction is the way a traversal follows relations.
+type Direction string
+
+// Traversal directions.
+const (
+	Outgoing Direction = "OUTGOING" // from source to target
+	Incoming Direction = "INCOMING" // from target back to source
+)
+
+// TraversalQuery walks relations from one entity.
+type TraversalQuery struct {
+	Start     string   // canonical ref
+	Types     []string // relation types to follow
+	Direction Direction
+	MaxDepth  int
+	Kinds     []string // return only entities of these kinds; all when empty
+	After     *TraversalPosition
+	Limit     int
+}
+
+// TraversalPosition is a place in a traversal's result, which is ordered by
+// depth then ref.
+type TraversalPosition struct {
+	Depth int    `json:"d"`
+	Ref   string `json:"r"`
+}
+
+// TraversalHit is an entity reached by a traversal, at its shortest depth,
+// with one shortest path of refs from the start (excluded) to it (included).
+type TraversalHit struct {
+	Ref   string
+	Depth int
+	Path  []string
+}
+
+// TraversalPage is one page of a traversal.
+type TraversalPage struct {
+	Hits    []TraversalHit
+	Total   int
+	HasMore bool
+}
+
+// FacetValue is one value of a facet and how many entities have it.
+type FacetValue struct {
+	Value string
+	Count int
 }

@@ -1,5 +1,7 @@
 package catalog
 
+import "strings"
+
 // Relation types (backstage-spec.md §1.6). Each forward type has a reverse,
 // and every relation is stored in both directions.
 const (
@@ -86,4 +88,20 @@ func specRefs(spec map[string]any, key string) []string {
 		return out
 	}
 	return nil
+}
+
+// canonicalTypes maps relation types, lower-cased, to their spelling.
+var canonicalTypes = func() map[string]string {
+	m := map[string]string{}
+	for t := range ReverseRelation {
+		m[strings.ToLower(t)] = t
+	}
+	return m
+}()
+
+// CanonicalRelationType returns the spelling of a relation type given in
+// any case, and whether it is one of Backstage's relation types.
+func CanonicalRelationType(t string) (string, bool) {
+	c, ok := canonicalTypes[strings.ToLower(t)]
+	return c, ok
 }

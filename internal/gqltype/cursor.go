@@ -1,52 +1,47 @@
 package gqltype
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"slices"
-	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// Cursor is the opaque position of an edge in an entity connection. It
-// carries the filter it was made under, so that a cursor reused with
-// another filter is refused instead of yielding a wrong page.
-type Cursor struct {
-	After string   `json:"a"` // the ref of the edge
-	Kinds []string `json:"k,omitempty"`
+// A cursor is an opaque position in a list, with a digest of the query
+// that made the list (its filter and order), so that a cursor reused with
+// another query is refused instead of yielding a wrong page.
+type cursor[P any] struct {
+	Position P      `json:"p"`
+	Query    string `json:"q"`
 }
 
-// Encode returns the cursor's opaque string form.
-func (c Cursor) Encode() string {
-	b, _ := json.Marshal(c) // strings only
+// QueryDigest returns a short digest of a list's query: any values that
+// decide its content and order.
+func QueryDigest(parts ...any) string {
+	b, _ := json.Marshal(parts) // plain values only
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// EncodeCursor returns the opaque cursor of position p in the list made by
+// the query with this digest.
+func EncodeCursor[P any](p P, digest string) string {
+	b, _ := json.Marshal(cursor[P]{Position: p, Query: digest})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DecodeCursor parses a cursor made by [Cursor.Encode] and checks that it
-// was made for the same kinds. Returns EINVALID otherwise.
-func DecodeCursor(s string, kinds []string) (Cursor, error) {
-	var c Cursor
+// DecodeCursor reads a cursor made by [EncodeCursor] for the query with this
+// digest. Returns EINVALID when it is malformed or was made by another query.
+func DecodeCursor[P any](s, digest string) (P, error) {
+	var c cursor[P]
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.After == "" {
-		return Cursor{}, portal.Errorf(portal.EINVALID, "invalid cursor %q: pass the endCursor of a previous page", s)
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return c.Position, portal.Errorf(portal.EINVALID, "invalid cursor %q: pass a cursor from a previous page", s)
 	}
-	if !slices.Equal(normalizeKinds(c.Kinds), normalizeKinds(kinds)) {
-		return Cursor{}, portal.Errorf(portal.EINVALID, "cursor %q was made for another filter; start again without after", s)
+	if c.Query != digest {
+		return c.Position, portal.Errorf(portal.EINVALID, "cursor %q was made for another filter or order; start again without it", s)
 	}
-	return c, nil
-}
-
-// NewCursor returns the cursor of the entity with ref, listed under kinds.
-func NewCursor(ref string, kinds []string) Cursor {
-	return Cursor{After: ref, Kinds: normalizeKinds(kinds)}
-}
-
-func normalizeKinds(kinds []string) []string {
-	out := make([]string, 0, len(kinds))
-	for _, k := range kinds {
-		out = append(out, strings.ToLower(k))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return c.Position, nil
 }

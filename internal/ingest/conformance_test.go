@@ -70,12 +70,12 @@ func TestConformance_BackstageExamples(t *testing.T) {
 			invisible[inv.Ref] = true
 		}
 		got := map[string]bool{}
-		page, err := db.Entities(ctx, catalog.EntityQuery{Limit: 1000})
+		page, err := db.FindEntities(ctx, catalog.EntityQuery{Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range page.Entities {
-			got[e.Ref().String()] = true
+		for _, rec := range page.Records {
+			got[rec.Ref] = true
 		}
 
 		generated := 0
@@ -113,7 +113,7 @@ func TestConformance_BackstageExamples(t *testing.T) {
 			}
 		}
 		for _, loc := range locs {
-			ref := "location:default/" + ingest.GeneratedName(loc)
+			ref := loc.EntityRef()
 			if !got[ref] {
 				t.Errorf("generated location entity %s missing", ref)
 			}

@@ -61,9 +61,13 @@ func MustRefresh(tb testing.TB, eng *ingest.Engine, loc catalog.Location) catalo
 // MustEntity returns a stored entity.
 func MustEntity(tb testing.TB, db *store.DB, ref string) *catalog.Entity {
 	tb.Helper()
-	e, err := db.EntityByRef(context.Background(), ref)
+	rec, err := db.EntityByRef(context.Background(), ref)
 	if err != nil {
 		tb.Fatalf("entity %s: %v", ref, err)
+	}
+	e, err := rec.Entity()
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return e
 }
@@ -74,15 +78,22 @@ func MustEntities(tb testing.TB, db *store.DB) []*catalog.Entity {
 	var all []*catalog.Entity
 	q := catalog.EntityQuery{Limit: store.MaxPageSize}
 	for {
-		page, err := db.Entities(context.Background(), q)
+		page, err := db.FindEntities(context.Background(), q)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		all = append(all, page.Entities...)
-		if !page.HasNext {
+		for _, rec := range page.Records {
+			e, err := rec.Entity()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			all = append(all, e)
+		}
+		if !page.HasMore {
 			return all
 		}
-		q.After = page.Entities[len(page.Entities)-1].Ref().String()
+		last := len(page.Records) - 1
+		q.After = &catalog.Position{Key: page.Keys[last], Ref: page.Records[last].Ref}
 	}
 }
 
@@ -154,7 +165,7 @@ func mustMention(tb testing.TB, errs []catalog.ProcessingError, words ...string)
 }
 
 func generatedRef(loc catalog.Location) string {
-	return "location:default/" + ingest.GeneratedName(loc)
+	return loc.EntityRef()
 }
 
 // component returns a valid Component document owned by team-a, with
@@ -442,7 +453,7 @@ func TestEngine_Refresh_BadInput(t *testing.T) {
 					p.Key = key(p.Key)
 					if p.Code == catalog.ErrorCodeRead || p.Code == catalog.ErrorCodeTooLarge {
 						// The registered location's own Location entity led to the file.
-						p.Ref = "location:default/" + ingest.GeneratedName(loc)
+						p.Ref = loc.EntityRef()
 					}
 					want = append(want, p)
 				}

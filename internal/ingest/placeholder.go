@@ -140,6 +140,9 @@ func (s placeholderSource) fetch(ctx context.Context, target string) ([]byte, er
 		}
 		return s.r.readURL(ctx, u.String())
 	}
+	if s.typ == typeInline {
+		return nil, fmt.Errorf("cannot read %s: YAML validated over the API has no files around it", target)
+	}
 	return nil, fmt.Errorf("unsupported location type %q", s.typ)
 }
 

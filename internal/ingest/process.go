@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -20,14 +18,6 @@ const maxDepth = 32
 
 // batchSize is how many entities are handed to the store at a time.
 const batchSize = 500
-
-// GeneratedName is the name of the Location entity that stands for a
-// registered location: "generated-" and the SHA-1 of its key, as Backstage
-// names them.
-func GeneratedName(l catalog.Location) string {
-	sum := sha1.Sum([]byte(l.Key()))
-	return "generated-" + hex.EncodeToString(sum[:])
-}
 
 // sink receives the results of one location's refresh.
 type sink interface {
@@ -73,7 +63,7 @@ func (p *run) walk(ctx context.Context) error {
 		APIVersion: "backstage.io/v1alpha1",
 		Kind:       catalog.KindLocation,
 		Metadata: catalog.Metadata{
-			Name:      GeneratedName(p.root),
+			Name:      p.root.GeneratedName(),
 			Namespace: catalog.DefaultNamespace,
 			Annotations: map[string]string{
 				catalog.AnnotationManagedByLocation:       p.origin,
@@ -149,6 +139,7 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 				continue
 			}
 			emitted[d.emitted.Entity.Ref().String()] = true
+			d.emitted.ParentRef = fromRef
 			if err := p.out.put(ctx, d.emitted); err != nil {
 				return err
 			}

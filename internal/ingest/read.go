@@ -21,6 +21,8 @@ import (
 const (
 	TypeFile = "file"
 	TypeURL  = "url"
+	// typeInline is YAML given over the API: it has no files around it.
+	typeInline = "inline"
 )
 
 // DefaultMaxFileSize bounds every file or URL body that ingestion reads.

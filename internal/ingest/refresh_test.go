@@ -91,13 +91,17 @@ func TestEngine_Refresh_Orphan(t *testing.T) {
 					t.Errorf("stats mismatch (-want +got):\n%s", diff)
 				}
 				for _, ref := range gone {
-					e, err := db.EntityByRef(context.Background(), ref)
+					rec, err := db.EntityByRef(context.Background(), ref)
 					if deleteOrphans {
 						if err == nil {
 							t.Errorf("%s still stored; want it deleted", ref)
 						}
 						continue
 					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					e, err := rec.Entity()
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -87,6 +87,8 @@ type collector struct {
 	result Validation
 	seen   map[string]string // ref → location key of its first emission
 	read   map[string]bool   // "type:name" of every file and URL reached
+	// emitted keeps every entity, valid or not, for a dry run.
+	emitted []*catalog.Emitted
 }
 
 // validation returns the result, counting the files read (URLs are not).
@@ -111,6 +113,7 @@ func (c *collector) put(_ context.Context, em *catalog.Emitted) error {
 		return nil
 	}
 	c.seen[ref] = em.LocationKey
+	c.emitted = append(c.emitted, em)
 	if len(em.Errors) == 0 {
 		c.result.Entities++
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/greenroomhq/greenroom/graph"
+	"github.com/greenroomhq/greenroom/internal/loader"
 	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/resolvers"
 )
@@ -25,6 +26,8 @@ import (
 // Options configures the HTTP handler.
 type Options struct {
 	Resolver *resolvers.Resolver
+	// Loaders is the store the per-operation loaders read from.
+	Loaders loader.Source
 	Logger   *slog.Logger
 	// Ready reports whether the server can serve: the database answers and
 	// the first ingestion pass is done. nil means always ready.
@@ -44,6 +47,10 @@ func New(opts Options) http.Handler {
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.Use(extension.Introspection{})
 	gql.SetErrorPresenter(errorPresenter(log))
+	// Fresh loaders for every operation: their caches must not outlive it.
+	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(loader.NewContext(ctx, loader.New(opts.Loaders)))
+	})
 	gql.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return errors.New("internal error")

@@ -31,10 +31,14 @@ func MustServe(t *testing.T, db *store.DB) *httptest.Server {
 	if _, _, err := db.CreateLocation(ctx, ingest.TypeFile, target); err != nil {
 		t.Fatal(err)
 	}
-	if err := ingest.NewEngine(db, ingest.Options{}).RefreshAll(ctx); err != nil {
+	eng := ingest.NewEngine(db, ingest.Options{})
+	if err := eng.RefreshAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Options{Resolver: &resolvers.Resolver{Catalog: db}}))
+	srv := httptest.NewServer(server.New(server.Options{
+		Resolver: &resolvers.Resolver{Catalog: db, Ingest: ingest.NewService(eng, db, nil)},
+		Loaders:  db,
+	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -223,7 +227,7 @@ func TestFederation(t *testing.T) {
 				Service struct{ SDL string } `json:"_service"`
 			}
 			mustData(t, post(t, srv, `{ _service { sdl } }`, nil), &got)
-			for _, want := range []string{`@link(`, `federation/v2.3`, `type Entity @key(fields: "ref")`, `type PageInfo @shareable`} {
+			for _, want := range []string{`@link(`, `federation/v2.3`, `type Component implements Entity @key(fields: "ref")`, `type PageInfo @shareable`} {
 				if !strings.Contains(got.Service.SDL, want) {
 					t.Errorf("sdl lacks %q", want)
 				}
@@ -238,9 +242,9 @@ func TestFederation(t *testing.T) {
 			}
 			mustData(t, post(t, srv, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Entity { ref name } } }`,
 				map[string]any{"r": []map[string]any{
-					{"__typename": "Entity", "ref": "group:default/platform-admins"},
-					{"__typename": "Entity", "ref": "component:default/missing"},
-					{"__typename": "Entity", "ref": "user:default/jane.doe"},
+					{"__typename": "Group", "ref": "group:default/platform-admins"},
+					{"__typename": "Component", "ref": "component:default/missing"},
+					{"__typename": "User", "ref": "user:default/jane.doe"},
 				}}), &got)
 			if len(got.Entities) != 3 || got.Entities[0] == nil || got.Entities[1] != nil || got.Entities[2] == nil {
 				t.Fatalf("got %+v; want platform-admins, null, jane.doe", got.Entities)

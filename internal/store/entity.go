@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -15,68 +14,152 @@ import (
 // MaxPageSize caps [catalog.EntityQuery.Limit].
 const MaxPageSize = 1000
 
-func decodeEntity(data []byte) (*catalog.Entity, error) {
-	var e catalog.Entity
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, fmt.Errorf("store: decode entity: %w", err)
+// recordColumns are the columns a [catalog.Record] is read from.
+const recordColumns = `e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.spec_type,
+	e.lifecycle, e.etag, e.orphan, e.location_id, e.parent_ref, e.data`
+
+type recordRow struct {
+	ID          string  `db:"id"`
+	Ref         string  `db:"ref"`
+	Kind        string  `db:"kind"`
+	Namespace   string  `db:"namespace"`
+	Name        string  `db:"name"`
+	Title       *string `db:"title"`
+	Description *string `db:"description"`
+	SpecType    *string `db:"spec_type"`
+	Lifecycle   *string `db:"lifecycle"`
+	Etag        string  `db:"etag"`
+	Orphan      bool    `db:"orphan"`
+	LocationID  string  `db:"location_id"`
+	ParentRef   *string `db:"parent_ref"`
+	Data        []byte  `db:"data"`
+}
+
+func (r *recordRow) toCatalog() *catalog.Record {
+	return &catalog.Record{
+		UID: r.ID, Ref: r.Ref, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
+		Title: deref(r.Title), Description: deref(r.Description), SpecType: deref(r.SpecType),
+		Lifecycle: deref(r.Lifecycle), Etag: r.Etag, Orphan: r.Orphan, LocationID: r.LocationID,
+		ParentRef: deref(r.ParentRef), Data: r.Data,
 	}
-	return &e, nil
 }
 
 // EntityByRef returns the entity with a canonical ref. Returns ENOTFOUND if
 // there is none.
-func (db *DB) EntityByRef(ctx context.Context, ref string) (*catalog.Entity, error) {
-	var data []byte
-	err := db.r.GetContext(ctx, &data, db.r.Rebind(`SELECT data FROM entities WHERE ref = ?`), strings.ToLower(ref))
+func (db *DB) EntityByRef(ctx context.Context, ref string) (*catalog.Record, error) {
+	var row recordRow
+	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT `+recordColumns+` FROM entities e WHERE e.ref = ?`), strings.ToLower(ref))
 	if err != nil {
 		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
 			return nil, portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
 		}
 		return nil, formatError(err)
 	}
-	return decodeEntity(data)
+	return row.toCatalog(), nil
 }
 
-// Entities returns a page of entities ordered by ref.
-func (db *DB) Entities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error) {
+// EntitiesByRefs returns the entities with these canonical refs that exist,
+// in any order.
+func (db *DB) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Record, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+recordColumns+` FROM entities e WHERE e.ref IN (?)`, lower(refs))
+	if err != nil {
+		return nil, err
+	}
+	var rows []recordRow
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: entities by refs: %w", formatError(err))
+	}
+	out := make([]*catalog.Record, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toCatalog()
+	}
+	return out, nil
+}
+
+// orderExprs are the SQL expressions entities are sorted by.
+var orderExprs = map[catalog.OrderField]string{
+	catalog.OrderRef:       "e.ref",
+	catalog.OrderName:      "lower(e.name)",
+	catalog.OrderKind:      "lower(e.kind)",
+	catalog.OrderNamespace: "e.namespace",
+	catalog.OrderTitle:     "lower(COALESCE(e.title, ''))",
+	catalog.OrderType:      "lower(COALESCE(e.spec_type, ''))",
+	catalog.OrderLifecycle: "lower(COALESCE(e.lifecycle, ''))",
+}
+
+// FindEntities returns a page of the entities q selects, in q's order, with
+// keyset pagination: a position is a sort key and a ref, so a page stays
+// right when entities are added before it.
+func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error) {
+	order := q.Order
+	if order == "" {
+		order = catalog.OrderRef
+	}
+	key, ok := orderExprs[order]
+	if !ok {
+		return catalog.EntityPage{}, portal.Errorf(portal.EINVALID, "cannot order by %q", order)
+	}
 	limit := q.Limit
-	if limit <= 0 || limit > MaxPageSize {
+	if limit < 0 || limit > MaxPageSize {
 		limit = MaxPageSize
 	}
-	where, args := []string{"1 = 1"}, []any{}
-	if len(q.Kinds) > 0 {
-		kinds := make([]string, len(q.Kinds))
-		for i, k := range q.Kinds {
-			kinds[i] = strings.ToLower(k)
-		}
-		where = append(where, "kind IN (?)")
-		args = append(args, kinds)
+	cond, args := db.filterSQL(&q.Filter)
+	desc := q.Desc
+	after, before := ">", "<"
+	if desc {
+		after, before = "<", ">"
 	}
-	if q.After != "" {
-		where = append(where, "ref > ?")
-		args = append(args, strings.ToLower(q.After))
+	if q.After != nil {
+		cond += fmt.Sprintf(" AND (%[1]s %[2]s ? OR (%[1]s = ? AND e.ref %[2]s ?))", key, after)
+		args = append(args, q.After.Key, q.After.Key, q.After.Ref)
 	}
+	if q.Before != nil {
+		cond += fmt.Sprintf(" AND (%[1]s %[2]s ? OR (%[1]s = ? AND e.ref %[2]s ?))", key, before)
+		args = append(args, q.Before.Key, q.Before.Key, q.Before.Ref)
+	}
+	// Reading from the end runs the query in the opposite order.
+	dir := "ASC"
+	if desc != q.FromEnd {
+		dir = "DESC"
+	}
+	query := fmt.Sprintf(`SELECT %s, %s AS sort_key FROM entities e WHERE %s ORDER BY sort_key %s, e.ref %s LIMIT ?`,
+		recordColumns, key, cond, dir, dir)
 	args = append(args, limit+1)
-	query, args, err := sqlx.In(`SELECT data FROM entities WHERE `+strings.Join(where, " AND ")+` ORDER BY ref LIMIT ?`, args...)
-	if err != nil {
-		return catalog.EntityPage{}, err
+	var rows []struct {
+		recordRow
+		SortKey string `db:"sort_key"`
 	}
-	var rows [][]byte
 	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(query), args...); err != nil {
-		return catalog.EntityPage{}, fmt.Errorf("store: list entities: %w", formatError(err))
+		return catalog.EntityPage{}, fmt.Errorf("store: find entities: %w", formatError(err))
 	}
-	page := catalog.EntityPage{HasNext: len(rows) > limit}
-	if page.HasNext {
+	page := catalog.EntityPage{HasMore: len(rows) > limit}
+	if page.HasMore {
 		rows = rows[:limit]
 	}
-	for _, data := range rows {
-		e, err := decodeEntity(data)
-		if err != nil {
-			return catalog.EntityPage{}, err
+	page.Records = make([]*catalog.Record, len(rows))
+	page.Keys = make([]string, len(rows))
+	for i := range rows {
+		j := i
+		if q.FromEnd {
+			j = len(rows) - 1 - i
 		}
-		page.Entities = append(page.Entities, e)
+		page.Records[j] = rows[i].toCatalog()
+		page.Keys[j] = rows[i].SortKey
 	}
 	return page, nil
+}
+
+// CountEntities returns how many entities f selects.
+func (db *DB) CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error) {
+	cond, args := db.filterSQL(&f)
+	var n int
+	if err := db.r.GetContext(ctx, &n, db.r.Rebind(`SELECT COUNT(*) FROM entities e WHERE `+cond), args...); err != nil {
+		return 0, fmt.Errorf("store: count entities: %w", formatError(err))
+	}
+	return n, nil
 }
 
 // StoredLocations returns the valid Location entities that a location last
@@ -87,13 +170,14 @@ func (db *DB) StoredLocations(ctx context.Context, locationID, key string) ([]*c
 	var rows [][]byte
 	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
 		SELECT data FROM entities
-		WHERE location_id = ? AND location_key = ? AND kind = 'location' AND valid AND NOT orphan
+		WHERE location_id = ? AND location_key = ? AND lower(kind) = 'location' AND valid AND NOT orphan
 		ORDER BY ref`), locationID, key); err != nil {
 		return nil, fmt.Errorf("store: stored locations: %w", formatError(err))
 	}
 	out := make([]*catalog.Entity, 0, len(rows))
 	for _, data := range rows {
-		e, err := decodeEntity(data)
+		rec := catalog.Record{Data: data}
+		e, err := rec.Entity()
 		if err != nil {
 			return nil, err
 		}
@@ -111,28 +195,4 @@ func (db *DB) Counts(ctx context.Context) (entities, relations int, err error) {
 		return 0, 0, formatError(err)
 	}
 	return entities, relations, nil
-}
-
-// Relations returns the distinct relations whose source is ref, ordered by
-// type then target, as Backstage stitches them.
-func (db *DB) Relations(ctx context.Context, ref string) ([]catalog.Relation, error) {
-	var rows []struct {
-		Type   string `db:"type"`
-		Target string `db:"target_ref"`
-	}
-	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
-		SELECT DISTINCT type, target_ref FROM relations WHERE source_ref = ?
-		ORDER BY type, target_ref`), strings.ToLower(ref)); err != nil {
-		return nil, fmt.Errorf("store: list relations: %w", formatError(err))
-	}
-	src := catalog.MustParseRef(strings.ToLower(ref))
-	out := make([]catalog.Relation, 0, len(rows))
-	for _, r := range rows {
-		t, err := catalog.ParseRef(r.Target, catalog.RefDefaults{})
-		if err != nil {
-			return nil, fmt.Errorf("store: stored relation target %q: %w", r.Target, err)
-		}
-		out = append(out, catalog.Relation{Source: src, Type: r.Type, Target: t})
-	}
-	return out, nil
 }

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -83,25 +85,80 @@ func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error)
 }
 
 // DeleteLocation removes a location with every entity it emitted and its
-// errors. Returns ENOTFOUND if there is no location with that id.
-func (db *DB) DeleteLocation(ctx context.Context, id string) error {
+// errors, and returns how many entities went. Returns ENOTFOUND if there is
+// no location with that id.
+func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
-		return formatError(err)
+		return 0, formatError(err)
 	}
 	defer tx.Rollback()
 	// Relations have no foreign key (see the migration); entities and errors
 	// go with the location by ON DELETE CASCADE.
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`
 		DELETE FROM relations WHERE originating_id IN (SELECT id FROM entities WHERE location_id = ?)`), id); err != nil {
-		return formatError(err)
+		return 0, formatError(err)
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM entities WHERE location_id = ?`), id); err != nil {
+		return 0, formatError(err)
 	}
 	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM locations WHERE id = ?`), id)
 	if err != nil {
+		return 0, formatError(err)
+	}
+	if rows, _ := res.RowsAffected(); rows == 0 {
+		return 0, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
+	}
+	return n, formatError(tx.Commit())
+}
+
+// DeleteOrphan removes an orphaned entity and the relations it originated.
+// Returns ENOTFOUND if there is no such entity and ECONFLICT if it is not an
+// orphan: its location would bring it back.
+func (db *DB) DeleteOrphan(ctx context.Context, ref string) error {
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
 		return formatError(err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
+	defer tx.Rollback()
+	var row struct {
+		ID     string `db:"id"`
+		Orphan bool   `db:"orphan"`
+	}
+	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, orphan FROM entities WHERE ref = ?`), strings.ToLower(ref)); err != nil {
+		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
+			return portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
+		}
+		return formatError(err)
+	}
+	if !row.Orphan {
+		return portal.Errorf(portal.ECONFLICT, "%s is not an orphan: its location still emits it", ref)
+	}
+	for _, q := range []string{`DELETE FROM relations WHERE originating_id = ?`, `DELETE FROM entities WHERE id = ?`} {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), row.ID); err != nil {
+			return formatError(err)
+		}
 	}
 	return formatError(tx.Commit())
+}
+
+// LocationsByIDs returns the registered locations among ids, in any order.
+func (db *DB) LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT id, type, target FROM locations WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []locationRow
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: locations by ids: %w", formatError(err))
+	}
+	out := make([]catalog.Location, len(rows))
+	for i, r := range rows {
+		out[i] = r.toCatalog()
+	}
+	return out, nil
 }

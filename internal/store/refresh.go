@@ -64,21 +64,55 @@ func (db *DB) BeginRefresh(ctx context.Context, loc catalog.Location, opts catal
 
 // existingRow is what a refresh needs to know of a stored entity.
 type existingRow struct {
-	ID          string `db:"id"`
-	Ref         string `db:"ref"`
-	LocationID  string `db:"location_id"`
-	LocationKey string `db:"location_key"`
-	Hash        string `db:"hash"`
-	Valid       bool   `db:"valid"`
-	Orphan      bool   `db:"orphan"`
+	ID          string  `db:"id"`
+	Ref         string  `db:"ref"`
+	LocationID  string  `db:"location_id"`
+	LocationKey string  `db:"location_key"`
+	Hash        string  `db:"hash"`
+	ParentRef   *string `db:"parent_ref"`
+	Valid       bool    `db:"valid"`
+	Orphan      bool    `db:"orphan"`
 }
 
 // entityRow is one row to upsert.
 type entityRow struct {
-	id, ref, kind, namespace, name string
-	title, specType, lifecycle     *string
-	locationKey, data, hash, etag  string
-	valid                          bool
+	id, ref, kind, namespace, name          string
+	title, description, specType, lifecycle *string
+	tags, labels, annotations, searchText   string
+	parentRef                               *string
+	locationKey, data, hash, etag           string
+	valid                                   bool
+}
+
+// newEntityRow copies the indexed fields out of an entity.
+func newEntityRow(id, ref string, em *catalog.Emitted, data, hash string, valid bool) entityRow {
+	e := em.Entity
+	md := &e.Metadata
+	tags := make([]string, len(md.Tags))
+	for i, t := range md.Tags {
+		tags[i] = strings.ToLower(t)
+	}
+	joined := ""
+	if len(tags) > 0 {
+		joined = "|" + strings.Join(tags, "|") + "|"
+	}
+	search := strings.ToLower(strings.Join([]string{md.Name, md.Title, md.Description, strings.Join(tags, " ")}, " "))
+	return entityRow{
+		id: id, ref: ref, kind: e.Kind, namespace: md.Namespace, name: md.Name,
+		title: nonEmpty(md.Title), description: nonEmpty(md.Description),
+		specType: nonEmpty(e.SpecString("type")), lifecycle: nonEmpty(e.SpecString("lifecycle")),
+		tags: joined, labels: jsonObject(md.Labels), annotations: jsonObject(md.Annotations), searchText: search,
+		parentRef: nonEmpty(strings.ToLower(em.ParentRef)), locationKey: em.LocationKey,
+		data: data, hash: hash, etag: e.Metadata.Etag, valid: valid,
+	}
+}
+
+func jsonObject(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // strings only
+	return string(b)
 }
 
 // Put implements [catalog.Refresh].
@@ -130,7 +164,8 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 		}
 		e := em.Entity
 		hash := e.ContentHash()
-		if found && ex.Hash == hash && ex.Valid == valid && !ex.Orphan && ex.LocationID == r.loc.ID && ex.LocationKey == em.LocationKey {
+		if found && ex.Hash == hash && ex.Valid == valid && !ex.Orphan && ex.LocationID == r.loc.ID &&
+			ex.LocationKey == em.LocationKey && deref(ex.ParentRef) == strings.ToLower(em.ParentRef) {
 			r.stats.Unchanged++
 			continue
 		}
@@ -150,12 +185,7 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 		if err != nil {
 			return fmt.Errorf("store: encode %s: %w", ref, err)
 		}
-		row := entityRow{
-			id: id, ref: ref, kind: strings.ToLower(e.Kind), namespace: strings.ToLower(e.Metadata.Namespace),
-			name: strings.ToLower(e.Metadata.Name), title: nonEmpty(e.Metadata.Title),
-			specType: lowerNonEmpty(e.SpecString("type")), lifecycle: lowerNonEmpty(e.SpecString("lifecycle")),
-			locationKey: em.LocationKey, data: string(data), hash: hash, etag: e.Metadata.Etag, valid: valid,
-		}
+		row := newEntityRow(id, ref, em, string(data), hash, valid)
 		if found {
 			upserts = append(upserts, row)
 		} else {
@@ -203,7 +233,7 @@ func (r *refresh) existing(ctx context.Context, refs []string) (map[string]exist
 		return out, nil
 	}
 	q, args, err := sqlx.In(`
-		SELECT id, ref, location_id, location_key, hash, valid, orphan
+		SELECT id, ref, location_id, location_key, parent_ref, hash, valid, orphan
 		FROM entities WHERE ref IN (?)`, refs)
 	if err != nil {
 		return nil, err
@@ -218,11 +248,13 @@ func (r *refresh) existing(ctx context.Context, refs []string) (map[string]exist
 	return out, nil
 }
 
-var entityColumns = []string{"id", "ref", "kind", "namespace", "name", "title", "spec_type", "lifecycle",
+var entityColumns = []string{"id", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
+	"tags", "labels", "annotations", "search_text", "parent_ref",
 	"location_id", "location_key", "data", "hash", "etag", "valid", "orphan", "created_at", "updated_at"}
 
 func (r *refresh) entityValues(e entityRow) []any {
-	return []any{e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.specType, e.lifecycle,
+	return []any{e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.specType, e.lifecycle,
+		e.tags, e.labels, e.annotations, e.searchText, e.parentRef,
 		r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now}
 }
 
@@ -246,19 +278,21 @@ func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
 	for start := 0; start < len(rows); start += entityChunk {
 		chunk := rows[start:min(start+entityChunk, len(rows))]
 		var sb strings.Builder
-		sb.WriteString(r.insertVerb() + ` INTO entities (id, ref, kind, namespace, name, title, spec_type, lifecycle,
-			location_id, location_key, data, hash, etag, valid, orphan, created_at, updated_at) VALUES `)
+		sb.WriteString(r.insertVerb() + ` INTO entities (` + strings.Join(entityColumns, ", ") + `) VALUES `)
 		args := make([]any, 0, len(chunk)*len(entityColumns))
 		for i, e := range chunk {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			sb.WriteString("(" + strings.TrimSuffix(strings.Repeat("?,", len(entityColumns)), ",") + ")")
 			args = append(args, r.entityValues(e)...)
 		}
 		sb.WriteString(` ON CONFLICT (ref) DO UPDATE SET
 			kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
-			title = excluded.title, spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
+			title = excluded.title, description = excluded.description,
+			spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
+			tags = excluded.tags, labels = excluded.labels, annotations = excluded.annotations,
+			search_text = excluded.search_text, parent_ref = excluded.parent_ref,
 			location_id = excluded.location_id, location_key = excluded.location_key,
 			data = excluded.data, hash = excluded.hash, etag = excluded.etag, valid = excluded.valid,
 			orphan = excluded.orphan, updated_at = excluded.updated_at`)
@@ -351,7 +385,7 @@ func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
 	}
 	var rows []existingRow
 	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(`
-		SELECT id, ref, location_id, location_key, hash, valid, orphan
+		SELECT id, ref, location_id, location_key, parent_ref, hash, valid, orphan
 		FROM entities WHERE location_id = ?`), r.loc.ID); err != nil {
 		return fmt.Errorf("store: find orphans: %w", formatError(err))
 	}
@@ -472,7 +506,12 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func lowerNonEmpty(s string) *string { return nonEmpty(strings.ToLower(s)) }
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
 
 // copyIn writes rows into table with PostgreSQL's COPY FROM STDIN.
 func copyIn(ctx context.Context, tx *sqlx.Tx, table string, columns []string, rows [][]any) error {

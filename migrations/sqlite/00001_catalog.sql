@@ -19,12 +19,20 @@ CREATE TABLE locations (
 CREATE TABLE entities (
     id           TEXT PRIMARY KEY, -- metadata.uid, stable for the entity's lifetime
     ref          TEXT NOT NULL UNIQUE, -- kind:namespace/name, lower-cased
-    kind         TEXT NOT NULL, -- lower-cased, for filters
+    -- The fields below are copied out of data, as written, for filters,
+    -- ordering and the fields of a list that need no decoding of data.
+    kind         TEXT NOT NULL,
     namespace    TEXT NOT NULL,
     name         TEXT NOT NULL,
     title        TEXT,
+    description  TEXT,
     spec_type    TEXT,
     lifecycle    TEXT,
+    tags         TEXT NOT NULL, -- lower-cased, each between bars: |java|data|
+    labels       TEXT NOT NULL, -- metadata.labels as a JSON object
+    annotations  TEXT NOT NULL, -- metadata.annotations as a JSON object
+    search_text  TEXT NOT NULL, -- lower-cased name, title, description and tags, for text search
+    parent_ref   TEXT, -- the Location entity whose target led to the file
     location_id  TEXT NOT NULL REFERENCES locations (id) ON DELETE CASCADE,
     location_key TEXT NOT NULL, -- the file or URL it was read from
     data         TEXT NOT NULL, -- the entity as JSON, as served
@@ -36,7 +44,8 @@ CREATE TABLE entities (
     updated_at   TIMESTAMP NOT NULL
 );
 CREATE INDEX entities_location_idx ON entities (location_id);
-CREATE INDEX entities_kind_idx ON entities (kind, namespace, name);
+CREATE INDEX entities_parent_idx ON entities (parent_ref);
+CREATE INDEX entities_kind_idx ON entities (lower(kind));
 
 -- Both directions of every relation are rows; originating_id is the entity
 -- whose spec produced the row, so its rows are replaced when it changes.

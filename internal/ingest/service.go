@@ -1,0 +1,208 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Registry is what the catalog's mutations need from storage, beyond a
+// refresh.
+type Registry interface {
+	Store
+	// CreateLocation registers a location, or returns the one registered
+	// with the same type and target; created says which.
+	CreateLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error)
+	// Location returns a registered location. Returns ENOTFOUND if there is none.
+	Location(ctx context.Context, id string) (catalog.Location, error)
+	// DeleteLocation removes a location and what it emitted, and returns how
+	// many entities went with it. Returns ENOTFOUND if there is none.
+	DeleteLocation(ctx context.Context, id string) (int, error)
+	// EntityByRef returns an entity. Returns ENOTFOUND if there is none.
+	EntityByRef(ctx context.Context, ref string) (*catalog.Record, error)
+	// EntitiesByRefs returns the entities that exist among refs, in any order.
+	EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Record, error)
+	// DeleteOrphan removes an orphaned entity and the relations it
+	// originated. Returns ENOTFOUND if there is none, ECONFLICT if it is not
+	// an orphan.
+	DeleteOrphan(ctx context.Context, ref string) error
+}
+
+// Service carries out the catalog's mutations: registering, refreshing and
+// deleting locations and entities, and validating descriptors.
+type Service struct {
+	engine *Engine
+	reg    Registry
+	// allowedTypes are the location types that may be registered through
+	// the API; Backstage allows only url by default, since a file location
+	// reads the server's own disk.
+	allowedTypes []string
+}
+
+// NewService returns a service over reg that refreshes with engine.
+func NewService(engine *Engine, reg Registry, allowedTypes []string) *Service {
+	if len(allowedTypes) == 0 {
+		allowedTypes = []string{TypeURL}
+	}
+	return &Service{engine: engine, reg: reg, allowedTypes: allowedTypes}
+}
+
+// RegisterLocation registers a location and refreshes it at once, or, with
+// dryRun, reads it and reports what would result without storing anything.
+// Returns EINVALID for a type the API may not register or a malformed
+// target, ECONFLICT for a location registered already.
+func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error) {
+	typ, target = strings.TrimSpace(typ), strings.TrimSpace(target)
+	if !slices.Contains(s.allowedTypes, typ) {
+		return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "location type %q may not be registered here; allowed: %s", typ, strings.Join(s.allowedTypes, ", "))
+	}
+	switch typ {
+	case TypeURL:
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target %q is not an http or https URL", target)
+		}
+	case TypeFile:
+		if !filepath.IsAbs(target) {
+			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target %q must be an absolute path", target)
+		}
+		target = filepath.Clean(target)
+	}
+	loc := catalog.Location{Type: typ, Target: target}
+	if dryRun {
+		res, err := s.engine.DryRun(ctx, loc)
+		if err != nil {
+			return nil, res, err
+		}
+		return nil, res, s.markConflicts(ctx, &res)
+	}
+	stored, created, err := s.reg.CreateLocation(ctx, typ, target)
+	if err != nil {
+		return nil, catalog.ReadResult{}, err
+	}
+	if !created {
+		return nil, catalog.ReadResult{}, portal.Errorf(portal.ECONFLICT, "location %s is registered already, with id %s", loc.Key(), stored.ID)
+	}
+	if _, err := s.engine.Refresh(ctx, stored); err != nil {
+		return &stored, catalog.ReadResult{}, err
+	}
+	return &stored, catalog.ReadResult{}, nil
+}
+
+// markConflicts reports, as a refresh would, the entities of a dry run that
+// another location already emits.
+func (s *Service) markConflicts(ctx context.Context, res *catalog.ReadResult) error {
+	refs := make([]string, len(res.Emitted))
+	for i, em := range res.Emitted {
+		refs[i] = em.Entity.Ref().String()
+	}
+	existing, err := s.reg.EntitiesByRefs(ctx, refs)
+	if err != nil {
+		return err
+	}
+	for _, rec := range existing {
+		for _, em := range res.Emitted {
+			if em.Entity.Ref().String() != rec.Ref || rec.Orphan {
+				continue
+			}
+			pe := catalog.ProcessingError{Level: catalog.LevelError, LocationKey: em.LocationKey, Document: -1,
+				EntityRef: rec.Ref, Code: catalog.ErrorCodeConflict,
+				Message: fmt.Sprintf("%s is already emitted by location %s; registering would leave it there", rec.Ref, rec.LocationID)}
+			em.Errors = append(em.Errors, pe)
+			res.Errors = append(res.Errors, pe)
+		}
+	}
+	return nil
+}
+
+// RefreshLocation reads a registered location again now. Returns ENOTFOUND
+// if there is none with that id.
+func (s *Service) RefreshLocation(ctx context.Context, id string) (catalog.Location, catalog.RefreshStats, error) {
+	loc, err := s.reg.Location(ctx, id)
+	if err != nil {
+		return loc, catalog.RefreshStats{}, err
+	}
+	st, err := s.engine.Refresh(ctx, loc)
+	return loc, st, err
+}
+
+// RefreshEntity reads the location of an entity again now and returns the
+// fresh entity. Returns ENOTFOUND if the entity does not exist, before or
+// after the refresh.
+func (s *Service) RefreshEntity(ctx context.Context, ref string) (*catalog.Record, error) {
+	rec, err := s.reg.EntityByRef(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.RefreshLocation(ctx, rec.LocationID); err != nil {
+		return nil, err
+	}
+	return s.reg.EntityByRef(ctx, ref)
+}
+
+// DeleteLocation unregisters a location and removes what it emitted.
+func (s *Service) DeleteLocation(ctx context.Context, id string) (int, error) {
+	return s.reg.DeleteLocation(ctx, id)
+}
+
+// DeleteEntity removes an orphaned entity. An entity its location still
+// emits would come back on the next refresh, so deleting one is refused
+// with ECONFLICT, naming the file to change.
+func (s *Service) DeleteEntity(ctx context.Context, ref string) error {
+	rec, err := s.reg.EntityByRef(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if !rec.Orphan {
+		e, err := rec.Entity()
+		if err != nil {
+			return err
+		}
+		return portal.Errorf(portal.ECONFLICT,
+			"%s is still emitted by %s (location %s), so it would come back on the next refresh: remove it from that file, or delete the location",
+			rec.Ref, e.Metadata.Annotations[catalog.AnnotationManagedByLocation], rec.LocationID)
+	}
+	return s.reg.DeleteOrphan(ctx, ref)
+}
+
+// ValidateYAML checks descriptor documents as ingestion would, offline and
+// without storing anything. Placeholders cannot be read.
+func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error) {
+	if int64(len(data)) > s.engine.reader.maxSize {
+		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", s.engine.reader.maxSize)
+	}
+	r := newReader(nil, s.engine.reader.maxSize)
+	r.offline = true
+	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
+	run := newRun(r, catalog.Location{Type: typeInline, Target: "input"}, c)
+	for _, d := range ParseYAML(data) {
+		pd := run.processDoc(ctx, typeInline, "input", typeInline+":input", d)
+		for _, pe := range pd.errs {
+			c.fail(pe)
+		}
+		if pd.emitted != nil {
+			c.put(ctx, pd.emitted)
+		}
+	}
+	return catalog.ReadResult{Emitted: c.emitted, Errors: c.result.Problems}, nil
+}
+
+// DryRun reads a location as a refresh would and returns what it emits,
+// storing nothing.
+func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.ReadResult, error) {
+	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
+	if err := newRun(e.reader, loc, c).walk(ctx); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return catalog.ReadResult{}, err
+		}
+		return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: %w", loc.Key(), err)
+	}
+	return catalog.ReadResult{Emitted: c.emitted, Errors: c.result.Problems}, nil
+}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+)
+
+// where builds a SQL condition and its arguments, with ? placeholders,
+// over the entities table aliased e.
+type where struct {
+	dialect Dialect
+	sb      strings.Builder
+	args    []any
+}
+
+// filterSQL returns the condition that selects the entities f selects.
+func (db *DB) filterSQL(f *catalog.EntityFilter) (string, []any) {
+	w := &where{dialect: db.dialect}
+	w.filter(f)
+	return w.sb.String(), w.args
+}
+
+func (w *where) filter(f *catalog.EntityFilter) {
+	var conds []func()
+	add := func(c func()) { conds = append(conds, c) }
+	if len(f.Kinds) > 0 {
+		add(func() { w.in("lower(e.kind)", lower(f.Kinds)) })
+	}
+	if len(f.Namespaces) > 0 {
+		add(func() { w.in("lower(e.namespace)", lower(f.Namespaces)) })
+	}
+	if len(f.Names) > 0 {
+		add(func() { w.in("lower(e.name)", lower(f.Names)) })
+	}
+	if len(f.Types) > 0 {
+		add(func() { w.in("lower(e.spec_type)", lower(f.Types)) })
+	}
+	if len(f.Lifecycles) > 0 {
+		add(func() { w.in("lower(e.lifecycle)", lower(f.Lifecycles)) })
+	}
+	if len(f.Owners) > 0 {
+		add(func() { w.related(catalog.RelationOwnedBy, lower(f.Owners)) })
+	}
+	if len(f.Systems) > 0 {
+		add(func() { w.related(catalog.RelationPartOf, lower(f.Systems)) })
+	}
+	for _, t := range f.TagsAll {
+		add(func() { w.tag(t) })
+	}
+	if len(f.TagsAny) > 0 {
+		add(func() { orEach(w, f.TagsAny, w.tag) })
+	}
+	if len(f.Labels) > 0 {
+		add(func() { orEach(w, f.Labels, func(k catalog.KeyFilter) { w.keyValue("e.labels", k) }) })
+	}
+	if len(f.Annotations) > 0 {
+		add(func() { orEach(w, f.Annotations, func(k catalog.KeyFilter) { w.keyValue("e.annotations", k) }) })
+	}
+	if len(f.Relations) > 0 {
+		add(func() {
+			orEach(w, f.Relations, func(r catalog.RelationFilter) {
+				w.sb.WriteString("EXISTS (SELECT 1 FROM relations r WHERE r.source_ref = e.ref AND r.type = ? AND r.target_ref = ?)")
+				w.args = append(w.args, r.Type, strings.ToLower(r.Target))
+			})
+		})
+	}
+	if f.Orphan != nil {
+		add(func() { w.sb.WriteString("e.orphan = ?"); w.args = append(w.args, *f.Orphan) })
+	}
+	if f.HasErrors != nil {
+		add(func() {
+			if !*f.HasErrors {
+				w.sb.WriteString("NOT ")
+			}
+			w.sb.WriteString("EXISTS (SELECT 1 FROM processing_errors pe WHERE pe.entity_ref = e.ref)")
+		})
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		add(func() {
+			w.sb.WriteString(`e.search_text LIKE ? ESCAPE '\'`)
+			w.args = append(w.args, "%"+escapeLike(strings.ToLower(t))+"%")
+		})
+	}
+	if len(f.LocationIDs) > 0 {
+		add(func() { w.in("e.location_id", f.LocationIDs) })
+	}
+	if len(f.ParentRefs) > 0 {
+		add(func() { w.in("e.parent_ref", lower(f.ParentRefs)) })
+	}
+	if len(f.Or) > 0 {
+		add(func() { orEach(w, f.Or, func(sub catalog.EntityFilter) { w.filter(&sub) }) })
+	}
+	if f.Not != nil {
+		add(func() { w.sb.WriteString("NOT "); w.paren(func() { w.filter(f.Not) }) })
+	}
+	if len(conds) == 0 {
+		w.sb.WriteString("1 = 1")
+		return
+	}
+	for i, c := range conds {
+		if i > 0 {
+			w.sb.WriteString(" AND ")
+		}
+		w.paren(c)
+	}
+}
+
+func (w *where) paren(c func()) {
+	w.sb.WriteString("(")
+	c()
+	w.sb.WriteString(")")
+}
+
+// orEach writes one condition per item, joined with OR.
+func orEach[T any](w *where, items []T, cond func(T)) {
+	for i, item := range items {
+		if i > 0 {
+			w.sb.WriteString(" OR ")
+		}
+		w.paren(func() { cond(item) })
+	}
+}
+
+func (w *where) in(expr string, values []string) {
+	w.sb.WriteString(expr + " IN (")
+	for i, v := range values {
+		if i > 0 {
+			w.sb.WriteString(", ")
+		}
+		w.sb.WriteString("?")
+		w.args = append(w.args, v)
+	}
+	w.sb.WriteString(")")
+}
+
+func (w *where) related(typ string, targets []string) {
+	w.sb.WriteString("EXISTS (SELECT 1 FROM relations r WHERE r.source_ref = e.ref AND r.type = ? AND ")
+	w.args = append(w.args, typ)
+	w.in("r.target_ref", targets)
+	w.sb.WriteString(")")
+}
+
+func (w *where) tag(t string) {
+	w.sb.WriteString(`e.tags LIKE ? ESCAPE '\'`)
+	w.args = append(w.args, "%|"+escapeLike(strings.ToLower(t))+"|%")
+}
+
+// keyValue matches a label or annotation by key, and value when given,
+// both case-insensitively. The JSON functions differ by dialect.
+func (w *where) keyValue(column string, k catalog.KeyFilter) {
+	each := fmt.Sprintf("json_each(%s) j", column)
+	if w.dialect == Postgres {
+		each = fmt.Sprintf("jsonb_each_text(%s) j", column)
+	}
+	w.sb.WriteString("EXISTS (SELECT 1 FROM " + each + " WHERE lower(j.key) = ?")
+	w.args = append(w.args, strings.ToLower(k.Key))
+	if k.Value != nil {
+		w.sb.WriteString(" AND lower(j.value) = ?")
+		w.args = append(w.args, strings.ToLower(*k.Value))
+	}
+	w.sb.WriteString(")")
+}
+
+func lower(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// escapeLike escapes the LIKE wildcards of s, with \ as the escape.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

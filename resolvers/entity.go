@@ -1,0 +1,391 @@
+package resolvers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/graph/model"
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/loader"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Page sizes of connections.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 1000
+)
+
+func pageSize(first *int) (int, error) {
+	if first == nil {
+		return defaultPageSize, nil
+	}
+	if *first < 0 || *first > maxPageSize {
+		return 0, portal.Errorf(portal.EINVALID, "first must be between 0 and %d, got %d", maxPageSize, *first)
+	}
+	return *first, nil
+}
+
+// parseRef parses a reference given as an argument: the kind is required
+// unless defaultKind is set, and the namespace defaults to "default".
+// Returns EINVALID when it is malformed.
+func parseRef(s, defaultKind string) (string, error) {
+	r, err := catalog.ParseRef(strings.TrimSpace(s), catalog.RefDefaults{Kind: defaultKind})
+	if err != nil {
+		return "", portal.Errorf(portal.EINVALID, "%v", err)
+	}
+	return r.String(), nil
+}
+
+// relationType returns the spelling of a relation type given in any case.
+// Returns EINVALID for a type Backstage does not define.
+func relationType(t string) (string, error) {
+	c, ok := catalog.CanonicalRelationType(t)
+	if !ok {
+		return "", portal.Errorf(portal.EINVALID, "unknown relation type %q", t)
+	}
+	return c, nil
+}
+
+// wrapAll wraps records, keeping nil for a missing one.
+func wrapAll(recs []*catalog.Record) []gqltype.Node {
+	out := make([]gqltype.Node, len(recs))
+	for i, r := range recs {
+		if r != nil {
+			out[i] = gqltype.Wrap(r)
+		}
+	}
+	return out
+}
+
+// ofType keeps the entities of one GraphQL type, dropping the missing ones.
+func ofType[T gqltype.Node](recs []*catalog.Record) []T {
+	out := make([]T, 0, len(recs))
+	for _, r := range recs {
+		if r == nil {
+			continue
+		}
+		if t, ok := gqltype.Wrap(r).(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// targets returns the entities obj's relations of type typ point at, of
+// GraphQL type T: the entities a spec field such as providesApis names.
+func targets[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) ([]T, error) {
+	rows, err := loader.Outgoing(ctx, obj.Record().Ref, typ)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, len(rows))
+	for i, r := range rows {
+		refs[i] = r.Target
+	}
+	recs, err := loader.Entities(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	return ofType[T](recs), nil
+}
+
+// sources returns the entities whose relations of type typ point at obj,
+// of GraphQL type T: the reverse of a spec field, such as the providers of
+// an API.
+func sources[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) ([]T, error) {
+	rows, err := loader.Incoming(ctx, obj.Record().Ref, typ)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, len(rows))
+	for i, r := range rows {
+		refs[i] = r.Source
+	}
+	recs, err := loader.Entities(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	return ofType[T](recs), nil
+}
+
+// target returns the first entity of GraphQL type T that obj's relations
+// of type typ point at, or nil: the entity a spec field such as system names.
+func target[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) (T, error) {
+	all, err := targets[T](ctx, obj, typ)
+	var zero T
+	if err != nil || len(all) == 0 {
+		return zero, err
+	}
+	return all[0], nil
+}
+
+func owner(ctx context.Context, obj gqltype.Node) (gqltype.OwnerNode, error) {
+	rec, err := loader.Owner(ctx, obj.Record().Ref)
+	if err != nil {
+		return nil, err
+	}
+	return gqltype.WrapOwner(rec), nil
+}
+
+func processingErrors(ctx context.Context, obj gqltype.Node) ([]*catalog.ProcessingError, error) {
+	errs, err := loader.Errors(ctx, obj.Record().Ref)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*catalog.ProcessingError, len(errs))
+	for i := range errs {
+		out[i] = &errs[i]
+	}
+	return out, nil
+}
+
+func sourceLocation(ctx context.Context, obj gqltype.Node) (*catalog.Location, error) {
+	return loader.Location(ctx, obj.Record().LocationID)
+}
+
+// relationPosition is where a relations page stands.
+type relationPosition struct {
+	Type   string `json:"t"`
+	Target string `json:"r"`
+}
+
+func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	typ := ""
+	if typeArg != nil {
+		if typ, err = relationType(*typeArg); err != nil {
+			return nil, err
+		}
+	}
+	digest := gqltype.QueryDigest("relations", obj.Record().Ref, typ)
+	rows, err := loader.Outgoing(ctx, obj.Record().Ref, typ)
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	if after != nil {
+		pos, err := gqltype.DecodeCursor[relationPosition](*after, digest)
+		if err != nil {
+			return nil, err
+		}
+		for start < len(rows) && (rows[start].Type < pos.Type || (rows[start].Type == pos.Type && rows[start].Target <= pos.Target)) {
+			start++
+		}
+	}
+	end := min(start+limit, len(rows))
+	conn := &model.RelationConnection{TotalCount: len(rows), Edges: make([]*model.RelationEdge, 0, end-start)}
+	cursors := make([]string, 0, end-start)
+	for _, r := range rows[start:end] {
+		c := gqltype.EncodeCursor(relationPosition{r.Type, r.Target}, digest)
+		cursors = append(cursors, c)
+		conn.Edges = append(conn.Edges, &model.RelationEdge{Cursor: c, Node: &gqltype.Relation{Type: r.Type, TargetRef: r.Target}})
+	}
+	conn.PageInfo = gqltype.NewPageInfo(cursors, end < len(rows), start > 0)
+	return conn, nil
+}
+
+func traverse(ctx context.Context, cat Catalog, obj gqltype.Node, relationTypes []string, direction *model.Direction,
+	maxDepth *int, kinds []string, first *int, after *string,
+) (*model.TraversalConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	if len(relationTypes) == 0 {
+		return nil, portal.Errorf(portal.EINVALID, "relations must name at least one relation type")
+	}
+	q := catalog.TraversalQuery{Start: obj.Record().Ref, Direction: catalog.Outgoing, MaxDepth: 5, Kinds: kinds, Limit: limit}
+	for _, t := range relationTypes {
+		c, err := relationType(t)
+		if err != nil {
+			return nil, err
+		}
+		q.Types = append(q.Types, c)
+	}
+	if direction != nil && *direction == model.DirectionIncoming {
+		q.Direction = catalog.Incoming
+	}
+	if maxDepth != nil {
+		if *maxDepth < 1 || *maxDepth > maxTraversalDepth {
+			return nil, portal.Errorf(portal.EINVALID, "maxDepth must be between 1 and %d, got %d", maxTraversalDepth, *maxDepth)
+		}
+		q.MaxDepth = *maxDepth
+	}
+	digest := gqltype.QueryDigest("traverse", q.Start, q.Types, q.Direction, q.MaxDepth, lowerAll(q.Kinds))
+	if after != nil {
+		pos, err := gqltype.DecodeCursor[catalog.TraversalPosition](*after, digest)
+		if err != nil {
+			return nil, err
+		}
+		q.After = &pos
+	}
+	page, err := cat.Traverse(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, len(page.Hits))
+	for i, h := range page.Hits {
+		refs[i] = h.Ref
+	}
+	recs, err := loader.Entities(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.TraversalConnection{TotalCount: page.Total, Edges: make([]*model.TraversalEdge, 0, len(recs))}
+	cursors := make([]string, 0, len(recs))
+	for i, rec := range recs {
+		if rec == nil {
+			continue // removed since the walk
+		}
+		h := page.Hits[i]
+		c := gqltype.EncodeCursor(catalog.TraversalPosition{Depth: h.Depth, Ref: h.Ref}, digest)
+		cursors = append(cursors, c)
+		conn.Edges = append(conn.Edges, &model.TraversalEdge{Cursor: c, Node: gqltype.Wrap(rec), Depth: h.Depth, Path: h.Path})
+	}
+	conn.PageInfo = gqltype.NewPageInfo(cursors, page.HasMore, after != nil)
+	return conn, nil
+}
+
+// maxTraversalDepth caps traverse's maxDepth.
+const maxTraversalDepth = 10
+
+func lowerAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// entityConnection runs an entity query and builds its page; digest names
+// the query for cursors.
+func entityConnection(ctx context.Context, cat Catalog, q catalog.EntityQuery, digest string, forward bool, cursorGiven bool) (*gqltype.EntityConnection, error) {
+	page, err := cat.FindEntities(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	conn := &gqltype.EntityConnection{Filter: q.Filter, Edges: make([]*gqltype.EntityEdge, len(page.Records))}
+	cursors := make([]string, len(page.Records))
+	for i, rec := range page.Records {
+		cursors[i] = gqltype.EncodeCursor(catalog.Position{Key: page.Keys[i], Ref: rec.Ref}, digest)
+		conn.Edges[i] = &gqltype.EntityEdge{Cursor: cursors[i], Node: gqltype.Wrap(rec)}
+	}
+	if forward {
+		conn.PageInfo = gqltype.NewPageInfo(cursors, page.HasMore, cursorGiven)
+	} else {
+		conn.PageInfo = gqltype.NewPageInfo(cursors, cursorGiven, page.HasMore)
+	}
+	return conn, nil
+}
+
+// simpleEntities lists the entities of a fixed filter (a location's, for
+// instance), forward only, ordered by ref.
+func simpleEntities(ctx context.Context, cat Catalog, name string, f catalog.EntityFilter, first *int, after *string) (*gqltype.EntityConnection, error) {
+	limit, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	digest := gqltype.QueryDigest(name, f)
+	q := catalog.EntityQuery{Filter: f, Limit: limit}
+	if after != nil {
+		pos, err := gqltype.DecodeCursor[catalog.Position](*after, digest)
+		if err != nil {
+			return nil, err
+		}
+		q.After = &pos
+	}
+	return entityConnection(ctx, cat, q, digest, true, after != nil)
+}
+
+// ingested converts what ingestion read into the API's shape; stored
+// entities are looked up when withEntities is set.
+func ingested(ctx context.Context, res catalog.ReadResult, withEntities bool) ([]*model.IngestedEntity, []*catalog.ProcessingError, error) {
+	out := make([]*model.IngestedEntity, len(res.Emitted))
+	refs := make([]string, len(res.Emitted))
+	for i, em := range res.Emitted {
+		e := em.Entity
+		ie := &model.IngestedEntity{
+			Ref: e.Ref().String(), Kind: e.Kind, Namespace: e.Metadata.Namespace, Name: e.Metadata.Name,
+			Raw: e.Doc(), Relations: make([]*gqltype.Relation, len(em.Relations)),
+			Errors: make([]*catalog.ProcessingError, len(em.Errors)),
+		}
+		for j, rel := range em.Relations {
+			ie.Relations[j] = &gqltype.Relation{Type: rel.Type, TargetRef: rel.Target.String()}
+		}
+		for j := range em.Errors {
+			ie.Errors[j] = &em.Errors[j]
+		}
+		out[i], refs[i] = ie, ie.Ref
+	}
+	if withEntities {
+		recs, err := loader.Entities(ctx, refs)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, rec := range recs {
+			if rec != nil && !rec.Orphan {
+				out[i].Entity = gqltype.Wrap(rec)
+			}
+		}
+	}
+	errs := make([]*catalog.ProcessingError, len(res.Errors))
+	for i := range res.Errors {
+		errs[i] = &res.Errors[i]
+	}
+	return out, errs, nil
+}
+
+// federatedEntities resolves federation representations {__typename, ref}
+// in one batch, keeping their order; an unknown ref resolves to null.
+func federatedEntities(ctx context.Context, reps []map[string]any) ([]gqltype.FederatedEntity, error) {
+	refs := make([]string, len(reps))
+	for i, rep := range reps {
+		ref, _ := rep["ref"].(string)
+		parsed, err := parseRef(ref, "")
+		if err != nil {
+			return nil, fmt.Errorf("representation %d: %w", i, err)
+		}
+		refs[i] = parsed
+	}
+	recs, err := loader.Entities(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]gqltype.FederatedEntity, len(reps))
+	for i, rec := range recs {
+		typename, _ := reps[i]["__typename"].(string)
+		if rec == nil {
+			continue
+		}
+		node := gqltype.Wrap(rec)
+		if typeName(node) == typename {
+			out[i] = node
+		}
+	}
+	return out, nil
+}
+
+// typeName returns the GraphQL type name of a node.
+func typeName(n gqltype.Node) string {
+	name := fmt.Sprintf("%T", n)
+	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
+// storedRelations returns the stored relations of an entity.
+func storedRelations(ctx context.Context, ref string) ([]*gqltype.Relation, error) {
+	rows, err := loader.Outgoing(ctx, ref, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*gqltype.Relation, len(rows))
+	for i, r := range rows {
+		out[i] = &gqltype.Relation{Type: r.Type, TargetRef: r.Target}
+	}
+	return out, nil
+}
