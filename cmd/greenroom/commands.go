@@ -163,7 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Ingest:  ingest.NewService(m.engine, db, m.Config.Catalog.RegisterTypes),
 		},
 		Loaders: db,
-		Logger:   m.Log,
+		Logger:  m.Log,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return errors.New("database unavailable")

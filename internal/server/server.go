@@ -28,7 +28,7 @@ type Options struct {
 	Resolver *resolvers.Resolver
 	// Loaders is the store the per-operation loaders read from.
 	Loaders loader.Source
-	Logger   *slog.Logger
+	Logger  *slog.Logger
 	// Ready reports whether the server can serve: the database answers and
 	// the first ingestion pass is done. nil means always ready.
 	Ready func(ctx context.Context) error
