@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test bench generate check-generated lint clean
+.PHONY: run build test bench generate check-generated compose-check lint clean
 
 ## run: serve the example catalog on http://127.0.0.1:7007 (SQLite in ./greenroom.db)
 run: build
@@ -29,6 +29,13 @@ generate:
 check-generated: generate
 	@git diff --exit-code -- graph resolvers || { echo "graph/ is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- graph resolvers)" || { git status --porcelain -- graph resolvers; echo "make generate created files: commit them"; exit 1; }
+
+## compose-check: compose the subgraph SDL (alone and with an example plugin) with Apollo's and The Guild's composition
+compose-check:
+	npm ci --prefix gateway --no-audit --no-fund
+	mkdir -p bin
+	$(GO) run ./cmd/greenroom schema > bin/schema.graphql
+	node gateway/compose-check.mjs bin/schema.graphql
 
 ## lint: formatting and vet
 lint:

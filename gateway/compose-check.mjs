@@ -41,7 +41,15 @@ const version = (pkg) => require(`${pkg}/package.json`).version;
 
 // ---------------------------------------------------------------- input
 
-function readSDL() {
+// Reads stdin as a stream: readFileSync(0) fails with EAGAIN when stdin is a pipe whose writer
+// (`go run`) has not written yet.
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function readSDL() {
   const args = process.argv.slice(2);
   if (args.length > 1 || args[0] === "-h" || args[0] === "--help") {
     console.error("usage: node gateway/compose-check.mjs [schema.graphql]   (or the SDL on stdin)");
@@ -54,7 +62,7 @@ function readSDL() {
   const source = args.length === 1 ? args[0] : "stdin";
   let text;
   try {
-    text = readFileSync(args.length === 1 ? args[0] : 0, "utf8");
+    text = args.length === 1 ? readFileSync(args[0], "utf8") : await readStdin();
   } catch (err) {
     fail([`cannot read the core SDL from ${source}: ${err.message}`]);
   }
@@ -307,7 +315,7 @@ function run(lib, subgraphs, expect) {
 
 // ---------------------------------------------------------------- main
 
-const { text, source } = readSDL();
+const { text, source } = await readSDL();
 let coreDoc;
 try {
   coreDoc = parse(text);
