@@ -50,6 +50,14 @@ type Loaders struct {
 	owner    *dataloader.Loader[string, *catalog.Record]
 	location *dataloader.Loader[string, *catalog.Location]
 	errors   *dataloader.Loader[string, []catalog.ProcessingError]
+
+	// The batch functions, also called directly for reads without siblings.
+	entityBatch   dataloader.BatchFunc[string, *catalog.Record]
+	outgoingBatch dataloader.BatchFunc[RelationKey, []catalog.RelationRow]
+	incomingBatch dataloader.BatchFunc[RelationKey, []catalog.RelationRow]
+	ownerBatch    dataloader.BatchFunc[string, *catalog.Record]
+	locationBatch dataloader.BatchFunc[string, *catalog.Location]
+	errorsBatch   dataloader.BatchFunc[string, []catalog.ProcessingError]
 }
 
 // Batching parameters: a short wait, since the items of a list ask within
@@ -66,34 +74,41 @@ func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V]) *dataloader.L
 
 // New returns fresh loaders over src.
 func New(src Source) *Loaders {
-	return &Loaders{
-		entity: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
+	l := &Loaders{
+		entityBatch: func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
 			recs, err := src.EntitiesByRefs(ctx, refs)
 			byRef := make(map[string]*catalog.Record, len(recs))
 			for _, r := range recs {
 				byRef[r.Ref] = r
 			}
 			return results(refs, func(ref string) *catalog.Record { return byRef[ref] }, err)
-		}),
-		outgoing: newLoader(relationBatch(src.RelationsBySources, func(r catalog.RelationRow) string { return r.Source })),
-		incoming: newLoader(relationBatch(src.RelationsByTargets, func(r catalog.RelationRow) string { return r.Target })),
-		owner: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
+		},
+		outgoingBatch: relationBatch(src.RelationsBySources, func(r catalog.RelationRow) string { return r.Source }),
+		incomingBatch: relationBatch(src.RelationsByTargets, func(r catalog.RelationRow) string { return r.Target }),
+		ownerBatch: func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
 			owners, err := src.OwnersOf(ctx, refs)
 			return results(refs, func(ref string) *catalog.Record { return owners[ref] }, err)
-		}),
-		location: newLoader(func(ctx context.Context, ids []string) []*dataloader.Result[*catalog.Location] {
+		},
+		locationBatch: func(ctx context.Context, ids []string) []*dataloader.Result[*catalog.Location] {
 			locs, err := src.LocationsByIDs(ctx, ids)
 			byID := make(map[string]*catalog.Location, len(locs))
 			for i := range locs {
 				byID[locs[i].ID] = &locs[i]
 			}
 			return results(ids, func(id string) *catalog.Location { return byID[id] }, err)
-		}),
-		errors: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[[]catalog.ProcessingError] {
+		},
+		errorsBatch: func(ctx context.Context, refs []string) []*dataloader.Result[[]catalog.ProcessingError] {
 			byRef, err := src.EntityErrors(ctx, refs)
 			return results(refs, func(ref string) []catalog.ProcessingError { return byRef[ref] }, err)
-		}),
+		},
 	}
+	l.entity = newLoader(l.entityBatch)
+	l.outgoing = newLoader(l.outgoingBatch)
+	l.incoming = newLoader(l.incomingBatch)
+	l.owner = newLoader(l.ownerBatch)
+	l.location = newLoader(l.locationBatch)
+	l.errors = newLoader(l.errorsBatch)
+	return l
 }
 
 // results answers keys in their order; a missing key gets the zero value.
@@ -149,9 +164,23 @@ func relationBatch(
 
 type contextKey struct{}
 
+type directKey struct{}
+
 // NewContext returns ctx carrying l.
 func NewContext(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, contextKey{}, l)
+}
+
+// WithDirect returns ctx for reads that have no siblings to batch with
+// (direct true), such as the fields of the one entity a query asked for:
+// the loaders then read at once instead of waiting for a batch to fill.
+func WithDirect(ctx context.Context, direct bool) context.Context {
+	return context.WithValue(ctx, directKey{}, direct)
+}
+
+func direct(ctx context.Context) bool {
+	d, _ := ctx.Value(directKey{}).(bool)
+	return d
 }
 
 // For returns the loaders of ctx's operation. It panics when there are
@@ -160,15 +189,38 @@ func For(ctx context.Context) *Loaders {
 	return ctx.Value(contextKey{}).(*Loaders)
 }
 
+// load reads one key through a loader, or straight from the source when
+// ctx says the read has no siblings.
+func load[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, V], key K, batch dataloader.BatchFunc[K, V]) (V, error) {
+	if direct(ctx) {
+		r := batch(ctx, []K{key})[0]
+		return r.Data, r.Error
+	}
+	return l.Load(ctx, key)()
+}
+
 // Entity returns the entity with a canonical ref, or nil.
 func Entity(ctx context.Context, ref string) (*catalog.Record, error) {
-	return For(ctx).entity.Load(ctx, ref)()
+	l := For(ctx)
+	return load(ctx, l.entity, ref, l.entityBatch)
 }
 
 // Entities returns the entities with these refs, in their order, with nil
 // where an entity does not exist.
 func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
-	recs, errs := For(ctx).entity.LoadMany(ctx, refs)()
+	l := For(ctx)
+	if direct(ctx) {
+		res := l.entityBatch(ctx, refs)
+		out := make([]*catalog.Record, len(res))
+		for i, r := range res {
+			if r.Error != nil {
+				return nil, r.Error
+			}
+			out[i] = r.Data
+		}
+		return out, nil
+	}
+	recs, errs := l.entity.LoadMany(ctx, refs)()
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -180,27 +232,32 @@ func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 // Outgoing returns the relations from ref of one type ("" for all), ordered
 // by type and target.
 func Outgoing(ctx context.Context, ref, typ string) ([]catalog.RelationRow, error) {
-	return For(ctx).outgoing.Load(ctx, RelationKey{ref, typ})()
+	l := For(ctx)
+	return load(ctx, l.outgoing, RelationKey{ref, typ}, l.outgoingBatch)
 }
 
 // Incoming returns the relations to ref of one type ("" for all), ordered
 // by type and source.
 func Incoming(ctx context.Context, ref, typ string) ([]catalog.RelationRow, error) {
-	return For(ctx).incoming.Load(ctx, RelationKey{ref, typ})()
+	l := For(ctx)
+	return load(ctx, l.incoming, RelationKey{ref, typ}, l.incomingBatch)
 }
 
 // Owner returns the owner of the entity with ref, or nil when it has none
 // in the catalog.
 func Owner(ctx context.Context, ref string) (*catalog.Record, error) {
-	return For(ctx).owner.Load(ctx, ref)()
+	l := For(ctx)
+	return load(ctx, l.owner, ref, l.ownerBatch)
 }
 
 // Location returns the registered location with id, or nil.
 func Location(ctx context.Context, id string) (*catalog.Location, error) {
-	return For(ctx).location.Load(ctx, id)()
+	l := For(ctx)
+	return load(ctx, l.location, id, l.locationBatch)
 }
 
 // Errors returns the processing errors of the entity with ref.
 func Errors(ctx context.Context, ref string) ([]catalog.ProcessingError, error) {
-	return For(ctx).errors.Load(ctx, ref)()
+	l := For(ctx)
+	return load(ctx, l.errors, ref, l.errorsBatch)
 }

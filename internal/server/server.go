@@ -51,6 +51,15 @@ func New(opts Options) http.Handler {
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(loader.NewContext(ctx, loader.New(opts.Loaders)))
 	})
+	// Only the items of a list have siblings to batch with: a resolver
+	// outside any list reads at once instead of waiting for a batch. The
+	// context passes to the field's children, so each resolver sets it.
+	gql.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
+			ctx = loader.WithDirect(ctx, !inList(fc))
+		}
+		return next(ctx)
+	})
 	gql.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return errors.New("internal error")
@@ -103,6 +112,16 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		setCode(gqlErr, portal.EINTERNAL)
 		return gqlErr
 	}
+}
+
+// inList reports whether a field belongs to an item of a list.
+func inList(fc *graphql.FieldContext) bool {
+	for f := fc; f != nil; f = f.Parent {
+		if f.Index != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func setCode(e *gqlerror.Error, code string) {
