@@ -1,8 +1,10 @@
 package resolvers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/greenroomhq/greenroom/graph/model"
@@ -168,6 +170,14 @@ func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *in
 	if err != nil {
 		return nil, err
 	}
+	// The cursor compares as Go compares strings, byte by byte; the
+	// database orders by its collation, which is not bytewise under most
+	// locales (en-US puts "x_1" before "x1"), so relations would be skipped
+	// or listed twice. Sort a copy: the loader shares the rows.
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b catalog.RelationRow) int {
+		return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(a.Target, b.Target))
+	})
 	start := 0
 	if after != nil {
 		pos, err := gqltype.DecodeCursor[relationPosition](*after, digest)

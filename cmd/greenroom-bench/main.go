@@ -1,6 +1,7 @@
 // Command greenroom-bench measures catalog ingestion: how long the real
 // greenroom binary takes to go from an empty database to every entity and
-// relation of a generated catalog stored, and how much memory it needs.
+// relation of a generated catalog stored, and how much memory it needs;
+// then the latency and throughput of the GraphQL API serving that catalog.
 //
 // For each size it generates a synthetic catalog of N entities with
 // ../shared/bench/gen_catalog.py into .bench/cat-N/ (reused while its
@@ -17,15 +18,45 @@
 // Greenroom generates for the registered location) and exactly the relation
 // rows the generator's manifest implies.
 //
-// It prints a table with the targets (10,000 entities in under 5 s and
-// 150 MB, 100,000 in under 60 s and 500 MB) and Backstage's figures for
-// reference. The exit status is 1 when a run failed or did not verify and,
-// with -strict, when a target was missed.
+// Then, unless -api=false, it serves each verified database with
+//
+//	greenroom serve --database DSN --listen 127.0.0.1:PORT --log-level warn
+//
+// (a free port; the location is stored already), waits until GET /readyz
+// answers 200, which is after the server's first refresh pass, and drives
+// POST /graphql over loopback with a keep-alive net/http client (api.go):
+//
+//   - entity(ref) with relations(first:100), cycling through 200 component
+//     refs (the manifest's sample component, then components spread over the
+//     first 1000 by ref): p50 and p99 with 1 client, then req/s with 8
+//     concurrent clients for 5 s;
+//   - 500 components with owner, system and providesApis;
+//   - 100 components with owner { name members } and provided and consumed APIs;
+//   - traverse(dependsOn, INCOMING, maxDepth 5, first 1000) from the resource
+//     with the most incoming dependsOn relations, found with the store's
+//     reads before serving.
+//
+// The last three run 50 times with 1 client. Each measurement starts with a
+// warm-up whose responses are checked in full (the entity exists, the lists
+// hold 500 and 100 entities, the traversal reaches some); every measured
+// response must be HTTP 200 without GraphQL errors, or the measurement
+// fails. Each is bounded: 3000 requests or 30 s with 1 client, 5 s with 8.
+// The server gets SIGTERM afterwards.
+//
+// It prints a table with the ingestion targets (10,000 entities in under
+// 5 s and 150 MB, 100,000 in under 60 s and 500 MB) and Backstage's figures
+// for reference, then the API table with its targets for 10,000 entities
+// (entity(ref) p99 < 2 ms and > 3000 req/s, 500 components p50 < 15 ms,
+// 100 components p50 < 10 ms, the traversal p50 < 50 ms; other sizes get
+// figures only) and Backstage's API figures. The exit status is 1 when a
+// run or a measurement failed or did not verify and, with -strict, when a
+// target was missed.
 //
 // Run it from the repository root:
 //
 //	make bench
 //	go run ./cmd/greenroom-bench -sizes 2000
+//	go run ./cmd/greenroom-bench -api=false
 //	GREENROOM_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' go run ./cmd/greenroom-bench
 package main
 
@@ -91,7 +122,8 @@ func main() {
 func run(ctx context.Context) int {
 	sizesFlag := flag.String("sizes", "10000,100000", "comma-separated catalog sizes (entities)")
 	genFlag := flag.String("generator", "", "path of gen_catalog.py (default ../shared/bench/gen_catalog.py from the repository root)")
-	strict := flag.Bool("strict", false, "exit 1 when a time or RSS target is missed")
+	strict := flag.Bool("strict", false, "exit 1 when a time, RSS or API target is missed")
+	api := flag.Bool("api", true, "serve each ingested database and measure the GraphQL API")
 	flag.Parse()
 
 	sizes, err := parseSizes(*sizesFlag)
@@ -120,7 +152,7 @@ func run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom")}
+	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom"), api: *api}
 	fmt.Println("# build")
 	if err := b.command(ctx, "go", "build", "-o", b.bin, "./cmd/greenroom"); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-bench: build greenroom:", err)
@@ -132,7 +164,10 @@ func run(ctx context.Context) int {
 		pgURL = os.Getenv("GREENROOM_TEST_POSTGRES_URL")
 	}
 
-	var results []result
+	var (
+		results    []result
+		apiResults []apiResult
+	)
 	for _, n := range sizes {
 		if ctx.Err() != nil {
 			break // interrupted: report what ran
@@ -143,21 +178,26 @@ func run(ctx context.Context) int {
 			fmt.Fprintln(os.Stderr, "greenroom-bench:", err)
 			return 2
 		}
-		wantRels, _ := m.relationRows()
 		location := filepath.Join(dir, "all.yaml")
-		results = append(results, b.ingest(ctx, "sqlite", n, wantRels, location, func() (string, func(), error) {
+		r, a := b.database(ctx, "sqlite", n, m, location, func() (string, func(), error) {
 			path := filepath.Join(tmp, fmt.Sprintf("sqlite-%d.db", n))
 			return path, func() { removeSQLite(path) }, nil
-		}))
+		})
+		results, apiResults = append(results, r), append(apiResults, a...)
 		if pgURL == "" {
 			fmt.Println("postgres: skipped (set GREENROOM_BENCH_POSTGRES_URL or GREENROOM_TEST_POSTGRES_URL to a server URL)")
 			continue
 		}
-		results = append(results, b.ingest(ctx, "postgres", n, wantRels, location, func() (string, func(), error) {
+		r, a = b.database(ctx, "postgres", n, m, location, func() (string, func(), error) {
 			return createPostgres(ctx, pgURL)
-		}))
+		})
+		results, apiResults = append(results, r), append(apiResults, a...)
 	}
 	failed, missed := report(results)
+	if *api {
+		apiFailed, apiMissed := reportAPI(apiResults)
+		failed, missed = failed || apiFailed, missed || apiMissed
+	}
 	switch {
 	case failed:
 		return 1
@@ -171,6 +211,7 @@ func run(ctx context.Context) int {
 // greenroom binary built for the runs.
 type bench struct {
 	root, bin string
+	api       bool // measure the API on each ingested database
 }
 
 // command runs a preparation step from the repository root, printing it
@@ -199,7 +240,11 @@ func show(name string, args ...string) string {
 type manifest struct {
 	Entities          int            `json:"entities"`
 	Seed              int            `json:"seed"`
+	Counts            map[string]int `json:"counts"` // entities per kind
 	ExpectedRelations map[string]int `json:"expected_relations"`
+	Samples           struct {
+		Component string `json:"component"` // a component name
+	} `json:"samples"`
 }
 
 // relationRows returns how many relation rows Greenroom stores for the
@@ -265,26 +310,35 @@ func readManifest(dir string) (manifest, error) {
 	return m, nil
 }
 
-// ingest runs greenroom ingest for one catalog into a fresh database made by
-// setup, then verifies what was stored.
-func (b *bench) ingest(ctx context.Context, database string, n, wantRels int, location string,
-	setup func() (dsn string, cleanup func(), err error)) result {
-	r := result{database: database, entities: n, wantRels: wantRels}
+// database ingests one catalog into a fresh database made by setup, measures
+// the API on it unless -api=false, and removes it.
+func (b *bench) database(ctx context.Context, database string, n int, m manifest, location string,
+	setup func() (dsn string, cleanup func(), err error)) (result, []apiResult) {
+	wantRels, _ := m.relationRows()
 	dsn, cleanup, err := setup()
 	if err != nil {
-		r.failure = err.Error()
 		fmt.Printf("%s: FAILED: %v\n", database, err)
-		return r
+		return result{database: database, entities: n, wantRels: wantRels, failure: err.Error()}, nil
 	}
 	defer cleanup()
+	r := b.ingest(ctx, database, n, wantRels, location, dsn)
+	if r.failure != "" || !b.api || ctx.Err() != nil {
+		return r, nil
+	}
+	return r, b.serveAPI(ctx, database, n, m, dsn)
+}
 
+// ingest runs greenroom ingest for one catalog into the empty database at
+// dsn, then verifies what was stored.
+func (b *bench) ingest(ctx context.Context, database string, n, wantRels int, location, dsn string) result {
+	r := result{database: database, entities: n, wantRels: wantRels}
 	args := []string{"ingest", "--database", dsn, "--location", location, "--log-level", "warn"}
 	fmt.Println(show(b.bin, redactArgs(args)...))
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, b.bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = b.root, &stdout, &stderr
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	r.seconds = time.Since(start).Seconds()
 	if st := cmd.ProcessState; st != nil {
 		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {

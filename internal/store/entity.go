@@ -125,8 +125,12 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 	if desc != q.FromEnd {
 		dir = "DESC"
 	}
-	query := fmt.Sprintf(`SELECT %s, %s AS sort_key FROM entities e WHERE %s ORDER BY sort_key %s, e.ref %s LIMIT ?`,
-		recordColumns, key, cond, dir, dir)
+	orderBy := fmt.Sprintf("%s %s, e.ref %s", key, dir, dir)
+	if key == "e.ref" {
+		orderBy = "e.ref " + dir // a second key would make SQLite sort what the index already orders
+	}
+	query := fmt.Sprintf(`SELECT %s, %s AS sort_key FROM entities e WHERE %s ORDER BY %s LIMIT ?`,
+		recordColumns, key, cond, orderBy)
 	args = append(args, limit+1)
 	var rows []struct {
 		recordRow

@@ -93,7 +93,11 @@ func (w *where) filter(f *catalog.EntityFilter) {
 		add(func() { orEach(w, f.Or, func(sub catalog.EntityFilter) { w.filter(&sub) }) })
 	}
 	if f.Not != nil {
-		add(func() { w.sb.WriteString("NOT "); w.paren(func() { w.filter(f.Not) }) })
+		// A condition on a column that may be NULL (spec_type, lifecycle) is
+		// NULL, not false, for an entity without the field, and NOT NULL is
+		// NULL too: without COALESCE, "not lifecycle production" would leave
+		// out the entities that have no lifecycle at all.
+		add(func() { w.sb.WriteString("NOT COALESCE("); w.filter(f.Not); w.sb.WriteString(", FALSE)") })
 	}
 	if len(conds) == 0 {
 		w.sb.WriteString("1 = 1")

@@ -364,8 +364,20 @@ func (r *refresh) Commit(ctx context.Context, errs []catalog.ProcessingError, un
 		return r.stats, formatError(err)
 	}
 	r.done = true
+	if s.Added+s.Updated+s.Deleted >= analyzeThreshold {
+		// The planner needs statistics that match the tables: a first load
+		// leaves PostgreSQL guessing a hundred rows where there are many
+		// thousands. Failing to gather them is not a failed refresh.
+		if _, err := r.db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+			r.db.log.WarnContext(ctx, "analyze after refresh failed", "err", err)
+		}
+	}
 	return r.stats, nil
 }
+
+// analyzeThreshold is how many entities a refresh must change before the
+// database's statistics are gathered again.
+const analyzeThreshold = 1000
 
 // Rollback implements [catalog.Refresh].
 func (r *refresh) Rollback() error {
@@ -445,8 +457,10 @@ func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE entities SET data = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
-		string(b), e.Metadata.Etag, orphan, r.now, id)
+	// The annotations column is what annotation filters and facets read:
+	// it must gain or lose backstage.io/orphan with the data.
+	_, err = r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE entities SET data = ?, annotations = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
+		string(b), jsonObject(e.Metadata.Annotations), e.Metadata.Etag, orphan, r.now, id)
 	return formatError(err)
 }
 

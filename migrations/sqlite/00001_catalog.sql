@@ -45,7 +45,9 @@ CREATE TABLE entities (
 );
 CREATE INDEX entities_location_idx ON entities (location_id);
 CREATE INDEX entities_parent_idx ON entities (parent_ref);
-CREATE INDEX entities_kind_idx ON entities (lower(kind));
+-- Serves the most common list, entities of some kinds ordered by ref,
+-- without sorting them all.
+CREATE INDEX entities_kind_idx ON entities (lower(kind), ref);
 
 -- Both directions of every relation are rows; originating_id is the entity
 -- whose spec produced the row, so its rows are replaced when it changes.
