@@ -1,7 +1,9 @@
-// Package loader batches the reads of one GraphQL operation with
-// graph-gophers/dataloader: the fields of a list's items that need the same
-// kind of data are answered by one query, so a request costs a handful of
-// statements whatever the size of its result.
+// Package loader batches the reads of one GraphQL operation: the fields of
+// a list's items that need the same kind of data are answered by one query,
+// so a request costs a handful of statements whatever the size of its
+// result. The batch functions follow graph-gophers/dataloader; the loader
+// is its own, which keeps a batch open while keys keep coming (see
+// batchLoader).
 //
 // Loaders are made fresh for each operation (see internal/server): their
 // caches must not outlive it. A batch runs with the context of the first
@@ -12,6 +14,7 @@ package loader
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -44,12 +47,12 @@ type RelationKey struct {
 
 // Loaders are one operation's loaders.
 type Loaders struct {
-	entity   *dataloader.Loader[string, *catalog.Record]
-	outgoing *dataloader.Loader[RelationKey, []catalog.RelationRow]
-	incoming *dataloader.Loader[RelationKey, []catalog.RelationRow]
-	owner    *dataloader.Loader[string, *catalog.Record]
-	location *dataloader.Loader[string, *catalog.Location]
-	errors   *dataloader.Loader[string, []catalog.ProcessingError]
+	entity   *batchLoader[string, *catalog.Record]
+	outgoing *batchLoader[RelationKey, []catalog.RelationRow]
+	incoming *batchLoader[RelationKey, []catalog.RelationRow]
+	owner    *batchLoader[string, *catalog.Record]
+	location *batchLoader[string, *catalog.Location]
+	errors   *batchLoader[string, []catalog.ProcessingError]
 
 	// The batch functions, also called directly for reads without siblings.
 	entityBatch   dataloader.BatchFunc[string, *catalog.Record]
@@ -60,16 +63,21 @@ type Loaders struct {
 	errorsBatch   dataloader.BatchFunc[string, []catalog.ProcessingError]
 }
 
-// Batching parameters: a short wait, since the items of a list ask within
-// microseconds of each other, and batches large enough for a page of 1000.
+// Batching parameters: a batch is sent once no loader of the operation has
+// taken a key for idle, or maxWait after its first key; batches are large
+// enough for a page of 1000. The items of a list ask within microseconds of
+// each other, but starting the items of a long list can take longer than
+// any fixed wait, and the process can stall for a millisecond or more on a
+// busy machine: idle is 2 ms, not 1, because with 1 ms a page of 200 items
+// still split its batches now and then under go test -race on two CPUs.
 const (
-	wait     = time.Millisecond
+	idle     = 2 * time.Millisecond
+	maxWait  = 50 * time.Millisecond
 	capacity = 5000
 )
 
-func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
-	return dataloader.NewBatchedLoader(fn,
-		dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](capacity))
+func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V], activity *atomic.Int64) *batchLoader[K, V] {
+	return newBatchLoader(fn, activity, idle, maxWait, capacity)
 }
 
 // New returns fresh loaders over src.
@@ -102,12 +110,13 @@ func New(src Source) *Loaders {
 			return results(refs, func(ref string) []catalog.ProcessingError { return byRef[ref] }, err)
 		},
 	}
-	l.entity = newLoader(l.entityBatch)
-	l.outgoing = newLoader(l.outgoingBatch)
-	l.incoming = newLoader(l.incomingBatch)
-	l.owner = newLoader(l.ownerBatch)
-	l.location = newLoader(l.locationBatch)
-	l.errors = newLoader(l.errorsBatch)
+	activity := new(atomic.Int64)
+	l.entity = newLoader(l.entityBatch, activity)
+	l.outgoing = newLoader(l.outgoingBatch, activity)
+	l.incoming = newLoader(l.incomingBatch, activity)
+	l.owner = newLoader(l.ownerBatch, activity)
+	l.location = newLoader(l.locationBatch, activity)
+	l.errors = newLoader(l.errorsBatch, activity)
 	return l
 }
 
@@ -191,7 +200,7 @@ func For(ctx context.Context) *Loaders {
 
 // load reads one key through a loader, or straight from the source when
 // ctx says the read has no siblings.
-func load[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, V], key K, batch dataloader.BatchFunc[K, V]) (V, error) {
+func load[K comparable, V any](ctx context.Context, l *batchLoader[K, V], key K, batch dataloader.BatchFunc[K, V]) (V, error) {
 	if direct(ctx) {
 		r := batch(ctx, []K{key})[0]
 		return r.Data, r.Error
