@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	EntityConnection() EntityConnectionResolver
 	GenericEntity() GenericEntityResolver
 	Group() GroupResolver
+	Link() LinkResolver
 	Location() LocationResolver
 	Mutation() MutationResolver
 	ProcessingError() ProcessingErrorResolver
@@ -588,6 +589,11 @@ type GroupResolver interface {
 	Children(ctx context.Context, obj *gqltype.Group) ([]*gqltype.Group, error)
 	Members(ctx context.Context, obj *gqltype.Group) ([]*gqltype.User, error)
 	OwnedEntities(ctx context.Context, obj *gqltype.Group) ([]gqltype.Node, error)
+}
+type LinkResolver interface {
+	Title(ctx context.Context, obj *catalog.Link) (*string, error)
+	Icon(ctx context.Context, obj *catalog.Link) (*string, error)
+	Type(ctx context.Context, obj *catalog.Link) (*string, error)
 }
 type LocationResolver interface {
 	Relations(ctx context.Context, obj *gqltype.Location, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
@@ -11342,18 +11348,18 @@ func (ec *executionContext) _Link_title(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Link_title(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Title, nil
+			return ec.Resolvers.Link().Title(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Link_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Link", field, true, true, "String")
 }
 
 func (ec *executionContext) _Link_icon(ctx context.Context, field graphql.CollectedField, obj *catalog.Link) (ret graphql.Marshaler) {
@@ -11365,18 +11371,18 @@ func (ec *executionContext) _Link_icon(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Link_icon(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Icon, nil
+			return ec.Resolvers.Link().Icon(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Link_icon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Link", field, true, true, "String")
 }
 
 func (ec *executionContext) _Link_type(ctx context.Context, field graphql.CollectedField, obj *catalog.Link) (ret graphql.Marshaler) {
@@ -11388,18 +11394,18 @@ func (ec *executionContext) _Link_type(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Link_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Link().Type(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Link_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Link", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Link", field, true, true, "String")
 }
 
 func (ec *executionContext) _Location_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
@@ -20076,23 +20082,26 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 		case "url":
 			out.Values[i] = ec._Link_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
-			out.Values[i] = ec._Link_title(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Link_title(ctx, field, obj)
+				})
 		case "icon":
-			out.Values[i] = ec._Link_icon(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Link_icon(ctx, field, obj)
+				})
 		case "type":
-			out.Values[i] = ec._Link_type(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Link_type(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -230,6 +230,21 @@ func (r *groupResolver) OwnedEntities(ctx context.Context, obj *gqltype.Group) (
 	return sources[gqltype.Node](ctx, obj, catalog.RelationOwnedBy)
 }
 
+// Title is the resolver for the title field.
+func (r *linkResolver) Title(ctx context.Context, obj *catalog.Link) (*string, error) {
+	return optional(obj.Title), nil
+}
+
+// Icon is the resolver for the icon field.
+func (r *linkResolver) Icon(ctx context.Context, obj *catalog.Link) (*string, error) {
+	return optional(obj.Icon), nil
+}
+
+// Type is the resolver for the type field.
+func (r *linkResolver) Type(ctx context.Context, obj *catalog.Link) (*string, error) {
+	return optional(obj.Type), nil
+}
+
 // Relations is the resolver for the relations field.
 func (r *locationResolver) Relations(ctx context.Context, obj *gqltype.Location, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	return relations(ctx, obj, typeArg, first, after)
@@ -491,6 +506,9 @@ func (r *Resolver) GenericEntity() graph.GenericEntityResolver { return &generic
 // Group returns graph.GroupResolver implementation.
 func (r *Resolver) Group() graph.GroupResolver { return &groupResolver{r} }
 
+// Link returns graph.LinkResolver implementation.
+func (r *Resolver) Link() graph.LinkResolver { return &linkResolver{r} }
+
 // Location returns graph.LocationResolver implementation.
 func (r *Resolver) Location() graph.LocationResolver { return &locationResolver{r} }
 
@@ -526,6 +544,7 @@ type (
 	entityConnectionResolver   struct{ *Resolver }
 	genericEntityResolver      struct{ *Resolver }
 	groupResolver              struct{ *Resolver }
+	linkResolver               struct{ *Resolver }
 	locationResolver           struct{ *Resolver }
 	processingErrorResolver    struct{ *Resolver }
 	registeredLocationResolver struct{ *Resolver }

@@ -399,3 +399,10 @@ func storedRelations(ctx context.Context, ref string) ([]*gqltype.Relation, erro
 	}
 	return out, nil
 }
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -80,8 +80,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		w.SetMaxOpenConns(1)
-		// Readers map the file instead of copying pages through read calls.
-		r, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)")
+		r, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
