@@ -320,11 +320,7 @@ func (r *registeredLocationResolver) Errors(ctx context.Context, obj *catalog.Lo
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*catalog.ProcessingError, len(errs))
-	for i := range errs {
-		out[i] = &errs[i]
-	}
-	return out, nil
+	return pointers(errs), nil
 }
 
 // Target is the resolver for the target field.

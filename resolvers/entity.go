@@ -137,11 +137,7 @@ func processingErrors(ctx context.Context, obj gqltype.Node) ([]*catalog.Process
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*catalog.ProcessingError, len(errs))
-	for i := range errs {
-		out[i] = &errs[i]
-	}
-	return out, nil
+	return pointers(errs), nil
 }
 
 func sourceLocation(ctx context.Context, obj gqltype.Node) (*catalog.Location, error) {
@@ -344,11 +340,7 @@ func ingested(ctx context.Context, res catalog.ReadResult, withEntities bool) ([
 			}
 		}
 	}
-	errs := make([]*catalog.ProcessingError, len(res.Errors))
-	for i := range res.Errors {
-		errs[i] = &res.Errors[i]
-	}
-	return out, errs, nil
+	return out, pointers(res.Errors), nil
 }
 
 // federatedEntities resolves federation representations {__typename, ref}
@@ -405,4 +397,13 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// pointers returns pointers to the elements of s, as gqlgen's list fields want.
+func pointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
 }

@@ -59,9 +59,7 @@ func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string
 	if err != nil {
 		return nil, err
 	}
-	for i := range errs {
-		payload.Errors = append(payload.Errors, &errs[i])
-	}
+	payload.Errors = pointers(errs)
 	return payload, nil
 }
 
@@ -207,11 +205,7 @@ func (r *queryResolver) Locations(ctx context.Context) ([]*catalog.Location, err
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*catalog.Location, len(locs))
-	for i := range locs {
-		out[i] = &locs[i]
-	}
-	return out, nil
+	return pointers(locs), nil
 }
 
 // Location is the resolver for the location field.
@@ -238,11 +232,7 @@ func (r *queryResolver) EntityFacets(ctx context.Context, facets []string, filte
 		if err != nil {
 			return nil, err
 		}
-		facet := &model.Facet{Facet: name, Values: make([]*catalog.FacetValue, len(values))}
-		for i := range values {
-			facet.Values[i] = &values[i]
-		}
-		out = append(out, facet)
+		out = append(out, &model.Facet{Facet: name, Values: pointers(values)})
 	}
 	return out, nil
 }

@@ -93,16 +93,22 @@ func (f *configFlags) load(getenv func(string) string) (Config, error) {
 	return c, c.validate()
 }
 
-func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	f := newConfigFlags("serve", stderr)
+// setup parses a command's flags and returns its settings and logger.
+func setup(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, *slog.Logger, error) {
+	f := newConfigFlags(name, stderr)
 	if err := f.fs.Parse(args); err != nil {
-		return err
+		return Config{}, nil, err
 	}
 	cfg, err := f.load(getenv)
 	if err != nil {
-		return err
+		return cfg, nil, err
 	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	return cfg, log, err
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, log, err := setup("serve", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -247,15 +253,7 @@ func engineOptions(cfg Config, log *slog.Logger) ingest.Options {
 }
 
 func cmdIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newConfigFlags("ingest", stderr)
-	if err := f.fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := f.load(getenv)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	cfg, log, err := setup("ingest", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
