@@ -64,7 +64,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		pg.SetMaxOpenConns(20)
 		pg.SetMaxIdleConns(10)
 		pg.SetConnMaxIdleTime(5 * time.Minute)
-		db.dialect, db.w, db.r = Postgres, pg, &readPool{DB: pg}
+		db.dialect, db.w, db.r = Postgres, pg, newReadPool(pg)
 	} else {
 		path, err := sqlitePath(dsn)
 		if err != nil {
@@ -86,7 +86,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		r.SetMaxOpenConns(8)
-		db.dialect, db.w, db.r = SQLite, w, &readPool{DB: r}
+		db.dialect, db.w, db.r = SQLite, w, newReadPool(r)
 	}
 	if err := db.w.PingContext(ctx); err != nil {
 		db.Close()
@@ -118,6 +118,7 @@ func sqlitePath(dsn string) (string, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.r.closeStatements()
 	err := db.w.Close()
 	if db.r.DB != db.w {
 		err = errors.Join(err, db.r.DB.Close())
