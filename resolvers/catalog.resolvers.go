@@ -42,17 +42,17 @@ func (r *aPIResolver) Traverse(ctx context.Context, obj *gqltype.API, relations 
 
 // System is the resolver for the system field.
 func (r *aPIResolver) System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error) {
-	return target[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+	return relatedOne[*gqltype.System](ctx, obj, "system")
 }
 
 // Providers is the resolver for the providers field.
 func (r *aPIResolver) Providers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error) {
-	return sources[*gqltype.Component](ctx, obj, catalog.RelationProvidesAPI)
+	return related[*gqltype.Component](ctx, obj, "providers")
 }
 
 // Consumers is the resolver for the consumers field.
 func (r *aPIResolver) Consumers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error) {
-	return sources[*gqltype.Component](ctx, obj, catalog.RelationConsumesAPI)
+	return related[*gqltype.Component](ctx, obj, "consumers")
 }
 
 // Relations is the resolver for the relations field.
@@ -82,37 +82,37 @@ func (r *componentResolver) Traverse(ctx context.Context, obj *gqltype.Component
 
 // System is the resolver for the system field.
 func (r *componentResolver) System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error) {
-	return target[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+	return relatedOne[*gqltype.System](ctx, obj, "system")
 }
 
 // SubcomponentOf is the resolver for the subcomponentOf field.
 func (r *componentResolver) SubcomponentOf(ctx context.Context, obj *gqltype.Component) (*gqltype.Component, error) {
-	return target[*gqltype.Component](ctx, obj, catalog.RelationPartOf)
+	return relatedOne[*gqltype.Component](ctx, obj, "subcomponentOf")
 }
 
 // Subcomponents is the resolver for the subcomponents field.
 func (r *componentResolver) Subcomponents(ctx context.Context, obj *gqltype.Component) ([]*gqltype.Component, error) {
-	return sources[*gqltype.Component](ctx, obj, catalog.RelationPartOf)
+	return related[*gqltype.Component](ctx, obj, "subcomponents")
 }
 
 // ProvidesApis is the resolver for the providesApis field.
 func (r *componentResolver) ProvidesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error) {
-	return targets[*gqltype.API](ctx, obj, catalog.RelationProvidesAPI)
+	return related[*gqltype.API](ctx, obj, "providesApis")
 }
 
 // ConsumesApis is the resolver for the consumesApis field.
 func (r *componentResolver) ConsumesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error) {
-	return targets[*gqltype.API](ctx, obj, catalog.RelationConsumesAPI)
+	return related[*gqltype.API](ctx, obj, "consumesApis")
 }
 
 // DependsOn is the resolver for the dependsOn field.
 func (r *componentResolver) DependsOn(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error) {
-	return targets[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+	return related[gqltype.Node](ctx, obj, "dependsOn")
 }
 
 // Dependents is the resolver for the dependents field.
 func (r *componentResolver) Dependents(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error) {
-	return sources[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+	return related[gqltype.Node](ctx, obj, "dependents")
 }
 
 // Relations is the resolver for the relations field.
@@ -142,17 +142,17 @@ func (r *domainResolver) Traverse(ctx context.Context, obj *gqltype.Domain, rela
 
 // SubdomainOf is the resolver for the subdomainOf field.
 func (r *domainResolver) SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error) {
-	return target[*gqltype.Domain](ctx, obj, catalog.RelationPartOf)
+	return relatedOne[*gqltype.Domain](ctx, obj, "subdomainOf")
 }
 
 // Subdomains is the resolver for the subdomains field.
 func (r *domainResolver) Subdomains(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.Domain, error) {
-	return sources[*gqltype.Domain](ctx, obj, catalog.RelationPartOf)
+	return related[*gqltype.Domain](ctx, obj, "subdomains")
 }
 
 // Systems is the resolver for the systems field.
 func (r *domainResolver) Systems(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.System, error) {
-	return sources[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+	return related[*gqltype.System](ctx, obj, "systems")
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -212,22 +212,22 @@ func (r *groupResolver) Traverse(ctx context.Context, obj *gqltype.Group, relati
 
 // Parent is the resolver for the parent field.
 func (r *groupResolver) Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error) {
-	return target[*gqltype.Group](ctx, obj, catalog.RelationChildOf)
+	return relatedOne[*gqltype.Group](ctx, obj, "parent")
 }
 
 // Children is the resolver for the children field.
 func (r *groupResolver) Children(ctx context.Context, obj *gqltype.Group) ([]*gqltype.Group, error) {
-	return sources[*gqltype.Group](ctx, obj, catalog.RelationChildOf)
+	return related[*gqltype.Group](ctx, obj, "children")
 }
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *gqltype.Group) ([]*gqltype.User, error) {
-	return sources[*gqltype.User](ctx, obj, catalog.RelationMemberOf)
+	return related[*gqltype.User](ctx, obj, "members")
 }
 
 // OwnedEntities is the resolver for the ownedEntities field.
 func (r *groupResolver) OwnedEntities(ctx context.Context, obj *gqltype.Group) ([]gqltype.Node, error) {
-	return sources[gqltype.Node](ctx, obj, catalog.RelationOwnedBy)
+	return related[gqltype.Node](ctx, obj, "ownedEntities")
 }
 
 // Title is the resolver for the title field.
@@ -359,17 +359,17 @@ func (r *resourceResolver) Traverse(ctx context.Context, obj *gqltype.Resource, 
 
 // System is the resolver for the system field.
 func (r *resourceResolver) System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error) {
-	return target[*gqltype.System](ctx, obj, catalog.RelationPartOf)
+	return relatedOne[*gqltype.System](ctx, obj, "system")
 }
 
 // DependsOn is the resolver for the dependsOn field.
 func (r *resourceResolver) DependsOn(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error) {
-	return targets[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+	return related[gqltype.Node](ctx, obj, "dependsOn")
 }
 
 // Dependents is the resolver for the dependents field.
 func (r *resourceResolver) Dependents(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error) {
-	return sources[gqltype.Node](ctx, obj, catalog.RelationDependsOn)
+	return related[gqltype.Node](ctx, obj, "dependents")
 }
 
 // Relations is the resolver for the relations field.
@@ -399,22 +399,22 @@ func (r *systemResolver) Traverse(ctx context.Context, obj *gqltype.System, rela
 
 // Domain is the resolver for the domain field.
 func (r *systemResolver) Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error) {
-	return target[*gqltype.Domain](ctx, obj, catalog.RelationPartOf)
+	return relatedOne[*gqltype.Domain](ctx, obj, "domain")
 }
 
 // Components is the resolver for the components field.
 func (r *systemResolver) Components(ctx context.Context, obj *gqltype.System) ([]*gqltype.Component, error) {
-	return sources[*gqltype.Component](ctx, obj, catalog.RelationPartOf)
+	return related[*gqltype.Component](ctx, obj, "components")
 }
 
 // Apis is the resolver for the apis field.
 func (r *systemResolver) Apis(ctx context.Context, obj *gqltype.System) ([]*gqltype.API, error) {
-	return sources[*gqltype.API](ctx, obj, catalog.RelationPartOf)
+	return related[*gqltype.API](ctx, obj, "apis")
 }
 
 // Resources is the resolver for the resources field.
 func (r *systemResolver) Resources(ctx context.Context, obj *gqltype.System) ([]*gqltype.Resource, error) {
-	return sources[*gqltype.Resource](ctx, obj, catalog.RelationPartOf)
+	return related[*gqltype.Resource](ctx, obj, "resources")
 }
 
 // Relations is the resolver for the relations field.
@@ -469,7 +469,7 @@ func (r *userResolver) Traverse(ctx context.Context, obj *gqltype.User, relation
 
 // MemberOf is the resolver for the memberOf field.
 func (r *userResolver) MemberOf(ctx context.Context, obj *gqltype.User) ([]*gqltype.Group, error) {
-	return targets[*gqltype.Group](ctx, obj, catalog.RelationMemberOf)
+	return related[*gqltype.Group](ctx, obj, "memberOf")
 }
 
 // Members is the resolver for the members field.
@@ -479,7 +479,7 @@ func (r *userResolver) Members(ctx context.Context, obj *gqltype.User) ([]*gqlty
 
 // OwnedEntities is the resolver for the ownedEntities field.
 func (r *userResolver) OwnedEntities(ctx context.Context, obj *gqltype.User) ([]gqltype.Node, error) {
-	return sources[gqltype.Node](ctx, obj, catalog.RelationOwnedBy)
+	return related[gqltype.Node](ctx, obj, "ownedEntities")
 }
 
 // API returns graph.APIResolver implementation.

@@ -76,47 +76,21 @@ func ofType[T gqltype.Node](recs []*catalog.Record) []T {
 	return out
 }
 
-// targets returns the entities obj's relations of type typ point at, of
-// GraphQL type T: the entities a spec field such as providesApis names.
-func targets[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) ([]T, error) {
-	rows, err := loader.Outgoing(ctx, obj.Record().Ref, typ)
-	if err != nil {
-		return nil, err
+// related returns the entities of GraphQL type T that a field of obj's type
+// lists, as relatedFields describes the field.
+func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) ([]T, error) {
+	name := gqltype.TypeName(obj.Record()) + "." + field
+	f, ok := relatedFields[name]
+	if !ok {
+		return nil, fmt.Errorf("resolvers: %s is not in relatedFields", name)
 	}
-	refs := make([]string, len(rows))
-	for i, r := range rows {
-		refs[i] = r.Target
-	}
-	recs, err := loader.Entities(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	return ofType[T](recs), nil
+	return relatedBy[T](ctx, obj, f)
 }
 
-// sources returns the entities whose relations of type typ point at obj,
-// of GraphQL type T: the reverse of a spec field, such as the providers of
-// an API.
-func sources[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) ([]T, error) {
-	rows, err := loader.Incoming(ctx, obj.Record().Ref, typ)
-	if err != nil {
-		return nil, err
-	}
-	refs := make([]string, len(rows))
-	for i, r := range rows {
-		refs[i] = r.Source
-	}
-	recs, err := loader.Entities(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	return ofType[T](recs), nil
-}
-
-// target returns the first entity of GraphQL type T that obj's relations
-// of type typ point at, or nil: the entity a spec field such as system names.
-func target[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) (T, error) {
-	all, err := targets[T](ctx, obj, typ)
+// relatedOne returns the first entity [related] returns, or nil: the entity
+// a spec field such as system names.
+func relatedOne[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) (T, error) {
+	all, err := related[T](ctx, obj, field)
 	var zero T
 	if err != nil || len(all) == 0 {
 		return zero, err
@@ -124,12 +98,39 @@ func target[T gqltype.Node](ctx context.Context, obj gqltype.Node, typ string) (
 	return all[0], nil
 }
 
-func owner(ctx context.Context, obj gqltype.Node) (gqltype.OwnerNode, error) {
-	rec, err := loader.Owner(ctx, obj.Record().Ref)
+func relatedBy[T gqltype.Node](ctx context.Context, obj gqltype.Node, f relatedField) ([]T, error) {
+	var rows []catalog.RelationRow
+	var err error
+	if f.incoming {
+		rows, err = loader.Incoming(ctx, obj.Record().Ref, f.relation)
+	} else {
+		rows, err = loader.Outgoing(ctx, obj.Record().Ref, f.relation)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return gqltype.WrapOwner(rec), nil
+	refs := make([]string, len(rows))
+	for i, r := range rows {
+		refs[i] = r.Target
+		if f.incoming {
+			refs[i] = r.Source
+		}
+	}
+	recs, err := loader.Entities(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	return ofType[T](recs), nil
+}
+
+// owner returns the first group or user obj's ownedBy relations point at
+// that exists, or nil.
+func owner(ctx context.Context, obj gqltype.Node) (gqltype.OwnerNode, error) {
+	owners, err := relatedBy[gqltype.OwnerNode](ctx, obj, ownerField)
+	if err != nil || len(owners) == 0 {
+		return nil, err
+	}
+	return owners[0], nil
 }
 
 func processingErrors(ctx context.Context, obj gqltype.Node) ([]*catalog.ProcessingError, error) {
@@ -243,6 +244,9 @@ func traverse(ctx context.Context, cat Catalog, obj gqltype.Node, relationTypes 
 	if err != nil {
 		return nil, err
 	}
+	if err := prefetchPage(ctx, existing(recs), "edges", "node"); err != nil {
+		return nil, err
+	}
 	conn := &model.TraversalConnection{TotalCount: page.Total, Edges: make([]*model.TraversalEdge, 0, len(recs))}
 	cursors := make([]string, 0, len(recs))
 	for i, rec := range recs {
@@ -274,6 +278,9 @@ func lowerAll(s []string) []string {
 func entityConnection(ctx context.Context, cat Catalog, q catalog.EntityQuery, digest string, forward bool, cursorGiven bool) (*gqltype.EntityConnection, error) {
 	page, err := cat.FindEntities(ctx, q)
 	if err != nil {
+		return nil, err
+	}
+	if err := prefetchPage(ctx, page.Records, "edges", "node"); err != nil {
 		return nil, err
 	}
 	conn := &gqltype.EntityConnection{Filter: q.Filter, Edges: make([]*gqltype.EntityEdge, len(page.Records))}
@@ -362,21 +369,25 @@ func federatedEntities(ctx context.Context, reps []map[string]any) ([]gqltype.Fe
 	out := make([]gqltype.FederatedEntity, len(reps))
 	for i, rec := range recs {
 		typename, _ := reps[i]["__typename"].(string)
-		if rec == nil {
-			continue
+		if rec != nil && gqltype.TypeName(rec) == typename {
+			out[i] = gqltype.Wrap(rec)
 		}
-		node := gqltype.Wrap(rec)
-		if typeName(node) == typename {
-			out[i] = node
-		}
+	}
+	if err := prefetchPage(ctx, existing(recs)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// typeName returns the GraphQL type name of a node.
-func typeName(n gqltype.Node) string {
-	name := fmt.Sprintf("%T", n)
-	return name[strings.LastIndexByte(name, '.')+1:]
+// existing drops the nil records of entities that do not exist.
+func existing(recs []*catalog.Record) []*catalog.Record {
+	out := make([]*catalog.Record, 0, len(recs))
+	for _, r := range recs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // storedRelations returns the stored relations of an entity.

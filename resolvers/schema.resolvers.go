@@ -82,6 +82,9 @@ func (r *mutationResolver) RefreshEntity(ctx context.Context, ref string) (gqlty
 	if err != nil {
 		return nil, err
 	}
+	if err := prefetchPage(ctx, []*catalog.Record{rec}); err != nil {
+		return nil, err
+	}
 	return gqltype.Wrap(rec), nil
 }
 
@@ -133,6 +136,9 @@ func (r *queryResolver) Entity(ctx context.Context, ref string) (gqltype.Node, e
 	}
 	rec, err := loader.Entity(ctx, parsed)
 	if err != nil || rec == nil {
+		return nil, err
+	}
+	if err := prefetchPage(ctx, []*catalog.Record{rec}); err != nil {
 		return nil, err
 	}
 	return gqltype.Wrap(rec), nil
@@ -194,6 +200,9 @@ func (r *queryResolver) EntitiesByRefs(ctx context.Context, refs []string) ([]gq
 	}
 	recs, err := loader.Entities(ctx, parsed)
 	if err != nil {
+		return nil, err
+	}
+	if err := prefetchPage(ctx, existing(recs)); err != nil {
 		return nil, err
 	}
 	return wrapAll(recs), nil

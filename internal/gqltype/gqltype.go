@@ -53,13 +53,14 @@ func Wrap(rec *catalog.Record) Node {
 	return &GenericEntity{b}
 }
 
-// WrapOwner returns rec as an owner, or nil when it is not a Group or User.
-func WrapOwner(rec *catalog.Record) OwnerNode {
-	if rec == nil {
-		return nil
+// TypeName returns the name of the GraphQL type [Wrap] gives rec.
+func TypeName(rec *catalog.Record) string {
+	switch rec.Kind {
+	case catalog.KindComponent, catalog.KindAPI, catalog.KindResource, catalog.KindSystem, catalog.KindDomain,
+		catalog.KindGroup, catalog.KindUser, catalog.KindLocation, catalog.KindTemplate:
+		return rec.Kind
 	}
-	o, _ := Wrap(rec).(OwnerNode)
-	return o
+	return "GenericEntity"
 }
 
 // Base holds the fields every entity has.

@@ -1,9 +1,14 @@
-// Package loader batches the reads of one GraphQL operation: the fields of
-// a list's items that need the same kind of data are answered by one query,
-// so a request costs a handful of statements whatever the size of its
-// result. The batch functions follow graph-gophers/dataloader; the loader
-// is its own, which keeps a batch open while keys keep coming (see
-// batchLoader).
+// Package loader batches the reads of one GraphQL operation with
+// graph-gophers/dataloader: the fields of a list's items that need the same
+// kind of data are answered by one query, so a request costs a handful of
+// statements whatever the size of its result.
+//
+// Two paths fill a loader's cache. A resolver that knows what the rest of
+// the query will ask for (see resolvers' prefetch) primes the loaders for a
+// whole page at once with the Prime functions: one statement per level of
+// the query, and the fields that follow find their values without waiting.
+// Reads that were not primed go through dataloader's batching window, or,
+// for a field outside any list, straight to the store (see WithDirect).
 //
 // Loaders are made fresh for each operation (see internal/server): their
 // caches must not outlive it. A batch runs with the context of the first
@@ -14,7 +19,6 @@ package loader
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -30,8 +34,6 @@ type Source interface {
 	RelationsBySources(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error)
 	// RelationsByTargets returns the relations to refs, of types (all when empty).
 	RelationsByTargets(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error)
-	// OwnersOf returns the owner of each of refs that has one in the catalog.
-	OwnersOf(ctx context.Context, refs []string) (map[string]*catalog.Record, error)
 	// LocationsByIDs returns the registered locations among ids, in any order.
 	LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error)
 	// EntityErrors returns the processing errors of each of refs.
@@ -45,81 +47,68 @@ type RelationKey struct {
 	Type string
 }
 
-// Loaders are one operation's loaders.
-type Loaders struct {
-	entity   *batchLoader[string, *catalog.Record]
-	outgoing *batchLoader[RelationKey, []catalog.RelationRow]
-	incoming *batchLoader[RelationKey, []catalog.RelationRow]
-	owner    *batchLoader[string, *catalog.Record]
-	location *batchLoader[string, *catalog.Location]
-	errors   *batchLoader[string, []catalog.ProcessingError]
-
-	// The batch functions, also called directly for reads without siblings.
-	entityBatch   dataloader.BatchFunc[string, *catalog.Record]
-	outgoingBatch dataloader.BatchFunc[RelationKey, []catalog.RelationRow]
-	incomingBatch dataloader.BatchFunc[RelationKey, []catalog.RelationRow]
-	ownerBatch    dataloader.BatchFunc[string, *catalog.Record]
-	locationBatch dataloader.BatchFunc[string, *catalog.Location]
-	errorsBatch   dataloader.BatchFunc[string, []catalog.ProcessingError]
-}
-
-// Batching parameters: a batch is sent once no loader of the operation has
-// taken a key for idle, or maxWait after its first key; batches are large
-// enough for a page of 1000. The items of a list ask within microseconds of
-// each other, but starting the items of a long list can take longer than
-// any fixed wait; waiting for the whole operation to be quiet, after letting
-// the other goroutines run (see batchLoader.wait), keeps a page of 200 items
-// to the same six statements as a page of 20, even under go test -race on
-// two CPUs. Each level of a query waits idle once: 500 µs rather than 2 ms
-// took a quarter off a page of 100 components with their owners' members.
+// Batching window of reads that were not primed: a batch is sent wait after
+// its first key, or at once when it holds capacity keys (a page of 1000
+// with room to spare).
 const (
-	idle     = 500 * time.Microsecond
-	maxWait  = 50 * time.Millisecond
+	wait     = 2 * time.Millisecond
 	capacity = 5000
 )
 
-func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V], activity *atomic.Int64) *batchLoader[K, V] {
-	return newBatchLoader(fn, activity, idle, maxWait, capacity)
+// loader is a dataloader with its cache at hand, so that priming can skip
+// the keys already read, and its batch function, which priming and direct
+// reads call themselves.
+type loader[K comparable, V any] struct {
+	*dataloader.Loader[K, V]
+	cache dataloader.Cache[K, V]
+	batch dataloader.BatchFunc[K, V]
+}
+
+func newLoader[K comparable, V any](batch dataloader.BatchFunc[K, V]) *loader[K, V] {
+	cache := dataloader.NewCache[K, V]()
+	return &loader[K, V]{
+		Loader: dataloader.NewBatchedLoader(batch,
+			dataloader.WithCache[K, V](cache), dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](capacity)),
+		cache: cache,
+		batch: batch,
+	}
+}
+
+// Loaders are one operation's loaders.
+type Loaders struct {
+	entity   *loader[string, *catalog.Record]
+	outgoing *loader[RelationKey, []catalog.RelationRow]
+	incoming *loader[RelationKey, []catalog.RelationRow]
+	location *loader[string, *catalog.Location]
+	errors   *loader[string, []catalog.ProcessingError]
 }
 
 // New returns fresh loaders over src.
 func New(src Source) *Loaders {
-	l := &Loaders{
-		entityBatch: func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
+	return &Loaders{
+		entity: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
 			recs, err := src.EntitiesByRefs(ctx, refs)
 			byRef := make(map[string]*catalog.Record, len(recs))
 			for _, r := range recs {
 				byRef[r.Ref] = r
 			}
 			return results(refs, func(ref string) *catalog.Record { return byRef[ref] }, err)
-		},
-		outgoingBatch: relationBatch(src.RelationsBySources, func(r catalog.RelationRow) string { return r.Source }),
-		incomingBatch: relationBatch(src.RelationsByTargets, func(r catalog.RelationRow) string { return r.Target }),
-		ownerBatch: func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
-			owners, err := src.OwnersOf(ctx, refs)
-			return results(refs, func(ref string) *catalog.Record { return owners[ref] }, err)
-		},
-		locationBatch: func(ctx context.Context, ids []string) []*dataloader.Result[*catalog.Location] {
+		}),
+		outgoing: newLoader(relationBatch(src.RelationsBySources, func(r catalog.RelationRow) string { return r.Source })),
+		incoming: newLoader(relationBatch(src.RelationsByTargets, func(r catalog.RelationRow) string { return r.Target })),
+		location: newLoader(func(ctx context.Context, ids []string) []*dataloader.Result[*catalog.Location] {
 			locs, err := src.LocationsByIDs(ctx, ids)
 			byID := make(map[string]*catalog.Location, len(locs))
 			for i := range locs {
 				byID[locs[i].ID] = &locs[i]
 			}
 			return results(ids, func(id string) *catalog.Location { return byID[id] }, err)
-		},
-		errorsBatch: func(ctx context.Context, refs []string) []*dataloader.Result[[]catalog.ProcessingError] {
+		}),
+		errors: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[[]catalog.ProcessingError] {
 			byRef, err := src.EntityErrors(ctx, refs)
 			return results(refs, func(ref string) []catalog.ProcessingError { return byRef[ref] }, err)
-		},
+		}),
 	}
-	activity := new(atomic.Int64)
-	l.entity = newLoader(l.entityBatch, activity)
-	l.outgoing = newLoader(l.outgoingBatch, activity)
-	l.incoming = newLoader(l.incomingBatch, activity)
-	l.owner = newLoader(l.ownerBatch, activity)
-	l.location = newLoader(l.locationBatch, activity)
-	l.errors = newLoader(l.errorsBatch, activity)
-	return l
 }
 
 // results answers keys in their order; a missing key gets the zero value.
@@ -173,6 +162,49 @@ func relationBatch(
 	}
 }
 
+// load reads one key: from the cache when it was read or primed before,
+// straight from the source when ctx says the read has no siblings, and
+// through the batching window otherwise.
+func load[K comparable, V any](ctx context.Context, l *loader[K, V], key K) (V, error) {
+	if th, ok := l.cache.Get(ctx, key); ok {
+		return th()
+	}
+	if direct(ctx) {
+		r := l.batch(ctx, []K{key})[0]
+		if r.Error == nil {
+			l.Prime(ctx, key, r.Data)
+		}
+		return r.Data, r.Error
+	}
+	return l.Load(ctx, key)()
+}
+
+// prime reads the keys that are not cached yet with one call of the batch
+// function and caches their values.
+func prime[K comparable, V any](ctx context.Context, l *loader[K, V], keys []K) error {
+	missing := make([]K, 0, len(keys))
+	seen := make(map[K]bool, len(keys))
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := l.cache.Get(ctx, k); !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	for i, r := range l.batch(ctx, missing) {
+		if r.Error != nil {
+			return r.Error
+		}
+		l.Prime(ctx, missing[i], r.Data)
+	}
+	return nil
+}
+
 type contextKey struct{}
 
 type directKey struct{}
@@ -200,38 +232,21 @@ func For(ctx context.Context) *Loaders {
 	return ctx.Value(contextKey{}).(*Loaders)
 }
 
-// load reads one key through a loader, or straight from the source when
-// ctx says the read has no siblings.
-func load[K comparable, V any](ctx context.Context, l *batchLoader[K, V], key K, batch dataloader.BatchFunc[K, V]) (V, error) {
-	if direct(ctx) {
-		r := batch(ctx, []K{key})[0]
-		return r.Data, r.Error
-	}
-	return l.Load(ctx, key)()
-}
-
 // Entity returns the entity with a canonical ref, or nil.
 func Entity(ctx context.Context, ref string) (*catalog.Record, error) {
-	l := For(ctx)
-	return load(ctx, l.entity, ref, l.entityBatch)
+	return load(ctx, For(ctx).entity, ref)
 }
 
 // Entities returns the entities with these refs, in their order, with nil
 // where an entity does not exist.
 func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
-	l := For(ctx)
+	l := For(ctx).entity
 	if direct(ctx) {
-		res := l.entityBatch(ctx, refs)
-		out := make([]*catalog.Record, len(res))
-		for i, r := range res {
-			if r.Error != nil {
-				return nil, r.Error
-			}
-			out[i] = r.Data
+		if err := prime(ctx, l, refs); err != nil {
+			return nil, err
 		}
-		return out, nil
 	}
-	recs, errs := l.entity.LoadMany(ctx, refs)()
+	recs, errs := l.LoadMany(ctx, refs)()
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -243,32 +258,50 @@ func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 // Outgoing returns the relations from ref of one type ("" for all), ordered
 // by type and target.
 func Outgoing(ctx context.Context, ref, typ string) ([]catalog.RelationRow, error) {
-	l := For(ctx)
-	return load(ctx, l.outgoing, RelationKey{ref, typ}, l.outgoingBatch)
+	return load(ctx, For(ctx).outgoing, RelationKey{ref, typ})
 }
 
 // Incoming returns the relations to ref of one type ("" for all), ordered
 // by type and source.
 func Incoming(ctx context.Context, ref, typ string) ([]catalog.RelationRow, error) {
-	l := For(ctx)
-	return load(ctx, l.incoming, RelationKey{ref, typ}, l.incomingBatch)
-}
-
-// Owner returns the owner of the entity with ref, or nil when it has none
-// in the catalog.
-func Owner(ctx context.Context, ref string) (*catalog.Record, error) {
-	l := For(ctx)
-	return load(ctx, l.owner, ref, l.ownerBatch)
+	return load(ctx, For(ctx).incoming, RelationKey{ref, typ})
 }
 
 // Location returns the registered location with id, or nil.
 func Location(ctx context.Context, id string) (*catalog.Location, error) {
-	l := For(ctx)
-	return load(ctx, l.location, id, l.locationBatch)
+	return load(ctx, For(ctx).location, id)
 }
 
 // Errors returns the processing errors of the entity with ref.
 func Errors(ctx context.Context, ref string) ([]catalog.ProcessingError, error) {
-	l := For(ctx)
-	return load(ctx, l.errors, ref, l.errorsBatch)
+	return load(ctx, For(ctx).errors, ref)
+}
+
+// PrimeEntities reads the entities with these refs that are not cached yet,
+// in one statement.
+func PrimeEntities(ctx context.Context, refs []string) error {
+	return prime(ctx, For(ctx).entity, refs)
+}
+
+// PrimeOutgoing reads the relations of these keys that are not cached yet,
+// in one statement.
+func PrimeOutgoing(ctx context.Context, keys []RelationKey) error {
+	return prime(ctx, For(ctx).outgoing, keys)
+}
+
+// PrimeIncoming is [PrimeOutgoing] for relations to the keys' entities.
+func PrimeIncoming(ctx context.Context, keys []RelationKey) error {
+	return prime(ctx, For(ctx).incoming, keys)
+}
+
+// PrimeLocations reads the registered locations with these ids that are not
+// cached yet, in one statement.
+func PrimeLocations(ctx context.Context, ids []string) error {
+	return prime(ctx, For(ctx).location, ids)
+}
+
+// PrimeErrors reads the processing errors of these entities that are not
+// cached yet, in one statement.
+func PrimeErrors(ctx context.Context, refs []string) error {
+	return prime(ctx, For(ctx).errors, refs)
 }

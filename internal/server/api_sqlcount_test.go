@@ -2,11 +2,8 @@ package server_test
 
 import (
 	"fmt"
-	"runtime"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/store/storetest"
@@ -54,15 +51,9 @@ spec:
 // TestQuery_StatementCount proves that the fields of a list are read in
 // batches: a page of 20 components and a page of 200, with their owners,
 // systems, domains, APIs and dependencies, cost the same few statements.
-//
-// Loaders batch by time: a batch is sent once the operation has asked for
-// nothing for a moment. A stall of the process (the first request's
-// allocations, a garbage collection, other processes on the CPUs under
-// go test -race ./...) can still split a batch. So the test warms the
-// server up, does not run in parallel with the package's other tests, and
-// asks for each page until it gets the fewest statements possible, a few
-// times at most, counting the fewest it got: a request that reads per item
-// costs at least as many statements as items every time, and fails.
+// The page's resolver reads each level of the query for all its items at
+// once (see resolvers/prefetch.go), so the count is exact, not a matter of
+// timing.
 func TestQuery_StatementCount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, MustWriteFile(t, t.TempDir(), "bulk.yaml", largeCatalogYAML(200)))
@@ -84,46 +75,27 @@ func TestQuery_StatementCount(t *testing.T) {
 				}
 			}
 		}
-		// One statement for the page, one for the owners, one for the
-		// relations of the components, one for the entities they name,
-		// and one each for the relations and entities of their systems.
-		const want, maxStatements, attempts = 6, 10, 20
-		var warm page
-		MustQuery(t, srv, q, map[string]any{"first": 200}, &warm)
-		fewest := map[int]int64{}
+		// One statement for the page; then one for the relations of the
+		// components and one for the entities they name; then the same two
+		// for the systems' domains.
+		const want = 5
 		for _, n := range []int{20, 200} {
-			var counts []int64
-			for i := range attempts {
-				if i > 0 {
-					time.Sleep(20 * time.Millisecond) // let a burst of load pass
-				}
-				runtime.GC()
-				before := db.ReadStatements()
-				var p page
-				MustQuery(t, srv, q, map[string]any{"first": n}, &p)
-				count := db.ReadStatements() - before
-				if len(p.Entities.Edges) != n {
-					t.Fatalf("first %d: got %d components", n, len(p.Entities.Edges))
-				}
-				for i, e := range p.Entities.Edges {
-					c := e.Node
-					if c.Owner == nil || c.System == nil || c.System.Domain == nil || len(c.ProvidesApis) != 1 || len(c.DependsOn) != 2 {
-						t.Fatalf("first %d: component %d is missing fields: %+v", n, i, c)
-					}
-				}
-				counts = append(counts, count)
-				if count <= want {
-					break
+			before := db.ReadStatements()
+			var p page
+			MustQuery(t, srv, q, map[string]any{"first": n}, &p)
+			count := db.ReadStatements() - before
+			if len(p.Entities.Edges) != n {
+				t.Fatalf("first %d: got %d components", n, len(p.Entities.Edges))
+			}
+			for i, e := range p.Entities.Edges {
+				c := e.Node
+				if c.Owner == nil || c.System == nil || c.System.Domain == nil || len(c.ProvidesApis) != 1 || len(c.DependsOn) != 2 {
+					t.Fatalf("first %d: component %d is missing fields: %+v", n, i, c)
 				}
 			}
-			fewest[n] = slices.Min(counts)
-			t.Logf("first %d: %v statements", n, counts)
-			if fewest[n] > maxStatements {
-				t.Errorf("first %d: at best %d statements; want at most %d", n, fewest[n], maxStatements)
+			if count != want {
+				t.Errorf("first %d: %d statements; want %d", n, count, want)
 			}
-		}
-		if fewest[20] != fewest[200] {
-			t.Errorf("%d statements for 20 components, %d for 200; want the same", fewest[20], fewest[200])
 		}
 	})
 }

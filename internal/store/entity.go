@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -14,48 +14,55 @@ import (
 // MaxPageSize caps [catalog.EntityQuery.Limit].
 const MaxPageSize = 1000
 
-// recordColumns are the columns a [catalog.Record] is read from.
+// recordColumns are the columns a [catalog.Record] is read from, in the
+// order scanRecord takes them.
 const recordColumns = `e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.spec_type,
 	e.lifecycle, e.etag, e.orphan, e.location_id, e.parent_ref, e.data`
 
-type recordRow struct {
-	ID          string  `db:"id"`
-	Ref         string  `db:"ref"`
-	Kind        string  `db:"kind"`
-	Namespace   string  `db:"namespace"`
-	Name        string  `db:"name"`
-	Title       *string `db:"title"`
-	Description *string `db:"description"`
-	SpecType    *string `db:"spec_type"`
-	Lifecycle   *string `db:"lifecycle"`
-	Etag        string  `db:"etag"`
-	Orphan      bool    `db:"orphan"`
-	LocationID  string  `db:"location_id"`
-	ParentRef   *string `db:"parent_ref"`
-	Data        []byte  `db:"data"`
+// scanRecord reads a row that starts with recordColumns, and then extra.
+// Scanning by hand rather than through sqlx's reflection halves the cost
+// of a page of a thousand entities.
+func scanRecord(rows *sql.Rows, extra ...any) (*catalog.Record, error) {
+	var r catalog.Record
+	var title, description, specType, lifecycle, parentRef sql.NullString
+	dest := append([]any{&r.UID, &r.Ref, &r.Kind, &r.Namespace, &r.Name, &title, &description, &specType,
+		&lifecycle, &r.Etag, &r.Orphan, &r.LocationID, &parentRef, &r.Data}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	r.Title, r.Description, r.SpecType = title.String, description.String, specType.String
+	r.Lifecycle, r.ParentRef = lifecycle.String, parentRef.String
+	return &r, nil
 }
 
-func (r *recordRow) toCatalog() *catalog.Record {
-	return &catalog.Record{
-		UID: r.ID, Ref: r.Ref, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
-		Title: deref(r.Title), Description: deref(r.Description), SpecType: deref(r.SpecType),
-		Lifecycle: deref(r.Lifecycle), Etag: r.Etag, Orphan: r.Orphan, LocationID: r.LocationID,
-		ParentRef: deref(r.ParentRef), Data: r.Data,
+// scanRecords reads every row of rows with [scanRecord].
+func scanRecords(rows *sql.Rows, err error) ([]*catalog.Record, error) {
+	if err != nil {
+		return nil, err
 	}
+	defer rows.Close()
+	var out []*catalog.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // EntityByRef returns the entity with a canonical ref. Returns ENOTFOUND if
 // there is none.
 func (db *DB) EntityByRef(ctx context.Context, ref string) (*catalog.Record, error) {
-	var row recordRow
-	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT `+recordColumns+` FROM entities e WHERE e.ref = ?`), strings.ToLower(ref))
+	recs, err := scanRecords(db.r.QueryContext(ctx, db.r.Rebind(`SELECT `+recordColumns+` FROM entities e WHERE e.ref = ?`), strings.ToLower(ref)))
 	if err != nil {
-		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
-			return nil, portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
-		}
-		return nil, formatError(err)
+		return nil, fmt.Errorf("store: entity %s: %w", ref, formatError(err))
 	}
-	return row.toCatalog(), nil
+	if len(recs) == 0 {
+		return nil, portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
+	}
+	return recs[0], nil
 }
 
 // EntitiesByRefs returns the entities with these canonical refs that exist,
@@ -64,19 +71,12 @@ func (db *DB) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Rec
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	q, args, err := sqlx.In(`SELECT `+recordColumns+` FROM entities e WHERE e.ref IN (?)`, lower(refs))
+	in, arg := db.inList("e.ref", lower(refs))
+	recs, err := scanRecords(db.r.QueryContext(ctx, db.r.Rebind(`SELECT `+recordColumns+` FROM entities e WHERE `+in), arg))
 	if err != nil {
-		return nil, err
-	}
-	var rows []recordRow
-	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: entities by refs: %w", formatError(err))
 	}
-	out := make([]*catalog.Record, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toCatalog()
-	}
-	return out, nil
+	return recs, nil
 }
 
 // orderExprs are the SQL expressions entities are sorted by.
@@ -132,26 +132,32 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 	query := fmt.Sprintf(`SELECT %s, %s AS sort_key FROM entities e WHERE %s ORDER BY %s LIMIT ?`,
 		recordColumns, key, cond, orderBy)
 	args = append(args, limit+1)
-	var rows []struct {
-		recordRow
-		SortKey string `db:"sort_key"`
-	}
-	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(query), args...); err != nil {
+	var page catalog.EntityPage
+	err := func() error {
+		rows, err := db.r.QueryContext(ctx, db.r.Rebind(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			r, err := scanRecord(rows, &key)
+			if err != nil {
+				return err
+			}
+			page.Records, page.Keys = append(page.Records, r), append(page.Keys, key)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
 		return catalog.EntityPage{}, fmt.Errorf("store: find entities: %w", formatError(err))
 	}
-	page := catalog.EntityPage{HasMore: len(rows) > limit}
-	if page.HasMore {
-		rows = rows[:limit]
+	if page.HasMore = len(page.Records) > limit; page.HasMore {
+		page.Records, page.Keys = page.Records[:limit], page.Keys[:limit]
 	}
-	page.Records = make([]*catalog.Record, len(rows))
-	page.Keys = make([]string, len(rows))
-	for i := range rows {
-		j := i
-		if q.FromEnd {
-			j = len(rows) - 1 - i
-		}
-		page.Records[j] = rows[i].toCatalog()
-		page.Keys[j] = rows[i].SortKey
+	if q.FromEnd {
+		slices.Reverse(page.Records)
+		slices.Reverse(page.Keys)
 	}
 	return page, nil
 }

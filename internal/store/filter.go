@@ -1,8 +1,11 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/lib/pq"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -178,4 +181,16 @@ func lower(values []string) []string {
 // escapeLike escapes the LIKE wildcards of s, with \ as the escape.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// inList returns a condition that column is one of values, with values as
+// its one argument: a JSON array read by json_each on SQLite, an array on
+// PostgreSQL. One argument rather than one per value keeps one prepared
+// statement for every length of list.
+func (db *DB) inList(column string, values []string) (string, any) {
+	if db.dialect == Postgres {
+		return column + ` = ANY(?)`, pq.StringArray(values)
+	}
+	data, _ := json.Marshal(values) // strings always marshal
+	return column + ` IN (SELECT value FROM json_each(?))`, string(data)
 }

@@ -66,15 +66,12 @@ func (p *readPool) GetContext(ctx context.Context, dest any, query string, args 
 	return p.DB.GetContext(ctx, dest, query, args...)
 }
 
-// QueryxContext runs a query and returns its rows.
-func (p *readPool) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	p.statements.Add(1)
-	return p.DB.QueryxContext(ctx, query, args...)
-}
-
 // QueryContext runs a query and returns its rows.
 func (p *readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	p.statements.Add(1)
+	if s := p.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return p.DB.QueryContext(ctx, query, args...)
 }
 

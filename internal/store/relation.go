@@ -4,16 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
-
-type relationRow struct {
-	Source string `db:"source_ref"`
-	Type   string `db:"type"`
-	Target string `db:"target_ref"`
-}
 
 // Relations returns the distinct relations whose source is ref, ordered by
 // type then target, as Backstage stitches them.
@@ -55,55 +47,33 @@ func (db *DB) relationsBy(ctx context.Context, column string, refs, types []stri
 	if column == "target_ref" {
 		other = "source_ref"
 	}
-	q := `SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE ` + column + ` IN (?)`
-	args := []any{lower(refs)}
+	in, arg := db.inList(column, lower(refs))
+	q := `SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE ` + in
+	args := []any{arg}
 	if len(types) > 0 {
-		q += ` AND type IN (?)`
-		args = append(args, types)
+		in, arg := db.inList("type", types)
+		q += ` AND ` + in
+		args = append(args, arg)
 	}
 	q += ` ORDER BY ` + column + `, type, ` + other
-	q, args, err := sqlx.In(q, args...)
-	if err != nil {
-		return nil, err
-	}
-	var rows []relationRow
-	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("store: relations: %w", formatError(err))
-	}
-	out := make([]catalog.RelationRow, len(rows))
-	for i, r := range rows {
-		out[i] = catalog.RelationRow(r)
-	}
-	return out, nil
-}
-
-// OwnersOf returns, for each of refs that has an owner in the catalog, the
-// owner's record (the target of its ownedBy relation), keyed by the lower-
-// cased ref. One query, for the owner field of a list.
-func (db *DB) OwnersOf(ctx context.Context, refs []string) (map[string]*catalog.Record, error) {
-	out := make(map[string]*catalog.Record, len(refs))
-	if len(refs) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`
-		SELECT r.source_ref AS owned, `+recordColumns+`
-		FROM relations r JOIN entities e ON e.ref = r.target_ref
-		WHERE r.source_ref IN (?) AND r.type = ?
-		ORDER BY r.source_ref, e.ref`, lower(refs), catalog.RelationOwnedBy)
-	if err != nil {
-		return nil, err
-	}
-	var rows []struct {
-		Owned string `db:"owned"`
-		recordRow
-	}
-	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("store: owners: %w", formatError(err))
-	}
-	for i := range rows {
-		if _, seen := out[rows[i].Owned]; !seen { // the first owner, should a spec name several
-			out[rows[i].Owned] = rows[i].toCatalog()
+	out, err := func() ([]catalog.RelationRow, error) {
+		rows, err := db.r.QueryContext(ctx, db.r.Rebind(q), args...)
+		if err != nil {
+			return nil, err
 		}
+		defer rows.Close()
+		var out []catalog.RelationRow
+		for rows.Next() {
+			var r catalog.RelationRow
+			if err := rows.Scan(&r.Source, &r.Type, &r.Target); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, rows.Err()
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("store: relations: %w", formatError(err))
 	}
 	return out, nil
 }
