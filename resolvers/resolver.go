@@ -9,8 +9,10 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 
 	"github.com/greenroomhq/greenroom/graph"
+	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/schema"
 )
 
@@ -46,10 +48,23 @@ type Ingest interface {
 	ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error)
 }
 
-// Resolver is the root of every resolver: the services they call.
+// Access answers questions about what callers may do.
+type Access interface {
+	// Explain returns the policy's decision for the caller on perm, about
+	// the entity ref ("" for none). Returns ENOTFOUND for an entity the
+	// caller cannot read.
+	Explain(ctx context.Context, perm, ref string) (policy.Decision, error)
+	// AuditEvents returns a page of the audit log, newest first, after the
+	// event with id after. Returns EFORBIDDEN unless the caller may read it.
+	AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error)
+}
+
+// Resolver is the root of every resolver: the services they call, which
+// apply the caller's permissions (see internal/access).
 type Resolver struct {
 	Catalog Catalog
 	Ingest  Ingest
+	Access  Access
 }
 
 var _ graph.FederationResolver = (*Resolver)(nil)

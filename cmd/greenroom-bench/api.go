@@ -70,6 +70,7 @@ type apiResult struct {
 	runs            int
 	p50, p99        time.Duration
 	rps             float64
+	clients         int
 	target          string
 	pass            bool
 	note            string // what the responses held, such as a traversal's totalCount
@@ -90,11 +91,15 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	fmt.Printf("%s api: %d component refs from %s; traversal from %s (%d direct dependents)\n",
 		database, len(refs), refs[0], resource, dependents)
 
-	srv, err := b.startServer(ctx, dsn)
+	owner, err := pickOwner(ctx, dsn)
+	if err != nil {
+		return fail(fmt.Errorf("pick owner: %w", err))
+	}
+	srv, err := b.startServer(ctx, dsn, nil)
 	if err != nil {
 		return fail(err)
 	}
-	defer srv.stop()
+	defer func() { srv.stop() }() // measureAuth replaces srv
 	fmt.Printf("%s api: server ready after %.1fs (first refresh pass)\n", database, srv.ready.Seconds())
 
 	components := min(500, m.Counts["Component"])
@@ -146,7 +151,10 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 		}
 		out = append(out, r)
 	}
-	return out
+	if ctx.Err() != nil {
+		return out
+	}
+	return append(out, b.measureAuth(ctx, &srv, database, n, dsn, refs, owner, out)...)
 }
 
 // pickRefs reads from the database the component refs entity(ref) cycles
@@ -216,24 +224,26 @@ func pickRefs(ctx context.Context, dsn string, m manifest) (refs []string, resou
 
 // server is a greenroom serve child process.
 type server struct {
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	output bytes.Buffer  // its stdout and stderr; read once done
-	url    string
-	client *http.Client
-	ready  time.Duration // from start to the first 200 from /readyz
+	token   string // sent as a bearer token when set
+	stopped bool
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has exited
+	output  bytes.Buffer  // its stdout and stderr; read once done
+	url     string
+	client  *http.Client
+	ready   time.Duration // from start to the first 200 from /readyz
 }
 
 // startServer starts greenroom serve on a free loopback port and waits until
 // it is ready, which is after its first refresh pass of the stored location.
-func (b *bench) startServer(ctx context.Context, dsn string) (*server, error) {
+func (b *bench) startServer(ctx context.Context, dsn string, extra []string, env ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"serve", "--database", dsn, "--listen", addr, "--log-level", "warn"}
+	args := append([]string{"serve", "--database", dsn, "--listen", addr, "--log-level", "warn"}, extra...)
 	fmt.Println(show(b.bin, redactArgs(args)...))
 	s := &server{
 		cmd:  exec.Command(b.bin, args...),
@@ -245,6 +255,7 @@ func (b *bench) startServer(ctx context.Context, dsn string) (*server, error) {
 		},
 	}
 	s.cmd.Dir, s.cmd.Stdout, s.cmd.Stderr = b.root, &s.output, &s.output
+	s.cmd.Env = append(os.Environ(), env...)
 	start := time.Now()
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -279,6 +290,10 @@ func (b *bench) startServer(ctx context.Context, dsn string) (*server, error) {
 // stop sends SIGTERM and waits for the server to exit, killing it after
 // 30 s, then prints what it logged but the polls of /readyz.
 func (s *server) stop() {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
 	s.client.CloseIdleConnections()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -305,7 +320,7 @@ func (s *server) stop() {
 // sends c's requests from c.clients concurrent clients and times each.
 func (s *server) measure(ctx context.Context, c apiCase) apiResult {
 	var r apiResult
-	r.query = c.name
+	r.query, r.clients = c.name, c.clients
 	bodies := make([][]byte, max(c.warm, 1))
 	body := func(i int) []byte {
 		return bodies[i%len(bodies)]
@@ -395,6 +410,9 @@ func (s *server) post(ctx context.Context, body []byte, decode bool) ([]byte, ti
 		return nil, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -438,17 +456,26 @@ func checkEntity(data []byte) (string, error) {
 // checkEdges wants a list of exactly n entities.
 func checkEdges(n int) func([]byte) (string, error) {
 	return func(data []byte) (string, error) {
-		var v struct {
-			Entities struct{ Edges []json.RawMessage }
-		}
-		if err := json.Unmarshal(data, &v); err != nil {
+		got, err := checkEdgesCount(data)
+		if err != nil {
 			return "", err
 		}
-		if len(v.Entities.Edges) != n {
-			return "", fmt.Errorf("%d entities listed, want %d", len(v.Entities.Edges), n)
+		if got != n {
+			return "", fmt.Errorf("%d entities listed, want %d", got, n)
 		}
 		return "", nil
 	}
+}
+
+// checkEdgesCount returns how many entities a list response holds.
+func checkEdgesCount(data []byte) (int, error) {
+	var v struct {
+		Entities struct{ Edges []json.RawMessage }
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return 0, err
+	}
+	return len(v.Entities.Edges), nil
 }
 
 func checkTraversal(data []byte) (string, error) {

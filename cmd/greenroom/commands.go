@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/greenroomhq/greenroom/internal/access"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/server"
@@ -32,15 +33,17 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // configFlags declares the flags shared by the commands that read Config.
 type configFlags struct {
-	fs        *flag.FlagSet
-	config    string
-	listen    string
-	database  string
-	locations stringList
-	interval  time.Duration
-	orphans   string
-	logLevel  string
-	logFormat string
+	fs         *flag.FlagSet
+	config     string
+	listen     string
+	database   string
+	locations  stringList
+	interval   time.Duration
+	orphans    string
+	logLevel   string
+	logFormat  string
+	policy     string
+	production bool
 }
 
 func newConfigFlags(name string, stderr io.Writer) *configFlags {
@@ -54,6 +57,8 @@ func newConfigFlags(name string, stderr io.Writer) *configFlags {
 	f.fs.StringVar(&f.orphans, "orphans", "", "keep or delete entities their location no longer emits (default keep; GREENROOM_ORPHANS)")
 	f.fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (default info; GREENROOM_LOG_LEVEL)")
 	f.fs.StringVar(&f.logFormat, "log-format", "", "auto, text or json (default auto; GREENROOM_LOG_FORMAT)")
+	f.fs.StringVar(&f.policy, "policy", "", "permission policy file, reloaded when it changes (GREENROOM_POLICY); none lets everyone do everything")
+	f.fs.BoolVar(&f.production, "production", false, "refuse to start without authentication and a policy (GREENROOM_PRODUCTION)")
 	return f
 }
 
@@ -89,6 +94,10 @@ func (f *configFlags) load(getenv func(string) string) (Config, error) {
 			c.Log.Level = f.logLevel
 		case "log-format":
 			c.Log.Format = f.logFormat
+		case "policy":
+			c.Policy, c.policyDir = f.policy, ""
+		case "production":
+			c.Production = f.production
 		}
 	})
 	return c, c.validate()
@@ -151,6 +160,7 @@ type Main struct {
 
 	db     *store.DB
 	engine *ingest.Engine
+	sec    *security
 	srv    *http.Server
 	ln     net.Listener
 	stop   context.CancelFunc
@@ -174,13 +184,24 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.engine = ingest.NewEngine(db, engineOptions(m.Config, m.Log))
+	sec, err := newSecurity(ctx, m.Config, db, m.Log)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	m.sec = sec
+	guard := access.New(db, sec.policies)
 	handler := server.New(server.Options{
 		Resolver: &resolvers.Resolver{
-			Catalog: db,
-			Ingest:  ingest.NewService(m.engine, db, m.Config.Catalog.RegisterTypes),
+			Catalog: guard,
+			Ingest:  guard.Mutations(ingest.NewService(m.engine, db, m.Config.Catalog.RegisterTypes)),
+			Access:  guard,
 		},
-		Loaders: db,
-		Logger:  m.Log,
+		Loaders:      guard,
+		Logger:       m.Log,
+		Limits:       limits(m.Config),
+		Authenticate: sec.authenticate,
+		Audit:        db,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return errors.New("database unavailable")
@@ -193,6 +214,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
+		sec.close()
 		db.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
@@ -226,7 +248,7 @@ func (m *Main) Close() error {
 	err := m.srv.Shutdown(ctx)
 	m.stop()
 	<-m.done
-	return errors.Join(err, m.db.Close())
+	return errors.Join(err, m.sec.close(), m.db.Close())
 }
 
 func openStore(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {

@@ -44,10 +44,52 @@ type Config struct {
 		Level  string `yaml:"level"`  // debug, info, warn or error
 		Format string `yaml:"format"` // auto, text or json
 	} `yaml:"log"`
+	// Auth says how callers prove who they are. With none of secret,
+	// jwksURL and jwksFile set, the server runs in development mode: every
+	// request is the guest user.
+	Auth struct {
+		// Secret is an HS256 shared secret (development: `greenroom token`
+		// mints tokens with it).
+		Secret string `yaml:"secret"`
+		// JWKSURL and JWKSFile name the identity provider's public keys.
+		JWKSURL  string `yaml:"jwksURL"`
+		JWKSFile string `yaml:"jwksFile"`
+		// Issuer and Audience are the accepted iss and aud claims.
+		Issuer   string   `yaml:"issuer"`
+		Audience []string `yaml:"audience"`
+		// Algorithms are the accepted signing algorithms.
+		Algorithms []string `yaml:"algorithms"`
+		ClockSkew  Duration `yaml:"clockSkew"`
+		// Subject is "sub" when the sub claim is a User entity ref (or
+		// service:NAME), or "email" to find the User whose
+		// spec.profile.email is the token's email claim.
+		Subject    string `yaml:"subject"`
+		EmailClaim string `yaml:"emailClaim"`
+		// AllowUnknownUsers accepts tokens for users not in the catalog.
+		AllowUnknownUsers bool `yaml:"allowUnknownUsers"`
+	} `yaml:"auth"`
+	// Policy is the permission policy file, reloaded when it changes. With
+	// none, every caller may do everything: development only.
+	Policy string `yaml:"policy"`
+	// Production refuses to start without authentication and a policy.
+	Production bool `yaml:"production"`
+	// API bounds what one request may ask; zero values take the defaults.
+	API struct {
+		MaxDepth             int      `yaml:"maxDepth"`
+		MaxComplexity        int      `yaml:"maxComplexity"`
+		MaxAliases           int      `yaml:"maxAliases"`
+		MaxBatch             int      `yaml:"maxBatch"`
+		MaxBodyBytes         int64    `yaml:"maxBodyBytes"`
+		Timeout              Duration `yaml:"timeout"`
+		DisableIntrospection bool     `yaml:"disableIntrospection"`
+		// CORSOrigins are the other origins browsers may call the API
+		// from; none by default.
+		CORSOrigins []string `yaml:"corsOrigins"`
+	} `yaml:"api"`
 
 	// dir is the directory relative file locations in the config file are
-	// resolved against.
-	dir string
+	// resolved against; policyDir the same for the policy file.
+	dir, policyDir string
 }
 
 // Duration is a time.Duration written as "90s" or "5m" in YAML.
@@ -74,6 +116,7 @@ func DefaultConfig() Config {
 	c.Catalog.RegisterTypes = []string{ingest.TypeURL}
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
+	c.Auth.Subject = "sub"
 	return c
 }
 
@@ -94,7 +137,17 @@ func (c *Config) loadFile(path string) error {
 		return err
 	}
 	c.dir = filepath.Dir(abs)
+	c.policyDir = c.dir
 	return nil
+}
+
+// policyPath returns the policy file's path, relative ones resolved against
+// the config file's directory.
+func (c *Config) policyPath() string {
+	if c.Policy == "" || filepath.IsAbs(c.Policy) || c.policyDir == "" {
+		return c.Policy
+	}
+	return filepath.Join(c.policyDir, c.Policy)
 }
 
 // loadEnv applies GREENROOM_* variables over c.
@@ -134,6 +187,32 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	if v := getenv("GREENROOM_LOG_FORMAT"); v != "" {
 		c.Log.Format = v
 	}
+	for name, dst := range map[string]*string{
+		"GREENROOM_AUTH_SECRET": &c.Auth.Secret, "GREENROOM_AUTH_JWKS_URL": &c.Auth.JWKSURL,
+		"GREENROOM_AUTH_JWKS_FILE": &c.Auth.JWKSFile, "GREENROOM_AUTH_ISSUER": &c.Auth.Issuer,
+		"GREENROOM_AUTH_SUBJECT": &c.Auth.Subject,
+	} {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	if v := getenv("GREENROOM_AUTH_AUDIENCE"); v != "" {
+		c.Auth.Audience = splitList(v)
+	}
+	if v := getenv("GREENROOM_POLICY"); v != "" {
+		c.Policy, c.policyDir = v, ""
+	}
+	for name, dst := range map[string]*bool{
+		"GREENROOM_PRODUCTION": &c.Production, "GREENROOM_AUTH_ALLOW_UNKNOWN_USERS": &c.Auth.AllowUnknownUsers,
+	} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", name, v)
+			}
+			*dst = b
+		}
+	}
 	return nil
 }
 
@@ -159,6 +238,11 @@ func (c *Config) validate() error {
 	}
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")
+	}
+	switch c.Auth.Subject {
+	case "sub", "email":
+	default:
+		return fmt.Errorf("config: auth.subject must be sub or email, not %q", c.Auth.Subject)
 	}
 	for _, t := range c.Catalog.RegisterTypes {
 		if t != ingest.TypeURL && t != ingest.TypeFile {

@@ -1,6 +1,7 @@
 // Command greenroom is the Greenroom server and its tools: serve the
 // catalog API, migrate the database, ingest locations once, validate
-// descriptor files offline, and list processing errors.
+// descriptor files offline, list processing errors, mint development tokens
+// and check policy files.
 package main
 
 import (
@@ -31,6 +32,8 @@ Usage:
   greenroom migrate  up|down|status       apply, roll back or list migrations
   greenroom validate FILE_OR_DIR...       check descriptor files offline
   greenroom errors   [LOCATION_ID]        list processing errors and warnings
+  greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
+  greenroom policy   check FILE...        check permission policy files
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)
   greenroom version                       print the version
 
@@ -63,6 +66,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdValidate(ctx, rest, stdout, stderr)
 	case "errors":
 		return cmdErrors(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		err = cmdToken(rest, getenv, stdout, stderr)
+	case "policy":
+		return cmdPolicy(rest, stdout, stderr)
 	case "schema":
 		fmt.Fprint(stdout, schema.SDL())
 		return 0

@@ -8,9 +8,58 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
 )
+
+// A page of audit events.
+type AuditEventConnection struct {
+	// The events of the page, newest first.
+	Edges []*AuditEventEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *gqltype.PageInfo `json:"pageInfo"`
+}
+
+// An audit event with its cursor.
+type AuditEventEdge struct {
+	// Pass it as `after` to read the events that follow.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *audit.Event `json:"node"`
+}
+
+// Selects audit events. Lists within a field are OR, fields are AND.
+type AuditEventFilter struct {
+	// Callers, by reference (`user:default/jane`, `service:deploy-bot`).
+	Actors []string `json:"actors,omitempty"`
+	// Mutation names, such as `deleteEntity`.
+	Actions []string `json:"actions,omitempty"`
+	// Outcomes: `ok`, `denied` or `error`.
+	Outcomes []string `json:"outcomes,omitempty"`
+	// What was acted on: an entity reference or a location id.
+	Targets []string `json:"targets,omitempty"`
+	// Events at or after this time (RFC 3339).
+	Since *string `json:"since,omitempty"`
+	// Events before this time (RFC 3339).
+	Until *string `json:"until,omitempty"`
+}
+
+// The answer of the permission policy to one question.
+type Decision struct {
+	// The permission asked about.
+	Permission string `json:"permission"`
+	// The entity asked about, or null.
+	Resource *string `json:"resource,omitempty"`
+	// Whether the caller may use the permission.
+	Allowed bool `json:"allowed"`
+	// The name of the rule that decided, or null when none matched and the default denied.
+	Rule *string `json:"rule,omitempty"`
+	// The line of that rule in the policy file, or null.
+	Line *int `json:"line,omitempty"`
+	// Why, in one sentence.
+	Reason string `json:"reason"`
+}
 
 // What deleteEntity did.
 type DeleteEntityPayload struct {
@@ -360,6 +409,67 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What kind of caller a request comes from.
+type PrincipalKind string
+
+const (
+	// A person, named by a User entity reference.
+	PrincipalKindUser PrincipalKind = "USER"
+	// A script or CI job, named like `service:deploy-bot`.
+	PrincipalKindService PrincipalKind = "SERVICE"
+	// A request without a token.
+	PrincipalKindAnonymous PrincipalKind = "ANONYMOUS"
+)
+
+var AllPrincipalKind = []PrincipalKind{
+	PrincipalKindUser,
+	PrincipalKindService,
+	PrincipalKindAnonymous,
+}
+
+func (e PrincipalKind) IsValid() bool {
+	switch e {
+	case PrincipalKindUser, PrincipalKindService, PrincipalKindAnonymous:
+		return true
+	}
+	return false
+}
+
+func (e PrincipalKind) String() string {
+	return string(e)
+}
+
+func (e *PrincipalKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PrincipalKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PrincipalKind", str)
+	}
+	return nil
+}
+
+func (e PrincipalKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PrincipalKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PrincipalKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

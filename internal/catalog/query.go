@@ -25,6 +25,10 @@ type EntityFilter struct {
 	// Set by the API itself, never by clients.
 	LocationIDs []string // emitted by these registered locations
 	ParentRefs  []string // read from files these Location entities lead to
+	Refs        []string // canonical refs
+	// And matches when all its filters match: what the caller asked for,
+	// and what the caller may see.
+	And []EntityFilter
 
 	Or  []EntityFilter
 	Not *EntityFilter
@@ -107,8 +111,11 @@ type TraversalQuery struct {
 	Direction Direction
 	MaxDepth  int
 	Kinds     []string // return only entities of these kinds; all when empty
-	After     *TraversalPosition
-	Limit     int
+	// Visible, when set, is what the caller may see: the walk goes only
+	// through entities it selects.
+	Visible *EntityFilter
+	After   *TraversalPosition
+	Limit   int
 }
 
 // TraversalPosition is a place in a traversal's result, which is ordered by

@@ -69,6 +69,10 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target %q is not an http or https URL", target)
 		}
+		if u.User != nil {
+			// Every reader of the catalog sees a location's target.
+			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target must not carry credentials (user:password@): every reader of the catalog sees it")
+		}
 	case TypeFile:
 		if !filepath.IsAbs(target) {
 			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target %q must be an absolute path", target)

@@ -13,6 +13,9 @@ const (
 	EINVALID         = "INVALID"
 	ENOTFOUND        = "NOT_FOUND"
 	EUNAUTHENTICATED = "UNAUTHENTICATED"
+	// ETIMEOUT is a request that ran out of time: unlike EINVALID, the
+	// same request may succeed when the server is less busy.
+	ETIMEOUT = "TIMEOUT"
 )
 
 // Error is a domain error whose Message is safe to show to end users.

@@ -13,7 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/greenroomhq/greenroom/internal/access"
 	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/resolvers"
@@ -44,13 +46,44 @@ func MustServeFiles(t *testing.T, db *store.DB, targets ...string) *httptest.Ser
 	if err := eng.RefreshAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: db, Ingest: ingest.NewService(eng, db, []string{ingest.TypeURL, ingest.TypeFile})},
-		Loaders:  db,
-	}))
+	srv := httptest.NewServer(server.New(serverOptions(t, db, eng, allowAll)))
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// allowAll is a policy that lets every caller do everything.
+const allowAll = `rules:
+  - name: all
+    allow: ["*"]
+    to: [anyone]
+`
+
+// serverOptions wires the API as greenroom serve does, with the policy
+// given as YAML, registerLocation allowing url and file locations, and
+// audit events recorded in db. Requests are anonymous unless the caller
+// sets Authenticate.
+func serverOptions(tb testing.TB, db *store.DB, eng *ingest.Engine, policyYAML string) server.Options {
+	tb.Helper()
+	pol, err := policy.Parse([]byte(policyYAML), "test-policy.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	guard := access.New(db, fixedPolicy{pol})
+	return server.Options{
+		Resolver: &resolvers.Resolver{
+			Catalog: guard,
+			Ingest:  guard.Mutations(ingest.NewService(eng, db, []string{ingest.TypeURL, ingest.TypeFile})),
+			Access:  guard,
+		},
+		Loaders: guard,
+		Audit:   db,
+	}
+}
+
+// fixedPolicy is a policy that does not change.
+type fixedPolicy struct{ p *policy.Policy }
+
+func (f fixedPolicy) Current() *policy.Policy { return f.p }
 
 // MustWriteFile writes content to name under dir and returns its path.
 func MustWriteFile(tb testing.TB, dir, name, content string) string {

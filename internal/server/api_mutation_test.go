@@ -221,6 +221,7 @@ func TestMutation_RegisterLocation(t *testing.T) {
 				{"target": "not a url"},
 				{"type": "url", "target": "file:///etc/passwd"},
 				{"type": "url", "target": "https://"},
+				{"type": "url", "target": "https://jane:ghp_secret@git.example.com/catalog-info.yaml"},
 			} {
 				wantCode(t, srv, "INVALID", registerMutation, vars)
 			}

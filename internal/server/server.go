@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/greenroomhq/greenroom/graph"
+	"github.com/greenroomhq/greenroom/internal/gqltype"
 	"github.com/greenroomhq/greenroom/internal/loader"
 	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/resolvers"
@@ -32,6 +33,15 @@ type Options struct {
 	// Ready reports whether the server can serve: the database answers and
 	// the first ingestion pass is done. nil means always ready.
 	Ready func(ctx context.Context) error
+	// Limits bounds what one request may ask of the server; its zero value
+	// stands for [DefaultLimits].
+	Limits Limits
+	// Authenticate puts the caller's principal in each request's context,
+	// or refuses the request (see internal/auth). nil leaves every request
+	// anonymous.
+	Authenticate func(http.Handler) http.Handler
+	// Audit records every mutation; nil records none.
+	Audit AuditRecorder
 }
 
 // New returns the HTTP handler of the whole API.
@@ -40,13 +50,17 @@ func New(opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver}))
+	lim := opts.Limits.withDefaults()
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()}))
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
-	gql.SetErrorPresenter(errorPresenter(log))
+	if !lim.DisableIntrospection {
+		gql.Use(extension.Introspection{})
+	}
+	useLimits(gql, lim)
+	gql.SetErrorPresenter(timeoutErrors(lim.Timeout, errorPresenter(log)))
 	// Fresh loaders for every operation: their caches must not outlive it.
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		return next(loader.NewContext(ctx, loader.New(opts.Loaders)))
@@ -56,17 +70,20 @@ func New(opts Options) http.Handler {
 	// context passes to the field's children, so each resolver sets it.
 	gql.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
 		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
-			ctx = loader.WithDirect(ctx, !inList(fc))
+			ctx = loader.WithDirect(ctx, !gqltype.InList(fc))
 		}
 		return next(ctx)
 	})
+	if opts.Audit != nil {
+		gql.AroundFields(auditMutations(opts.Audit, log))
+	}
 	gql.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return errors.New("internal error")
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
+	mux.Handle("/graphql", limitRequests(lim, gql))
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +100,12 @@ func New(opts Options) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return accessLog(log, mux)
+	var h http.Handler = mux
+	if opts.Authenticate != nil {
+		h = opts.Authenticate(h)
+	}
+	// CORS headers go on refusals too, so that a browser can read them.
+	return withRequestID(accessLog(log, corsHandler(lim.CORS, h)))
 }
 
 // errorPresenter puts a domain error's code in extensions.code and its
@@ -112,16 +134,6 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		setCode(gqlErr, portal.EINTERNAL)
 		return gqlErr
 	}
-}
-
-// inList reports whether a field belongs to an item of a list.
-func inList(fc *graphql.FieldContext) bool {
-	for f := fc; f != nil; f = f.Parent {
-		if f.Index != nil {
-			return true
-		}
-	}
-	return false
 }
 
 func setCode(e *gqlerror.Error, code string) {
@@ -157,7 +169,7 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelWarn
 		}
-		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
+		log.Log(r.Context(), level, "request", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
 	})
 }

@@ -68,11 +68,17 @@ func (db *DB) EntityByRef(ctx context.Context, ref string) (*catalog.Record, err
 // EntitiesByRefs returns the entities with these canonical refs that exist,
 // in any order.
 func (db *DB) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Record, error) {
+	return db.EntitiesByRefsWhere(ctx, refs, catalog.EntityFilter{})
+}
+
+// EntitiesByRefsWhere is [DB.EntitiesByRefs] for the entities f selects.
+func (db *DB) EntitiesByRefsWhere(ctx context.Context, refs []string, f catalog.EntityFilter) ([]*catalog.Record, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	in, arg := db.inList("e.ref", lower(refs))
-	recs, err := scanRecords(db.r.QueryContext(ctx, db.r.Rebind(`SELECT `+recordColumns+` FROM entities e WHERE `+in), arg))
+	f = catalog.EntityFilter{Refs: refs, And: []catalog.EntityFilter{f}}
+	cond, args := db.filterSQL(&f)
+	recs, err := scanRecords(db.r.QueryContext(ctx, db.r.Rebind(`SELECT `+recordColumns+` FROM entities e WHERE `+cond), args...))
 	if err != nil {
 		return nil, fmt.Errorf("store: entities by refs: %w", formatError(err))
 	}

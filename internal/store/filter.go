@@ -92,6 +92,16 @@ func (w *where) filter(f *catalog.EntityFilter) {
 	if len(f.ParentRefs) > 0 {
 		add(func() { w.in("e.parent_ref", lower(f.ParentRefs)) })
 	}
+	if len(f.Refs) > 0 {
+		add(func() {
+			in, arg := inList(w.dialect, "e.ref", lower(f.Refs))
+			w.sb.WriteString(in)
+			w.args = append(w.args, arg)
+		})
+	}
+	for _, sub := range f.And {
+		add(func() { w.filter(&sub) })
+	}
 	if len(f.Or) > 0 {
 		add(func() { orEach(w, f.Or, func(sub catalog.EntityFilter) { w.filter(&sub) }) })
 	}
@@ -188,7 +198,11 @@ func escapeLike(s string) string {
 // PostgreSQL. One argument rather than one per value keeps one prepared
 // statement for every length of list.
 func (db *DB) inList(column string, values []string) (string, any) {
-	if db.dialect == Postgres {
+	return inList(db.dialect, column, values)
+}
+
+func inList(dialect Dialect, column string, values []string) (string, any) {
+	if dialect == Postgres {
 		return column + ` = ANY(?)`, pq.StringArray(values)
 	}
 	data, _ := json.Marshal(values) // strings always marshal

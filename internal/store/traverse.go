@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
 
@@ -27,20 +25,24 @@ func (db *DB) Traverse(ctx context.Context, q catalog.TraversalQuery) (catalog.T
 		from, next = "target_ref", "source_ref"
 	}
 	depth := min(max(q.MaxDepth, 1), MaxTraversalDepth)
-	query, args, err := sqlx.In(fmt.Sprintf(`
+	types, typesArg := db.inList("r.type", q.Types)
+	visible, visibleArgs := "", []any(nil)
+	if q.Visible != nil {
+		cond, args := db.filterSQL(q.Visible)
+		visible = fmt.Sprintf(" AND EXISTS (SELECT 1 FROM entities e WHERE e.ref = r.%s AND %s)", next, cond)
+		visibleArgs = args
+	}
+	query := fmt.Sprintf(`
 		WITH RECURSIVE walk (ref, depth, parent) AS (
 			SELECT CAST(? AS TEXT), 0, CAST(NULL AS TEXT)
 			UNION
 			SELECT r.%[2]s, w.depth + 1, w.ref
 			FROM walk w JOIN relations r ON r.%[1]s = w.ref
-			WHERE w.depth < ? AND r.type IN (?) AND r.%[2]s <> ?
+			WHERE w.depth < ? AND %[3]s AND r.%[2]s <> ?%[4]s
 		)
 		SELECT w.ref, w.depth, w.parent FROM walk w
-		WHERE w.depth > 0 AND EXISTS (SELECT 1 FROM entities e WHERE e.ref = w.ref)`, from, next),
-		strings.ToLower(q.Start), depth, q.Types, strings.ToLower(q.Start))
-	if err != nil {
-		return catalog.TraversalPage{}, err
-	}
+		WHERE w.depth > 0 AND EXISTS (SELECT 1 FROM entities e WHERE e.ref = w.ref)`, from, next, types, visible)
+	args := append([]any{strings.ToLower(q.Start), depth, typesArg, strings.ToLower(q.Start)}, visibleArgs...)
 	var rows []struct {
 		Ref    string `db:"ref"`
 		Depth  int    `db:"depth"`

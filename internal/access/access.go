@@ -1,0 +1,282 @@
+// Package access applies the permission policy to everything the API reads
+// and changes, for the caller in the request's context: reads of entities
+// are narrowed by SQL filters, so lists, counts, facets, traversals and
+// related fields hold only what the caller may see; mutations are decided
+// one by one and refused with FORBIDDEN and the policy's reason.
+//
+// Guard sits between the resolvers and the store, so the resolvers make no
+// permission decisions and every transport that goes through it gets the
+// same ones.
+//
+// It imports internal/catalog, internal/policy, internal/audit and
+// internal/portal.
+package access
+
+import (
+	"context"
+
+	"github.com/greenroomhq/greenroom/internal/audit"
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/policy"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Store is the catalog storage the guard reads through.
+type Store interface {
+	EntityByRef(ctx context.Context, ref string) (*catalog.Record, error)
+	EntitiesByRefsWhere(ctx context.Context, refs []string, f catalog.EntityFilter) ([]*catalog.Record, error)
+	FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error)
+	CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error)
+	Traverse(ctx context.Context, q catalog.TraversalQuery) (catalog.TraversalPage, error)
+	Facet(ctx context.Context, facet string, f catalog.EntityFilter) ([]catalog.FacetValue, error)
+	Locations(ctx context.Context) ([]catalog.Location, error)
+	Location(ctx context.Context, id string) (catalog.Location, error)
+	LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error)
+	LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error)
+	RelationsBySources(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error)
+	RelationsByTargets(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error)
+	EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error)
+	AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error)
+}
+
+// Policies gives the policy in force; it changes when its file does.
+type Policies interface {
+	Current() *policy.Policy
+}
+
+// Guard checks the caller's permissions on every read and change.
+type Guard struct {
+	store    Store
+	policies Policies
+}
+
+// New returns a guard over store that applies the policies.
+func New(store Store, policies Policies) *Guard {
+	return &Guard{store: store, policies: policies}
+}
+
+// visible returns the filter of the entities the caller may read, and
+// whether it may read none at all.
+func (g *Guard) visible(ctx context.Context) (f *catalog.EntityFilter, none bool) {
+	vf, all, none := g.policies.Current().Filter(policy.EntityRead, portal.PrincipalFromContext(ctx))
+	if all || none {
+		return nil, none
+	}
+	return &vf, false
+}
+
+// narrow returns f restricted to what the caller may read.
+func (g *Guard) narrow(ctx context.Context, f catalog.EntityFilter) (catalog.EntityFilter, bool) {
+	vf, none := g.visible(ctx)
+	if none {
+		return f, false
+	}
+	if vf == nil {
+		return f, true
+	}
+	return catalog.EntityFilter{And: []catalog.EntityFilter{f, *vf}}, true
+}
+
+// require returns FORBIDDEN, with the policy's reason, unless the caller
+// may use perm on r (nil for a permission about no entity).
+func (g *Guard) require(ctx context.Context, perm string, r *policy.Resource) error {
+	d := g.policies.Current().Decide(perm, portal.PrincipalFromContext(ctx), r)
+	if !d.Allowed {
+		return portal.Errorf(portal.EFORBIDDEN, "%s", d.Reason)
+	}
+	return nil
+}
+
+// resource returns what the policy checks of an entity: its metadata and
+// the owners its ownedBy relations name.
+func (g *Guard) resource(ctx context.Context, rec *catalog.Record) (*policy.Resource, error) {
+	e, err := rec.Entity()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := g.store.RelationsBySources(ctx, []string{rec.Ref}, []string{catalog.RelationOwnedBy})
+	if err != nil {
+		return nil, err
+	}
+	owners := make([]string, len(rows))
+	for i, r := range rows {
+		owners[i] = r.Target
+	}
+	return policy.EntityResource(e, owners), nil
+}
+
+// EntityByRef returns an entity the caller may read. Returns ENOTFOUND for
+// one it may not, as for one that does not exist.
+func (g *Guard) EntityByRef(ctx context.Context, ref string) (*catalog.Record, error) {
+	recs, err := g.EntitiesByRefs(ctx, []string{ref})
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
+	}
+	return recs[0], nil
+}
+
+// EntitiesByRefs returns the entities among refs that exist and that the
+// caller may read, in any order.
+func (g *Guard) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Record, error) {
+	vf, none := g.visible(ctx)
+	if none {
+		return nil, nil
+	}
+	if vf == nil {
+		vf = &catalog.EntityFilter{}
+	}
+	return g.store.EntitiesByRefsWhere(ctx, refs, *vf)
+}
+
+// FindEntities returns a page of the entities q selects that the caller may
+// read.
+func (g *Guard) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error) {
+	f, ok := g.narrow(ctx, q.Filter)
+	if !ok {
+		return catalog.EntityPage{}, nil
+	}
+	q.Filter = f
+	return g.store.FindEntities(ctx, q)
+}
+
+// CountEntities counts the entities f selects that the caller may read.
+func (g *Guard) CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error) {
+	f, ok := g.narrow(ctx, f)
+	if !ok {
+		return 0, nil
+	}
+	return g.store.CountEntities(ctx, f)
+}
+
+// Traverse walks relations through the entities the caller may read only.
+func (g *Guard) Traverse(ctx context.Context, q catalog.TraversalQuery) (catalog.TraversalPage, error) {
+	vf, none := g.visible(ctx)
+	if none {
+		return catalog.TraversalPage{}, nil
+	}
+	q.Visible = vf
+	return g.store.Traverse(ctx, q)
+}
+
+// Facet counts the values of a facet over the entities the caller may read.
+func (g *Guard) Facet(ctx context.Context, facet string, f catalog.EntityFilter) ([]catalog.FacetValue, error) {
+	f, ok := g.narrow(ctx, f)
+	if !ok {
+		return nil, nil
+	}
+	return g.store.Facet(ctx, facet, f)
+}
+
+// Locations returns every registered location. Returns EFORBIDDEN when the
+// caller may not read locations.
+func (g *Guard) Locations(ctx context.Context) ([]catalog.Location, error) {
+	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
+		return nil, err
+	}
+	return g.store.Locations(ctx)
+}
+
+// Location returns a registered location. Returns EFORBIDDEN when the
+// caller may not read locations.
+func (g *Guard) Location(ctx context.Context, id string) (catalog.Location, error) {
+	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
+		return catalog.Location{}, err
+	}
+	return g.store.Location(ctx, id)
+}
+
+// LocationErrors returns a location's problems. Returns EFORBIDDEN when the
+// caller may not read locations.
+func (g *Guard) LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error) {
+	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
+		return nil, err
+	}
+	return g.store.LocationErrors(ctx, id)
+}
+
+// LocationsByIDs returns the registered locations among ids, or none when
+// the caller may not read locations: an entity's sourceLocation is then
+// null rather than an error on every item of a list.
+func (g *Guard) LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error) {
+	if g.require(ctx, policy.LocationRead, nil) != nil {
+		return nil, nil
+	}
+	return g.store.LocationsByIDs(ctx, ids)
+}
+
+// RelationsBySources returns relations from refs. The relations of an
+// entity are part of what reading it shows, as in Backstage; the entities
+// they name are read through the guard.
+func (g *Guard) RelationsBySources(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error) {
+	return g.store.RelationsBySources(ctx, refs, types)
+}
+
+// RelationsByTargets returns relations to refs, from the entities the
+// caller may read only: who points at an entity is the pointer's data.
+func (g *Guard) RelationsByTargets(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error) {
+	rows, err := g.store.RelationsByTargets(ctx, refs, types)
+	if err != nil {
+		return nil, err
+	}
+	vf, none := g.visible(ctx)
+	if none {
+		return nil, nil
+	}
+	if vf == nil || len(rows) == 0 {
+		return rows, nil
+	}
+	sources := make([]string, 0, len(rows))
+	for _, r := range rows {
+		sources = append(sources, r.Source)
+	}
+	seen, err := g.store.EntitiesByRefsWhere(ctx, sources, *vf)
+	if err != nil {
+		return nil, err
+	}
+	ok := make(map[string]bool, len(seen))
+	for _, r := range seen {
+		ok[r.Ref] = true
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if ok[r.Source] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
+}
+
+// EntityErrors returns the processing errors of refs, entities the caller
+// has read already.
+func (g *Guard) EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error) {
+	return g.store.EntityErrors(ctx, refs)
+}
+
+// AuditEvents lists the audit log. Returns EFORBIDDEN unless the caller may
+// read it.
+func (g *Guard) AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error) {
+	if err := g.require(ctx, policy.AuditRead, nil); err != nil {
+		return nil, false, err
+	}
+	return g.store.AuditEvents(ctx, f, after, limit)
+}
+
+// Explain returns the decision the policy makes for the caller on perm,
+// about the entity ref when the permission is about an entity and ref is
+// not "". An entity the caller may not read is reported as not found.
+func (g *Guard) Explain(ctx context.Context, perm, ref string) (policy.Decision, error) {
+	var r *policy.Resource
+	if ref != "" {
+		rec, err := g.EntityByRef(ctx, ref)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		if r, err = g.resource(ctx, rec); err != nil {
+			return policy.Decision{}, err
+		}
+	}
+	return g.policies.Current().Decide(perm, portal.PrincipalFromContext(ctx), r), nil
+}

@@ -1,0 +1,76 @@
+package policy
+
+import "strings"
+
+// The permissions a policy can grant, named as Backstage names them
+// (backstage-spec.md §2.10).
+const (
+	EntityRead     = "catalog.entity.read"
+	EntityRefresh  = "catalog.entity.refresh"
+	EntityDelete   = "catalog.entity.delete"
+	LocationRead   = "catalog.location.read"
+	LocationCreate = "catalog.location.create"
+	LocationDelete = "catalog.location.delete"
+	// AuditRead lets a caller list the audit log of mutations.
+	AuditRead = "audit.event.read"
+)
+
+// ResourceEntity is the resource type of the entity permissions: a rule
+// about them may have conditions, which are tested against the entity.
+const ResourceEntity = "catalog-entity"
+
+// permission is one entry of [permissions].
+type permission struct {
+	name string
+	// resource is the type of the thing the permission is about, as
+	// Backstage calls it, or "" for a basic permission that is about no
+	// particular thing. Only rules about a resource may have conditions,
+	// since conditions are tested against the resource.
+	resource string
+}
+
+// permissions is every permission Greenroom checks. It is the one list that
+// parsing, wildcards and decisions consult, so a new plugin's permissions
+// (scaffolder, docs) are added here and nowhere else.
+var permissions = []permission{
+	{EntityRead, ResourceEntity},
+	{EntityRefresh, ResourceEntity},
+	{EntityDelete, ResourceEntity},
+	{LocationRead, ""},
+	{LocationCreate, ""},
+	{LocationDelete, ""},
+	{AuditRead, ""},
+}
+
+// lookup returns the permission called name.
+func lookup(name string) (permission, bool) {
+	for _, p := range permissions {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return permission{}, false
+}
+
+// covers reports whether pattern, a permission name or a wildcard such as
+// "*" or "catalog.entity.*", names the permission called name. A wildcard
+// ends at a dot, so "catalog.entity.*" does not cover a future
+// "catalog.entityset.read".
+func covers(pattern, name string) bool {
+	if pattern == "*" || pattern == name {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(pattern, "*")
+	return ok && strings.HasSuffix(prefix, ".") && strings.HasPrefix(name, prefix)
+}
+
+// covered returns the known permissions that pattern covers, in table order.
+func covered(pattern string) []permission {
+	var out []permission
+	for _, p := range permissions {
+		if covers(pattern, p.name) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

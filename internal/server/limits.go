@@ -1,0 +1,295 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Limits bounds what one request to the GraphQL endpoint may ask of the
+// server, so that the API can be exposed to clients it does not trust. In
+// each numeric field, zero means the default of [DefaultLimits] and a
+// negative value turns that limit off.
+//
+// A request over a limit fails before any resolver runs, with one GraphQL
+// error whose extensions carry code INVALID, the name of the limit and,
+// where they apply, its max and the actual value: {"code": "INVALID",
+// "limit": "depth", "max": 15, "actual": 50}. A request that runs out of
+// time fails with code TIMEOUT instead: it may well succeed later.
+type Limits struct {
+	// MaxTokens bounds the number of tokens (names, punctuation, values;
+	// not comments) in a query. It is checked before the query is parsed:
+	// validation takes time quadratic in the number of fields of a
+	// selection set, so that a query of a few thousand fields would tie up
+	// a core for seconds before the limits below could see it.
+	MaxTokens int
+	// MaxDepth bounds the nesting of selection sets in an operation: in
+	// `{ entity { owner { ref } } }` ref is at depth 3. Fragments add no
+	// level of their own.
+	MaxDepth int
+	// MaxComplexity bounds the cost of an operation: each field costs 1
+	// plus its selection, a field that reads the database 5, a mutation
+	// 100, and the selection of a page is paid once per item it may hold
+	// (first or last, 50 by default), that of a list of related entities
+	// 10 times.
+	MaxComplexity int
+	// MaxAliases bounds the number of aliased fields in a document: aliases
+	// are how one request repeats the same expensive field.
+	MaxAliases int
+	// MaxBatch bounds the number of operations in one request sent as a
+	// JSON array.
+	MaxBatch int
+	// MaxBodyBytes bounds the size of a request body; a larger one is
+	// refused with HTTP 413.
+	MaxBodyBytes int64
+	// Timeout bounds the time from a request's arrival to the end of its
+	// last operation. Past it the operation's context is done, so database
+	// calls are canceled, and the fields still running fail with TIMEOUT.
+	Timeout time.Duration
+	// APQCacheSize is the number of queries kept for Automatic Persisted
+	// Queries, least recently used first out; negative turns APQ off.
+	APQCacheSize int
+	// DisableIntrospection refuses __schema and __type queries, which the
+	// GraphiQL page at / and code generators need.
+	DisableIntrospection bool
+	// CORS says which other origins browsers may let call the API.
+	CORS CORS
+}
+
+// DefaultLimits returns the limits a zero [Limits] stands for. They admit
+// the introspection query of the GraphiQL page at /, 15 levels deep, and a
+// page of the 1000 entities the API serves at most with their owners and
+// systems (complexity 16,005); they refuse pages of pages. A body of 1 MiB
+// is less than the 4 MiB of YAML that ingestion reads from a file, so
+// validateEntities of more than about 1 MiB of YAML needs MaxBodyBytes
+// raised.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxTokens:     1000,
+		MaxDepth:      15,
+		MaxComplexity: 25_000,
+		MaxAliases:    30,
+		MaxBatch:      10,
+		MaxBodyBytes:  1 << 20,
+		Timeout:       30 * time.Second,
+		APQCacheSize:  1000,
+	}
+}
+
+// withDefaults returns l with each zero limit set to its default.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	orDefault(&l.MaxTokens, d.MaxTokens)
+	orDefault(&l.MaxDepth, d.MaxDepth)
+	orDefault(&l.MaxComplexity, d.MaxComplexity)
+	orDefault(&l.MaxAliases, d.MaxAliases)
+	orDefault(&l.MaxBatch, d.MaxBatch)
+	orDefault(&l.MaxBodyBytes, d.MaxBodyBytes)
+	orDefault(&l.Timeout, d.Timeout)
+	orDefault(&l.APQCacheSize, d.APQCacheSize)
+	return l
+}
+
+// orDefault sets *v to def when it is zero.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// useLimits installs on gql the extensions that enforce lim on each
+// operation: APQ, the token, depth, alias and complexity limits, the
+// refusal of introspection when it is off, and the deadline.
+func useLimits(gql *handler.Server, lim Limits) {
+	if lim.APQCacheSize > 0 {
+		gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](lim.APQCacheSize)})
+	}
+	// After APQ, which puts in the query of a request that sent its hash.
+	gql.Use(&operationLimits{lim: lim})
+	if lim.Timeout > 0 {
+		gql.AroundResponses(applyDeadline)
+	}
+}
+
+// limitError is the error of a request over a limit.
+func limitError(limit string, maxValue, actual any, format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message: fmt.Sprintf(format, args...),
+		Extensions: map[string]any{
+			"code":   portal.EINVALID,
+			"limit":  limit,
+			"max":    maxValue,
+			"actual": actual,
+		},
+	}
+}
+
+// operationLimits refuses queries longer than its limits allow before they
+// are parsed; and after gqlgen has parsed and validated them, operations
+// nested deeper, aliased more or costing more than its limits allow, and
+// introspection when it is off. Validation rejects fragment cycles, which
+// the walks below rely on to end, and gives every field its definition.
+type operationLimits struct {
+	lim Limits
+	es  graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+} = (*operationLimits)(nil)
+
+// ExtensionName implements [graphql.HandlerExtension].
+func (*operationLimits) ExtensionName() string { return "OperationLimits" }
+
+// Validate implements [graphql.HandlerExtension]; it keeps the schema whose
+// field costs the complexity limit reads.
+func (o *operationLimits) Validate(es graphql.ExecutableSchema) error {
+	o.es = es
+	return nil
+}
+
+// MutateOperationParameters implements
+// [graphql.OperationParameterMutator]: it counts the tokens of the query.
+func (o *operationLimits) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if m := o.lim.MaxTokens; m > 0 {
+		if n := tokens(params.Query); n > m {
+			return limitError("tokens", m, n, "the query has %d tokens; the limit is %d", n, m)
+		}
+	}
+	return nil
+}
+
+// tokens counts the tokens of query, up to the first that is malformed:
+// the parser reports that one.
+func tokens(query string) int {
+	lex := lexer.New(&ast.Source{Input: query})
+	n := 0
+	for {
+		tok, err := lex.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return n
+		}
+		if tok.Kind != lexer.Comment {
+			n++
+		}
+	}
+}
+
+// MutateOperationContext implements [graphql.OperationContextMutator]: it
+// checks the operation about to run against each limit in turn.
+func (o *operationLimits) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	op := opCtx.Operation
+	if m := o.lim.MaxDepth; m > 0 {
+		if d := depth(op.SelectionSet, map[string]int{}); d > m {
+			return limitError("depth", m, d, "the operation is nested %d levels deep; the limit is %d", d, m)
+		}
+	}
+	if m := o.lim.MaxAliases; m > 0 {
+		if n := aliases(opCtx.Doc); n > m {
+			return limitError("aliases", m, n, "the document has %d aliased fields; the limit is %d", n, m)
+		}
+	}
+	if o.lim.DisableIntrospection && introspects(op.SelectionSet, map[string]bool{}) {
+		return &gqlerror.Error{
+			Message:    "introspection (__schema and __type) is turned off on this server",
+			Extensions: map[string]any{"code": portal.EINVALID, "limit": "introspection"},
+		}
+	}
+	if m := o.lim.MaxComplexity; m > 0 {
+		if c := complexity(ctx, o.es, op, opCtx.Variables); c > m {
+			return limitError("complexity", m, c, "the operation has complexity %d; the limit is %d", c, m)
+		}
+	}
+	return nil
+}
+
+// depth returns the nesting of set: 1 for a selection of scalars. The
+// depth of each fragment is computed once and kept in fragments, so that a
+// document whose fragments spread each other many times takes linear time.
+func depth(set ast.SelectionSet, fragments map[string]int) int {
+	d := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			d = max(d, 1+depth(s.SelectionSet, fragments))
+		case *ast.InlineFragment:
+			d = max(d, depth(s.SelectionSet, fragments))
+		case *ast.FragmentSpread:
+			fd, ok := fragments[s.Name]
+			if !ok {
+				fd = depth(s.Definition.SelectionSet, fragments)
+				fragments[s.Name] = fd
+			}
+			d = max(d, fd)
+		}
+	}
+	return d
+}
+
+// aliases counts the aliased fields of every operation and fragment of
+// doc, each where it is written.
+func aliases(doc *ast.QueryDocument) int {
+	var count func(ast.SelectionSet) int
+	count = func(set ast.SelectionSet) int {
+		n := 0
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Alias != s.Name {
+					n++
+				}
+				n += count(s.SelectionSet)
+			case *ast.InlineFragment:
+				n += count(s.SelectionSet)
+			}
+		}
+		return n
+	}
+	n := 0
+	for _, op := range doc.Operations {
+		n += count(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		n += count(f.SelectionSet)
+	}
+	return n
+}
+
+// introspects reports whether a root selection set asks for __schema or
+// __type, the two introspection fields, which only the root may select.
+// spread names the fragments already looked into.
+func introspects(set ast.SelectionSet, spread map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(s.SelectionSet, spread) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if !spread[s.Name] {
+				spread[s.Name] = true
+				if introspects(s.Definition.SelectionSet, spread) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

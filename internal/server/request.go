@@ -1,0 +1,186 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// contextKey is a value for use with context.WithValue. It's used as a
+// pointer so it fits in an interface{} without allocation.
+type contextKey struct{ name string }
+
+// deadlineKey keys the time by which a request's operations must end.
+var deadlineKey = &contextKey{"deadline"}
+
+// limitRequests enforces, in front of the GraphQL handler next, the limits
+// that concern a whole HTTP request rather than one operation: its
+// deadline, its body size and the size of its batch.
+//
+// A POST body that is a JSON array is a batch (gqlgen's POST transport
+// reads one operation only): each operation runs through next in turn, as a
+// request of its own, and the response is the array of their responses, in
+// order. They run one after the other so that a batch costs the server no
+// more at once than a single operation, and share the request's deadline.
+func limitRequests(lim Limits, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lim.Timeout > 0 {
+			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, time.Now().Add(lim.Timeout)))
+		}
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if lim.MaxBodyBytes > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBodyBytes)
+		}
+		body, err := io.ReadAll(r.Body)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeError(w, http.StatusRequestEntityTooLarge, &gqlerror.Error{
+				Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit),
+				Extensions: map[string]any{
+					"code":  portal.EINVALID,
+					"limit": "bodySize",
+					"max":   tooLarge.Limit,
+				},
+			})
+			return
+		case err != nil:
+			writeError(w, http.StatusBadRequest, &gqlerror.Error{
+				Message:    "the request body could not be read",
+				Extensions: map[string]any{"code": portal.EINVALID},
+			})
+			return
+		}
+		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '[' {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			next.ServeHTTP(w, r)
+			return
+		}
+		serveBatch(w, r, body, lim.MaxBatch, next)
+	})
+}
+
+// serveBatch runs each operation of a batch through next and writes the
+// array of their responses.
+func serveBatch(w http.ResponseWriter, r *http.Request, body []byte, maxBatch int, next http.Handler) {
+	var ops []json.RawMessage
+	if err := json.Unmarshal(body, &ops); err != nil {
+		writeError(w, http.StatusBadRequest, &gqlerror.Error{
+			Message:    fmt.Sprintf("the batch is not a JSON array of operations: %v", err),
+			Extensions: map[string]any{"code": portal.EINVALID},
+		})
+		return
+	}
+	if len(ops) == 0 {
+		writeError(w, http.StatusBadRequest, &gqlerror.Error{
+			Message:    "the batch holds no operation",
+			Extensions: map[string]any{"code": portal.EINVALID},
+		})
+		return
+	}
+	if maxBatch > 0 && len(ops) > maxBatch {
+		writeError(w, http.StatusBadRequest, limitError("batch", maxBatch, len(ops),
+			"the batch holds %d operations; the limit is %d", len(ops), maxBatch))
+		return
+	}
+	var out bytes.Buffer
+	out.WriteByte('[')
+	for i, op := range ops {
+		one := r.Clone(r.Context())
+		one.Body = io.NopCloser(bytes.NewReader(op))
+		one.ContentLength = int64(len(op))
+		var resp responseBuffer
+		next.ServeHTTP(&resp, one)
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(bytes.TrimSpace(resp.body.Bytes()))
+	}
+	out.WriteByte(']')
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out.Bytes())
+}
+
+// responseBuffer keeps the response to one operation of a batch. Its
+// status is dropped: a batch answers 200, and each of its responses says
+// in its errors what went wrong.
+type responseBuffer struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (b *responseBuffer) Header() http.Header {
+	if b.header == nil {
+		b.header = http.Header{}
+	}
+	return b.header
+}
+
+func (b *responseBuffer) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *responseBuffer) WriteHeader(int) {}
+
+// writeError writes a GraphQL response made of one error.
+func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
+	writeJSON(w, status, graphql.Response{Errors: gqlerror.List{err}})
+}
+
+// applyDeadline runs an operation until its request's deadline. The
+// deadline goes on the context here, around the execution of the
+// operation, and not on the request's: gqlgen answers null, without an
+// error, to an operation whose context is done before it starts.
+func applyDeadline(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	deadline, ok := ctx.Value(deadlineKey).(time.Time)
+	if !ok {
+		return next(ctx) // not served through limitRequests
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return next(ctx)
+}
+
+// timeoutErrors presents the error of a field that ran out of time with
+// code TIMEOUT, and passes the others on to next. Running out of time is
+// no internal error: it is neither logged nor hidden. A driver may report a
+// query interrupted midway in its own words rather than as the context's
+// error, so once the deadline has passed an error that carries no code of
+// its own counts as a timeout too.
+func timeoutErrors(timeout time.Duration, next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		if !timedOut(ctx, err) {
+			return next(ctx, err)
+		}
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		gqlErr.Message = fmt.Sprintf("the request took longer than the server allows (%s) and was stopped", timeout)
+		gqlErr.Extensions = map[string]any{"code": portal.ETIMEOUT, "limit": "timeout", "max": timeout.String()}
+		return gqlErr
+	}
+}
+
+// timedOut reports whether err is the doing of the operation's deadline.
+// The deadline must have passed: a deadline of another's making, such as
+// an HTTP client's while reading a location, is an internal error.
+func timedOut(ctx context.Context, err error) bool {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pe *portal.Error
+	var ge *gqlerror.Error
+	return !errors.As(err, &pe) && !(errors.As(err, &ge) && ge.Err == nil)
+}
