@@ -75,6 +75,7 @@ type Config struct {
 	Production bool `yaml:"production"`
 	// API bounds what one request may ask; zero values take the defaults.
 	API struct {
+		MaxTokens            int      `yaml:"maxTokens"`
 		MaxDepth             int      `yaml:"maxDepth"`
 		MaxComplexity        int      `yaml:"maxComplexity"`
 		MaxAliases           int      `yaml:"maxAliases"`

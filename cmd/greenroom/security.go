@@ -118,7 +118,7 @@ func (s staticPolicy) Current() *policy.Policy { return s.p }
 func limits(cfg Config) server.Limits {
 	a := cfg.API
 	return server.Limits{
-		MaxDepth: a.MaxDepth, MaxComplexity: a.MaxComplexity, MaxAliases: a.MaxAliases, MaxBatch: a.MaxBatch,
+		MaxTokens: a.MaxTokens, MaxDepth: a.MaxDepth, MaxComplexity: a.MaxComplexity, MaxAliases: a.MaxAliases, MaxBatch: a.MaxBatch,
 		MaxBodyBytes: a.MaxBodyBytes, Timeout: time.Duration(a.Timeout), DisableIntrospection: a.DisableIntrospection,
 		CORS: server.CORS{AllowedOrigins: a.CORSOrigins},
 	}
