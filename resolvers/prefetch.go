@@ -231,10 +231,15 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 	if err := loader.PrimeIncoming(ctx, p.incoming); err != nil {
 		return nil, err
 	}
-	// The refs each followed field reaches, all read in one statement.
+	// The refs each followed field reaches, all read in one statement. A
+	// field whose entities the query selects nothing of (relations without
+	// target) needs only its relations.
 	reached := make([][]string, len(p.follow))
 	var refs []string
 	for i, f := range p.follow {
+		if len(f.sel) == 0 {
+			continue
+		}
 		for _, parent := range f.parents {
 			var rows []catalog.RelationRow
 			var err error
@@ -261,7 +266,7 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 	}
 	var next []pageSelection
 	for i, f := range p.follow {
-		if len(f.sel) == 0 || len(reached[i]) == 0 {
+		if len(reached[i]) == 0 {
 			continue
 		}
 		recs, err := loader.Entities(ctx, reached[i])

@@ -99,3 +99,30 @@ func TestQuery_StatementCount(t *testing.T) {
 		}
 	})
 }
+
+// TestQuery_EntityStatementCount pins what one entity costs: one statement
+// for the entity, one for its relations, and one for the entities they
+// name only when the query selects something of them.
+func TestQuery_EntityStatementCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := MustServeFiles(t, db, MustWriteFile(t, t.TempDir(), "bulk.yaml", largeCatalogYAML(20)))
+		for _, c := range []struct {
+			query string
+			want  int64
+		}{
+			{`{ entity(ref: "component:bulk-svc-001") { ref name } }`, 1},
+			{`{ entity(ref: "component:bulk-svc-001") { ref relations(first: 100) { edges { node { type targetRef } } } } }`, 2},
+			{`{ entity(ref: "component:bulk-svc-001") { ref relations { edges { node { type target { name } } } } } }`, 3},
+		} {
+			before := db.ReadStatements()
+			var out struct{ Entity *struct{ Ref string } }
+			MustQuery(t, srv, c.query, nil, &out)
+			if out.Entity == nil {
+				t.Fatalf("%s: no entity", c.query)
+			}
+			if got := db.ReadStatements() - before; got != c.want {
+				t.Errorf("%s: %d statements; want %d", c.query, got, c.want)
+			}
+		}
+	})
+}
