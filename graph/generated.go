@@ -10556,7 +10556,7 @@ func (ec *executionContext) _EntityEdge_cursor(ctx context.Context, field graphq
 			return ec.fieldContext_EntityEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10567,7 +10567,7 @@ func (ec *executionContext) _EntityEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_EntityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntityEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("EntityEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _EntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityEdge) (ret graphql.Marshaler) {
@@ -15007,8 +15007,8 @@ func (ec *executionContext) _RelationConnection_edges(ctx context.Context, field
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.RelationEdge) graphql.Marshaler {
-			return ec.marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.RelationEdge) graphql.Marshaler {
+			return ec.marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15082,7 +15082,7 @@ func (ec *executionContext) fieldContext_RelationConnection_totalCount(_ context
 	return graphql.NewScalarFieldContext("RelationConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _RelationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RelationEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _RelationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *gqltype.RelationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15091,7 +15091,7 @@ func (ec *executionContext) _RelationEdge_cursor(ctx context.Context, field grap
 			return ec.fieldContext_RelationEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -15102,10 +15102,10 @@ func (ec *executionContext) _RelationEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_RelationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RelationEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RelationEdge", field, true, false, "String")
 }
 
-func (ec *executionContext) _RelationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RelationEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _RelationEdge_node(ctx context.Context, field graphql.CollectedField, obj *gqltype.RelationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22619,7 +22619,7 @@ func (ec *executionContext) _RelationConnection(ctx context.Context, sel ast.Sel
 
 var relationEdgeImplementors = []string{"RelationEdge"}
 
-func (ec *executionContext) _RelationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RelationEdge) graphql.Marshaler {
+func (ec *executionContext) _RelationEdge(ctx context.Context, sel ast.SelectionSet, obj *gqltype.RelationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24491,11 +24491,11 @@ func (ec *executionContext) marshalNRelationConnection2ᚖgithubᚗcomᚋgreenro
 	return ec._RelationConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RelationEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.RelationEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdge(ctx, sel, v[i])
+		return ec.marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -24507,7 +24507,7 @@ func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomh
 	return ret
 }
 
-func (ec *executionContext) marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRelationEdge(ctx context.Context, sel ast.SelectionSet, v *model.RelationEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdge(ctx context.Context, sel ast.SelectionSet, v *gqltype.RelationEdge) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RelationEdge!")
 		return graphql.Null

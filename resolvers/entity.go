@@ -145,12 +145,6 @@ func sourceLocation(ctx context.Context, obj gqltype.Node) (*catalog.Location, e
 	return loader.Location(ctx, obj.Record().LocationID)
 }
 
-// relationPosition is where a relations page stands.
-type relationPosition struct {
-	Type   string `json:"t"`
-	Target string `json:"r"`
-}
-
 func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	limit, err := pageSize(first)
 	if err != nil {
@@ -177,7 +171,7 @@ func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *in
 	})
 	start := 0
 	if after != nil {
-		pos, err := gqltype.DecodeCursor[relationPosition](*after, digest)
+		pos, err := gqltype.DecodeCursor[gqltype.RelationPosition](*after, digest)
 		if err != nil {
 			return nil, err
 		}
@@ -186,12 +180,13 @@ func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *in
 		}
 	}
 	end := min(start+limit, len(rows))
-	conn := &model.RelationConnection{TotalCount: len(rows), Edges: make([]*model.RelationEdge, 0, end-start)}
-	cursors := make([]string, 0, end-start)
+	conn := &model.RelationConnection{TotalCount: len(rows), Edges: make([]*gqltype.RelationEdge, 0, end-start)}
 	for _, r := range rows[start:end] {
-		c := gqltype.EncodeCursor(relationPosition{r.Type, r.Target}, digest)
-		cursors = append(cursors, c)
-		conn.Edges = append(conn.Edges, &model.RelationEdge{Cursor: c, Node: &gqltype.Relation{Type: r.Type, TargetRef: r.Target}})
+		conn.Edges = append(conn.Edges, gqltype.NewRelationEdge(&gqltype.Relation{Type: r.Type, TargetRef: r.Target}, digest))
+	}
+	var cursors []string
+	if n := len(conn.Edges); n > 0 {
+		cursors = []string{conn.Edges[0].Cursor(), conn.Edges[n-1].Cursor()}
 	}
 	conn.PageInfo = gqltype.NewPageInfo(cursors, end < len(rows), start > 0)
 	return conn, nil
@@ -284,10 +279,12 @@ func entityConnection(ctx context.Context, cat Catalog, q catalog.EntityQuery, d
 		return nil, err
 	}
 	conn := &gqltype.EntityConnection{Filter: q.Filter, Edges: make([]*gqltype.EntityEdge, len(page.Records))}
-	cursors := make([]string, len(page.Records))
 	for i, rec := range page.Records {
-		cursors[i] = gqltype.EncodeCursor(catalog.Position{Key: page.Keys[i], Ref: rec.Ref}, digest)
-		conn.Edges[i] = &gqltype.EntityEdge{Cursor: cursors[i], Node: gqltype.Wrap(rec)}
+		conn.Edges[i] = gqltype.NewEntityEdge(gqltype.Wrap(rec), catalog.Position{Key: page.Keys[i], Ref: rec.Ref}, digest)
+	}
+	var cursors []string
+	if n := len(conn.Edges); n > 0 {
+		cursors = []string{conn.Edges[0].Cursor(), conn.Edges[n-1].Cursor()}
 	}
 	if forward {
 		conn.PageInfo = gqltype.NewPageInfo(cursors, page.HasMore, cursorGiven)

@@ -176,17 +176,10 @@ type RegisterLocationPayload struct {
 
 // A page of relations.
 type RelationConnection struct {
-	Edges    []*RelationEdge   `json:"edges"`
-	PageInfo *gqltype.PageInfo `json:"pageInfo"`
+	Edges    []*gqltype.RelationEdge `json:"edges"`
+	PageInfo *gqltype.PageInfo       `json:"pageInfo"`
 	// How many relations there are in all, over every page.
 	TotalCount int `json:"totalCount"`
-}
-
-// A relation in a connection.
-type RelationEdge struct {
-	// An opaque cursor pointing at this edge.
-	Cursor string            `json:"cursor"`
-	Node   *gqltype.Relation `json:"node"`
 }
 
 // A relation an entity must have.

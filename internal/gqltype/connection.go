@@ -10,7 +10,8 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor"`
 }
 
-// NewPageInfo returns the page info of a page whose edges have these cursors.
+// NewPageInfo returns the page info of a page whose edges have these
+// cursors; only the first and the last matter.
 func NewPageInfo(cursors []string, hasNext, hasPrevious bool) *PageInfo {
 	p := &PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrevious}
 	if n := len(cursors); n > 0 {
@@ -27,14 +28,50 @@ type EntityConnection struct {
 	Filter   catalog.EntityFilter
 }
 
-// EntityEdge is an entity with its cursor.
+// EntityEdge is an entity with its place in the list. The cursor is
+// encoded only when a query asks for it: most pages are read without.
 type EntityEdge struct {
-	Cursor string
 	Node   Node
+	pos    catalog.Position
+	digest string
 }
+
+// NewEntityEdge returns the edge of node at pos in the list made by the
+// query with this digest.
+func NewEntityEdge(node Node, pos catalog.Position, digest string) *EntityEdge {
+	return &EntityEdge{Node: node, pos: pos, digest: digest}
+}
+
+// Cursor returns the edge's opaque cursor.
+func (e *EntityEdge) Cursor() string { return EncodeCursor(e.pos, e.digest) }
 
 // Relation is one relation of an entity; its target is resolved on demand.
 type Relation struct {
 	Type      string
 	TargetRef string
+}
+
+// RelationPosition is where a relation stands in an entity's relations,
+// which are ordered by type then target.
+type RelationPosition struct {
+	Type   string `json:"t"`
+	Target string `json:"r"`
+}
+
+// RelationEdge is a relation with its place in the list; the cursor is
+// encoded only when asked for.
+type RelationEdge struct {
+	Node   *Relation
+	digest string
+}
+
+// NewRelationEdge returns the edge of rel in the relations listed by the
+// query with this digest.
+func NewRelationEdge(rel *Relation, digest string) *RelationEdge {
+	return &RelationEdge{Node: rel, digest: digest}
+}
+
+// Cursor returns the edge's opaque cursor.
+func (e *RelationEdge) Cursor() string {
+	return EncodeCursor(RelationPosition{e.Node.Type, e.Node.TargetRef}, e.digest)
 }
