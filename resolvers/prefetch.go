@@ -97,9 +97,10 @@ var satisfies = func() map[string][]string {
 
 // prefetch primes the loaders for everything sel selects on recs, and below,
 // level by level. It is called by the resolvers that read entities from the
-// store outside any list; inside a list, the list's own resolver has done it.
+// store themselves: the root fields and the connections; the related fields
+// of the entities they return are then read by it.
 func prefetch(ctx context.Context, recs []*catalog.Record, sel ast.SelectionSet) error {
-	if len(recs) == 0 || len(sel) == 0 || gqltype.InList(graphql.GetFieldContext(ctx)) {
+	if len(recs) == 0 || len(sel) == 0 {
 		return nil
 	}
 	op := graphql.GetOperationContext(ctx)
@@ -122,7 +123,7 @@ func prefetch(ctx context.Context, recs []*catalog.Record, sel ast.SelectionSet)
 // fields from the connection down to its entity, such as edges, node.
 func prefetchPage(ctx context.Context, recs []*catalog.Record, path ...string) error {
 	fc := graphql.GetFieldContext(ctx)
-	if len(recs) == 0 || fc == nil || gqltype.InList(fc) {
+	if len(recs) == 0 || fc == nil {
 		return nil
 	}
 	return prefetch(ctx, recs, below(graphql.GetOperationContext(ctx), fc.Field.Selections, path))

@@ -1,6 +1,8 @@
-// Command greenroom-gqlgen runs gqlgen over gqlgen.yml with one extra
-// plugin that writes graph/federation.go: the two Apollo Federation
-// subgraph fields, _entities and _service, answered by the resolver root.
+// Command greenroom-gqlgen runs gqlgen over gqlgen.yml with two extra
+// plugins: one writes graph/federation.go, the two Apollo Federation
+// subgraph fields, _entities and _service, answered by the resolver root;
+// the other has the fields of entity types resolved in sequence (see
+// gqltype.Sequential).
 //
 // gqlgen's own federation plugin adds a schema type named "Entity" (its
 // resolver root for entity lookups), which collides with the catalog's
@@ -18,6 +20,8 @@ import (
 	"github.com/99designs/gqlgen/api"
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/config"
+
+	"github.com/greenroomhq/greenroom/internal/gqltype"
 )
 
 func main() {
@@ -26,10 +30,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "greenroom-gqlgen: load config:", err)
 		os.Exit(2)
 	}
-	if err := api.Generate(cfg, api.AddPlugin(federation{})); err != nil {
+	if err := api.Generate(cfg, api.AddPlugin(federation{}), api.AddPlugin(sequential{})); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-gqlgen:", err)
 		os.Exit(3)
 	}
+}
+
+// sequential makes gqlgen resolve the fields of the object types that
+// gqltype.Sequential names one after another instead of each on its own
+// goroutine. It runs before gqlgen writes the executable schema.
+type sequential struct{}
+
+func (sequential) Name() string { return "greenroom-sequential" }
+
+func (sequential) GenerateCode(data *codegen.Data) error {
+	for _, obj := range data.Objects {
+		names := make([]string, len(obj.Implements))
+		for i, d := range obj.Implements {
+			names[i] = d.Name
+		}
+		if !obj.Root && gqltype.Sequential(obj.Name, names) {
+			obj.DisableConcurrency = true
+		}
+	}
+	return nil
 }
 
 // federation writes the executionContext methods that gqlgen's generated

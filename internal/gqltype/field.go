@@ -1,6 +1,10 @@
 package gqltype
 
-import "github.com/99designs/gqlgen/graphql"
+import (
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+)
 
 // InList reports whether a field belongs to an item of a list: only then
 // has it siblings whose reads it can share.
@@ -11,4 +15,16 @@ func InList(fc *graphql.FieldContext) bool {
 		}
 	}
 	return false
+}
+
+// Sequential reports whether the fields of an object type are resolved one
+// after another rather than each on a goroutine of its own: the entity
+// types (those implementing Entity) and Relation. Their fields that read
+// the database are read for a whole page before they run (see
+// resolvers/prefetch.go), so a goroutine per field would cost far more than
+// the field; a read that was not prefetched goes to the database at once
+// rather than waiting for siblings. cmd/greenroom-gqlgen generates the
+// resolution order from it and the server chooses how loaders read by it.
+func Sequential(object string, interfaces []string) bool {
+	return object == "Relation" || slices.Contains(interfaces, "Entity")
 }

@@ -51,7 +51,8 @@ func New(opts Options) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	lim := opts.Limits.withDefaults()
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()}))
+	exec := graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
+	gql := handler.New(exec)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
@@ -66,11 +67,14 @@ func New(opts Options) http.Handler {
 		return next(loader.NewContext(ctx, loader.New(opts.Loaders)))
 	})
 	// Only the items of a list have siblings to batch with: a resolver
-	// outside any list reads at once instead of waiting for a batch. The
-	// context passes to the field's children, so each resolver sets it.
+	// outside any list reads at once instead of waiting for a batch, and so
+	// does one that gqlgen runs in sequence with its siblings (see
+	// gqltype.Sequential), since they cannot ask together. The context
+	// passes to the field's children, so each resolver sets it.
+	sequential := sequentialObjects(exec.Schema())
 	gql.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
 		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
-			ctx = loader.WithDirect(ctx, !gqltype.InList(fc))
+			ctx = loader.WithDirect(ctx, sequential[fc.Object] || !gqltype.InList(fc))
 		}
 		return next(ctx)
 	})
@@ -172,4 +176,23 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		log.Log(r.Context(), level, "request", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
 	})
+}
+
+// sequentialObjects names the object types whose fields gqlgen resolves
+// in sequence.
+func sequentialObjects(s *ast.Schema) map[string]bool {
+	out := map[string]bool{}
+	for name, def := range s.Types {
+		if def.Kind != ast.Object {
+			continue
+		}
+		var names []string
+		for _, d := range s.GetImplements(def) {
+			names = append(names, d.Name)
+		}
+		if gqltype.Sequential(name, names) {
+			out[name] = true
+		}
+	}
+	return out
 }
