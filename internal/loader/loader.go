@@ -217,8 +217,13 @@ func NewContext(ctx context.Context, l *Loaders) context.Context {
 // WithDirect returns ctx for reads that have no siblings to batch with
 // (direct true), such as the fields of the one entity a query asked for:
 // the loaders then read at once instead of waiting for a batch to fill.
-func WithDirect(ctx context.Context, direct bool) context.Context {
-	return context.WithValue(ctx, directKey{}, direct)
+// ctx is returned as it is when it says so already: every layer of context
+// makes each later lookup in it longer.
+func WithDirect(ctx context.Context, d bool) context.Context {
+	if v, ok := ctx.Value(directKey{}).(bool); ok && v == d {
+		return ctx
+	}
+	return context.WithValue(ctx, directKey{}, d)
 }
 
 func direct(ctx context.Context) bool {

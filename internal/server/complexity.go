@@ -206,8 +206,8 @@ type costWalker struct {
 
 // complexity returns the complexity of op.
 func complexity(ctx context.Context, es graphql.ExecutableSchema, op *ast.OperationDefinition, vars map[string]any) int {
-	w := &costWalker{ctx: ctx, es: es, vars: vars, fragments: map[string]int{}}
-	return w.selections(op.SelectionSet, map[string]bool{})
+	w := &costWalker{ctx: ctx, es: es, vars: vars}
+	return w.selections(op.SelectionSet, nil)
 }
 
 // selections returns the cost of set; spread names the fragments already
@@ -224,6 +224,9 @@ func (w *costWalker) selections(set ast.SelectionSet, spread map[string]bool) in
 			if spread[s.Name] {
 				continue
 			}
+			if spread == nil {
+				spread = map[string]bool{}
+			}
 			spread[s.Name] = true
 			total = add(total, w.fragment(s.Definition))
 		}
@@ -237,14 +240,20 @@ func (w *costWalker) fragment(def *ast.FragmentDefinition) int {
 	if c, ok := w.fragments[def.Name]; ok {
 		return c
 	}
-	c := w.selections(def.SelectionSet, map[string]bool{})
+	c := w.selections(def.SelectionSet, nil)
+	if w.fragments == nil {
+		w.fragments = map[string]int{}
+	}
 	w.fragments[def.Name] = c
 	return c
 }
 
 func (w *costWalker) field(f *ast.Field) int {
-	child := w.selections(f.SelectionSet, map[string]bool{})
-	args := f.ArgumentMap(w.vars)
+	child := w.selections(f.SelectionSet, nil)
+	var args map[string]any
+	if f.Definition != nil && len(f.Definition.Arguments) > 0 {
+		args = f.ArgumentMap(w.vars)
+	}
 	parent := f.ObjectDefinition
 	if parent.Name == "Query" && f.Name == "_entities" {
 		// One entity per representation, each read by key.

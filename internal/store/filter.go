@@ -205,6 +205,9 @@ func (db *DB) inList(column string, values []string) (string, any) {
 }
 
 func inList(dialect Dialect, column string, values []string) (string, any) {
+	if len(values) == 1 { // the fields of one entity: a plain lookup
+		return column + ` = ?`, values[0]
+	}
 	if dialect == Postgres {
 		return column + ` = ANY(?)`, pq.StringArray(values)
 	}
