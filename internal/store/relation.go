@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -43,19 +46,14 @@ func (db *DB) relationsBy(ctx context.Context, column string, refs, types []stri
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	other := "target_ref"
-	if column == "target_ref" {
-		other = "source_ref"
-	}
 	in, arg := db.inList(column, lower(refs))
-	q := `SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE ` + in
+	q := `SELECT source_ref, type, target_ref FROM relations WHERE ` + in
 	args := []any{arg}
 	if len(types) > 0 {
 		in, arg := db.inList("type", types)
 		q += ` AND ` + in
 		args = append(args, arg)
 	}
-	q += ` ORDER BY ` + column + `, type, ` + other
 	out, err := func() ([]catalog.RelationRow, error) {
 		rows, err := db.r.QueryContext(ctx, db.r.Rebind(q), args...)
 		if err != nil {
@@ -75,5 +73,19 @@ func (db *DB) relationsBy(ctx context.Context, column string, refs, types []stri
 	if err != nil {
 		return nil, fmt.Errorf("store: relations: %w", formatError(err))
 	}
-	return out, nil
+	// Sorting and removing duplicates (a relation both ends declare) here
+	// rather than with DISTINCT and ORDER BY makes the read of a page's
+	// relations several times faster on SQLite, which otherwise sorts them
+	// in a temporary tree. The order is byte-wise, the same on both
+	// databases whatever their collation.
+	key := func(r catalog.RelationRow) (string, string) { return r.Source, r.Target }
+	if column == "target_ref" {
+		key = func(r catalog.RelationRow) (string, string) { return r.Target, r.Source }
+	}
+	slices.SortFunc(out, func(a, b catalog.RelationRow) int {
+		a1, a2 := key(a)
+		b1, b2 := key(b)
+		return cmp.Or(strings.Compare(a1, b1), strings.Compare(a.Type, b.Type), strings.Compare(a2, b2))
+	})
+	return slices.Compact(out), nil
 }
