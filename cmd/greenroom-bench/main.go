@@ -36,7 +36,16 @@
 //     with the most incoming dependsOn relations, found with the store's
 //     reads before serving.
 //
-// The last three run 50 times with 1 client. Each measurement starts with a
+// Then the cost of authentication and the permission policy: a list of the
+// components one group owns (owner filter, 100 per page), first on that
+// development-mode server, then on a second server started with an HS256
+// secret and examples/policy.yaml, where every request carries a token for
+// a user of that group; on it, entity(ref) with 8 clients and the list
+// again. The targets: at least 85% of the development-mode throughput, and
+// the list's p50 within 125%.
+//
+// The lists and the traversal run 50 times with 1 client (the owned list
+// 200 times). Each measurement starts with a
 // warm-up whose responses are checked in full (the entity exists, the lists
 // hold 500 and 100 entities, the traversal reaches some); every measured
 // response must be HTTP 200 without GraphQL errors, or the measurement
