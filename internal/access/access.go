@@ -24,6 +24,7 @@ import (
 // Store is the catalog storage the guard reads through.
 type Store interface {
 	EntityByRef(ctx context.Context, ref string) (*catalog.Record, error)
+	EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Record, error)
 	EntitiesByRefsWhere(ctx context.Context, refs []string, f catalog.EntityFilter) ([]*catalog.Record, error)
 	FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error)
 	CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error)
@@ -126,7 +127,7 @@ func (g *Guard) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.R
 		return nil, nil
 	}
 	if vf == nil {
-		vf = &catalog.EntityFilter{}
+		return g.store.EntitiesByRefs(ctx, refs)
 	}
 	return g.store.EntitiesByRefsWhere(ctx, refs, *vf)
 }

@@ -75,11 +75,14 @@ func TestQuery_StatementCount(t *testing.T) {
 				}
 			}
 		}
-		// One statement for the page; then one for the relations of the
-		// components and one for the entities they name; then the same two
-		// for the systems' domains.
-		const want = 5
+		// With nothing cached: two statements for the page (its refs, then
+		// their records); then one for the relations of the components and
+		// one for the entities they name; then the same two for the
+		// systems' domains. Asked again, only the page's refs are read: the
+		// rest is in the read cache.
+		const want, warm = 6, 1
 		for _, n := range []int{20, 200} {
+			db.InvalidateCache() // the reads themselves, not the cache's memory of them
 			before := db.ReadStatements()
 			var p page
 			MustQuery(t, srv, q, map[string]any{"first": n}, &p)
@@ -96,13 +99,18 @@ func TestQuery_StatementCount(t *testing.T) {
 			if count != want {
 				t.Errorf("first %d: %d statements; want %d", n, count, want)
 			}
+			before = db.ReadStatements()
+			MustQuery(t, srv, q, map[string]any{"first": n}, &p)
+			if count := db.ReadStatements() - before; count != warm {
+				t.Errorf("first %d again: %d statements; want %d", n, count, warm)
+			}
 		}
 	})
 }
 
-// TestQuery_EntityStatementCount pins what one entity costs: one statement
-// for the entity, one for its relations, and one for the entities they
-// name only when the query selects something of them.
+// TestQuery_EntityStatementCount pins what one entity costs with nothing
+// cached: one statement for the entity, one for its relations, and one for
+// the entities they name only when the query selects something of them.
 func TestQuery_EntityStatementCount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, MustWriteFile(t, t.TempDir(), "bulk.yaml", largeCatalogYAML(20)))
@@ -114,6 +122,7 @@ func TestQuery_EntityStatementCount(t *testing.T) {
 			{`{ entity(ref: "component:bulk-svc-001") { ref relations(first: 100) { edges { node { type targetRef } } } } }`, 2},
 			{`{ entity(ref: "component:bulk-svc-001") { ref relations { edges { node { type target { name } } } } } }`, 3},
 		} {
+			db.InvalidateCache()
 			before := db.ReadStatements()
 			var out struct{ Entity *struct{ Ref string } }
 			MustQuery(t, srv, c.query, nil, &out)

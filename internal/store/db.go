@@ -41,6 +41,7 @@ type DB struct {
 	dialect Dialect
 	w       *sqlx.DB  // writes
 	r       *readPool // reads
+	cache   *readCache
 	log     *slog.Logger
 	now     func() time.Time
 }
@@ -55,7 +56,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+		cache: newReadCache(DefaultCacheSize)}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		pg, err := sqlx.Open("postgres", dsn)
 		if err != nil {

@@ -66,9 +66,12 @@ func (db *DB) EntityByRef(ctx context.Context, ref string) (*catalog.Record, err
 }
 
 // EntitiesByRefs returns the entities with these canonical refs that exist,
-// in any order.
+// in any order, from the read cache when it holds them.
 func (db *DB) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.Record, error) {
-	return db.EntitiesByRefsWhere(ctx, refs, catalog.EntityFilter{})
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	return db.cachedRecords(ctx, lower(refs))
 }
 
 // EntitiesByRefsWhere is [DB.EntitiesByRefs] for the entities f selects.
@@ -135,10 +138,12 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 	if key == "e.ref" {
 		orderBy = "e.ref " + dir // a second key would make SQLite sort what the index already orders
 	}
-	query := fmt.Sprintf(`SELECT %s, %s AS sort_key FROM entities e WHERE %s ORDER BY %s LIMIT ?`,
-		recordColumns, key, cond, orderBy)
+	// The page's refs and sort keys come from the index that orders them,
+	// and its records from the read cache, which reads the ones it does not
+	// hold with one more statement.
+	query := fmt.Sprintf(`SELECT e.ref, %s AS sort_key FROM entities e WHERE %s ORDER BY %s LIMIT ?`, key, cond, orderBy)
 	args = append(args, limit+1)
-	var page catalog.EntityPage
+	var refs, keys []string
 	err := func() error {
 		rows, err := db.r.QueryContext(ctx, db.r.Rebind(query), args...)
 		if err != nil {
@@ -146,17 +151,30 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var key string
-			r, err := scanRecord(rows, &key)
-			if err != nil {
+			var ref, key string
+			if err := rows.Scan(&ref, &key); err != nil {
 				return err
 			}
-			page.Records, page.Keys = append(page.Records, r), append(page.Keys, key)
+			refs, keys = append(refs, ref), append(keys, key)
 		}
 		return rows.Err()
 	}()
 	if err != nil {
 		return catalog.EntityPage{}, fmt.Errorf("store: find entities: %w", formatError(err))
+	}
+	recs, err := db.cachedRecords(ctx, refs)
+	if err != nil {
+		return catalog.EntityPage{}, fmt.Errorf("store: find entities: %w", err)
+	}
+	byRef := make(map[string]*catalog.Record, len(recs))
+	for _, r := range recs {
+		byRef[r.Ref] = r
+	}
+	var page catalog.EntityPage
+	for i, ref := range refs {
+		if r := byRef[ref]; r != nil { // nil: deleted between the two reads
+			page.Records, page.Keys = append(page.Records, r), append(page.Keys, keys[i])
+		}
 	}
 	if page.HasMore = len(page.Records) > limit; page.HasMore {
 		page.Records, page.Keys = page.Records[:limit], page.Keys[:limit]

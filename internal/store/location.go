@@ -110,7 +110,14 @@ func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
 	if rows, _ := res.RowsAffected(); rows == 0 {
 		return 0, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
 	}
-	return n, formatError(tx.Commit())
+	if err := bumpVersion(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, formatError(err)
+	}
+	db.cache.drop(-1)
+	return n, nil
 }
 
 // DeleteOrphan removes an orphaned entity and the relations it originated.
@@ -140,7 +147,14 @@ func (db *DB) DeleteOrphan(ctx context.Context, ref string) error {
 			return formatError(err)
 		}
 	}
-	return formatError(tx.Commit())
+	if err := bumpVersion(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return formatError(err)
+	}
+	db.cache.drop(-1)
+	return nil
 }
 
 // LocationsByIDs returns the registered locations among ids, in any order.

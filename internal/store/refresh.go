@@ -36,6 +36,7 @@ type refresh struct {
 	entityErrs []catalog.ProcessingError
 	stats      catalog.RefreshStats
 	done       bool
+	changed    bool // entities or relations were written
 }
 
 // BeginRefresh starts a refresh of loc. Returns ENOTFOUND if the location
@@ -360,10 +361,19 @@ func (r *refresh) Commit(ctx context.Context, errs []catalog.ProcessingError, un
 			return r.stats, formatError(err)
 		}
 	}
+	changed := r.changed || s.Added+s.Updated+s.Orphaned+s.Deleted > 0
+	if changed {
+		if err := bumpVersion(ctx, r.tx); err != nil {
+			return r.stats, err
+		}
+	}
 	if err := r.tx.Commit(); err != nil {
 		return r.stats, formatError(err)
 	}
 	r.done = true
+	if changed {
+		r.db.cache.drop(-1)
+	}
 	if s.Added+s.Updated+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
@@ -438,6 +448,7 @@ func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
 // setOrphan adds or removes the backstage.io/orphan annotation of a stored
 // entity, giving it a new etag.
 func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
+	r.changed = true
 	var data string
 	if err := r.tx.GetContext(ctx, &data, r.tx.Rebind(`SELECT data FROM entities WHERE id = ?`), id); err != nil {
 		return formatError(err)
@@ -561,4 +572,12 @@ func dedupe(rels []catalog.Relation) [][3]string {
 		}
 	}
 	return out
+}
+
+// bumpVersion increments the catalog version in tx, which must also change
+// entities or relations: readers that cache what they read drop it when
+// they see the version move (see readCache).
+func bumpVersion(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE catalog_version SET version = version + 1 WHERE id = 1`)
+	return formatError(err)
 }

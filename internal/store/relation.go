@@ -33,13 +33,19 @@ func (db *DB) Relations(ctx context.Context, ref string) ([]catalog.Relation, er
 // refs and whose type is one of types (any type when types is empty),
 // ordered by source, type and target.
 func (db *DB) RelationsBySources(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error) {
-	return db.relationsBy(ctx, "source_ref", refs, types)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	return db.cachedRelations(ctx, "source_ref", lower(refs), types)
 }
 
 // RelationsByTargets is [DB.RelationsBySources] for relations whose target
 // is one of refs, ordered by target, type and source.
 func (db *DB) RelationsByTargets(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error) {
-	return db.relationsBy(ctx, "target_ref", refs, types)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	return db.cachedRelations(ctx, "target_ref", lower(refs), types)
 }
 
 func (db *DB) relationsBy(ctx context.Context, column string, refs, types []string) ([]catalog.RelationRow, error) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/greenroomhq/greenroom/internal/store"
@@ -71,5 +72,20 @@ func mustOpen(tb testing.TB, dsn string) *store.DB {
 	if err := db.Migrate(ctx); err != nil {
 		tb.Fatal(err)
 	}
+	dsns.Store(db, dsn)
 	return db
+}
+
+// dsns remembers the database each opened DB is on, for Reopen.
+var dsns sync.Map
+
+// Reopen opens a second, independent DB on the database db is on: another
+// process, as far as db can tell.
+func Reopen(tb testing.TB, db *store.DB) *store.DB {
+	tb.Helper()
+	dsn, ok := dsns.Load(db)
+	if !ok {
+		tb.Fatal("storetest: Reopen of a DB storetest did not open")
+	}
+	return mustOpen(tb, dsn.(string))
 }
