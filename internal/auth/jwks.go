@@ -34,6 +34,9 @@ type keyStore struct {
 	source string // the redacted URL or the file path, for messages
 	load   loader
 	logger *slog.Logger
+	// replaced runs after the held keys are replaced: tokens the verifier
+	// trusted may no longer verify.
+	replaced func()
 
 	// reloadMu serializes reloads, so that an older document never
 	// replaces a newer one.
@@ -48,8 +51,8 @@ type keyStore struct {
 // c.JWKSRefresh until ctx is done. It fails when the first load fails or
 // finds no usable key: a verifier without keys would refuse every token,
 // and a wrong URL or path is far likelier than an outage at start.
-func newKeyStore(ctx context.Context, c Config, client *http.Client) (*keyStore, error) {
-	s := &keyStore{MemoryJWKSet: jwkset.NewMemoryStorage(), logger: c.Logger}
+func newKeyStore(ctx context.Context, c Config, client *http.Client, replaced func()) (*keyStore, error) {
+	s := &keyStore{MemoryJWKSet: jwkset.NewMemoryStorage(), logger: c.Logger, replaced: replaced}
 	if c.JWKSURL != "" {
 		s.source = redactURL(c.JWKSURL)
 		s.load = fetchJWKS(client, c.JWKSURL, s.source)
@@ -153,7 +156,11 @@ func (s *keyStore) reload(ctx context.Context) error {
 	if len(keys) == 0 {
 		return fmt.Errorf("auth: JWKS %s holds no usable signing key", s.source)
 	}
-	return s.KeyReplaceAll(ctx, keys)
+	if err := s.KeyReplaceAll(ctx, keys); err != nil {
+		return err
+	}
+	s.replaced()
+	return nil
 }
 
 // parseJWKS returns the public signing keys of a JWKS document, and an error

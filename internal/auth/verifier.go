@@ -15,6 +15,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
@@ -56,7 +57,26 @@ type Verifier struct {
 
 	secret []byte          // with Config.Secret
 	keys   keyfunc.Keyfunc // with a JWKS
+
+	recent *lru.Cache[string, verified] // tokens verified lately
+	now    func() time.Time
 }
+
+// verified is a token that passed verification, trusted until until.
+type verified struct {
+	claims *Claims
+	until  time.Time
+}
+
+// A client sends the same token with every request for as long as it
+// lives, and checking its signature and claims was a tenth of the cost of
+// reading one entity. A token verified in the last recentFor is trusted
+// again without checking, up to its expiry; a key removed from a JWKS stops
+// the tokens it signed as soon as the verifier reloads the keys.
+const (
+	recentFor  = 30 * time.Second
+	recentSize = 10_000
+)
 
 // NewVerifier returns a verifier for the tokens c accepts. With a JWKS it
 // loads the keys before returning, over client (http.DefaultClient when
@@ -81,6 +101,7 @@ func NewVerifier(ctx context.Context, c Config, client *http.Client) (*Verifier,
 		// WithAllAudiences would require all of them.
 		opts = append(opts, jwt.WithAudience(c.Audience...))
 	}
+	recent, _ := lru.New[string, verified](recentSize)
 	v := &Verifier{
 		parser:     jwt.NewParser(opts...),
 		algorithms: c.Algorithms,
@@ -88,12 +109,14 @@ func NewVerifier(ctx context.Context, c Config, client *http.Client) (*Verifier,
 		audience:   c.Audience,
 		emailClaim: c.EmailClaim,
 		logger:     c.Logger,
+		recent:     recent,
+		now:        time.Now,
 	}
 	if c.Secret != "" {
 		v.secret = []byte(c.Secret)
 		return v, nil
 	}
-	store, err := newKeyStore(ctx, c, client)
+	store, err := newKeyStore(ctx, c, client, v.recent.Purge)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +139,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	case len(raw) > MaxTokenLength:
 		return nil, unauthenticated("the token is longer than %d characters", MaxTokenLength)
 	}
+	now := v.now()
+	if r, ok := v.recent.Get(raw); ok {
+		if now.Before(r.until) {
+			return r.claims, nil
+		}
+		v.recent.Remove(raw)
+	}
 	c := &tokenClaims{}
 	tok, err := v.parser.ParseWithClaims(raw, c, v.keyfunc(ctx))
 	if err != nil {
@@ -134,7 +164,15 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if c.IssuedAt != nil {
 		out.IssuedAt = c.IssuedAt.Time
 	}
+	v.recent.Add(raw, verified{claims: out, until: minTime(now.Add(recentFor), out.ExpiresAt)})
 	return out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // keyfunc returns the function that gives jwt the key for a token: the
