@@ -21141,19 +21141,18 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 		case "edges":
 			out.Values[i] = ec._EntityConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "pageInfo":
 			out.Values[i] = ec._EntityConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._EntityConnection_totalCount(ctx, field, obj)
-				})
+			out.Values[i] = ec._EntityConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21711,26 +21710,23 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 		case "url":
 			out.Values[i] = ec._Link_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "title":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Link_title(ctx, field, obj)
-				})
+			out.Values[i] = ec._Link_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "icon":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Link_icon(ctx, field, obj)
-				})
+			out.Values[i] = ec._Link_icon(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "type":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Link_type(ctx, field, obj)
-				})
+			out.Values[i] = ec._Link_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22051,41 +22047,38 @@ func (ec *executionContext) _ProcessingError(ctx context.Context, sel ast.Select
 		case "level":
 			out.Values[i] = ec._ProcessingError_level(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "code":
 			out.Values[i] = ec._ProcessingError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "message":
 			out.Values[i] = ec._ProcessingError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "locationKey":
 			out.Values[i] = ec._ProcessingError_locationKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "document":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProcessingError_document(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProcessingError_document(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "line":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProcessingError_line(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProcessingError_line(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "entityRef":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProcessingError_entityRef(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProcessingError_entityRef(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22435,36 +22428,33 @@ func (ec *executionContext) _RegisteredLocation(ctx context.Context, sel ast.Sel
 		case "id":
 			out.Values[i] = ec._RegisteredLocation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "type":
 			out.Values[i] = ec._RegisteredLocation_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "target":
 			out.Values[i] = ec._RegisteredLocation_target(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "entity":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RegisteredLocation_entity(ctx, field, obj)
-				})
+			out.Values[i] = ec._RegisteredLocation_entity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "entities":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RegisteredLocation_entities(ctx, field, obj)
-				})
+			out.Values[i] = ec._RegisteredLocation_entities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "errors":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RegisteredLocation_errors(ctx, field, obj)
-				})
+			out.Values[i] = ec._RegisteredLocation_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23841,7 +23831,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPI(ctx, sel, v[i])
@@ -23919,7 +23909,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx, sel, v[i])
@@ -23967,7 +23957,7 @@ func (ec *executionContext) marshalNDeleteLocationPayload2ᚖgithubᚗcomᚋgree
 }
 
 func (ec *executionContext) marshalNDomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx, sel, v[i])
@@ -23999,7 +23989,7 @@ func (ec *executionContext) marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroo
 }
 
 func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
@@ -24009,7 +23999,7 @@ func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreen
 }
 
 func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
@@ -24033,7 +24023,7 @@ func (ec *executionContext) marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroom
 }
 
 func (ec *executionContext) marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.EntityEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdge(ctx, sel, v[i])
@@ -24072,7 +24062,7 @@ func (ec *executionContext) marshalNEntityOrderField2githubᚗcomᚋgreenroomhq�
 }
 
 func (ec *executionContext) marshalNFacet2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacet2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacet(ctx, sel, v[i])
@@ -24096,7 +24086,7 @@ func (ec *executionContext) marshalNFacet2ᚖgithubᚗcomᚋgreenroomhqᚋgreenr
 }
 
 func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.FacetValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValue(ctx, sel, v[i])
@@ -24134,7 +24124,7 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx, sel, v[i])
@@ -24172,7 +24162,7 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNIngestedEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IngestedEntity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIngestedEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntity(ctx, sel, v[i])
@@ -24233,7 +24223,7 @@ func (ec *executionContext) unmarshalNKeyFilter2ᚖgithubᚗcomᚋgreenroomhqᚋ
 }
 
 func (ec *executionContext) marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKeyValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValue(ctx, sel, v[i])
@@ -24257,7 +24247,7 @@ func (ec *executionContext) marshalNKeyValue2ᚖgithubᚗcomᚋgreenroomhqᚋgre
 }
 
 func (ec *executionContext) marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLink2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLink(ctx, sel, v[i])
@@ -24309,7 +24299,7 @@ func (ec *executionContext) marshalNPrincipalKind2githubᚗcomᚋgreenroomhqᚋg
 }
 
 func (ec *executionContext) marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProcessingError2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingError(ctx, sel, v[i])
@@ -24357,7 +24347,7 @@ func (ec *executionContext) marshalNRegisterLocationPayload2ᚖgithubᚗcomᚋgr
 }
 
 func (ec *executionContext) marshalNRegisteredLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Location) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, sel, v[i])
@@ -24381,7 +24371,7 @@ func (ec *executionContext) marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenro
 }
 
 func (ec *executionContext) marshalNRelation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Relation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelation(ctx, sel, v[i])
@@ -24413,7 +24403,7 @@ func (ec *executionContext) marshalNRelationConnection2ᚖgithubᚗcomᚋgreenro
 }
 
 func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.RelationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdge(ctx, sel, v[i])
@@ -24442,7 +24432,7 @@ func (ec *executionContext) unmarshalNRelationFilter2ᚖgithubᚗcomᚋgreenroom
 }
 
 func (ec *executionContext) marshalNResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Resource) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResource(ctx, sel, v[i])
@@ -24509,7 +24499,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) marshalNSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystemᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.System) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, sel, v[i])
@@ -24541,7 +24531,7 @@ func (ec *executionContext) marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenr
 }
 
 func (ec *executionContext) marshalNTraversalEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TraversalEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdge(ctx, sel, v[i])
@@ -24565,7 +24555,7 @@ func (ec *executionContext) marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhq�
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUser(ctx, sel, v[i])
@@ -24652,7 +24642,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx context.Context, sel ast.SelectionSet, v []gqltype.FederatedEntity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx, sel, v[i])
@@ -24670,7 +24660,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -24742,7 +24732,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -24770,7 +24760,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -25118,7 +25108,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -25137,7 +25127,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -25156,7 +25146,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -25175,7 +25165,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -19,12 +19,20 @@ func InList(fc *graphql.FieldContext) bool {
 
 // Sequential reports whether the fields of an object type are resolved one
 // after another rather than each on a goroutine of its own: the entity
-// types (those implementing Entity) and Relation. Their fields that read
-// the database are read for a whole page before they run (see
-// resolvers/prefetch.go), so a goroutine per field would cost far more than
-// the field; a read that was not prefetched goes to the database at once
-// rather than waiting for siblings. cmd/greenroom-gqlgen generates the
-// resolution order from it and the server chooses how loaders read by it.
+// types (those implementing Entity), Relation, and the small types they
+// lead to (RegisteredLocation, ProcessingError, Link, EntityConnection,
+// whose totalCount is one query). The fields of an
+// entity that read the database are read for a whole page before they run
+// (see resolvers/prefetch.go), or come from the store's read cache, so a
+// goroutine per field would cost far more than the field; a read that was
+// not prefetched goes to the database at once rather than waiting for
+// siblings. cmd/greenroom-gqlgen generates the resolution order from it,
+// and marshals lists of such types in chunks (see MarshalChunked); the
+// server chooses how loaders read by it.
 func Sequential(object string, interfaces []string) bool {
-	return object == "Relation" || slices.Contains(interfaces, "Entity")
+	switch object {
+	case "Relation", "RegisteredLocation", "ProcessingError", "Link", "EntityConnection":
+		return true
+	}
+	return slices.Contains(interfaces, "Entity")
 }
