@@ -20329,7 +20329,7 @@ func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj 
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20663,7 +20663,7 @@ func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, componentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20975,7 +20975,7 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, domainImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21133,7 +21133,7 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21290,7 +21290,7 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, genericEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21428,7 +21428,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21702,7 +21702,7 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21750,7 +21750,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22039,7 +22039,7 @@ func (ec *executionContext) _ProcessingError(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, processingErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22420,7 +22420,7 @@ func (ec *executionContext) _RegisteredLocation(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, registeredLocationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22478,7 +22478,7 @@ func (ec *executionContext) _Relation(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22602,7 +22602,7 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22760,7 +22760,7 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, systemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22923,7 +22923,7 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23177,7 +23177,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

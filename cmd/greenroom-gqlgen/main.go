@@ -32,12 +32,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "greenroom-gqlgen: load config:", err)
 		os.Exit(2)
 	}
-	seq := &sequential{}
+	seq := &sequential{objects: map[string]bool{}}
 	if err := api.Generate(cfg, api.AddPlugin(federation{}), api.AddPlugin(seq)); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-gqlgen:", err)
 		os.Exit(3)
 	}
-	if err := chunkLists(cfg.Exec.Filename, seq.chunked); err != nil {
+	if err := rewrite(cfg.Exec.Filename, seq); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-gqlgen:", err)
 		os.Exit(3)
 	}
@@ -48,7 +48,8 @@ func main() {
 // goroutine. It runs before gqlgen writes the executable schema, and notes
 // the types whose lists chunkLists may marshal in chunks.
 type sequential struct {
-	chunked map[string]bool
+	objects map[string]bool // resolved in sequence
+	chunked map[string]bool // calm: listed in chunks
 }
 
 func (*sequential) Name() string { return "greenroom-sequential" }
@@ -61,6 +62,7 @@ func (s *sequential) GenerateCode(data *codegen.Data) error {
 		}
 		if !obj.Root && gqltype.Sequential(obj.Name, names) {
 			obj.DisableConcurrency = true
+			s.objects[obj.Name] = true
 		}
 	}
 	s.chunked = calm(data)
@@ -126,24 +128,42 @@ func calm(data *codegen.Data) map[string]bool {
 // marshalN<Type>2… or marshalO<Type>2….
 var sliceCall = regexp.MustCompile(`graphql\.MarshalSliceConcurrently\((ctx, len\(v\), \d+, \w+, func\(ctx context\.Context, i int\) graphql\.Marshaler \{\n(?:[^\n]*\n){2}\s*return ec\.marshal[NO](\w+?)2)`)
 
-// chunkLists rewrites the generated marshalling of lists of calm elements
-// to gqltype.MarshalChunked. It fails when gqlgen's code no longer has the
-// shape it expects, rather than leave the lists as they are unnoticed.
-func chunkLists(path string, chunked map[string]bool) error {
+// deferredGroup is where gqlgen's marshaller of an object type starts the
+// group of its @defer fragments, which computes the object's path.
+var deferredGroup = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w+)\(ctx context\.Context, sel ast\.SelectionSet, obj [^)]*\) graphql\.Marshaler \{\n(?:.*\n){1,4}?\tdeferred := graphql\.NewDeferredGroup\(ctx\)\n`)
+
+// rewrite edits the generated executable schema for the sequential types:
+// lists of calm elements are marshalled in chunks (gqltype.MarshalChunked
+// instead of a goroutine per element), and the marshaller of a sequential
+// object starts no @defer group, since gqlgen defers only fields it
+// resolves concurrently: building the group, path included, was a tenth of
+// the time of a large page. It fails when gqlgen's code no longer has the
+// shape it expects, rather than leave the code as it is unnoticed.
+func rewrite(path string, seq *sequential) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	n := 0
+	lists := 0
 	out := sliceCall.ReplaceAllFunc(src, func(m []byte) []byte {
-		if !chunked[string(sliceCall.FindSubmatch(m)[2])] {
+		sub := sliceCall.FindSubmatch(m)
+		if !seq.chunked[string(sub[2])] {
 			return m
 		}
-		n++
-		return append([]byte("gqltype.MarshalChunked("), sliceCall.FindSubmatch(m)[1]...)
+		lists++
+		return append([]byte("gqltype.MarshalChunked("), sub[1]...)
 	})
-	if n == 0 {
-		return fmt.Errorf("%s: found no list of entities to marshal in chunks; has gqlgen's generated code changed?", path)
+	groups := 0
+	out = deferredGroup.ReplaceAllFunc(out, func(m []byte) []byte {
+		if !seq.objects[string(deferredGroup.FindSubmatch(m)[1])] {
+			return m
+		}
+		groups++
+		return bytes.Replace(m, []byte("deferred := graphql.NewDeferredGroup(ctx)"),
+			[]byte("var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred"), 1)
+	})
+	if lists == 0 || groups == 0 {
+		return fmt.Errorf("%s: found %d lists to marshal in chunks and %d @defer groups to drop; has gqlgen's generated code changed?", path, lists, groups)
 	}
 	if bytes.Equal(out, src) {
 		return nil
