@@ -152,11 +152,17 @@ func relationBatch(
 			types = nil
 		}
 		rows, err := fetch(ctx, refs, types)
-		grouped := map[RelationKey][]catalog.RelationRow{}
+		// Group the rows only under the kinds of key asked for: every type
+		// (""), one type, or both.
+		grouped := make(map[RelationKey][]catalog.RelationRow, len(keys))
 		for _, r := range rows {
 			ref := end(r)
-			grouped[RelationKey{ref, ""}] = append(grouped[RelationKey{ref, ""}], r)
-			grouped[RelationKey{ref, r.Type}] = append(grouped[RelationKey{ref, r.Type}], r)
+			if allTypes {
+				grouped[RelationKey{ref, ""}] = append(grouped[RelationKey{ref, ""}], r)
+			}
+			if seenType[r.Type] {
+				grouped[RelationKey{ref, r.Type}] = append(grouped[RelationKey{ref, r.Type}], r)
+			}
 		}
 		return results(keys, func(k RelationKey) []catalog.RelationRow { return grouped[k] }, err)
 	}
