@@ -55,7 +55,7 @@ func New(opts Options) http.Handler {
 	gql := handler.New(exec)
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	gql.AddTransport(post{})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !lim.DisableIntrospection {
 		gql.Use(extension.Introspection{})
