@@ -64,7 +64,7 @@ func (b *bench) measureAuth(ctx context.Context, cur **server, database string, 
 	list := apiCase{
 		name: "components owned by a group, 1 client", query: ownedList,
 		vars:    func(int) map[string]any { return map[string]any{"owner": owner.group} },
-		clients: 1, warm: 5, runs: listRuns * 4, time: maxTime, check: checkSome,
+		clients: 1, warm: 100, runs: listRuns * 10, time: maxTime, check: checkSome,
 	}
 	record := func(r apiResult, name string) apiResult {
 		r.database, r.entities, r.query = database, n, name
