@@ -47,10 +47,10 @@
 // The lists and the traversal run 50 times with 1 client; the owned list,
 // whose p50 is under a millisecond, 500 times after 100 warm-up requests on
 // each server, so that the two figures compare like with like. Each
-// measurement starts with a warm-up whose responses are checked in full (the entity exists, the lists
-// hold 500 and 100 entities, the traversal reaches some); every measured
-// response must be HTTP 200 without GraphQL errors, or the measurement
-// fails. Each is bounded: 3000 requests or 30 s with 1 client, 5 s with 8.
+// measurement starts with a warm-up whose responses are checked in full
+// (the entity exists, the lists hold 500 and 100 entities, the traversal
+// reaches some); every measured response must be HTTP 200 without GraphQL
+// errors, or the measurement fails. Each is bounded: 3000 requests or 30 s with 1 client, 5 s with 8.
 // The server gets SIGTERM afterwards.
 //
 // It prints a table with the ingestion targets (10,000 entities in under
