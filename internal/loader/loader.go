@@ -152,17 +152,31 @@ func relationBatch(
 			types = nil
 		}
 		rows, err := fetch(ctx, refs, types)
-		// Group the rows only under the kinds of key asked for: every type
-		// (""), one type, or both.
+		// The rows come ordered by ref then type: each key's rows are one
+		// run of them, handed out as a slice of rows without copying (and
+		// capped, so that appending to one copies).
 		grouped := make(map[RelationKey][]catalog.RelationRow, len(keys))
-		for _, r := range rows {
-			ref := end(r)
+		for i := 0; i < len(rows); {
+			ref := end(rows[i])
+			j := i
+			for j < len(rows) && end(rows[j]) == ref {
+				j++
+			}
 			if allTypes {
-				grouped[RelationKey{ref, ""}] = append(grouped[RelationKey{ref, ""}], r)
+				grouped[RelationKey{ref, ""}] = rows[i:j:j]
 			}
-			if seenType[r.Type] {
-				grouped[RelationKey{ref, r.Type}] = append(grouped[RelationKey{ref, r.Type}], r)
+			for k := i; k < j; {
+				typ := rows[k].Type
+				l := k
+				for l < j && rows[l].Type == typ {
+					l++
+				}
+				if seenType[typ] {
+					grouped[RelationKey{ref, typ}] = rows[k:l:l]
+				}
+				k = l
 			}
+			i = j
 		}
 		return results(keys, func(k RelationKey) []catalog.RelationRow { return grouped[k] }, err)
 	}
