@@ -19,6 +19,7 @@ package loader
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -57,11 +58,41 @@ const (
 
 // loader is a dataloader with its cache at hand, so that priming can skip
 // the keys already read, and its batch function, which priming and direct
-// reads call themselves.
+// reads call themselves. Primed and direct reads are kept in a plain map
+// beside dataloader's cache, which would wrap each value in a closure of
+// its own: a page primes thousands of keys.
 type loader[K comparable, V any] struct {
 	*dataloader.Loader[K, V]
 	cache dataloader.Cache[K, V]
 	batch dataloader.BatchFunc[K, V]
+
+	mu     sync.RWMutex
+	primed map[K]V
+}
+
+// get returns the value of key from the primed values or dataloader's
+// cache.
+func (l *loader[K, V]) get(ctx context.Context, key K) (V, bool, error) {
+	l.mu.RLock()
+	v, ok := l.primed[key]
+	l.mu.RUnlock()
+	if ok {
+		return v, true, nil
+	}
+	if th, ok := l.cache.Get(ctx, key); ok {
+		v, err := th()
+		return v, true, err
+	}
+	return v, false, nil
+}
+
+// put keeps values read outside dataloader.
+func (l *loader[K, V]) put(keys []K, values []V) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, k := range keys {
+		l.primed[k] = values[i]
+	}
 }
 
 func newLoader[K comparable, V any](batch dataloader.BatchFunc[K, V]) *loader[K, V] {
@@ -69,8 +100,9 @@ func newLoader[K comparable, V any](batch dataloader.BatchFunc[K, V]) *loader[K,
 	return &loader[K, V]{
 		Loader: dataloader.NewBatchedLoader(batch,
 			dataloader.WithCache[K, V](cache), dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](capacity)),
-		cache: cache,
-		batch: batch,
+		cache:  cache,
+		batch:  batch,
+		primed: map[K]V{},
 	}
 }
 
@@ -186,13 +218,13 @@ func relationBatch(
 // straight from the source when ctx says the read has no siblings, and
 // through the batching window otherwise.
 func load[K comparable, V any](ctx context.Context, l *loader[K, V], key K) (V, error) {
-	if th, ok := l.cache.Get(ctx, key); ok {
-		return th()
+	if v, ok, err := l.get(ctx, key); ok {
+		return v, err
 	}
 	if direct(ctx) {
 		r := l.batch(ctx, []K{key})[0]
 		if r.Error == nil {
-			l.Prime(ctx, key, r.Data)
+			l.put([]K{key}, []V{r.Data})
 		}
 		return r.Data, r.Error
 	}
@@ -209,19 +241,21 @@ func prime[K comparable, V any](ctx context.Context, l *loader[K, V], keys []K) 
 			continue
 		}
 		seen[k] = true
-		if _, ok := l.cache.Get(ctx, k); !ok {
+		if _, ok, _ := l.get(ctx, k); !ok {
 			missing = append(missing, k)
 		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
+	values := make([]V, len(missing))
 	for i, r := range l.batch(ctx, missing) {
 		if r.Error != nil {
 			return r.Error
 		}
-		l.Prime(ctx, missing[i], r.Data)
+		values[i] = r.Data
 	}
+	l.put(missing, values)
 	return nil
 }
 
@@ -273,6 +307,9 @@ func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 		if err := prime(ctx, l, refs); err != nil {
 			return nil, err
 		}
+		if recs, ok := cachedAll(ctx, l, refs); ok {
+			return recs, nil
+		}
 	}
 	recs, errs := l.LoadMany(ctx, refs)()
 	for _, err := range errs {
@@ -289,12 +326,8 @@ func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 func cachedAll[K comparable, V any](ctx context.Context, l *loader[K, V], keys []K) ([]V, bool) {
 	out := make([]V, len(keys))
 	for i, k := range keys {
-		th, ok := l.cache.Get(ctx, k)
-		if !ok {
-			return nil, false
-		}
-		v, err := th()
-		if err != nil {
+		v, ok, err := l.get(ctx, k)
+		if !ok || err != nil {
 			return nil, false
 		}
 		out[i] = v
