@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -31,6 +32,8 @@ type readCache struct {
 	records  *lru.Cache[string, *catalog.Record] // nil: known not to exist
 	outgoing *lru.Cache[string, []catalog.RelationRow]
 	incoming *lru.Cache[string, []catalog.RelationRow]
+	pages    *lru.Cache[string, cachedPage] // by statement and arguments
+	counts   *lru.Cache[string, int]
 
 	mu      sync.Mutex
 	epoch   uint64 // incremented by every drop
@@ -45,11 +48,30 @@ const versionCheck = 100 * time.Millisecond
 // the read cache keeps: the whole of a catalog of that size.
 const DefaultCacheSize = 50_000
 
+// pageCacheSize is how many pages of refs, and counts, the cache keeps.
+const pageCacheSize = 256
+
+// cachedPage is the refs of a page of entities and their sort keys.
+type cachedPage struct {
+	refs, keys []string
+}
+
 func newReadCache(size int) *readCache {
 	records, _ := lru.New[string, *catalog.Record](size)
 	outgoing, _ := lru.New[string, []catalog.RelationRow](size)
 	incoming, _ := lru.New[string, []catalog.RelationRow](size)
-	return &readCache{records: records, outgoing: outgoing, incoming: incoming, version: -1}
+	pages, _ := lru.New[string, cachedPage](pageCacheSize)
+	counts, _ := lru.New[string, int](pageCacheSize)
+	return &readCache{records: records, outgoing: outgoing, incoming: incoming, pages: pages, counts: counts, version: -1}
+}
+
+// purge empties every part of the cache; c.mu must be held.
+func (c *readCache) purge() {
+	c.records.Purge()
+	c.outgoing.Purge()
+	c.incoming.Purge()
+	c.pages.Purge()
+	c.counts.Purge()
 }
 
 // drop empties the cache; version is the catalog version it holds now, or
@@ -59,9 +81,7 @@ func (c *readCache) drop(version int64) {
 	defer c.mu.Unlock()
 	c.epoch++
 	c.version = version
-	c.records.Purge()
-	c.outgoing.Purge()
-	c.incoming.Purge()
+	c.purge()
 }
 
 // fresh makes sure the cache holds the catalog's current version, checking
@@ -87,9 +107,7 @@ func (db *DB) fresh(ctx context.Context) (uint64, error) {
 	if v != c.version {
 		c.epoch++
 		c.version = v
-		c.records.Purge()
-		c.outgoing.Purge()
-		c.incoming.Purge()
+		c.purge()
 	}
 	c.checked = time.Now()
 	return c.epoch, nil
@@ -212,4 +230,58 @@ func (db *DB) cachedRelations(ctx context.Context, column string, refs, types []
 		}
 	}
 	return out, nil
+}
+
+// statementKey names a read by its statement and arguments.
+func statementKey(query string, args []any) string {
+	return query + "\x00" + fmt.Sprintf("%#v", args)
+}
+
+// cachedPageRefs returns the refs and sort keys a page query selects,
+// running it only when the cache does not hold its result.
+func (db *DB) cachedPageRefs(ctx context.Context, query string, args []any) (refs, keys []string, err error) {
+	epoch, err := db.fresh(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := statementKey(query, args)
+	if p, ok := db.cache.pages.Get(key); ok {
+		return p.refs, p.keys, nil
+	}
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref, sortKey string
+		if err := rows.Scan(&ref, &sortKey); err != nil {
+			return nil, nil, err
+		}
+		refs, keys = append(refs, ref), append(keys, sortKey)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	db.cache.fill(epoch, func() { db.cache.pages.Add(key, cachedPage{refs, keys}) })
+	return refs, keys, nil
+}
+
+// cachedCount returns the count a COUNT query gives, running it only when
+// the cache does not hold it.
+func (db *DB) cachedCount(ctx context.Context, query string, args []any) (int, error) {
+	epoch, err := db.fresh(ctx)
+	if err != nil {
+		return 0, err
+	}
+	key := statementKey(query, args)
+	if n, ok := db.cache.counts.Get(key); ok {
+		return n, nil
+	}
+	var n int
+	if err := db.r.GetContext(ctx, &n, query, args...); err != nil {
+		return 0, err
+	}
+	db.cache.fill(epoch, func() { db.cache.counts.Add(key, n) })
+	return n, nil
 }

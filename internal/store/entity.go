@@ -143,22 +143,7 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 	// hold with one more statement.
 	query := fmt.Sprintf(`SELECT e.ref, %s AS sort_key FROM entities e WHERE %s ORDER BY %s LIMIT ?`, key, cond, orderBy)
 	args = append(args, limit+1)
-	var refs, keys []string
-	err := func() error {
-		rows, err := db.r.QueryContext(ctx, db.r.Rebind(query), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var ref, key string
-			if err := rows.Scan(&ref, &key); err != nil {
-				return err
-			}
-			refs, keys = append(refs, ref), append(keys, key)
-		}
-		return rows.Err()
-	}()
+	refs, keys, err := db.cachedPageRefs(ctx, db.r.Rebind(query), args)
 	if err != nil {
 		return catalog.EntityPage{}, fmt.Errorf("store: find entities: %w", formatError(err))
 	}
@@ -189,8 +174,8 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 // CountEntities returns how many entities f selects.
 func (db *DB) CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error) {
 	cond, args := db.filterSQL(&f)
-	var n int
-	if err := db.r.GetContext(ctx, &n, db.r.Rebind(`SELECT COUNT(*) FROM entities e WHERE `+cond), args...); err != nil {
+	n, err := db.cachedCount(ctx, db.r.Rebind(`SELECT COUNT(*) FROM entities e WHERE `+cond), args)
+	if err != nil {
 		return 0, fmt.Errorf("store: count entities: %w", formatError(err))
 	}
 	return n, nil
