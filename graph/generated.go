@@ -20587,7 +20587,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20625,7 +20625,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20846,7 +20846,7 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20904,7 +20904,7 @@ func (ec *executionContext) _DeleteEntityPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteEntityPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20937,7 +20937,7 @@ func (ec *executionContext) _DeleteLocationPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteLocationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21176,7 +21176,7 @@ func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21214,7 +21214,7 @@ func (ec *executionContext) _Facet(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21252,7 +21252,7 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21596,7 +21596,7 @@ func (ec *executionContext) _IngestedEntity(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, ingestedEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21664,7 +21664,7 @@ func (ec *executionContext) _KeyValue(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, keyValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21991,7 +21991,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22102,7 +22102,7 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22261,7 +22261,7 @@ func (ec *executionContext) _RefreshLocationPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, refreshLocationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22299,7 +22299,7 @@ func (ec *executionContext) _RefreshStats(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, refreshStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22372,7 +22372,7 @@ func (ec *executionContext) _RegisterLocationPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerLocationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22521,7 +22521,7 @@ func (ec *executionContext) _RelationConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22564,7 +22564,7 @@ func (ec *executionContext) _RelationEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23086,7 +23086,7 @@ func (ec *executionContext) _TraversalConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, traversalConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23129,7 +23129,7 @@ func (ec *executionContext) _TraversalEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, traversalEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23335,7 +23335,7 @@ func (ec *executionContext) _ValidateEntitiesPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, validateEntitiesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23441,7 +23441,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23474,7 +23474,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23527,7 +23527,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23575,7 +23575,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23633,7 +23633,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23691,7 +23691,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23749,7 +23749,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

@@ -48,7 +48,7 @@ func main() {
 // goroutine. It runs before gqlgen writes the executable schema, and notes
 // the types whose lists chunkLists may marshal in chunks.
 type sequential struct {
-	objects map[string]bool // resolved in sequence
+	objects map[string]bool // resolved in sequence, by this plugin or for want of resolvers
 	chunked map[string]bool // calm: listed in chunks
 }
 
@@ -62,6 +62,8 @@ func (s *sequential) GenerateCode(data *codegen.Data) error {
 		}
 		if !obj.Root && gqltype.Sequential(obj.Name, names) {
 			obj.DisableConcurrency = true
+		}
+		if !obj.Root && !obj.IsConcurrent() {
 			s.objects[obj.Name] = true
 		}
 	}
@@ -134,9 +136,9 @@ var deferredGroup = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _(\w
 
 // rewrite edits the generated executable schema for the sequential types:
 // lists of calm elements are marshalled in chunks (gqltype.MarshalChunked
-// instead of a goroutine per element), and the marshaller of a sequential
-// object starts no @defer group, since gqlgen defers only fields it
-// resolves concurrently: building the group, path included, was a tenth of
+// instead of a goroutine per element), and the marshaller of an object
+// whose fields are all resolved in sequence starts no @defer group, since
+// gqlgen defers only fields it resolves concurrently: building the group, path included, was a tenth of
 // the time of a large page. It fails when gqlgen's code no longer has the
 // shape it expects, rather than leave the code as it is unnoticed.
 func rewrite(path string, seq *sequential) error {
