@@ -79,10 +79,10 @@ func ofType[T gqltype.Node](recs []*catalog.Record) []T {
 // related returns the entities of GraphQL type T that a field of obj's type
 // lists, as relatedFields describes the field.
 func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) ([]T, error) {
-	name := gqltype.TypeName(obj.Record()) + "." + field
-	f, ok := relatedFields[name]
+	typ := gqltype.TypeName(obj.Record())
+	f, ok := relatedByType[typ][field]
 	if !ok {
-		return nil, fmt.Errorf("resolvers: %s is not in relatedFields", name)
+		return nil, fmt.Errorf("resolvers: %s.%s is not in relatedFields", typ, field)
 	}
 	return relatedBy[T](ctx, obj, f)
 }

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -72,6 +73,20 @@ var relatedFields = map[string]relatedField{
 	"User.memberOf":            out(catalog.RelationMemberOf, catalog.KindGroup),
 	"User.ownedEntities":       in(catalog.RelationOwnedBy),
 }
+
+// relatedByType is relatedFields by type, then field: looked up for every
+// related field of every item of a page, without building its key.
+var relatedByType = func() map[string]map[string]relatedField {
+	out := map[string]map[string]relatedField{}
+	for key, f := range relatedFields {
+		typ, field, _ := strings.Cut(key, ".")
+		if out[typ] == nil {
+			out[typ] = map[string]relatedField{}
+		}
+		out[typ][field] = f
+	}
+	return out
+}()
 
 // ownerField is the owner field every entity type has.
 var ownerField = out(catalog.RelationOwnedBy, ownerTypes...)
@@ -196,7 +211,7 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 				}
 				p.relate(recs, relatedField{relation: typ}, typ, below(op, f.Selections, []string{"edges", "node", "target"}))
 			default:
-				if rf, ok := relatedFields[typ+"."+f.Name]; ok {
+				if rf, ok := relatedByType[typ][f.Name]; ok {
 					p.relate(recs, rf, rf.relation, f.Selections)
 				}
 			}

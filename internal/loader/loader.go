@@ -57,14 +57,14 @@ const (
 )
 
 // loader is a dataloader with its cache at hand, so that priming can skip
-// the keys already read, and its batch function, which priming and direct
-// reads call themselves. Primed and direct reads are kept in a plain map
+// the keys already read, and the read behind its batch function, which
+// priming and direct reads call themselves. Primed and direct reads are kept in a plain map
 // beside dataloader's cache, which would wrap each value in a closure of
 // its own: a page primes thousands of keys.
 type loader[K comparable, V any] struct {
 	*dataloader.Loader[K, V]
 	cache dataloader.Cache[K, V]
-	batch dataloader.BatchFunc[K, V]
+	fetch fetchFunc[K, V]
 
 	mu     sync.RWMutex
 	primed map[K]V
@@ -95,13 +95,31 @@ func (l *loader[K, V]) put(keys []K, values []V) {
 	}
 }
 
-func newLoader[K comparable, V any](batch dataloader.BatchFunc[K, V]) *loader[K, V] {
+// fetchFunc reads the values of keys, in their order; a key without a
+// value gets the zero value. It is a dataloader batch function without the
+// result for each key, which priming a page of thousands of keys would
+// allocate for nothing.
+type fetchFunc[K comparable, V any] func(ctx context.Context, keys []K) ([]V, error)
+
+func newLoader[K comparable, V any](fetch fetchFunc[K, V]) *loader[K, V] {
+	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		values, err := fetch(ctx, keys)
+		out := make([]*dataloader.Result[V], len(keys))
+		for i := range keys {
+			if err != nil {
+				out[i] = &dataloader.Result[V]{Error: err}
+			} else {
+				out[i] = &dataloader.Result[V]{Data: values[i]}
+			}
+		}
+		return out
+	}
 	cache := dataloader.NewCache[K, V]()
 	return &loader[K, V]{
 		Loader: dataloader.NewBatchedLoader(batch,
 			dataloader.WithCache[K, V](cache), dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](capacity)),
 		cache:  cache,
-		batch:  batch,
+		fetch:  fetch,
 		primed: map[K]V{},
 	}
 }
@@ -118,51 +136,47 @@ type Loaders struct {
 // New returns fresh loaders over src.
 func New(src Source) *Loaders {
 	return &Loaders{
-		entity: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[*catalog.Record] {
+		entity: newLoader(func(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 			recs, err := src.EntitiesByRefs(ctx, refs)
 			byRef := make(map[string]*catalog.Record, len(recs))
 			for _, r := range recs {
 				byRef[r.Ref] = r
 			}
-			return results(refs, func(ref string) *catalog.Record { return byRef[ref] }, err)
+			return inOrder(refs, byRef), err
 		}),
-		outgoing: newLoader(relationBatch(src.RelationsBySources, func(r catalog.RelationRow) string { return r.Source })),
-		incoming: newLoader(relationBatch(src.RelationsByTargets, func(r catalog.RelationRow) string { return r.Target })),
-		location: newLoader(func(ctx context.Context, ids []string) []*dataloader.Result[*catalog.Location] {
+		outgoing: newLoader(relationFetch(src.RelationsBySources, func(r catalog.RelationRow) string { return r.Source })),
+		incoming: newLoader(relationFetch(src.RelationsByTargets, func(r catalog.RelationRow) string { return r.Target })),
+		location: newLoader(func(ctx context.Context, ids []string) ([]*catalog.Location, error) {
 			locs, err := src.LocationsByIDs(ctx, ids)
 			byID := make(map[string]*catalog.Location, len(locs))
 			for i := range locs {
 				byID[locs[i].ID] = &locs[i]
 			}
-			return results(ids, func(id string) *catalog.Location { return byID[id] }, err)
+			return inOrder(ids, byID), err
 		}),
-		errors: newLoader(func(ctx context.Context, refs []string) []*dataloader.Result[[]catalog.ProcessingError] {
+		errors: newLoader(func(ctx context.Context, refs []string) ([][]catalog.ProcessingError, error) {
 			byRef, err := src.EntityErrors(ctx, refs)
-			return results(refs, func(ref string) []catalog.ProcessingError { return byRef[ref] }, err)
+			return inOrder(refs, byRef), err
 		}),
 	}
 }
 
-// results answers keys in their order; a missing key gets the zero value.
-func results[K comparable, V any](keys []K, get func(K) V, err error) []*dataloader.Result[V] {
-	out := make([]*dataloader.Result[V], len(keys))
+// inOrder returns the values of keys in byKey, in the order of keys.
+func inOrder[K comparable, V any](keys []K, byKey map[K]V) []V {
+	out := make([]V, len(keys))
 	for i, k := range keys {
-		if err != nil {
-			out[i] = &dataloader.Result[V]{Error: err}
-			continue
-		}
-		out[i] = &dataloader.Result[V]{Data: get(k)}
+		out[i] = byKey[k]
 	}
 	return out
 }
 
-// relationBatch answers relation keys with one query for all their refs
+// relationFetch answers relation keys with one query for all their refs
 // and types, then hands each key its rows.
-func relationBatch(
+func relationFetch(
 	fetch func(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error),
 	end func(catalog.RelationRow) string,
-) dataloader.BatchFunc[RelationKey, []catalog.RelationRow] {
-	return func(ctx context.Context, keys []RelationKey) []*dataloader.Result[[]catalog.RelationRow] {
+) fetchFunc[RelationKey, []catalog.RelationRow] {
+	return func(ctx context.Context, keys []RelationKey) ([][]catalog.RelationRow, error) {
 		refs := make([]string, 0, len(keys))
 		seenRef := map[string]bool{}
 		var types []string
@@ -210,7 +224,7 @@ func relationBatch(
 			}
 			i = j
 		}
-		return results(keys, func(k RelationKey) []catalog.RelationRow { return grouped[k] }, err)
+		return inOrder(keys, grouped), err
 	}
 }
 
@@ -222,11 +236,13 @@ func load[K comparable, V any](ctx context.Context, l *loader[K, V], key K) (V, 
 		return v, err
 	}
 	if direct(ctx) {
-		r := l.batch(ctx, []K{key})[0]
-		if r.Error == nil {
-			l.put([]K{key}, []V{r.Data})
+		values, err := l.fetch(ctx, []K{key})
+		if err != nil {
+			var zero V
+			return zero, err
 		}
-		return r.Data, r.Error
+		l.put([]K{key}, values)
+		return values[0], nil
 	}
 	return l.Load(ctx, key)()
 }
@@ -248,12 +264,9 @@ func prime[K comparable, V any](ctx context.Context, l *loader[K, V], keys []K) 
 	if len(missing) == 0 {
 		return nil
 	}
-	values := make([]V, len(missing))
-	for i, r := range l.batch(ctx, missing) {
-		if r.Error != nil {
-			return r.Error
-		}
-		values[i] = r.Data
+	values, err := l.fetch(ctx, missing)
+	if err != nil {
+		return err
 	}
 	l.put(missing, values)
 	return nil
