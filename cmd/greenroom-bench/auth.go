@@ -76,14 +76,29 @@ func (b *bench) measureAuth(ctx context.Context, cur **server, database string, 
 		}
 		return r
 	}
+	entity := func(name string) apiCase {
+		return apiCase{
+			name: name, query: entityQuery,
+			vars:    func(i int) map[string]any { return map[string]any{"ref": refs[i%len(refs)]} },
+			clients: loadClients, warm: len(refs), runs: 1 << 20, time: loadTime, check: checkEntity,
+		}
+	}
 	srv := *cur
 	baseList := record(srv.measure(ctx, list), list.name+", no auth")
 	out := []apiResult{baseList}
+	// Throughput drifts on a shared machine: the baseline is the better of
+	// the development-mode figure and a second run taken now, just before
+	// the switch, and the figure with auth the better of two runs.
 	var baseRPS float64
 	for _, r := range noAuth {
 		if r.clients == loadClients && r.failure == "" {
 			baseRPS = r.rps
 		}
+	}
+	again := srv.measure(ctx, entity(fmt.Sprintf("entity(ref) + relations, %d clients, again", loadClients)))
+	if again.failure == "" {
+		fmt.Printf("%s api: entity(ref) + relations, %d clients, no auth, again: %.0f req/s\n", database, loadClients, again.rps)
+		baseRPS = max(baseRPS, again.rps)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -101,12 +116,12 @@ func (b *bench) measureAuth(ctx context.Context, cur **server, database string, 
 	srv.token = token
 	fmt.Printf("%s api: as %s (member of %s) with a signed token and examples/policy.yaml\n", database, owner.user, owner.group)
 
-	entity := apiCase{
-		name: fmt.Sprintf("auth: entity(ref) + relations, %d clients", loadClients), query: entityQuery,
-		vars:    func(i int) map[string]any { return map[string]any{"ref": refs[i%len(refs)]} },
-		clients: loadClients, warm: len(refs), runs: 1 << 20, time: loadTime, check: checkEntity,
+	name := fmt.Sprintf("auth: entity(ref) + relations, %d clients", loadClients)
+	r := srv.measure(ctx, entity(name))
+	if r2 := srv.measure(ctx, entity(name)); r.failure == "" && r2.failure == "" && r2.rps > r.rps {
+		r = r2
 	}
-	r := record(srv.measure(ctx, entity), entity.name)
+	r = record(r, name)
 	if r.failure == "" && baseRPS > 0 {
 		r.note = fmt.Sprintf("(%.0f%% of %.0f req/s without auth)", 100*r.rps/baseRPS, baseRPS)
 		if n == apiTargetEntities {
