@@ -71,6 +71,8 @@ type apiResult struct {
 	p50, p99        time.Duration
 	rps             float64
 	clients         int
+	latencies       []time.Duration // of every measured request, sorted
+	elapsed         time.Duration   // of the measured requests, all clients together
 	target          string
 	pass            bool
 	note            string // what the responses held, such as a traversal's totalCount
@@ -99,7 +101,7 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	if err != nil {
 		return fail(err)
 	}
-	defer func() { srv.stop() }() // measureAuth replaces srv
+	defer srv.stop()
 	fmt.Printf("%s api: server ready after %.1fs (first refresh pass)\n", database, srv.ready.Seconds())
 
 	components := min(500, m.Counts["Component"])
@@ -154,7 +156,7 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	if ctx.Err() != nil {
 		return out
 	}
-	return append(out, b.measureAuth(ctx, &srv, database, n, dsn, refs, owner, out)...)
+	return append(out, b.measureAuth(ctx, srv, database, n, dsn, refs, owner)...)
 }
 
 // pickRefs reads from the database the component refs entity(ref) cycles
@@ -396,6 +398,7 @@ func (s *server) measure(ctx context.Context, c apiCase) apiResult {
 	r.runs = len(lat)
 	r.p50, r.p99 = percentile(lat, 50), percentile(lat, 99)
 	r.rps = float64(len(lat)) / elapsed.Seconds()
+	r.latencies, r.elapsed = lat, elapsed
 	return r
 }
 
