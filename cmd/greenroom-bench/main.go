@@ -48,11 +48,11 @@
 //
 // The lists and the traversal run 50 times with 1 client, the owned list
 // 500 times on each server. Each measurement starts with a warm-up whose
-// responses are checked in full
-// (the entity exists, the lists hold 500 and 100 entities, the traversal
-// reaches some); every measured response must be HTTP 200 without GraphQL
-// errors, or the measurement fails. Each is bounded: 3000 requests or 30 s with 1 client, 5 s with 8.
-// The server gets SIGTERM afterwards.
+// responses are checked in full (the entity exists, the lists hold 500 and
+// 100 entities, the traversal reaches some); every measured response must
+// be HTTP 200 without GraphQL errors, or the measurement fails. Each is
+// bounded: 3000 requests or 30 s with 1 client, 5 s with 8. The servers get
+// SIGTERM afterwards.
 //
 // It prints a table with the ingestion targets (10,000 entities in under
 // 5 s and 150 MB, 100,000 in under 60 s and 500 MB) and Backstage's figures
