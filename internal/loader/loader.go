@@ -8,7 +8,8 @@
 // whole page at once with the Prime functions: one statement per level of
 // the query, and the fields that follow find their values without waiting.
 // Reads that were not primed go through dataloader's batching window, or,
-// for a field outside any list, straight to the store (see WithDirect).
+// for a field outside any list or of a type resolved in sequence
+// (gqltype.Sequential), straight to the store (see WithDirect).
 //
 // Loaders are made fresh for each operation (see internal/server): their
 // caches must not outlive it. A batch runs with the context of the first
