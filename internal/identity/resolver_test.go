@@ -372,25 +372,26 @@ func TestResolver_CatalogChange(t *testing.T) {
 		}
 		refresh(db, orgCatalog)
 		r := identity.NewResolver(db, identity.Options{})
-		for _, sub := range []string{"jane.doe", "bob"} {
-			if _, err := r.Principal(ctx, sub, ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-		refused := func(sub string) bool {
-			_, err := r.Principal(ctx, sub, "")
+		refused := func(sub, email string) bool {
+			_, err := r.Principal(ctx, sub, email)
 			if err != nil && portal.ErrorCode(err) != portal.EUNAUTHENTICATED {
 				t.Fatal(err)
 			}
 			return err != nil
 		}
 
-		// This process drops jane.doe: her orphan is refused at once.
+		// Each is resolved, and cached.
+		if refused("jane.doe", "") || refused("", "jane.doe@example.com") || refused("bob", "") {
+			t.Fatal("a user of the catalog is refused")
+		}
+
+		// This process drops jane.doe: her orphan is refused at once, by
+		// ref or by e-mail.
 		refresh(db, without(orgCatalog, "jane.doe"))
-		if !refused("jane.doe") {
+		if !refused("jane.doe", "") || !refused("", "jane.doe@example.com") {
 			t.Error("jane.doe resolved after this process removed her from the catalog")
 		}
-		if refused("bob") {
+		if refused("bob", "") {
 			t.Error("bob refused; want him resolved as before")
 		}
 
@@ -398,7 +399,7 @@ func TestResolver_CatalogChange(t *testing.T) {
 		// version check, not after the TTL.
 		refresh(storetest.Reopen(t, db), without(orgCatalog, "jane.doe", "bob"))
 		start := time.Now()
-		for !refused("bob") {
+		for !refused("bob", "") {
 			if time.Since(start) > 5*time.Second {
 				t.Fatal("bob still resolved 5 s after another process removed him from the catalog")
 			}
