@@ -39,7 +39,7 @@ type run struct {
 	// tree of a file location registered through the API.
 	confine string
 	out     sink
-	seen   map[string]bool // files and URLs already read in this pass
+	seen    map[string]bool // files and URLs already read in this pass
 	// stored returns the Location entities last stored from a file or URL
 	// (by key); nil when nothing is stored, as in offline validation.
 	stored func(ctx context.Context, key string) ([]*catalog.Entity, error)
@@ -119,7 +119,7 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 		key := typ + ":" + f
 		if typ == TypeFile && p.confine != "" && !within(p.confine, f) {
 			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, EntityRef: fromRef,
-				Code: catalog.ErrorCodeForbiddenTarget,
+				Code:    catalog.ErrorCodeForbiddenTarget,
 				Message: fmt.Sprintf("%s is outside %s: a file location registered through the API may only read files in its own tree", f, p.confine)})
 			continue
 		}
