@@ -183,7 +183,9 @@ func TestTrust_RegisteredLocationKinds(t *testing.T) {
 		var rel struct {
 			Entity struct {
 				Relations struct {
-					Edges []struct{ Node struct{ Type, TargetRef string } }
+					Edges []struct {
+						Node struct{ Type, TargetRef string }
+					}
 				}
 			}
 		}
@@ -206,7 +208,7 @@ func TestTrust_RegisteredLocationThroughConfiguredURL(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
 		files := serveYAML(t, map[string]string{
-			"/org/users.yaml":        user("mallory"),
+			"/org/users.yaml":         user("mallory"),
 			"/team/catalog-info.yaml": urlLocation("/org/users.yaml"),
 		})
 		ctx := context.Background()
