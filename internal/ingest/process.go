@@ -187,7 +187,8 @@ func (p *run) followStored(ctx context.Context, typ, name, key string, emitted m
 		return fmt.Errorf("read the Location entities stored from %s: %w", key, err)
 	}
 	for _, loc := range locs {
-		if emitted[loc.Ref().String()] {
+		// Stored before the rules changed, it may no longer be allowed.
+		if emitted[loc.Ref().String()] || !p.rules.Allows(p.root.Configured, typ, name, loc.Kind) {
 			continue
 		}
 		if err := p.follow(ctx, loc, typ, name, key, depth); err != nil {
