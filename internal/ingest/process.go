@@ -241,7 +241,7 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 // read its own disk. Files may lead to URLs.
 func leadsTo(parentType, typ string) error {
 	if parentType != TypeFile && typ == TypeFile {
-		return fmt.Errorf("a Location read from a %s may not lead to files, only to URLs", parentType)
+		return errors.New("a Location read from a URL may not lead to files, only to URLs")
 	}
 	return nil
 }

@@ -206,7 +206,7 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 		if e := pd.emitted.Entity; e.Kind == catalog.KindLocation && e.SpecString("type") == TypeFile {
 			pd.emitted.Errors = append(pd.emitted.Errors, catalog.ProcessingError{Level: catalog.LevelWarning, LocationKey: key,
 				Document: d.Index, Line: d.LineOf("spec.type"), EntityRef: e.Ref().String(), Code: catalog.ErrorCodeForbiddenTarget,
-				Message: "file targets are not read here, and a location registered by URL may not lead to files: " + leadsTo(TypeURL, TypeFile).Error()})
+				Message: "file targets are not followed here, and " + leadsTo(TypeURL, TypeFile).Error()})
 		}
 		c.put(ctx, pd.emitted)
 	}
