@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -93,7 +94,7 @@ func (l RuleLocation) pattern() string {
 }
 
 func (l RuleLocation) matches(typ, name string) bool {
-	if l.Type != typ {
+	if l.Type != typ || (typ == TypeURL && !plainURL(name)) {
 		return false
 	}
 	if l.Target != "" {
@@ -107,6 +108,26 @@ func (l RuleLocation) matches(typ, name string) bool {
 	}
 	ok, err := doublestar.Match(l.pattern(), name)
 	return err == nil && ok
+}
+
+// plainURL reports whether a URL's path says plainly which file it names:
+// no dot segments and no escaped slashes, which a server may resolve to a
+// file a pattern does not mean to match.
+func plainURL(name string) bool {
+	u, err := url.Parse(name)
+	if err != nil {
+		return false
+	}
+	esc := strings.ToLower(u.EscapedPath())
+	if strings.Contains(esc, "%2f") || strings.Contains(esc, "%5c") || strings.Contains(u.Path, "\\") {
+		return false
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // Allows reports whether a document of kind, read from the file or URL

@@ -40,6 +40,8 @@ func TestRules_Allows(t *testing.T) {
 		{"RuleTargetOtherFile", configured, true, "file", "/srv/teams/users.yaml", "User", false},
 		{"RulePatternMatches", configured, false, "url", "https://git.example.com/org/people.yaml", "Group", true},
 		{"RulePatternStopsAtSlash", configured, false, "url", "https://git.example.com/org/sub/people.yaml", "Group", false},
+		{"RulePatternEscapedSlash", configured, false, "url", "https://git.example.com/org/..%2Fteam%2Fx.yaml", "Group", false},
+		{"RulePatternDotSegment", configured, false, "url", "https://git.example.com/org/../org/people.yaml", "Group", false},
 		{"RulePatternWrongType", configured, true, "file", "https://git.example.com/org/people.yaml", "Group", false},
 		{"EmptyLocationsMatchNothing", configured, true, "file", "/srv/org/users.yaml", "Template", false},
 		{"ConfiguredGainsNothingOverRules", configured, true, "file", "/srv/teams/a.yaml", "System", false},
