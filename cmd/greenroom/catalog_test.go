@@ -269,8 +269,10 @@ func TestConfig_CatalogSettings(t *testing.T) {
 	}
 	t.Run("ValueFile", func(t *testing.T) {
 		secret := mustWrite(t, dir, "token", "Bearer from-file\n")
-		cfgFile := mustWrite(t, dir, "ok.yaml", "catalog:\n  urlAuth: [{host: git.example.com, valueFile: ./token}]\n  fileRoots: [./catalog]\n")
-		cfg, _, err := setup("serve", []string{"--config", cfgFile}, env(nil), &bytes.Buffer{})
+		cfgFile := mustWrite(t, dir, "ok.yaml", "catalog:\n  urlAuth: [{host: git.example.com, valueFile: ./token}]\n  fileRoots: [./catalog]\n"+
+			"  rules: [{allow: [Group], locations: [{type: file, pattern: ./org/*.yaml}]}]\n")
+		// Locations from a flag do not move the file's relative paths.
+		cfg, _, err := setup("serve", []string{"--config", cfgFile, "--location", "/elsewhere/all.yaml"}, env(nil), &bytes.Buffer{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,6 +285,9 @@ func TestConfig_CatalogSettings(t *testing.T) {
 		}
 		if want := filepath.Join(dir, "catalog"); len(opts.FileRoots) != 1 || opts.FileRoots[0] != want {
 			t.Errorf("fileRoots %v; want [%s]", opts.FileRoots, want)
+		}
+		if want := filepath.Join(dir, "org", "*.yaml"); len(opts.Rules) != 1 || opts.Rules[0].Locations[0].Pattern != want {
+			t.Errorf("rules %+v; want the pattern %s", opts.Rules, want)
 		}
 	})
 }

@@ -105,6 +105,9 @@ type Config struct {
 	// dir is the directory relative file locations in the config file are
 	// resolved against; policyDir the same for the policy file.
 	dir, policyDir string
+	// fileDir is the config file's directory, which relative paths of the
+	// catalog settings are resolved against, whatever overrides locations.
+	fileDir string
 	// rootsFromEnv says catalog.fileRoots came from the environment, so
 	// relative roots are relative to the working directory.
 	rootsFromEnv bool
@@ -168,7 +171,7 @@ func (c *Config) loadFile(path string) error {
 		return err
 	}
 	c.dir = filepath.Dir(abs)
-	c.policyDir = c.dir
+	c.policyDir, c.fileDir = c.dir, c.dir
 	return nil
 }
 
@@ -348,8 +351,8 @@ func (c *Config) absPath(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	if c.dir != "" {
-		p = filepath.Join(c.dir, p)
+	if c.fileDir != "" {
+		p = filepath.Join(c.fileDir, p)
 	}
 	if abs, err := filepath.Abs(p); err == nil {
 		p = abs
