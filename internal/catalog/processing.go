@@ -15,6 +15,13 @@ const (
 	ErrorCodeRead        = "READ"        // a file or URL could not be read
 	ErrorCodeTooLarge    = "TOO_LARGE"   // a file or URL body is over the size limit
 	ErrorCodeConflict    = "CONFLICT"    // another location already emits this entity
+	// ErrorCodeForbiddenKind is a document of a kind its location may not
+	// emit (catalog rules); nothing of it is stored.
+	ErrorCodeForbiddenKind = "FORBIDDEN_KIND"
+	// ErrorCodeForbiddenTarget is a Location target its location may not
+	// lead to: a file from a URL, a file outside the allowed roots or a
+	// host outside the allowed hosts; it is not read.
+	ErrorCodeForbiddenTarget = "FORBIDDEN_TARGET"
 )
 
 // Levels of a [ProcessingError].
@@ -65,6 +72,12 @@ type Location struct {
 	ID     string
 	Type   string
 	Target string
+	// Configured is true for a location the operator configured (command
+	// line, greenroom.yaml, environment) and false for one registered
+	// through the API. It decides what the location may emit and which
+	// targets it may lead to; locations reached through its Location
+	// entities keep its trust.
+	Configured bool
 }
 
 // Key returns the location's "type:target" string, as Backstage writes it

@@ -8,6 +8,13 @@
 // location (and on the entity when one can be named), and the valid
 // documents beside it are still ingested.
 //
+// Trust follows the root location: what a location may emit is decided by
+// [Rules] (configured locations everything, registered ones software kinds,
+// unless catalog rules say otherwise), and a location only leads to
+// locations of its own trust: from a URL only to URLs, from a registered
+// file location only within its tree. The file roots and allowed hosts of
+// [Options] bound every read, redirects included.
+//
 // It imports internal/catalog and internal/portal; storage is behind the
 // [Store] interface, wired in cmd/greenroom.
 package ingest

@@ -32,6 +32,18 @@ type Options struct {
 	MaxFileSize   int64        // bytes; 0 means DefaultMaxFileSize
 	HTTPClient    *http.Client // for url locations; nil means a client with a 30 s timeout
 	Logger        *slog.Logger
+	// Rules are the catalog rules (see [Rules]); nil means the defaults.
+	// NewEngine panics on rules [NewRules] refuses: check them first.
+	Rules []Rule
+	// FileRoots, when set, are the only directories files may be read from
+	// (targets, globs and placeholders, symbolic links followed).
+	FileRoots []string
+	// AllowedHosts, when set, are the host patterns URLs may be fetched
+	// from (see [HostAllowed]), redirects included.
+	AllowedHosts []string
+	// URLAuth are credentials sent to some hosts, so that location URLs
+	// need not carry them.
+	URLAuth []URLAuth
 }
 
 // Engine refreshes locations: all of them on an interval, one on demand.
@@ -39,6 +51,7 @@ type Options struct {
 type Engine struct {
 	store  Store
 	reader *reader
+	rules  *Rules
 	opts   Options
 	log    *slog.Logger
 
@@ -57,9 +70,17 @@ func NewEngine(store Store, opts Options) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	rules, err := NewRules(opts.Rules)
+	if err != nil {
+		panic("ingest: " + err.Error())
+	}
+	r := newReader(opts.HTTPClient, opts.MaxFileSize)
+	r.guard(opts.AllowedHosts, opts.URLAuth)
+	r.fileRoots = opts.FileRoots
 	return &Engine{
 		store:  store,
-		reader: newReader(opts.HTTPClient, opts.MaxFileSize),
+		reader: r,
+		rules:  rules,
 		opts:   opts,
 		log:    log.With("component", "ingest"),
 		wake:   make(chan struct{}, 1),
@@ -82,7 +103,7 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	defer tx.Rollback()
 
 	b := newBatcher(ctx, tx)
-	run := newRun(e.reader, loc, b)
+	run := newRun(e.reader, e.rules, loc, b)
 	run.stored = func(ctx context.Context, key string) ([]*catalog.Entity, error) {
 		return e.store.StoredLocations(ctx, loc.ID, key)
 	}

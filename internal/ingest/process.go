@@ -31,17 +31,21 @@ type sink interface {
 // run is one pass over one registered location.
 type run struct {
 	r      *reader
+	rules  *Rules
 	root   catalog.Location
 	origin string // managed-by-origin-location of every entity
 	tree   string // the directory or URL prefix placeholders may read from
-	out    sink
-	seen   map[string]bool // files and URLs already read in this pass
+	// confine, when set, is the directory every file read must lie in: the
+	// tree of a file location registered through the API.
+	confine string
+	out     sink
+	seen    map[string]bool // files and URLs already read in this pass
 	// stored returns the Location entities last stored from a file or URL
 	// (by key); nil when nothing is stored, as in offline validation.
 	stored func(ctx context.Context, key string) ([]*catalog.Entity, error)
 }
 
-func newRun(r *reader, root catalog.Location, out sink) *run {
+func newRun(r *reader, rules *Rules, root catalog.Location, out sink) *run {
 	tree := ""
 	switch root.Type {
 	case TypeFile:
@@ -53,7 +57,11 @@ func newRun(r *reader, root catalog.Location, out sink) *run {
 			tree = u.String()
 		}
 	}
-	return &run{r: r, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
+	p := &run{r: r, rules: rules, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
+	if root.Type == TypeFile && !root.Configured {
+		p.confine = tree
+	}
+	return p
 }
 
 // walk emits the generated Location entity of the root, then everything
@@ -109,6 +117,12 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 	var todo []string
 	for _, f := range files {
 		key := typ + ":" + f
+		if typ == TypeFile && p.confine != "" && !within(p.confine, f) {
+			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, EntityRef: fromRef,
+				Code:    catalog.ErrorCodeForbiddenTarget,
+				Message: fmt.Sprintf("%s is outside %s: a file location registered through the API may only read files in its own tree", f, p.confine)})
+			continue
+		}
 		if !p.seen[key] {
 			p.seen[key] = true
 			todo = append(todo, f)
@@ -134,8 +148,10 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 				p.out.fail(pe)
 			}
 			if d.emitted == nil {
-				p.out.unreadable(res.key)
-				unreadable = true
+				if !d.refused {
+					p.out.unreadable(res.key)
+					unreadable = true
+				}
 				continue
 			}
 			emitted[d.emitted.Entity.Ref().String()] = true
@@ -171,7 +187,8 @@ func (p *run) followStored(ctx context.Context, typ, name, key string, emitted m
 		return fmt.Errorf("read the Location entities stored from %s: %w", key, err)
 	}
 	for _, loc := range locs {
-		if emitted[loc.Ref().String()] {
+		// Stored before the rules changed, it may no longer be allowed.
+		if emitted[loc.Ref().String()] || !p.rules.Allows(p.root.Configured, typ, name, loc.Kind) {
 			continue
 		}
 		if err := p.follow(ctx, loc, typ, name, key, depth); err != nil {
@@ -200,6 +217,11 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 		}
 	}
 	for _, t := range targets {
+		if err := leadsTo(parentType, typ); err != nil {
+			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
+				Code: catalog.ErrorCodeForbiddenTarget, Message: fmt.Sprintf("target %q is refused: %v", t, err)})
+			continue
+		}
 		resolved, err := resolveTarget(typ, parentType, name, t)
 		if err != nil {
 			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
@@ -209,6 +231,17 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 		if err := p.readTarget(ctx, typ, resolved, presence, key, loc.Ref().String(), depth+1); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// leadsTo reports why a Location entity read from a file or URL of type
+// parentType may not name a target of type typ: a location only leads to
+// locations of the same trust, so what a URL serves never makes the server
+// read its own disk. Files may lead to URLs.
+func leadsTo(parentType, typ string) error {
+	if parentType != TypeFile && typ == TypeFile {
+		return errors.New("a Location read from a URL may not lead to files, only to URLs")
 	}
 	return nil
 }
@@ -259,6 +292,8 @@ func readError(key, ref string, err error) catalog.ProcessingError {
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		pe.Code = catalog.ErrorCodeTooLarge
+	case errors.Is(err, errForbidden):
+		pe.Code = catalog.ErrorCodeForbiddenTarget
 	case errors.Is(err, errOffline):
 		pe.Level = catalog.LevelWarning
 	}
@@ -276,6 +311,9 @@ type parsedFile struct {
 type parsedDoc struct {
 	emitted *catalog.Emitted
 	errs    []catalog.ProcessingError // problems that name no entity
+	// refused is a document of a kind its location may not emit: dropped
+	// whole, while its file counts as read.
+	refused bool
 }
 
 // parseAll reads and processes files on several goroutines and yields the
@@ -324,9 +362,25 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 		return res
 	}
 	for _, d := range ParseYAML(data) {
-		res.docs = append(res.docs, p.processDoc(ctx, typ, name, res.key, d))
+		pd := p.processDoc(ctx, typ, name, res.key, d)
+		if pe := p.forbidden(typ, name, res.key, pd.emitted); pe != nil {
+			pe.Document, pe.Line = d.Index, d.LineOf("kind")
+			pd = parsedDoc{errs: append(pd.errs, *pe), refused: true}
+		}
+		res.docs = append(res.docs, pd)
 	}
 	return res
+}
+
+// forbidden returns the error refusing an entity its location may not
+// emit (see [Rules]), or nil.
+func (p *run) forbidden(typ, name, key string, em *catalog.Emitted) *catalog.ProcessingError {
+	if em == nil || p.rules.Allows(p.root.Configured, typ, name, em.Entity.Kind) {
+		return nil
+	}
+	ref := em.Entity.Ref().String()
+	return &catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: ref,
+		Code: catalog.ErrorCodeForbiddenKind, Message: p.rules.refusal(key, ref, em.Entity.Kind)}
 }
 
 // processDoc turns one document into an entity with its relations and

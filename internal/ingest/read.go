@@ -44,6 +44,9 @@ type reader struct {
 	client  *http.Client
 	maxSize int64
 	offline bool // refuse to fetch URLs, for offline validation
+	// fileRoots, when set, are the only directories files may be read from.
+	fileRoots []string
+	hosts     []string // allowed host patterns; none allows every host
 
 	mu    sync.Mutex
 	cache map[string]cachedBody
@@ -62,6 +65,46 @@ func newReader(client *http.Client, maxSize int64) *reader {
 		maxSize = DefaultMaxFileSize
 	}
 	return &reader{client: client, maxSize: maxSize, cache: map[string]cachedBody{}}
+}
+
+// guard makes every request of the reader's client, redirects included,
+// go to allowed hosts only and carry the credentials configured for its
+// host.
+func (r *reader) guard(hosts []string, auth []URLAuth) {
+	if len(hosts) == 0 && len(auth) == 0 {
+		return
+	}
+	c := *r.client
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = &guardedTransport{base: base, hosts: hosts, auth: auth}
+	r.client, r.hosts = &c, hosts
+}
+
+func (r *reader) hostAllowed(host string) bool { return HostAllowed(r.hosts, host) }
+
+// allowedFile returns the path a file is read through: p with its symbolic
+// links resolved when file roots are set, so that what is checked is what
+// is opened. A path outside every root is refused.
+func (r *reader) allowedFile(p string) (string, error) {
+	if len(r.fileRoots) == 0 {
+		return p, nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("%s: %w", p, ErrNotFound)
+		}
+		return "", err
+	}
+	for _, root := range r.fileRoots {
+		if within(root, real) {
+			return real, nil
+		}
+	}
+	return "", fmt.Errorf("%s is outside catalog.fileRoots: %w", p, errForbidden)
 }
 
 // glob returns the files a file target names, sorted. A target without
@@ -110,7 +153,11 @@ func globBase(target string) string {
 
 // readFile reads a file of at most maxSize bytes.
 func (r *reader) readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	real, err := r.allowedFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(real)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)

@@ -36,8 +36,10 @@ func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validatio
 			return c.validation(), err
 		}
 		for _, f := range files {
-			root := catalog.Location{Type: TypeFile, Target: f}
-			run := newRun(r, root, c)
+			// The files are the caller's own, and the server's rules are
+			// not known here: they are checked as a configured location.
+			root := catalog.Location{Type: TypeFile, Target: f, Configured: true}
+			run := newRun(r, defaultRules, root, c)
 			run.seen = c.read
 			run.tree = tree
 			if err := run.readTarget(ctx, TypeFile, f, "required", root.Key(), "", 0); err != nil {
