@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -1133,7 +1134,7 @@ func TestAudit_Mutations(t *testing.T) {
 			}
 			want := []map[string]any{
 				{"id": id},
-				{"yaml": docs},
+				{"yaml": map[string]any{"sha256": fmt.Sprintf("%x", sha256.Sum256([]byte(docs))), "bytes": float64(len(docs))}},
 				{"ref": "component:default/dept-svc"},
 				{"ref": "component:default/dept-svc"},
 				{"ref": "component:default/dept-svc"},
