@@ -2,7 +2,7 @@
 // attempt to change the portal (who, what, on what, with which arguments,
 // and how it ended), and a [Filter] selects events to list. It also owns
 // what of an event may be kept ([Event.Redacted]): the one rule of which
-// names look secret ([SecretName]), the search for secrets in text
+// names look secret ([portal.SecretName]), the search for secrets in text
 // ([RedactString]), and documents kept as their [Digest]. Storage lives in
 // internal/store, which redacts every event it writes; the code that records
 // events lives at the API edge.

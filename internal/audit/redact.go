@@ -3,9 +3,10 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // Redacted replaces the value of an argument that looks secret.
@@ -14,33 +15,6 @@ const Redacted = "[redacted]"
 // urlRedacted replaces secrets inside strings, URLs above all (brackets
 // would be escaped in a URL).
 const urlRedacted = "redacted"
-
-// secretWords are the parts of a name that mark its value as secret: an
-// argument's, a map key's, a query or fragment parameter's. They are
-// matched anywhere in the lower-cased name, so that "apiKey",
-// "client_secret", "X-Amz-Signature", "sig" and "access_token" are caught;
-// a harmless name that contains one ("keyword", "author", "design") is
-// redacted too, which costs an audit reader some detail but never leaks a
-// secret.
-var secretWords = []string{
-	"password", "passwd", "pwd", "secret", "token", "key", "sig", "credential", "auth", "session", "cookie", "jwt",
-}
-
-// SecretName reports whether a name (of an argument, a key or a URL
-// parameter) marks its value as secret. Surrounding spaces and percent
-// escapes do not hide a name. It is the one rule of what looks secret.
-func SecretName(name string) bool {
-	if u, err := url.QueryUnescape(name); err == nil {
-		name = u
-	}
-	name = strings.ToLower(strings.TrimSpace(name))
-	for _, w := range secretWords {
-		if strings.Contains(name, w) {
-			return true
-		}
-	}
-	return false
-}
 
 // maxText is the longest string argument kept as text: a longer one, or
 // one of several lines, is a document (YAML, JSON, a certificate) whose
@@ -56,7 +30,7 @@ func Digest(s string) map[string]any {
 }
 
 // Redact returns a copy of args fit to keep in the log: the value under
-// every name that looks secret ([SecretName]) is replaced by [Redacted],
+// every name that looks secret ([portal.SecretName]) is replaced by [Redacted],
 // at any depth of nested maps and lists; every string longer than 512
 // bytes or of more than one line is replaced by its [Digest]; and every
 // other string has the secrets it carries replaced (see [RedactString]).
@@ -67,7 +41,7 @@ func Redact(args map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(args))
 	for k, v := range args {
-		if SecretName(k) {
+		if portal.SecretName(k) {
 			out[k] = Redacted
 		} else {
 			out[k] = redactValue(v)
@@ -117,7 +91,7 @@ var (
 // "redacted": the user information of anything like a URL
 // (https://user:token@host/), the value of every name=value parameter
 // (?token=…, #access_token=…, &X-Amz-Signature=…) and of every name: value
-// field whose name looks secret ([SecretName]). s is searched, not parsed,
+// field whose name looks secret ([portal.SecretName]). s is searched, not parsed,
 // so that no malformed URL escapes. Any other string is returned as it is.
 func RedactString(s string) string {
 	s = userinfo.ReplaceAllStringFunc(s, func(m string) string {
@@ -126,14 +100,14 @@ func RedactString(s string) string {
 	})
 	s = param.ReplaceAllStringFunc(s, func(m string) string {
 		sub := param.FindStringSubmatch(m)
-		if !SecretName(sub[2]) {
+		if !portal.SecretName(sub[2]) {
 			return m
 		}
 		return sub[1] + sub[2] + "=" + urlRedacted
 	})
 	return field.ReplaceAllStringFunc(s, func(m string) string {
 		sub := field.FindStringSubmatch(m)
-		if !SecretName(sub[2]) {
+		if !portal.SecretName(sub[2]) {
 			return m
 		}
 		return sub[1] + sub[2] + sub[3] + urlRedacted

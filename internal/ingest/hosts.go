@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // errForbidden is returned for a file or URL the operator's settings keep
@@ -57,15 +59,9 @@ func CheckHostPattern(p string) error {
 	return nil
 }
 
-// credentialWords mark a query or fragment parameter of a location URL as
-// a credential when its lower-cased name contains one: token and
-// access_token, api_key and apikey, X-Amz-Signature, X-Amz-Credential and
-// X-Amz-Security-Token, client_secret, password, auth…
-var credentialWords = []string{"token", "key", "sig", "secret", "passw", "pwd", "credential", "auth", "session"}
-
 // CheckLocationURL parses the target of a url location and refuses one
 // that is not an http(s) URL or that carries credentials: user information,
-// or query or fragment parameters named like one (see credentialWords).
+// or query or fragment parameters named like one (see [portal.SecretName]).
 // Every reader of the catalog sees a location's target; credentials belong
 // in [URLAuth].
 func CheckLocationURL(target string) (*url.URL, error) {
@@ -91,14 +87,8 @@ func CheckLocationURL(target string) (*url.URL, error) {
 func credentialParam(query string) string {
 	for _, pair := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
 		name, _, _ := strings.Cut(pair, "=")
-		if n, err := url.QueryUnescape(name); err == nil {
-			name = n
-		}
-		lower := strings.ToLower(name)
-		for _, w := range credentialWords {
-			if strings.Contains(lower, w) {
-				return name
-			}
+		if portal.SecretName(name) {
+			return name
 		}
 	}
 	return ""
