@@ -121,7 +121,7 @@ func (s placeholderSource) fetch(ctx context.Context, target string) ([]byte, er
 		if !within(s.tree, p) {
 			return nil, fmt.Errorf("cannot read %s: it is outside the location's tree %s", target, s.tree)
 		}
-		return s.r.readFile(p)
+		return s.r.readFile(ctx, p)
 	case TypeURL:
 		u := abs
 		if !isURL {

@@ -318,7 +318,7 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 	if typ == TypeURL {
 		data, res.err = p.r.readURL(ctx, name)
 	} else {
-		data, res.err = p.r.readFile(name)
+		data, res.err = p.r.readFile(ctx, name)
 	}
 	if res.err != nil {
 		return res
