@@ -13,8 +13,11 @@ const (
 	ErrorCodeReference   = "REFERENCE"   // a reference is malformed, or names no entity (a warning)
 	ErrorCodePlaceholder = "PLACEHOLDER" // a $text, $json or $yaml placeholder failed
 	ErrorCodeRead        = "READ"        // a file or URL could not be read
-	ErrorCodeTooLarge    = "TOO_LARGE"   // a file or URL body is over the size limit
+	ErrorCodeTooLarge    = "TOO_LARGE"   // a file, URL body or entity is over its size limit
 	ErrorCodeConflict    = "CONFLICT"    // another location already emits this entity
+	// ErrorCodeRefreshFailed says that the last refresh of a location failed
+	// and stored nothing: the catalog serves what the one before it stored.
+	ErrorCodeRefreshFailed = "REFRESH_FAILED"
 )
 
 // Levels of a [ProcessingError].

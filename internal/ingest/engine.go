@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // Store is what ingestion needs from storage.
@@ -23,6 +24,10 @@ type Store interface {
 	// last stored from one file or URL (key "type:target"), orphans aside,
 	// as committed before the refresh in progress.
 	StoredLocations(ctx context.Context, locationID, key string) ([]*catalog.Entity, error)
+	// RecordRefreshFailure records on a location, in a transaction of its
+	// own, that a refresh failed and stored nothing; the next refresh that
+	// commits clears it.
+	RecordRefreshFailure(ctx context.Context, loc catalog.Location, message string) error
 }
 
 // Options configures an [Engine].
@@ -68,10 +73,25 @@ func NewEngine(store Store, opts Options) *Engine {
 
 // Refresh reads one location and writes what it emits in one transaction.
 // An error means nothing was written; problems in the location's content
-// are not errors but processing errors recorded with the results.
+// are not errors but processing errors recorded with the results. A refresh
+// that fails for any other reason than ctx ending is logged and recorded on
+// the location, so that it never fails silently.
 func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	stats, err := e.refresh(ctx, loc)
+	if err != nil && ctx.Err() == nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+		e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
+		// The details may be SQL or driver text, which clients never see.
+		msg := "The last refresh of this location failed and stored nothing; the catalog serves what the refresh before it stored. The server log has the details."
+		if err := e.store.RecordRefreshFailure(ctx, loc, msg); err != nil {
+			e.log.ErrorContext(ctx, "could not record a failed refresh", "location", loc.Key(), "err", err)
+		}
+	}
+	return stats, err
+}
+
+func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -111,8 +131,7 @@ func (e *Engine) RefreshAll(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
-			continue
+			continue // logged and recorded by Refresh
 		}
 		e.log.InfoContext(ctx, "refreshed location", "location", loc.Key(),
 			"duration_ms", time.Since(start).Milliseconds(), "emitted", stats.Emitted,

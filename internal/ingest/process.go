@@ -403,7 +403,7 @@ func guessRef(doc map[string]any) string {
 	md, _ := doc["metadata"].(map[string]any)
 	name, _ := md["name"].(string)
 	ns, _ := md["namespace"].(string)
-	if kind == "" || name == "" {
+	if kind == "" || name == "" || !catalog.IsStorableText(kind) || !catalog.IsStorableText(name) || !catalog.IsStorableText(ns) {
 		return ""
 	}
 	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()
