@@ -278,10 +278,12 @@ func registerLocations(ctx context.Context, db *store.DB, cfg Config) error {
 
 func engineOptions(cfg Config, log *slog.Logger) ingest.Options {
 	return ingest.Options{
-		Interval:      time.Duration(cfg.Catalog.RefreshInterval),
-		DeleteOrphans: cfg.Catalog.Orphans == "delete",
-		MaxFileSize:   cfg.Catalog.MaxFileSize,
-		Logger:        log,
+		Interval:        time.Duration(cfg.Catalog.RefreshInterval),
+		DeleteOrphans:   cfg.Catalog.Orphans == "delete",
+		MaxFileSize:     cfg.Catalog.MaxFileSize,
+		MaxEntitySize:   cfg.Catalog.MaxEntitySize,
+		MaxLocationSize: cfg.Catalog.MaxLocationSize,
+		Logger:          log,
 	}
 }
 

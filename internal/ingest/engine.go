@@ -34,9 +34,15 @@ type Store interface {
 type Options struct {
 	Interval      time.Duration // time between two refreshes of every location; 0 means 3 minutes
 	DeleteOrphans bool
-	MaxFileSize   int64        // bytes; 0 means DefaultMaxFileSize
-	HTTPClient    *http.Client // for url locations; nil means a client with a 30 s timeout
-	Logger        *slog.Logger
+	MaxFileSize   int64 // bytes; 0 means DefaultMaxFileSize
+	// MaxEntitySize bounds one entity, aliases expanded and placeholders
+	// substituted, in bytes; 0 means DefaultMaxEntitySize.
+	MaxEntitySize int64
+	// MaxLocationSize bounds every entity of one location together, in
+	// bytes; 0 means DefaultMaxLocationSize.
+	MaxLocationSize int64
+	HTTPClient      *http.Client // for url locations; nil means a client with a 30 s timeout
+	Logger          *slog.Logger
 }
 
 // Engine refreshes locations: all of them on an interval, one on demand.
@@ -57,6 +63,12 @@ type Engine struct {
 func NewEngine(store Store, opts Options) *Engine {
 	if opts.Interval <= 0 {
 		opts.Interval = 3 * time.Minute
+	}
+	if opts.MaxEntitySize <= 0 {
+		opts.MaxEntitySize = DefaultMaxEntitySize
+	}
+	if opts.MaxLocationSize <= 0 {
+		opts.MaxLocationSize = DefaultMaxLocationSize
 	}
 	log := opts.Logger
 	if log == nil {
@@ -84,6 +96,10 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 		e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
 		// The details may be SQL or driver text, which clients never see.
 		msg := "The last refresh of this location failed and stored nothing; the catalog serves what the refresh before it stored. The server log has the details."
+		var tooLarge *locationTooLarge
+		if errors.As(err, &tooLarge) {
+			msg = "The last refresh of this location stored nothing: " + tooLarge.Error() + " (catalog.maxLocationSize); the catalog serves what the refresh before it stored."
+		}
 		if err := e.store.RecordRefreshFailure(ctx, loc, msg); err != nil {
 			e.log.ErrorContext(ctx, "could not record a failed refresh", "location", loc.Key(), "err", err)
 		}
@@ -102,7 +118,7 @@ func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	defer tx.Rollback()
 
 	b := newBatcher(ctx, tx)
-	run := newRun(e.reader, loc, b)
+	run := newRun(e.reader, e.limits(), loc, b)
 	run.stored = func(ctx context.Context, key string) ([]*catalog.Entity, error) {
 		return e.store.StoredLocations(ctx, loc.ID, key)
 	}
@@ -115,6 +131,10 @@ func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 		return stats, fmt.Errorf("ingest: commit refresh of %s: %w", loc.Key(), err)
 	}
 	return stats, nil
+}
+
+func (e *Engine) limits() limits {
+	return limits{entity: e.opts.MaxEntitySize, location: e.opts.MaxLocationSize}
 }
 
 // RefreshAll refreshes every registered location, one after the other. A

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -28,20 +29,50 @@ type sink interface {
 	unreadable(key string)
 }
 
+// Defaults of [Options.MaxEntitySize] and [Options.MaxLocationSize].
+const (
+	// DefaultMaxEntitySize is Backstage-sized: room for any descriptor and a
+	// large API definition read through $text.
+	DefaultMaxEntitySize = 1 << 20
+	// DefaultMaxLocationSize is room for the largest catalogs known, some
+	// 100,000 entities of a couple of kilobytes each, in one location.
+	DefaultMaxLocationSize = 256 << 20
+)
+
+// limits bound the bytes that documents expand to, as [Document.Size]
+// counts them, before the memory is spent.
+type limits struct {
+	entity   int64 // one entity, aliases expanded and placeholders substituted
+	location int64 // every entity one pass over a location produces
+}
+
+// locationTooLarge ends a pass whose entities together are over the
+// location limit.
+type locationTooLarge struct{ limit int64 }
+
+func (e *locationTooLarge) Error() string {
+	return fmt.Sprintf("the location is over the size limit: its entities take more than %d bytes", e.limit)
+}
+
+func (e *locationTooLarge) Unwrap() error { return ErrTooLarge }
+
 // run is one pass over one registered location.
 type run struct {
-	r      *reader
-	root   catalog.Location
-	origin string // managed-by-origin-location of every entity
-	tree   string // the directory or URL prefix placeholders may read from
-	out    sink
-	seen   map[string]bool // files and URLs already read in this pass
+	r   *reader
+	lim limits
+	// produced counts the bytes of the entities read so far, by every worker.
+	produced atomic.Int64
+	root     catalog.Location
+	origin   string // managed-by-origin-location of every entity
+	tree     string // the directory or URL prefix placeholders may read from
+	out      sink
+	seen     map[string]bool // files and URLs already read in this pass
 	// stored returns the Location entities last stored from a file or URL
 	// (by key); nil when nothing is stored, as in offline validation.
 	stored func(ctx context.Context, key string) ([]*catalog.Entity, error)
 }
 
-func newRun(r *reader, root catalog.Location, out sink) *run {
+func newRun(r *reader, lim limits, root catalog.Location, out sink) *run {
 	tree := ""
 	switch root.Type {
 	case TypeFile:
@@ -53,7 +84,7 @@ func newRun(r *reader, root catalog.Location, out sink) *run {
 			tree = u.String()
 		}
 	}
-	return &run{r: r, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
+	return &run{r: r, lim: lim, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
 }
 
 // walk emits the generated Location entity of the root, then everything
@@ -115,6 +146,10 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 		}
 	}
 	for res := range p.parseAll(ctx, typ, todo) {
+		var tooLarge *locationTooLarge
+		if errors.As(res.err, &tooLarge) {
+			return res.err
+		}
 		if res.err != nil {
 			if !(errors.Is(res.err, ErrNotFound) && presence == "optional") {
 				p.out.fail(readError(res.key, fromRef, res.err))
@@ -276,6 +311,7 @@ type parsedFile struct {
 type parsedDoc struct {
 	emitted *catalog.Emitted
 	errs    []catalog.ProcessingError // problems that name no entity
+	size    int64                     // bytes of the entity, as Document.Size counts them
 }
 
 // parseAll reads and processes files on several goroutines and yields the
@@ -323,8 +359,12 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 	if res.err != nil {
 		return res
 	}
-	for _, d := range ParseYAML(data) {
-		res.docs = append(res.docs, p.processDoc(ctx, typ, name, res.key, d))
+	for _, d := range ParseYAML(data, p.lim.entity, p.lim.location-p.produced.Load()) {
+		pd := p.processDoc(ctx, typ, name, res.key, d)
+		if errors.Is(d.Err, errTotalTooLarge) || p.produced.Add(pd.size) > p.lim.location {
+			return parsedFile{name: name, key: res.key, err: &locationTooLarge{limit: p.lim.location}}
+		}
+		res.docs = append(res.docs, pd)
 	}
 	return res
 }
@@ -341,10 +381,13 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 		if errors.As(d.Err, &se) {
 			pe.Line = se.Line
 		}
+		if errors.Is(d.Err, ErrTooLarge) {
+			pe.Code = catalog.ErrorCodeTooLarge
+		}
 		return parsedDoc{errs: []catalog.ProcessingError{pe}}
 	}
 	src := placeholderSource{typ: typ, name: name, tree: p.tree, r: p.r}
-	resolved, phErrs := src.resolve(ctx, d.Value)
+	resolved, size, phErrs := src.resolve(ctx, d.Value, d.Size, p.lim.entity)
 	doc := resolved.(map[string]any)
 
 	e, problems := catalog.Parse(doc)
@@ -359,7 +402,7 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 	ref := e.Ref().String()
 	em := &catalog.Emitted{Entity: e, LocationKey: key}
 	for _, ph := range phErrs {
-		em.Errors = append(em.Errors, perr(ref, catalog.ErrorCodePlaceholder, ph.path, ph.msg))
+		em.Errors = append(em.Errors, perr(ref, ph.code, ph.path, ph.msg))
 	}
 	for _, pr := range problems {
 		if phErrs.covers(pr.Path) {
@@ -373,7 +416,7 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 	}
 	em.Relations, _ = catalog.Relations(e)
 	p.annotate(e, typ, name, key)
-	return parsedDoc{emitted: em}
+	return parsedDoc{emitted: em, size: size}
 }
 
 // annotate sets the location annotations Backstage sets. The two

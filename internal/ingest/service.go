@@ -177,16 +177,22 @@ func (s *Service) DeleteEntity(ctx context.Context, ref string) error {
 }
 
 // ValidateYAML checks descriptor documents as ingestion would, offline and
-// without storing anything. Placeholders cannot be read.
+// without storing anything. Placeholders cannot be read. What the
+// documents expand to together is bounded by twice the file size limit:
+// the JSON of a descriptor is rarely larger than its YAML, and anyone may
+// call this.
 func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error) {
-	if int64(len(data)) > s.engine.reader.maxSize {
-		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", s.engine.reader.maxSize)
+	maxSize := s.engine.reader.maxSize
+	if int64(len(data)) > maxSize {
+		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", maxSize)
 	}
-	r := newReader(nil, s.engine.reader.maxSize)
+	r := newReader(nil, maxSize)
 	r.offline = true
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
-	run := newRun(r, catalog.Location{Type: typeInline, Target: "input"}, c)
-	for _, d := range ParseYAML(data) {
+	lim := s.engine.limits()
+	lim.location = 2 * maxSize
+	run := newRun(r, lim, catalog.Location{Type: typeInline, Target: "input"}, c)
+	for _, d := range ParseYAML(data, lim.entity, lim.location) {
 		pd := run.processDoc(ctx, typeInline, "input", typeInline+":input", d)
 		for _, pe := range pd.errs {
 			c.fail(pe)
@@ -202,9 +208,13 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 // storing nothing.
 func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.ReadResult, error) {
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
-	if err := newRun(e.reader, loc, c).walk(ctx); err != nil {
+	if err := newRun(e.reader, e.limits(), loc, c).walk(ctx); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return catalog.ReadResult{}, err
+		}
+		var tooLarge *locationTooLarge
+		if errors.As(err, &tooLarge) {
+			return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "%s (catalog.maxLocationSize)", tooLarge.Error())
 		}
 		return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: %w", loc.Key(), err)
 	}

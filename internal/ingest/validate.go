@@ -37,7 +37,7 @@ func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validatio
 		}
 		for _, f := range files {
 			root := catalog.Location{Type: TypeFile, Target: f}
-			run := newRun(r, root, c)
+			run := newRun(r, limits{entity: DefaultMaxEntitySize, location: DefaultMaxLocationSize}, root, c)
 			run.seen = c.read
 			run.tree = tree
 			if err := run.readTarget(ctx, TypeFile, f, "required", root.Key(), "", 0); err != nil {

@@ -16,8 +16,11 @@ type Document struct {
 	Index int            // position in the file, from 0, counting null documents
 	Line  int            // line of the document's first line, from 1
 	Value map[string]any // nil when Err is set
-	Err   error          // syntax error, or a root that is not a mapping
-	root  *yaml.Node
+	Err   error          // syntax error, a root that is not a mapping, or ErrTooLarge
+	// Size is about the bytes of Value as JSON, aliases expanded; see
+	// [ParseYAML].
+	Size int64
+	root *yaml.Node
 }
 
 // LineOf returns the line of the field at a dotted path such as
@@ -71,8 +74,14 @@ func child(n *yaml.Node, seg string) (*yaml.Node, int) {
 // so that a syntax error in one document does not hide the others. Null
 // documents (an empty document, a trailing "---") are dropped. Merge keys are
 // not applied: "<<" stays an ordinary key, as in Backstage's parser.
-func ParseYAML(data []byte) []Document {
+//
+// A few bytes of YAML can expand, through aliases, to gigabytes: bytes are
+// counted while aliases are expanded, and a document that would be over
+// maxDoc bytes, or take the documents of data over maxTotal together, is not
+// decoded and has an Err that wraps [ErrTooLarge].
+func ParseYAML(data []byte, maxDoc, maxTotal int64) []Document {
 	var docs []Document
+	var total int64
 	for i, chunk := range splitDocuments(data) {
 		d := Document{Index: i, Line: chunk.line}
 		var root yaml.Node
@@ -91,13 +100,19 @@ func ParseYAML(data []byte) []Document {
 		offsetLines(body, chunk.line-1)
 		d.root = body
 		d.Line = body.Line
-		c := converter{}
+		c := converter{max: maxDoc, what: "document"}
+		if maxDoc > maxTotal-total {
+			// The documents before this one took the rest.
+			c.max, c.what, c.sentinel = maxTotal-total, "file", errTotalTooLarge
+		}
 		v, err := c.value(body)
 		if err != nil {
 			d.Err = err
 			docs = append(docs, d)
 			continue
 		}
+		d.Size = c.size
+		total += c.size
 		m, ok := v.(map[string]any)
 		if !ok {
 			d.Err = fmt.Errorf("expected object at root, got %s", typeName(v))
@@ -112,12 +127,14 @@ func ParseYAML(data []byte) []Document {
 
 // Value is one YAML document of any shape, as a $yaml placeholder reads it.
 type Value struct {
-	Any any
-	Err error
+	Any  any
+	Err  error
+	Size int64 // as [Document.Size]
 }
 
-// ParseYAMLValues decodes every non-null document of data, whatever its root.
-func ParseYAMLValues(data []byte) []Value {
+// ParseYAMLValues decodes every non-null document of data, whatever its
+// root, as [ParseYAML] does, each of at most max bytes.
+func ParseYAMLValues(data []byte, max int64) []Value {
 	var out []Value
 	for _, chunk := range splitDocuments(data) {
 		var root yaml.Node
@@ -128,12 +145,12 @@ func ParseYAMLValues(data []byte) []Value {
 		if root.Kind == 0 || len(root.Content) == 0 {
 			continue
 		}
-		c := converter{}
+		c := converter{max: max, what: "document"}
 		v, err := c.value(root.Content[0])
 		if v == nil && err == nil {
 			continue
 		}
-		out = append(out, Value{Any: v, Err: err})
+		out = append(out, Value{Any: v, Err: err, Size: c.size})
 	}
 	return out
 }
@@ -264,10 +281,44 @@ func (e *SyntaxError) Error() string {
 // so that a "billion laughs" file cannot exhaust memory.
 const maxNodes = 1 << 20
 
+// nodeOverhead is what each value counts beyond its text: about what it
+// takes in memory once decoded, more than what JSON adds around it, so that
+// a document of many tiny values is not counted as nothing.
+const nodeOverhead = 16
+
+// errTotalTooLarge is the error of a document that would take the
+// documents of its file over their total limit.
+var errTotalTooLarge = fmt.Errorf("file %w", ErrTooLarge)
+
 type converter struct {
 	nodes     int
+	size, max int64               // bytes counted so far, and the most allowed
+	what      string              // "document" or "file", for the error
+	sentinel  error               // what the error wraps: ErrTooLarge, or errTotalTooLarge
 	expanding map[*yaml.Node]bool // anchored nodes being expanded through an alias
 }
+
+// count adds the bytes of one value, failing once they pass the limit.
+func (c *converter) count(n *yaml.Node, bytes int) error {
+	c.size += int64(bytes + nodeOverhead)
+	if c.size > c.max {
+		if c.sentinel == nil {
+			c.sentinel = ErrTooLarge
+		}
+		return &tooLargeError{msg: fmt.Sprintf("line %d: the %s is over the size limit: with its aliases expanded it takes more than %d bytes", n.Line, c.what, c.max), err: c.sentinel}
+	}
+	return nil
+}
+
+// tooLargeError says what is over which limit, and wraps the sentinel
+// callers test for.
+type tooLargeError struct {
+	msg string
+	err error
+}
+
+func (e *tooLargeError) Error() string { return e.msg }
+func (e *tooLargeError) Unwrap() error { return e.err }
 
 // value converts a YAML node into JSON-shaped Go values: map[string]any,
 // []any, string, int64, float64, bool and nil. Scalars resolve as in YAML
@@ -297,6 +348,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 		}
 		return c.value(n.Content[0])
 	case yaml.MappingNode:
+		if err := c.count(n, 0); err != nil {
+			return nil, err
+		}
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
@@ -309,6 +363,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 			if _, dup := m[k.Value]; dup {
 				return nil, fmt.Errorf("line %d: duplicate key %q", k.Line, k.Value)
 			}
+			if err := c.count(k, len(k.Value)); err != nil {
+				return nil, err
+			}
 			v, err := c.value(n.Content[i+1])
 			if err != nil {
 				return nil, err
@@ -317,6 +374,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 		}
 		return m, nil
 	case yaml.SequenceNode:
+		if err := c.count(n, 0); err != nil {
+			return nil, err
+		}
 		s := make([]any, 0, len(n.Content))
 		for _, item := range n.Content {
 			v, err := c.value(item)
@@ -327,6 +387,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 		}
 		return s, nil
 	case yaml.ScalarNode:
+		if err := c.count(n, len(n.Value)); err != nil {
+			return nil, err
+		}
 		return scalar(n)
 	}
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
