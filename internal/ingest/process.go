@@ -359,14 +359,25 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 	if res.err != nil {
 		return res
 	}
-	for _, d := range ParseYAML(data, p.lim.entity, p.lim.location-p.produced.Load()) {
-		pd := p.processDoc(ctx, typ, name, res.key, d)
-		if errors.Is(d.Err, errTotalTooLarge) || p.produced.Add(pd.size) > p.lim.location {
-			return parsedFile{name: name, key: res.key, err: &locationTooLarge{limit: p.lim.location}}
+	for d := range ParseYAML(data, p.lim.entity) {
+		pd, err := p.process(ctx, typ, name, res.key, d)
+		if err != nil {
+			return parsedFile{name: name, key: res.key, err: err}
 		}
 		res.docs = append(res.docs, pd)
 	}
 	return res
+}
+
+// process processes one document and counts its entity against the
+// location's limit, shared by every worker of the pass, so that what the
+// pass holds at any time is bounded.
+func (p *run) process(ctx context.Context, typ, name, key string, d Document) (parsedDoc, error) {
+	pd := p.processDoc(ctx, typ, name, key, d)
+	if p.produced.Add(pd.size) > p.lim.location {
+		return parsedDoc{}, &locationTooLarge{limit: p.lim.location}
+	}
+	return pd, nil
 }
 
 // processDoc turns one document into an entity with its relations and

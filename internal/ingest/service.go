@@ -177,10 +177,10 @@ func (s *Service) DeleteEntity(ctx context.Context, ref string) error {
 }
 
 // ValidateYAML checks descriptor documents as ingestion would, offline and
-// without storing anything. Placeholders cannot be read. What the
-// documents expand to together is bounded by twice the file size limit:
-// the JSON of a descriptor is rarely larger than its YAML, and anyone may
-// call this.
+// without storing anything. Placeholders cannot be read. Anyone may call
+// it, so what the documents expand to together is bounded by twice the
+// file size limit, the JSON of a descriptor being rarely larger than its
+// YAML: YAML that expands further is refused with EINVALID.
 func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error) {
 	maxSize := s.engine.reader.maxSize
 	if int64(len(data)) > maxSize {
@@ -192,8 +192,11 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 	lim := s.engine.limits()
 	lim.location = 2 * maxSize
 	run := newRun(r, lim, catalog.Location{Type: typeInline, Target: "input"}, c)
-	for _, d := range ParseYAML(data, lim.entity, lim.location) {
-		pd := run.processDoc(ctx, typeInline, "input", typeInline+":input", d)
+	for d := range ParseYAML(data, lim.entity) {
+		pd, err := run.process(ctx, typeInline, "input", typeInline+":input", d)
+		if err != nil {
+			return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit: its documents expand to more than %d bytes together", lim.location)
+		}
 		for _, pe := range pd.errs {
 			c.fail(pe)
 		}

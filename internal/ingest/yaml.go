@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -77,52 +78,52 @@ func child(n *yaml.Node, seg string) (*yaml.Node, int) {
 //
 // A few bytes of YAML can expand, through aliases, to gigabytes: bytes are
 // counted while aliases are expanded, and a document that would be over
-// maxDoc bytes, or take the documents of data over maxTotal together, is not
-// decoded and has an Err that wraps [ErrTooLarge].
-func ParseYAML(data []byte, maxDoc, maxTotal int64) []Document {
-	var docs []Document
-	var total int64
-	for i, chunk := range splitDocuments(data) {
-		d := Document{Index: i, Line: chunk.line}
-		var root yaml.Node
-		if err := yaml.Unmarshal(chunk.text, &root); err != nil {
-			d.Err = shiftLines(err, chunk.line-1)
-			docs = append(docs, d)
-			continue
+// maxDoc bytes is not decoded and has an Err that wraps [ErrTooLarge].
+// Documents are decoded one at a time, as the caller asks for them, so that
+// a caller counting what they add up to can stop before the memory is spent.
+func ParseYAML(data []byte, maxDoc int64) iter.Seq[Document] {
+	return func(yield func(Document) bool) {
+		for i, chunk := range splitDocuments(data) {
+			d, ok := parseDocument(i, chunk, maxDoc)
+			if ok && !yield(d) {
+				return
+			}
 		}
-		if root.Kind == 0 || len(root.Content) == 0 {
-			continue // empty document
-		}
-		body := root.Content[0]
-		if body.Kind == yaml.ScalarNode && body.ShortTag() == "!!null" {
-			continue
-		}
-		offsetLines(body, chunk.line-1)
-		d.root = body
-		d.Line = body.Line
-		c := converter{max: maxDoc, what: "document"}
-		if maxDoc > maxTotal-total {
-			// The documents before this one took the rest.
-			c.max, c.what, c.sentinel = maxTotal-total, "file", errTotalTooLarge
-		}
-		v, err := c.value(body)
-		if err != nil {
-			d.Err = err
-			docs = append(docs, d)
-			continue
-		}
-		d.Size = c.size
-		total += c.size
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.Err = fmt.Errorf("expected object at root, got %s", typeName(v))
-			docs = append(docs, d)
-			continue
-		}
-		d.Value = m
-		docs = append(docs, d)
 	}
-	return docs
+}
+
+// parseDocument decodes one document; ok is false for a null document.
+func parseDocument(i int, chunk chunk, maxDoc int64) (d Document, ok bool) {
+	d = Document{Index: i, Line: chunk.line}
+	var root yaml.Node
+	if err := yaml.Unmarshal(chunk.text, &root); err != nil {
+		d.Err = shiftLines(err, chunk.line-1)
+		return d, true
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return d, false // empty document
+	}
+	body := root.Content[0]
+	if body.Kind == yaml.ScalarNode && body.ShortTag() == "!!null" {
+		return d, false
+	}
+	offsetLines(body, chunk.line-1)
+	d.root = body
+	d.Line = body.Line
+	c := converter{max: maxDoc}
+	v, err := c.value(body)
+	if err != nil {
+		d.Err = err
+		return d, true
+	}
+	d.Size = c.size
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.Err = fmt.Errorf("expected object at root, got %s", typeName(v))
+		return d, true
+	}
+	d.Value = m
+	return d, true
 }
 
 // Value is one YAML document of any shape, as a $yaml placeholder reads it.
@@ -145,7 +146,7 @@ func ParseYAMLValues(data []byte, max int64) []Value {
 		if root.Kind == 0 || len(root.Content) == 0 {
 			continue
 		}
-		c := converter{max: max, what: "document"}
+		c := converter{max: max}
 		v, err := c.value(root.Content[0])
 		if v == nil && err == nil {
 			continue
@@ -286,15 +287,9 @@ const maxNodes = 1 << 20
 // a document of many tiny values is not counted as nothing.
 const nodeOverhead = 16
 
-// errTotalTooLarge is the error of a document that would take the
-// documents of its file over their total limit.
-var errTotalTooLarge = fmt.Errorf("file %w", ErrTooLarge)
-
 type converter struct {
 	nodes     int
 	size, max int64               // bytes counted so far, and the most allowed
-	what      string              // "document" or "file", for the error
-	sentinel  error               // what the error wraps: ErrTooLarge, or errTotalTooLarge
 	expanding map[*yaml.Node]bool // anchored nodes being expanded through an alias
 }
 
@@ -302,23 +297,10 @@ type converter struct {
 func (c *converter) count(n *yaml.Node, bytes int) error {
 	c.size += int64(bytes + nodeOverhead)
 	if c.size > c.max {
-		if c.sentinel == nil {
-			c.sentinel = ErrTooLarge
-		}
-		return &tooLargeError{msg: fmt.Sprintf("line %d: the %s is over the size limit: with its aliases expanded it takes more than %d bytes", n.Line, c.what, c.max), err: c.sentinel}
+		return fmt.Errorf("line %d: the document is %w: with its aliases expanded it takes more than %d bytes", n.Line, ErrTooLarge, c.max)
 	}
 	return nil
 }
-
-// tooLargeError says what is over which limit, and wraps the sentinel
-// callers test for.
-type tooLargeError struct {
-	msg string
-	err error
-}
-
-func (e *tooLargeError) Error() string { return e.msg }
-func (e *tooLargeError) Unwrap() error { return e.err }
 
 // value converts a YAML node into JSON-shaped Go values: map[string]any,
 // []any, string, int64, float64, bool and nil. Scalars resolve as in YAML

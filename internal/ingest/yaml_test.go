@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ type docSummary struct {
 
 func checkDocs(t *testing.T, src string, want []docSummary) []ingest.Document {
 	t.Helper()
-	docs := ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize, ingest.DefaultMaxLocationSize)
+	docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 	var got []docSummary
 	for _, d := range docs {
 		s := docSummary{Index: d.Index, Line: d.Line, Value: d.Value}
@@ -165,7 +166,7 @@ func TestParseYAML_SyntaxError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			docs := ingest.ParseYAML([]byte(tt.src), ingest.DefaultMaxEntitySize, ingest.DefaultMaxLocationSize)
+			docs := slices.Collect(ingest.ParseYAML([]byte(tt.src), ingest.DefaultMaxEntitySize))
 			if len(docs) != tt.errIndex+2 {
 				t.Fatalf("got %d documents; want %d", len(docs), tt.errIndex+2)
 			}
@@ -384,7 +385,7 @@ func TestParseYAML_Scalars(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			src := "v: " + tt.text + "\n"
-			docs := ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize, ingest.DefaultMaxLocationSize)
+			docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 			if len(docs) != 1 || docs[0].Err != nil {
 				t.Fatalf("ParseYAML(%q) = %+v; want one document without error", src, docs)
 			}
@@ -430,7 +431,7 @@ func TestDocument_LineOf(t *testing.T) {
 		"  copy: *d",       // 27
 		"",
 	}, "\n")
-	docs := ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize, ingest.DefaultMaxLocationSize)
+	docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 	if len(docs) != 2 || docs[0].Err != nil || docs[1].Err != nil {
 		t.Fatalf("ParseYAML = %+v; want two documents without errors", docs)
 	}
@@ -490,7 +491,7 @@ func TestParseYAML_AliasBomb(t *testing.T) {
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	docs := ingest.ParseYAML([]byte(b.String()), ingest.DefaultMaxEntitySize, ingest.DefaultMaxLocationSize)
+	docs := slices.Collect(ingest.ParseYAML([]byte(b.String()), ingest.DefaultMaxEntitySize))
 	runtime.ReadMemStats(&after)
 
 	if len(docs) != 2 {
@@ -530,7 +531,7 @@ func TestParseYAML_AliasBombBytes(t *testing.T) {
 	src := aliasBomb("bomb", "") + "---\nok: 1\n"
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	docs := ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize, ingest.DefaultMaxLocationSize)
+	docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 	runtime.ReadMemStats(&after)
 	if len(docs) != 2 {
 		t.Fatalf("got %d documents; want 2", len(docs))
@@ -543,12 +544,6 @@ func TestParseYAML_AliasBombBytes(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("ParseYAML allocated %d MiB; want under 16 MiB", alloc>>20)
-	}
-
-	// The documents of a file together have a limit of their own.
-	docs = ingest.ParseYAML([]byte("a: [1, 2, 3]\n---\nb: [1, 2, 3]\n---\nc: 1\n"), 1<<20, 150)
-	if len(docs) != 3 || docs[0].Err != nil || !errors.Is(docs[1].Err, ingest.ErrTooLarge) || !strings.Contains(docs[1].Err.Error(), "the file is over") {
-		t.Errorf("documents over the total = %+v; want the second refused", docs)
 	}
 }
 
