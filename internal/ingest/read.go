@@ -110,9 +110,9 @@ func globBase(target string) string {
 	return filepath.Dir(target)
 }
 
-// ErrNotRegular is returned for a file target that is not a regular file:
+// errNotRegular is returned for a file target that is not a regular file:
 // a FIFO, a device or a socket could block a read for ever or never end.
-var ErrNotRegular = errors.New("not a regular file")
+var errNotRegular = errors.New("not a regular file")
 
 // fileReadTimeout bounds one file read, so that a file on a hung network
 // or FUSE mount cannot hold a refresh, and the locations after it, for ever.
@@ -182,7 +182,7 @@ func notRegular(path string, mode fs.FileMode) error {
 	case mode.IsDir():
 		what = "a directory"
 	}
-	return fmt.Errorf("%s is %s, %w: only regular files are read", path, what, ErrNotRegular)
+	return fmt.Errorf("%s is %s, %w: only regular files are read", path, what, errNotRegular)
 }
 
 // readURL fetches u, sending the ETag of the last response for it and

@@ -210,6 +210,8 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 // DryRun reads a location as a refresh would and returns what it emits,
 // storing nothing.
 func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.ReadResult, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
+	defer cancel()
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
 	if err := newRun(e.reader, e.limits(), loc, c).walk(ctx); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/store/storetest"
 )
@@ -107,6 +108,10 @@ func TestEngine_Refresh_LocationTooLarge(t *testing.T) {
 		mustMention(t, errs, "over the size limit", "4096 bytes", "catalog.maxLocationSize")
 		if diff := cmp.Diff(before, MustRefs(t, db)); diff != "" {
 			t.Errorf("stored entities changed (-want +got):\n%s", diff)
+		}
+		// A dry run says so to its caller.
+		if _, err := eng.DryRun(context.Background(), loc); portal.ErrorCode(err) != portal.EINVALID || !strings.Contains(err.Error(), "over the size limit") {
+			t.Errorf("dry run: %v; want EINVALID saying the location is over the size limit", err)
 		}
 	})
 }

@@ -24,6 +24,8 @@ type Validation struct {
 // within each argument's directory. URLs are never fetched. A directory
 // argument stands for every catalog-info.yaml (or .yml) below it.
 func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validation, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
+	defer cancel()
 	r := newReader(nil, maxFileSize)
 	r.offline = true
 	// Files and URLs already read are shared by every run: a file that a
