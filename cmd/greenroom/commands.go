@@ -296,14 +296,16 @@ func engineOptions(cfg Config, log *slog.Logger) (ingest.Options, error) {
 		return ingest.Options{}, err
 	}
 	return ingest.Options{
-		Interval:      time.Duration(cfg.Catalog.RefreshInterval),
-		DeleteOrphans: cfg.Catalog.Orphans == "delete",
-		MaxFileSize:   cfg.Catalog.MaxFileSize,
-		Logger:        log,
-		Rules:         rules,
-		FileRoots:     cfg.fileRoots(),
-		AllowedHosts:  cfg.Catalog.AllowedHosts,
-		URLAuth:       auth,
+		Interval:        time.Duration(cfg.Catalog.RefreshInterval),
+		DeleteOrphans:   cfg.Catalog.Orphans == "delete",
+		MaxFileSize:     cfg.Catalog.MaxFileSize,
+		MaxEntitySize:   cfg.Catalog.MaxEntitySize,
+		MaxLocationSize: cfg.Catalog.MaxLocationSize,
+		Logger:          log,
+		Rules:           rules,
+		FileRoots:       cfg.fileRoots(),
+		AllowedHosts:    cfg.Catalog.AllowedHosts,
+		URLAuth:         auth,
 	}, nil
 }
 

@@ -35,6 +35,12 @@ type Config struct {
 		Orphans string `yaml:"orphans"`
 		// MaxFileSize bounds each descriptor file or URL body, in bytes.
 		MaxFileSize int64 `yaml:"maxFileSize"`
+		// MaxEntitySize bounds one entity once its YAML aliases are expanded
+		// and its placeholders substituted, in bytes.
+		MaxEntitySize int64 `yaml:"maxEntitySize"`
+		// MaxLocationSize bounds the entities of one location together, in
+		// bytes: a location over it stores nothing and shows why.
+		MaxLocationSize int64 `yaml:"maxLocationSize"`
 		// RegisterTypes are the location types the registerLocation mutation
 		// accepts. Like Backstage, only url by default: a file location reads
 		// the server's own disk.
@@ -147,6 +153,8 @@ func DefaultConfig() Config {
 	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
 	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
+	c.Catalog.MaxEntitySize = ingest.DefaultMaxEntitySize
+	c.Catalog.MaxLocationSize = ingest.DefaultMaxLocationSize
 	c.Catalog.RegisterTypes = []string{ingest.TypeURL}
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
@@ -211,6 +219,17 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 			return fmt.Errorf("GREENROOM_MAX_FILE_SIZE: %q is not a number of bytes", v)
 		}
 		c.Catalog.MaxFileSize = n
+	}
+	for name, dst := range map[string]*int64{
+		"GREENROOM_MAX_ENTITY_SIZE": &c.Catalog.MaxEntitySize, "GREENROOM_MAX_LOCATION_SIZE": &c.Catalog.MaxLocationSize,
+	} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number of bytes", name, v)
+			}
+			*dst = n
+		}
 	}
 	if v := getenv("GREENROOM_REGISTER_TYPES"); v != "" {
 		c.Catalog.RegisterTypes = splitList(v)
@@ -282,6 +301,12 @@ func (c *Config) validate() error {
 	}
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")
+	}
+	if c.Catalog.MaxEntitySize <= 0 {
+		return errors.New("config: catalog.maxEntitySize must be positive")
+	}
+	if c.Catalog.MaxLocationSize < c.Catalog.MaxEntitySize {
+		return errors.New("config: catalog.maxLocationSize must be at least catalog.maxEntitySize")
 	}
 	switch c.Auth.Subject {
 	case "sub", "email":

@@ -6,7 +6,11 @@
 //
 // Bad input is never fatal: each problem becomes a processing error on the
 // location (and on the entity when one can be named), and the valid
-// documents beside it are still ingested.
+// documents beside it are still ingested. Hostile input is bounded: only
+// regular files are read, each read within a deadline, and the bytes that
+// YAML aliases and placeholders expand to are counted as they are spent,
+// per entity and per location. A refresh that fails all the same stores
+// nothing and is recorded on its location.
 //
 // Trust follows the root location: what a location may emit is decided by
 // [Rules] (configured locations everything, registered ones software kinds,

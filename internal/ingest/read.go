@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -151,21 +153,84 @@ func globBase(target string) string {
 	return filepath.Dir(target)
 }
 
-// readFile reads a file of at most maxSize bytes.
-func (r *reader) readFile(path string) ([]byte, error) {
+// errNotRegular is returned for a file target that is not a regular file:
+// a FIFO, a device or a socket could block a read for ever or never end.
+var errNotRegular = errors.New("not a regular file")
+
+// fileReadTimeout bounds one file read, so that a file on a hung network
+// or FUSE mount cannot hold a refresh, and the locations after it, for ever.
+const fileReadTimeout = 30 * time.Second
+
+// readFile reads a regular file of at most maxSize bytes. The file is
+// checked before it is opened, since opening a FIFO blocks until a writer
+// comes, and opened non-blocking and checked again, in case it was
+// replaced in between. The read gives up when ctx is done or after
+// fileReadTimeout. Under file roots, the path is resolved first and what
+// it resolves to is read.
+func (r *reader) readFile(ctx context.Context, path string) ([]byte, error) {
 	real, err := r.allowedFile(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(real)
+	st, err := os.Stat(real)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
 		}
 		return nil, err
 	}
-	defer f.Close()
-	return readLimited(f, r.maxSize, path)
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
+	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+		}
+		return nil, err
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, notRegular(path, st.Mode())
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1) // the reader never waits for a receiver
+	go func() {
+		defer f.Close()
+		b, err := readLimited(f, r.maxSize, path)
+		done <- result{b, err}
+	}()
+	timer := time.NewTimer(fileReadTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+		return nil, fmt.Errorf("read %s: gave up after %s", path, fileReadTimeout)
+	}
+}
+
+func notRegular(path string, mode fs.FileMode) error {
+	what := "a special file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	case mode&fs.ModeDevice != 0:
+		what = "a device"
+	case mode.IsDir():
+		what = "a directory"
+	}
+	return fmt.Errorf("%s is %s, %w: only regular files are read", path, what, errNotRegular)
 }
 
 // readURL fetches u, sending the ETag of the last response for it and

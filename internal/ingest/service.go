@@ -182,17 +182,26 @@ func (s *Service) DeleteEntity(ctx context.Context, ref string) error {
 // as warnings, since the same YAML may be meant for a configured location:
 // an entity of a kind such a location may not emit, and a Location entity
 // naming files, which a URL location may not lead to.
+// Anyone may call it, so what the documents expand to together is bounded
+// by twice the file size limit, the JSON of a descriptor being rarely
+// larger than its YAML: YAML that expands further is refused with EINVALID.
 func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error) {
-	if int64(len(data)) > s.engine.reader.maxSize {
-		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", s.engine.reader.maxSize)
+	maxSize := s.engine.reader.maxSize
+	if int64(len(data)) > maxSize {
+		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", maxSize)
 	}
-	r := newReader(nil, s.engine.reader.maxSize)
+	r := newReader(nil, maxSize)
 	r.offline = true
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
 	const key = typeInline + ":input"
-	run := newRun(r, s.engine.rules, catalog.Location{Type: typeInline, Target: "input"}, c)
-	for _, d := range ParseYAML(data) {
-		pd := run.processDoc(ctx, typeInline, "input", key, d)
+	lim := s.engine.limits()
+	lim.location = 2 * maxSize
+	run := newRun(r, s.engine.rules, lim, catalog.Location{Type: typeInline, Target: "input"}, c)
+	for d := range ParseYAML(data, lim.entity) {
+		pd, err := run.process(ctx, typeInline, "input", key, d)
+		if err != nil {
+			return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit: its documents expand to more than %d bytes together", lim.location)
+		}
 		for _, pe := range pd.errs {
 			c.fail(pe)
 		}
@@ -216,10 +225,16 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 // DryRun reads a location as a refresh would and returns what it emits,
 // storing nothing.
 func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.ReadResult, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
+	defer cancel()
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
-	if err := newRun(e.reader, e.rules, loc, c).walk(ctx); err != nil {
+	if err := newRun(e.reader, e.rules, e.limits(), loc, c).walk(ctx); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return catalog.ReadResult{}, err
+		}
+		var tooLarge *locationTooLarge
+		if errors.As(err, &tooLarge) {
+			return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "%s (catalog.maxLocationSize)", tooLarge.Error())
 		}
 		return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: %w", loc.Key(), err)
 	}
