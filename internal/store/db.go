@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,12 +60,16 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		cache: newReadCache(DefaultCacheSize)}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		dsn, maxConns, err := poolSize(dsn)
+		if err != nil {
+			return nil, err
+		}
 		pg, err := sqlx.Open("postgres", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
-		pg.SetMaxOpenConns(20)
-		pg.SetMaxIdleConns(10)
+		pg.SetMaxOpenConns(maxConns)
+		pg.SetMaxIdleConns(max(1, maxConns/2))
 		pg.SetConnMaxIdleTime(5 * time.Minute)
 		db.dialect, db.w, db.r = Postgres, pg, newReadPool(pg)
 	} else {
@@ -95,6 +100,33 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("store: connect to %s database: %w", db.dialect, err)
 	}
 	return db, nil
+}
+
+// DefaultPoolSize is the most connections one process opens to PostgreSQL,
+// unless the URL's pool_max_conns parameter (pgx's name for it) says
+// otherwise: replicas × pool size must stay under the server's
+// max_connections.
+const DefaultPoolSize = 20
+
+// poolSize takes the pool_max_conns parameter out of a PostgreSQL URL,
+// since lib/pq would send it to the server as a setting.
+func poolSize(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, errors.New("store: the PostgreSQL URL is malformed")
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return dsn, DefaultPoolSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("store: pool_max_conns=%q is not a positive number", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // sqlitePath returns the file a SQLite DSN names.

@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -59,7 +61,20 @@ func PostgresURL(tb testing.TB) string {
 			tb.Error(err)
 		}
 	})
-	return dsn
+	return withPoolSize(dsn, testPoolSize)
+}
+
+// testPoolSize bounds each test database's pool: parallel tests of two
+// packages at a time, each with the production pool of 20, passed the
+// server's default max_connections of 100 ("too many clients").
+const testPoolSize = 5
+
+func withPoolSize(dsn string, n int) string {
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "pool_max_conns=" + strconv.Itoa(n)
 }
 
 func mustOpen(tb testing.TB, dsn string) *store.DB {
