@@ -81,6 +81,7 @@ type Config struct {
 		MaxAliases           int      `yaml:"maxAliases"`
 		MaxBatch             int      `yaml:"maxBatch"`
 		MaxBodyBytes         int64    `yaml:"maxBodyBytes"`
+		MaxResponseBytes     int64    `yaml:"maxResponseBytes"`
 		Timeout              Duration `yaml:"timeout"`
 		DisableIntrospection bool     `yaml:"disableIntrospection"`
 		// CORSOrigins are the other origins browsers may call the API

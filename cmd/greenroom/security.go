@@ -119,7 +119,7 @@ func limits(cfg Config) server.Limits {
 	a := cfg.API
 	return server.Limits{
 		MaxTokens: a.MaxTokens, MaxDepth: a.MaxDepth, MaxComplexity: a.MaxComplexity, MaxAliases: a.MaxAliases, MaxBatch: a.MaxBatch,
-		MaxBodyBytes: a.MaxBodyBytes, Timeout: time.Duration(a.Timeout), DisableIntrospection: a.DisableIntrospection,
+		MaxBodyBytes: a.MaxBodyBytes, MaxResponseBytes: a.MaxResponseBytes, Timeout: time.Duration(a.Timeout), DisableIntrospection: a.DisableIntrospection,
 		CORS: server.CORS{AllowedOrigins: a.CORSOrigins},
 	}
 }

@@ -138,20 +138,6 @@ func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
 	writeJSON(w, status, graphql.Response{Errors: gqlerror.List{err}})
 }
 
-// applyDeadline runs an operation until its request's deadline. The
-// deadline goes on the context here, around the execution of the
-// operation, and not on the request's: gqlgen answers null, without an
-// error, to an operation whose context is done before it starts.
-func applyDeadline(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	deadline, ok := ctx.Value(deadlineKey).(time.Time)
-	if !ok {
-		return next(ctx) // not served through limitRequests
-	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	return next(ctx)
-}
-
 // timeoutErrors presents the error of a field that ran out of time with
 // code TIMEOUT, and passes the others on to next. Running out of time is
 // no internal error: it is neither logged nor hidden. A driver may report a

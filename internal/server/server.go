@@ -71,12 +71,21 @@ func New(opts Options) http.Handler {
 	// does one that gqlgen runs in sequence with its siblings (see
 	// gqltype.Sequential), since they cannot ask together. The context
 	// passes to the field's children, so each resolver sets it.
+	//
+	// Each field also spends its operation's budget (see runOperation):
+	// one middleware does both, as it runs for every field of every
+	// response.
 	sequential := sequentialObjects(exec.Schema())
 	gql.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
-		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
+		fc := graphql.GetFieldContext(ctx)
+		b := budgetOf(ctx)
+		if fc != nil && fc.IsResolver {
 			ctx = loader.WithDirect(ctx, sequential[fc.Object] || !gqltype.InList(fc))
 		}
-		return next(ctx)
+		if b == nil || fc == nil {
+			return next(ctx)
+		}
+		return b.field(ctx, fc, next)
 	})
 	if opts.Audit != nil {
 		gql.AroundFields(auditMutations(opts.Audit, log))
@@ -127,6 +136,11 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Err == nil {
 			return gqlErr // gqlgen's own: parse, validation and argument errors
+		}
+		if errors.Is(err, errTooLarge) {
+			gqlErr.Message = "the response is too large"
+			setCode(gqlErr, portal.EINVALID)
+			return gqlErr
 		}
 		if errors.Is(err, context.Canceled) {
 			gqlErr.Message = "request canceled"
