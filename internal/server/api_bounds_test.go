@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -188,5 +192,109 @@ func TestTimeout_StopsResolution(t *testing.T) {
 		if !strings.Contains(r.Errors[0].Message, "300ms") {
 			t.Errorf("message %q does not name the timeout", r.Errors[0].Message)
 		}
+	})
+}
+
+// TestSlowBody is the regression test of clients that send their body a
+// byte every two seconds: the connection is answered 408 with code
+// TIMEOUT and closed once ReadTimeout has passed, whatever the client
+// still sends.
+func TestSlowBody(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv, _ := MustServeLimits(t, db, server.Limits{ReadTimeout: time.Second})
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: greenroom\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			tick := time.NewTicker(2 * time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					if _, err := conn.Write([]byte(" ")); err != nil {
+						return
+					}
+				}
+			}
+		}()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no response after %s: %v", time.Since(start), err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusRequestTimeout || !resp.Close {
+			t.Errorf("status %d, close %v; want 408 and the connection closed", resp.StatusCode, resp.Close)
+		}
+		r := decodeGraphQL(t, body)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != portal.ETIMEOUT || r.Errors[0].Extensions["limit"] != "readTimeout" {
+			t.Errorf("body %s; want one TIMEOUT error of the readTimeout limit", body)
+		}
+		// The server closes its end: reading finds the end of the stream.
+		if n, err := conn.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("read %d bytes, %v after the response; want EOF", n, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("connection held %s under a read timeout of 1s", d)
+		}
+	})
+}
+
+// TestConcurrentRequests checks that a request over MaxConcurrentRequests
+// waits QueueTimeout for a slot and then gets 503 with code UNAVAILABLE,
+// while the health probe, which is not counted, still answers.
+func TestConcurrentRequests(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := hubCatalog(t, db, server.Limits{MaxConcurrentRequests: 1, QueueTimeout: 200 * time.Millisecond,
+			Timeout: 2 * time.Second, MaxComplexity: -1, MaxResponseBytes: -1})
+		// One slow operation takes the only slot until its timeout.
+		slow := make(chan gqlResponse)
+		go func() {
+			slow <- post(t, srv, `{ entity(ref:"component:default/hub") { ... on Component { dependsOn(first: 1000) { ... on Component {
+				dependents(first: 1000) { ... on Component { dependsOn(first: 1000) { ref description } } } } } } } }`, nil)
+		}()
+		// Wait until it holds the slot: until another request is refused.
+		deadline := time.Now().Add(5 * time.Second)
+		var resp *http.Response
+		var body []byte
+		for {
+			start := time.Now()
+			resp, body = rawRequest(t, srv, http.MethodPost, `{"query": "{ entities(first: 1) { totalCount } }"}`, nil)
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				if d := time.Since(start); d < 200*time.Millisecond {
+					t.Errorf("refused after %s; want a wait of the queue timeout first", d)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no request refused while another runs: last status %d", resp.StatusCode)
+			}
+		}
+		r := decodeGraphQL(t, body)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != portal.EUNAVAILABLE || resp.Header.Get("Retry-After") == "" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("refusal %s (headers %v); want one UNAVAILABLE error in JSON with Retry-After", body, resp.Header)
+		}
+		health, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		health.Body.Close()
+		if health.StatusCode != http.StatusOK {
+			t.Errorf("/healthz answered %d while the API was busy", health.StatusCode)
+		}
+		<-slow
+		// The slot is free again.
+		wantOK(t, post(t, srv, `{ entities(first: 1) { totalCount } }`, nil))
 	})
 }

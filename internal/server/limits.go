@@ -25,7 +25,8 @@ import (
 // error whose extensions carry code INVALID, the name of the limit and,
 // where they apply, its max and the actual value: {"code": "INVALID",
 // "limit": "depth", "max": 15, "actual": 50}. A request that runs out of
-// time fails with code TIMEOUT instead: it may well succeed later.
+// time fails with code TIMEOUT instead, and one the server is too busy to
+// take with UNAVAILABLE: either may well succeed later.
 type Limits struct {
 	// MaxTokens bounds the number of tokens (names, punctuation, values;
 	// not comments) in a query. It is checked before the query is parsed:
@@ -63,6 +64,23 @@ type Limits struct {
 	// last operation. Past it the operation's context is done, so database
 	// calls are canceled, and the fields still running fail with TIMEOUT.
 	Timeout time.Duration
+	// ReadTimeout bounds the time from a request's arrival to the end of
+	// its body: a client that sends it slower gets HTTP 408 and its
+	// connection is closed. It is a deadline of each GraphQL request, set
+	// when the request arrives, rather than the HTTP server's ReadTimeout,
+	// which would also cut the long-lived streams of subscriptions.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time from a request's arrival to the end of
+	// its response, reading and running included: a client that does not
+	// read its response loses the connection. Per request, as ReadTimeout.
+	WriteTimeout time.Duration
+	// MaxConcurrentRequests bounds the GraphQL requests served at once,
+	// counted once their body is read. One more waits up to QueueTimeout
+	// for a slot, then gets HTTP 503 with code UNAVAILABLE. The health
+	// probes and GraphiQL are not counted.
+	MaxConcurrentRequests int
+	// QueueTimeout is how long a request waits for a slot.
+	QueueTimeout time.Duration
 	// APQCacheSize is the number of queries kept for Automatic Persisted
 	// Queries, least recently used first out; negative turns APQ off.
 	APQCacheSize int
@@ -83,20 +101,25 @@ type Limits struct {
 // raised.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxTokens:        1000,
-		MaxDepth:         15,
-		MaxComplexity:    75_000,
-		MaxAliases:       30,
-		MaxBatch:         10,
-		MaxBodyBytes:     1 << 20,
-		MaxResponseBytes: 16 << 20,
-		Timeout:          30 * time.Second,
-		APQCacheSize:     1000,
+		MaxTokens:             1000,
+		MaxDepth:              15,
+		MaxComplexity:         75_000,
+		MaxAliases:            30,
+		MaxBatch:              10,
+		MaxBodyBytes:          1 << 20,
+		MaxResponseBytes:      16 << 20,
+		Timeout:               30 * time.Second,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          time.Minute,
+		MaxConcurrentRequests: 64,
+		QueueTimeout:          time.Second,
+		APQCacheSize:          1000,
 	}
 }
 
-// withDefaults returns l with each zero limit set to its default.
-func (l Limits) withDefaults() Limits {
+// Effective returns the limits l stands for: each zero one set to its
+// default.
+func (l Limits) Effective() Limits {
 	d := DefaultLimits()
 	orDefault(&l.MaxTokens, d.MaxTokens)
 	orDefault(&l.MaxDepth, d.MaxDepth)
@@ -106,6 +129,10 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxBodyBytes, d.MaxBodyBytes)
 	orDefault(&l.MaxResponseBytes, d.MaxResponseBytes)
 	orDefault(&l.Timeout, d.Timeout)
+	orDefault(&l.ReadTimeout, d.ReadTimeout)
+	orDefault(&l.WriteTimeout, d.WriteTimeout)
+	orDefault(&l.MaxConcurrentRequests, d.MaxConcurrentRequests)
+	orDefault(&l.QueueTimeout, d.QueueTimeout)
 	orDefault(&l.APQCacheSize, d.APQCacheSize)
 	return l
 }

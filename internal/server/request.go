@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,7 +26,13 @@ var deadlineKey = &contextKey{"deadline"}
 
 // limitRequests enforces, in front of the GraphQL handler next, the limits
 // that concern a whole HTTP request rather than one operation: its
-// deadline, its body size and the size of its batch.
+// deadlines, its body size, the size of its batch and the number of
+// requests served at once.
+//
+// The deadlines to read the body and to write the response are set on the
+// connection for this request alone (http.ResponseController), not on the
+// HTTP server, whose ReadTimeout and WriteTimeout would also cut a
+// long-lived response such as a subscription's stream.
 //
 // A POST body that is a JSON array is a batch (gqlgen's POST transport
 // reads one operation only): each operation runs through next in turn, as a
@@ -33,20 +40,45 @@ var deadlineKey = &contextKey{"deadline"}
 // order. They run one after the other so that a batch costs the server no
 // more at once than a single operation, and share the request's deadline.
 func limitRequests(lim Limits, next http.Handler) http.Handler {
+	slots := newSlots(lim.MaxConcurrentRequests, lim.QueueTimeout)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrival := time.Now()
+		rc := http.NewResponseController(w)
+		if lim.WriteTimeout > 0 {
+			rc.SetWriteDeadline(arrival.Add(lim.WriteTimeout))
+		}
 		if lim.Timeout > 0 {
-			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, time.Now().Add(lim.Timeout)))
+			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, arrival.Add(lim.Timeout)))
 		}
 		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
+			slots.serve(w, r, next)
 			return
 		}
 		if lim.MaxBodyBytes > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBodyBytes)
 		}
+		if lim.ReadTimeout > 0 {
+			rc.SetReadDeadline(arrival.Add(lim.ReadTimeout))
+		}
 		body, err := io.ReadAll(r.Body)
+		if lim.ReadTimeout > 0 && err == nil {
+			// The server reads on in the background to notice a client
+			// that goes away: the deadline would cancel the request.
+			rc.SetReadDeadline(time.Time{})
+		}
 		var tooLarge *http.MaxBytesError
 		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// net/http closes the connection after a failed body read.
+			writeError(w, http.StatusRequestTimeout, &gqlerror.Error{
+				Message: fmt.Sprintf("the request body took longer than the limit of %s to arrive", lim.ReadTimeout),
+				Extensions: map[string]any{
+					"code":  portal.ETIMEOUT,
+					"limit": "readTimeout",
+					"max":   lim.ReadTimeout.String(),
+				},
+			})
+			return
 		case errors.As(err, &tooLarge):
 			writeError(w, http.StatusRequestEntityTooLarge, &gqlerror.Error{
 				Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit),
@@ -66,11 +98,67 @@ func limitRequests(lim Limits, next http.Handler) http.Handler {
 		}
 		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '[' {
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			next.ServeHTTP(w, r)
+			slots.serve(w, r, next)
 			return
 		}
-		serveBatch(w, r, body, lim.MaxBatch, next)
+		slots.serve(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serveBatch(w, r, body, lim.MaxBatch, next)
+		}))
 	})
+}
+
+// slots bounds the requests served at once; nil bounds none.
+type slots struct {
+	free chan struct{}
+	wait time.Duration
+}
+
+func newSlots(n int, wait time.Duration) *slots {
+	if n <= 0 {
+		return nil
+	}
+	return &slots{free: make(chan struct{}, n), wait: wait}
+}
+
+// serve serves r through next once a slot is free, or answers HTTP 503
+// with code UNAVAILABLE when none frees up within the wait.
+func (s *slots) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if s == nil {
+		next.ServeHTTP(w, r)
+		return
+	}
+	select {
+	case s.free <- struct{}{}:
+	default:
+		if !s.await(r.Context()) {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, &gqlerror.Error{
+				Message: fmt.Sprintf("the server is serving as many requests as it can (%d); try again shortly", cap(s.free)),
+				Extensions: map[string]any{
+					"code":  portal.EUNAVAILABLE,
+					"limit": "concurrentRequests",
+					"max":   cap(s.free),
+				},
+			})
+			return
+		}
+	}
+	defer func() { <-s.free }()
+	next.ServeHTTP(w, r)
+}
+
+// await waits up to s.wait for a slot and takes it.
+func (s *slots) await(ctx context.Context) bool {
+	t := time.NewTimer(s.wait)
+	defer t.Stop()
+	select {
+	case s.free <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // serveBatch runs each operation of a batch through next and writes the

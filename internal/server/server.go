@@ -50,7 +50,7 @@ func New(opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	lim := opts.Limits.withDefaults()
+	lim := opts.Limits.Effective()
 	exec := graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
 	gql := handler.New(exec)
 	gql.AddTransport(transport.Options{})
@@ -176,6 +176,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // accessLog logs every request at debug level, and failed ones at warn.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
