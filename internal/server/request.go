@@ -46,6 +46,13 @@ func limitRequests(lim Limits, next http.Handler) http.Handler {
 		rc := http.NewResponseController(w)
 		if lim.WriteTimeout > 0 {
 			rc.SetWriteDeadline(arrival.Add(lim.WriteTimeout))
+			// The deadline stays on the connection: write the response
+			// out under it, then lift it for the connection's next
+			// request, which may not be a GraphQL one.
+			defer func() {
+				rc.Flush()
+				rc.SetWriteDeadline(time.Time{})
+			}()
 		}
 		if lim.Timeout > 0 {
 			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, arrival.Add(lim.Timeout)))
