@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -39,9 +40,16 @@ var deadlineKey = &contextKey{"deadline"}
 // request of its own, and the response is the array of their responses, in
 // order. They run one after the other so that a batch costs the server no
 // more at once than a single operation, and share the request's deadline.
-func limitRequests(lim Limits, next http.Handler) http.Handler {
+//
+// A request that none of transports takes is refused here, as a GraphQL
+// error, rather than by gqlgen, which answers it in plain text.
+func limitRequests(lim Limits, transports []graphql.Transport, next http.Handler) http.Handler {
 	slots := newSlots(lim.MaxConcurrentRequests, lim.QueueTimeout)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(r) }) {
+			unsupported(w, r)
+			return
+		}
 		arrival := time.Now()
 		rc := http.NewResponseController(w)
 		if lim.WriteTimeout > 0 {
@@ -173,10 +181,7 @@ func (s *slots) await(ctx context.Context) bool {
 func serveBatch(w http.ResponseWriter, r *http.Request, body []byte, maxBatch int, next http.Handler) {
 	var ops []json.RawMessage
 	if err := json.Unmarshal(body, &ops); err != nil {
-		writeError(w, http.StatusBadRequest, &gqlerror.Error{
-			Message:    fmt.Sprintf("the batch is not a JSON array of operations: %v", err),
-			Extensions: map[string]any{"code": portal.EINVALID},
-		})
+		writeError(w, http.StatusBadRequest, invalid("the batch is not a JSON array of operations"))
 		return
 	}
 	if len(ops) == 0 {
@@ -194,14 +199,19 @@ func serveBatch(w http.ResponseWriter, r *http.Request, body []byte, maxBatch in
 	var out bytes.Buffer
 	out.WriteByte('[')
 	for i, op := range ops {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		if trimmed := bytes.TrimLeft(op, " \t\r\n"); trimmed[0] != '{' {
+			b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{invalid("operation %d of the batch is not a JSON object", i)}})
+			out.Write(b)
+			continue
+		}
 		one := r.Clone(r.Context())
 		one.Body = io.NopCloser(bytes.NewReader(op))
 		one.ContentLength = int64(len(op))
 		var resp responseBuffer
 		next.ServeHTTP(&resp, one)
-		if i > 0 {
-			out.WriteByte(',')
-		}
 		out.Write(bytes.TrimSpace(resp.body.Bytes()))
 	}
 	out.WriteByte(']')

@@ -53,9 +53,10 @@ func New(opts Options) http.Handler {
 	lim := opts.Limits.Effective()
 	exec := graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
 	gql := handler.New(exec)
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(post{})
+	transports := []graphql.Transport{transport.Options{}, get{}, post{}}
+	for _, t := range transports {
+		gql.AddTransport(t)
+	}
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !lim.DisableIntrospection {
 		gql.Use(extension.Introspection{})
@@ -96,7 +97,7 @@ func New(opts Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitRequests(lim, gql))
+	mux.Handle("/graphql", limitRequests(lim, transports, gql))
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +136,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Err == nil {
-			return gqlErr // gqlgen's own: parse, validation and argument errors
+			// gqlgen's own: parse, validation, argument and APQ errors.
+			// Some have no code.
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				setCode(gqlErr, portal.EINVALID)
+			}
+			return gqlErr
 		}
 		if errors.Is(err, errTooLarge) {
 			gqlErr.Message = "the response is too large"
