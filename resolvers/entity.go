@@ -168,9 +168,15 @@ func first[T gqltype.Node](recs []*catalog.Record, err error) (T, error) {
 // window it is asked for.
 func relatedRecords(ctx context.Context, ref string, f relatedField, w window) ([]*catalog.Record, error) {
 	refs, err := relatedRefs(ctx, ref, f, w.after)
-	if err != nil || w.limit == 0 {
+	if err != nil {
 		return nil, err
 	}
+	return windowOf(ctx, refs, f, w)
+}
+
+// windowOf reads the entities of refs that exist, of f's types, up to
+// w.limit of them.
+func windowOf(ctx context.Context, refs []string, f relatedField, w window) ([]*catalog.Record, error) {
 	var out []*catalog.Record
 	for len(refs) > 0 && len(out) < w.limit {
 		n := min(w.limit-len(out), len(refs))
@@ -179,18 +185,35 @@ func relatedRecords(ctx context.Context, ref string, f relatedField, w window) (
 			return nil, err
 		}
 		refs = refs[n:]
+		kept := recs[:0] // loader.Entities hands out a slice of its own
 		for _, r := range recs {
-			if r != nil && (len(f.types) == 0 || slices.Contains(f.types, gqltype.TypeName(r))) {
-				out = append(out, r)
+			if f.keeps(r) {
+				kept = append(kept, r)
 			}
+		}
+		if out == nil {
+			out = kept
+		} else {
+			out = append(out, kept...)
 		}
 	}
 	return out, nil
 }
 
+// keeps reports whether the field lists r: an entity that exists, of one
+// of its types.
+func (f relatedField) keeps(r *catalog.Record) bool {
+	return r != nil && (len(f.types) == 0 || slices.Contains(f.types, gqltype.TypeName(r)))
+}
+
 // relatedRefs returns the refs at the other end of ref's relations of f,
 // in order, from the first that sorts after after.
 func relatedRefs(ctx context.Context, ref string, f relatedField, after string) ([]string, error) {
+	return appendRelatedRefs(ctx, nil, ref, f, after)
+}
+
+// appendRelatedRefs is [relatedRefs] appending to dst.
+func appendRelatedRefs(ctx context.Context, dst []string, ref string, f relatedField, after string) ([]string, error) {
 	var rows []catalog.RelationRow
 	var err error
 	if f.incoming {
@@ -201,17 +224,19 @@ func relatedRefs(ctx context.Context, ref string, f relatedField, after string) 
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]string, 0, len(rows))
+	if dst == nil {
+		dst = make([]string, 0, len(rows))
+	}
 	for _, r := range rows {
 		other := r.Target
 		if f.incoming {
 			other = r.Source
 		}
 		if other > after {
-			refs = append(refs, other)
+			dst = append(dst, other)
 		}
 	}
-	return refs, nil
+	return dst, nil
 }
 
 // owner returns the first group or user obj's ownedBy relations point at

@@ -251,6 +251,18 @@ func (p *plan) relate(recs []*catalog.Record, f relatedField, w window, sel ast.
 	p.follow = append(p.follow, follow{parents: recs, field: f, window: w, sel: sel})
 }
 
+// reachedRefs are the refs a followed field reaches: all, each parent's
+// span of them, and where the windows of all the parents are in the
+// level's refs.
+type reachedRefs struct {
+	all      []string
+	spans    []span
+	from, to int
+}
+
+// span is where one parent's refs are in reachedRefs.all.
+type span struct{ lo, hi int }
+
 // intArg returns the value of an Int argument, or def when it is null or
 // not an Int.
 func intArg(v any, def int) int {
@@ -280,44 +292,67 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 	if err := loader.PrimeIncoming(ctx, p.incoming); err != nil {
 		return nil, err
 	}
-	// The refs in the window of each followed field, all read in one
+	// The refs of each followed field: all its parents' in one slice,
+	// and the window of each primed with everyone else's in one
 	// statement. A field whose entities the query selects nothing of
 	// (relations without target) needs only its relations.
+	reached := make([]reachedRefs, len(p.follow))
 	var refs []string
-	for _, f := range p.follow {
+	for i, f := range p.follow {
 		if len(f.sel) == 0 {
 			continue
 		}
-		for _, parent := range f.parents {
+		rr := &reached[i]
+		rr.spans = make([]span, len(f.parents))
+		rr.from = len(refs)
+		for j, parent := range f.parents {
 			// A level may hold many entities: stop at the deadline.
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			reached, err := relatedRefs(ctx, parent.Ref, f.field, f.window.after)
-			if err != nil {
+			lo := len(rr.all)
+			var err error
+			if rr.all, err = appendRelatedRefs(ctx, rr.all, parent.Ref, f.field, f.window.after); err != nil {
 				return nil, err
 			}
-			refs = append(refs, reached[:min(f.window.limit, len(reached))]...)
+			rr.spans[j] = span{lo, len(rr.all)}
+			refs = append(refs, rr.all[lo:min(lo+f.window.limit, len(rr.all))]...)
 		}
+		rr.to = len(refs)
 	}
 	if err := loader.PrimeEntities(ctx, refs); err != nil {
 		return nil, err
 	}
 	var next []pageSelection
-	for _, f := range p.follow {
+	for i, f := range p.follow {
 		if len(f.sel) == 0 {
 			continue
 		}
+		rr := reached[i]
+		recs, err := loader.Entities(ctx, refs[rr.from:rr.to])
+		if err != nil {
+			return nil, err
+		}
 		var kept []*catalog.Record
-		for _, parent := range f.parents {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+		for _, s := range rr.spans {
+			n := min(f.window.limit, s.hi-s.lo)
+			got := 0
+			for _, r := range recs[:n] {
+				if f.field.keeps(r) {
+					kept = append(kept, r)
+					got++
+				}
 			}
-			recs, err := relatedRecords(ctx, parent.Ref, f.field, f.window)
-			if err != nil {
-				return nil, err
+			recs = recs[n:]
+			// Entities missing from the window, or of other types: the
+			// window reaches further.
+			if got < f.window.limit && s.lo+n < s.hi {
+				more, err := windowOf(ctx, rr.all[s.lo+n:s.hi], f.field, window{limit: f.window.limit - got})
+				if err != nil {
+					return nil, err
+				}
+				kept = append(kept, more...)
 			}
-			kept = append(kept, recs...)
 		}
 		if len(kept) > 0 {
 			next = append(next, pageSelection{kept, f.sel})

@@ -30,10 +30,10 @@ var deadlineKey = &contextKey{"deadline"}
 // deadlines, its body size, the size of its batch and the number of
 // requests served at once.
 //
-// The deadlines to read the body and to write the response are set on the
-// connection for this request alone (http.ResponseController), not on the
-// HTTP server, whose ReadTimeout and WriteTimeout would also cut a
-// long-lived response such as a subscription's stream.
+// The deadline to read the body is set on the connection for this request
+// alone (http.ResponseController), not on the HTTP server, whose
+// ReadTimeout would also cut a long-lived request such as a subscription's
+// stream (see [writeDeadline] for writing).
 //
 // A POST body that is a JSON array is a batch (gqlgen's POST transport
 // reads one operation only): each operation runs through next in turn, as a
@@ -52,16 +52,6 @@ func limitRequests(lim Limits, transports []graphql.Transport, next http.Handler
 		}
 		arrival := time.Now()
 		rc := http.NewResponseController(w)
-		if lim.WriteTimeout > 0 {
-			rc.SetWriteDeadline(arrival.Add(lim.WriteTimeout))
-			// The deadline stays on the connection: write the response
-			// out under it, then lift it for the connection's next
-			// request, which may not be a GraphQL one.
-			defer func() {
-				rc.Flush()
-				rc.SetWriteDeadline(time.Time{})
-			}()
-		}
 		if lim.Timeout > 0 {
 			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, arrival.Add(lim.Timeout)))
 		}

@@ -119,7 +119,22 @@ func New(opts Options) http.Handler {
 		h = opts.Authenticate(h)
 	}
 	// CORS headers go on refusals too, so that a browser can read them.
-	return withRequestID(accessLog(log, corsHandler(lim.CORS, h)))
+	return withRequestID(accessLog(log, writeDeadline(lim.WriteTimeout, corsHandler(lim.CORS, h))))
+}
+
+// writeDeadline gives every request d to write its response. It is set on
+// each request, not as the HTTP server's WriteTimeout, so that a handler
+// that streams (a subscription) can lift it for its own response; and on
+// every request, not only GraphQL ones, as it stays on the connection for
+// the next request.
+func writeDeadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // errorPresenter puts a domain error's code in extensions.code and its
