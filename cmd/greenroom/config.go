@@ -84,9 +84,9 @@ type Config struct {
 		MaxResponseBytes int64    `yaml:"maxResponseBytes"`
 		Timeout          Duration `yaml:"timeout"`
 		// ReadTimeout and WriteTimeout bound reading a GraphQL request's
-		// body and writing its response, per request (see server.Limits);
-		// ReadHeaderTimeout and IdleTimeout are the HTTP server's, for
-		// every connection.
+		// body and writing a response, set on each request (see
+		// server.Limits); ReadHeaderTimeout and IdleTimeout are the HTTP
+		// server's, for every connection.
 		ReadTimeout           Duration `yaml:"readTimeout"`
 		WriteTimeout          Duration `yaml:"writeTimeout"`
 		ReadHeaderTimeout     Duration `yaml:"readHeaderTimeout"`

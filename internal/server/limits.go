@@ -72,7 +72,8 @@ type Limits struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the time from a request's arrival to the end of
 	// its response, reading and running included: a client that does not
-	// read its response loses the connection. Per request, as ReadTimeout.
+	// read its response loses the connection. It holds for every request
+	// to the handler, set on each as it arrives, as ReadTimeout is.
 	WriteTimeout time.Duration
 	// MaxConcurrentRequests bounds the GraphQL requests served at once,
 	// counted once their body is read. One more waits up to QueueTimeout
