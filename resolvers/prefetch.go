@@ -213,7 +213,7 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 				// order; a page after a cursor reads up to the largest.
 				w := window{limit: maxPageSize}
 				if args["after"] == nil {
-					w.limit = intArg(args["first"], defaultPageSize)
+					w.limit = min(max(intArg(args["first"], defaultPageSize), 0), maxPageSize)
 				}
 				p.relate(recs, relatedField{relation: typ}, w, below(op, f.Selections, []string{"edges", "node", "target"}))
 			default:

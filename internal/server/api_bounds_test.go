@@ -138,6 +138,9 @@ func TestRelatedLists_Bounded(t *testing.T) {
 		t.Run("FirstOutOfRange", func(t *testing.T) {
 			wantCode(t, srv, portal.EINVALID, `{ entity(ref:"component:default/hub") { ... on Component { dependsOn(first: 1001) { ref } } } }`, nil)
 			wantCode(t, srv, portal.EINVALID, `{ entity(ref:"component:default/hub") { ... on Component { dependsOn(after: "::") { ref } } } }`, nil)
+			// Through the prefetch of a page too.
+			wantCode(t, srv, portal.EINVALID, `{ entities(first: 1) { edges { node { ... on Component { dependsOn(first: -1) { ref } } } } } }`, nil)
+			wantCode(t, srv, portal.EINVALID, `{ entities(first: 1) { edges { node { relations(first: -1) { edges { node { target { ref } } } } } } } }`, nil)
 		})
 	})
 }
