@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -166,7 +167,19 @@ func TestResponseSize(t *testing.T) {
 			t.Errorf("actual %v; want just over the limit", ext["actual"])
 		}
 		// A response under the limit is served whole.
-		wantOK(t, post(t, srv, `{ entity(ref:"component:default/hub") { ... on Component { dependsOn(first: 10) { ref description } } } }`, nil))
+		const part = `{ entity(ref:\"component:default/hub\") { ... on Component { dependsOn(first: 120) { ref description } } } }`
+		wantOK(t, post(t, srv, strings.ReplaceAll(part, `\"`, `"`), nil))
+		// The operations of a batch share the limit: the second of two
+		// that each fit alone is refused.
+		_, body := rawRequest(t, srv, http.MethodPost, `[{"query": "`+part+`"}, {"query": "`+part+`"}]`, nil)
+		var batch []gqlResponse
+		if err := json.Unmarshal(body, &batch); err != nil || len(batch) != 2 {
+			t.Fatalf("batch response %.300s: %v", body, err)
+		}
+		wantOK(t, batch[0])
+		if len(batch[1].Errors) != 1 || batch[1].Errors[0].Extensions["limit"] != "responseSize" {
+			t.Errorf("second operation: %+v; want the responseSize limit's error", batch[1].Errors)
+		}
 	})
 }
 

@@ -13,8 +13,13 @@ import (
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// budgetKey keys the [budget] of the operation running.
-var budgetKey = &contextKey{"budget"}
+// budgetKey keys the [budget] of the operation running; responseBytesKey
+// the bytes of response a request's operations have counted, which the
+// operations of a batch share.
+var (
+	budgetKey        = &contextKey{"budget"}
+	responseBytesKey = &contextKey{"responseBytes"}
+)
 
 // budget is what an operation may still spend while it runs: time until
 // its deadline and bytes of response. The complexity limit bounds the
@@ -25,7 +30,7 @@ var budgetKey = &contextKey{"budget"}
 // field still to resolve fails at once, without reading anything.
 type budget struct {
 	maxBytes int64
-	bytes    atomic.Int64
+	bytes    *atomic.Int64
 	// halted is set once the deadline passed, the client went away or
 	// the response grew past maxBytes; tooLarge says it was the latter.
 	halted   atomic.Bool
@@ -38,7 +43,8 @@ var errTooLarge = errors.New("response too large")
 
 // runOperation runs an operation under its request's deadline (see
 // limitRequests) and the response size limit of lim, and answers a
-// response over the limit with the limit's error alone.
+// response over the limit with the limit's error alone. The operations of
+// a batch share the limit.
 //
 // The deadline goes on the context here, around the execution of the
 // operation, and not on the request's: gqlgen answers null, without an
@@ -46,6 +52,9 @@ var errTooLarge = errors.New("response too large")
 func runOperation(lim Limits) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		b := &budget{maxBytes: lim.MaxResponseBytes}
+		if b.bytes, _ = ctx.Value(responseBytesKey).(*atomic.Int64); b.bytes == nil {
+			b.bytes = new(atomic.Int64) // not served through limitRequests
+		}
 		if deadline, ok := ctx.Value(deadlineKey).(time.Time); ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadline(ctx, deadline)

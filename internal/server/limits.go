@@ -54,11 +54,11 @@ type Limits struct {
 	// MaxBodyBytes bounds the size of a request body; a larger one is
 	// refused with HTTP 413.
 	MaxBodyBytes int64
-	// MaxResponseBytes bounds the size of an operation's response. Fields
-	// count their bytes as they resolve, so an operation is stopped when
-	// it reaches the limit, before it has spent more; its response is then
-	// the limit's error alone, with actual the bytes counted when it
-	// stopped.
+	// MaxResponseBytes bounds the size of a request's response (the
+	// operations of a batch share it). Fields count their bytes as they
+	// resolve, so an operation is stopped when it reaches the limit,
+	// before it has spent more; its response is then the limit's error
+	// alone, with actual the bytes counted when it stopped.
 	MaxResponseBytes int64
 	// Timeout bounds the time from a request's arrival to the end of its
 	// last operation. Past it the operation's context is done, so database

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -52,9 +53,11 @@ func limitRequests(lim Limits, transports []graphql.Transport, next http.Handler
 		}
 		arrival := time.Now()
 		rc := http.NewResponseController(w)
+		ctx := context.WithValue(r.Context(), responseBytesKey, new(atomic.Int64))
 		if lim.Timeout > 0 {
-			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, arrival.Add(lim.Timeout)))
+			ctx = context.WithValue(ctx, deadlineKey, arrival.Add(lim.Timeout))
 		}
+		r = r.WithContext(ctx)
 		if r.Method != http.MethodPost {
 			slots.serve(w, r, next)
 			return
