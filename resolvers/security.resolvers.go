@@ -102,7 +102,9 @@ func (r *viewerResolver) Ref(ctx context.Context, obj *portal.Principal) (*strin
 
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *portal.Principal) (*gqltype.User, error) {
-	if obj.Kind != portal.PrincipalUser {
+	// A user let in without a User entity that grants (an unknown or
+	// orphaned one, with auth.allowUnknownUsers) has no entity to show.
+	if obj.Kind != portal.PrincipalUser || !obj.InCatalog {
 		return nil, nil
 	}
 	rec, err := loader.Entity(ctx, obj.Ref)

@@ -183,7 +183,12 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	m.engine = ingest.NewEngine(db, engineOptions(m.Config, m.Log))
+	opts, err := engineOptions(m.Config, m.Log)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	m.engine = ingest.NewEngine(db, opts)
 	sec, err := newSecurity(ctx, m.Config, db, m.Log)
 	if err != nil {
 		db.Close()
@@ -270,6 +275,11 @@ func openStore(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, er
 	return db, nil
 }
 
+// registerLocations records the configured locations as configured: they
+// may emit every kind (unless catalog.rules says otherwise), and one
+// registered through the API before gains that trust. A location dropped
+// from the configuration stays registered, with its trust, until deleted
+// (deleteLocation).
 func registerLocations(ctx context.Context, db *store.DB, cfg Config) error {
 	locs, err := cfg.locations()
 	if err != nil {
@@ -283,13 +293,27 @@ func registerLocations(ctx context.Context, db *store.DB, cfg Config) error {
 	return nil
 }
 
-func engineOptions(cfg Config, log *slog.Logger) ingest.Options {
-	return ingest.Options{
-		Interval:      time.Duration(cfg.Catalog.RefreshInterval),
-		DeleteOrphans: cfg.Catalog.Orphans == "delete",
-		MaxFileSize:   cfg.Catalog.MaxFileSize,
-		Logger:        log,
+func engineOptions(cfg Config, log *slog.Logger) (ingest.Options, error) {
+	rules := cfg.rules()
+	if _, err := ingest.NewRules(rules); err != nil {
+		return ingest.Options{}, fmt.Errorf("config: catalog.rules: %w", err)
 	}
+	auth, err := cfg.urlAuth()
+	if err != nil {
+		return ingest.Options{}, err
+	}
+	return ingest.Options{
+		Interval:        time.Duration(cfg.Catalog.RefreshInterval),
+		DeleteOrphans:   cfg.Catalog.Orphans == "delete",
+		MaxFileSize:     cfg.Catalog.MaxFileSize,
+		MaxEntitySize:   cfg.Catalog.MaxEntitySize,
+		MaxLocationSize: cfg.Catalog.MaxLocationSize,
+		Logger:          log,
+		Rules:           rules,
+		FileRoots:       cfg.fileRoots(),
+		AllowedHosts:    cfg.Catalog.AllowedHosts,
+		URLAuth:         auth,
+	}, nil
 }
 
 func cmdIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -309,7 +333,11 @@ func cmdIngest(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	eng := ingest.NewEngine(db, engineOptions(cfg, log))
+	opts, err := engineOptions(cfg, log)
+	if err != nil {
+		return err
+	}
+	eng := ingest.NewEngine(db, opts)
 	start := time.Now()
 	for _, loc := range locs {
 		st, err := eng.Refresh(ctx, loc)

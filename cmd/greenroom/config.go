@@ -35,10 +35,30 @@ type Config struct {
 		Orphans string `yaml:"orphans"`
 		// MaxFileSize bounds each descriptor file or URL body, in bytes.
 		MaxFileSize int64 `yaml:"maxFileSize"`
+		// MaxEntitySize bounds one entity once its YAML aliases are expanded
+		// and its placeholders substituted, in bytes.
+		MaxEntitySize int64 `yaml:"maxEntitySize"`
+		// MaxLocationSize bounds the entities of one location together, in
+		// bytes: a location over it stores nothing and shows why.
+		MaxLocationSize int64 `yaml:"maxLocationSize"`
 		// RegisterTypes are the location types the registerLocation mutation
 		// accepts. Like Backstage, only url by default: a file location reads
 		// the server's own disk.
 		RegisterTypes []string `yaml:"registerTypes"`
+		// Rules are Backstage's catalog.rules: which kinds may come from
+		// which files and URLs. Unset, configured locations may emit every
+		// kind and registered ones only software kinds (see ingest.Rules).
+		// Relative file targets and patterns are relative to this file.
+		Rules []ingest.Rule `yaml:"rules"`
+		// FileRoots, when set, are the only directories descriptor files and
+		// placeholders may be read from, symbolic links followed.
+		FileRoots []string `yaml:"fileRoots"`
+		// AllowedHosts, when set, are the host patterns URLs may be fetched
+		// from ("git.example.com", "*.example.com"), redirects included.
+		AllowedHosts []string `yaml:"allowedHosts"`
+		// URLAuth are credentials for the hosts URL locations are read from,
+		// since a location's URL may not carry them.
+		URLAuth []URLAuth `yaml:"urlAuth"`
 	} `yaml:"catalog"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn or error
@@ -102,6 +122,25 @@ type Config struct {
 	// dir is the directory relative file locations in the config file are
 	// resolved against; policyDir the same for the policy file.
 	dir, policyDir string
+	// fileDir is the config file's directory, which relative paths of the
+	// catalog settings are resolved against, whatever overrides locations.
+	fileDir string
+	// rootsFromEnv says catalog.fileRoots came from the environment, so
+	// relative roots are relative to the working directory.
+	rootsFromEnv bool
+}
+
+// URLAuth is a header sent with every request to one host.
+type URLAuth struct {
+	Host   string `yaml:"host"`   // exact host, with the port if the URLs name one
+	Header string `yaml:"header"` // Authorization unless set
+	// Value is the header's value; ${VAR} takes an environment variable.
+	Value string `yaml:"value"`
+	// ValueFile is a file holding the value instead (trailing newline
+	// dropped), read at start.
+	ValueFile string `yaml:"valueFile"`
+	// AllowHTTP sends it over plain http too; https only by default.
+	AllowHTTP bool `yaml:"allowHTTP"`
 }
 
 // Duration is a time.Duration written as "90s" or "5m" in YAML.
@@ -125,6 +164,8 @@ func DefaultConfig() Config {
 	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
 	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
+	c.Catalog.MaxEntitySize = ingest.DefaultMaxEntitySize
+	c.Catalog.MaxLocationSize = ingest.DefaultMaxLocationSize
 	c.Catalog.RegisterTypes = []string{ingest.TypeURL}
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
@@ -151,7 +192,7 @@ func (c *Config) loadFile(path string) error {
 		return err
 	}
 	c.dir = filepath.Dir(abs)
-	c.policyDir = c.dir
+	c.policyDir, c.fileDir = c.dir, c.dir
 	return nil
 }
 
@@ -192,8 +233,29 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		}
 		c.Catalog.MaxFileSize = n
 	}
+	for name, dst := range map[string]*int64{
+		"GREENROOM_MAX_ENTITY_SIZE": &c.Catalog.MaxEntitySize, "GREENROOM_MAX_LOCATION_SIZE": &c.Catalog.MaxLocationSize,
+	} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number of bytes", name, v)
+			}
+			*dst = n
+		}
+	}
 	if v := getenv("GREENROOM_REGISTER_TYPES"); v != "" {
 		c.Catalog.RegisterTypes = splitList(v)
+	}
+	if v := getenv("GREENROOM_FILE_ROOTS"); v != "" {
+		c.Catalog.FileRoots = splitList(v)
+		c.rootsFromEnv = true
+	}
+	if v := getenv("GREENROOM_ALLOWED_HOSTS"); v != "" {
+		c.Catalog.AllowedHosts = splitList(v)
+	}
+	for i, a := range c.Catalog.URLAuth {
+		c.Catalog.URLAuth[i].Value = os.Expand(a.Value, getenv)
 	}
 	if v := getenv("GREENROOM_LOG_LEVEL"); v != "" {
 		c.Log.Level = v
@@ -253,6 +315,12 @@ func (c *Config) validate() error {
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")
 	}
+	if c.Catalog.MaxEntitySize <= 0 {
+		return errors.New("config: catalog.maxEntitySize must be positive")
+	}
+	if c.Catalog.MaxLocationSize < c.Catalog.MaxEntitySize {
+		return errors.New("config: catalog.maxLocationSize must be at least catalog.maxEntitySize")
+	}
 	switch c.Auth.Subject {
 	case "sub", "email":
 	default:
@@ -270,8 +338,102 @@ func (c *Config) validate() error {
 			return fmt.Errorf("config: catalog.registerTypes: %q is not file or url", t)
 		}
 	}
+	for _, p := range c.Catalog.AllowedHosts {
+		if err := ingest.CheckHostPattern(p); err != nil {
+			return fmt.Errorf("config: catalog.allowedHosts: %w", err)
+		}
+	}
+	if _, err := ingest.NewRules(c.rules()); err != nil {
+		return fmt.Errorf("config: catalog.rules: %w", err)
+	}
+	if _, err := c.urlAuth(); err != nil {
+		return err
+	}
 	_, err := c.locations()
 	return err
+}
+
+// rules returns catalog.rules with relative file targets and patterns
+// resolved against the config file's directory.
+func (c *Config) rules() []ingest.Rule {
+	if c.Catalog.Rules == nil {
+		return nil
+	}
+	out := make([]ingest.Rule, len(c.Catalog.Rules))
+	for i, r := range c.Catalog.Rules {
+		out[i] = ingest.Rule{Allow: r.Allow}
+		if r.Locations == nil {
+			continue
+		}
+		out[i].Locations = make([]ingest.RuleLocation, len(r.Locations))
+		for j, l := range r.Locations {
+			if l.Type == ingest.TypeFile {
+				l.Target, l.Pattern = c.absPath(l.Target), c.absPath(l.Pattern)
+			}
+			out[i].Locations[j] = l
+		}
+	}
+	return out
+}
+
+// fileRoots returns catalog.fileRoots as absolute paths.
+func (c *Config) fileRoots() []string {
+	var out []string
+	for _, r := range c.Catalog.FileRoots {
+		if c.rootsFromEnv {
+			r, _ = filepath.Abs(r)
+		} else {
+			r = c.absPath(r)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// absPath resolves a relative path against the config file's directory, or
+// the working directory; "" stays "".
+func (c *Config) absPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if c.fileDir != "" {
+		p = filepath.Join(c.fileDir, p)
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p
+}
+
+// urlAuth returns catalog.urlAuth with each value read.
+func (c *Config) urlAuth() ([]ingest.URLAuth, error) {
+	var out []ingest.URLAuth
+	for i, a := range c.Catalog.URLAuth {
+		where := fmt.Sprintf("config: catalog.urlAuth[%d]", i)
+		if a.Host == "" || strings.ContainsAny(a.Host, "/@ ") {
+			return nil, fmt.Errorf("%s: host must be a host name, with a port if the URLs name one, not %q", where, a.Host)
+		}
+		if (a.Value == "") == (a.ValueFile == "") {
+			return nil, fmt.Errorf("%s (%s): give one of value and valueFile", where, a.Host)
+		}
+		value := a.Value
+		if a.ValueFile != "" {
+			b, err := os.ReadFile(c.absPath(a.ValueFile))
+			if err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", where, a.Host, err)
+			}
+			value = strings.TrimRight(string(b), "\r\n")
+			if value == "" {
+				return nil, fmt.Errorf("%s (%s): %s is empty", where, a.Host, a.ValueFile)
+			}
+		}
+		header := a.Header
+		if header == "" {
+			header = "Authorization"
+		}
+		out = append(out, ingest.URLAuth{Host: a.Host, Header: header, Value: value, AllowHTTP: a.AllowHTTP})
+	}
+	return out, nil
 }
 
 // locations parses the configured locations into types and absolute targets.
@@ -306,6 +468,10 @@ func parseLocation(s, dir string) (catalog.Location, error) {
 	if typ == ingest.TypeURL {
 		if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
 			return catalog.Location{}, fmt.Errorf("location %q: a url location must be an http or https URL", s)
+		}
+		if _, err := ingest.CheckLocationURL(target); err != nil {
+			// Not quoted: the target may hold the very secret refused.
+			return catalog.Location{}, fmt.Errorf("a url location: %w", err)
 		}
 		return catalog.Location{Type: typ, Target: target}, nil
 	}

@@ -77,8 +77,23 @@ catalog:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Listen != "127.0.0.1:7007" || c.Database != "./greenroom.db" || c.Catalog.Orphans != "keep" {
+		if c.Listen != "127.0.0.1:7007" || c.Database != "./greenroom.db" || c.Catalog.Orphans != "keep" ||
+			c.Catalog.MaxEntitySize != 1<<20 || c.Catalog.MaxLocationSize != 256<<20 {
 			t.Errorf("got %+v", c)
+		}
+	})
+	t.Run("SizeLimits", func(t *testing.T) {
+		f := newConfigFlags("serve", &bytes.Buffer{})
+		c, err := f.load(env(map[string]string{"GREENROOM_MAX_ENTITY_SIZE": "2097152", "GREENROOM_MAX_LOCATION_SIZE": "1073741824"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, err := engineOptions(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts.MaxEntitySize != 2<<20 || opts.MaxLocationSize != 1<<30 {
+			t.Errorf("engine options %+v; want the limits set", opts)
 		}
 	})
 	t.Run("ErrUnknownKey", func(t *testing.T) {
@@ -119,6 +134,9 @@ catalog:
 			{"GREENROOM_ORPHANS": "sometimes"},
 			{"GREENROOM_REFRESH_INTERVAL": "soon"},
 			{"GREENROOM_LOCATIONS": "url:ftp://x"},
+			{"GREENROOM_MAX_ENTITY_SIZE": "1MiB"},
+			{"GREENROOM_MAX_ENTITY_SIZE": "0"},
+			{"GREENROOM_MAX_LOCATION_SIZE": "1000", "GREENROOM_MAX_ENTITY_SIZE": "2000"},
 		} {
 			f := newConfigFlags("serve", &bytes.Buffer{})
 			if _, err := f.load(env(vars)); err == nil {

@@ -4,6 +4,14 @@
 // related fields hold only what the caller may see; mutations are decided
 // one by one and refused with FORBIDDEN and the policy's reason.
 //
+// Every read that can show an entity's ref or content is narrowed by the
+// read policy, processing errors included: an error names an entity and
+// tells of its content, so it shows only to those who may read that entity
+// (an error naming no entity is about a file, and shows to whoever may read
+// locations). An entity's relations are part of the entity, as in
+// Backstage, so they show their targets' refs to its readers; the targets
+// themselves are read through the guard.
+//
 // Guard sits between the resolvers and the store, so the resolvers make no
 // permission decisions and every transport that goes through it gets the
 // same ones.
@@ -33,10 +41,12 @@ type Store interface {
 	Locations(ctx context.Context) ([]catalog.Location, error)
 	Location(ctx context.Context, id string) (catalog.Location, error)
 	LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error)
+	LocationErrorsWhere(ctx context.Context, id string, f catalog.EntityFilter) ([]catalog.ProcessingError, error)
 	LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error)
 	RelationsBySources(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error)
 	RelationsByTargets(ctx context.Context, refs, types []string) ([]catalog.RelationRow, error)
 	EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error)
+	EntityErrorsWhere(ctx context.Context, refs []string, f catalog.EntityFilter) (map[string][]catalog.ProcessingError, error)
 	AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error)
 }
 
@@ -189,14 +199,26 @@ func (g *Guard) Location(ctx context.Context, id string) (catalog.Location, erro
 	return g.store.Location(ctx, id)
 }
 
-// LocationErrors returns a location's problems. Returns EFORBIDDEN when the
-// caller may not read locations.
+// LocationErrors returns a location's problems: those about its files, and
+// those about the entities the caller may read. A problem names an entity
+// and tells of its content, so it is the entity's to show. Returns
+// EFORBIDDEN when the caller may not read locations.
 func (g *Guard) LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error) {
 	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
 		return nil, err
 	}
-	return g.store.LocationErrors(ctx, id)
+	vf, none := g.visible(ctx)
+	switch {
+	case none:
+		return g.store.LocationErrorsWhere(ctx, id, noEntity)
+	case vf == nil:
+		return g.store.LocationErrors(ctx, id)
+	}
+	return g.store.LocationErrorsWhere(ctx, id, *vf)
 }
+
+// noEntity selects no entity: NOT of the filter that selects them all.
+var noEntity = catalog.EntityFilter{Not: &catalog.EntityFilter{}}
 
 // LocationsByIDs returns the registered locations among ids, or none when
 // the caller may not read locations: an entity's sourceLocation is then
@@ -250,10 +272,19 @@ func (g *Guard) RelationsByTargets(ctx context.Context, refs, types []string) ([
 	return kept, nil
 }
 
-// EntityErrors returns the processing errors of refs, entities the caller
-// has read already.
+// EntityErrors returns the processing errors of the entities among refs
+// that the caller may read. Callers pass entities read through the guard,
+// but the problems of an entity are its content, so they are filtered
+// again rather than trusted to the caller.
 func (g *Guard) EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error) {
-	return g.store.EntityErrors(ctx, refs)
+	vf, none := g.visible(ctx)
+	switch {
+	case none:
+		return map[string][]catalog.ProcessingError{}, nil
+	case vf == nil:
+		return g.store.EntityErrors(ctx, refs)
+	}
+	return g.store.EntityErrorsWhere(ctx, refs, *vf)
 }
 
 // AuditEvents lists the audit log. Returns EFORBIDDEN unless the caller may

@@ -30,7 +30,7 @@ type Event struct {
 	// Target is the entity ref or location ID acted on; "" when there is none.
 	Target string
 	// Arguments are the action's arguments as decoded from the request, with
-	// secrets replaced (see [Redact]). Numbers read back as float64, as
+	// secrets replaced and documents kept as their [Digest] (see [Redact]). Numbers read back as float64, as
 	// encoding/json decodes them.
 	Arguments map[string]any
 	// Outcome is one of [OutcomeOK], [OutcomeDenied] and [OutcomeError].

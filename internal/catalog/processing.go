@@ -13,8 +13,18 @@ const (
 	ErrorCodeReference   = "REFERENCE"   // a reference is malformed, or names no entity (a warning)
 	ErrorCodePlaceholder = "PLACEHOLDER" // a $text, $json or $yaml placeholder failed
 	ErrorCodeRead        = "READ"        // a file or URL could not be read
-	ErrorCodeTooLarge    = "TOO_LARGE"   // a file or URL body is over the size limit
+	ErrorCodeTooLarge    = "TOO_LARGE"   // a file, URL body or entity is over its size limit
 	ErrorCodeConflict    = "CONFLICT"    // another location already emits this entity
+	// ErrorCodeForbiddenKind is a document of a kind its location may not
+	// emit (catalog rules); nothing of it is stored.
+	ErrorCodeForbiddenKind = "FORBIDDEN_KIND"
+	// ErrorCodeForbiddenTarget is a Location target its location may not
+	// lead to: a file from a URL, a file outside the allowed roots or a
+	// host outside the allowed hosts; it is not read.
+	ErrorCodeForbiddenTarget = "FORBIDDEN_TARGET"
+	// ErrorCodeRefreshFailed says that the last refresh of a location failed
+	// and stored nothing: the catalog serves what the one before it stored.
+	ErrorCodeRefreshFailed = "REFRESH_FAILED"
 )
 
 // Levels of a [ProcessingError].
@@ -65,6 +75,12 @@ type Location struct {
 	ID     string
 	Type   string
 	Target string
+	// Configured is true for a location the operator configured (command
+	// line, greenroom.yaml, environment) and false for one registered
+	// through the API. It decides what the location may emit and which
+	// targets it may lead to; locations reached through its Location
+	// entities keep its trust.
+	Configured bool
 }
 
 // Key returns the location's "type:target" string, as Backstage writes it

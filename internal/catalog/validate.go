@@ -54,8 +54,13 @@ var rootKeys = map[string]bool{"apiVersion": true, "kind": true, "metadata": tru
 //
 // The entity is returned whenever its envelope (apiVersion, kind, namespace
 // and name) is valid, even if other problems are reported, so that callers
-// can attach errors to it; it is nil when the document cannot be named.
+// can attach errors to it; it is nil when the document cannot be named, or
+// when any of its strings, keys included, is not [IsStorableText]: such a
+// document is refused whole, as no version of it can be stored.
 func Parse(doc map[string]any) (*Entity, []Problem) {
+	if problems := textProblems(doc); len(problems) > 0 {
+		return nil, problems
+	}
 	e, problems := fromDoc(doc)
 	if e == nil {
 		return nil, problems

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -628,4 +629,60 @@ func TestParse_RelationProblems(t *testing.T) {
 		{name: "BadOwner", doc: comp("owner", "group:"), wantPaths: []string{"spec.owner"}, wantMsg: "was not on the form"},
 		{name: "BadSystem", doc: comp("system", ":x"), wantPaths: []string{"spec.system"}},
 	})
+}
+
+// TestParse_UnstorableText checks that a document with a NUL character or
+// invalid UTF-8 in any string or key is refused whole, each bad string
+// named by its path, and at most ten of them.
+func TestParse_UnstorableText(t *testing.T) {
+	with := func(edit func(d map[string]any)) map[string]any {
+		d := validDoc("Component")
+		edit(d)
+		return d
+	}
+	many := map[string]any{}
+	for i := range 50 {
+		many[fmt.Sprintf("k%02d", i)] = "a\x00"
+	}
+	tests := []struct {
+		name      string
+		doc       map[string]any
+		wantPaths []string
+		wantMsg   string
+	}{
+		{"Description", with(func(d map[string]any) { d["metadata"].(map[string]any)["description"] = "a\x00b" }),
+			[]string{"metadata.description"}, `The value at "metadata.description" holds a NUL character`},
+		{"Deep", with(func(d map[string]any) {
+			d["spec"].(map[string]any)["x"] = []any{"ok", map[string]any{"y": []any{"\x00"}}}
+		}),
+			[]string{"spec.x.1.y.0"}, `"spec.x.1.y.0" holds a NUL`},
+		{"Key", with(func(d map[string]any) { d["spec"].(map[string]any)["a\x00b"] = 1 }),
+			[]string{"spec.a\x00b"}, `The key at "spec.a\x00b" holds a NUL`},
+		{"InvalidUTF8", with(func(d map[string]any) { d["metadata"].(map[string]any)["title"] = "caf\xe9" }),
+			[]string{"metadata.title"}, `"metadata.title" is not valid UTF-8`},
+		{"Name", with(func(d map[string]any) { d["metadata"].(map[string]any)["name"] = "a\x00" }),
+			[]string{"metadata.name"}, `"metadata.name" holds a NUL`},
+		{"AtMostTen", with(func(d map[string]any) { d["spec"].(map[string]any)["many"] = many }),
+			[]string{"spec.many.k00", "spec.many.k01", "spec.many.k02", "spec.many.k03", "spec.many.k04",
+				"spec.many.k05", "spec.many.k06", "spec.many.k07", "spec.many.k08", "spec.many.k09"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, problems := catalog.Parse(tt.doc)
+			if e != nil {
+				t.Errorf("Parse entity = %v; want nil", e.Ref())
+			}
+			if diff := cmp.Diff(tt.wantPaths, problemPaths(problems)); diff != "" {
+				t.Errorf("problem paths mismatch (-want +got):\n%s", diff)
+			}
+			for _, p := range problems {
+				if !catalog.IsStorableText(p.Message) {
+					t.Errorf("message %q is not storable itself", p.Message)
+				}
+			}
+			if tt.wantMsg != "" && (len(problems) == 0 || !strings.Contains(problems[0].Message, tt.wantMsg)) {
+				t.Errorf("problems %+v; want a message containing %q", problems, tt.wantMsg)
+			}
+		})
+	}
 }

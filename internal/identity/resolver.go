@@ -14,15 +14,20 @@ import (
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// Catalog is what a [Resolver] reads from the catalog.
+// Catalog is what a [Resolver] reads from the catalog. Only entities that
+// grant count (see the package doc): neither orphans nor entities stored
+// without a good version.
 type Catalog interface {
 	// Ownership returns userRef (canonical), then every group the user is a
 	// member of, directly or through parent groups; found reports whether
-	// the User entity exists.
+	// the User entity exists. When it does not, refs is userRef alone.
 	Ownership(ctx context.Context, userRef string) (refs []string, found bool, err error)
 	// UserByEmail returns the ref of the user whose profile e-mail is email.
 	// Returns ENOTFOUND when there is none and ECONFLICT when there are several.
 	UserByEmail(ctx context.Context, email string) (string, error)
+	// Generation returns a number that moves whenever the catalog may have
+	// changed; it is asked on every lookup, so it must be cheap.
+	Generation(ctx context.Context) (uint64, error)
 }
 
 // Defaults of [Options].
@@ -38,9 +43,9 @@ type Options struct {
 	// dangerouslyAllowSignInWithoutUserInCatalog. Otherwise such a user is
 	// refused.
 	AllowUnknownUsers bool
-	// TTL is how long a resolved principal is reused: a change of group
-	// membership in the catalog reaches a signed-in caller this much later.
-	// 0 means [DefaultTTL].
+	// TTL is how long a resolved principal is reused while the catalog does
+	// not change; any change of the catalog ends it at once. 0 means
+	// [DefaultTTL].
 	TTL time.Duration
 	// Size bounds how many principals are cached; 0 means [DefaultCacheSize].
 	Size int
@@ -49,8 +54,10 @@ type Options struct {
 // Resolver makes principals from token subjects, reading users and their
 // groups from the catalog. Every request carries a token, and group
 // membership changes rarely, so results (refusals included) are cached
-// for [Options.TTL]; database errors are not, so the next request tries
-// again. It is safe for concurrent use.
+// for [Options.TTL], and only while the catalog's generation stays what it
+// was when they were looked up: a user removed from the catalog is refused
+// on the next request. Database errors are not cached, so the next request
+// tries again. It is safe for concurrent use.
 type Resolver struct {
 	catalog Catalog
 	opts    Options
@@ -63,10 +70,12 @@ type cacheKey struct {
 	ref, email string
 }
 
-// cached is a resolved principal or the refusal of one.
+// cached is a resolved principal or the refusal of one, and the catalog
+// generation it was looked up in.
 type cached struct {
 	p   *portal.Principal
 	err error
+	gen uint64
 }
 
 // NewResolver returns a resolver over c. A Resolver is meant to live as
@@ -92,10 +101,11 @@ const servicePrefix = "service:"
 // tried again without a "+tag" in its local part.
 //
 // A user's ownership refs are its own ref and its groups, transitively up
-// the parent chain. A user with no entity in the catalog is refused unless
-// [Options.AllowUnknownUsers] is set, in which case it owns through its own
-// ref only; for an unknown e-mail address that ref is
-// user:default/<address without +tag>, as Backstage names it.
+// the parent chain. A user with no entity in the catalog, or only an
+// orphaned or invalid one, is refused unless [Options.AllowUnknownUsers] is
+// set, in which case it owns through its own ref only; for an unknown
+// e-mail address that ref is user:default/<address without +tag>, as
+// Backstage names it.
 //
 // Returns EUNAUTHENTICATED when the caller cannot be resolved; any other
 // error comes from the catalog's database. The principal returned is the
@@ -126,14 +136,20 @@ func (r *Resolver) Principal(ctx context.Context, subject, email string) (*porta
 	default:
 		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "token names neither a subject nor an email")
 	}
-	if c, ok := r.cache.Get(key); ok {
+	// The generation is read before the lookup: a change during it leaves
+	// the entry stale rather than fresh.
+	gen, err := r.catalog.Generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("identity: catalog generation: %w", err)
+	}
+	if c, ok := r.cache.Get(key); ok && c.gen == gen {
 		return clone(c.p), c.err
 	}
 	p, err := r.resolve(ctx, key)
 	if err != nil && portal.ErrorCode(err) != portal.EUNAUTHENTICATED {
 		return nil, err
 	}
-	r.cache.Add(key, cached{p, err})
+	r.cache.Add(key, cached{p, err, gen})
 	return clone(p), err
 }
 

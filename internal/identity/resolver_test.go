@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -343,4 +345,77 @@ func TestResolver_ErrorsNotCached(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestResolver_CatalogChange checks that a cached principal is not served
+// once the catalog changes: a user removed from the catalog is refused on
+// the next request when this process refreshed, and soon after when
+// another process did, long before the cache's TTL.
+func TestResolver_CatalogChange(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		p := filepath.Join(t.TempDir(), "org.yaml")
+		loc, _, err := db.CreateLocation(ctx, ingest.TypeFile, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refresh := func(db *store.DB, content string) {
+			t.Helper()
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ingest.NewEngine(db, ingest.Options{}).Refresh(ctx, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refresh(db, orgCatalog)
+		r := identity.NewResolver(db, identity.Options{})
+		refused := func(sub, email string) bool {
+			_, err := r.Principal(ctx, sub, email)
+			if err != nil && portal.ErrorCode(err) != portal.EUNAUTHENTICATED {
+				t.Fatal(err)
+			}
+			return err != nil
+		}
+
+		// Each is resolved, and cached.
+		if refused("jane.doe", "") || refused("", "jane.doe@example.com") || refused("bob", "") {
+			t.Fatal("a user of the catalog is refused")
+		}
+
+		// This process drops jane.doe: her orphan is refused at once, by
+		// ref or by e-mail.
+		refresh(db, without(orgCatalog, "jane.doe"))
+		if !refused("jane.doe", "") || !refused("", "jane.doe@example.com") {
+			t.Error("jane.doe resolved after this process removed her from the catalog")
+		}
+		if refused("bob", "") {
+			t.Error("bob refused; want him resolved as before")
+		}
+
+		// Another process drops bob: he is refused within the store's
+		// version check, not after the TTL.
+		refresh(storetest.Reopen(t, db), without(orgCatalog, "jane.doe", "bob"))
+		start := time.Now()
+		for !refused("bob", "") {
+			if time.Since(start) > 5*time.Second {
+				t.Fatal("bob still resolved 5 s after another process removed him from the catalog")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// without returns the documents of catalog but those of the entities
+// named.
+func without(catalog string, names ...string) string {
+	var keep []string
+	for _, doc := range strings.Split(catalog, "---\n") {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(doc, "metadata: {name: "+n+"}") }) {
+			keep = append(keep, doc)
+		}
+	}
+	return strings.Join(keep, "---\n")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // Store is what ingestion needs from storage.
@@ -23,15 +24,37 @@ type Store interface {
 	// last stored from one file or URL (key "type:target"), orphans aside,
 	// as committed before the refresh in progress.
 	StoredLocations(ctx context.Context, locationID, key string) ([]*catalog.Entity, error)
+	// RecordRefreshFailure records on a location, in a transaction of its
+	// own, that a refresh failed and stored nothing; the next refresh that
+	// commits clears it.
+	RecordRefreshFailure(ctx context.Context, loc catalog.Location, message string) error
 }
 
 // Options configures an [Engine].
 type Options struct {
 	Interval      time.Duration // time between two refreshes of every location; 0 means 3 minutes
 	DeleteOrphans bool
-	MaxFileSize   int64        // bytes; 0 means DefaultMaxFileSize
-	HTTPClient    *http.Client // for url locations; nil means a client with a 30 s timeout
-	Logger        *slog.Logger
+	MaxFileSize   int64 // bytes; 0 means DefaultMaxFileSize
+	// MaxEntitySize bounds one entity, aliases expanded and placeholders
+	// substituted, in bytes; 0 means DefaultMaxEntitySize.
+	MaxEntitySize int64
+	// MaxLocationSize bounds every entity of one location together, in
+	// bytes; 0 means DefaultMaxLocationSize.
+	MaxLocationSize int64
+	HTTPClient      *http.Client // for url locations; nil means a client with a 30 s timeout
+	Logger          *slog.Logger
+	// Rules are the catalog rules (see [Rules]); nil means the defaults.
+	// NewEngine panics on rules [NewRules] refuses: check them first.
+	Rules []Rule
+	// FileRoots, when set, are the only directories files may be read from
+	// (targets, globs and placeholders, symbolic links followed).
+	FileRoots []string
+	// AllowedHosts, when set, are the host patterns URLs may be fetched
+	// from (see [HostAllowed]), redirects included.
+	AllowedHosts []string
+	// URLAuth are credentials sent to some hosts, so that location URLs
+	// need not carry them.
+	URLAuth []URLAuth
 }
 
 // Engine refreshes locations: all of them on an interval, one on demand.
@@ -39,6 +62,7 @@ type Options struct {
 type Engine struct {
 	store  Store
 	reader *reader
+	rules  *Rules
 	opts   Options
 	log    *slog.Logger
 
@@ -53,13 +77,27 @@ func NewEngine(store Store, opts Options) *Engine {
 	if opts.Interval <= 0 {
 		opts.Interval = 3 * time.Minute
 	}
+	if opts.MaxEntitySize <= 0 {
+		opts.MaxEntitySize = DefaultMaxEntitySize
+	}
+	if opts.MaxLocationSize <= 0 {
+		opts.MaxLocationSize = DefaultMaxLocationSize
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	rules, err := NewRules(opts.Rules)
+	if err != nil {
+		panic("ingest: " + err.Error())
+	}
+	r := newReader(opts.HTTPClient, opts.MaxFileSize)
+	r.guard(opts.AllowedHosts, opts.URLAuth)
+	r.fileRoots = opts.FileRoots
 	return &Engine{
 		store:  store,
-		reader: newReader(opts.HTTPClient, opts.MaxFileSize),
+		reader: r,
+		rules:  rules,
 		opts:   opts,
 		log:    log.With("component", "ingest"),
 		wake:   make(chan struct{}, 1),
@@ -68,10 +106,29 @@ func NewEngine(store Store, opts Options) *Engine {
 
 // Refresh reads one location and writes what it emits in one transaction.
 // An error means nothing was written; problems in the location's content
-// are not errors but processing errors recorded with the results.
+// are not errors but processing errors recorded with the results. A refresh
+// that fails for any other reason than ctx ending is logged and recorded on
+// the location, so that it never fails silently.
 func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	stats, err := e.refresh(ctx, loc)
+	if err != nil && ctx.Err() == nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+		e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
+		// The details may be SQL or driver text, which clients never see.
+		msg := "The last refresh of this location failed and stored nothing; the catalog serves what the refresh before it stored. The server log has the details."
+		var tooLarge *locationTooLarge
+		if errors.As(err, &tooLarge) {
+			msg = "The last refresh of this location stored nothing: " + tooLarge.Error() + " (catalog.maxLocationSize); the catalog serves what the refresh before it stored."
+		}
+		if err := e.store.RecordRefreshFailure(ctx, loc, msg); err != nil {
+			e.log.ErrorContext(ctx, "could not record a failed refresh", "location", loc.Key(), "err", err)
+		}
+	}
+	return stats, err
+}
+
+func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -82,7 +139,7 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	defer tx.Rollback()
 
 	b := newBatcher(ctx, tx)
-	run := newRun(e.reader, loc, b)
+	run := newRun(e.reader, e.rules, e.limits(), loc, b)
 	run.stored = func(ctx context.Context, key string) ([]*catalog.Entity, error) {
 		return e.store.StoredLocations(ctx, loc.ID, key)
 	}
@@ -95,6 +152,10 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 		return stats, fmt.Errorf("ingest: commit refresh of %s: %w", loc.Key(), err)
 	}
 	return stats, nil
+}
+
+func (e *Engine) limits() limits {
+	return limits{entity: e.opts.MaxEntitySize, location: e.opts.MaxLocationSize}
 }
 
 // RefreshAll refreshes every registered location, one after the other. A
@@ -111,8 +172,7 @@ func (e *Engine) RefreshAll(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
-			continue
+			continue // logged and recorded by Refresh
 		}
 		e.log.InfoContext(ctx, "refreshed location", "location", loc.Key(),
 			"duration_ms", time.Since(start).Milliseconds(), "emitted", stats.Emitted,

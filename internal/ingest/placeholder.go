@@ -3,11 +3,14 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
 )
 
 // placeholderSource resolves $text, $json and $yaml placeholders for the
@@ -21,7 +24,7 @@ type placeholderSource struct {
 	r    *reader
 }
 
-type placeholderError struct{ path, msg string }
+type placeholderError struct{ path, code, msg string }
 
 type placeholderErrors []placeholderError
 
@@ -35,9 +38,11 @@ func (pe placeholderErrors) covers(path string) bool {
 	return false
 }
 
-// resolve returns v with every placeholder replaced by what it reads. A
-// placeholder that fails is left as written, and reported.
-func (s placeholderSource) resolve(ctx context.Context, v any) (any, placeholderErrors) {
+// resolve returns v, of size bytes (see [Document.Size]), with every
+// placeholder replaced by what it reads, and its new size. A placeholder
+// that fails, or would take the entity over max bytes, is left as written,
+// and reported.
+func (s placeholderSource) resolve(ctx context.Context, v any, size, max int64) (any, int64, placeholderErrors) {
 	var errs placeholderErrors
 	var walk func(v any, path string) any
 	walk = func(v any, path string) any {
@@ -46,11 +51,20 @@ func (s placeholderSource) resolve(ctx context.Context, v any) (any, placeholder
 			if len(v) == 1 {
 				for k, target := range v {
 					if k == "$text" || k == "$json" || k == "$yaml" {
-						out, err := s.read(ctx, k, target)
+						out, n, err := s.read(ctx, k, target, max-size)
+						if err == nil && size+n > max {
+							err = fmt.Errorf("the entity is %w: with what it reads it takes more than %d bytes", ErrTooLarge, max)
+							size = max // read no more for this entity
+						}
 						if err != nil {
-							errs = append(errs, placeholderError{path: path, msg: fmt.Sprintf("Placeholder %s at %s could not be resolved: %v", k, path, err)})
+							code := catalog.ErrorCodePlaceholder
+							if errors.Is(err, ErrTooLarge) {
+								code = catalog.ErrorCodeTooLarge
+							}
+							errs = append(errs, placeholderError{path: path, code: code, msg: fmt.Sprintf("Placeholder %s at %s could not be resolved: %v", k, path, err)})
 							return v
 						}
+						size += n
 						return out
 					}
 				}
@@ -67,7 +81,8 @@ func (s placeholderSource) resolve(ctx context.Context, v any) (any, placeholder
 		}
 		return v
 	}
-	return walk(v, ""), errs
+	out := walk(v, "")
+	return out, size, errs
 }
 
 func join(path, seg string) string {
@@ -77,33 +92,38 @@ func join(path, seg string) string {
 	return path + "." + seg
 }
 
-func (s placeholderSource) read(ctx context.Context, kind string, target any) (any, error) {
+// read reads one placeholder's target and returns its value and about its
+// size as JSON. Nothing is read once the entity has no room left.
+func (s placeholderSource) read(ctx context.Context, kind string, target any, room int64) (any, int64, error) {
 	t, ok := target.(string)
 	if !ok || t == "" {
-		return nil, fmt.Errorf("expected a non-empty string, got %s", typeName(target))
+		return nil, 0, fmt.Errorf("expected a non-empty string, got %s", typeName(target))
+	}
+	if room <= 0 {
+		return nil, 0, fmt.Errorf("%s not read: the entity is %w already", t, ErrTooLarge)
 	}
 	data, err := s.fetch(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	switch kind {
 	case "$json":
 		var out any
 		if err := json.Unmarshal(data, &out); err != nil {
-			return nil, fmt.Errorf("%s is not valid JSON: %w", t, err)
+			return nil, 0, fmt.Errorf("%s is not valid JSON: %w", t, err)
 		}
-		return out, nil
+		return out, int64(len(data)), nil
 	case "$yaml":
-		docs := ParseYAMLValues(data)
+		docs := ParseYAMLValues(data, room)
 		if len(docs) != 1 {
-			return nil, fmt.Errorf("%s must hold exactly one YAML document, found %d", t, len(docs))
+			return nil, 0, fmt.Errorf("%s must hold exactly one YAML document, found %d", t, len(docs))
 		}
 		if docs[0].Err != nil {
-			return nil, fmt.Errorf("%s: %w", t, docs[0].Err)
+			return nil, 0, fmt.Errorf("%s: %w", t, docs[0].Err)
 		}
-		return docs[0].Any, nil
+		return docs[0].Any, docs[0].Size, nil
 	}
-	return string(data), nil
+	return string(data), int64(len(data) + nodeOverhead), nil
 }
 
 // fetch reads target, relative to the file or URL of the documents.
@@ -121,7 +141,7 @@ func (s placeholderSource) fetch(ctx context.Context, target string) ([]byte, er
 		if !within(s.tree, p) {
 			return nil, fmt.Errorf("cannot read %s: it is outside the location's tree %s", target, s.tree)
 		}
-		return s.r.readFile(p)
+		return s.r.readFile(ctx, p)
 	case TypeURL:
 		u := abs
 		if !isURL {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -28,20 +29,54 @@ type sink interface {
 	unreadable(key string)
 }
 
+// Defaults of [Options.MaxEntitySize] and [Options.MaxLocationSize].
+const (
+	// DefaultMaxEntitySize is Backstage-sized: room for any descriptor and a
+	// large API definition read through $text.
+	DefaultMaxEntitySize = 1 << 20
+	// DefaultMaxLocationSize is room for the largest catalogs known, some
+	// 100,000 entities of a couple of kilobytes each, in one location.
+	DefaultMaxLocationSize = 256 << 20
+)
+
+// limits bound the bytes that documents expand to, as [Document.Size]
+// counts them, before the memory is spent.
+type limits struct {
+	entity   int64 // one entity, aliases expanded and placeholders substituted
+	location int64 // every entity one pass over a location produces
+}
+
+// locationTooLarge ends a pass whose entities together are over the
+// location limit.
+type locationTooLarge struct{ limit int64 }
+
+func (e *locationTooLarge) Error() string {
+	return fmt.Sprintf("the location is over the size limit: its entities take more than %d bytes", e.limit)
+}
+
+func (e *locationTooLarge) Unwrap() error { return ErrTooLarge }
+
 // run is one pass over one registered location.
 type run struct {
-	r      *reader
-	root   catalog.Location
-	origin string // managed-by-origin-location of every entity
-	tree   string // the directory or URL prefix placeholders may read from
-	out    sink
-	seen   map[string]bool // files and URLs already read in this pass
+	r     *reader
+	rules *Rules
+	lim   limits
+	// produced counts the bytes of the entities read so far, by every worker.
+	produced atomic.Int64
+	root     catalog.Location
+	origin   string // managed-by-origin-location of every entity
+	tree     string // the directory or URL prefix placeholders may read from
+	// confine, when set, is the directory every file read must lie in: the
+	// tree of a file location registered through the API.
+	confine string
+	out     sink
+	seen    map[string]bool // files and URLs already read in this pass
 	// stored returns the Location entities last stored from a file or URL
 	// (by key); nil when nothing is stored, as in offline validation.
 	stored func(ctx context.Context, key string) ([]*catalog.Entity, error)
 }
 
-func newRun(r *reader, root catalog.Location, out sink) *run {
+func newRun(r *reader, rules *Rules, lim limits, root catalog.Location, out sink) *run {
 	tree := ""
 	switch root.Type {
 	case TypeFile:
@@ -53,7 +88,11 @@ func newRun(r *reader, root catalog.Location, out sink) *run {
 			tree = u.String()
 		}
 	}
-	return &run{r: r, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
+	p := &run{r: r, rules: rules, lim: lim, root: root, origin: root.Key(), tree: tree, out: out, seen: map[string]bool{}}
+	if root.Type == TypeFile && !root.Configured {
+		p.confine = tree
+	}
+	return p
 }
 
 // walk emits the generated Location entity of the root, then everything
@@ -109,12 +148,22 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 	var todo []string
 	for _, f := range files {
 		key := typ + ":" + f
+		if typ == TypeFile && p.confine != "" && !within(p.confine, f) {
+			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: from, Document: -1, EntityRef: fromRef,
+				Code:    catalog.ErrorCodeForbiddenTarget,
+				Message: fmt.Sprintf("%s is outside %s: a file location registered through the API may only read files in its own tree", f, p.confine)})
+			continue
+		}
 		if !p.seen[key] {
 			p.seen[key] = true
 			todo = append(todo, f)
 		}
 	}
 	for res := range p.parseAll(ctx, typ, todo) {
+		var tooLarge *locationTooLarge
+		if errors.As(res.err, &tooLarge) {
+			return res.err
+		}
 		if res.err != nil {
 			if !(errors.Is(res.err, ErrNotFound) && presence == "optional") {
 				p.out.fail(readError(res.key, fromRef, res.err))
@@ -134,8 +183,10 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 				p.out.fail(pe)
 			}
 			if d.emitted == nil {
-				p.out.unreadable(res.key)
-				unreadable = true
+				if !d.refused {
+					p.out.unreadable(res.key)
+					unreadable = true
+				}
 				continue
 			}
 			emitted[d.emitted.Entity.Ref().String()] = true
@@ -171,7 +222,8 @@ func (p *run) followStored(ctx context.Context, typ, name, key string, emitted m
 		return fmt.Errorf("read the Location entities stored from %s: %w", key, err)
 	}
 	for _, loc := range locs {
-		if emitted[loc.Ref().String()] {
+		// Stored before the rules changed, it may no longer be allowed.
+		if emitted[loc.Ref().String()] || !p.rules.Allows(p.root.Configured, typ, name, loc.Kind) {
 			continue
 		}
 		if err := p.follow(ctx, loc, typ, name, key, depth); err != nil {
@@ -200,6 +252,11 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 		}
 	}
 	for _, t := range targets {
+		if err := leadsTo(parentType, typ); err != nil {
+			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
+				Code: catalog.ErrorCodeForbiddenTarget, Message: fmt.Sprintf("target %q is refused: %v", t, err)})
+			continue
+		}
 		resolved, err := resolveTarget(typ, parentType, name, t)
 		if err != nil {
 			p.out.fail(catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: loc.Ref().String(),
@@ -209,6 +266,17 @@ func (p *run) follow(ctx context.Context, loc *catalog.Entity, parentType, name,
 		if err := p.readTarget(ctx, typ, resolved, presence, key, loc.Ref().String(), depth+1); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// leadsTo reports why a Location entity read from a file or URL of type
+// parentType may not name a target of type typ: a location only leads to
+// locations of the same trust, so what a URL serves never makes the server
+// read its own disk. Files may lead to URLs.
+func leadsTo(parentType, typ string) error {
+	if parentType != TypeFile && typ == TypeFile {
+		return errors.New("a Location read from a URL may not lead to files, only to URLs")
 	}
 	return nil
 }
@@ -259,6 +327,8 @@ func readError(key, ref string, err error) catalog.ProcessingError {
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		pe.Code = catalog.ErrorCodeTooLarge
+	case errors.Is(err, errForbidden):
+		pe.Code = catalog.ErrorCodeForbiddenTarget
 	case errors.Is(err, errOffline):
 		pe.Level = catalog.LevelWarning
 	}
@@ -276,6 +346,10 @@ type parsedFile struct {
 type parsedDoc struct {
 	emitted *catalog.Emitted
 	errs    []catalog.ProcessingError // problems that name no entity
+	size    int64                     // bytes of the entity, as Document.Size counts them
+	// refused is a document of a kind its location may not emit: dropped
+	// whole, while its file counts as read.
+	refused bool
 }
 
 // parseAll reads and processes files on several goroutines and yields the
@@ -318,15 +392,45 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 	if typ == TypeURL {
 		data, res.err = p.r.readURL(ctx, name)
 	} else {
-		data, res.err = p.r.readFile(name)
+		data, res.err = p.r.readFile(ctx, name)
 	}
 	if res.err != nil {
 		return res
 	}
-	for _, d := range ParseYAML(data) {
-		res.docs = append(res.docs, p.processDoc(ctx, typ, name, res.key, d))
+	for d := range ParseYAML(data, p.lim.entity) {
+		pd, err := p.process(ctx, typ, name, res.key, d)
+		if err != nil {
+			return parsedFile{name: name, key: res.key, err: err}
+		}
+		if pe := p.forbidden(typ, name, res.key, pd.emitted); pe != nil {
+			pe.Document, pe.Line = d.Index, d.LineOf("kind")
+			pd = parsedDoc{errs: append(pd.errs, *pe), refused: true}
+		}
+		res.docs = append(res.docs, pd)
 	}
 	return res
+}
+
+// forbidden returns the error refusing an entity its location may not
+// emit (see [Rules]), or nil.
+func (p *run) forbidden(typ, name, key string, em *catalog.Emitted) *catalog.ProcessingError {
+	if em == nil || p.rules.Allows(p.root.Configured, typ, name, em.Entity.Kind) {
+		return nil
+	}
+	ref := em.Entity.Ref().String()
+	return &catalog.ProcessingError{Level: catalog.LevelError, LocationKey: key, Document: -1, EntityRef: ref,
+		Code: catalog.ErrorCodeForbiddenKind, Message: p.rules.refusal(key, ref, em.Entity.Kind)}
+}
+
+// process processes one document and counts its entity against the
+// location's limit, shared by every worker of the pass, so that what the
+// pass holds at any time is bounded.
+func (p *run) process(ctx context.Context, typ, name, key string, d Document) (parsedDoc, error) {
+	pd := p.processDoc(ctx, typ, name, key, d)
+	if p.produced.Add(pd.size) > p.lim.location {
+		return parsedDoc{}, &locationTooLarge{limit: p.lim.location}
+	}
+	return pd, nil
 }
 
 // processDoc turns one document into an entity with its relations and
@@ -341,10 +445,13 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 		if errors.As(d.Err, &se) {
 			pe.Line = se.Line
 		}
+		if errors.Is(d.Err, ErrTooLarge) {
+			pe.Code = catalog.ErrorCodeTooLarge
+		}
 		return parsedDoc{errs: []catalog.ProcessingError{pe}}
 	}
 	src := placeholderSource{typ: typ, name: name, tree: p.tree, r: p.r}
-	resolved, phErrs := src.resolve(ctx, d.Value)
+	resolved, size, phErrs := src.resolve(ctx, d.Value, d.Size, p.lim.entity)
 	doc := resolved.(map[string]any)
 
 	e, problems := catalog.Parse(doc)
@@ -359,7 +466,7 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 	ref := e.Ref().String()
 	em := &catalog.Emitted{Entity: e, LocationKey: key}
 	for _, ph := range phErrs {
-		em.Errors = append(em.Errors, perr(ref, catalog.ErrorCodePlaceholder, ph.path, ph.msg))
+		em.Errors = append(em.Errors, perr(ref, ph.code, ph.path, ph.msg))
 	}
 	for _, pr := range problems {
 		if phErrs.covers(pr.Path) {
@@ -373,7 +480,7 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 	}
 	em.Relations, _ = catalog.Relations(e)
 	p.annotate(e, typ, name, key)
-	return parsedDoc{emitted: em}
+	return parsedDoc{emitted: em, size: size}
 }
 
 // annotate sets the location annotations Backstage sets. The two
@@ -403,7 +510,7 @@ func guessRef(doc map[string]any) string {
 	md, _ := doc["metadata"].(map[string]any)
 	name, _ := md["name"].(string)
 	ns, _ := md["namespace"].(string)
-	if kind == "" || name == "" {
+	if kind == "" || name == "" || !catalog.IsStorableText(kind) || !catalog.IsStorableText(name) || !catalog.IsStorableText(ns) {
 		return ""
 	}
 	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -44,6 +46,9 @@ type reader struct {
 	client  *http.Client
 	maxSize int64
 	offline bool // refuse to fetch URLs, for offline validation
+	// fileRoots, when set, are the only directories files may be read from.
+	fileRoots []string
+	hosts     []string // allowed host patterns; none allows every host
 
 	mu    sync.Mutex
 	cache map[string]cachedBody
@@ -62,6 +67,46 @@ func newReader(client *http.Client, maxSize int64) *reader {
 		maxSize = DefaultMaxFileSize
 	}
 	return &reader{client: client, maxSize: maxSize, cache: map[string]cachedBody{}}
+}
+
+// guard makes every request of the reader's client, redirects included,
+// go to allowed hosts only and carry the credentials configured for its
+// host.
+func (r *reader) guard(hosts []string, auth []URLAuth) {
+	if len(hosts) == 0 && len(auth) == 0 {
+		return
+	}
+	c := *r.client
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = &guardedTransport{base: base, hosts: hosts, auth: auth}
+	r.client, r.hosts = &c, hosts
+}
+
+func (r *reader) hostAllowed(host string) bool { return HostAllowed(r.hosts, host) }
+
+// allowedFile returns the path a file is read through: p with its symbolic
+// links resolved when file roots are set, so that what is checked is what
+// is opened. A path outside every root is refused.
+func (r *reader) allowedFile(p string) (string, error) {
+	if len(r.fileRoots) == 0 {
+		return p, nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("%s: %w", p, ErrNotFound)
+		}
+		return "", err
+	}
+	for _, root := range r.fileRoots {
+		if within(root, real) {
+			return real, nil
+		}
+	}
+	return "", fmt.Errorf("%s is outside catalog.fileRoots: %w", p, errForbidden)
 }
 
 // glob returns the files a file target names, sorted. A target without
@@ -108,17 +153,84 @@ func globBase(target string) string {
 	return filepath.Dir(target)
 }
 
-// readFile reads a file of at most maxSize bytes.
-func (r *reader) readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// errNotRegular is returned for a file target that is not a regular file:
+// a FIFO, a device or a socket could block a read for ever or never end.
+var errNotRegular = errors.New("not a regular file")
+
+// fileReadTimeout bounds one file read, so that a file on a hung network
+// or FUSE mount cannot hold a refresh, and the locations after it, for ever.
+const fileReadTimeout = 30 * time.Second
+
+// readFile reads a regular file of at most maxSize bytes. The file is
+// checked before it is opened, since opening a FIFO blocks until a writer
+// comes, and opened non-blocking and checked again, in case it was
+// replaced in between. The read gives up when ctx is done or after
+// fileReadTimeout. Under file roots, the path is resolved first and what
+// it resolves to is read.
+func (r *reader) readFile(ctx context.Context, path string) ([]byte, error) {
+	real, err := r.allowedFile(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(real)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
 		}
 		return nil, err
 	}
-	defer f.Close()
-	return readLimited(f, r.maxSize, path)
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
+	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+		}
+		return nil, err
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, notRegular(path, st.Mode())
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1) // the reader never waits for a receiver
+	go func() {
+		defer f.Close()
+		b, err := readLimited(f, r.maxSize, path)
+		done <- result{b, err}
+	}()
+	timer := time.NewTimer(fileReadTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.b, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+		return nil, fmt.Errorf("read %s: gave up after %s", path, fileReadTimeout)
+	}
+}
+
+func notRegular(path string, mode fs.FileMode) error {
+	what := "a special file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	case mode&fs.ModeDevice != 0:
+		what = "a device"
+	case mode.IsDir():
+		what = "a directory"
+	}
+	return fmt.Errorf("%s is %s, %w: only regular files are read", path, what, errNotRegular)
 }
 
 // readURL fetches u, sending the ETag of the last response for it and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,9 +16,10 @@ import (
 // refresh.
 type Registry interface {
 	Store
-	// CreateLocation registers a location, or returns the one registered
+	// RegisterLocation registers a location through the API (not
+	// configured: see [catalog.Location]), or returns the one registered
 	// with the same type and target; created says which.
-	CreateLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error)
+	RegisterLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error)
 	// Location returns a registered location. Returns ENOTFOUND if there is none.
 	Location(ctx context.Context, id string) (catalog.Location, error)
 	// DeleteLocation removes a location and what it emitted, and returns how
@@ -65,13 +65,12 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 	}
 	switch typ {
 	case TypeURL:
-		u, err := url.Parse(target)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target %q is not an http or https URL", target)
+		u, err := CheckLocationURL(target)
+		if err != nil {
+			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "%v", err)
 		}
-		if u.User != nil {
-			// Every reader of the catalog sees a location's target.
-			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "target must not carry credentials (user:password@): every reader of the catalog sees it")
+		if !s.engine.reader.hostAllowed(u.Hostname()) {
+			return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "host %s is not among the hosts locations may be read from (catalog.allowedHosts)", u.Hostname())
 		}
 	case TypeFile:
 		if !filepath.IsAbs(target) {
@@ -87,7 +86,7 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 		}
 		return nil, res, s.markConflicts(ctx, &res)
 	}
-	stored, created, err := s.reg.CreateLocation(ctx, typ, target)
+	stored, created, err := s.reg.RegisterLocation(ctx, typ, target)
 	if err != nil {
 		return nil, catalog.ReadResult{}, err
 	}
@@ -177,23 +176,48 @@ func (s *Service) DeleteEntity(ctx context.Context, ref string) error {
 }
 
 // ValidateYAML checks descriptor documents as ingestion would, offline and
-// without storing anything. Placeholders cannot be read.
+// without storing anything: it reads no file and no URL, so placeholders
+// fail and Location entities are not followed. The YAML comes from the API,
+// so it is held to the rules of a location registered through the API, but
+// as warnings, since the same YAML may be meant for a configured location:
+// an entity of a kind such a location may not emit, and a Location entity
+// naming files, which a URL location may not lead to.
+// Anyone may call it, so what the documents expand to together is bounded
+// by twice the file size limit, the JSON of a descriptor being rarely
+// larger than its YAML: YAML that expands further is refused with EINVALID.
 func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error) {
-	if int64(len(data)) > s.engine.reader.maxSize {
-		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", s.engine.reader.maxSize)
+	maxSize := s.engine.reader.maxSize
+	if int64(len(data)) > maxSize {
+		return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit of %d bytes", maxSize)
 	}
-	r := newReader(nil, s.engine.reader.maxSize)
+	r := newReader(nil, maxSize)
 	r.offline = true
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
-	run := newRun(r, catalog.Location{Type: typeInline, Target: "input"}, c)
-	for _, d := range ParseYAML(data) {
-		pd := run.processDoc(ctx, typeInline, "input", typeInline+":input", d)
+	const key = typeInline + ":input"
+	lim := s.engine.limits()
+	lim.location = 2 * maxSize
+	run := newRun(r, s.engine.rules, lim, catalog.Location{Type: typeInline, Target: "input"}, c)
+	for d := range ParseYAML(data, lim.entity) {
+		pd, err := run.process(ctx, typeInline, "input", key, d)
+		if err != nil {
+			return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "the YAML is over the size limit: its documents expand to more than %d bytes together", lim.location)
+		}
 		for _, pe := range pd.errs {
 			c.fail(pe)
 		}
-		if pd.emitted != nil {
-			c.put(ctx, pd.emitted)
+		if pd.emitted == nil {
+			continue
 		}
+		if pe := run.forbidden(typeInline, "input", key, pd.emitted); pe != nil {
+			pe.Level, pe.Document, pe.Line = catalog.LevelWarning, d.Index, d.LineOf("kind")
+			pd.emitted.Errors = append(pd.emitted.Errors, *pe)
+		}
+		if e := pd.emitted.Entity; e.Kind == catalog.KindLocation && e.SpecString("type") == TypeFile {
+			pd.emitted.Errors = append(pd.emitted.Errors, catalog.ProcessingError{Level: catalog.LevelWarning, LocationKey: key,
+				Document: d.Index, Line: d.LineOf("spec.type"), EntityRef: e.Ref().String(), Code: catalog.ErrorCodeForbiddenTarget,
+				Message: "file targets are not followed here, and " + leadsTo(TypeURL, TypeFile).Error()})
+		}
+		c.put(ctx, pd.emitted)
 	}
 	return catalog.ReadResult{Emitted: c.emitted, Errors: c.result.Problems}, nil
 }
@@ -201,10 +225,16 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 // DryRun reads a location as a refresh would and returns what it emits,
 // storing nothing.
 func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.ReadResult, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
+	defer cancel()
 	c := &collector{seen: map[string]string{}, read: map[string]bool{}}
-	if err := newRun(e.reader, loc, c).walk(ctx); err != nil {
+	if err := newRun(e.reader, e.rules, e.limits(), loc, c).walk(ctx); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return catalog.ReadResult{}, err
+		}
+		var tooLarge *locationTooLarge
+		if errors.As(err, &tooLarge) {
+			return catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "%s (catalog.maxLocationSize)", tooLarge.Error())
 		}
 		return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: %w", loc.Key(), err)
 	}

@@ -24,6 +24,8 @@ type Validation struct {
 // within each argument's directory. URLs are never fetched. A directory
 // argument stands for every catalog-info.yaml (or .yml) below it.
 func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validation, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
+	defer cancel()
 	r := newReader(nil, maxFileSize)
 	r.offline = true
 	// Files and URLs already read are shared by every run: a file that a
@@ -36,8 +38,10 @@ func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validatio
 			return c.validation(), err
 		}
 		for _, f := range files {
-			root := catalog.Location{Type: TypeFile, Target: f}
-			run := newRun(r, root, c)
+			// The files are the caller's own, and the server's rules are
+			// not known here: they are checked as a configured location.
+			root := catalog.Location{Type: TypeFile, Target: f, Configured: true}
+			run := newRun(r, defaultRules, limits{entity: DefaultMaxEntitySize, location: DefaultMaxLocationSize}, root, c)
 			run.seen = c.read
 			run.tree = tree
 			if err := run.readTarget(ctx, TypeFile, f, "required", root.Key(), "", 0); err != nil {

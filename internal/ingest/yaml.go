@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -16,8 +17,11 @@ type Document struct {
 	Index int            // position in the file, from 0, counting null documents
 	Line  int            // line of the document's first line, from 1
 	Value map[string]any // nil when Err is set
-	Err   error          // syntax error, or a root that is not a mapping
-	root  *yaml.Node
+	Err   error          // syntax error, a root that is not a mapping, or ErrTooLarge
+	// Size is about the bytes of Value as JSON, aliases expanded; see
+	// [ParseYAML].
+	Size int64
+	root *yaml.Node
 }
 
 // LineOf returns the line of the field at a dotted path such as
@@ -71,53 +75,67 @@ func child(n *yaml.Node, seg string) (*yaml.Node, int) {
 // so that a syntax error in one document does not hide the others. Null
 // documents (an empty document, a trailing "---") are dropped. Merge keys are
 // not applied: "<<" stays an ordinary key, as in Backstage's parser.
-func ParseYAML(data []byte) []Document {
-	var docs []Document
-	for i, chunk := range splitDocuments(data) {
-		d := Document{Index: i, Line: chunk.line}
-		var root yaml.Node
-		if err := yaml.Unmarshal(chunk.text, &root); err != nil {
-			d.Err = shiftLines(err, chunk.line-1)
-			docs = append(docs, d)
-			continue
+//
+// A few bytes of YAML can expand, through aliases, to gigabytes: bytes are
+// counted while aliases are expanded, and a document that would be over
+// maxDoc bytes is not decoded and has an Err that wraps [ErrTooLarge].
+// Documents are decoded one at a time, as the caller asks for them, so that
+// a caller counting what they add up to can stop before the memory is spent.
+func ParseYAML(data []byte, maxDoc int64) iter.Seq[Document] {
+	return func(yield func(Document) bool) {
+		for i, chunk := range splitDocuments(data) {
+			d, ok := parseDocument(i, chunk, maxDoc)
+			if ok && !yield(d) {
+				return
+			}
 		}
-		if root.Kind == 0 || len(root.Content) == 0 {
-			continue // empty document
-		}
-		body := root.Content[0]
-		if body.Kind == yaml.ScalarNode && body.ShortTag() == "!!null" {
-			continue
-		}
-		offsetLines(body, chunk.line-1)
-		d.root = body
-		d.Line = body.Line
-		c := converter{}
-		v, err := c.value(body)
-		if err != nil {
-			d.Err = err
-			docs = append(docs, d)
-			continue
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			d.Err = fmt.Errorf("expected object at root, got %s", typeName(v))
-			docs = append(docs, d)
-			continue
-		}
-		d.Value = m
-		docs = append(docs, d)
 	}
-	return docs
+}
+
+// parseDocument decodes one document; ok is false for a null document.
+func parseDocument(i int, chunk chunk, maxDoc int64) (d Document, ok bool) {
+	d = Document{Index: i, Line: chunk.line}
+	var root yaml.Node
+	if err := yaml.Unmarshal(chunk.text, &root); err != nil {
+		d.Err = shiftLines(err, chunk.line-1)
+		return d, true
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return d, false // empty document
+	}
+	body := root.Content[0]
+	if body.Kind == yaml.ScalarNode && body.ShortTag() == "!!null" {
+		return d, false
+	}
+	offsetLines(body, chunk.line-1)
+	d.root = body
+	d.Line = body.Line
+	c := converter{max: maxDoc}
+	v, err := c.value(body)
+	if err != nil {
+		d.Err = err
+		return d, true
+	}
+	d.Size = c.size
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.Err = fmt.Errorf("expected object at root, got %s", typeName(v))
+		return d, true
+	}
+	d.Value = m
+	return d, true
 }
 
 // Value is one YAML document of any shape, as a $yaml placeholder reads it.
 type Value struct {
-	Any any
-	Err error
+	Any  any
+	Err  error
+	Size int64 // as [Document.Size]
 }
 
-// ParseYAMLValues decodes every non-null document of data, whatever its root.
-func ParseYAMLValues(data []byte) []Value {
+// ParseYAMLValues decodes every non-null document of data, whatever its
+// root, as [ParseYAML] does, each of at most max bytes.
+func ParseYAMLValues(data []byte, max int64) []Value {
 	var out []Value
 	for _, chunk := range splitDocuments(data) {
 		var root yaml.Node
@@ -128,12 +146,12 @@ func ParseYAMLValues(data []byte) []Value {
 		if root.Kind == 0 || len(root.Content) == 0 {
 			continue
 		}
-		c := converter{}
+		c := converter{max: max}
 		v, err := c.value(root.Content[0])
 		if v == nil && err == nil {
 			continue
 		}
-		out = append(out, Value{Any: v, Err: err})
+		out = append(out, Value{Any: v, Err: err, Size: c.size})
 	}
 	return out
 }
@@ -264,9 +282,24 @@ func (e *SyntaxError) Error() string {
 // so that a "billion laughs" file cannot exhaust memory.
 const maxNodes = 1 << 20
 
+// nodeOverhead is what each value counts beyond its text: about what it
+// takes in memory once decoded, more than what JSON adds around it, so that
+// a document of many tiny values is not counted as nothing.
+const nodeOverhead = 16
+
 type converter struct {
 	nodes     int
+	size, max int64               // bytes counted so far, and the most allowed
 	expanding map[*yaml.Node]bool // anchored nodes being expanded through an alias
+}
+
+// count adds the bytes of one value, failing once they pass the limit.
+func (c *converter) count(n *yaml.Node, bytes int) error {
+	c.size += int64(bytes + nodeOverhead)
+	if c.size > c.max {
+		return fmt.Errorf("line %d: the document is %w: with its aliases expanded it takes more than %d bytes", n.Line, ErrTooLarge, c.max)
+	}
+	return nil
 }
 
 // value converts a YAML node into JSON-shaped Go values: map[string]any,
@@ -297,6 +330,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 		}
 		return c.value(n.Content[0])
 	case yaml.MappingNode:
+		if err := c.count(n, 0); err != nil {
+			return nil, err
+		}
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
@@ -309,6 +345,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 			if _, dup := m[k.Value]; dup {
 				return nil, fmt.Errorf("line %d: duplicate key %q", k.Line, k.Value)
 			}
+			if err := c.count(k, len(k.Value)); err != nil {
+				return nil, err
+			}
 			v, err := c.value(n.Content[i+1])
 			if err != nil {
 				return nil, err
@@ -317,6 +356,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 		}
 		return m, nil
 	case yaml.SequenceNode:
+		if err := c.count(n, 0); err != nil {
+			return nil, err
+		}
 		s := make([]any, 0, len(n.Content))
 		for _, item := range n.Content {
 			v, err := c.value(item)
@@ -327,6 +369,9 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 		}
 		return s, nil
 	case yaml.ScalarNode:
+		if err := c.count(n, len(n.Value)); err != nil {
+			return nil, err
+		}
 		return scalar(n)
 	}
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)

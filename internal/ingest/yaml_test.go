@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ type docSummary struct {
 
 func checkDocs(t *testing.T, src string, want []docSummary) []ingest.Document {
 	t.Helper()
-	docs := ingest.ParseYAML([]byte(src))
+	docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 	var got []docSummary
 	for _, d := range docs {
 		s := docSummary{Index: d.Index, Line: d.Line, Value: d.Value}
@@ -165,7 +166,7 @@ func TestParseYAML_SyntaxError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			docs := ingest.ParseYAML([]byte(tt.src))
+			docs := slices.Collect(ingest.ParseYAML([]byte(tt.src), ingest.DefaultMaxEntitySize))
 			if len(docs) != tt.errIndex+2 {
 				t.Fatalf("got %d documents; want %d", len(docs), tt.errIndex+2)
 			}
@@ -384,7 +385,7 @@ func TestParseYAML_Scalars(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			src := "v: " + tt.text + "\n"
-			docs := ingest.ParseYAML([]byte(src))
+			docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 			if len(docs) != 1 || docs[0].Err != nil {
 				t.Fatalf("ParseYAML(%q) = %+v; want one document without error", src, docs)
 			}
@@ -430,7 +431,7 @@ func TestDocument_LineOf(t *testing.T) {
 		"  copy: *d",       // 27
 		"",
 	}, "\n")
-	docs := ingest.ParseYAML([]byte(src))
+	docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
 	if len(docs) != 2 || docs[0].Err != nil || docs[1].Err != nil {
 		t.Fatalf("ParseYAML = %+v; want two documents without errors", docs)
 	}
@@ -490,14 +491,14 @@ func TestParseYAML_AliasBomb(t *testing.T) {
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	docs := ingest.ParseYAML([]byte(b.String()))
+	docs := slices.Collect(ingest.ParseYAML([]byte(b.String()), ingest.DefaultMaxEntitySize))
 	runtime.ReadMemStats(&after)
 
 	if len(docs) != 2 {
 		t.Fatalf("got %d documents; want 2", len(docs))
 	}
-	if docs[0].Err == nil || !strings.Contains(docs[0].Err.Error(), "expands to more than") {
-		t.Errorf("bomb Err = %v; want an error saying it expands too far", docs[0].Err)
+	if !errors.Is(docs[0].Err, ingest.ErrTooLarge) {
+		t.Errorf("bomb Err = %v; want ErrTooLarge", docs[0].Err)
 	}
 	if docs[0].Value != nil {
 		t.Error("bomb Value is set; want nil")
@@ -505,8 +506,44 @@ func TestParseYAML_AliasBomb(t *testing.T) {
 	if docs[1].Err != nil || !cmp.Equal(docs[1].Value, map[string]any{"ok": int64(1)}) {
 		t.Errorf("document after the bomb = %v, %v; want {ok: 1}", docs[1].Value, docs[1].Err)
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
-		t.Errorf("ParseYAML allocated %d MiB; want well under 512 MiB", alloc>>20)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("ParseYAML allocated %d MiB; want well under 64 MiB", alloc>>20)
+	}
+}
+
+// aliasBomb returns YAML lines that give key a value of more than 100 MB
+// once its aliases are expanded: a 1,000-character string repeated 10^5
+// times, in 111,111 values, well under the limit on values.
+func aliasBomb(key, indent string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%sl0: &l0 %q\n", indent, strings.Repeat("x", 1000))
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&b, "%sl%d: &l%d [%s]\n", indent, i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d,", i-1), 10), ","))
+	}
+	fmt.Fprintf(&b, "%s%s: *l5\n", indent, key)
+	return b.String()
+}
+
+// TestParseYAML_AliasBombBytes checks that a document whose aliases repeat
+// a long string is refused once it passes the byte limit, before the
+// memory is spent, though it has few values.
+func TestParseYAML_AliasBombBytes(t *testing.T) {
+	src := aliasBomb("bomb", "") + "---\nok: 1\n"
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	docs := slices.Collect(ingest.ParseYAML([]byte(src), ingest.DefaultMaxEntitySize))
+	runtime.ReadMemStats(&after)
+	if len(docs) != 2 {
+		t.Fatalf("got %d documents; want 2", len(docs))
+	}
+	if !errors.Is(docs[0].Err, ingest.ErrTooLarge) || !strings.Contains(docs[0].Err.Error(), "1048576 bytes") {
+		t.Errorf("bomb Err = %v; want ErrTooLarge naming the limit", docs[0].Err)
+	}
+	if docs[1].Err != nil || docs[1].Size == 0 {
+		t.Errorf("document after the bomb = %+v; want it decoded, with its size", docs[1])
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("ParseYAML allocated %d MiB; want under 16 MiB", alloc>>20)
 	}
 }
 

@@ -41,7 +41,9 @@
 //	anonymous            callers without a token
 //	user:<ns>/<name>     one user; user:jane means user:default/jane
 //	group:<ns>/<name>    the members of a group, directly or through its
-//	                     subgroups (the group is among the caller's ownership refs)
+//	                     subgroups (the group is among the caller's ownership refs,
+//	                     which leave out orphaned and invalid groups: see
+//	                     internal/identity)
 //	service:<name>       one service
 //
 // Refs compare without case. allow, deny, to, kind and namespace also take

@@ -30,7 +30,8 @@ type Principal struct {
 	// every group it is a member of, transitively up the parent chain.
 	// Canonical and without duplicates.
 	Ownership []string
-	// InCatalog reports whether the user's entity exists in the catalog.
+	// InCatalog reports whether the user's entity is in the catalog and
+	// grants an identity: an orphaned or invalid one does not.
 	InCatalog bool
 }
 

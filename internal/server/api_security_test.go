@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -253,6 +254,14 @@ func MustIngest(tb testing.TB, db *store.DB, targets ...string) *ingest.Engine {
 // in db, as greenroom serve does with auth.secret set.
 func MustServeSecure(t *testing.T, db *store.DB, eng *ingest.Engine, policyYAML string, ids identity.Options) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(server.New(secureOptions(t, db, eng, policyYAML, ids)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// secureOptions are the options of [MustServeSecure]'s server.
+func secureOptions(t *testing.T, db *store.DB, eng *ingest.Engine, policyYAML string, ids identity.Options) server.Options {
+	t.Helper()
 	v, err := auth.NewVerifier(context.Background(), auth.Config{
 		Secret: testSecret, Issuer: testIssuer, Audience: []string{testAudience},
 	}, nil)
@@ -265,9 +274,7 @@ func MustServeSecure(t *testing.T, db *store.DB, eng *ingest.Engine, policyYAML 
 	}
 	opts := serverOptions(t, db, eng, policyYAML)
 	opts.Authenticate = func(next http.Handler) http.Handler { return auth.Middleware(v, resolve, next) }
-	srv := httptest.NewServer(server.New(opts))
-	t.Cleanup(srv.Close)
-	return srv
+	return opts
 }
 
 // MustToken mints a token for sub that the secure test server accepts.
@@ -1127,7 +1134,7 @@ func TestAudit_Mutations(t *testing.T) {
 			}
 			want := []map[string]any{
 				{"id": id},
-				{"yaml": docs},
+				{"yaml": map[string]any{"sha256": fmt.Sprintf("%x", sha256.Sum256([]byte(docs))), "bytes": float64(len(docs))}},
 				{"ref": "component:default/dept-svc"},
 				{"ref": "component:default/dept-svc"},
 				{"ref": "component:default/dept-svc"},

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -48,7 +47,7 @@ func auditMutations(rec AuditRecorder, log *slog.Logger) graphql.FieldMiddleware
 			}
 		}
 		// The event outlives a client that hangs up: the mutation ran.
-		if rerr := rec.RecordAuditEvent(context.WithoutCancel(ctx), e); rerr != nil {
+		if rerr := rec.RecordAuditEvent(context.WithoutCancel(ctx), e.Redacted()); rerr != nil {
 			log.ErrorContext(ctx, "audit event not recorded", "action", e.Action, "actor", e.Actor, "err", rerr)
 		}
 		return res, err
@@ -57,8 +56,8 @@ func auditMutations(rec AuditRecorder, log *slog.Logger) graphql.FieldMiddleware
 
 // auditTarget is what a mutation acts on, read from its arguments: an
 // entity ref in its canonical form, so that the log can be filtered by it
-// however the caller spelt it, a location id, or a location's target with
-// any credentials redacted.
+// however the caller spelt it, a location id, or a location's target
+// (redacted with the rest of the event).
 func auditTarget(args map[string]any) string {
 	if s, ok := args["ref"].(string); ok {
 		if r, err := catalog.ParseRef(strings.TrimSpace(s), catalog.RefDefaults{}); err == nil {
@@ -68,21 +67,24 @@ func auditTarget(args map[string]any) string {
 	}
 	for _, name := range []string{"id", "target"} {
 		if s, ok := args[name].(string); ok {
-			return audit.RedactString(s)
+			return s
 		}
 	}
 	return ""
 }
 
-// maxAuditString bounds each string argument kept in the log, so that a
-// large validateEntities document does not fill it.
-const maxAuditString = 2048
+// documentArguments are the mutation arguments that carry a document
+// (validateEntities' yaml): each is kept as its digest and size, however
+// short, since the secrets a document holds cannot be found by its shape.
+// audit.Redact keeps any long or multi-line string the same way.
+var documentArguments = map[string]bool{"yaml": true}
 
 func auditArguments(args map[string]any) map[string]any {
 	out := make(map[string]any, len(args))
 	for k, v := range args {
-		if s, ok := v.(string); ok && len(s) > maxAuditString {
-			v = fmt.Sprintf("%s… (%d bytes in all)", s[:maxAuditString], len(s))
+		if s, ok := v.(string); ok && documentArguments[k] {
+			out[k] = audit.Digest(s)
+			continue
 		}
 		out[k] = v
 	}

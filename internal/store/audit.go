@@ -48,8 +48,9 @@ func (r *auditRow) toAudit() (audit.Event, error) {
 
 // RecordAuditEvent appends e to the audit log. It makes e's ID when empty
 // and uses the current time when e.At is zero; times are kept in UTC to the
-// millisecond on both databases. Arguments are redacted with [audit.Redact]
-// here, whatever the caller did, so that no secret reaches the table.
+// millisecond on both databases. The event is redacted with
+// [audit.Event.Redacted] here, whatever the caller did, so that no secret
+// reaches the table.
 //
 // The event is written on its own through the writer pool, so it is kept
 // even when the action it records failed and rolled back. A caller that
@@ -71,7 +72,8 @@ func (db *DB) RecordAuditEvent(ctx context.Context, e audit.Event) error {
 	if !e.At.IsZero() {
 		at = e.At.UTC().Truncate(time.Millisecond)
 	}
-	args, err := json.Marshal(audit.Redact(e.Arguments))
+	e = e.Redacted()
+	args, err := json.Marshal(e.Arguments)
 	if err != nil {
 		return fmt.Errorf("store: record audit event: encode arguments: %w", err)
 	}

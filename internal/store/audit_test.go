@@ -60,7 +60,7 @@ func TestDB_RecordAuditEvent(t *testing.T) {
 				Target: "url:https://example.com/catalog-info.yaml",
 				Arguments: map[string]any{
 					"type": "url", "dryRun": false, "depth": 2.0,
-					"auth": map[string]any{"token": "s3cr3t", "user": "jane"},
+					"login": map[string]any{"token": "s3cr3t", "user": "jane"},
 				},
 				Outcome: audit.OutcomeError, ErrorCode: portal.ECONFLICT, ErrorMessage: "already registered",
 				RequestID: "req-1",
@@ -76,12 +76,12 @@ func TestDB_RecordAuditEvent(t *testing.T) {
 			want.At = time.Date(2025, 3, 4, 4, 6, 7, 891_000_000, time.UTC)
 			want.Arguments = map[string]any{
 				"type": "url", "dryRun": false, "depth": 2.0,
-				"auth": map[string]any{"token": audit.Redacted, "user": "jane"},
+				"login": map[string]any{"token": audit.Redacted, "user": "jane"},
 			}
 			if diff := cmp.Diff([]audit.Event{want}, got); diff != "" {
 				t.Errorf("events mismatch (-want +got):\n%s", diff)
 			}
-			if in.Arguments["auth"].(map[string]any)["token"] != "s3cr3t" {
+			if in.Arguments["login"].(map[string]any)["token"] != "s3cr3t" {
 				t.Error("RecordAuditEvent modified the caller's arguments")
 			}
 		})

@@ -285,3 +285,16 @@ func (db *DB) cachedCount(ctx context.Context, query string, args []any) (int, e
 	db.cache.fill(epoch, func() { db.cache.counts.Add(key, n) })
 	return n, nil
 }
+
+// Generation returns a number that moves whenever the catalog may have
+// changed: at once after a write by this process, and within versionCheck
+// after a write by another. Caches of what the catalog implies, such as
+// identity's principals, keep it with each entry and do not serve an entry
+// from another generation. Reading it costs no statement most of the time.
+func (db *DB) Generation(ctx context.Context) (uint64, error) {
+	epoch, err := db.fresh(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: catalog version: %w", err)
+	}
+	return epoch, nil
+}

@@ -225,7 +225,7 @@ func TestDB_Ownership(t *testing.T) {
 			{
 				name:      "not in the catalog but listed by a group",
 				ref:       "user:default/ghost",
-				want:      []string{"user:default/ghost", "group:default/team-b"},
+				want:      []string{"user:default/ghost"},
 				wantFound: false,
 			},
 			{
@@ -311,6 +311,143 @@ func TestDB_UserByEmail(t *testing.T) {
 			if _, err := db.UserByEmail(ctx, " "); portal.ErrorCode(err) != portal.EINVALID {
 				t.Errorf("UserByEmail(\" \") error %v; want %s", err, portal.EINVALID)
 			}
+		})
+	})
+}
+
+// grantsDocs is an org whose file later drops leaver, left, dept and
+// gone-team, and breaks kept's document (see TestDB_Ownership_OnlyWhatGrants);
+// bad-team and broken never validate. left shares an address with stays.
+var grantsDocs = map[string]string{
+	"jane":   "kind: User\nmetadata: {name: jane}\nspec: {memberOf: [team-a]}\n",
+	"leaver": "kind: User\nmetadata: {name: leaver}\nspec: {profile: {email: leaver@example.com}, memberOf: [team-a]}\n",
+	"stays":  "kind: User\nmetadata: {name: stays}\nspec: {profile: {email: shared@example.com}, memberOf: []}\n",
+	"left":   "kind: User\nmetadata: {name: left}\nspec: {profile: {email: shared@example.com}, memberOf: []}\n",
+	"sam":    "kind: User\nmetadata: {name: sam}\nspec: {memberOf: []}\n",
+	"kept":   "kind: User\nmetadata: {name: kept}\nspec: {memberOf: [team-a]}\n",
+	// No memberOf: stored without a good version.
+	"broken":    "kind: User\nmetadata: {name: broken}\nspec: {profile: {email: broken@example.com}}\n",
+	"team-a":    "kind: Group\nmetadata: {name: team-a}\nspec: {type: team, parent: dept, children: []}\n",
+	"dept":      "kind: Group\nmetadata: {name: dept}\nspec: {type: department, parent: org, children: []}\n",
+	"org":       "kind: Group\nmetadata: {name: org}\nspec: {type: organization, children: []}\n",
+	"gone-team": "kind: Group\nmetadata: {name: gone-team}\nspec: {type: team, parent: org, children: [], members: [sam]}\n",
+	// No type: stored without a good version.
+	"bad-team": "kind: Group\nmetadata: {name: bad-team}\nspec: {parent: org, children: [], members: [sam]}\n",
+}
+
+// grantsFile joins grantsDocs but those named in without, with kept's
+// document broken when breakKept is set.
+func grantsFile(breakKept bool, without ...string) string {
+	var docs []string
+	for name, doc := range grantsDocs {
+		if slices.Contains(without, name) {
+			continue
+		}
+		if name == "kept" && breakKept {
+			// Invalid (profile is not an object), and naming one more group.
+			doc = "kind: User\nmetadata: {name: kept}\nspec: {memberOf: [team-a, org], profile: nope}\n"
+		}
+		docs = append(docs, "apiVersion: backstage.io/v1alpha1\n"+doc)
+	}
+	slices.Sort(docs)
+	return strings.Join(docs, "---\n")
+}
+
+// TestDB_Ownership_OnlyWhatGrants checks that orphaned users and groups,
+// and entities stored without a good version, grant nothing, while a user
+// whose document broke keeps what its last good version grants.
+func TestDB_Ownership_OnlyWhatGrants(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		p := filepath.Join(t.TempDir(), "org.yaml")
+		loc, _, err := db.CreateLocation(ctx, ingest.TypeFile, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng := ingest.NewEngine(db, ingest.Options{})
+		refresh := func(content string) {
+			t.Helper()
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := eng.Refresh(ctx, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type result struct {
+			Refs  []string
+			Found bool
+		}
+		check := func(when string, want map[string]result) {
+			t.Helper()
+			for ref, w := range want {
+				refs, found, err := db.Ownership(ctx, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(w, result{refs, found}); diff != "" {
+					t.Errorf("%s: %s mismatch (-want +got):\n%s", when, ref, diff)
+				}
+			}
+		}
+		checkEmail := func(when string, want map[string]string) {
+			t.Helper()
+			for email, w := range want {
+				got, err := db.UserByEmail(ctx, email)
+				switch {
+				case w == "" && portal.ErrorCode(err) != portal.ENOTFOUND,
+					w == "conflict" && portal.ErrorCode(err) != portal.ECONFLICT,
+					w != "" && w != "conflict" && (err != nil || got != w):
+					t.Errorf("%s: UserByEmail(%s) = %q, %v; want %q", when, email, got, err, w)
+				}
+			}
+		}
+
+		refresh(grantsFile(false))
+		check("before", map[string]result{
+			"user:default/jane":   {[]string{"user:default/jane", "group:default/dept", "group:default/org", "group:default/team-a"}, true},
+			"user:default/leaver": {[]string{"user:default/leaver", "group:default/dept", "group:default/org", "group:default/team-a"}, true},
+			// bad-team lists sam, but was never valid.
+			"user:default/sam": {[]string{"user:default/sam", "group:default/gone-team", "group:default/org"}, true},
+			// broken's entity is stored, but was never valid.
+			"user:default/broken": {[]string{"user:default/broken"}, false},
+		})
+		checkEmail("before", map[string]string{
+			"leaver@example.com": "user:default/leaver",
+			"broken@example.com": "",
+			"shared@example.com": "conflict",
+		})
+
+		refresh(grantsFile(true, "leaver", "left", "dept", "gone-team"))
+		recs, err := db.EntitiesByRefs(ctx, []string{"user:default/leaver", "user:default/left", "group:default/dept", "group:default/gone-team", "user:default/broken"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var orphans []string
+		for _, r := range recs {
+			if r.Orphan {
+				orphans = append(orphans, r.Ref)
+			}
+		}
+		if len(recs) != 5 || len(orphans) != 4 {
+			t.Fatalf("orphans %v of %d entities; want the four the file dropped, all still stored", orphans, len(recs))
+		}
+		check("after", map[string]result{
+			// dept is an orphan: team-a no longer leads to org through it.
+			"user:default/jane":   {[]string{"user:default/jane", "group:default/team-a"}, true},
+			"user:default/leaver": {[]string{"user:default/leaver"}, false},
+			"user:default/sam":    {[]string{"user:default/sam"}, true},
+			// kept's last good version is what the catalog serves, and it
+			// grants what it did; the broken document adds nothing.
+			"user:default/kept":   {[]string{"user:default/kept", "group:default/team-a"}, true},
+			"user:default/broken": {[]string{"user:default/broken"}, false},
+		})
+		checkEmail("after", map[string]string{
+			"leaver@example.com": "",
+			"broken@example.com": "",
+			"shared@example.com": "user:default/stays",
 		})
 	})
 }

@@ -15,26 +15,51 @@ import (
 )
 
 type locationRow struct {
-	ID     string `db:"id"`
-	Type   string `db:"type"`
-	Target string `db:"target"`
+	ID         string `db:"id"`
+	Type       string `db:"type"`
+	Target     string `db:"target"`
+	Configured bool   `db:"configured"`
 }
 
 func (r locationRow) toCatalog() catalog.Location {
-	return catalog.Location{ID: r.ID, Type: r.Type, Target: r.Target}
+	return catalog.Location{ID: r.ID, Type: r.Type, Target: r.Target, Configured: r.Configured}
 }
 
-// CreateLocation registers a location, or returns the one already
-// registered with the same type and target; created says which.
+// CreateLocation records a location the operator configured, or returns
+// the one already stored with the same type and target, marked configured
+// from now on (a location registered through the API and later named in
+// the configuration gains the configuration's trust); created says whether
+// it is new. Locations registered through the API go through
+// [DB.RegisterLocation].
 func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error) {
+	return db.createLocation(ctx, typ, target, true)
+}
+
+// RegisterLocation records a location registered through the API, or
+// returns the one already stored with the same type and target, as it is;
+// created says which.
+func (db *DB) RegisterLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error) {
+	return db.createLocation(ctx, typ, target, false)
+}
+
+func (db *DB) createLocation(ctx context.Context, typ, target string, configured bool) (loc catalog.Location, created bool, err error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return loc, false, formatError(err)
 	}
 	defer tx.Rollback()
 	var row locationRow
-	err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, type, target FROM locations WHERE type = ? AND target = ?`), typ, target)
+	err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, type, target, configured FROM locations WHERE type = ? AND target = ?`), typ, target)
 	if err == nil {
+		if configured && !row.Configured {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET configured = ? WHERE id = ?`), true, row.ID); err != nil {
+				return loc, false, formatError(err)
+			}
+			if err := tx.Commit(); err != nil {
+				return loc, false, formatError(err)
+			}
+			row.Configured = true
+		}
 		return row.toCatalog(), false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -46,10 +71,10 @@ func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catal
 	if err != nil {
 		return loc, false, err
 	}
-	row = locationRow{ID: id.String(), Type: typ, Target: target}
+	row = locationRow{ID: id.String(), Type: typ, Target: target, Configured: configured}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`
-		INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?)`),
-		row.ID, row.Type, row.Target, db.now()); err != nil {
+		INSERT INTO locations (id, type, target, configured, created_at) VALUES (?, ?, ?, ?, ?)`),
+		row.ID, row.Type, row.Target, row.Configured, db.now()); err != nil {
 		return loc, false, formatError(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -61,7 +86,7 @@ func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catal
 // Locations returns every registered location, oldest first.
 func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
 	var rows []locationRow
-	if err := db.r.SelectContext(ctx, &rows, `SELECT id, type, target FROM locations ORDER BY created_at, id`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT id, type, target, configured FROM locations ORDER BY created_at, id`); err != nil {
 		return nil, fmt.Errorf("store: list locations: %w", formatError(err))
 	}
 	out := make([]catalog.Location, len(rows))
@@ -74,7 +99,7 @@ func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
 // Location returns one registered location. Returns ENOTFOUND if there is none with that id.
 func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error) {
 	var row locationRow
-	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT id, type, target FROM locations WHERE id = ?`), id)
+	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT id, type, target, configured FROM locations WHERE id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Location{}, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
 	}
@@ -162,7 +187,7 @@ func (db *DB) LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Locat
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	q, args, err := sqlx.In(`SELECT id, type, target FROM locations WHERE id IN (?)`, ids)
+	q, args, err := sqlx.In(`SELECT id, type, target, configured FROM locations WHERE id IN (?)`, ids)
 	if err != nil {
 		return nil, err
 	}

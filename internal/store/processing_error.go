@@ -3,9 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -44,45 +41,56 @@ func (d danglingRow) toCatalog() catalog.ProcessingError {
 }
 
 // Dangling references are computed when read, not stored, so that they
-// disappear as soon as another location supplies the missing entity.
+// disappear as soon as another location supplies the missing entity. The
+// first %s selects the entities whose relations are checked, the second
+// narrows them to those the reader may see.
 const danglingQuery = `
 	SELECT DISTINCT r.source_ref, r.type, r.target_ref, e.location_key
 	FROM relations r JOIN entities e ON e.id = r.originating_id
-	WHERE r.source_ref = e.ref AND %s
+	WHERE r.source_ref = e.ref AND %s AND %s
 	  AND NOT EXISTS (SELECT 1 FROM entities t WHERE t.ref = r.target_ref)
 	ORDER BY r.source_ref, r.type, r.target_ref`
+
+// visibleError is the condition that a processing error, aliased perr, is
+// one a reader limited to the entities cond selects may see: one that
+// names no entity (it is about a file), or one whose entity is stored and
+// selected. An error about an entity that is not stored, such as a
+// document that was refused, cannot be tested against the reader's
+// conditions, so it is left out.
+const visibleError = `(perr.entity_ref IS NULL OR EXISTS (SELECT 1 FROM entities e WHERE e.ref = perr.entity_ref AND %s))`
 
 // EntityErrors returns the processing errors of each entity, including
 // references to entities that are not in the catalog, keyed by canonical ref.
 func (db *DB) EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error) {
+	return db.entityErrors(ctx, refs, nil)
+}
+
+// EntityErrorsWhere is [DB.EntityErrors] for the entities f selects: the
+// others get none.
+func (db *DB) EntityErrorsWhere(ctx context.Context, refs []string, f catalog.EntityFilter) (map[string][]catalog.ProcessingError, error) {
+	return db.entityErrors(ctx, refs, &f)
+}
+
+func (db *DB) entityErrors(ctx context.Context, refs []string, visible *catalog.EntityFilter) (map[string][]catalog.ProcessingError, error) {
 	out := make(map[string][]catalog.ProcessingError, len(refs))
 	if len(refs) == 0 {
 		return out, nil
 	}
-	lower := make([]string, len(refs))
-	for i, r := range refs {
-		lower[i] = strings.ToLower(r)
-	}
-	q, args, err := sqlx.In(`
-		SELECT entity_ref, location_key, document, line, code, message
-		FROM processing_errors WHERE entity_ref IN (?)
-		ORDER BY location_key, document, line`, lower)
-	if err != nil {
-		return nil, err
-	}
+	in, list := db.inList("perr.entity_ref", lower(refs))
+	errCond, cond, args := db.visibleSQL(visible)
 	var rows []errorRow
-	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), args...); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
+		SELECT perr.entity_ref, perr.location_key, perr.document, perr.line, perr.code, perr.message
+		FROM processing_errors perr WHERE `+in+` AND `+errCond+`
+		ORDER BY perr.location_key, perr.document, perr.line`), append([]any{list}, args...)...); err != nil {
 		return nil, fmt.Errorf("store: entity errors: %w", formatError(err))
 	}
 	for _, r := range rows {
 		out[*r.EntityRef] = append(out[*r.EntityRef], r.toCatalog())
 	}
-	q, args, err = sqlx.In(fmt.Sprintf(danglingQuery, "e.ref IN (?)"), lower)
-	if err != nil {
-		return nil, err
-	}
+	in, list = db.inList("e.ref", lower(refs))
 	var dangling []danglingRow
-	if err := db.r.SelectContext(ctx, &dangling, db.r.Rebind(q), args...); err != nil {
+	if err := db.r.SelectContext(ctx, &dangling, db.r.Rebind(fmt.Sprintf(danglingQuery, in, cond)), append([]any{list}, args...)...); err != nil {
 		return nil, fmt.Errorf("store: dangling references: %w", formatError(err))
 	}
 	for _, d := range dangling {
@@ -94,15 +102,28 @@ func (db *DB) EntityErrors(ctx context.Context, refs []string) (map[string][]cat
 // LocationErrors returns every processing error of a location, or of all
 // locations when id is "", with the dangling references of its entities.
 func (db *DB) LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error) {
+	return db.locationErrors(ctx, id, nil)
+}
+
+// LocationErrorsWhere is [DB.LocationErrors] for a reader limited to the
+// entities f selects: the errors that name another entity, or one that is
+// not stored, and the dangling references of the others, are left out.
+// Errors that name no entity are about the location's files, and kept.
+func (db *DB) LocationErrorsWhere(ctx context.Context, id string, f catalog.EntityFilter) ([]catalog.ProcessingError, error) {
+	return db.locationErrors(ctx, id, &f)
+}
+
+func (db *DB) locationErrors(ctx context.Context, id string, visible *catalog.EntityFilter) ([]catalog.ProcessingError, error) {
 	where, args := "1 = 1", []any{}
 	if id != "" {
-		where, args = "location_id = ?", []any{id}
+		where, args = "perr.location_id = ?", []any{id}
 	}
+	errCond, cond, vargs := db.visibleSQL(visible)
 	var rows []errorRow
 	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
-		SELECT entity_ref, location_key, document, line, code, message
-		FROM processing_errors WHERE `+where+`
-		ORDER BY location_key, document, line`), args...); err != nil {
+		SELECT perr.entity_ref, perr.location_key, perr.document, perr.line, perr.code, perr.message
+		FROM processing_errors perr WHERE `+where+` AND `+errCond+`
+		ORDER BY perr.location_key, perr.document, perr.line`), append(args, vargs...)...); err != nil {
 		return nil, fmt.Errorf("store: location errors: %w", formatError(err))
 	}
 	out := make([]catalog.ProcessingError, 0, len(rows))
@@ -114,11 +135,23 @@ func (db *DB) LocationErrors(ctx context.Context, id string) ([]catalog.Processi
 		dwhere = "e.location_id = ?"
 	}
 	var dangling []danglingRow
-	if err := db.r.SelectContext(ctx, &dangling, db.r.Rebind(fmt.Sprintf(danglingQuery, dwhere)), args...); err != nil {
+	if err := db.r.SelectContext(ctx, &dangling, db.r.Rebind(fmt.Sprintf(danglingQuery, dwhere, cond)), append(args, vargs...)...); err != nil {
 		return nil, fmt.Errorf("store: dangling references: %w", formatError(err))
 	}
 	for _, d := range dangling {
 		out = append(out, d.toCatalog())
 	}
 	return out, nil
+}
+
+// visibleSQL returns the conditions for a reader limited to the entities
+// visible selects (every entity when it is nil): errCond on processing
+// errors, aliased perr (see visibleError), and cond on entities, aliased e.
+// The arguments of either are args: only one of them is used per statement.
+func (db *DB) visibleSQL(visible *catalog.EntityFilter) (errCond, cond string, args []any) {
+	if visible == nil {
+		return "1 = 1", "1 = 1", nil
+	}
+	cond, args = db.filterSQL(visible)
+	return fmt.Sprintf(visibleError, cond), cond, args
 }

@@ -478,6 +478,9 @@ func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
 // writeErrors replaces the location's processing errors, unless they are
 // the same as last time.
 func (r *refresh) writeErrors(ctx context.Context, errs []catalog.ProcessingError) (bool, error) {
+	for i := range errs {
+		errs[i] = storableError(errs[i])
+	}
 	sort.SliceStable(errs, func(i, j int) bool {
 		a, b := errs[i], errs[j]
 		if a.LocationKey != b.LocationKey {
@@ -503,6 +506,14 @@ func (r *refresh) writeErrors(ctx context.Context, errs []catalog.ProcessingErro
 	if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), r.loc.ID); err != nil {
 		return false, formatError(err)
 	}
+	if err := insertErrors(ctx, r.tx, r.loc.ID, errs, r.now); err != nil {
+		return false, err
+	}
+	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, r.loc.ID)
+	return true, formatError(err)
+}
+
+func insertErrors(ctx context.Context, tx *sqlx.Tx, locationID string, errs []catalog.ProcessingError, now time.Time) error {
 	const cols = 9
 	for start := 0; start < len(errs); start += relationChunk / 2 {
 		chunk := errs[start:min(start+relationChunk/2, len(errs))]
@@ -514,14 +525,52 @@ func (r *refresh) writeErrors(ctx context.Context, errs []catalog.ProcessingErro
 				sb.WriteString(",")
 			}
 			sb.WriteString("(?,?,?,?,?,?,?,?,?)")
-			args = append(args, uuid.NewString(), r.loc.ID, nonEmpty(e.EntityRef), e.LocationKey, e.Document, e.Line, e.Code, e.Message, r.now)
+			args = append(args, uuid.NewString(), locationID, nonEmpty(e.EntityRef), e.LocationKey, e.Document, e.Line, e.Code, e.Message, now)
 		}
-		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(sb.String()), args...); err != nil {
-			return false, fmt.Errorf("store: write errors: %w", formatError(err))
+		if _, err := tx.ExecContext(ctx, tx.Rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("store: write errors: %w", formatError(err))
 		}
 	}
-	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, r.loc.ID)
-	return true, formatError(err)
+	return nil
+}
+
+// storableError replaces, in the text of a processing error, what
+// PostgreSQL cannot store (a NUL, invalid UTF-8) with U+FFFD: a message may
+// quote what a document holds, and must not make the refresh fail.
+func storableError(pe catalog.ProcessingError) catalog.ProcessingError {
+	for _, s := range []*string{&pe.Message, &pe.EntityRef, &pe.LocationKey} {
+		if !catalog.IsStorableText(*s) {
+			*s = strings.ToValidUTF8(strings.ReplaceAll(*s, "\x00", "\uFFFD"), "\uFFFD")
+		}
+	}
+	return pe
+}
+
+// RecordRefreshFailure records on a location that a refresh of it failed
+// and stored nothing, as a processing error with code REFRESH_FAILED and
+// message, in a transaction of its own so that the failure cannot roll it
+// back. It replaces the failure recorded before, if any, and keeps the
+// location's other errors, which still describe what it serves; the next
+// refresh that commits replaces them all.
+func (db *DB) RecordRefreshFailure(ctx context.Context, loc catalog.Location, message string) error {
+	pe := catalog.ProcessingError{Level: catalog.LevelError, LocationKey: loc.Key(), Document: -1,
+		Code: catalog.ErrorCodeRefreshFailed, Message: message}
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return formatError(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ? AND code = ?`), loc.ID, pe.Code); err != nil {
+		return formatError(err)
+	}
+	if err := insertErrors(ctx, tx, loc.ID, []catalog.ProcessingError{storableError(pe)}, db.now()); err != nil {
+		return err
+	}
+	// An empty digest matches no set of errors: the next refresh rewrites them.
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET errors_hash = '' WHERE id = ?`), loc.ID); err != nil {
+		return formatError(err)
+	}
+	return formatError(tx.Commit())
 }
 
 func nonEmpty(s string) *string {

@@ -6,6 +6,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"sync"
@@ -88,4 +89,29 @@ func Reopen(tb testing.TB, db *store.DB) *store.DB {
 		tb.Fatal("storetest: Reopen of a DB storetest did not open")
 	}
 	return mustOpen(tb, dsn.(string))
+}
+
+// MustExec runs statements on the database db is on, over a connection of
+// its own: for tests that change the schema or the data behind the store's
+// back, as an operator or a broken migration might.
+func MustExec(tb testing.TB, db *store.DB, stmts ...string) {
+	tb.Helper()
+	dsn, ok := dsns.Load(db)
+	if !ok {
+		tb.Fatal("storetest: MustExec on a DB storetest did not open")
+	}
+	driver, source := "postgres", dsn.(string)
+	if db.Dialect() == store.SQLite {
+		driver, source = "sqlite", "file:"+source+"?_pragma=busy_timeout(10000)"
+	}
+	conn, err := sql.Open(driver, source)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	for _, s := range stmts {
+		if _, err := conn.Exec(s); err != nil {
+			tb.Fatalf("%s: %v", s, err)
+		}
+	}
 }
