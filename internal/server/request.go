@@ -115,7 +115,10 @@ func limitRequests(lim Limits, transports []graphql.Transport, next http.Handler
 	})
 }
 
-// slots bounds the requests served at once; nil bounds none.
+// slots bounds the requests served at once; nil bounds none. A request
+// holds its slot until its handler returns: a transport that streams
+// (subscriptions over SSE or WebSocket) should count its streams apart,
+// or each would hold a slot for as long as it is open.
 type slots struct {
 	free chan struct{}
 	wait time.Duration
