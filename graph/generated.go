@@ -62,7 +62,7 @@ type ComplexityRoot struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
-		Consumers      func(childComplexity int) int
+		Consumers      func(childComplexity int, first *int, after *string) int
 		Definition     func(childComplexity int) int
 		Description    func(childComplexity int) int
 		Errors         func(childComplexity int) int
@@ -75,7 +75,7 @@ type ComplexityRoot struct {
 		Namespace      func(childComplexity int) int
 		Orphan         func(childComplexity int) int
 		Owner          func(childComplexity int) int
-		Providers      func(childComplexity int) int
+		Providers      func(childComplexity int, first *int, after *string) int
 		Raw            func(childComplexity int) int
 		Ref            func(childComplexity int) int
 		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
@@ -117,9 +117,9 @@ type ComplexityRoot struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
-		ConsumesApis   func(childComplexity int) int
-		Dependents     func(childComplexity int) int
-		DependsOn      func(childComplexity int) int
+		ConsumesApis   func(childComplexity int, first *int, after *string) int
+		Dependents     func(childComplexity int, first *int, after *string) int
+		DependsOn      func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -131,14 +131,14 @@ type ComplexityRoot struct {
 		Namespace      func(childComplexity int) int
 		Orphan         func(childComplexity int) int
 		Owner          func(childComplexity int) int
-		ProvidesApis   func(childComplexity int) int
+		ProvidesApis   func(childComplexity int, first *int, after *string) int
 		Raw            func(childComplexity int) int
 		Ref            func(childComplexity int) int
 		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
 		SourceLocation func(childComplexity int) int
 		Spec           func(childComplexity int) int
 		SubcomponentOf func(childComplexity int) int
-		Subcomponents  func(childComplexity int) int
+		Subcomponents  func(childComplexity int, first *int, after *string) int
 		System         func(childComplexity int) int
 		Tags           func(childComplexity int) int
 		Title          func(childComplexity int) int
@@ -185,8 +185,8 @@ type ComplexityRoot struct {
 		SourceLocation func(childComplexity int) int
 		Spec           func(childComplexity int) int
 		SubdomainOf    func(childComplexity int) int
-		Subdomains     func(childComplexity int) int
-		Systems        func(childComplexity int) int
+		Subdomains     func(childComplexity int, first *int, after *string) int
+		Systems        func(childComplexity int, first *int, after *string) int
 		Tags           func(childComplexity int) int
 		Title          func(childComplexity int) int
 		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
@@ -244,18 +244,18 @@ type ComplexityRoot struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
-		Children       func(childComplexity int) int
+		Children       func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
-		Members        func(childComplexity int) int
+		Members        func(childComplexity int, first *int, after *string) int
 		Name           func(childComplexity int) int
 		Namespace      func(childComplexity int) int
 		Orphan         func(childComplexity int) int
-		OwnedEntities  func(childComplexity int) int
+		OwnedEntities  func(childComplexity int, first *int, after *string) int
 		Owner          func(childComplexity int) int
 		Parent         func(childComplexity int) int
 		Profile        func(childComplexity int) int
@@ -424,8 +424,8 @@ type ComplexityRoot struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
-		Dependents     func(childComplexity int) int
-		DependsOn      func(childComplexity int) int
+		Dependents     func(childComplexity int, first *int, after *string) int
+		DependsOn      func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -453,8 +453,8 @@ type ComplexityRoot struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
-		Apis           func(childComplexity int) int
-		Components     func(childComplexity int) int
+		Apis           func(childComplexity int, first *int, after *string) int
+		Components     func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
 		Domain         func(childComplexity int) int
 		Errors         func(childComplexity int) int
@@ -469,7 +469,7 @@ type ComplexityRoot struct {
 		Raw            func(childComplexity int) int
 		Ref            func(childComplexity int) int
 		Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
-		Resources      func(childComplexity int) int
+		Resources      func(childComplexity int, first *int, after *string) int
 		SourceLocation func(childComplexity int) int
 		Spec           func(childComplexity int) int
 		Tags           func(childComplexity int) int
@@ -532,12 +532,12 @@ type ComplexityRoot struct {
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
-		MemberOf       func(childComplexity int) int
-		Members        func(childComplexity int) int
+		MemberOf       func(childComplexity int, first *int, after *string) int
+		Members        func(childComplexity int, first *int, after *string) int
 		Name           func(childComplexity int) int
 		Namespace      func(childComplexity int) int
 		Orphan         func(childComplexity int) int
-		OwnedEntities  func(childComplexity int) int
+		OwnedEntities  func(childComplexity int, first *int, after *string) int
 		Owner          func(childComplexity int) int
 		Profile        func(childComplexity int) int
 		Raw            func(childComplexity int) int
@@ -584,8 +584,8 @@ type APIResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error)
-	Providers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error)
-	Consumers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error)
+	Providers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error)
+	Consumers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error)
 }
 type AuditEventResolver interface {
 	At(ctx context.Context, obj *audit.Event) (string, error)
@@ -608,11 +608,11 @@ type ComponentResolver interface {
 
 	System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error)
 	SubcomponentOf(ctx context.Context, obj *gqltype.Component) (*gqltype.Component, error)
-	Subcomponents(ctx context.Context, obj *gqltype.Component) ([]*gqltype.Component, error)
-	ProvidesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error)
-	ConsumesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error)
-	DependsOn(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error)
-	Dependents(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error)
+	Subcomponents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.Component, error)
+	ProvidesApis(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.API, error)
+	ConsumesApis(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.API, error)
+	DependsOn(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error)
+	Dependents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error)
 }
 type DomainResolver interface {
 	Relations(ctx context.Context, obj *gqltype.Domain, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
@@ -623,8 +623,8 @@ type DomainResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error)
-	Subdomains(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.Domain, error)
-	Systems(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.System, error)
+	Subdomains(ctx context.Context, obj *gqltype.Domain, first *int, after *string) ([]*gqltype.Domain, error)
+	Systems(ctx context.Context, obj *gqltype.Domain, first *int, after *string) ([]*gqltype.System, error)
 }
 type EntityConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *gqltype.EntityConnection) (int, error)
@@ -646,9 +646,9 @@ type GroupResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.Group, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error)
-	Children(ctx context.Context, obj *gqltype.Group) ([]*gqltype.Group, error)
-	Members(ctx context.Context, obj *gqltype.Group) ([]*gqltype.User, error)
-	OwnedEntities(ctx context.Context, obj *gqltype.Group) ([]gqltype.Node, error)
+	Children(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]*gqltype.Group, error)
+	Members(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]*gqltype.User, error)
+	OwnedEntities(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]gqltype.Node, error)
 }
 type LinkResolver interface {
 	Title(ctx context.Context, obj *catalog.Link) (*string, error)
@@ -707,8 +707,8 @@ type ResourceResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error)
-	DependsOn(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error)
-	Dependents(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error)
+	DependsOn(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
+	Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
 }
 type SystemResolver interface {
 	Relations(ctx context.Context, obj *gqltype.System, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
@@ -719,9 +719,9 @@ type SystemResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.System, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error)
-	Components(ctx context.Context, obj *gqltype.System) ([]*gqltype.Component, error)
-	Apis(ctx context.Context, obj *gqltype.System) ([]*gqltype.API, error)
-	Resources(ctx context.Context, obj *gqltype.System) ([]*gqltype.Resource, error)
+	Components(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Component, error)
+	Apis(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.API, error)
+	Resources(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Resource, error)
 }
 type TemplateResolver interface {
 	Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
@@ -739,9 +739,9 @@ type UserResolver interface {
 	SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error)
 	Traverse(ctx context.Context, obj *gqltype.User, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
-	MemberOf(ctx context.Context, obj *gqltype.User) ([]*gqltype.Group, error)
-	Members(ctx context.Context, obj *gqltype.User) ([]*gqltype.User, error)
-	OwnedEntities(ctx context.Context, obj *gqltype.User) ([]gqltype.Node, error)
+	MemberOf(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.Group, error)
+	Members(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.User, error)
+	OwnedEntities(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]gqltype.Node, error)
 }
 type ViewerResolver interface {
 	Kind(ctx context.Context, obj *portal.Principal) (model.PrincipalKind, error)
@@ -798,7 +798,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.API.Consumers(childComplexity), true
+		args, err := ec.field_API_consumers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.API.Consumers(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "API.definition":
 		if e.ComplexityRoot.API.Definition == nil {
 			break
@@ -876,7 +881,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.API.Providers(childComplexity), true
+		args, err := ec.field_API_providers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.API.Providers(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "API.raw":
 		if e.ComplexityRoot.API.Raw == nil {
 			break
@@ -1075,19 +1085,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Component.ConsumesApis(childComplexity), true
+		args, err := ec.field_Component_consumesApis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.ConsumesApis(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Component.dependents":
 		if e.ComplexityRoot.Component.Dependents == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Component.Dependents(childComplexity), true
+		args, err := ec.field_Component_dependents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.Dependents(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Component.dependsOn":
 		if e.ComplexityRoot.Component.DependsOn == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Component.DependsOn(childComplexity), true
+		args, err := ec.field_Component_dependsOn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.DependsOn(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Component.description":
 		if e.ComplexityRoot.Component.Description == nil {
 			break
@@ -1159,7 +1184,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Component.ProvidesApis(childComplexity), true
+		args, err := ec.field_Component_providesApis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.ProvidesApis(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Component.raw":
 		if e.ComplexityRoot.Component.Raw == nil {
 			break
@@ -1206,7 +1236,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Component.Subcomponents(childComplexity), true
+		args, err := ec.field_Component_subcomponents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.Subcomponents(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Component.system":
 		if e.ComplexityRoot.Component.System == nil {
 			break
@@ -1435,13 +1470,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Domain.Subdomains(childComplexity), true
+		args, err := ec.field_Domain_subdomains_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Subdomains(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Domain.systems":
 		if e.ComplexityRoot.Domain.Systems == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Domain.Systems(childComplexity), true
+		args, err := ec.field_Domain_systems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Systems(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Domain.tags":
 		if e.ComplexityRoot.Domain.Tags == nil {
 			break
@@ -1712,7 +1757,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Group.Children(childComplexity), true
+		args, err := ec.field_Group_children_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Children(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Group.description":
 		if e.ComplexityRoot.Group.Description == nil {
 			break
@@ -1754,7 +1804,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Group.Members(childComplexity), true
+		args, err := ec.field_Group_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Group.name":
 		if e.ComplexityRoot.Group.Name == nil {
 			break
@@ -1778,7 +1833,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Group.OwnedEntities(childComplexity), true
+		args, err := ec.field_Group_ownedEntities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.OwnedEntities(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Group.owner":
 		if e.ComplexityRoot.Group.Owner == nil {
 			break
@@ -2614,13 +2674,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Resource.Dependents(childComplexity), true
+		args, err := ec.field_Resource_dependents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.Dependents(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Resource.dependsOn":
 		if e.ComplexityRoot.Resource.DependsOn == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Resource.DependsOn(childComplexity), true
+		args, err := ec.field_Resource_dependsOn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.DependsOn(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Resource.description":
 		if e.ComplexityRoot.Resource.Description == nil {
 			break
@@ -2786,13 +2856,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.System.Apis(childComplexity), true
+		args, err := ec.field_System_apis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.Apis(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "System.components":
 		if e.ComplexityRoot.System.Components == nil {
 			break
 		}
 
-		return e.ComplexityRoot.System.Components(childComplexity), true
+		args, err := ec.field_System_components_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.Components(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "System.description":
 		if e.ComplexityRoot.System.Description == nil {
 			break
@@ -2887,7 +2967,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.System.Resources(childComplexity), true
+		args, err := ec.field_System_resources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.Resources(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "System.sourceLocation":
 		if e.ComplexityRoot.System.SourceLocation == nil {
 			break
@@ -3222,13 +3307,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.User.MemberOf(childComplexity), true
+		args, err := ec.field_User_memberOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.MemberOf(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.members":
 		if e.ComplexityRoot.User.Members == nil {
 			break
 		}
 
-		return e.ComplexityRoot.User.Members(childComplexity), true
+		args, err := ec.field_User_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.name":
 		if e.ComplexityRoot.User.Name == nil {
 			break
@@ -3252,7 +3347,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.User.OwnedEntities(childComplexity), true
+		args, err := ec.field_User_ownedEntities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.OwnedEntities(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.owner":
 		if e.ComplexityRoot.User.Owner == nil {
 			break
@@ -3636,9 +3736,19 @@ interface Owner implements Entity {
     after: String
   ): TraversalConnection!
   "The people behind this owner: a group's direct members, or the user itself."
-  members: [User!]!
+  members(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
-  ownedEntities: [Entity!]!
+  ownedEntities(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
 }
 
 """
@@ -3721,15 +3831,40 @@ type Component implements Entity @key(fields: "ref") {
   "The component this one is part of (` + "`" + `spec.subcomponentOf` + "`" + `)."
   subcomponentOf: Component
   "The components that are part of this one."
-  subcomponents: [Component!]!
+  subcomponents(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Component!]!
   "The APIs the component provides (` + "`" + `spec.providesApis` + "`" + `)."
-  providesApis: [API!]!
+  providesApis(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [API!]!
   "The APIs the component consumes (` + "`" + `spec.consumesApis` + "`" + `)."
-  consumesApis: [API!]!
+  consumesApis(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [API!]!
   "The components and resources the component depends on (` + "`" + `spec.dependsOn` + "`" + `)."
-  dependsOn: [Entity!]!
+  dependsOn(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
   "The entities that depend on this component."
-  dependents: [Entity!]!
+  dependents(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
 }
 
 """
@@ -3812,9 +3947,19 @@ type API implements Entity @key(fields: "ref") {
   "The system the API belongs to (` + "`" + `spec.system` + "`" + `)."
   system: System
   "The components that provide the API."
-  providers: [Component!]!
+  providers(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Component!]!
   "The components that consume the API."
-  consumers: [Component!]!
+  consumers(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Component!]!
 }
 
 """
@@ -3893,9 +4038,19 @@ type Resource implements Entity @key(fields: "ref") {
   "The system the resource belongs to (` + "`" + `spec.system` + "`" + `)."
   system: System
   "The entities the resource depends on (` + "`" + `spec.dependsOn` + "`" + `)."
-  dependsOn: [Entity!]!
+  dependsOn(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
   "The entities that depend on this resource."
-  dependents: [Entity!]!
+  dependents(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
 }
 
 """
@@ -3974,11 +4129,26 @@ type System implements Entity @key(fields: "ref") {
   "The domain the system belongs to (` + "`" + `spec.domain` + "`" + `)."
   domain: Domain
   "The components of the system."
-  components: [Component!]!
+  components(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Component!]!
   "The APIs of the system."
-  apis: [API!]!
+  apis(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [API!]!
   "The resources of the system."
-  resources: [Resource!]!
+  resources(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Resource!]!
 }
 
 """
@@ -4057,9 +4227,19 @@ type Domain implements Entity @key(fields: "ref") {
   "The domain this one is part of (` + "`" + `spec.subdomainOf` + "`" + `)."
   subdomainOf: Domain
   "The domains that are part of this one."
-  subdomains: [Domain!]!
+  subdomains(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Domain!]!
   "The systems in the domain."
-  systems: [System!]!
+  systems(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [System!]!
 }
 
 """
@@ -4140,11 +4320,26 @@ type Group implements Owner & Entity @key(fields: "ref") {
   "The group this one belongs to (` + "`" + `spec.parent` + "`" + `)."
   parent: Group
   "The groups that belong to this one (` + "`" + `spec.children` + "`" + `)."
-  children: [Group!]!
+  children(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Group!]!
   "The people behind this owner: a group's direct members, or the user itself."
-  members: [User!]!
+  members(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
-  ownedEntities: [Entity!]!
+  ownedEntities(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
 }
 
 """
@@ -4221,11 +4416,26 @@ type User implements Owner & Entity @key(fields: "ref") {
   "The user's profile (` + "`" + `spec.profile` + "`" + `), or null."
   profile: Profile
   "The groups the user is a member of (` + "`" + `spec.memberOf` + "`" + `)."
-  memberOf: [Group!]!
+  memberOf(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Group!]!
   "The people behind this owner: a group's direct members, or the user itself."
-  members: [User!]!
+  members(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
-  ownedEntities: [Entity!]!
+  ownedEntities(
+    "At most this many entities (up to 1000), ordered by ref."
+    first: Int = 100
+    "Start after this ref, the last of the previous page, to read a longer list page by page."
+    after: String
+  ): [Entity!]!
 }
 
 """
@@ -6054,6 +6264,50 @@ func (ec *executionContext) field_API_annotation_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_API_consumers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_API_providers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_API_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6152,6 +6406,94 @@ func (ec *executionContext) field_Component_annotation_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Component_consumesApis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_dependents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_dependsOn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_providesApis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Component_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6179,6 +6521,28 @@ func (ec *executionContext) field_Component_relations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Component_subcomponents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6277,6 +6641,50 @@ func (ec *executionContext) field_Domain_relations_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_subdomains_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_systems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6443,6 +6851,72 @@ func (ec *executionContext) field_Group_annotation_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_children_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_ownedEntities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6984,6 +7458,50 @@ func (ec *executionContext) field_Resource_annotation_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Resource_dependents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Resource_dependsOn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Resource_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7082,6 +7600,50 @@ func (ec *executionContext) field_System_annotation_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_System_apis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_System_components_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_System_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7109,6 +7671,28 @@ func (ec *executionContext) field_System_relations_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_System_resources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7275,6 +7859,72 @@ func (ec *executionContext) field_User_annotation_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_memberOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_ownedEntities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -8191,7 +8841,8 @@ func (ec *executionContext) _API_providers(ctx context.Context, field graphql.Co
 			return ec.fieldContext_API_providers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.API().Providers(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.API().Providers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
@@ -8201,7 +8852,7 @@ func (ec *executionContext) _API_providers(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_API_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_API_providers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "API",
 		Field:      field,
@@ -8210,6 +8861,17 @@ func (ec *executionContext) fieldContext_API_providers(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Component(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_API_providers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8223,7 +8885,8 @@ func (ec *executionContext) _API_consumers(ctx context.Context, field graphql.Co
 			return ec.fieldContext_API_consumers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.API().Consumers(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.API().Consumers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
@@ -8233,7 +8896,7 @@ func (ec *executionContext) _API_consumers(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_API_consumers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_API_consumers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "API",
 		Field:      field,
@@ -8242,6 +8905,17 @@ func (ec *executionContext) fieldContext_API_consumers(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Component(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_API_consumers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9360,7 +10034,8 @@ func (ec *executionContext) _Component_subcomponents(ctx context.Context, field 
 			return ec.fieldContext_Component_subcomponents(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Component().Subcomponents(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().Subcomponents(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
@@ -9370,7 +10045,7 @@ func (ec *executionContext) _Component_subcomponents(ctx context.Context, field 
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Component_subcomponents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Component_subcomponents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Component",
 		Field:      field,
@@ -9379,6 +10054,17 @@ func (ec *executionContext) fieldContext_Component_subcomponents(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Component(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_subcomponents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9392,7 +10078,8 @@ func (ec *executionContext) _Component_providesApis(ctx context.Context, field g
 			return ec.fieldContext_Component_providesApis(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Component().ProvidesApis(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().ProvidesApis(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
@@ -9402,7 +10089,7 @@ func (ec *executionContext) _Component_providesApis(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Component_providesApis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Component_providesApis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Component",
 		Field:      field,
@@ -9411,6 +10098,17 @@ func (ec *executionContext) fieldContext_Component_providesApis(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_API(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_providesApis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9424,7 +10122,8 @@ func (ec *executionContext) _Component_consumesApis(ctx context.Context, field g
 			return ec.fieldContext_Component_consumesApis(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Component().ConsumesApis(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().ConsumesApis(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
@@ -9434,7 +10133,7 @@ func (ec *executionContext) _Component_consumesApis(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Component_consumesApis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Component_consumesApis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Component",
 		Field:      field,
@@ -9443,6 +10142,17 @@ func (ec *executionContext) fieldContext_Component_consumesApis(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_API(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_consumesApis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9456,7 +10166,8 @@ func (ec *executionContext) _Component_dependsOn(ctx context.Context, field grap
 			return ec.fieldContext_Component_dependsOn(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Component().DependsOn(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().DependsOn(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
@@ -9466,7 +10177,7 @@ func (ec *executionContext) _Component_dependsOn(ctx context.Context, field grap
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Component_dependsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Component_dependsOn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Component",
 		Field:      field,
@@ -9475,6 +10186,17 @@ func (ec *executionContext) fieldContext_Component_dependsOn(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_dependsOn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9488,7 +10210,8 @@ func (ec *executionContext) _Component_dependents(ctx context.Context, field gra
 			return ec.fieldContext_Component_dependents(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Component().Dependents(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().Dependents(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
@@ -9498,7 +10221,7 @@ func (ec *executionContext) _Component_dependents(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Component_dependents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Component_dependents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Component",
 		Field:      field,
@@ -9507,6 +10230,17 @@ func (ec *executionContext) fieldContext_Component_dependents(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_dependents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -10405,7 +11139,8 @@ func (ec *executionContext) _Domain_subdomains(ctx context.Context, field graphq
 			return ec.fieldContext_Domain_subdomains(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Subdomains(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().Subdomains(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
@@ -10415,7 +11150,7 @@ func (ec *executionContext) _Domain_subdomains(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Domain_subdomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Domain_subdomains(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Domain",
 		Field:      field,
@@ -10424,6 +11159,17 @@ func (ec *executionContext) fieldContext_Domain_subdomains(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Domain(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_subdomains_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -10437,7 +11183,8 @@ func (ec *executionContext) _Domain_systems(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_systems(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Systems(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().Systems(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.System) graphql.Marshaler {
@@ -10447,7 +11194,7 @@ func (ec *executionContext) _Domain_systems(ctx context.Context, field graphql.C
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Domain_systems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Domain_systems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Domain",
 		Field:      field,
@@ -10456,6 +11203,17 @@ func (ec *executionContext) fieldContext_Domain_systems(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_System(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_systems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12045,7 +12803,8 @@ func (ec *executionContext) _Group_children(ctx context.Context, field graphql.C
 			return ec.fieldContext_Group_children(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Group().Children(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().Children(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
@@ -12055,7 +12814,7 @@ func (ec *executionContext) _Group_children(ctx context.Context, field graphql.C
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Group_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Group_children(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Group",
 		Field:      field,
@@ -12064,6 +12823,17 @@ func (ec *executionContext) fieldContext_Group_children(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_children_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12077,7 +12847,8 @@ func (ec *executionContext) _Group_members(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Group_members(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Group().Members(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
@@ -12087,7 +12858,7 @@ func (ec *executionContext) _Group_members(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Group_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Group_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Group",
 		Field:      field,
@@ -12096,6 +12867,17 @@ func (ec *executionContext) fieldContext_Group_members(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12109,7 +12891,8 @@ func (ec *executionContext) _Group_ownedEntities(ctx context.Context, field grap
 			return ec.fieldContext_Group_ownedEntities(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Group().OwnedEntities(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().OwnedEntities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
@@ -12119,7 +12902,7 @@ func (ec *executionContext) _Group_ownedEntities(ctx context.Context, field grap
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Group_ownedEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Group_ownedEntities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Group",
 		Field:      field,
@@ -12128,6 +12911,17 @@ func (ec *executionContext) fieldContext_Group_ownedEntities(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_ownedEntities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15824,7 +16618,8 @@ func (ec *executionContext) _Resource_dependsOn(ctx context.Context, field graph
 			return ec.fieldContext_Resource_dependsOn(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Resource().DependsOn(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().DependsOn(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
@@ -15834,7 +16629,7 @@ func (ec *executionContext) _Resource_dependsOn(ctx context.Context, field graph
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Resource_dependsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Resource_dependsOn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Resource",
 		Field:      field,
@@ -15843,6 +16638,17 @@ func (ec *executionContext) fieldContext_Resource_dependsOn(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_dependsOn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15856,7 +16662,8 @@ func (ec *executionContext) _Resource_dependents(ctx context.Context, field grap
 			return ec.fieldContext_Resource_dependents(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Resource().Dependents(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().Dependents(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
@@ -15866,7 +16673,7 @@ func (ec *executionContext) _Resource_dependents(ctx context.Context, field grap
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Resource_dependents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Resource_dependents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Resource",
 		Field:      field,
@@ -15875,6 +16682,17 @@ func (ec *executionContext) fieldContext_Resource_dependents(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_dependents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -16566,7 +17384,8 @@ func (ec *executionContext) _System_components(ctx context.Context, field graphq
 			return ec.fieldContext_System_components(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.System().Components(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.System().Components(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
@@ -16576,7 +17395,7 @@ func (ec *executionContext) _System_components(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_System_components(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_System_components(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "System",
 		Field:      field,
@@ -16585,6 +17404,17 @@ func (ec *executionContext) fieldContext_System_components(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Component(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_components_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -16598,7 +17428,8 @@ func (ec *executionContext) _System_apis(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_System_apis(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.System().Apis(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.System().Apis(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
@@ -16608,7 +17439,7 @@ func (ec *executionContext) _System_apis(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_System_apis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_System_apis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "System",
 		Field:      field,
@@ -16617,6 +17448,17 @@ func (ec *executionContext) fieldContext_System_apis(_ context.Context, field gr
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_API(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_apis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -16630,7 +17472,8 @@ func (ec *executionContext) _System_resources(ctx context.Context, field graphql
 			return ec.fieldContext_System_resources(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.System().Resources(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.System().Resources(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Resource) graphql.Marshaler {
@@ -16640,7 +17483,7 @@ func (ec *executionContext) _System_resources(ctx context.Context, field graphql
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_System_resources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_System_resources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "System",
 		Field:      field,
@@ -16649,6 +17492,17 @@ func (ec *executionContext) fieldContext_System_resources(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Resource(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_resources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18243,7 +19097,8 @@ func (ec *executionContext) _User_memberOf(ctx context.Context, field graphql.Co
 			return ec.fieldContext_User_memberOf(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().MemberOf(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().MemberOf(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
@@ -18253,7 +19108,7 @@ func (ec *executionContext) _User_memberOf(ctx context.Context, field graphql.Co
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_User_memberOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_User_memberOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
@@ -18262,6 +19117,17 @@ func (ec *executionContext) fieldContext_User_memberOf(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_memberOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18275,7 +19141,8 @@ func (ec *executionContext) _User_members(ctx context.Context, field graphql.Col
 			return ec.fieldContext_User_members(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().Members(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
@@ -18285,7 +19152,7 @@ func (ec *executionContext) _User_members(ctx context.Context, field graphql.Col
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_User_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_User_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
@@ -18294,6 +19161,17 @@ func (ec *executionContext) fieldContext_User_members(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18307,7 +19185,8 @@ func (ec *executionContext) _User_ownedEntities(ctx context.Context, field graph
 			return ec.fieldContext_User_ownedEntities(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.User().OwnedEntities(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().OwnedEntities(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
@@ -18317,7 +19196,7 @@ func (ec *executionContext) _User_ownedEntities(ctx context.Context, field graph
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_User_ownedEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_User_ownedEntities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "User",
 		Field:      field,
@@ -18326,6 +19205,17 @@ func (ec *executionContext) fieldContext_User_ownedEntities(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_ownedEntities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }

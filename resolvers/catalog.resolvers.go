@@ -46,13 +46,13 @@ func (r *aPIResolver) System(ctx context.Context, obj *gqltype.API) (*gqltype.Sy
 }
 
 // Providers is the resolver for the providers field.
-func (r *aPIResolver) Providers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "providers")
+func (r *aPIResolver) Providers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error) {
+	return related[*gqltype.Component](ctx, obj, "providers", first, after)
 }
 
 // Consumers is the resolver for the consumers field.
-func (r *aPIResolver) Consumers(ctx context.Context, obj *gqltype.API) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "consumers")
+func (r *aPIResolver) Consumers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error) {
+	return related[*gqltype.Component](ctx, obj, "consumers", first, after)
 }
 
 // Relations is the resolver for the relations field.
@@ -91,28 +91,28 @@ func (r *componentResolver) SubcomponentOf(ctx context.Context, obj *gqltype.Com
 }
 
 // Subcomponents is the resolver for the subcomponents field.
-func (r *componentResolver) Subcomponents(ctx context.Context, obj *gqltype.Component) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "subcomponents")
+func (r *componentResolver) Subcomponents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.Component, error) {
+	return related[*gqltype.Component](ctx, obj, "subcomponents", first, after)
 }
 
 // ProvidesApis is the resolver for the providesApis field.
-func (r *componentResolver) ProvidesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error) {
-	return related[*gqltype.API](ctx, obj, "providesApis")
+func (r *componentResolver) ProvidesApis(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.API, error) {
+	return related[*gqltype.API](ctx, obj, "providesApis", first, after)
 }
 
 // ConsumesApis is the resolver for the consumesApis field.
-func (r *componentResolver) ConsumesApis(ctx context.Context, obj *gqltype.Component) ([]*gqltype.API, error) {
-	return related[*gqltype.API](ctx, obj, "consumesApis")
+func (r *componentResolver) ConsumesApis(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.API, error) {
+	return related[*gqltype.API](ctx, obj, "consumesApis", first, after)
 }
 
 // DependsOn is the resolver for the dependsOn field.
-func (r *componentResolver) DependsOn(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependsOn")
+func (r *componentResolver) DependsOn(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error) {
+	return related[gqltype.Node](ctx, obj, "dependsOn", first, after)
 }
 
 // Dependents is the resolver for the dependents field.
-func (r *componentResolver) Dependents(ctx context.Context, obj *gqltype.Component) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependents")
+func (r *componentResolver) Dependents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error) {
+	return related[gqltype.Node](ctx, obj, "dependents", first, after)
 }
 
 // Relations is the resolver for the relations field.
@@ -146,13 +146,13 @@ func (r *domainResolver) SubdomainOf(ctx context.Context, obj *gqltype.Domain) (
 }
 
 // Subdomains is the resolver for the subdomains field.
-func (r *domainResolver) Subdomains(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.Domain, error) {
-	return related[*gqltype.Domain](ctx, obj, "subdomains")
+func (r *domainResolver) Subdomains(ctx context.Context, obj *gqltype.Domain, first *int, after *string) ([]*gqltype.Domain, error) {
+	return related[*gqltype.Domain](ctx, obj, "subdomains", first, after)
 }
 
 // Systems is the resolver for the systems field.
-func (r *domainResolver) Systems(ctx context.Context, obj *gqltype.Domain) ([]*gqltype.System, error) {
-	return related[*gqltype.System](ctx, obj, "systems")
+func (r *domainResolver) Systems(ctx context.Context, obj *gqltype.Domain, first *int, after *string) ([]*gqltype.System, error) {
+	return related[*gqltype.System](ctx, obj, "systems", first, after)
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -216,18 +216,18 @@ func (r *groupResolver) Parent(ctx context.Context, obj *gqltype.Group) (*gqltyp
 }
 
 // Children is the resolver for the children field.
-func (r *groupResolver) Children(ctx context.Context, obj *gqltype.Group) ([]*gqltype.Group, error) {
-	return related[*gqltype.Group](ctx, obj, "children")
+func (r *groupResolver) Children(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]*gqltype.Group, error) {
+	return related[*gqltype.Group](ctx, obj, "children", first, after)
 }
 
 // Members is the resolver for the members field.
-func (r *groupResolver) Members(ctx context.Context, obj *gqltype.Group) ([]*gqltype.User, error) {
-	return related[*gqltype.User](ctx, obj, "members")
+func (r *groupResolver) Members(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]*gqltype.User, error) {
+	return related[*gqltype.User](ctx, obj, "members", first, after)
 }
 
 // OwnedEntities is the resolver for the ownedEntities field.
-func (r *groupResolver) OwnedEntities(ctx context.Context, obj *gqltype.Group) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "ownedEntities")
+func (r *groupResolver) OwnedEntities(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]gqltype.Node, error) {
+	return related[gqltype.Node](ctx, obj, "ownedEntities", first, after)
 }
 
 // Title is the resolver for the title field.
@@ -363,13 +363,13 @@ func (r *resourceResolver) System(ctx context.Context, obj *gqltype.Resource) (*
 }
 
 // DependsOn is the resolver for the dependsOn field.
-func (r *resourceResolver) DependsOn(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependsOn")
+func (r *resourceResolver) DependsOn(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error) {
+	return related[gqltype.Node](ctx, obj, "dependsOn", first, after)
 }
 
 // Dependents is the resolver for the dependents field.
-func (r *resourceResolver) Dependents(ctx context.Context, obj *gqltype.Resource) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependents")
+func (r *resourceResolver) Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error) {
+	return related[gqltype.Node](ctx, obj, "dependents", first, after)
 }
 
 // Relations is the resolver for the relations field.
@@ -403,18 +403,18 @@ func (r *systemResolver) Domain(ctx context.Context, obj *gqltype.System) (*gqlt
 }
 
 // Components is the resolver for the components field.
-func (r *systemResolver) Components(ctx context.Context, obj *gqltype.System) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "components")
+func (r *systemResolver) Components(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Component, error) {
+	return related[*gqltype.Component](ctx, obj, "components", first, after)
 }
 
 // Apis is the resolver for the apis field.
-func (r *systemResolver) Apis(ctx context.Context, obj *gqltype.System) ([]*gqltype.API, error) {
-	return related[*gqltype.API](ctx, obj, "apis")
+func (r *systemResolver) Apis(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.API, error) {
+	return related[*gqltype.API](ctx, obj, "apis", first, after)
 }
 
 // Resources is the resolver for the resources field.
-func (r *systemResolver) Resources(ctx context.Context, obj *gqltype.System) ([]*gqltype.Resource, error) {
-	return related[*gqltype.Resource](ctx, obj, "resources")
+func (r *systemResolver) Resources(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Resource, error) {
+	return related[*gqltype.Resource](ctx, obj, "resources", first, after)
 }
 
 // Relations is the resolver for the relations field.
@@ -468,18 +468,25 @@ func (r *userResolver) Traverse(ctx context.Context, obj *gqltype.User, relation
 }
 
 // MemberOf is the resolver for the memberOf field.
-func (r *userResolver) MemberOf(ctx context.Context, obj *gqltype.User) ([]*gqltype.Group, error) {
-	return related[*gqltype.Group](ctx, obj, "memberOf")
+func (r *userResolver) MemberOf(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.Group, error) {
+	return related[*gqltype.Group](ctx, obj, "memberOf", first, after)
 }
 
 // Members is the resolver for the members field.
-func (r *userResolver) Members(ctx context.Context, obj *gqltype.User) ([]*gqltype.User, error) {
+func (r *userResolver) Members(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.User, error) {
+	w, err := listWindow(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if w.limit == 0 || obj.Record().Ref <= w.after {
+		return []*gqltype.User{}, nil
+	}
 	return []*gqltype.User{obj}, nil
 }
 
 // OwnedEntities is the resolver for the ownedEntities field.
-func (r *userResolver) OwnedEntities(ctx context.Context, obj *gqltype.User) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "ownedEntities")
+func (r *userResolver) OwnedEntities(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]gqltype.Node, error) {
+	return related[gqltype.Node](ctx, obj, "ownedEntities", first, after)
 }
 
 // API returns graph.APIResolver implementation.

@@ -76,61 +76,173 @@ func ofType[T gqltype.Node](recs []*catalog.Record) []T {
 	return out
 }
 
+// defaultListSize is how many entities a list of related entities
+// (dependsOn, members, …) returns when the query does not say: the
+// schema's default of its first argument.
+const defaultListSize = 100
+
+// window is the part of a list of related entities a query asks for: at
+// most limit entities whose refs sort after after. Related lists are
+// ordered by ref, byte by byte, as the loader hands out relations.
+type window struct {
+	after string
+	limit int
+}
+
+// one is the window of a field that names one entity, such as system.
+var one = window{limit: 1}
+
+// listWindow returns the window of a list's first and after arguments.
+// Returns EINVALID when first is out of range or after is no ref.
+func listWindow(first *int, after *string) (window, error) {
+	w := window{limit: defaultListSize}
+	if first != nil {
+		if *first < 0 || *first > maxPageSize {
+			return window{}, portal.Errorf(portal.EINVALID, "first must be between 0 and %d, got %d", maxPageSize, *first)
+		}
+		w.limit = *first
+	}
+	if after != nil {
+		ref, err := parseRef(*after, "")
+		if err != nil {
+			return window{}, err
+		}
+		w.after = ref
+	}
+	return w, nil
+}
+
 // related returns the entities of GraphQL type T that a field of obj's type
-// lists, as relatedFields describes the field.
-func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) ([]T, error) {
-	typ := gqltype.TypeName(obj.Record())
-	f, ok := relatedByType[typ][field]
-	if !ok {
-		return nil, fmt.Errorf("resolvers: %s.%s is not in relatedFields", typ, field)
-	}
-	return relatedBy[T](ctx, obj, f)
-}
-
-// relatedOne returns the first entity [related] returns, or nil: the entity
-// a spec field such as system names.
-func relatedOne[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) (T, error) {
-	all, err := related[T](ctx, obj, field)
-	var zero T
-	if err != nil || len(all) == 0 {
-		return zero, err
-	}
-	return all[0], nil
-}
-
-func relatedBy[T gqltype.Node](ctx context.Context, obj gqltype.Node, f relatedField) ([]T, error) {
-	var rows []catalog.RelationRow
-	var err error
-	if f.incoming {
-		rows, err = loader.Incoming(ctx, obj.Record().Ref, f.relation)
-	} else {
-		rows, err = loader.Outgoing(ctx, obj.Record().Ref, f.relation)
-	}
+// lists, as relatedFields describes the field, within the window of first
+// and after.
+func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string, first *int, after *string) ([]T, error) {
+	w, err := listWindow(first, after)
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]string, len(rows))
-	for i, r := range rows {
-		refs[i] = r.Target
-		if f.incoming {
-			refs[i] = r.Source
-		}
+	f, err := relatedFieldOf(obj, field)
+	if err != nil {
+		return nil, err
 	}
-	recs, err := loader.Entities(ctx, refs)
+	recs, err := relatedRecords(ctx, obj.Record().Ref, f, w)
 	if err != nil {
 		return nil, err
 	}
 	return ofType[T](recs), nil
 }
 
+// relatedOne returns the first entity a field of obj's type names, or nil:
+// the entity a spec field such as system names.
+func relatedOne[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) (T, error) {
+	var zero T
+	f, err := relatedFieldOf(obj, field)
+	if err != nil {
+		return zero, err
+	}
+	return first[T](relatedRecords(ctx, obj.Record().Ref, f, one))
+}
+
+func relatedFieldOf(obj gqltype.Node, field string) (relatedField, error) {
+	typ := gqltype.TypeName(obj.Record())
+	f, ok := relatedByType[typ][field]
+	if !ok {
+		return relatedField{}, fmt.Errorf("resolvers: %s.%s is not in relatedFields", typ, field)
+	}
+	return f, nil
+}
+
+// first returns the first of recs as a T, or nil.
+func first[T gqltype.Node](recs []*catalog.Record, err error) (T, error) {
+	var zero T
+	if err != nil || len(recs) == 0 {
+		return zero, err
+	}
+	t, _ := gqltype.Wrap(recs[0]).(T)
+	return t, nil
+}
+
+// relatedRecords returns the entities the relations of f from (or, when
+// incoming, to) ref lead to, of f's types, within w. Relations to entities
+// that do not exist are skipped; entities are read a window at a time, so
+// that an entity with thousands of relations costs no more than the
+// window it is asked for.
+func relatedRecords(ctx context.Context, ref string, f relatedField, w window) ([]*catalog.Record, error) {
+	refs, err := relatedRefs(ctx, ref, f, w.after)
+	if err != nil {
+		return nil, err
+	}
+	return windowOf(ctx, refs, f, w)
+}
+
+// windowOf reads the entities of refs that exist, of f's types, up to
+// w.limit of them.
+func windowOf(ctx context.Context, refs []string, f relatedField, w window) ([]*catalog.Record, error) {
+	var out []*catalog.Record
+	for len(refs) > 0 && len(out) < w.limit {
+		n := min(w.limit-len(out), len(refs))
+		recs, err := loader.Entities(ctx, refs[:n])
+		if err != nil {
+			return nil, err
+		}
+		refs = refs[n:]
+		kept := recs[:0] // loader.Entities hands out a slice of its own
+		for _, r := range recs {
+			if f.keeps(r) {
+				kept = append(kept, r)
+			}
+		}
+		if out == nil {
+			out = kept
+		} else {
+			out = append(out, kept...)
+		}
+	}
+	return out, nil
+}
+
+// keeps reports whether the field lists r: an entity that exists, of one
+// of its types.
+func (f relatedField) keeps(r *catalog.Record) bool {
+	return r != nil && (len(f.types) == 0 || slices.Contains(f.types, gqltype.TypeName(r)))
+}
+
+// relatedRefs returns the refs at the other end of ref's relations of f,
+// in order, from the first that sorts after after.
+func relatedRefs(ctx context.Context, ref string, f relatedField, after string) ([]string, error) {
+	return appendRelatedRefs(ctx, nil, ref, f, after)
+}
+
+// appendRelatedRefs is [relatedRefs] appending to dst.
+func appendRelatedRefs(ctx context.Context, dst []string, ref string, f relatedField, after string) ([]string, error) {
+	var rows []catalog.RelationRow
+	var err error
+	if f.incoming {
+		rows, err = loader.Incoming(ctx, ref, f.relation)
+	} else {
+		rows, err = loader.Outgoing(ctx, ref, f.relation)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if dst == nil {
+		dst = make([]string, 0, len(rows))
+	}
+	for _, r := range rows {
+		other := r.Target
+		if f.incoming {
+			other = r.Source
+		}
+		if other > after {
+			dst = append(dst, other)
+		}
+	}
+	return dst, nil
+}
+
 // owner returns the first group or user obj's ownedBy relations point at
 // that exists, or nil.
 func owner(ctx context.Context, obj gqltype.Node) (gqltype.OwnerNode, error) {
-	owners, err := relatedBy[gqltype.OwnerNode](ctx, obj, ownerField)
-	if err != nil || len(owners) == 0 {
-		return nil, err
-	}
-	return owners[0], nil
+	return first[gqltype.OwnerNode](relatedRecords(ctx, obj.Record().Ref, ownerField, one))
 }
 
 func processingErrors(ctx context.Context, obj gqltype.Node) ([]*catalog.ProcessingError, error) {

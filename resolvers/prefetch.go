@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -176,10 +175,10 @@ type plan struct {
 // follow is a field whose entities the next level reads: parents' related
 // entities of one field, and what the query selects on them.
 type follow struct {
-	parents  []*catalog.Record
-	field    relatedField
-	relation string // for the relations field: its type argument, "" for all
-	sel      ast.SelectionSet
+	parents []*catalog.Record
+	field   relatedField
+	window  window
+	sel     ast.SelectionSet
 }
 
 func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
@@ -200,38 +199,84 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 					p.locations = append(p.locations, r.LocationID)
 				}
 			case "owner":
-				p.relate(recs, ownerField, ownerField.relation, f.Selections)
+				p.relate(recs, ownerField, one, f.Selections)
 			case "relations":
+				args := f.ArgumentMap(op.Variables)
 				typ := ""
-				if arg, ok := f.ArgumentMap(op.Variables)["type"].(string); ok {
+				if arg, ok := args["type"].(string); ok {
 					var err error
 					if typ, err = relationType(arg); err != nil {
 						continue // the resolver reports it
 					}
 				}
-				p.relate(recs, relatedField{relation: typ}, typ, below(op, f.Selections, []string{"edges", "node", "target"}))
-			default:
-				if rf, ok := relatedByType[typ][f.Name]; ok {
-					p.relate(recs, rf, rf.relation, f.Selections)
+				// The targets of the page, which follows the loader's
+				// order; a page after a cursor reads up to the largest.
+				w := window{limit: maxPageSize}
+				if args["after"] == nil {
+					w.limit = min(max(intArg(args["first"], defaultPageSize), 0), maxPageSize)
 				}
+				p.relate(recs, relatedField{relation: typ}, w, below(op, f.Selections, []string{"edges", "node", "target"}))
+			default:
+				rf, ok := relatedByType[typ][f.Name]
+				if !ok {
+					continue
+				}
+				w := one
+				if f.Definition.Arguments.ForName("first") != nil {
+					args := f.ArgumentMap(op.Variables)
+					after, _ := args["after"].(string)
+					var err error
+					if w, err = listWindow(ptr(intArg(args["first"], defaultListSize)), optional(after)); err != nil {
+						continue // the resolver reports it
+					}
+				}
+				p.relate(recs, rf, w, f.Selections)
 			}
 		}
 	}
 }
 
-// relate plans reading the relations of type typ of recs, and the entities
-// they name when the query selects anything on them.
-func (p *plan) relate(recs []*catalog.Record, f relatedField, typ string, sel ast.SelectionSet) {
+// relate plans reading the relations of f of recs, and the entities in
+// the window w of each that they name when the query selects anything on
+// them.
+func (p *plan) relate(recs []*catalog.Record, f relatedField, w window, sel ast.SelectionSet) {
 	for _, r := range recs {
-		k := loader.RelationKey{Ref: r.Ref, Type: typ}
+		k := loader.RelationKey{Ref: r.Ref, Type: f.relation}
 		if f.incoming {
 			p.incoming = append(p.incoming, k)
 		} else {
 			p.outgoing = append(p.outgoing, k)
 		}
 	}
-	p.follow = append(p.follow, follow{parents: recs, field: f, relation: typ, sel: sel})
+	p.follow = append(p.follow, follow{parents: recs, field: f, window: w, sel: sel})
 }
+
+// reachedRefs are the refs a followed field reaches: all, each parent's
+// span of them, and where the windows of all the parents are in the
+// level's refs.
+type reachedRefs struct {
+	all      []string
+	spans    []span
+	from, to int
+}
+
+// span is where one parent's refs are in reachedRefs.all.
+type span struct{ lo, hi int }
+
+// intArg returns the value of an Int argument, or def when it is null or
+// not an Int.
+func intArg(v any, def int) int {
+	if v == nil {
+		return def
+	}
+	n, err := graphql.UnmarshalInt(v)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // run reads the level and returns the next one.
 func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
@@ -247,55 +292,71 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 	if err := loader.PrimeIncoming(ctx, p.incoming); err != nil {
 		return nil, err
 	}
-	// The refs each followed field reaches, all read in one statement. A
-	// field whose entities the query selects nothing of (relations without
-	// target) needs only its relations.
-	reached := make([][]string, len(p.follow))
+	// The refs of each followed field: all its parents' in one slice,
+	// and the window of each primed with everyone else's in one
+	// statement. A field whose entities the query selects nothing of
+	// (relations without target) needs only its relations.
+	reached := make([]reachedRefs, len(p.follow))
 	var refs []string
 	for i, f := range p.follow {
 		if len(f.sel) == 0 {
 			continue
 		}
-		for _, parent := range f.parents {
-			var rows []catalog.RelationRow
-			var err error
-			if f.field.incoming {
-				rows, err = loader.Incoming(ctx, parent.Ref, f.relation)
-			} else {
-				rows, err = loader.Outgoing(ctx, parent.Ref, f.relation)
-			}
-			if err != nil {
+		rr := &reached[i]
+		rr.spans = make([]span, len(f.parents))
+		rr.from = len(refs)
+		for j, parent := range f.parents {
+			// A level may hold many entities: stop at the deadline.
+			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			for _, row := range rows {
-				ref := row.Target
-				if f.field.incoming {
-					ref = row.Source
-				}
-				reached[i] = append(reached[i], ref)
+			lo := len(rr.all)
+			var err error
+			if rr.all, err = appendRelatedRefs(ctx, rr.all, parent.Ref, f.field, f.window.after); err != nil {
+				return nil, err
 			}
+			rr.spans[j] = span{lo, len(rr.all)}
+			refs = append(refs, rr.all[lo:min(lo+f.window.limit, len(rr.all))]...)
 		}
-		refs = append(refs, reached[i]...)
+		rr.to = len(refs)
 	}
 	if err := loader.PrimeEntities(ctx, refs); err != nil {
 		return nil, err
 	}
 	var next []pageSelection
 	for i, f := range p.follow {
-		if len(reached[i]) == 0 {
+		if len(f.sel) == 0 {
 			continue
 		}
-		recs, err := loader.Entities(ctx, reached[i])
+		rr := reached[i]
+		recs, err := loader.Entities(ctx, refs[rr.from:rr.to])
 		if err != nil {
 			return nil, err
 		}
-		kept := recs[:0:0]
-		for _, r := range recs {
-			if r != nil && (len(f.field.types) == 0 || slices.Contains(f.field.types, gqltype.TypeName(r))) {
-				kept = append(kept, r)
+		var kept []*catalog.Record
+		for _, s := range rr.spans {
+			n := min(f.window.limit, s.hi-s.lo)
+			got := 0
+			for _, r := range recs[:n] {
+				if f.field.keeps(r) {
+					kept = append(kept, r)
+					got++
+				}
+			}
+			recs = recs[n:]
+			// Entities missing from the window, or of other types: the
+			// window reaches further.
+			if got < f.window.limit && s.lo+n < s.hi {
+				more, err := windowOf(ctx, rr.all[s.lo+n:s.hi], f.field, window{limit: f.window.limit - got})
+				if err != nil {
+					return nil, err
+				}
+				kept = append(kept, more...)
 			}
 		}
-		next = append(next, pageSelection{kept, f.sel})
+		if len(kept) > 0 {
+			next = append(next, pageSelection{kept, f.sel})
+		}
 	}
 	return next, nil
 }

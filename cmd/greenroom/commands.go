@@ -224,7 +224,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
 	m.ln = ln
-	m.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// No ReadTimeout or WriteTimeout: they would hold for every
+	// connection, long-lived streams included; the API sets them on each
+	// GraphQL request instead (api.readTimeout, api.writeTimeout).
+	m.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: time.Duration(m.Config.API.ReadHeaderTimeout),
+		IdleTimeout:       time.Duration(m.Config.API.IdleTimeout),
+	}
 
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop, m.done = stop, make(chan struct{})

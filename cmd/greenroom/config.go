@@ -95,14 +95,25 @@ type Config struct {
 	Production bool `yaml:"production"`
 	// API bounds what one request may ask; zero values take the defaults.
 	API struct {
-		MaxTokens            int      `yaml:"maxTokens"`
-		MaxDepth             int      `yaml:"maxDepth"`
-		MaxComplexity        int      `yaml:"maxComplexity"`
-		MaxAliases           int      `yaml:"maxAliases"`
-		MaxBatch             int      `yaml:"maxBatch"`
-		MaxBodyBytes         int64    `yaml:"maxBodyBytes"`
-		Timeout              Duration `yaml:"timeout"`
-		DisableIntrospection bool     `yaml:"disableIntrospection"`
+		MaxTokens        int      `yaml:"maxTokens"`
+		MaxDepth         int      `yaml:"maxDepth"`
+		MaxComplexity    int      `yaml:"maxComplexity"`
+		MaxAliases       int      `yaml:"maxAliases"`
+		MaxBatch         int      `yaml:"maxBatch"`
+		MaxBodyBytes     int64    `yaml:"maxBodyBytes"`
+		MaxResponseBytes int64    `yaml:"maxResponseBytes"`
+		Timeout          Duration `yaml:"timeout"`
+		// ReadTimeout and WriteTimeout bound reading a GraphQL request's
+		// body and writing a response, set on each request (see
+		// server.Limits); ReadHeaderTimeout and IdleTimeout are the HTTP
+		// server's, for every connection.
+		ReadTimeout           Duration `yaml:"readTimeout"`
+		WriteTimeout          Duration `yaml:"writeTimeout"`
+		ReadHeaderTimeout     Duration `yaml:"readHeaderTimeout"`
+		IdleTimeout           Duration `yaml:"idleTimeout"`
+		MaxConcurrentRequests int      `yaml:"maxConcurrentRequests"`
+		QueueTimeout          Duration `yaml:"queueTimeout"`
+		DisableIntrospection  bool     `yaml:"disableIntrospection"`
 		// CORSOrigins are the other origins browsers may call the API
 		// from; none by default.
 		CORSOrigins []string `yaml:"corsOrigins"`
@@ -159,6 +170,8 @@ func DefaultConfig() Config {
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
 	c.Auth.Subject = "sub"
+	c.API.ReadHeaderTimeout = Duration(10 * time.Second)
+	c.API.IdleTimeout = Duration(2 * time.Minute)
 	return c
 }
 
@@ -312,6 +325,13 @@ func (c *Config) validate() error {
 	case "sub", "email":
 	default:
 		return fmt.Errorf("config: auth.subject must be sub or email, not %q", c.Auth.Subject)
+	}
+	if c.API.ReadHeaderTimeout <= 0 || c.API.IdleTimeout <= 0 {
+		return errors.New("config: api.readHeaderTimeout and api.idleTimeout must be positive")
+	}
+	if lim := limits(*c).Effective(); lim.WriteTimeout > 0 && lim.Timeout > 0 && lim.WriteTimeout <= lim.Timeout {
+		return fmt.Errorf("config: api.writeTimeout (%s) must be longer than api.timeout (%s), or responses are cut before their deadline",
+			lim.WriteTimeout, lim.Timeout)
 	}
 	for _, t := range c.Catalog.RegisterTypes {
 		if t != ingest.TypeURL && t != ingest.TypeFile {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,6 +104,31 @@ catalog:
 			t.Errorf("err %v; want one naming the unknown key", err)
 		}
 	})
+	t.Run("APITimeouts", func(t *testing.T) {
+		load := func(yaml string) (Config, error) {
+			f := newConfigFlags("serve", &bytes.Buffer{})
+			f.fs.Parse([]string{"--config", mustWrite(t, t.TempDir(), "greenroom.yaml", yaml)})
+			return f.load(env(nil))
+		}
+		c, err := load("api:\n  readTimeout: 5s\n  writeTimeout: 2m\n  readHeaderTimeout: 3s\n  idleTimeout: 1m\n  maxConcurrentRequests: 8\n  queueTimeout: 250ms\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lim := limits(c)
+		if lim.ReadTimeout != 5*time.Second || lim.WriteTimeout != 2*time.Minute || lim.MaxConcurrentRequests != 8 ||
+			lim.QueueTimeout != 250*time.Millisecond || time.Duration(c.API.ReadHeaderTimeout) != 3*time.Second ||
+			time.Duration(c.API.IdleTimeout) != time.Minute {
+			t.Errorf("got %+v and %+v", lim, c.API)
+		}
+		// A response cut before the operation's own deadline would lose
+		// its TIMEOUT error.
+		if _, err := load("api:\n  timeout: 30s\n  writeTimeout: 20s\n"); err == nil || !strings.Contains(err.Error(), "writeTimeout") {
+			t.Errorf("err %v; want one naming api.writeTimeout", err)
+		}
+		if _, err := load("api:\n  idleTimeout: 0s\n"); err == nil {
+			t.Error("idleTimeout 0: no error")
+		}
+	})
 	t.Run("ErrBadValues", func(t *testing.T) {
 		for _, vars := range []map[string]string{
 			{"GREENROOM_ORPHANS": "sometimes"},
@@ -185,31 +214,7 @@ spec:
 // TestMain_Serve starts the whole server on a free port with a temporary
 // SQLite database and the example catalog, and queries it over HTTP.
 func TestMain_Serve(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = filepath.Join(t.TempDir(), "greenroom.db")
-	cfg.Locations = []string{filepath.Join("..", "..", "examples", "catalog", "all.yaml")}
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	base := "http://" + m.Addr()
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server not ready after 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	base := "http://" + startMain(t, DefaultConfig())
 	body := strings.NewReader(`{"query":"{ entities(first: 5) { edges { node { ref kind name } } pageInfo { hasNextPage } } }"}`)
 	resp, err := http.Post(base+"/graphql", "application/json", body)
 	if err != nil {
@@ -232,6 +237,73 @@ func TestMain_Serve(t *testing.T) {
 	}
 	if len(got.Errors) > 0 || len(got.Data.Entities.Edges) != 5 || !got.Data.Entities.PageInfo.HasNextPage {
 		t.Errorf("got %+v", got)
+	}
+}
+
+// startMain runs cfg's server on a free port with a temporary SQLite
+// database and the example catalog, waits until it is ready, and returns
+// its address.
+func startMain(t *testing.T, cfg Config) string {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Database = filepath.Join(t.TempDir(), "greenroom.db")
+	cfg.Locations = []string{filepath.Join("..", "..", "examples", "catalog", "all.yaml")}
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + m.Addr() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return m.Addr()
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server not ready after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMain_SlowBody checks that greenroom serve, authentication and all,
+// closes the connection of a client that sends its body a byte every two
+// seconds once api.readTimeout has passed.
+func TestMain_SlowBody(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.API.ReadTimeout = Duration(time.Second)
+	conn, err := net.Dial("tcp", startMain(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: greenroom\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	go func() {
+		for range 5 {
+			time.Sleep(2 * time.Second)
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response after %s: %v", time.Since(start), err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !resp.Close {
+		t.Errorf("status %d, close %v; want 408 and the connection closed", resp.StatusCode, resp.Close)
+	}
+	if n, err := conn.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read %d bytes, %v after the response; want EOF", n, err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("connection held %s under api.readTimeout 1s", d)
 	}
 }
 

@@ -16,6 +16,9 @@ const (
 	// ETIMEOUT is a request that ran out of time: unlike EINVALID, the
 	// same request may succeed when the server is less busy.
 	ETIMEOUT = "TIMEOUT"
+	// EUNAVAILABLE is a request the server is too busy to take now; it
+	// may succeed a moment later.
+	EUNAVAILABLE = "UNAVAILABLE"
 )
 
 // Error is a domain error whose Message is safe to show to end users.

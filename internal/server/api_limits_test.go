@@ -130,8 +130,9 @@ func TestLimits(t *testing.T) {
 
 		t.Run("Defaults", func(t *testing.T) {
 			want := server.Limits{
-				MaxTokens: 1000, MaxDepth: 15, MaxComplexity: 25_000, MaxAliases: 30, MaxBatch: 10, MaxBodyBytes: 1 << 20,
-				Timeout: 30 * time.Second, APQCacheSize: 1000,
+				MaxTokens: 1000, MaxDepth: 15, MaxComplexity: 75_000, MaxAliases: 30, MaxBatch: 10, MaxBodyBytes: 1 << 20,
+				MaxResponseBytes: 16 << 20, Timeout: 30 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+				MaxConcurrentRequests: 64, QueueTimeout: time.Second, APQCacheSize: 1000,
 			}
 			if diff := cmp.Diff(want, server.DefaultLimits()); diff != "" {
 				t.Errorf("DefaultLimits mismatch (-want +got):\n%s", diff)
@@ -247,8 +248,10 @@ func TestLimits(t *testing.T) {
 				{"Relations", `{ ` + e + ` { relations { totalCount } } }`, 5 + (5 + 50*1)},
 				{"Traverse", `{ ` + e + ` { traverse(relations: ["dependsOn"], first: 3) { totalCount } } }`, 5 + (5*5 + 3*1)},
 				{"TraverseDepth", `{ ` + e + ` { traverse(relations: ["dependsOn"], maxDepth: 2, first: 3) { totalCount } } }`, 5 + (2*5 + 3*1)},
-				{"List", `{ ` + e + ` { ... on Component { dependents { ref } } } }`, 5 + (5 + 10*1)},
-				{"Interface", `{ ` + e + ` { ... on Owner { members { ref } ownedEntities { ref } } } }`, 5 + 2*(5+10*1)},
+				{"List", `{ ` + e + ` { ... on Component { dependents { ref } } } }`, 5 + (5 + 100*1)},
+				{"ListFirst", `{ ` + e + ` { ... on Component { dependents(first: 7) { ref } } } }`, 5 + (5 + 7*1)},
+				{"ListCap", `{ ` + e + ` { ... on Component { dependents(first: 5000) { ref } } } }`, 5 + (5 + 1000*1)},
+				{"Interface", `{ ` + e + ` { ... on Owner { members { ref } ownedEntities { ref } } } }`, 5 + 2*(5+100*1)},
 				{"ByRefs", `{ entitiesByRefs(refs: ["a:b", "c:d", "e:f"]) { ref } }`, 5 + 3*1},
 				{"Federation", `{ _entities(representations: [
 					{__typename: "Component", ref: "component:default/a"},
@@ -280,7 +283,7 @@ func TestLimits(t *testing.T) {
 				ref name ... on Component { owner { name } system { name } } } } } }`, nil))
 			wantRefused(t, post(t, defaults, `{ entities(first: 100) { edges { node {
 				relations(first: 100) { edges { node { target { ref } } } } } } } }`, nil),
-				`{"code": "INVALID", "limit": "complexity", "max": 25000, "actual": 80705}`)
+				`{"code": "INVALID", "limit": "complexity", "max": 75000, "actual": 80705}`)
 		})
 
 		t.Run("Batch", func(t *testing.T) {

@@ -21,16 +21,17 @@ const (
 	// writes the catalog.
 	writeCost = 100
 	// listEstimate is how many items a list that takes no page size (a
-	// group's members, a component's dependents) is taken to hold: the
-	// relations an entity has, which no argument bounds.
+	// location's errors, the viewer's groups) is taken to hold.
 	listEstimate = 10
 )
 
 // Page sizes, as the resolvers apply them (resolvers/entity.go): a
-// connection without first or last returns a page of defaultPageSize, and
+// connection without first or last returns a page of defaultPageSize, a
+// list of related entities (dependsOn, members, …) defaultListSize, and
 // one asked for more than maxPageSize fails, so it is priced at that size.
 const (
 	defaultPageSize = 50
+	defaultListSize = 100
 	maxPageSize     = 1000
 )
 
@@ -89,44 +90,44 @@ func complexityRoot() graph.ComplexityRoot {
 
 	entityFields(&c.API.Relations, &c.API.Traverse, &c.API.Owner, &c.API.Errors, &c.API.SourceLocation)
 	c.API.System = read
-	c.API.Providers = readList
-	c.API.Consumers = readList
+	c.API.Providers = relatedList
+	c.API.Consumers = relatedList
 
 	entityFields(&c.Component.Relations, &c.Component.Traverse, &c.Component.Owner, &c.Component.Errors, &c.Component.SourceLocation)
 	c.Component.System = read
 	c.Component.SubcomponentOf = read
-	c.Component.Subcomponents = readList
-	c.Component.ProvidesApis = readList
-	c.Component.ConsumesApis = readList
-	c.Component.DependsOn = readList
-	c.Component.Dependents = readList
+	c.Component.Subcomponents = relatedList
+	c.Component.ProvidesApis = relatedList
+	c.Component.ConsumesApis = relatedList
+	c.Component.DependsOn = relatedList
+	c.Component.Dependents = relatedList
 
 	entityFields(&c.Resource.Relations, &c.Resource.Traverse, &c.Resource.Owner, &c.Resource.Errors, &c.Resource.SourceLocation)
 	c.Resource.System = read
-	c.Resource.DependsOn = readList
-	c.Resource.Dependents = readList
+	c.Resource.DependsOn = relatedList
+	c.Resource.Dependents = relatedList
 
 	entityFields(&c.System.Relations, &c.System.Traverse, &c.System.Owner, &c.System.Errors, &c.System.SourceLocation)
 	c.System.Domain = read
-	c.System.Components = readList
-	c.System.Apis = readList
-	c.System.Resources = readList
+	c.System.Components = relatedList
+	c.System.Apis = relatedList
+	c.System.Resources = relatedList
 
 	entityFields(&c.Domain.Relations, &c.Domain.Traverse, &c.Domain.Owner, &c.Domain.Errors, &c.Domain.SourceLocation)
 	c.Domain.SubdomainOf = read
-	c.Domain.Subdomains = readList
-	c.Domain.Systems = readList
+	c.Domain.Subdomains = relatedList
+	c.Domain.Systems = relatedList
 
 	entityFields(&c.Group.Relations, &c.Group.Traverse, &c.Group.Owner, &c.Group.Errors, &c.Group.SourceLocation)
 	c.Group.Parent = read
-	c.Group.Children = readList
-	c.Group.Members = readList
-	c.Group.OwnedEntities = readList
+	c.Group.Children = relatedList
+	c.Group.Members = relatedList
+	c.Group.OwnedEntities = relatedList
 
 	entityFields(&c.User.Relations, &c.User.Traverse, &c.User.Owner, &c.User.Errors, &c.User.SourceLocation)
-	c.User.MemberOf = readList
-	c.User.Members = readList
-	c.User.OwnedEntities = readList
+	c.User.MemberOf = relatedList
+	c.User.Members = relatedList
+	c.User.OwnedEntities = relatedList
 
 	entityFields(&c.Location.Relations, &c.Location.Traverse, &c.Location.Owner, &c.Location.Errors, &c.Location.SourceLocation)
 	c.Location.Entities = entities
@@ -164,6 +165,16 @@ func read(child int) int { return add(readCost, child) }
 
 // readList prices a field that reads a list of rows of unknown length.
 func readList(child int) int { return add(readCost, mul(listEstimate, child)) }
+
+// relatedList prices a list of related entities: the selection of each of
+// the entities its first argument lets it return.
+func relatedList(child int, first *int, _ *string) int {
+	n := defaultListSize
+	if first != nil {
+		n = min(max(*first, 0), maxPageSize)
+	}
+	return add(readCost, mul(n, child))
+}
 
 // list prices a list held in memory whose items may read the database.
 func list(child int) int { return add(1, mul(listEstimate, child)) }

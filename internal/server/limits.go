@@ -25,7 +25,8 @@ import (
 // error whose extensions carry code INVALID, the name of the limit and,
 // where they apply, its max and the actual value: {"code": "INVALID",
 // "limit": "depth", "max": 15, "actual": 50}. A request that runs out of
-// time fails with code TIMEOUT instead: it may well succeed later.
+// time fails with code TIMEOUT instead, and one the server is too busy to
+// take with UNAVAILABLE: either may well succeed later.
 type Limits struct {
 	// MaxTokens bounds the number of tokens (names, punctuation, values;
 	// not comments) in a query. It is checked before the query is parsed:
@@ -41,7 +42,8 @@ type Limits struct {
 	// plus its selection, a field that reads the database 5, a mutation
 	// 100, and the selection of a page is paid once per item it may hold
 	// (first or last, 50 by default), that of a list of related entities
-	// 10 times.
+	// (dependsOn, members, …) once per entity it may return (first, 100 by
+	// default).
 	MaxComplexity int
 	// MaxAliases bounds the number of aliased fields in a document: aliases
 	// are how one request repeats the same expensive field.
@@ -52,10 +54,34 @@ type Limits struct {
 	// MaxBodyBytes bounds the size of a request body; a larger one is
 	// refused with HTTP 413.
 	MaxBodyBytes int64
+	// MaxResponseBytes bounds the size of a request's response (the
+	// operations of a batch share it). Fields count their bytes as they
+	// resolve, so an operation is stopped when it reaches the limit,
+	// before it has spent more; its response is then the limit's error
+	// alone, with actual the bytes counted when it stopped.
+	MaxResponseBytes int64
 	// Timeout bounds the time from a request's arrival to the end of its
 	// last operation. Past it the operation's context is done, so database
 	// calls are canceled, and the fields still running fail with TIMEOUT.
 	Timeout time.Duration
+	// ReadTimeout bounds the time from a request's arrival to the end of
+	// its body: a client that sends it slower gets HTTP 408 and its
+	// connection is closed. It is a deadline of each GraphQL request, set
+	// when the request arrives, rather than the HTTP server's ReadTimeout,
+	// which would also cut the long-lived streams of subscriptions.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the time from a request's arrival to the end of
+	// its response, reading and running included: a client that does not
+	// read its response loses the connection. It holds for every request
+	// to the handler, set on each as it arrives, as ReadTimeout is.
+	WriteTimeout time.Duration
+	// MaxConcurrentRequests bounds the GraphQL requests served at once,
+	// counted once their body is read. One more waits up to QueueTimeout
+	// for a slot, then gets HTTP 503 with code UNAVAILABLE. The health
+	// probes and GraphiQL are not counted.
+	MaxConcurrentRequests int
+	// QueueTimeout is how long a request waits for a slot.
+	QueueTimeout time.Duration
 	// APQCacheSize is the number of queries kept for Automatic Persisted
 	// Queries, least recently used first out; negative turns APQ off.
 	APQCacheSize int
@@ -69,25 +95,32 @@ type Limits struct {
 // DefaultLimits returns the limits a zero [Limits] stands for. They admit
 // the introspection query of the GraphiQL page at /, 15 levels deep, and a
 // page of the 1000 entities the API serves at most with their owners and
-// systems (complexity 16,005); they refuse pages of pages. A body of 1 MiB
+// systems (complexity 16,005), and a page of 500 with a list of related
+// entities of each (60,005); they refuse pages of pages. A body of 1 MiB
 // is less than the 4 MiB of YAML that ingestion reads from a file, so
 // validateEntities of more than about 1 MiB of YAML needs MaxBodyBytes
 // raised.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxTokens:     1000,
-		MaxDepth:      15,
-		MaxComplexity: 25_000,
-		MaxAliases:    30,
-		MaxBatch:      10,
-		MaxBodyBytes:  1 << 20,
-		Timeout:       30 * time.Second,
-		APQCacheSize:  1000,
+		MaxTokens:             1000,
+		MaxDepth:              15,
+		MaxComplexity:         75_000,
+		MaxAliases:            30,
+		MaxBatch:              10,
+		MaxBodyBytes:          1 << 20,
+		MaxResponseBytes:      16 << 20,
+		Timeout:               30 * time.Second,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          time.Minute,
+		MaxConcurrentRequests: 64,
+		QueueTimeout:          time.Second,
+		APQCacheSize:          1000,
 	}
 }
 
-// withDefaults returns l with each zero limit set to its default.
-func (l Limits) withDefaults() Limits {
+// Effective returns the limits l stands for: each zero one set to its
+// default.
+func (l Limits) Effective() Limits {
 	d := DefaultLimits()
 	orDefault(&l.MaxTokens, d.MaxTokens)
 	orDefault(&l.MaxDepth, d.MaxDepth)
@@ -95,7 +128,12 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxAliases, d.MaxAliases)
 	orDefault(&l.MaxBatch, d.MaxBatch)
 	orDefault(&l.MaxBodyBytes, d.MaxBodyBytes)
+	orDefault(&l.MaxResponseBytes, d.MaxResponseBytes)
 	orDefault(&l.Timeout, d.Timeout)
+	orDefault(&l.ReadTimeout, d.ReadTimeout)
+	orDefault(&l.WriteTimeout, d.WriteTimeout)
+	orDefault(&l.MaxConcurrentRequests, d.MaxConcurrentRequests)
+	orDefault(&l.QueueTimeout, d.QueueTimeout)
 	orDefault(&l.APQCacheSize, d.APQCacheSize)
 	return l
 }
@@ -110,16 +148,15 @@ func orDefault[T comparable](v *T, def T) {
 
 // useLimits installs on gql the extensions that enforce lim on each
 // operation: APQ, the token, depth, alias and complexity limits, the
-// refusal of introspection when it is off, and the deadline.
+// refusal of introspection when it is off, the deadline and the response
+// size limit.
 func useLimits(gql *handler.Server, lim Limits) {
 	if lim.APQCacheSize > 0 {
 		gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](lim.APQCacheSize)})
 	}
 	// After APQ, which puts in the query of a request that sent its hash.
 	gql.Use(&operationLimits{lim: lim})
-	if lim.Timeout > 0 {
-		gql.AroundResponses(applyDeadline)
-	}
+	gql.AroundResponses(runOperation(lim))
 }
 
 // limitError is the error of a request over a limit.

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,28 +28,65 @@ var deadlineKey = &contextKey{"deadline"}
 
 // limitRequests enforces, in front of the GraphQL handler next, the limits
 // that concern a whole HTTP request rather than one operation: its
-// deadline, its body size and the size of its batch.
+// deadlines, its body size, the size of its batch and the number of
+// requests served at once.
+//
+// The deadline to read the body is set on the connection for this request
+// alone (http.ResponseController), not on the HTTP server, whose
+// ReadTimeout would also cut a long-lived request such as a subscription's
+// stream (see [writeDeadline] for writing).
 //
 // A POST body that is a JSON array is a batch (gqlgen's POST transport
 // reads one operation only): each operation runs through next in turn, as a
 // request of its own, and the response is the array of their responses, in
 // order. They run one after the other so that a batch costs the server no
 // more at once than a single operation, and share the request's deadline.
-func limitRequests(lim Limits, next http.Handler) http.Handler {
+//
+// A request that none of transports takes is refused here, as a GraphQL
+// error, rather than by gqlgen, which answers it in plain text.
+func limitRequests(lim Limits, transports []graphql.Transport, next http.Handler) http.Handler {
+	slots := newSlots(lim.MaxConcurrentRequests, lim.QueueTimeout)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if lim.Timeout > 0 {
-			r = r.WithContext(context.WithValue(r.Context(), deadlineKey, time.Now().Add(lim.Timeout)))
+		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(r) }) {
+			unsupported(w, r)
+			return
 		}
+		arrival := time.Now()
+		rc := http.NewResponseController(w)
+		ctx := context.WithValue(r.Context(), responseBytesKey, new(atomic.Int64))
+		if lim.Timeout > 0 {
+			ctx = context.WithValue(ctx, deadlineKey, arrival.Add(lim.Timeout))
+		}
+		r = r.WithContext(ctx)
 		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
+			slots.serve(w, r, next)
 			return
 		}
 		if lim.MaxBodyBytes > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBodyBytes)
 		}
+		if lim.ReadTimeout > 0 {
+			rc.SetReadDeadline(arrival.Add(lim.ReadTimeout))
+		}
 		body, err := io.ReadAll(r.Body)
+		if lim.ReadTimeout > 0 && err == nil {
+			// The server reads on in the background to notice a client
+			// that goes away: the deadline would cancel the request.
+			rc.SetReadDeadline(time.Time{})
+		}
 		var tooLarge *http.MaxBytesError
 		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// net/http closes the connection after a failed body read.
+			writeError(w, http.StatusRequestTimeout, &gqlerror.Error{
+				Message: fmt.Sprintf("the request body took longer than the limit of %s to arrive", lim.ReadTimeout),
+				Extensions: map[string]any{
+					"code":  portal.ETIMEOUT,
+					"limit": "readTimeout",
+					"max":   lim.ReadTimeout.String(),
+				},
+			})
+			return
 		case errors.As(err, &tooLarge):
 			writeError(w, http.StatusRequestEntityTooLarge, &gqlerror.Error{
 				Message: fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit),
@@ -66,11 +106,70 @@ func limitRequests(lim Limits, next http.Handler) http.Handler {
 		}
 		if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '[' {
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			next.ServeHTTP(w, r)
+			slots.serve(w, r, next)
 			return
 		}
-		serveBatch(w, r, body, lim.MaxBatch, next)
+		slots.serve(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serveBatch(w, r, body, lim.MaxBatch, next)
+		}))
 	})
+}
+
+// slots bounds the requests served at once; nil bounds none. A request
+// holds its slot until its handler returns: a transport that streams
+// (subscriptions over SSE or WebSocket) should count its streams apart,
+// or each would hold a slot for as long as it is open.
+type slots struct {
+	free chan struct{}
+	wait time.Duration
+}
+
+func newSlots(n int, wait time.Duration) *slots {
+	if n <= 0 {
+		return nil
+	}
+	return &slots{free: make(chan struct{}, n), wait: wait}
+}
+
+// serve serves r through next once a slot is free, or answers HTTP 503
+// with code UNAVAILABLE when none frees up within the wait.
+func (s *slots) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if s == nil {
+		next.ServeHTTP(w, r)
+		return
+	}
+	select {
+	case s.free <- struct{}{}:
+	default:
+		if !s.await(r.Context()) {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, &gqlerror.Error{
+				Message: fmt.Sprintf("the server is serving as many requests as it can (%d); try again shortly", cap(s.free)),
+				Extensions: map[string]any{
+					"code":  portal.EUNAVAILABLE,
+					"limit": "concurrentRequests",
+					"max":   cap(s.free),
+				},
+			})
+			return
+		}
+	}
+	defer func() { <-s.free }()
+	next.ServeHTTP(w, r)
+}
+
+// await waits up to s.wait for a slot and takes it.
+func (s *slots) await(ctx context.Context) bool {
+	t := time.NewTimer(s.wait)
+	defer t.Stop()
+	select {
+	case s.free <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // serveBatch runs each operation of a batch through next and writes the
@@ -78,10 +177,7 @@ func limitRequests(lim Limits, next http.Handler) http.Handler {
 func serveBatch(w http.ResponseWriter, r *http.Request, body []byte, maxBatch int, next http.Handler) {
 	var ops []json.RawMessage
 	if err := json.Unmarshal(body, &ops); err != nil {
-		writeError(w, http.StatusBadRequest, &gqlerror.Error{
-			Message:    fmt.Sprintf("the batch is not a JSON array of operations: %v", err),
-			Extensions: map[string]any{"code": portal.EINVALID},
-		})
+		writeError(w, http.StatusBadRequest, invalid("the batch is not a JSON array of operations"))
 		return
 	}
 	if len(ops) == 0 {
@@ -99,14 +195,19 @@ func serveBatch(w http.ResponseWriter, r *http.Request, body []byte, maxBatch in
 	var out bytes.Buffer
 	out.WriteByte('[')
 	for i, op := range ops {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		if trimmed := bytes.TrimLeft(op, " \t\r\n"); trimmed[0] != '{' {
+			b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{invalid("operation %d of the batch is not a JSON object", i)}})
+			out.Write(b)
+			continue
+		}
 		one := r.Clone(r.Context())
 		one.Body = io.NopCloser(bytes.NewReader(op))
 		one.ContentLength = int64(len(op))
 		var resp responseBuffer
 		next.ServeHTTP(&resp, one)
-		if i > 0 {
-			out.WriteByte(',')
-		}
 		out.Write(bytes.TrimSpace(resp.body.Bytes()))
 	}
 	out.WriteByte(']')
@@ -136,20 +237,6 @@ func (b *responseBuffer) WriteHeader(int) {}
 // writeError writes a GraphQL response made of one error.
 func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
 	writeJSON(w, status, graphql.Response{Errors: gqlerror.List{err}})
-}
-
-// applyDeadline runs an operation until its request's deadline. The
-// deadline goes on the context here, around the execution of the
-// operation, and not on the request's: gqlgen answers null, without an
-// error, to an operation whose context is done before it starts.
-func applyDeadline(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	deadline, ok := ctx.Value(deadlineKey).(time.Time)
-	if !ok {
-		return next(ctx) // not served through limitRequests
-	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	return next(ctx)
 }
 
 // timeoutErrors presents the error of a field that ran out of time with

@@ -50,12 +50,13 @@ func New(opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	lim := opts.Limits.withDefaults()
+	lim := opts.Limits.Effective()
 	exec := graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
 	gql := handler.New(exec)
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(post{})
+	transports := []graphql.Transport{transport.Options{}, get{}, post{}}
+	for _, t := range transports {
+		gql.AddTransport(t)
+	}
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !lim.DisableIntrospection {
 		gql.Use(extension.Introspection{})
@@ -71,12 +72,21 @@ func New(opts Options) http.Handler {
 	// does one that gqlgen runs in sequence with its siblings (see
 	// gqltype.Sequential), since they cannot ask together. The context
 	// passes to the field's children, so each resolver sets it.
+	//
+	// Each field also spends its operation's budget (see runOperation):
+	// one middleware does both, as it runs for every field of every
+	// response.
 	sequential := sequentialObjects(exec.Schema())
 	gql.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
-		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.IsResolver {
+		fc := graphql.GetFieldContext(ctx)
+		b := budgetOf(ctx)
+		if fc != nil && fc.IsResolver {
 			ctx = loader.WithDirect(ctx, sequential[fc.Object] || !gqltype.InList(fc))
 		}
-		return next(ctx)
+		if b == nil || fc == nil {
+			return next(ctx)
+		}
+		return b.field(ctx, fc, next)
 	})
 	if opts.Audit != nil {
 		gql.AroundFields(auditMutations(opts.Audit, log))
@@ -87,7 +97,7 @@ func New(opts Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitRequests(lim, gql))
+	mux.Handle("/graphql", limitRequests(lim, transports, gql))
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +119,22 @@ func New(opts Options) http.Handler {
 		h = opts.Authenticate(h)
 	}
 	// CORS headers go on refusals too, so that a browser can read them.
-	return withRequestID(accessLog(log, corsHandler(lim.CORS, h)))
+	return withRequestID(accessLog(log, writeDeadline(lim.WriteTimeout, corsHandler(lim.CORS, h))))
+}
+
+// writeDeadline gives every request d to write its response. It is set on
+// each request, not as the HTTP server's WriteTimeout, so that a handler
+// that streams (a subscription) can lift it for its own response; and on
+// every request, not only GraphQL ones, as it stays on the connection for
+// the next request.
+func writeDeadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // errorPresenter puts a domain error's code in extensions.code and its
@@ -126,7 +151,17 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ge *gqlerror.Error
 		if errors.As(err, &ge) && ge.Err == nil {
-			return gqlErr // gqlgen's own: parse, validation and argument errors
+			// gqlgen's own: parse, validation, argument and APQ errors.
+			// Some have no code.
+			if _, ok := gqlErr.Extensions["code"]; !ok {
+				setCode(gqlErr, portal.EINVALID)
+			}
+			return gqlErr
+		}
+		if errors.Is(err, errTooLarge) {
+			gqlErr.Message = "the response is too large"
+			setCode(gqlErr, portal.EINVALID)
+			return gqlErr
 		}
 		if errors.Is(err, context.Canceled) {
 			gqlErr.Message = "request canceled"
@@ -162,6 +197,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // accessLog logs every request at debug level, and failed ones at warn.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
