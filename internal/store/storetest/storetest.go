@@ -69,6 +69,15 @@ func PostgresURL(tb testing.TB) string {
 // server's default max_connections of 100 ("too many clients").
 const testPoolSize = 5
 
+// withoutPoolSize takes back what withPoolSize added, for connections
+// opened without the store, which would send it to the server.
+func withoutPoolSize(dsn string) string {
+	if i := strings.Index(dsn, "pool_max_conns="); i > 0 {
+		return dsn[:i-1]
+	}
+	return dsn
+}
+
 func withPoolSize(dsn string, n int) string {
 	sep := "?"
 	if strings.Contains(dsn, "?") {
@@ -115,7 +124,7 @@ func MustExec(tb testing.TB, db *store.DB, stmts ...string) {
 	if !ok {
 		tb.Fatal("storetest: MustExec on a DB storetest did not open")
 	}
-	driver, source := "postgres", dsn.(string)
+	driver, source := "postgres", withoutPoolSize(dsn.(string))
 	if db.Dialect() == store.SQLite {
 		driver, source = "sqlite", "file:"+source+"?_pragma=busy_timeout(10000)"
 	}
