@@ -250,7 +250,7 @@ func TestEngine_Refresh_URLLocation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
 		srv := MustServe(t, map[string]string{
-			"/repo/catalog-info.yaml": docs(teamA, location("root", "targets: [./svc/catalog-info.yaml, ../shared/lib.yaml, /abs/abs.yaml]")),
+			"/repo/catalog-info.yaml": docs(teamA, location("root", "targets: [./svc/catalog-info.yaml, ../shared/lib.yaml, /abs/abs.yaml, /top.yaml]")),
 			"/repo/svc/catalog-info.yaml": docs(
 				component("svc", "dependsOn: [component:lib]"),
 				// An author's view-url wins over the computed one.
@@ -259,6 +259,8 @@ func TestEngine_Refresh_URLLocation(t *testing.T) {
 			"/repo/svc/api.yaml": component("api"),
 			"/shared/lib.yaml":   component("lib"),
 			"/abs/abs.yaml":      component("abs"),
+			// At the root, the source location is "url:http://host/", not "//".
+			"/top.yaml": component("top"),
 		})
 		rootURL := srv.URL + "/repo/catalog-info.yaml"
 		loc := MustCreateLocation(t, db, ingest.TypeURL, rootURL)
@@ -284,6 +286,7 @@ func TestEngine_Refresh_URLLocation(t *testing.T) {
 			"component:default/api":  from("/repo/svc/api.yaml", ""),
 			"component:default/lib":  from("/shared/lib.yaml", ""),
 			"component:default/abs":  from("/abs/abs.yaml", ""),
+			"component:default/top":  from("/top.yaml", ""),
 		}
 		got := map[string]annotations{}
 		first := MustEntities(t, db)
@@ -300,7 +303,7 @@ func TestEngine_Refresh_URLLocation(t *testing.T) {
 		if stats.Added != len(want) {
 			t.Errorf("stats = %+v; want %d added", stats, len(want))
 		}
-		paths := []string{"/abs/abs.yaml", "/repo/catalog-info.yaml", "/repo/svc/api.yaml", "/repo/svc/catalog-info.yaml", "/shared/lib.yaml"}
+		paths := []string{"/abs/abs.yaml", "/repo/catalog-info.yaml", "/repo/svc/api.yaml", "/repo/svc/catalog-info.yaml", "/shared/lib.yaml", "/top.yaml"}
 		var wantReqs []request
 		for _, p := range paths {
 			wantReqs = append(wantReqs, request{Path: p, Status: http.StatusOK})

@@ -83,7 +83,7 @@ func newRun(r *reader, rules *Rules, lim limits, root catalog.Location, out sink
 		tree = globBase(root.Target)
 	case TypeURL:
 		if u, err := url.Parse(root.Target); err == nil {
-			u.Path = path.Dir(u.Path) + "/"
+			u.Path = dirSlash(u.Path)
 			u.RawQuery, u.Fragment = "", ""
 			tree = u.String()
 		}
@@ -497,10 +497,16 @@ func (p *run) annotate(e *catalog.Entity, typ, name, key string) {
 	}
 	if _, ok := e.Metadata.Annotations[catalog.AnnotationSourceLocation]; !ok {
 		if u, err := url.Parse(name); err == nil {
-			u.Path = path.Dir(u.Path) + "/"
+			u.Path = dirSlash(u.Path)
 			e.SetAnnotation(catalog.AnnotationSourceLocation, "url:"+u.String())
 		}
 	}
+}
+
+// dirSlash returns the directory of a URL path with one trailing slash:
+// "/a/b.yaml" gives "/a/", and "/b.yaml" gives "/", not "//".
+func dirSlash(p string) string {
+	return strings.TrimSuffix(path.Dir(p), "/") + "/"
 }
 
 // guessRef names a document that failed its envelope check as well as it
