@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -34,6 +35,10 @@ type readCache struct {
 	incoming *lru.Cache[string, []catalog.RelationRow]
 	pages    *lru.Cache[string, cachedPage] // by statement and arguments
 	counts   *lru.Cache[string, int]
+
+	// hits and misses count lookups of one key (a ref, a page, a count),
+	// for metrics.
+	hits, misses atomic.Int64
 
 	mu      sync.Mutex
 	epoch   uint64 // incremented by every drop
@@ -122,6 +127,23 @@ func (c *readCache) fill(epoch uint64, put func()) {
 	}
 }
 
+// count adds to the cache's hits and misses.
+func (c *readCache) count(hits, misses int) {
+	if hits > 0 {
+		c.hits.Add(int64(hits))
+	}
+	if misses > 0 {
+		c.misses.Add(int64(misses))
+	}
+}
+
+// CacheStats returns how many lookups of the read cache (an entity, a
+// ref's relations one way, a page, a count) it has served and missed
+// since the database was opened.
+func (db *DB) CacheStats() (hits, misses int64) {
+	return db.cache.hits.Load(), db.cache.misses.Load()
+}
+
 // InvalidateCache drops every cached read, as a write does. Tests use it to
 // measure reads from the database itself.
 func (db *DB) InvalidateCache() {
@@ -149,6 +171,7 @@ func (db *DB) cachedRecords(ctx context.Context, refs []string) ([]*catalog.Reco
 		}
 		missing = append(missing, ref)
 	}
+	c.count(len(refs)-len(missing), len(missing))
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -198,6 +221,7 @@ func (db *DB) cachedRelations(ctx context.Context, column string, refs, types []
 		byRef[ref] = nil
 		missing = append(missing, ref)
 	}
+	db.cache.count(len(byRef)-len(missing), len(missing))
 	if len(missing) > 0 {
 		rows, err := db.relationsBy(ctx, column, missing, nil)
 		if err != nil {
@@ -246,8 +270,10 @@ func (db *DB) cachedPageRefs(ctx context.Context, query string, args []any) (ref
 	}
 	key := statementKey(query, args)
 	if p, ok := db.cache.pages.Get(key); ok {
+		db.cache.count(1, 0)
 		return p.refs, p.keys, nil
 	}
+	db.cache.count(0, 1)
 	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, nil, err
@@ -276,8 +302,10 @@ func (db *DB) cachedCount(ctx context.Context, query string, args []any) (int, e
 	}
 	key := statementKey(query, args)
 	if n, ok := db.cache.counts.Get(key); ok {
+		db.cache.count(1, 0)
 		return n, nil
 	}
+	db.cache.count(0, 1)
 	var n int
 	if err := db.r.GetContext(ctx, &n, query, args...); err != nil {
 		return 0, err

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,10 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	"github.com/greenroomhq/greenroom/migrations"
@@ -50,13 +55,35 @@ type DB struct {
 // Dialect returns the database's dialect.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
+// An Option changes how [Open] opens a database.
+type Option func(*openOptions)
+
+type openOptions struct {
+	tracer trace.TracerProvider
+}
+
+// WithTracerProvider traces every SQL statement, transaction and
+// connection as a span (github.com/XSAM/otelsql, which wraps the driver),
+// when the context it runs in already carries a span: statements of a
+// request or a refresh are traced, the clock-driven ones alone are not.
+// The statement's text is recorded, never its arguments. Without it the
+// driver is not wrapped at all, so that tracing turned off costs nothing.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *openOptions) { o.tracer = tp }
+}
+
 // Open opens the database a URL names: postgres:// or postgresql:// select
 // PostgreSQL; a path, or a sqlite: or file: URL, selects SQLite. It does not
 // migrate; call [DB.Migrate].
-func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
+func Open(ctx context.Context, dsn string, log *slog.Logger, options ...Option) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var o openOptions
+	for _, opt := range options {
+		opt(&o)
+	}
+	open := o.opener()
 	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		cache: newReadCache(DefaultCacheSize)}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
@@ -64,7 +91,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		pg, err := sqlx.Open("postgres", dsn)
+		pg, err := open("postgres", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
@@ -82,12 +109,12 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		params := "_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 		// The writer gets a 16 MiB page cache: a refresh writes a location in
 		// one transaction, and a small cache spills it to disk page by page.
-		w, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=cache_size(-16384)&_txlock=immediate")
+		w, err := open("sqlite", "file:"+path+"?"+params+"&_pragma=cache_size(-16384)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		w.SetMaxOpenConns(1)
-		r, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
+		r, err := open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -100,6 +127,45 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("store: connect to %s database: %w", db.dialect, err)
 	}
 	return db, nil
+}
+
+// opener returns the function that opens a driver's pool: sqlx's, or one
+// over the driver wrapped by otelsql.
+func (o openOptions) opener() func(driverName, dsn string) (*sqlx.DB, error) {
+	if o.tracer == nil {
+		return sqlx.Open
+	}
+	return func(driverName, dsn string) (*sqlx.DB, error) {
+		system := semconv.DBSystemNameSQLite
+		if driverName == "postgres" {
+			system = semconv.DBSystemNamePostgreSQL
+		}
+		db, err := otelsql.Open(driverName, dsn,
+			otelsql.WithTracerProvider(o.tracer),
+			otelsql.WithAttributes(system),
+			otelsql.WithSpanOptions(otelsql.SpanOptions{
+				OmitConnResetSession: true,
+				OmitRows:             true,
+				SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+					return trace.SpanFromContext(ctx).SpanContext().IsValid()
+				},
+			}))
+		if err != nil {
+			return nil, err
+		}
+		return sqlx.NewDb(db, driverName), nil
+	}
+}
+
+// PoolStats returns the statistics of the connection pools: on SQLite the
+// writer's (one connection) and the readers'; on PostgreSQL the one pool,
+// as "writer".
+func (db *DB) PoolStats() map[string]sql.DBStats {
+	out := map[string]sql.DBStats{"writer": db.w.Stats()}
+	if db.r.DB != db.w {
+		out["reader"] = db.r.DB.Stats()
+	}
+	return out
 }
 
 // DefaultPoolSize is the most connections one process opens to PostgreSQL,

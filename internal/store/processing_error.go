@@ -155,3 +155,25 @@ func (db *DB) visibleSQL(visible *catalog.EntityFilter) (errCond, cond string, a
 	cond, args = db.filterSQL(visible)
 	return fmt.Sprintf(visibleError, cond), cond, args
 }
+
+// ProcessingErrorCounts returns the number of processing errors stored on
+// each registered location, by id; a location without any counts 0.
+// Dangling references, computed when read, are not counted.
+func (db *DB) ProcessingErrorCounts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		ID    string `db:"id"`
+		Count int    `db:"n"`
+	}
+	err := db.r.DB.SelectContext(ctx, &rows, `
+		SELECT l.id, COUNT(perr.id) AS n
+		FROM locations l LEFT JOIN processing_errors perr ON perr.location_id = l.id
+		GROUP BY l.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count processing errors: %w", formatError(err))
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Count
+	}
+	return out, nil
+}
