@@ -55,6 +55,17 @@ type Options struct {
 	// URLAuth are credentials sent to some hosts, so that location URLs
 	// need not carry them.
 	URLAuth []URLAuth
+	// Observer watches every refresh, for metrics and traces; nil watches
+	// none.
+	Observer Observer
+}
+
+// Observer watches refreshes (see internal/telemetry).
+type Observer interface {
+	// StartRefresh is called as a refresh of loc starts. The refresh runs
+	// in the context it returns (which may carry a span), and calls end
+	// once with its outcome: the error is nil when it committed.
+	StartRefresh(ctx context.Context, loc catalog.Location) (_ context.Context, end func(catalog.RefreshStats, error))
 }
 
 // Engine refreshes locations: all of them on an interval, one on demand.
@@ -112,6 +123,18 @@ func NewEngine(store Store, opts Options) *Engine {
 func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if o := e.opts.Observer; o != nil {
+		var end func(catalog.RefreshStats, error)
+		ctx, end = o.StartRefresh(ctx, loc)
+		stats, err := e.refreshOrRecord(ctx, loc)
+		end(stats, err)
+		return stats, err
+	}
+	return e.refreshOrRecord(ctx, loc)
+}
+
+// refreshOrRecord is [Engine.Refresh] with e.mu held.
+func (e *Engine) refreshOrRecord(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	stats, err := e.refresh(ctx, loc)
 	if err != nil && ctx.Err() == nil && portal.ErrorCode(err) != portal.ENOTFOUND {
 		e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
