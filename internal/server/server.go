@@ -42,6 +42,12 @@ type Options struct {
 	Authenticate func(http.Handler) http.Handler
 	// Audit records every mutation; nil records none.
 	Audit AuditRecorder
+	// Observer watches every request and GraphQL operation, for metrics
+	// and traces; nil watches none.
+	Observer Observer
+	// Metrics, when set, serves GET /metrics, before authentication: a
+	// scraper sends no token, and what it reads is no catalog data.
+	Metrics http.Handler
 }
 
 // New returns the HTTP handler of the whole API.
@@ -53,6 +59,10 @@ func New(opts Options) http.Handler {
 	lim := opts.Limits.Effective()
 	exec := graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
 	gql := handler.New(exec)
+	if opts.Observer != nil {
+		// First, so that it is the outermost: it times all the rest.
+		gql.Use(observeOperations{opts.Observer})
+	}
 	transports := []graphql.Transport{transport.Options{}, get{}, post{}}
 	for _, t := range transports {
 		gql.AddTransport(t)
@@ -118,8 +128,14 @@ func New(opts Options) http.Handler {
 	if opts.Authenticate != nil {
 		h = opts.Authenticate(h)
 	}
+	if opts.Metrics != nil {
+		outer := http.NewServeMux()
+		outer.Handle("GET /metrics", opts.Metrics)
+		outer.Handle("/", h)
+		h = outer
+	}
 	// CORS headers go on refusals too, so that a browser can read them.
-	return withRequestID(accessLog(log, writeDeadline(lim.WriteTimeout, corsHandler(lim.CORS, h))))
+	return withRequestID(accessLog(log, opts.Observer, writeDeadline(lim.WriteTimeout, corsHandler(lim.CORS, h))))
 }
 
 // writeDeadline gives every request d to write its response. It is set on
@@ -201,18 +217,23 @@ func (s *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// accessLog logs every request at debug level, and failed ones at warn.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// accessLog logs every request at debug level, and failed ones at warn,
+// and tells o of it.
+func accessLog(log *slog.Logger, o Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		d := time.Since(start)
+		if o != nil {
+			o.ObserveRequest(route(r.URL.Path), method(r.Method), rec.status, d)
+		}
 		level := slog.LevelDebug
 		if rec.status >= 500 {
 			level = slog.LevelWarn
 		}
 		log.Log(r.Context(), level, "request", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+			"status", rec.status, "duration_ms", d.Milliseconds())
 	})
 }
 
