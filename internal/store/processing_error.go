@@ -156,24 +156,34 @@ func (db *DB) visibleSQL(visible *catalog.EntityFilter) (errCond, cond string, a
 	return fmt.Sprintf(visibleError, cond), cond, args
 }
 
-// ProcessingErrorCounts returns the number of processing errors stored on
-// each registered location, by id; a location without any counts 0.
-// Dangling references, computed when read, are not counted.
-func (db *DB) ProcessingErrorCounts(ctx context.Context) (map[string]int, error) {
+// LocationErrorCount is a registered location and the number of
+// processing errors stored on it.
+type LocationErrorCount struct {
+	Location catalog.Location
+	Errors   int
+}
+
+// LocationErrorCounts returns every registered location with the number
+// of processing errors stored on it, for metrics. Dangling references,
+// computed when read, are not counted.
+func (db *DB) LocationErrorCounts(ctx context.Context) ([]LocationErrorCount, error) {
 	var rows []struct {
-		ID    string `db:"id"`
-		Count int    `db:"n"`
+		ID     string `db:"id"`
+		Type   string `db:"type"`
+		Target string `db:"target"`
+		Count  int    `db:"n"`
 	}
 	err := db.r.DB.SelectContext(ctx, &rows, `
-		SELECT l.id, COUNT(perr.id) AS n
+		SELECT l.id, l.type, l.target, COUNT(perr.id) AS n
 		FROM locations l LEFT JOIN processing_errors perr ON perr.location_id = l.id
-		GROUP BY l.id`)
+		GROUP BY l.id, l.type, l.target
+		ORDER BY l.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count processing errors: %w", formatError(err))
 	}
-	out := make(map[string]int, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.Count
+	out := make([]LocationErrorCount, len(rows))
+	for i, r := range rows {
+		out[i] = LocationErrorCount{Location: catalog.Location{ID: r.ID, Type: r.Type, Target: r.Target}, Errors: r.Count}
 	}
 	return out, nil
 }
