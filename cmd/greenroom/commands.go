@@ -17,11 +17,14 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/greenroomhq/greenroom/internal/access"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
+	"github.com/greenroomhq/greenroom/internal/telemetry"
 	"github.com/greenroomhq/greenroom/resolvers"
 )
 
@@ -157,7 +160,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 type Main struct {
 	Config Config
 	Log    *slog.Logger
+	// TracerProvider, when set, gets the server's spans instead of the
+	// exporter the tracing settings name (tests set an in-memory one).
+	TracerProvider trace.TracerProvider
 
+	ops    *operations
 	db     *store.DB
 	engine *ingest.Engine
 	sec    *security
@@ -174,11 +181,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.New(slog.DiscardHandler)
 	}
-	db, err := openStore(ctx, m.Config.Database, m.Log)
+	ops, err := newOperations(ctx, m.Config, m.TracerProvider)
 	if err != nil {
 		return err
 	}
-	m.db = db
+	var traced []store.Option
+	if ops.tracer != nil {
+		traced = append(traced, store.WithTracerProvider(ops.tracer))
+	}
+	db, err := openStore(ctx, m.Config.Database, m.Log, traced...)
+	if err != nil {
+		return err
+	}
+	m.db, m.ops = db, ops
+	if err := ops.obs.Register(telemetry.NewStoreCollector(db)); err != nil {
+		db.Close()
+		return err
+	}
 	if err := registerLocations(ctx, db, m.Config); err != nil {
 		db.Close()
 		return err
@@ -188,6 +207,7 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
+	opts.Observer = ops.obs
 	m.engine = ingest.NewEngine(db, opts)
 	sec, err := newSecurity(ctx, m.Config, db, m.Log)
 	if err != nil {
@@ -207,6 +227,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Limits:       limits(m.Config),
 		Authenticate: sec.authenticate,
 		Audit:        db,
+		Observer:     ops.obs,
+		Metrics:      ops.onAPI,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return errors.New("database unavailable")
@@ -222,6 +244,12 @@ func (m *Main) Run(ctx context.Context) error {
 		sec.close()
 		db.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	if err := ops.serve(m.Config, m.Log); err != nil {
+		ln.Close()
+		sec.close()
+		db.Close()
+		return err
 	}
 	m.ln = ln
 	// No ReadTimeout or WriteTimeout: they would hold for every
@@ -260,11 +288,11 @@ func (m *Main) Close() error {
 	err := m.srv.Shutdown(ctx)
 	m.stop()
 	<-m.done
-	return errors.Join(err, m.sec.close(), m.db.Close())
+	return errors.Join(err, m.ops.close(ctx), m.sec.close(), m.db.Close())
 }
 
-func openStore(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, dsn, log)
+func openStore(ctx context.Context, dsn string, log *slog.Logger, opts ...store.Option) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn, log, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -118,6 +120,25 @@ type Config struct {
 		// from; none by default.
 		CORSOrigins []string `yaml:"corsOrigins"`
 	} `yaml:"api"`
+
+	// Metrics says where the Prometheus metrics are served.
+	Metrics struct {
+		// Listen is "" to serve /metrics on the API's listener, "off" to
+		// serve none, or a host:port to serve /metrics there alone.
+		Listen string `yaml:"listen"`
+		// MaxOperationNames bounds the distinct GraphQL operation names
+		// kept as labels; the rest count as "(other)".
+		MaxOperationNames int `yaml:"maxOperationNames"`
+	} `yaml:"metrics"`
+	// Tracing says where OpenTelemetry traces go; none by default.
+	Tracing struct {
+		// OTLPEndpoint is the base URL of an OTLP/HTTP collector
+		// ("http://collector:4318"); spans go to its /v1/traces.
+		OTLPEndpoint string `yaml:"otlpEndpoint"`
+		// tracesURL is the full URL of the traces endpoint, when
+		// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT gives it.
+		tracesURL string
+	} `yaml:"tracing"`
 
 	// dir is the directory relative file locations in the config file are
 	// resolved against; policyDir the same for the policy file.
@@ -257,6 +278,20 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	for i, a := range c.Catalog.URLAuth {
 		c.Catalog.URLAuth[i].Value = os.Expand(a.Value, getenv)
 	}
+	if v := getenv("GREENROOM_METRICS_LISTEN"); v != "" {
+		c.Metrics.Listen = v
+	}
+	// OpenTelemetry's own variables: the traces endpoint is a full URL,
+	// the other a base URL, as the OTLP exporter specification says.
+	if v := getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); v != "" {
+		c.Tracing.OTLPEndpoint = v
+	}
+	if v := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); v != "" {
+		c.Tracing.tracesURL = v
+	}
+	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
+		c.Tracing.OTLPEndpoint, c.Tracing.tracesURL = "", ""
+	}
 	if v := getenv("GREENROOM_LOG_LEVEL"); v != "" {
 		c.Log.Level = v
 	}
@@ -332,6 +367,9 @@ func (c *Config) validate() error {
 	if lim := limits(*c).Effective(); lim.WriteTimeout > 0 && lim.Timeout > 0 && lim.WriteTimeout <= lim.Timeout {
 		return fmt.Errorf("config: api.writeTimeout (%s) must be longer than api.timeout (%s), or responses are cut before their deadline",
 			lim.WriteTimeout, lim.Timeout)
+	}
+	if err := c.validateOperations(); err != nil {
+		return err
 	}
 	for _, t := range c.Catalog.RegisterTypes {
 		if t != ingest.TypeURL && t != ingest.TypeFile {
@@ -486,4 +524,40 @@ func parseLocation(s, dir string) (catalog.Location, error) {
 		target = abs
 	}
 	return catalog.Location{Type: typ, Target: filepath.Clean(target)}, nil
+}
+
+// validateOperations checks the metrics and tracing settings.
+func (c *Config) validateOperations() error {
+	switch l := c.Metrics.Listen; l {
+	case "", "off":
+	default:
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			return fmt.Errorf("config: metrics.listen must be empty (serve on listen), off, or a host:port, not %q", l)
+		}
+		if l == c.Listen {
+			return errors.New("config: metrics.listen is the API's listen address; leave it empty to serve /metrics there")
+		}
+	}
+	if c.Metrics.MaxOperationNames < 0 {
+		return errors.New("config: metrics.maxOperationNames must not be negative")
+	}
+	if u := c.tracesURL(); u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			// Not quoted: a collector's URL may carry a credential.
+			return errors.New("config: tracing.otlpEndpoint (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT) must be an http or https URL")
+		}
+	}
+	return nil
+}
+
+// tracesURL returns the URL spans are sent to, or "" when tracing is off.
+func (c *Config) tracesURL() string {
+	if c.Tracing.tracesURL != "" {
+		return c.Tracing.tracesURL
+	}
+	if c.Tracing.OTLPEndpoint == "" {
+		return ""
+	}
+	return strings.TrimRight(c.Tracing.OTLPEndpoint, "/") + "/v1/traces"
 }

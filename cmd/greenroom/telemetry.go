@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/greenroomhq/greenroom/internal/telemetry"
+)
+
+// operations is the server's telemetry: the metrics observer, the tracer
+// provider when tracing is on, and the listener of /metrics when it has
+// one of its own.
+type operations struct {
+	obs    *telemetry.Observer
+	tracer trace.TracerProvider // nil: tracing off
+	// onAPI is the /metrics handler for the API's listener, or nil.
+	onAPI    http.Handler
+	srv      *http.Server
+	ln       net.Listener
+	shutdown func(context.Context) error
+}
+
+// newOperations builds the tracer provider from cfg, unless tp is given
+// (tests give an in-memory one), and the metrics observer.
+func newOperations(ctx context.Context, cfg Config, tp trace.TracerProvider) (*operations, error) {
+	ops := &operations{tracer: tp, shutdown: func(context.Context) error { return nil }}
+	if tp == nil {
+		if u := cfg.tracesURL(); u != "" {
+			sdk, err := telemetry.NewTracerProvider(ctx, u, version)
+			if err != nil {
+				return nil, err
+			}
+			ops.tracer, ops.shutdown = sdk, sdk.Shutdown
+		}
+	}
+	ops.obs = telemetry.New(telemetry.Options{MaxOperationNames: cfg.Metrics.MaxOperationNames, TracerProvider: ops.tracer})
+	if cfg.Metrics.Listen == "" {
+		ops.onAPI = ops.obs.Handler()
+	}
+	return ops, nil
+}
+
+// serve starts the /metrics listener of its own, when metrics.listen asks
+// for one.
+func (o *operations) serve(cfg Config, log *slog.Logger) error {
+	if cfg.Metrics.Listen == "" || cfg.Metrics.Listen == "off" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.Metrics.Listen)
+	if err != nil {
+		return fmt.Errorf("metrics: listen on %s: %w", cfg.Metrics.Listen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", o.obs.Handler())
+	o.ln = ln
+	o.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := o.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	log.Info("metrics listening", "addr", "http://"+ln.Addr().String()+"/metrics")
+	return nil
+}
+
+// close stops the metrics listener and flushes the spans not yet sent.
+func (o *operations) close(ctx context.Context) error {
+	var err error
+	if o.srv != nil {
+		err = o.srv.Shutdown(ctx)
+	}
+	return errors.Join(err, o.shutdown(ctx))
+}
+
+// MetricsAddr returns the address of the /metrics listener of its own, or
+// "" when metrics.listen names none.
+func (m *Main) MetricsAddr() string {
+	if m.ops == nil || m.ops.ln == nil {
+		return ""
+	}
+	return m.ops.ln.Addr().String()
+}
