@@ -24,7 +24,6 @@ import (
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
-	"github.com/greenroomhq/greenroom/internal/telemetry"
 	"github.com/greenroomhq/greenroom/resolvers"
 )
 
@@ -194,7 +193,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.db, m.ops = db, ops
-	if err := ops.obs.Register(telemetry.NewStoreCollector(db)); err != nil {
+	if err := ops.register(db); err != nil {
 		db.Close()
 		return err
 	}
@@ -207,7 +206,7 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	opts.Observer = ops.obs
+	opts.Observer = ops.ingestObserver()
 	m.engine = ingest.NewEngine(db, opts)
 	sec, err := newSecurity(ctx, m.Config, db, m.Log)
 	if err != nil {
@@ -227,7 +226,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Limits:       limits(m.Config),
 		Authenticate: sec.authenticate,
 		Audit:        db,
-		Observer:     ops.obs,
+		Observer:     ops.serverObserver(),
 		Metrics:      ops.onAPI,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

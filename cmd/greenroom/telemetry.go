@@ -11,13 +11,16 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/telemetry"
 )
 
-// operations is the server's telemetry: the metrics observer, the tracer
-// provider when tracing is on, and the listener of /metrics when it has
-// one of its own.
+// operations is the server's telemetry: the observer, the tracer provider
+// when tracing is on, and the listener of /metrics when it has one of its
+// own.
 type operations struct {
+	// obs is nil when metrics are off and tracing too: nothing watches.
 	obs    *telemetry.Observer
 	tracer trace.TracerProvider // nil: tracing off
 	// onAPI is the /metrics handler for the API's listener, or nil.
@@ -40,6 +43,9 @@ func newOperations(ctx context.Context, cfg Config, tp trace.TracerProvider) (*o
 			ops.tracer, ops.shutdown = sdk, sdk.Shutdown
 		}
 	}
+	if cfg.Metrics.Listen == "off" && ops.tracer == nil {
+		return ops, nil
+	}
 	ops.obs = telemetry.New(telemetry.Options{MaxOperationNames: cfg.Metrics.MaxOperationNames, TracerProvider: ops.tracer})
 	if cfg.Metrics.Listen == "" {
 		ops.onAPI = ops.obs.Handler()
@@ -47,10 +53,35 @@ func newOperations(ctx context.Context, cfg Config, tp trace.TracerProvider) (*o
 	return ops, nil
 }
 
+// serverObserver returns the observer the server tells of its traffic,
+// or nil (an untyped one) when nothing watches.
+func (o *operations) serverObserver() server.Observer {
+	if o.obs == nil {
+		return nil
+	}
+	return o.obs
+}
+
+// ingestObserver returns the observer of refreshes, or nil.
+func (o *operations) ingestObserver() ingest.Observer {
+	if o.obs == nil {
+		return nil
+	}
+	return o.obs
+}
+
+// register adds the store's collector to the metrics, if any.
+func (o *operations) register(s telemetry.Store) error {
+	if o.obs == nil {
+		return nil
+	}
+	return o.obs.Register(telemetry.NewStoreCollector(s))
+}
+
 // serve starts the /metrics listener of its own, when metrics.listen asks
 // for one.
 func (o *operations) serve(cfg Config, log *slog.Logger) error {
-	if cfg.Metrics.Listen == "" || cfg.Metrics.Listen == "off" {
+	if o.obs == nil || cfg.Metrics.Listen == "" || cfg.Metrics.Listen == "off" {
 		return nil
 	}
 	ln, err := net.Listen("tcp", cfg.Metrics.Listen)

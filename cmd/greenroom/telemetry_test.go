@@ -139,7 +139,7 @@ func TestMain_Metrics(t *testing.T) {
 			}
 			post(t, base, `{"query":"{ entity(ref: \"component:default/catalog-service\") { ref } }"}`)
 			post(t, base, `{"query":"query Aliased { a: __typename b: __typename }"}`) // over the alias limit
-			post(t, base, `{"query":"{ nope }"}`)                                       // fails validation
+			post(t, base, `{"query":"{ nope }"}`)                                      // fails validation
 			post(t, base, `{"query":"query Third { __typename }"}`)
 			post(t, base, `{"query":"query Fourth { __typename }"}`) // past the three names kept
 			post(t, base, `{"query":"query Fifth { __typename }"}`)
@@ -442,4 +442,3 @@ func TestConfig_Operations(t *testing.T) {
 		})
 	}
 }
-
