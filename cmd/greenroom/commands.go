@@ -255,7 +255,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// connection, long-lived streams included; the API sets them on each
 	// GraphQL request instead (api.readTimeout, api.writeTimeout).
 	m.srv = &http.Server{
-		Handler:           handler,
+		Handler:           ops.propagate(handler),
 		ReadHeaderTimeout: time.Duration(m.Config.API.ReadHeaderTimeout),
 		IdleTimeout:       time.Duration(m.Config.API.IdleTimeout),
 	}

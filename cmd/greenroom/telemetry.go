@@ -70,6 +70,15 @@ func (o *operations) ingestObserver() ingest.Observer {
 	return o.obs
 }
 
+// propagate joins the spans of a request to its caller's trace, when
+// tracing is on.
+func (o *operations) propagate(h http.Handler) http.Handler {
+	if o.obs == nil {
+		return h
+	}
+	return o.obs.Propagate(h)
+}
+
 // register adds the store's collector to the metrics, if any.
 func (o *operations) register(s telemetry.Store) error {
 	if o.obs == nil {

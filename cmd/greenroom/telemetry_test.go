@@ -289,7 +289,17 @@ func TestMain_Tracing(t *testing.T) {
 	}
 
 	exp.Reset()
-	post(t, base, `{"query":"query Owners { entities(first: 5) { edges { node { ref owner { ref } } } } }"}`)
+	// The caller's trace, as a gateway would send it.
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql",
+		strings.NewReader(`{"query":"query Owners { entities(first: 5) { edges { node { ref owner { ref } } } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	post(t, base, `{"query":"mutation Gone { deleteLocation(id: \"nope\") { id } }"}`)
 	spans = exp.GetSpans()
 	byName := map[string]tracetest.SpanStub{}
@@ -309,6 +319,9 @@ func TestMain_Tracing(t *testing.T) {
 	}
 	if attrs["graphql.operation.name"] != "Owners" || attrs["graphql.operation.type"] != "query" {
 		t.Errorf("query span attributes %v", attrs)
+	}
+	if got := q.SpanContext.TraceID().String(); got != traceID || q.Parent.SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("query span in trace %s, parent %s; want the caller's", got, q.Parent.SpanID())
 	}
 	if !hasChild(spans, q, "sql.") {
 		t.Errorf("the query's span has no SQL span inside; spans: %v", names(spans))

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/greenroomhq/greenroom/internal/audit"
@@ -237,4 +238,21 @@ func (o *Observer) StartRefresh(ctx context.Context, loc catalog.Location) (cont
 			span.End()
 		}
 	}
+}
+
+// Propagate returns next with the W3C trace context of each request's
+// headers (traceparent, tracestate) put in its context, so that the spans
+// of its operations join the caller's trace (a gateway's, say). With
+// tracing off it returns next itself.
+func (o *Observer) Propagate(next http.Handler) http.Handler {
+	if o.tracer == nil {
+		return next
+	}
+	var tc propagation.TraceContext
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("traceparent") != "" {
+			r = r.WithContext(tc.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
