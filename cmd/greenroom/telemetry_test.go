@@ -266,13 +266,25 @@ func TestMain_MetricsListen(t *testing.T) {
 }
 
 // TestMain_Tracing records the spans of a running server with the SDK's
-// in-memory exporter: one per refresh and per GraphQL operation, none per
-// field, and the SQL statements inside them.
+// in-memory exporter, on each database: one per refresh and per GraphQL
+// operation, none per field, and the SQL statements inside them.
 func TestMain_Tracing(t *testing.T) {
+	for _, dbName := range []string{"sqlite", "postgres"} {
+		t.Run(dbName, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "greenroom.db")
+			if dbName == "postgres" {
+				dsn = storetest.PostgresURL(t)
+			}
+			testTracing(t, dsn)
+		})
+	}
+}
+
+func testTracing(t *testing.T, dsn string) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	m := &Main{Config: DefaultConfig(), TracerProvider: tp}
-	base := runMain(t, m, filepath.Join(t.TempDir(), "greenroom.db"))
+	base := runMain(t, m, dsn)
 
 	spans := exp.GetSpans()
 	refreshes := 0
