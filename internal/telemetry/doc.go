@@ -21,8 +21,10 @@
 // (audit.RedactString).
 //
 // The cost on the request path is a few map lookups and histogram
-// observations, under a microsecond: within noise at the ~5,000 entity reads
-// a second the bench drives. With tracing off no span is started at all;
+// observations: about 0.6 µs of CPU per request (BenchmarkObserver_Request),
+// 0.3% of one core at the ~5,000 entity reads a second the bench drives, and
+// two atomic adds per cache lookup in the store. With tracing off no span is
+// started at all;
 // with it on, spans are per operation, per refresh and per SQL statement,
 // never per GraphQL field.
 //
