@@ -78,7 +78,7 @@ type Limits struct {
 	// MaxConcurrentRequests bounds the GraphQL requests served at once,
 	// counted once their body is read. One more waits up to QueueTimeout
 	// for a slot, then gets HTTP 503 with code UNAVAILABLE. The health
-	// probes and GraphiQL are not counted.
+	// probes, /metrics and GraphiQL are not counted.
 	MaxConcurrentRequests int
 	// QueueTimeout is how long a request waits for a slot.
 	QueueTimeout time.Duration
