@@ -3,7 +3,10 @@
 // schema written as paired goose migrations. It is the only package that
 // writes SQL or imports database drivers. Reads of entities, relations and
 // pages go through a read cache that a change of the catalog version drops
-// (cache.go).
+// (cache.go). For metrics it counts the cache's hits and misses and reports
+// its pools' statistics and each location's processing errors; given a
+// tracer provider ([WithTracerProvider]) it wraps the driver with otelsql,
+// so that every statement is a span.
 //
 // Every difference between the two databases lives in one type, dialect
 // (dialect.go), with its two implementations side by side in
@@ -22,5 +25,5 @@
 // comparing lower() of a column with a value lower-cased in Go.
 //
 // It imports internal/catalog, internal/portal, internal/audit and
-// migrations.
+// migrations, and OpenTelemetry's trace API.
 package store
