@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs greenroom with args and returns its exit code and output.
+func runCLI(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, env(vars), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestRun_ServeRefusesArguments checks that an unquoted glob, which the
+// shell expands into several arguments of which --location takes one, is
+// refused with a message naming the rest rather than loading one file.
+func TestRun_ServeRefusesArguments(t *testing.T) {
+	dir := t.TempDir()
+	a := mustWrite(t, dir, "a.yaml", "")
+	b := mustWrite(t, dir, "b.yaml", "")
+	for _, cmd := range []string{"serve", "ingest"} {
+		code, _, stderr := runCLI(t, nil, cmd, "--database", filepath.Join(dir, "g.db"), "--location", a, b)
+		if code != 2 || !strings.Contains(stderr, `"`+b+`"`) || !strings.Contains(stderr, "quote a glob") {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and a message naming %s", cmd, code, stderr, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "g.db")); err == nil {
+		t.Error("a refused command created the database")
+	}
+}
+
+// TestRun_MigrateFlagsAfterVerb checks that flags work on either side of
+// migrate's action.
+func TestRun_MigrateFlagsAfterVerb(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "g.db")
+	for _, args := range [][]string{
+		{"migrate", "up", "--database", db},
+		{"migrate", "status", "--database", db},
+		{"migrate", "--database", db, "status"},
+	} {
+		code, out, stderr := runCLI(t, nil, args...)
+		if code != 0 || !strings.Contains(out, "00001_catalog.sql") || !strings.Contains(out, "applied") {
+			t.Errorf("%v: exit %d, output %q %q; want every migration applied", args, code, out, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, nil, "migrate", "status", "up", "--database", db); code != 2 || !strings.Contains(stderr, "one of up, down or status") {
+		t.Errorf("two actions: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRun_ErrorsOnlyReads checks that greenroom errors refuses an unknown
+// location id and a SQLite database that does not exist, and creates none.
+func TestRun_ErrorsOnlyReads(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	code, out, stderr := runCLI(t, nil, "errors", "--database", missing)
+	if code != 2 || !strings.Contains(stderr, "no database at "+missing) || out != "" {
+		t.Errorf("missing database: exit %d, output %q, stderr %q; want 2 and a message naming it", code, out, stderr)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("greenroom errors created the database")
+	}
+	db := filepath.Join(dir, "g.db")
+	loc := mustWrite(t, dir, "catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n")
+	if code, out, stderr := runCLI(t, nil, "ingest", "--database", db, "--location", loc); code != 0 {
+		t.Fatalf("ingest: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runCLI(t, nil, "errors", "nonsense", "--database", db)
+	if code != 2 || !strings.Contains(stderr, `no location with id "nonsense"`) || out != "" {
+		t.Errorf("unknown id: exit %d, output %q, stderr %q; want 2 and a message naming it", code, out, stderr)
+	}
+	code, out, _ = runCLI(t, nil, "errors", "--database", db)
+	if code != 0 || out != "0 errors, 0 warnings\n" {
+		t.Errorf("exit %d, output %q", code, out)
+	}
+}
+
+// TestRun_TokenHelp checks that token -h lists its own flags and not the
+// server's.
+func TestRun_TokenHelp(t *testing.T) {
+	code, _, stderr := runCLI(t, nil, "token", "-h")
+	if code != 0 {
+		t.Errorf("exit %d; want 0", code)
+	}
+	for _, want := range []string{"-sub", "-secret", "-config"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("help lacks %s:\n%s", want, stderr)
+		}
+	}
+	for _, unwanted := range []string{"-listen", "-location", "-production", "-database"} {
+		if strings.Contains(stderr, unwanted) {
+			t.Errorf("help lists the server's %s:\n%s", unwanted, stderr)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 valid entities", 1: "1 valid entity", 2: "2 valid entities"} {
+		if got := count(n, "valid entity"); got != want {
+			t.Errorf("count(%d) = %q; want %q", n, got, want)
+		}
+	}
+	if got := count(1, "file"); got != "1 file" {
+		t.Errorf("count(1, file) = %q", got)
+	}
+}
