@@ -48,7 +48,7 @@ func (db *DB) BeginRefresh(ctx context.Context, loc catalog.Location, opts catal
 	}
 	// On PostgreSQL, lock the location so that two replicas refreshing it
 	// take turns; SQLite's immediate transactions already serialize writers.
-	q := `SELECT id FROM locations WHERE id = ?`
+	q := `SELECT id FROM locations WHERE id = ? AND removed_at IS NULL`
 	if db.dialect == Postgres {
 		q += ` FOR UPDATE`
 	}
