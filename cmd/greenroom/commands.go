@@ -229,7 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.db = db
-	if err := registerLocations(ctx, db, m.Config); err != nil {
+	if err := registerLocations(ctx, db, m.Config, m.Log); err != nil {
 		db.Close()
 		return err
 	}
@@ -325,24 +325,6 @@ func openStore(ctx context.Context, dsn string, log *slog.Logger) (*store.DB, er
 	return db, nil
 }
 
-// registerLocations records the configured locations as configured: they
-// may emit every kind (unless catalog.rules says otherwise), and one
-// registered through the API before gains that trust. A location dropped
-// from the configuration stays registered, with its trust, until deleted
-// (deleteLocation).
-func registerLocations(ctx context.Context, db *store.DB, cfg Config) error {
-	locs, err := cfg.locations()
-	if err != nil {
-		return err
-	}
-	for _, l := range locs {
-		if _, _, err := db.CreateLocation(ctx, l.Type, l.Target); err != nil {
-			return fmt.Errorf("register location %s: %w", l.Key(), err)
-		}
-	}
-	return nil
-}
-
 func engineOptions(cfg Config, log *slog.Logger) (ingest.Options, error) {
 	rules := cfg.rules()
 	if _, err := ingest.NewRules(rules); err != nil {
@@ -376,7 +358,7 @@ func cmdIngest(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer db.Close()
-	if err := registerLocations(ctx, db, cfg); err != nil {
+	if err := registerLocations(ctx, db, cfg, log); err != nil {
 		return err
 	}
 	locs, err := db.Locations(ctx)
