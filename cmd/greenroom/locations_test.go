@@ -116,7 +116,9 @@ func TestRun_LocationsAudit(t *testing.T) {
 		if code != "" {
 			t.Fatalf("registerLocation: %s", code)
 		}
-		var reg struct{ RegisterLocation struct{ Location struct{ ID string } } }
+		var reg struct {
+			RegisterLocation struct{ Location struct{ ID string } }
+		}
 		json.Unmarshal(data, &reg)
 		if _, code := graphql(t, base, `mutation($id: ID!) { deleteLocation(id: $id) { id } }`, map[string]any{"id": reg.RegisterLocation.Location.ID}); code != "" {
 			t.Fatalf("deleteLocation: %s", code)
