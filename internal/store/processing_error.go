@@ -118,6 +118,8 @@ func (db *DB) locationErrors(ctx context.Context, id string, visible *catalog.En
 	if id != "" {
 		where, args = "perr.location_id = ?", []any{id}
 	}
+	// The copies on kept entities repeat the file's own errors.
+	where += " AND NOT perr.kept"
 	errCond, cond, vargs := db.visibleSQL(visible)
 	var rows []errorRow
 	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
