@@ -110,3 +110,37 @@ func TestCount(t *testing.T) {
 		t.Errorf("count(1, file) = %q", got)
 	}
 }
+
+// TestRun_ValidateWarnsDangling checks that offline validation warns of a
+// reference to an entity none of the files defines in the words the
+// server uses once the same file is ingested.
+func TestRun_ValidateWarnsDangling(t *testing.T) {
+	dir := t.TempDir()
+	file := mustWrite(t, dir, "catalog-info.yaml", `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: svc}
+spec: {type: service, lifecycle: production, owner: team-missing, dependsOn: [component:lib]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: lib}
+spec: {type: library, lifecycle: production, owner: team-missing}
+`)
+	code, validated, stderr := runCLI(t, nil, "validate", file)
+	if code != 0 || !strings.Contains(validated, "2 valid entities, 0 errors, 2 warnings") {
+		t.Fatalf("validate: exit %d, output %q %q; want two warnings", code, validated, stderr)
+	}
+	db := filepath.Join(dir, "g.db")
+	if code, out, stderr := runCLI(t, nil, "ingest", "--database", db, "--location", file); code != 0 {
+		t.Fatalf("ingest: exit %d\n%s%s", code, out, stderr)
+	}
+	_, served, _ := runCLI(t, nil, "errors", "--database", db)
+	lines := func(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
+	want := file + ": warning [REFERENCE] component:default/lib: component:default/lib has relation ownedBy to group:default/team-missing, which is not in the catalog"
+	if got := lines(validated)[0]; got != want {
+		t.Errorf("validate says\n%s\nwant\n%s", got, want)
+	}
+	if v, s := lines(validated), lines(served); len(v) != 3 || len(s) != 3 || v[0] != s[0] || v[1] != s[1] {
+		t.Errorf("validate and the server differ:\n%s\n%s", validated, served)
+	}
+}
