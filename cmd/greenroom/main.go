@@ -1,7 +1,7 @@
 // Command greenroom is the Greenroom server and its tools: serve the
 // catalog API, migrate the database, ingest locations once, validate
-// descriptor files offline, list processing errors, mint development tokens
-// and check policy files.
+// descriptor files offline, list processing errors, list, register and
+// delete locations, mint development tokens and check policy files.
 package main
 
 import (

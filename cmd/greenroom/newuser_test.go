@@ -144,3 +144,19 @@ spec: {type: library, lifecycle: production, owner: team-missing}
 		t.Errorf("validate and the server differ:\n%s\n%s", validated, served)
 	}
 }
+
+// TestRun_IngestRefusesURLCredentials checks that greenroom ingest, like
+// the configuration and the API, refuses a location URL that carries
+// credentials, without repeating them and without storing anything.
+func TestRun_IngestRefusesURLCredentials(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "g.db")
+	for _, loc := range []string{"https://ci:hunter22@git.example.com/catalog-info.yaml", "url:https://git.example.com/c.yaml?token=hunter22"} {
+		code, out, stderr := runCLI(t, nil, "ingest", "--database", db, "--location", loc)
+		if code != 2 || strings.Contains(out+stderr, "hunter22") || !strings.Contains(stderr, "credential") {
+			t.Errorf("%s: exit %d, output %q %q; want 2 and a refusal that does not repeat the secret", loc, code, out, stderr)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("the refused ingest created the database")
+	}
+}
