@@ -141,14 +141,15 @@ func (f *configFlags) load(getenv func(string) string) (Config, error) {
 // setup parses a command's flags and returns its settings and logger.
 func setup(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, *slog.Logger, error) {
 	f := newConfigFlags(name, stderr)
-	if err := f.fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(f.fs, args)
+	if err != nil {
 		return Config{}, nil, err
 	}
-	if f.fs.NArg() > 0 {
+	if len(rest) > 0 {
 		// An unquoted glob (--location catalog/*.yaml) expands to several
 		// arguments, of which the flag takes only the first.
 		return Config{}, nil, fmt.Errorf("%s takes no arguments, and got %s: each flag takes one value, so quote a glob "+
-			"(--location 'catalog/*.yaml') or repeat --location for each file", name, quoteAll(f.fs.Args()))
+			"(--location 'catalog/*.yaml') or repeat --location for each file", name, quoteAll(rest))
 	}
 	cfg, err := f.load(getenv)
 	if err != nil {
