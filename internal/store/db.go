@@ -4,51 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"net/url"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the "postgres" driver
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // the "sqlite" driver
-
-	"github.com/greenroomhq/greenroom/migrations"
 )
 
-func init() {
-	// sqlx knows modernc's driver name only as "sqlite3".
-	sqlx.BindDriver("sqlite", sqlx.QUESTION)
-}
-
-// Dialect names a supported database.
-type Dialect string
-
-// The supported dialects.
-const (
-	SQLite   Dialect = "sqlite"
-	Postgres Dialect = "postgres"
-)
-
-// DB is an open catalog database. SQLite gets one writer connection and a
-// pool of readers, since it allows one writer at a time; on PostgreSQL both
-// are the same pool.
+// DB is an open catalog database: a pool for writes and one for reads,
+// which its dialect may make one and the same (see each dialect's connect).
 type DB struct {
-	dialect Dialect
-	w       *sqlx.DB  // writes
-	r       *readPool // reads
-	cache   *readCache
-	log     *slog.Logger
-	now     func() time.Time
+	d     dialect
+	w     *sqlx.DB  // writes
+	r     *readPool // reads
+	cache *readCache
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 // Dialect returns the database's dialect.
-func (db *DB) Dialect() Dialect { return db.dialect }
+func (db *DB) Dialect() Dialect { return db.d.name() }
 
 // Open opens the database a URL names: postgres:// or postgresql:// select
 // PostgreSQL; a path, or a sqlite: or file: URL, selects SQLite. It does not
@@ -59,95 +35,17 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 	}
 	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		cache: newReadCache(DefaultCacheSize)}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		dsn, maxConns, err := poolSize(dsn)
-		if err != nil {
-			return nil, err
-		}
-		pg, err := sqlx.Open("postgres", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("store: open postgres: %w", err)
-		}
-		pg.SetMaxOpenConns(maxConns)
-		pg.SetMaxIdleConns(max(1, maxConns/2))
-		pg.SetConnMaxIdleTime(5 * time.Minute)
-		db.dialect, db.w, db.r = Postgres, pg, newReadPool(pg)
-	} else {
-		path, err := sqlitePath(dsn)
-		if err != nil {
-			return nil, err
-		}
-		// WAL lets readers run beside the writer; immediate transactions take
-		// the write lock at BEGIN, so two writers wait instead of deadlocking.
-		params := "_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-		// The writer gets a 16 MiB page cache: a refresh writes a location in
-		// one transaction, and a small cache spills it to disk page by page.
-		w, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=cache_size(-16384)&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("store: open sqlite: %w", err)
-		}
-		w.SetMaxOpenConns(1)
-		r, err := sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("store: open sqlite: %w", err)
-		}
-		r.SetMaxOpenConns(8)
-		db.dialect, db.w, db.r = SQLite, w, newReadPool(r)
+	db.d = dialectFor(dsn)
+	w, r, err := db.d.connect(dsn)
+	if err != nil {
+		return nil, err
 	}
+	db.w, db.r = w, newReadPool(r)
 	if err := db.w.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: connect to %s database: %w", db.dialect, err)
+		return nil, fmt.Errorf("store: connect to %s database: %w", db.d.name(), err)
 	}
 	return db, nil
-}
-
-// DefaultPoolSize is the most connections one process opens to PostgreSQL,
-// unless the URL's pool_max_conns parameter (pgx's name for it) says
-// otherwise: replicas × pool size must stay under the server's
-// max_connections.
-const DefaultPoolSize = 20
-
-// poolSize takes the pool_max_conns parameter out of a PostgreSQL URL,
-// since lib/pq would send it to the server as a setting.
-func poolSize(dsn string) (string, int, error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", 0, errors.New("store: the PostgreSQL URL is malformed")
-	}
-	q := u.Query()
-	v := q.Get("pool_max_conns")
-	if v == "" {
-		return dsn, DefaultPoolSize, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return "", 0, fmt.Errorf("store: pool_max_conns=%q is not a positive number", v)
-	}
-	q.Del("pool_max_conns")
-	u.RawQuery = q.Encode()
-	return u.String(), n, nil
-}
-
-// sqlitePath returns the file a SQLite DSN names.
-func sqlitePath(dsn string) (string, error) {
-	p := dsn
-	for _, prefix := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
-		if rest, ok := strings.CutPrefix(p, prefix); ok {
-			p = rest
-			break
-		}
-	}
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p = p[:i]
-	}
-	if p == "" {
-		return "", errors.New("store: empty SQLite database path")
-	}
-	if unescaped, err := url.PathUnescape(p); err == nil {
-		p = unescaped
-	}
-	return filepath.Abs(p)
 }
 
 // Close closes the database.
@@ -164,25 +62,8 @@ func (db *DB) Close() error {
 func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 
 // provider returns a goose provider over the dialect's embedded migrations.
-// On PostgreSQL a session lock keeps two replicas from migrating at once.
 func (db *DB) provider() (*goose.Provider, error) {
-	var (
-		dialect goose.Dialect
-		fsys    fs.FS
-		opts    = []goose.ProviderOption{goose.WithSlog(db.log.With("component", "migrate"))}
-	)
-	switch db.dialect {
-	case Postgres:
-		dialect, fsys = goose.DialectPostgres, migrations.Postgres()
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	default:
-		dialect, fsys = goose.DialectSQLite3, migrations.SQLite()
-	}
-	return goose.NewProvider(dialect, db.w.DB, fsys, opts...)
+	return db.d.provider(db.w.DB, goose.WithSlog(db.log.With("component", "migrate")))
 }
 
 // Migrate applies every pending migration.

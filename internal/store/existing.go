@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
@@ -16,7 +15,7 @@ import (
 // and the command would report an empty catalog as all clear. A
 // PostgreSQL database is opened as Open opens it.
 func OpenExisting(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+	if dialectFor(dsn).name() == SQLite {
 		path, err := sqlitePath(dsn)
 		if err != nil {
 			return nil, err

@@ -53,11 +53,7 @@ func (db *DB) Facet(ctx context.Context, facet string, f catalog.EntityFilter) (
 		return db.tagFacet(ctx, cond, args)
 	case keyFacet(name) != nil:
 		kf := keyFacet(name)
-		each := "json_each(" + kf.column + ") j"
-		if db.dialect == Postgres {
-			each = "jsonb_each_text(" + kf.column + ") j"
-		}
-		query = `SELECT j.value AS value, COUNT(*) AS count FROM entities e, ` + each + `
+		query = `SELECT j.value AS value, COUNT(*) AS count FROM entities e, ` + db.d.objectEntries(kf.column) + `
 			WHERE ` + cond + ` AND lower(j.key) = ? GROUP BY j.value`
 		args = append(args, strings.ToLower(kf.key))
 	default:

@@ -1,11 +1,7 @@
 package store
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
-
-	"github.com/lib/pq"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -13,14 +9,14 @@ import (
 // where builds a SQL condition and its arguments, with ? placeholders,
 // over the entities table aliased e.
 type where struct {
-	dialect Dialect
-	sb      strings.Builder
-	args    []any
+	d    dialect
+	sb   strings.Builder
+	args []any
 }
 
 // filterSQL returns the condition that selects the entities f selects.
 func (db *DB) filterSQL(f *catalog.EntityFilter) (string, []any) {
-	w := &where{dialect: db.dialect}
+	w := &where{d: db.d}
 	w.filter(f)
 	return w.sb.String(), w.args
 }
@@ -91,7 +87,7 @@ func (w *where) filter(f *catalog.EntityFilter) {
 	}
 	if len(f.Refs) > 0 {
 		add(func() {
-			in, arg := inList(w.dialect, "e.ref", lower(f.Refs))
+			in, arg := inList(w.d, "e.ref", lower(f.Refs))
 			w.sb.WriteString(in)
 			w.args = append(w.args, arg)
 		})
@@ -168,13 +164,11 @@ func (w *where) tag(t string) {
 }
 
 // keyValue matches a label or annotation by key, and value when given,
-// both case-insensitively. The JSON functions differ by dialect.
+// both case-insensitively.
 func (w *where) keyValue(column string, k catalog.KeyFilter) {
-	each := fmt.Sprintf("json_each(%s) j", column)
-	if w.dialect == Postgres {
-		each = fmt.Sprintf("jsonb_each_text(%s) j", column)
-	}
-	w.sb.WriteString("EXISTS (SELECT 1 FROM " + each + " WHERE lower(j.key) = ?")
+	w.sb.WriteString("EXISTS (SELECT 1 FROM ")
+	w.sb.WriteString(w.d.objectEntries(column))
+	w.sb.WriteString(" WHERE lower(j.key) = ?")
 	w.args = append(w.args, strings.ToLower(k.Key))
 	if k.Value != nil {
 		w.sb.WriteString(" AND lower(j.value) = ?")
@@ -197,20 +191,14 @@ func escapeLike(s string) string {
 }
 
 // inList returns a condition that column is one of values, with values as
-// its one argument: a JSON array read by json_each on SQLite, an array on
-// PostgreSQL. One argument rather than one per value keeps one prepared
-// statement for every length of list.
+// its one argument (see the dialect's anyOf).
 func (db *DB) inList(column string, values []string) (string, any) {
-	return inList(db.dialect, column, values)
+	return inList(db.d, column, values)
 }
 
-func inList(dialect Dialect, column string, values []string) (string, any) {
+func inList(d dialect, column string, values []string) (string, any) {
 	if len(values) == 1 { // the fields of one entity: a plain lookup
 		return column + ` = ?`, values[0]
 	}
-	if dialect == Postgres {
-		return column + ` = ANY(?)`, pq.StringArray(values)
-	}
-	data, _ := json.Marshal(values) // strings always marshal
-	return column + ` IN (SELECT value FROM json_each(?))`, string(data)
+	return d.anyOf(column, values)
 }

@@ -103,10 +103,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (string, error) {
 	if m := plusAddress.FindStringSubmatch(email); m != nil {
 		untagged = m[1] + m[3]
 	}
-	expr := `lower(json_extract(data, '$.spec.profile.email'))`
-	if db.dialect == Postgres {
-		expr = `lower(data #>> '{spec,profile,email}')`
-	}
+	expr := `lower(` + db.d.jsonText("data", "spec", "profile", "email") + `)`
 	var rows []struct {
 		Ref   string `db:"ref"`
 		Email string `db:"email"`

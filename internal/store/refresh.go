@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -49,12 +48,8 @@ func (db *DB) BeginRefresh(ctx context.Context, loc catalog.Location, opts catal
 	if err != nil {
 		return nil, formatError(err)
 	}
-	// On PostgreSQL, lock the location so that two replicas refreshing it
-	// take turns; SQLite's immediate transactions already serialize writers.
-	q := `SELECT id FROM locations WHERE id = ? AND removed_at IS NULL`
-	if db.dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
+	// Lock the location, so that two replicas refreshing it take turns.
+	q := `SELECT id FROM locations WHERE id = ? AND removed_at IS NULL` + db.d.lockRows()
 	var id string
 	if err := tx.GetContext(ctx, &id, tx.Rebind(q), loc.ID); err != nil {
 		tx.Rollback()
@@ -252,46 +247,7 @@ func (r *refresh) existing(ctx context.Context, refs []string) (map[string]exist
 	return out, nil
 }
 
-var entityColumns = []string{"id", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
-	"tags", "labels", "annotations", "search_text", "parent_ref",
-	"location_id", "location_key", "data", "hash", "etag", "valid", "orphan", "created_at", "updated_at"}
-
-func (r *refresh) entityValues(e entityRow) []any {
-	return []any{e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.specType, e.lifecycle,
-		e.tags, e.labels, e.annotations, e.searchText, e.parentRef,
-		r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now}
-}
-
-// insertEntities writes entities that are not stored yet: with COPY on
-// PostgreSQL, which is several times faster than INSERT for many rows.
-func (r *refresh) insertEntities(ctx context.Context, rows []entityRow) error {
-	if r.db.dialect != Postgres {
-		return r.upsertEntities(ctx, rows)
-	}
-	values := make([][]any, len(rows))
-	for i, e := range rows {
-		values[i] = r.entityValues(e)
-	}
-	if err := copyIn(ctx, r.tx, "entities", entityColumns, values); err != nil {
-		return fmt.Errorf("store: write entities: %w", err)
-	}
-	return nil
-}
-
-func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
-	for start := 0; start < len(rows); start += entityChunk {
-		chunk := rows[start:min(start+entityChunk, len(rows))]
-		var sb strings.Builder
-		sb.WriteString(r.insertVerb() + ` INTO entities (` + strings.Join(entityColumns, ", ") + `) VALUES `)
-		args := make([]any, 0, len(chunk)*len(entityColumns))
-		for i, e := range chunk {
-			if i > 0 {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(" + strings.TrimSuffix(strings.Repeat("?,", len(entityColumns)), ",") + ")")
-			args = append(args, r.entityValues(e)...)
-		}
-		sb.WriteString(` ON CONFLICT (ref) DO UPDATE SET
+var entityTable = newBulkTable("entities", entityChunk, ` ON CONFLICT (ref) DO UPDATE SET
 			kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
 			title = excluded.title, description = excluded.description,
 			spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
@@ -299,52 +255,48 @@ func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
 			search_text = excluded.search_text, parent_ref = excluded.parent_ref,
 			location_id = excluded.location_id, location_key = excluded.location_key,
 			data = excluded.data, hash = excluded.hash, etag = excluded.etag, valid = excluded.valid,
-			orphan = excluded.orphan, updated_at = excluded.updated_at`)
-		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(sb.String()), args...); err != nil {
-			return fmt.Errorf("store: write entities: %w", formatError(err))
-		}
+			orphan = excluded.orphan, updated_at = excluded.updated_at`,
+	"id", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
+	"tags", "labels", "annotations", "search_text", "parent_ref",
+	"location_id", "location_key", "data", "hash", "etag", "valid", "orphan", "created_at", "updated_at")
+
+// entityValues returns a function that appends the values of rows[i] in
+// the order of entityTable's columns.
+func (r *refresh) entityValues(rows []entityRow) rowFunc {
+	return func(dst []any, i int) []any {
+		e := &rows[i]
+		return append(dst, e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.specType, e.lifecycle,
+			e.tags, e.labels, e.annotations, e.searchText, e.parentRef,
+			r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now)
+	}
+}
+
+// insertEntities writes entities that are not stored yet.
+func (r *refresh) insertEntities(ctx context.Context, rows []entityRow) error {
+	if err := r.db.d.insertNew(ctx, r.tx, entityTable, len(rows), r.entityValues(rows)); err != nil {
+		return fmt.Errorf("store: write entities: %w", err)
 	}
 	return nil
 }
+
+func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
+	if err := r.db.d.upsert(ctx, r.tx, entityTable, len(rows), r.entityValues(rows)); err != nil {
+		return fmt.Errorf("store: write entities: %w", err)
+	}
+	return nil
+}
+
+var relationTable = newBulkTable("relations", relationChunk, "", "originating_id", "source_ref", "type", "target_ref")
 
 func (r *refresh) insertRelations(ctx context.Context, rels [][4]string) error {
-	if r.db.dialect == Postgres {
-		values := make([][]any, len(rels))
-		for i, rel := range rels {
-			values[i] = []any{rel[0], rel[1], rel[2], rel[3]}
-		}
-		if err := copyIn(ctx, r.tx, "relations", []string{"originating_id", "source_ref", "type", "target_ref"}, values); err != nil {
-			return fmt.Errorf("store: write relations: %w", err)
-		}
-		return nil
+	row := func(dst []any, i int) []any {
+		rel := &rels[i]
+		return append(dst, rel[0], rel[1], rel[2], rel[3])
 	}
-	for start := 0; start < len(rels); start += relationChunk {
-		chunk := rels[start:min(start+relationChunk, len(rels))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT OR FAIL INTO relations (originating_id, source_ref, type, target_ref) VALUES `)
-		args := make([]any, 0, len(chunk)*4)
-		for i, rel := range chunk {
-			if i > 0 {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?,?,?,?)")
-			args = append(args, rel[0], rel[1], rel[2], rel[3])
-		}
-		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(sb.String()), args...); err != nil {
-			return fmt.Errorf("store: write relations: %w", formatError(err))
-		}
+	if err := r.db.d.insertNew(ctx, r.tx, relationTable, len(rels), row); err != nil {
+		return fmt.Errorf("store: write relations: %w", err)
 	}
 	return nil
-}
-
-// insertVerb is "INSERT OR FAIL" on SQLite: a statement that cannot abort
-// half-way needs no statement journal, which makes large inserts several
-// times slower. A failure still rolls back the whole refresh.
-func (r *refresh) insertVerb() string {
-	if r.db.dialect == SQLite {
-		return "INSERT OR FAIL"
-	}
-	return "INSERT"
 }
 
 // Commit implements [catalog.Refresh].
@@ -622,27 +574,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// copyIn writes rows into table with PostgreSQL's COPY FROM STDIN.
-func copyIn(ctx context.Context, tx *sqlx.Tx, table string, columns []string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
-	if err != nil {
-		return formatError(err)
-	}
-	defer stmt.Close()
-	for _, row := range rows {
-		if _, err := stmt.ExecContext(ctx, row...); err != nil {
-			return formatError(err)
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return formatError(err)
-	}
-	return nil
 }
 
 // dedupe returns an entity's relations as (source, type, target) strings,

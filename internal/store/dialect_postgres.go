@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq" // the "postgres" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/greenroomhq/greenroom/migrations"
+)
+
+// postgresDialect is PostgreSQL through lib/pq: a server that several
+// replicas share.
+type postgresDialect struct{}
+
+func (postgresDialect) name() Dialect { return Postgres }
+
+// connect opens one pool for reads and writes, sized by the URL's
+// pool_max_conns parameter.
+func (postgresDialect) connect(dsn string) (w, r *sqlx.DB, err error) {
+	dsn, maxConns, err := poolSize(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	pg, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	pg.SetMaxOpenConns(maxConns)
+	pg.SetMaxIdleConns(max(1, maxConns/2))
+	pg.SetConnMaxIdleTime(5 * time.Minute)
+	return pg, pg, nil
+}
+
+// DefaultPoolSize is the most connections one process opens to PostgreSQL,
+// unless the URL's pool_max_conns parameter (pgx's name for it) says
+// otherwise: replicas × pool size must stay under the server's
+// max_connections.
+const DefaultPoolSize = 20
+
+// poolSize takes the pool_max_conns parameter out of a PostgreSQL URL,
+// since lib/pq would send it to the server as a setting.
+func poolSize(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, errors.New("store: the PostgreSQL URL is malformed")
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return dsn, DefaultPoolSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("store: pool_max_conns=%q is not a positive number", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
+}
+
+// provider adds a session lock, which keeps two replicas from migrating at
+// once.
+func (postgresDialect) provider(db *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres(), opts...)
+}
+
+func (postgresDialect) violation(err error) violation {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "23505": // unique_violation
+			return uniqueViolation
+		case "23503": // foreign_key_violation
+			return foreignKeyViolation
+		}
+	}
+	return noViolation
+}
+
+func (postgresDialect) anyOf(column string, values []string) (string, any) {
+	return column + ` = ANY(?)`, pq.StringArray(values)
+}
+
+func (postgresDialect) objectEntries(column string) string {
+	return "jsonb_each_text(" + column + ") j"
+}
+
+func (postgresDialect) jsonText(column string, path ...string) string {
+	return column + " #>> '{" + strings.Join(path, ",") + "}'"
+}
+
+// lockRows locks the rows for update: two replicas that write the same
+// rows take turns.
+func (postgresDialect) lockRows() string { return " FOR UPDATE" }
+
+// insertNew copies the rows in with COPY FROM STDIN, several times faster
+// than INSERT for many rows.
+func (postgresDialect) insertNew(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
+	if n == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(t.name, t.columns...))
+	if err != nil {
+		return formatError(err)
+	}
+	defer stmt.Close()
+	var args []any // lib/pq encodes a row's values before Exec returns
+	for i := range n {
+		args = row(args[:0], i)
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return formatError(err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return formatError(err)
+	}
+	return nil
+}
+
+func (postgresDialect) upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
+	return insertValues(ctx, tx, "INSERT", t, n, row)
+}

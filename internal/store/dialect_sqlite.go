@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite" // the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/greenroomhq/greenroom/migrations"
+)
+
+func init() {
+	// sqlx knows modernc's driver name only as "sqlite3": without this,
+	// Rebind would not know that SQLite takes ? placeholders as written.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// sqliteDialect is SQLite through the pure-Go modernc.org/sqlite: one file,
+// one writer at a time.
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() Dialect { return SQLite }
+
+// connect opens one writer connection, since SQLite allows one writer at a
+// time, and a pool of read-only readers beside it.
+func (sqliteDialect) connect(dsn string) (w, r *sqlx.DB, err error) {
+	path, err := sqlitePath(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	// WAL lets readers run beside the writer; immediate transactions take
+	// the write lock at BEGIN, so two writers wait instead of deadlocking.
+	params := "_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	// The writer gets a 16 MiB page cache: a refresh writes a location in
+	// one transaction, and a small cache spills it to disk page by page.
+	w, err = sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=cache_size(-16384)&_txlock=immediate")
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err = sqlx.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	return w, r, nil
+}
+
+// sqlitePath returns the file a SQLite DSN names.
+func sqlitePath(dsn string) (string, error) {
+	p := dsn
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			p = rest
+			break
+		}
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" {
+		return "", errors.New("store: empty SQLite database path")
+	}
+	if unescaped, err := url.PathUnescape(p); err == nil {
+		p = unescaped
+	}
+	return filepath.Abs(p)
+}
+
+func (sqliteDialect) provider(db *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	return goose.NewProvider(goose.DialectSQLite3, db, migrations.SQLite(), opts...)
+}
+
+func (sqliteDialect) violation(err error) violation {
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return uniqueViolation
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return foreignKeyViolation
+		}
+	}
+	return noViolation
+}
+
+// anyOf passes the list as a JSON array, read back by json_each: SQLite
+// has no array parameters.
+func (sqliteDialect) anyOf(column string, values []string) (string, any) {
+	data, _ := json.Marshal(values) // strings always marshal
+	return column + ` IN (SELECT value FROM json_each(?))`, string(data)
+}
+
+func (sqliteDialect) objectEntries(column string) string {
+	return "json_each(" + column + ") j"
+}
+
+func (sqliteDialect) jsonText(column string, path ...string) string {
+	return "json_extract(" + column + ", '$." + strings.Join(path, ".") + "')"
+}
+
+// lockRows is empty: an immediate transaction holds the database's write
+// lock from BEGIN, so no other writer reads the rows meanwhile.
+func (sqliteDialect) lockRows() string { return "" }
+
+// insertNew is upsert: SQLite has nothing faster than INSERT.
+func (d sqliteDialect) insertNew(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
+	return d.upsert(ctx, tx, t, n, row)
+}
+
+// upsert writes INSERT OR FAIL: a statement that cannot abort half-way
+// needs no statement journal, which makes large inserts several times
+// slower. A failure still rolls back the whole transaction.
+func (sqliteDialect) upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
+	return insertValues(ctx, tx, "INSERT OR FAIL", t, n, row)
+}

@@ -1,0 +1,323 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// TestDialect runs every method of each dialect directly against its
+// database. The store's tests reach them through the store; this one says
+// which method broke, and fails when a method is added without a case.
+func TestDialect(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(t *testing.T, db *DB){
+		"name":          testDialectName,
+		"connect":       testDialectConnect,
+		"provider":      testDialectProvider,
+		"violation":     testDialectViolation,
+		"anyOf":         testDialectAnyOf,
+		"objectEntries": testDialectObjectEntries,
+		"jsonText":      testDialectJSONText,
+		"lockRows":      testDialectLockRows,
+		"insertNew":     testDialectInsertNew,
+		"upsert":        testDialectUpsert,
+	}
+	it := reflect.TypeFor[dialect]()
+	for i := range it.NumMethod() {
+		if name := it.Method(i).Name; cases[name] == nil {
+			t.Errorf("dialect method %s has no case in TestDialect", name)
+		}
+	}
+	for _, d := range dialects {
+		t.Run(string(d.name()), func(t *testing.T) {
+			t.Parallel()
+			db := mustOpenDialect(t, d.name())
+			for name, c := range cases {
+				t.Run(name, func(t *testing.T) { c(t, db) })
+			}
+		})
+	}
+}
+
+// mustOpenDialect opens a migrated, throw-away database of dialect name
+// (storetest cannot be imported here: it imports the store). PostgreSQL
+// needs GREENROOM_TEST_POSTGRES_URL, storetest.EnvPostgres.
+func mustOpenDialect(t *testing.T, name Dialect) *DB {
+	t.Helper()
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "greenroom.db")
+	if name == Postgres {
+		server := os.Getenv("GREENROOM_TEST_POSTGRES_URL")
+		if server == "" {
+			t.Skip("GREENROOM_TEST_POSTGRES_URL not set")
+		}
+		var drop func() error
+		var err error
+		if dsn, drop, err = CreatePostgresDatabase(ctx, server, "greenroom_test_"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := drop(); err != nil {
+				t.Error(err)
+			}
+		})
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "pool_max_conns=3"
+	}
+	db, err := Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func testDialectName(t *testing.T, db *DB) {
+	want := SQLite
+	if db.r.DriverName() == "postgres" {
+		want = Postgres
+	}
+	if got := db.Dialect(); got != want {
+		t.Errorf("Dialect() = %s over driver %s; want %s", got, db.r.DriverName(), want)
+	}
+}
+
+func testDialectConnect(t *testing.T, db *DB) {
+	ctx := context.Background()
+	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`UPDATE catalog_version SET version = version WHERE id = ?`), 1); err != nil {
+		t.Errorf("writing through the writer: %v", err)
+	}
+	var n int
+	if err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM catalog_version`); err != nil || n != 1 {
+		t.Errorf("reading through the reader: %d rows, %v; want 1", n, err)
+	}
+}
+
+func testDialectProvider(t *testing.T, db *DB) {
+	st, err := db.MigrationStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) == 0 {
+		t.Fatal("no migrations")
+	}
+	for _, s := range st {
+		if !s.Applied {
+			t.Errorf("migration %s not applied", s.Name)
+		}
+	}
+}
+
+func testDialectViolation(t *testing.T, db *DB) {
+	ctx := context.Background()
+	insert := db.w.Rebind(`INSERT INTO locations (id, type, target, created_at) VALUES (?, 'file', ?, ?)`)
+	if _, err := db.w.ExecContext(ctx, insert, "violation-1", "/violation.yaml", db.now()); err != nil {
+		t.Fatal(err)
+	}
+	_, unique := db.w.ExecContext(ctx, insert, "violation-2", "/violation.yaml", db.now())
+	_, foreign := db.w.ExecContext(ctx, db.w.Rebind(`
+		INSERT INTO processing_errors (id, location_id, location_key, document, line, code, message, created_at)
+		VALUES ('violation-3', 'no-such-location', 'file:/x', 0, 0, 'X', 'x', ?)`), db.now())
+	for _, c := range []struct {
+		err  error
+		want violation
+		code string
+	}{
+		{unique, uniqueViolation, portal.ECONFLICT},
+		{foreign, foreignKeyViolation, portal.EINVALID},
+		{errors.New("not the driver's"), noViolation, ""},
+	} {
+		if got := db.d.violation(c.err); got != c.want {
+			t.Errorf("violation(%v) = %d; want %d", c.err, got, c.want)
+		}
+		for _, other := range dialects {
+			if other != db.d && other.violation(c.err) != noViolation {
+				t.Errorf("%s reads a violation in the error of %s: %v", other.name(), db.d.name(), c.err)
+			}
+		}
+		if got := portal.ErrorCode(formatError(c.err)); c.code != "" && got != c.code {
+			t.Errorf("formatError(%v) has code %s; want %s", c.err, got, c.code)
+		}
+	}
+}
+
+// dialectTable writes relations two rows per statement, so that three rows
+// take two statements.
+var dialectTable = newBulkTable("relations", 2, "", "originating_id", "source_ref", "type", "target_ref")
+
+// mustWriteRelations writes relations from source to each target through
+// write, one of the dialect's bulk writes.
+func mustWriteRelations(t *testing.T, db *DB, write func(context.Context, *sqlx.Tx, *bulkTable, int, rowFunc) error, source string, targets ...string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	row := func(dst []any, i int) []any { return append(dst, "o-"+source, source, "dependsOn", targets[i]) }
+	if err := write(ctx, tx, dialectTable, len(targets), row); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// targetsOf returns the targets of the relations from source, sorted.
+func targetsOf(t *testing.T, db *DB, source string) []string {
+	t.Helper()
+	var got []string
+	if err := db.r.SelectContext(context.Background(), &got, db.r.Rebind(
+		`SELECT target_ref FROM relations WHERE source_ref = ? ORDER BY target_ref`), source); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func testDialectInsertNew(t *testing.T, db *DB) {
+	mustWriteRelations(t, db, db.d.insertNew, "component:insert", "component:a", "component:b", "component:c")
+	mustWriteRelations(t, db, db.d.insertNew, "component:insert-none")
+	if diff := cmp.Diff([]string{"component:a", "component:b", "component:c"}, targetsOf(t, db, "component:insert")); diff != "" {
+		t.Errorf("rows mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testDialectUpsert(t *testing.T, db *DB) {
+	ctx := context.Background()
+	mustExecDialect(t, db, `INSERT INTO locations (id, type, target, created_at) VALUES ('upsert', 'file', '/upsert.yaml', ?)`, db.now())
+	table := newBulkTable("locations", 2, ` ON CONFLICT (id) DO UPDATE SET target = excluded.target`, "id", "type", "target", "created_at")
+	ids := []string{"upsert", "upsert-2", "upsert-3"}
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	now := db.now()
+	row := func(dst []any, i int) []any { return append(dst, ids[i], "url", "https://example.com/"+ids[i], now) }
+	if err := db.d.upsert(ctx, tx, table, len(ids), row); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := db.r.SelectContext(ctx, &got, `SELECT target FROM locations WHERE id LIKE 'upsert%' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://example.com/upsert", "https://example.com/upsert-2", "https://example.com/upsert-3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("targets mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testDialectAnyOf(t *testing.T, db *DB) {
+	mustWriteRelations(t, db, db.d.upsert, "component:any", "component:x", "component:y", "component:z")
+	cond, arg := db.d.anyOf("target_ref", []string{"component:z", "component:x", "component:none"})
+	var got []string
+	if err := db.r.SelectContext(context.Background(), &got, db.r.Rebind(
+		`SELECT target_ref FROM relations WHERE source_ref = ? AND `+cond+` ORDER BY target_ref`), "component:any", arg); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"component:x", "component:z"}, got); diff != "" {
+		t.Errorf("rows mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// mustEntity stores an entity with labels and data, as JSON, and nothing
+// else a query here reads.
+func mustEntity(t *testing.T, db *DB, ref, labels, data string) {
+	t.Helper()
+	mustExecDialect(t, db, `INSERT INTO locations (id, type, target, created_at) VALUES (?, 'file', ?, ?)`, "loc-"+ref, "/"+ref, db.now())
+	mustExecDialect(t, db, `
+		INSERT INTO entities (id, ref, kind, namespace, name, tags, labels, annotations, search_text,
+			location_id, location_key, data, hash, etag, valid, created_at, updated_at)
+		VALUES (?, ?, 'Component', 'default', ?, '', ?, '{}', '', ?, 'file:/x', ?, 'h', 'e', TRUE, ?, ?)`,
+		"id-"+ref, ref, ref, labels, "loc-"+ref, data, db.now(), db.now())
+}
+
+func mustExecDialect(t *testing.T, db *DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.w.ExecContext(context.Background(), db.w.Rebind(q), args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func testDialectObjectEntries(t *testing.T, db *DB) {
+	mustEntity(t, db, "component:default/entries", `{"Team":"Blue","tier":"1"}`, `{}`)
+	var got []struct {
+		Key   string `db:"key"`
+		Value string `db:"value"`
+	}
+	if err := db.r.SelectContext(context.Background(), &got, db.r.Rebind(
+		`SELECT j.key, j.value FROM entities e, `+db.d.objectEntries("e.labels")+` WHERE e.ref = ? ORDER BY j.key`),
+		"component:default/entries"); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		Key   string `db:"key"`
+		Value string `db:"value"`
+	}{{"Team", "Blue"}, {"tier", "1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testDialectJSONText(t *testing.T, db *DB) {
+	mustEntity(t, db, "user:default/json", `{}`, `{"spec":{"profile":{"email":"Jo@Example.com"}}}`)
+	var got string
+	if err := db.r.GetContext(context.Background(), &got, db.r.Rebind(
+		`SELECT `+db.d.jsonText("data", "spec", "profile", "email")+` FROM entities WHERE ref = ?`), "user:default/json"); err != nil {
+		t.Fatal(err)
+	}
+	if got != "Jo@Example.com" {
+		t.Errorf("jsonText read %q; want Jo@Example.com", got)
+	}
+}
+
+// testDialectLockRows holds a location locked and checks that a second
+// writer cannot read it for update meanwhile.
+func testDialectLockRows(t *testing.T, db *DB) {
+	ctx := context.Background()
+	mustExecDialect(t, db, `INSERT INTO locations (id, type, target, created_at) VALUES ('locked', 'file', '/locked.yaml', ?)`, db.now())
+	q := db.w.Rebind(`SELECT id FROM locations WHERE id = ?` + db.d.lockRows())
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var id string
+	if err := tx.GetContext(ctx, &id, q, "locked"); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = func() error {
+		tx2, err := db.w.BeginTxx(wait, nil)
+		if err != nil {
+			return err
+		}
+		defer tx2.Rollback()
+		return tx2.GetContext(wait, &id, q, "locked")
+	}()
+	if err == nil {
+		t.Error("a second writer read the locked row for update")
+	}
+}
