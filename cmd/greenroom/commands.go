@@ -403,11 +403,20 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		f.fs.Usage()
 		return errors.New("migrate needs one of up, down or status")
 	}
+	// Only up may create the database; down and status look at one.
+	open := store.OpenExisting
+	switch verbs[0] {
+	case "up":
+		open = store.Open
+	case "down", "status":
+	default:
+		return fmt.Errorf("migrate: unknown action %q; want up, down or status", verbs[0])
+	}
 	cfg, err := f.load(getenv)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.Database, nil)
+	db, err := open(ctx, cfg.Database, nil)
 	if err != nil {
 		return err
 	}
@@ -421,9 +430,6 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		if err := db.MigrateDown(ctx); err != nil {
 			return err
 		}
-	case "status":
-	default:
-		return fmt.Errorf("migrate: unknown action %q; want up, down or status", verbs[0])
 	}
 	st, err := db.MigrationStatus(ctx)
 	if err != nil {

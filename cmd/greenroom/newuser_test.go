@@ -39,6 +39,9 @@ func TestRun_ServeRefusesArguments(t *testing.T) {
 // migrate's action.
 func TestRun_MigrateFlagsAfterVerb(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "g.db")
+	if code, _, stderr := runCLI(t, nil, "migrate", "status", "--database", db); code != 2 || !strings.Contains(stderr, "no database at") {
+		t.Errorf("status of a missing database: exit %d, stderr %q; want 2", code, stderr)
+	}
 	for _, args := range [][]string{
 		{"migrate", "up", "--database", db},
 		{"migrate", "status", "--database", db},
