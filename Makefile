@@ -15,7 +15,9 @@ build:
 
 ## test: run every test; PostgreSQL tests run when GREENROOM_TEST_POSTGRES_URL is set
 test:
+	@test -n "$$GREENROOM_TEST_POSTGRES_URL" || echo "GREENROOM_TEST_POSTGRES_URL is not set: the PostgreSQL tests are SKIPPED (SQLite only)"
 	$(GO) test -race -count=1 ./...
+	@test -n "$$GREENROOM_TEST_POSTGRES_URL" || echo "GREENROOM_TEST_POSTGRES_URL is not set: the PostgreSQL tests were SKIPPED (SQLite only)"
 
 ## bench: ingestion benchmark on generated catalogs (SQLite; PostgreSQL when GREENROOM_TEST_POSTGRES_URL is set)
 bench:

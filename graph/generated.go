@@ -4884,7 +4884,7 @@ type ProcessingError {
   message: String!
   "The file or URL concerned, as ` + "`" + `file:/path` + "`" + ` or ` + "`" + `url:https://…` + "`" + `."
   locationKey: String!
-  "The index of the YAML document in the file, from 0, or null."
+  "The number of the YAML document in the file, counting from 1 as ` + "`" + `greenroom validate` + "`" + ` and ` + "`" + `greenroom errors` + "`" + ` do, or null."
   document: Int
   "The line in the file, from 1, or null when unknown."
   line: Int
@@ -5109,7 +5109,7 @@ type ValidateEntitiesPayload {
   "Whether every document is valid."
   valid: Boolean!
   entities: [IngestedEntity!]!
-  "Every problem, with document index and line."
+  "Every problem, with its document (counted from 1) and line."
   errors: [ProcessingError!]!
 }
 
@@ -5225,7 +5225,7 @@ type AuditEvent {
   at: String!
   "The caller's reference, or null when anonymous."
   actor: String
-  "What kind of caller it was: user, service or anonymous."
+  "What kind of caller it was: user, service or anonymous, or cli for a ` + "`" + `greenroom` + "`" + ` command run on the database (actor ` + "`" + `cli:<OS user>` + "`" + `)."
   actorKind: String!
   "The mutation, such as ` + "`" + `deleteEntity` + "`" + `."
   action: String!

@@ -280,7 +280,9 @@ func (r *processingErrorResolver) Document(ctx context.Context, obj *catalog.Pro
 	if obj.Document < 0 {
 		return nil, nil
 	}
-	return &obj.Document, nil
+	// Counted from 1, as people and the greenroom commands count.
+	n := obj.Document + 1
+	return &n, nil
 }
 
 // Line is the resolver for the line field.

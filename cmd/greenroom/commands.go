@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,12 +49,10 @@ type configFlags struct {
 	production bool
 }
 
+// newConfigFlags declares every setting's flag, for serve and ingest.
 func newConfigFlags(name string, stderr io.Writer) *configFlags {
-	f := &configFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
-	f.fs.SetOutput(stderr)
-	f.fs.StringVar(&f.config, "config", "", "read settings from this YAML file (also GREENROOM_CONFIG)")
+	f := newDatabaseFlags(name, stderr)
 	f.fs.StringVar(&f.listen, "listen", "", "HTTP listen address (default 127.0.0.1:7007; GREENROOM_LISTEN)")
-	f.fs.StringVar(&f.database, "database", "", "SQLite path or sqlite: URL, or a postgres:// URL (default ./greenroom.db; GREENROOM_DATABASE)")
 	f.fs.Var(&f.locations, "location", "register a location: a path or glob of descriptor files, or an http(s) URL; repeatable (GREENROOM_LOCATIONS, comma-separated)")
 	f.fs.DurationVar(&f.interval, "refresh-interval", 0, "time between two reads of every location (default 3m; GREENROOM_REFRESH_INTERVAL)")
 	f.fs.StringVar(&f.orphans, "orphans", "", "keep or delete entities their location no longer emits (default keep; GREENROOM_ORPHANS)")
@@ -62,6 +61,42 @@ func newConfigFlags(name string, stderr io.Writer) *configFlags {
 	f.fs.StringVar(&f.policy, "policy", "", "permission policy file, reloaded when it changes (GREENROOM_POLICY); none lets everyone do everything")
 	f.fs.BoolVar(&f.production, "production", false, "refuse to start without authentication and a policy (GREENROOM_PRODUCTION)")
 	return f
+}
+
+// newFileFlags declares only --config, for the commands that read settings
+// but have no flag of their own for them, so that their -h lists only what
+// they use.
+func newFileFlags(name string, stderr io.Writer) *configFlags {
+	f := &configFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	f.fs.StringVar(&f.config, "config", "", "read settings from this YAML file (also GREENROOM_CONFIG)")
+	return f
+}
+
+// newDatabaseFlags declares --config and --database, for the commands that
+// work on the database alone.
+func newDatabaseFlags(name string, stderr io.Writer) *configFlags {
+	f := newFileFlags(name, stderr)
+	f.fs.StringVar(&f.database, "database", "", "SQLite path or sqlite: URL, or a postgres:// URL (default ./greenroom.db; GREENROOM_DATABASE)")
+	return f
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments,
+// as in "migrate status --database URL", and returns the other arguments
+// in order. Everything after "--" is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		stopped := len(args) - fs.NArg()
+		if fs.NArg() == 0 || (stopped > 0 && args[stopped-1] == "--") {
+			return append(rest, fs.Args()...), nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 // load builds the Config: defaults, then the config file, then the
@@ -108,8 +143,15 @@ func (f *configFlags) load(getenv func(string) string) (Config, error) {
 // setup parses a command's flags and returns its settings and logger.
 func setup(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, *slog.Logger, error) {
 	f := newConfigFlags(name, stderr)
-	if err := f.fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(f.fs, args)
+	if err != nil {
 		return Config{}, nil, err
+	}
+	if len(rest) > 0 {
+		// An unquoted glob (--location catalog/*.yaml) expands to several
+		// arguments, of which the flag takes only the first.
+		return Config{}, nil, fmt.Errorf("%s takes no arguments, and got %s: each flag takes one value, so quote a glob "+
+			"(--location 'catalog/*.yaml') or repeat --location for each file", name, quoteAll(rest))
 	}
 	cfg, err := f.load(getenv)
 	if err != nil {
@@ -117,6 +159,15 @@ func setup(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	return cfg, log, err
+}
+
+// quoteAll quotes each argument and joins them, for messages.
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -197,7 +248,7 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	if err := registerLocations(ctx, db, m.Config); err != nil {
+	if err := registerLocations(ctx, db, m.Config, m.Log); err != nil {
 		db.Close()
 		return err
 	}
@@ -302,24 +353,6 @@ func openStore(ctx context.Context, dsn string, log *slog.Logger, opts ...store.
 	return db, nil
 }
 
-// registerLocations records the configured locations as configured: they
-// may emit every kind (unless catalog.rules says otherwise), and one
-// registered through the API before gains that trust. A location dropped
-// from the configuration stays registered, with its trust, until deleted
-// (deleteLocation).
-func registerLocations(ctx context.Context, db *store.DB, cfg Config) error {
-	locs, err := cfg.locations()
-	if err != nil {
-		return err
-	}
-	for _, l := range locs {
-		if _, _, err := db.CreateLocation(ctx, l.Type, l.Target); err != nil {
-			return fmt.Errorf("register location %s: %w", l.Key(), err)
-		}
-	}
-	return nil
-}
-
 func engineOptions(cfg Config, log *slog.Logger) (ingest.Options, error) {
 	rules := cfg.rules()
 	if _, err := ingest.NewRules(rules); err != nil {
@@ -353,7 +386,7 @@ func cmdIngest(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer db.Close()
-	if err := registerLocations(ctx, db, cfg); err != nil {
+	if err := registerLocations(ctx, db, cfg, log); err != nil {
 		return err
 	}
 	locs, err := db.Locations(ctx)
@@ -371,37 +404,51 @@ func cmdIngest(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %d entities (%d added, %d updated, %d unchanged, %d orphaned, %d deleted), %d conflicts, %d errors\n",
-			loc.Key(), st.Emitted, st.Added, st.Updated, st.Unchanged, st.Orphaned, st.Deleted, st.Conflicts, st.Errors)
+		fmt.Fprintf(stdout, "%s: %s (%d added, %d updated, %d unchanged, %d orphaned, %d deleted), %s, %s\n",
+			loc.Key(), count(st.Emitted, "entity"), st.Added, st.Updated, st.Unchanged, st.Orphaned, st.Deleted,
+			count(st.Conflicts, "conflict"), count(st.Errors, "error"))
 	}
 	ents, rels, err := db.Counts(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "stored %d entities and %d relations in %.2fs\n", ents, rels, time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "stored %s and %s in %.2fs\n", count(ents, "entity"), count(rels, "relation"), time.Since(start).Seconds())
 	return nil
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newConfigFlags("migrate", stderr)
-	f.fs.Usage = func() { fmt.Fprintln(stderr, "usage: greenroom migrate [--database URL] up|down|status") }
-	if err := f.fs.Parse(args); err != nil {
+	f := newDatabaseFlags("migrate", stderr)
+	f.fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: greenroom migrate up|down|status [--database URL] [--config FILE]")
+		f.fs.PrintDefaults()
+	}
+	verbs, err := parseInterspersed(f.fs, args)
+	if err != nil {
 		return err
 	}
-	if f.fs.NArg() != 1 {
+	if len(verbs) != 1 {
 		f.fs.Usage()
 		return errors.New("migrate needs one of up, down or status")
+	}
+	// Only up may create the database; down and status look at one.
+	open := store.OpenExisting
+	switch verbs[0] {
+	case "up":
+		open = store.Open
+	case "down", "status":
+	default:
+		return fmt.Errorf("migrate: unknown action %q; want up, down or status", verbs[0])
 	}
 	cfg, err := f.load(getenv)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.Database, nil)
+	db, err := open(ctx, cfg.Database, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	switch f.fs.Arg(0) {
+	switch verbs[0] {
 	case "up":
 		if err := db.Migrate(ctx); err != nil {
 			return err
@@ -410,9 +457,6 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		if err := db.MigrateDown(ctx); err != nil {
 			return err
 		}
-	case "status":
-	default:
-		return fmt.Errorf("migrate: unknown action %q; want up, down or status", f.fs.Arg(0))
 	}
 	st, err := db.MigrationStatus(ctx)
 	if err != nil {
@@ -451,7 +495,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	errs := printProblems(stdout, res.Problems)
-	fmt.Fprintf(stdout, "%d files, %d valid entities, %d errors, %d warnings\n", res.Files, res.Entities, errs, len(res.Problems)-errs)
+	fmt.Fprintf(stdout, "%s, %s, %s, %s\n", count(res.Files, "file"), count(res.Entities, "valid entity"), count(errs, "error"), count(len(res.Problems)-errs, "warning"))
 	if errs > 0 {
 		return 1
 	}
@@ -487,14 +531,20 @@ func printProblems(w io.Writer, problems []catalog.ProcessingError) int {
 }
 
 func cmdErrors(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f := newConfigFlags("errors", stderr)
+	f := newDatabaseFlags("errors", stderr)
 	f.fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: greenroom errors [--database URL] [LOCATION_ID]\n\nLists the processing errors and warnings of every location, or of one.")
+		f.fs.PrintDefaults()
 	}
-	if err := f.fs.Parse(args); err != nil {
+	ids, err := parseInterspersed(f.fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if len(ids) > 1 {
+		fmt.Fprintf(stderr, "greenroom errors: one location id at most, not %s\n", quoteAll(ids))
 		return 2
 	}
 	cfg, err := f.load(getenv)
@@ -502,22 +552,56 @@ func cmdErrors(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "greenroom errors:", err)
 		return 2
 	}
-	db, err := openStore(ctx, cfg.Database, nil)
+	db, err := openExistingStore(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintln(stderr, "greenroom errors:", err)
 		return 2
 	}
 	defer db.Close()
-	problems, err := db.LocationErrors(ctx, f.fs.Arg(0))
+	id := ""
+	if len(ids) == 1 {
+		id = ids[0]
+		if _, err := db.Location(ctx, id); err != nil {
+			fmt.Fprintf(stderr, "greenroom errors: %v; greenroom locations list shows the ids\n", err)
+			return 2
+		}
+	}
+	problems, err := db.LocationErrors(ctx, id)
 	if err != nil {
 		fmt.Fprintln(stderr, "greenroom errors:", err)
 		return 2
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].LocationKey < problems[j].LocationKey })
 	errs := printProblems(stdout, problems)
-	fmt.Fprintf(stdout, "%d errors, %d warnings\n", errs, len(problems)-errs)
+	fmt.Fprintf(stdout, "%s, %s\n", count(errs, "error"), count(len(problems)-errs, "warning"))
 	if errs > 0 {
 		return 1
 	}
 	return 0
+}
+
+// openExistingStore opens, for a command that only reads, a database that
+// must exist, and brings its schema up to date.
+func openExistingStore(ctx context.Context, dsn string) (*store.DB, error) {
+	db, err := store.OpenExisting(ctx, dsn, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// count writes n with a noun, plural unless n is 1: "1 file", "2 files",
+// "1 valid entity", "2 valid entities".
+func count(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return strconv.Itoa(n) + " " + strings.TrimSuffix(noun, "y") + "ies"
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

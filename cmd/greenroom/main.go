@@ -1,7 +1,7 @@
 // Command greenroom is the Greenroom server and its tools: serve the
 // catalog API, migrate the database, ingest locations once, validate
-// descriptor files offline, list processing errors, mint development tokens
-// and check policy files.
+// descriptor files offline, list processing errors, list, register and
+// delete locations, mint development tokens and check policy files.
 package main
 
 import (
@@ -32,6 +32,7 @@ Usage:
   greenroom migrate  up|down|status       apply, roll back or list migrations
   greenroom validate FILE_OR_DIR...       check descriptor files offline
   greenroom errors   [LOCATION_ID]        list processing errors and warnings
+  greenroom locations list|add|remove     list, register or delete locations (audited)
   greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
   greenroom policy   check FILE...        check permission policy files
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdValidate(ctx, rest, stdout, stderr)
 	case "errors":
 		return cmdErrors(ctx, rest, getenv, stdout, stderr)
+	case "locations":
+		return cmdLocations(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		err = cmdToken(rest, getenv, stdout, stderr)
 	case "policy":

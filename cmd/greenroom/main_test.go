@@ -181,7 +181,7 @@ spec:
 		if code := run(context.Background(), []string{"validate", good}, env(nil), &out, &errOut); code != 0 {
 			t.Fatalf("exit %d; want 0\n%s%s", code, out.String(), errOut.String())
 		}
-		if !strings.Contains(out.String(), "1 files, 1 valid entities, 0 errors") {
+		if !strings.Contains(out.String(), "1 file, 1 valid entity, 0 errors") {
 			t.Errorf("output %q", out.String())
 		}
 	})

@@ -59,7 +59,7 @@ func newSecurity(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger
 		s.policies, s.close = w, w.Close
 		log.Info("permission policy loaded", "file", cfg.policyPath(), "rules", w.Current().Len())
 	} else {
-		p, err := policy.Parse([]byte(developmentPolicy), "development policy")
+		p, err := policy.ParseBuiltin([]byte(developmentPolicy), "development policy")
 		if err != nil {
 			return nil, err // the constant parses; a test holds it to that
 		}

@@ -393,7 +393,7 @@ func TestMain_ServeDevelopment(t *testing.T) {
 	defer m.Close()
 	base := "http://" + m.Addr()
 	waitReady(t, base)
-	body := strings.NewReader(`{"query":"{ viewer { kind ref } explain(permission: \"catalog.location.delete\") { allowed rule } }"}`)
+	body := strings.NewReader(`{"query":"{ viewer { kind ref } explain(permission: \"catalog.location.delete\") { allowed rule line } }"}`)
 	req, err := http.NewRequest(http.MethodPost, base+"/graphql", body)
 	if err != nil {
 		t.Fatal(err)
@@ -412,6 +412,7 @@ func TestMain_ServeDevelopment(t *testing.T) {
 			Explain struct {
 				Allowed bool
 				Rule    string
+				Line    *int
 			}
 		}
 	}
@@ -423,6 +424,10 @@ func TestMain_ServeDevelopment(t *testing.T) {
 	}
 	if !got.Data.Explain.Allowed || got.Data.Explain.Rule != "development-allows-everything" {
 		t.Errorf("explain %+v; want allowed by the development policy", got.Data.Explain)
+	}
+	// The development policy is no file: no line of one is named.
+	if got.Data.Explain.Line != nil {
+		t.Errorf("explain line %d; want null", *got.Data.Explain.Line)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 // cmdToken mints an HS256 development token with the configured secret.
 func cmdToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newConfigFlags("token", stderr)
+	f := newFileFlags("token", stderr)
 	sub := f.fs.String("sub", "", "the subject: a User entity ref such as user:default/jane, or service:NAME (required)")
 	secret := f.fs.String("secret", "", "the HS256 secret (default auth.secret; GREENROOM_AUTH_SECRET)")
 	email := f.fs.String("email", "", "an email claim, for servers that find users by email")

@@ -223,7 +223,7 @@ type ValidateEntitiesPayload struct {
 	// Whether every document is valid.
 	Valid    bool              `json:"valid"`
 	Entities []*IngestedEntity `json:"entities"`
-	// Every problem, with document index and line.
+	// Every problem, with its document (counted from 1) and line.
 	Errors []*catalog.ProcessingError `json:"errors"`
 }
 

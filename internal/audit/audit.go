@@ -23,7 +23,8 @@ type Event struct {
 	At time.Time
 	// Actor is the canonical ref of the principal, "" for an anonymous caller.
 	Actor string
-	// ActorKind is the principal's kind: user, service or anonymous.
+	// ActorKind is the principal's kind: user, service or anonymous, or cli
+	// for a greenroom command run on the database (Actor "cli:<OS user>").
 	ActorKind string
 	// Action names what was attempted, such as the mutation "deleteEntity".
 	Action string

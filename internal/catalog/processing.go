@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 )
 
 // Error codes of processing errors, so that clients can group them.
@@ -43,6 +44,17 @@ type ProcessingError struct {
 	EntityRef   string // canonical ref of the entity concerned, or ""
 	Code        string // one of the ErrorCode constants
 	Message     string
+}
+
+// DanglingReference is the warning that source, read from locationKey,
+// has a relation of type typ to target, which is not in the catalog: the
+// server computes it over what is stored, offline validation over the files
+// it read, and both say it in these words.
+func DanglingReference(locationKey, source, typ, target string) ProcessingError {
+	return ProcessingError{
+		Level: LevelWarning, LocationKey: locationKey, Document: -1, EntityRef: source, Code: ErrorCodeReference,
+		Message: fmt.Sprintf("%s has relation %s to %s, which is not in the catalog", source, typ, target),
+	}
 }
 
 // Emitted is one entity produced by ingesting a location, with everything

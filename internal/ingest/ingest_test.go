@@ -543,7 +543,8 @@ func TestEngine_Refresh_DanglingReference(t *testing.T) {
 }
 
 // TestEngine_Refresh_KeepsLastGoodVersion checks that an entity that stops
-// validating, or whose file stops parsing, keeps its last good version.
+// validating, or whose file stops parsing, keeps its last good version, and
+// carries the error that explains why.
 func TestEngine_Refresh_KeepsLastGoodVersion(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -593,6 +594,19 @@ func TestEngine_Refresh_KeepsLastGoodVersion(t *testing.T) {
 				if tt.ref != "" {
 					if diff := cmp.Diff(errs, MustEntityErrors(t, db, tt.ref)); diff != "" {
 						t.Errorf("entity errors mismatch (-want +got):\n%s", diff)
+					}
+				} else {
+					// The file's error is on every entity kept from it, and on
+					// no entity read again.
+					for _, ref := range []string{"component:default/svc", "component:default/svc2"} {
+						want := errs[0]
+						want.EntityRef = ref
+						if diff := cmp.Diff([]catalog.ProcessingError{want}, MustEntityErrors(t, db, ref)); diff != "" {
+							t.Errorf("%s: entity errors mismatch (-want +got):\n%s", ref, diff)
+						}
+					}
+					if errs := MustEntityErrors(t, db, "group:default/team-a"); len(errs) != 0 {
+						t.Errorf("team-a, read again: entity errors %+v; want none", errs)
 					}
 				}
 

@@ -61,7 +61,7 @@ func NewService(engine *Engine, reg Registry, allowedTypes []string) *Service {
 func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error) {
 	typ, target = strings.TrimSpace(typ), strings.TrimSpace(target)
 	if !slices.Contains(s.allowedTypes, typ) {
-		return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "location type %q may not be registered here; allowed: %s", typ, strings.Join(s.allowedTypes, ", "))
+		return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "location type %q may not be registered here; allowed: %s (catalog.registerTypes)", typ, strings.Join(s.allowedTypes, ", "))
 	}
 	switch typ {
 	case TypeURL:

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -49,7 +50,33 @@ func Validate(ctx context.Context, paths []string, maxFileSize int64) (Validatio
 			}
 		}
 	}
+	c.result.Problems = append(c.result.Problems, c.dangling()...)
 	return c.validation(), nil
+}
+
+// dangling returns a warning for each relation an entity's spec declares
+// to an entity none of the files read defines, as the server warns of one
+// to an entity not in the catalog: files validated together stand for the
+// catalog, so a team that validates all of its files sees what the server
+// would report.
+func (c *collector) dangling() []catalog.ProcessingError {
+	var out []catalog.ProcessingError
+	done := map[[3]string]bool{}
+	for _, em := range c.emitted {
+		self := em.Entity.Ref().String()
+		for _, rel := range em.Relations {
+			k := [3]string{rel.Source.String(), rel.Type, rel.Target.String()}
+			if k[0] != self || done[k] {
+				continue
+			}
+			done[k] = true
+			if _, ok := c.seen[k[2]]; !ok {
+				out = append(out, catalog.DanglingReference(em.LocationKey, k[0], k[1], k[2]))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b catalog.ProcessingError) int { return strings.Compare(a.Message, b.Message) })
+	return out
 }
 
 // descriptorFiles expands a path argument into absolute file paths, and

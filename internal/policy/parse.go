@@ -78,6 +78,20 @@ func Parse(data []byte, filename string) (*Policy, error) {
 	return pol, nil
 }
 
+// ParseBuiltin parses a policy built into the program rather than read
+// from a file, named name in problems. Its rules have no line, so that no
+// decision points at a line of a file that does not exist.
+func ParseBuiltin(data []byte, name string) (*Policy, error) {
+	pol, err := Parse(data, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range pol.rules {
+		r.line = 0
+	}
+	return pol, nil
+}
+
 // parser collects the problems of one file.
 type parser struct {
 	file     string

@@ -14,6 +14,11 @@ const (
 	PrincipalService PrincipalKind = "service"
 	// PrincipalAnonymous is a request that carries no token.
 	PrincipalAnonymous PrincipalKind = "anonymous"
+	// PrincipalCLI is an operator running a greenroom command on the
+	// database directly, with a ref like "cli:jane" (the OS user). It holds
+	// the database, so no policy applies; it is named only so that what it
+	// changes is audited.
+	PrincipalCLI PrincipalKind = "cli"
 )
 
 // GuestRef is the user every request acts as in development mode, as

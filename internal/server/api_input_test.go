@@ -195,7 +195,7 @@ func TestAPI_ValidateEntitiesTooLarge(t *testing.T) {
 				t.Fatalf("errors %+v", r.Errors)
 			}
 			got := r.Data.ValidateEntities
-			if got.Valid || len(got.Errors) != 1 || got.Errors[0].Code != "TOO_LARGE" || got.Errors[0].Document != 0 ||
+			if got.Valid || len(got.Errors) != 1 || got.Errors[0].Code != "TOO_LARGE" || got.Errors[0].Document != 1 ||
 				!strings.Contains(got.Errors[0].Message, "over the size limit") {
 				t.Errorf("errors %+v; want one TOO_LARGE error on the first document", got.Errors)
 			}

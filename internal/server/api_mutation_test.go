@@ -562,9 +562,9 @@ func TestMutation_ValidateEntities(t *testing.T) {
 			if err := json.Unmarshal(got.Errors, &errs); err != nil {
 				t.Fatal(err)
 			}
-			if len(errs) != 1 || errs[0].Code != "SYNTAX" || errs[0].Level != "error" || errs[0].Document == nil || *errs[0].Document != 1 ||
+			if len(errs) != 1 || errs[0].Code != "SYNTAX" || errs[0].Level != "error" || errs[0].Document == nil || *errs[0].Document != 2 ||
 				errs[0].Line == nil || *errs[0].Line < 10 {
-				t.Errorf("errors %s; want one SYNTAX error in document 1, at a line of that document", got.Errors)
+				t.Errorf("errors %s; want one SYNTAX error in document 2, at a line of that document", got.Errors)
 			}
 			if len(got.Entities) != 1 || got.Entities[0].Ref != "component:default/fine" {
 				t.Errorf("entities %+v; want the valid first document", got.Entities)
@@ -578,7 +578,7 @@ func TestMutation_ValidateEntities(t *testing.T) {
 			if got.Valid {
 				t.Error("valid true for a component without an owner")
 			}
-			want := `[{"level": "error", "code": "INVALID", "document": 1, "line": 13, "entityRef": "component:default/ownerless"}]`
+			want := `[{"level": "error", "code": "INVALID", "document": 2, "line": 13, "entityRef": "component:default/ownerless"}]`
 			if diff := diffJSON(t, want, got.Errors); diff != "" {
 				t.Errorf("errors mismatch (-want +got):\n%s", diff)
 			}

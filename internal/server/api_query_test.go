@@ -539,7 +539,7 @@ func TestQuery_EntityFields(t *testing.T) {
 					"warning REFERENCE doc null line null", // ownedBy group:default/ghosts
 				}},
 				// The fourth document, spec.lifecycle missing, at the line of spec.
-				{Ref: "component:default/half-done", Location: "file:" + extras, Errors: []string{"error INVALID doc 3 line 32"}},
+				{Ref: "component:default/half-done", Location: "file:" + extras, Errors: []string{"error INVALID doc 4 line 32"}},
 				{Ref: "component:default/leftover", Orphan: true, OrphanNote: "true", Location: "file:" + extras},
 			}
 			if diff := cmp.Diff(want, rows); diff != "" {

@@ -30,28 +30,38 @@ func auditMutations(rec AuditRecorder, log *slog.Logger) graphql.FieldMiddleware
 			return next(ctx)
 		}
 		res, err := next(ctx)
-		p := portal.PrincipalFromContext(ctx)
-		e := audit.Event{
-			Actor:     p.Ref,
-			ActorKind: string(p.Kind),
-			Action:    fc.Field.Name,
-			Target:    auditTarget(fc.Args),
-			Arguments: auditArguments(fc.Args),
-			Outcome:   audit.OutcomeOK,
-			RequestID: RequestID(ctx),
-		}
-		if err != nil {
-			e.Outcome, e.ErrorCode, e.ErrorMessage = audit.OutcomeError, portal.ErrorCode(err), portal.ErrorMessage(err)
-			if e.ErrorCode == portal.EFORBIDDEN {
-				e.Outcome = audit.OutcomeDenied
-			}
-		}
+		e := AuditEvent(ctx, fc.Field.Name, fc.Args, err)
 		// The event outlives a client that hangs up: the mutation ran.
 		if rerr := rec.RecordAuditEvent(context.WithoutCancel(ctx), e.Redacted()); rerr != nil {
 			log.ErrorContext(ctx, "audit event not recorded", "action", e.Action, "actor", e.Actor, "err", rerr)
 		}
 		return res, err
 	}
+}
+
+// AuditEvent is the audit record of one mutation, action, called with
+// args by the principal in ctx and ending with err: the one shape every
+// transport records (the GraphQL API here, the greenroom commands that
+// change the catalog), so that the log reads the same whoever acted. It is
+// not redacted yet: the store redacts what it writes.
+func AuditEvent(ctx context.Context, action string, args map[string]any, err error) audit.Event {
+	p := portal.PrincipalFromContext(ctx)
+	e := audit.Event{
+		Actor:     p.Ref,
+		ActorKind: string(p.Kind),
+		Action:    action,
+		Target:    auditTarget(args),
+		Arguments: auditArguments(args),
+		Outcome:   audit.OutcomeOK,
+		RequestID: RequestID(ctx),
+	}
+	if err != nil {
+		e.Outcome, e.ErrorCode, e.ErrorMessage = audit.OutcomeError, portal.ErrorCode(err), portal.ErrorMessage(err)
+		if e.ErrorCode == portal.EFORBIDDEN {
+			e.Outcome = audit.OutcomeDenied
+		}
+	}
+	return e
 }
 
 // auditTarget is what a mutation acts on, read from its arguments: an

@@ -30,6 +30,20 @@ func graphiqlPage(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// favicon serves the icon browsers ask for at /favicon.ico, so that
+// opening GraphiQL does not log a 404. It is an SVG, which browsers take
+// whatever the name says.
+func favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := graphiqlFiles.ReadFile("graphiql/favicon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(b)
+}
+
 // graphiqlAsset serves /graphiql/{name}: the file itself, or its .gz form
 // with Content-Encoding gzip (decompressed here for the rare client that
 // does not accept gzip).

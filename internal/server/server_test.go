@@ -289,4 +289,7 @@ func TestProbes(t *testing.T) {
 	if got := get("/"); got != http.StatusOK {
 		t.Errorf("GraphiQL at / %d; want 200", got)
 	}
+	if got := get("/favicon.ico"); got != http.StatusOK {
+		t.Errorf("/favicon.ico %d; want 200", got)
+	}
 }

@@ -48,8 +48,24 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		return loc, false, formatError(err)
 	}
 	defer tx.Rollback()
-	var row locationRow
-	err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, type, target, configured FROM locations WHERE type = ? AND target = ?`), typ, target)
+	var row struct {
+		locationRow
+		Removed bool `db:"removed"`
+	}
+	err = tx.GetContext(ctx, &row, tx.Rebind(`
+		SELECT id, type, target, configured, removed_at IS NOT NULL AS removed FROM locations WHERE type = ? AND target = ?`), typ, target)
+	if err == nil && row.Removed {
+		// Removed from the configuration before: it comes back as new, and
+		// its next refresh takes back the orphans it left.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = NULL, configured = ? WHERE id = ?`), configured, row.ID); err != nil {
+			return loc, false, formatError(err)
+		}
+		if err := tx.Commit(); err != nil {
+			return loc, false, formatError(err)
+		}
+		row.Configured = configured
+		return row.toCatalog(), true, nil
+	}
 	if err == nil {
 		if configured && !row.Configured {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET configured = ? WHERE id = ?`), true, row.ID); err != nil {
@@ -71,22 +87,22 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 	if err != nil {
 		return loc, false, err
 	}
-	row = locationRow{ID: id.String(), Type: typ, Target: target, Configured: configured}
+	nrow := locationRow{ID: id.String(), Type: typ, Target: target, Configured: configured}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`
 		INSERT INTO locations (id, type, target, configured, created_at) VALUES (?, ?, ?, ?, ?)`),
-		row.ID, row.Type, row.Target, row.Configured, db.now()); err != nil {
+		nrow.ID, nrow.Type, nrow.Target, nrow.Configured, db.now()); err != nil {
 		return loc, false, formatError(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return loc, false, formatError(err)
 	}
-	return row.toCatalog(), true, nil
+	return nrow.toCatalog(), true, nil
 }
 
 // Locations returns every registered location, oldest first.
 func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
 	var rows []locationRow
-	if err := db.r.SelectContext(ctx, &rows, `SELECT id, type, target, configured FROM locations ORDER BY created_at, id`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT id, type, target, configured FROM locations WHERE removed_at IS NULL ORDER BY created_at, id`); err != nil {
 		return nil, fmt.Errorf("store: list locations: %w", formatError(err))
 	}
 	out := make([]catalog.Location, len(rows))
@@ -99,7 +115,7 @@ func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
 // Location returns one registered location. Returns ENOTFOUND if there is none with that id.
 func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error) {
 	var row locationRow
-	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT id, type, target, configured FROM locations WHERE id = ?`), id)
+	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT id, type, target, configured FROM locations WHERE id = ? AND removed_at IS NULL`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Location{}, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
 	}
@@ -128,7 +144,7 @@ func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
 	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM entities WHERE location_id = ?`), id); err != nil {
 		return 0, formatError(err)
 	}
-	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM locations WHERE id = ?`), id)
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM locations WHERE id = ? AND removed_at IS NULL`), id)
 	if err != nil {
 		return 0, formatError(err)
 	}
@@ -187,7 +203,7 @@ func (db *DB) LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Locat
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	q, args, err := sqlx.In(`SELECT id, type, target, configured FROM locations WHERE id IN (?)`, ids)
+	q, args, err := sqlx.In(`SELECT id, type, target, configured FROM locations WHERE id IN (?) AND removed_at IS NULL`, ids)
 	if err != nil {
 		return nil, err
 	}

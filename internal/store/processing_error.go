@@ -34,10 +34,7 @@ type danglingRow struct {
 }
 
 func (d danglingRow) toCatalog() catalog.ProcessingError {
-	return catalog.ProcessingError{
-		Level: catalog.LevelWarning, LocationKey: d.LocationKey, Document: -1, EntityRef: d.Source, Code: catalog.ErrorCodeReference,
-		Message: fmt.Sprintf("%s has relation %s to %s, which is not in the catalog", d.Source, d.Type, d.Target),
-	}
+	return catalog.DanglingReference(d.LocationKey, d.Source, d.Type, d.Target)
 }
 
 // Dangling references are computed when read, not stored, so that they
@@ -118,6 +115,8 @@ func (db *DB) locationErrors(ctx context.Context, id string, visible *catalog.En
 	if id != "" {
 		where, args = "perr.location_id = ?", []any{id}
 	}
+	// The copies on kept entities repeat the file's own errors.
+	where += " AND NOT perr.kept"
 	errCond, cond, vargs := db.visibleSQL(visible)
 	var rows []errorRow
 	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`

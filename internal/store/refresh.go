@@ -36,6 +36,9 @@ type refresh struct {
 	stats      catalog.RefreshStats
 	done       bool
 	changed    bool // entities or relations were written
+	// kept are the refs last read from each unreadable file or URL, kept
+	// as they were, by key.
+	kept map[string][]string
 }
 
 // BeginRefresh starts a refresh of loc. Returns ENOTFOUND if the location
@@ -46,7 +49,7 @@ func (db *DB) BeginRefresh(ctx context.Context, loc catalog.Location, opts catal
 		return nil, formatError(err)
 	}
 	// Lock the location, so that two replicas refreshing it take turns.
-	q := `SELECT id FROM locations WHERE id = ?` + db.d.lockRows()
+	q := `SELECT id FROM locations WHERE id = ? AND removed_at IS NULL` + db.d.lockRows()
 	var id string
 	if err := tx.GetContext(ctx, &id, tx.Rebind(q), loc.ID); err != nil {
 		tx.Rollback()
@@ -303,7 +306,7 @@ func (r *refresh) Commit(ctx context.Context, errs []catalog.ProcessingError, un
 	}
 	all := append(append([]catalog.ProcessingError(nil), errs...), r.entityErrs...)
 	r.stats.Errors = len(all)
-	errsChanged, err := r.writeErrors(ctx, all)
+	errsChanged, err := r.writeErrors(ctx, all, r.keptErrors(errs))
 	if err != nil {
 		return r.stats, err
 	}
@@ -369,6 +372,10 @@ func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
 		case r.seen[row.Ref]:
 		case keep[row.LocationKey]:
 			r.stats.Kept++
+			if r.kept == nil {
+				r.kept = map[string][]string{}
+			}
+			r.kept[row.LocationKey] = append(r.kept[row.LocationKey], row.Ref)
 		case r.opts.DeleteOrphans:
 			gone = append(gone, row.ID)
 		case !row.Orphan:
@@ -395,6 +402,27 @@ func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
 	}
 	r.stats.Deleted += len(gone)
 	return nil
+}
+
+// keptErrors puts the errors of each unreadable file or URL on every
+// entity kept from it, so that an entity served as it was last read says
+// why it is not read now: a copy of each error, naming the entity, stored
+// marked kept so that the location's own list shows the error once.
+func (r *refresh) keptErrors(errs []catalog.ProcessingError) []catalog.ProcessingError {
+	var out []catalog.ProcessingError
+	for _, pe := range errs {
+		if pe.Level == catalog.LevelWarning {
+			continue
+		}
+		for _, ref := range r.kept[pe.LocationKey] {
+			if ref != pe.EntityRef {
+				c := pe
+				c.EntityRef = ref
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // setOrphan adds or removes the backstage.io/orphan annotation of a stored
@@ -427,25 +455,29 @@ func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
 	return formatError(err)
 }
 
-// writeErrors replaces the location's processing errors, unless they are
-// the same as last time.
-func (r *refresh) writeErrors(ctx context.Context, errs []catalog.ProcessingError) (bool, error) {
-	for i := range errs {
-		errs[i] = storableError(errs[i])
-	}
-	sort.SliceStable(errs, func(i, j int) bool {
-		a, b := errs[i], errs[j]
-		if a.LocationKey != b.LocationKey {
-			return a.LocationKey < b.LocationKey
-		}
-		if a.Document != b.Document {
-			return a.Document < b.Document
-		}
-		return a.Line < b.Line
-	})
+// writeErrors replaces the location's processing errors, and the copies
+// kept puts on entities kept from unreadable files, unless they are the
+// same as last time.
+func (r *refresh) writeErrors(ctx context.Context, errs, kept []catalog.ProcessingError) (bool, error) {
 	h := sha256.New()
-	for _, e := range errs {
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00%s\x00%s\n", e.LocationKey, e.Document, e.Line, e.EntityRef, e.Code, e.Message)
+	for _, list := range [][]catalog.ProcessingError{errs, kept} {
+		for i := range list {
+			list[i] = storableError(list[i])
+		}
+		sort.SliceStable(list, func(i, j int) bool {
+			a, b := list[i], list[j]
+			if a.LocationKey != b.LocationKey {
+				return a.LocationKey < b.LocationKey
+			}
+			if a.Document != b.Document {
+				return a.Document < b.Document
+			}
+			return a.Line < b.Line
+		})
+		for _, e := range list {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00%s\x00%s\n", e.LocationKey, e.Document, e.Line, e.EntityRef, e.Code, e.Message)
+		}
+		h.Write([]byte{0})
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	var old string
@@ -458,26 +490,31 @@ func (r *refresh) writeErrors(ctx context.Context, errs []catalog.ProcessingErro
 	if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), r.loc.ID); err != nil {
 		return false, formatError(err)
 	}
-	if err := insertErrors(ctx, r.tx, r.loc.ID, errs, r.now); err != nil {
+	if err := insertErrors(ctx, r.tx, r.loc.ID, errs, false, r.now); err != nil {
+		return false, err
+	}
+	if err := insertErrors(ctx, r.tx, r.loc.ID, kept, true, r.now); err != nil {
 		return false, err
 	}
 	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, r.loc.ID)
 	return true, formatError(err)
 }
 
-func insertErrors(ctx context.Context, tx *sqlx.Tx, locationID string, errs []catalog.ProcessingError, now time.Time) error {
-	const cols = 9
+// insertErrors writes errs as the errors of a location; kept marks them as
+// copies on kept entities (see [refresh.keptErrors]).
+func insertErrors(ctx context.Context, tx *sqlx.Tx, locationID string, errs []catalog.ProcessingError, kept bool, now time.Time) error {
+	const cols = 10
 	for start := 0; start < len(errs); start += relationChunk / 2 {
 		chunk := errs[start:min(start+relationChunk/2, len(errs))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO processing_errors (id, location_id, entity_ref, location_key, document, line, code, message, created_at) VALUES `)
+		sb.WriteString(`INSERT INTO processing_errors (id, location_id, entity_ref, location_key, document, line, code, message, kept, created_at) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, e := range chunk {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?)")
-			args = append(args, uuid.NewString(), locationID, nonEmpty(e.EntityRef), e.LocationKey, e.Document, e.Line, e.Code, e.Message, now)
+			sb.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, uuid.NewString(), locationID, nonEmpty(e.EntityRef), e.LocationKey, e.Document, e.Line, e.Code, e.Message, kept, now)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(sb.String()), args...); err != nil {
 			return fmt.Errorf("store: write errors: %w", formatError(err))
@@ -515,7 +552,7 @@ func (db *DB) RecordRefreshFailure(ctx context.Context, loc catalog.Location, me
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ? AND code = ?`), loc.ID, pe.Code); err != nil {
 		return formatError(err)
 	}
-	if err := insertErrors(ctx, tx, loc.ID, []catalog.ProcessingError{storableError(pe)}, db.now()); err != nil {
+	if err := insertErrors(ctx, tx, loc.ID, []catalog.ProcessingError{storableError(pe)}, false, db.now()); err != nil {
 		return err
 	}
 	// An empty digest matches no set of errors: the next refresh rewrites them.

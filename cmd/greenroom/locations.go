@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/user"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/server"
+	"github.com/greenroomhq/greenroom/internal/store"
+)
+
+const locationsUsage = `usage:
+  greenroom locations list   [--database URL]           list every location, configured or registered
+  greenroom locations add    [--database URL] TARGET    register a location as the API's registerLocation does, and read it
+  greenroom locations remove [--database URL] ID        delete a location and the entities it emitted
+
+TARGET is an http(s) URL, or a file path when catalog.registerTypes allows
+file. add and remove are audited, as cli:<OS user>. Configured locations
+(--location, greenroom.yaml, GREENROOM_LOCATIONS) are managed by the
+configuration: one that leaves it is removed at the next start.
+`
+
+// registerLocations records the configured locations as configured: they
+// may emit every kind (unless catalog.rules says otherwise), and one
+// registered through the API before gains that trust. A configured location
+// that left the configuration is removed, its entities orphaned or deleted
+// as catalog.orphans says (see [store.DB.RemoveLocation]), so that what an
+// earlier run configured does not mix with this one's. Locations registered
+// through the API or greenroom locations add stay until deleted.
+func registerLocations(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) error {
+	locs, err := cfg.locations()
+	if err != nil {
+		return err
+	}
+	keep := make(map[string]bool, len(locs))
+	for _, l := range locs {
+		stored, _, err := db.CreateLocation(ctx, l.Type, l.Target)
+		if err != nil {
+			return fmt.Errorf("register location %s: %w", l.Key(), err)
+		}
+		keep[stored.ID] = true
+	}
+	stored, err := db.Locations(ctx)
+	if err != nil {
+		return err
+	}
+	opts := catalog.RefreshOptions{DeleteOrphans: cfg.Catalog.Orphans == "delete"}
+	for _, l := range stored {
+		if !l.Configured || keep[l.ID] {
+			continue
+		}
+		st, err := db.RemoveLocation(ctx, l.ID, opts)
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			continue // another replica removed it first
+		}
+		if err != nil {
+			return fmt.Errorf("remove location %s: %w", l.Key(), err)
+		}
+		log.Info("location removed: it is no longer configured", "location", l.Key(), "id", l.ID,
+			"orphaned", st.Orphaned, "deleted", st.Deleted)
+	}
+	return nil
+}
+
+// cmdLocations runs greenroom locations list|add|remove.
+func cmdLocations(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	f := newDatabaseFlags("locations", stderr)
+	f.fs.Usage = func() {
+		fmt.Fprint(stderr, locationsUsage)
+		f.fs.PrintDefaults()
+	}
+	rest, err := parseInterspersed(f.fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	want := map[string]int{"list": 0, "add": 1, "remove": 1}
+	if n, ok := want[first(rest)]; !ok || len(rest) != n+1 {
+		f.fs.Usage()
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "greenroom locations %s: %v\n", rest[0], err)
+		return 2
+	}
+	cfg, err := f.load(getenv)
+	if err != nil {
+		return fail(err)
+	}
+	if rest[0] == "list" {
+		db, err := openExistingStore(ctx, cfg.Database)
+		if err != nil {
+			return fail(err)
+		}
+		defer db.Close()
+		if err := listLocations(ctx, db, stdout); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return fail(err)
+	}
+	db, err := openStore(ctx, cfg.Database, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	opts, err := engineOptions(cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	svc := ingest.NewService(ingest.NewEngine(db, opts), db, cfg.Catalog.RegisterTypes)
+	ctx = portal.NewContextWithPrincipal(ctx, cliPrincipal(getenv))
+	var (
+		action  string
+		argsMap map[string]any
+	)
+	switch rest[0] {
+	case "add":
+		action, argsMap = "registerLocation", map[string]any{"type": "", "target": rest[1], "dryRun": false}
+		var loc *catalog.Location
+		parsed, perr := parseLocation(rest[1], "")
+		if err = perr; err != nil {
+			err = portal.Errorf(portal.EINVALID, "%v", err)
+		} else {
+			argsMap["type"], argsMap["target"] = parsed.Type, parsed.Target
+			if loc, _, err = svc.RegisterLocation(ctx, parsed.Type, parsed.Target, false); err == nil {
+				fmt.Fprintf(stdout, "registered %s %s\n", loc.ID, loc.Key())
+			}
+		}
+	case "remove":
+		action, argsMap = "deleteLocation", map[string]any{"id": rest[1]}
+		var n int
+		if n, err = svc.DeleteLocation(ctx, rest[1]); err == nil {
+			fmt.Fprintf(stdout, "deleted location %s and %s\n", rest[1], count(n, "entity"))
+		}
+	}
+	// Recorded as the API records registerLocation and deleteLocation.
+	rec := server.AuditEvent(ctx, action, argsMap, err)
+	if aerr := db.RecordAuditEvent(context.WithoutCancel(ctx), rec); aerr != nil {
+		fmt.Fprintln(stderr, "greenroom locations: audit event not recorded:", aerr)
+		return 2
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// cliPrincipal is who runs a greenroom command, for the audit log:
+// cli:<OS user>.
+func cliPrincipal(getenv func(string) string) *portal.Principal {
+	name := getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	ref := "cli:" + strings.ToLower(name)
+	return &portal.Principal{Kind: portal.PrincipalCLI, Ref: ref, Ownership: []string{ref}}
+}
+
+// listLocations prints one line per location: id, type, target, whether it
+// is configured or registered, and how many errors it has.
+func listLocations(ctx context.Context, db *store.DB, w io.Writer) error {
+	locs, err := db.Locations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range locs {
+		problems, err := db.LocationErrors(ctx, l.ID)
+		if err != nil {
+			return err
+		}
+		errs := 0
+		for _, p := range problems {
+			if p.Level != catalog.LevelWarning {
+				errs++
+			}
+		}
+		origin := "registered"
+		if l.Configured {
+			origin = "configured"
+		}
+		fmt.Fprintf(w, "%s  %-4s  %-10s  %-9s  %s\n", l.ID, l.Type, origin, count(errs, "error"), l.Target)
+	}
+	fmt.Fprintln(w, count(len(locs), "location"))
+	return nil
+}
