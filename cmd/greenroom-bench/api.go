@@ -81,7 +81,7 @@ type apiResult struct {
 
 // serveAPI serves the ingested database at dsn with greenroom serve and
 // measures the API over loopback HTTP.
-func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest, dsn string) []apiResult {
+func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest, dsn, location string) []apiResult {
 	fail := func(err error) []apiResult {
 		fmt.Printf("%s api: FAILED: %v\n", database, err)
 		return []apiResult{{database: database, entities: n, query: "(api)", failure: err.Error()}}
@@ -97,7 +97,7 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	if err != nil {
 		return fail(fmt.Errorf("pick owner: %w", err))
 	}
-	srv, err := b.startServer(ctx, dsn, nil)
+	srv, err := b.startServer(ctx, dsn, location, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -156,7 +156,7 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	if ctx.Err() != nil {
 		return out
 	}
-	return append(out, b.measureAuth(ctx, srv, database, n, dsn, refs, owner)...)
+	return append(out, b.measureAuth(ctx, srv, database, n, dsn, location, refs, owner)...)
 }
 
 // pickRefs reads from the database the component refs entity(ref) cycles
@@ -237,15 +237,17 @@ type server struct {
 }
 
 // startServer starts greenroom serve on a free loopback port and waits until
-// it is ready, which is after its first refresh pass of the stored location.
-func (b *bench) startServer(ctx context.Context, dsn string, extra []string, env ...string) (*server, error) {
+// it is ready, which is after its first refresh pass of the location. The
+// location is configured again, as greenroom ingest configured it: a serve
+// without it would remove it, and orphaned users grant nothing.
+func (b *bench) startServer(ctx context.Context, dsn, location string, extra []string, env ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := append([]string{"serve", "--database", dsn, "--listen", addr, "--log-level", "warn"}, extra...)
+	args := append([]string{"serve", "--database", dsn, "--location", location, "--listen", addr, "--log-level", "warn"}, extra...)
 	fmt.Println(show(b.bin, redactArgs(args)...))
 	s := &server{
 		cmd:  exec.Command(b.bin, args...),

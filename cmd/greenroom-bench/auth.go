@@ -64,7 +64,7 @@ func pickOwner(ctx context.Context, dsn string) (benchOwner, error) {
 // The speed of a shared machine drifts by tens of percent within a minute,
 // more than the cost measured; so the two servers are measured in turns,
 // authSlices short slices each, and each figure sums its slices.
-func (b *bench) measureAuth(ctx context.Context, dev *server, database string, n int, dsn string, refs []string,
+func (b *bench) measureAuth(ctx context.Context, dev *server, database string, n int, dsn, location string, refs []string,
 	owner benchOwner) []apiResult {
 	fail := func(err error) []apiResult {
 		return []apiResult{{database: database, entities: n, query: "(auth)", failure: err.Error()}}
@@ -76,7 +76,7 @@ func (b *bench) measureAuth(ctx context.Context, dev *server, database string, n
 	if err != nil {
 		return fail(err)
 	}
-	sec, err := b.startServer(ctx, dsn, []string{"--policy", "examples/policy.yaml"}, "GREENROOM_AUTH_SECRET="+secret)
+	sec, err := b.startServer(ctx, dsn, location, []string{"--policy", "examples/policy.yaml"}, "GREENROOM_AUTH_SECRET="+secret)
 	if err != nil {
 		return fail(err)
 	}

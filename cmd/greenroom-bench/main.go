@@ -20,9 +20,10 @@
 //
 // Then, unless -api=false, it serves each verified database with
 //
-//	greenroom serve --database DSN --listen 127.0.0.1:PORT --log-level warn
+//	greenroom serve --database DSN --location .bench/cat-N/all.yaml --listen 127.0.0.1:PORT --log-level warn
 //
-// (a free port; the location is stored already), waits until GET /readyz
+// (a free port; the location configured again, as ingest configured it, or
+// serve would remove it), waits until GET /readyz
 // answers 200, which is after the server's first refresh pass, and drives
 // POST /graphql over loopback with a keep-alive net/http client (api.go):
 //
@@ -336,7 +337,7 @@ func (b *bench) database(ctx context.Context, database string, n int, m manifest
 	if r.failure != "" || !b.api || ctx.Err() != nil {
 		return r, nil
 	}
-	return r, b.serveAPI(ctx, database, n, m, dsn)
+	return r, b.serveAPI(ctx, database, n, m, dsn, location)
 }
 
 // ingest runs greenroom ingest for one catalog into the empty database at
