@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -110,22 +109,6 @@ func (l Location) GeneratedName() string {
 // EntityRef returns the canonical ref of the location's generated entity.
 func (l Location) EntityRef() string {
 	return Ref{Kind: KindLocation, Namespace: DefaultNamespace, Name: l.GeneratedName()}.String()
-}
-
-// Refresh writes the results of one refresh of a location in one
-// transaction; nothing is visible to readers until Commit. Entities arrive
-// in the order the location emits them: the first location, and within a
-// location the first file, to emit a ref keeps it.
-type Refresh interface {
-	// Put writes a batch of emitted entities.
-	Put(ctx context.Context, batch []*Emitted) error
-	// Commit records the location's processing errors, marks as orphans (or
-	// deletes) the entities the location no longer emits, and commits.
-	// Entities last read from an unreadable file or URL (one that could not
-	// be read or parsed, though it exists) keep their stored version.
-	Commit(ctx context.Context, errs []ProcessingError, unreadable []string) (RefreshStats, error)
-	// Rollback abandons the refresh; it is safe to call after Commit.
-	Rollback() error
 }
 
 // RefreshOptions says how a refresh treats what a location stopped emitting.

@@ -13,16 +13,21 @@ import (
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// Store is what ingestion needs from storage.
+// Store is what ingestion needs from storage. Ingestion reads what it
+// needs to plan with plain reads and hands the store a change set to apply;
+// the store decides nothing.
 type Store interface {
+	PlanReader
 	// Locations returns every registered location.
 	Locations(ctx context.Context) ([]catalog.Location, error)
-	// BeginRefresh starts writing the results of one refresh of a location,
-	// in one transaction. Nothing is visible to readers until Commit.
-	BeginRefresh(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions) (catalog.Refresh, error)
+	// ApplyChangeSet writes a change set in one short transaction that
+	// first re-checks what the plan was made against, and returns the
+	// changes applied. It returns an error wrapping [catalog.ErrStale],
+	// having written nothing, when the plan no longer holds, and ENOTFOUND
+	// when the location has been deleted.
+	ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.EntityChange, error)
 	// StoredLocations returns the valid Location entities that a location
-	// last stored from one file or URL (key "type:target"), orphans aside,
-	// as committed before the refresh in progress.
+	// last stored from one file or URL (key "type:target"), orphans aside.
 	StoredLocations(ctx context.Context, locationID, key string) ([]*catalog.Entity, error)
 	// RecordRefreshFailure records on a location, in a transaction of its
 	// own, that a refresh failed and stored nothing; the next refresh that
@@ -151,30 +156,51 @@ func (e *Engine) refreshOrRecord(ctx context.Context, loc catalog.Location) (cat
 	return stats, err
 }
 
+// maxPlans bounds how many times a refresh plans its change set again
+// when writes of others make it stale before it applies.
+const maxPlans = 4
+
+// refresh reads loc and plans its change set with no transaction open,
+// then applies it in one short transaction; a change set made stale by
+// another write meanwhile is planned again from the documents already
+// read.
 func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	tx, err := e.store.BeginRefresh(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans})
+	set, err := e.read(ctx, loc)
 	if err != nil {
-		return catalog.RefreshStats{}, fmt.Errorf("ingest: begin refresh of %s: %w", loc.Key(), err)
+		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
 	}
-	defer tx.Rollback()
+	opts := catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}
+	for attempt := 1; ; attempt++ {
+		cs, err := plan(ctx, e.store, loc, opts, set)
+		if err == nil {
+			_, err = e.store.ApplyChangeSet(ctx, cs)
+		}
+		switch {
+		case err == nil:
+			return cs.Stats, nil
+		case errors.Is(err, catalog.ErrStale) && attempt < maxPlans:
+			e.log.DebugContext(ctx, "change set stale, planning again", "location", loc.Key(), "attempt", attempt, "err", err)
+		case portal.ErrorCode(err) == portal.ENOTFOUND:
+			return catalog.RefreshStats{}, err
+		default:
+			return catalog.RefreshStats{}, fmt.Errorf("ingest: apply refresh of %s: %w", loc.Key(), err)
+		}
+	}
+}
 
-	b := newBatcher(ctx, tx)
-	run := newRun(e.reader, e.rules, e.limits(), loc, b)
+// read reads everything loc leads to, with no transaction open.
+func (e *Engine) read(ctx context.Context, loc catalog.Location) (*readSet, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
+	defer cancel()
+	sink := &readSink{}
+	run := newRun(e.reader, e.rules, e.limits(), loc, sink)
 	run.stored = func(ctx context.Context, key string) ([]*catalog.Entity, error) {
 		return e.store.StoredLocations(ctx, loc.ID, key)
 	}
-	walkErr := run.walk(ctx)
-	if err := errors.Join(walkErr, b.close()); err != nil {
-		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
+	if err := run.walk(ctx); err != nil {
+		return nil, err
 	}
-	stats, err := tx.Commit(ctx, b.errs, b.unreadableKeys)
-	if err != nil {
-		return stats, fmt.Errorf("ingest: commit refresh of %s: %w", loc.Key(), err)
-	}
-	return stats, nil
+	return &sink.set, nil
 }
 
 func (e *Engine) limits() limits {
@@ -239,60 +265,4 @@ func (e *Engine) Ready() bool {
 	e.readyMu.Lock()
 	defer e.readyMu.Unlock()
 	return e.ready
-}
-
-// batcher collects a run's output and hands entities to the store in
-// batches, on a goroutine of its own, so that reading and parsing go on
-// while the database writes.
-type batcher struct {
-	tx    catalog.Refresh
-	batch []*catalog.Emitted
-	errs  []catalog.ProcessingError
-	// unreadableKeys lists files whose earlier entities must be kept.
-	unreadableKeys []string
-
-	queue   chan []*catalog.Emitted
-	written chan error // the writer's result, once the queue is closed
-}
-
-func newBatcher(ctx context.Context, tx catalog.Refresh) *batcher {
-	b := &batcher{tx: tx, queue: make(chan []*catalog.Emitted, 2), written: make(chan error, 1)}
-	go func() {
-		var err error
-		for batch := range b.queue {
-			if err == nil {
-				err = tx.Put(ctx, batch)
-			}
-		}
-		b.written <- err
-	}()
-	return b
-}
-
-func (b *batcher) put(ctx context.Context, em *catalog.Emitted) error {
-	b.batch = append(b.batch, em)
-	if len(b.batch) < batchSize {
-		return nil
-	}
-	select {
-	case b.queue <- b.batch:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	b.batch = nil
-	return nil
-}
-
-func (b *batcher) fail(pe catalog.ProcessingError) { b.errs = append(b.errs, pe) }
-
-func (b *batcher) unreadable(key string) { b.unreadableKeys = append(b.unreadableKeys, key) }
-
-// close hands over the last batch and waits for the writer to finish.
-func (b *batcher) close() error {
-	if len(b.batch) > 0 {
-		b.queue <- b.batch
-		b.batch = nil
-	}
-	close(b.queue)
-	return <-b.written
 }

@@ -17,9 +17,6 @@ import (
 // maxDepth bounds how deep Location entities may nest.
 const maxDepth = 32
 
-// batchSize is how many entities are handed to the store at a time.
-const batchSize = 500
-
 // sink receives the results of one location's refresh.
 type sink interface {
 	put(ctx context.Context, e *catalog.Emitted) error

@@ -81,10 +81,7 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 	loc := catalog.Location{Type: typ, Target: target}
 	if dryRun {
 		res, err := s.engine.DryRun(ctx, loc)
-		if err != nil {
-			return nil, res, err
-		}
-		return nil, res, s.markConflicts(ctx, &res)
+		return nil, res, err
 	}
 	stored, created, err := s.reg.RegisterLocation(ctx, typ, target)
 	if err != nil {
@@ -97,32 +94,6 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 		return &stored, catalog.ReadResult{}, err
 	}
 	return &stored, catalog.ReadResult{}, nil
-}
-
-// markConflicts reports, as a refresh would, the entities of a dry run that
-// another location already emits.
-func (s *Service) markConflicts(ctx context.Context, res *catalog.ReadResult) error {
-	refs := make([]string, len(res.Emitted))
-	for i, em := range res.Emitted {
-		refs[i] = em.Entity.Ref().String()
-	}
-	existing, err := s.reg.EntitiesByRefs(ctx, refs)
-	if err != nil {
-		return err
-	}
-	for _, rec := range existing {
-		for _, em := range res.Emitted {
-			if em.Entity.Ref().String() != rec.Ref || rec.Orphan {
-				continue
-			}
-			pe := catalog.ProcessingError{Level: catalog.LevelError, LocationKey: em.LocationKey, Document: -1,
-				EntityRef: rec.Ref, Code: catalog.ErrorCodeConflict,
-				Message: fmt.Sprintf("%s is already emitted by location %s; registering would leave it there", rec.Ref, rec.LocationID)}
-			em.Errors = append(em.Errors, pe)
-			res.Errors = append(res.Errors, pe)
-		}
-	}
-	return nil
 }
 
 // RefreshLocation reads a registered location again now. Returns ENOTFOUND
@@ -223,7 +194,9 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 }
 
 // DryRun reads a location as a refresh would and returns what it emits,
-// storing nothing.
+// storing nothing: the entities it emits, with the errors a refresh would
+// record, conflicts with what other locations emit included, planned by
+// the same rules as a refresh.
 func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.ReadResult, error) {
 	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
 	defer cancel()
@@ -238,5 +211,26 @@ func (e *Engine) DryRun(ctx context.Context, loc catalog.Location) (catalog.Read
 		}
 		return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: %w", loc.Key(), err)
 	}
-	return catalog.ReadResult{Emitted: c.emitted, Errors: c.result.Problems}, nil
+	res := catalog.ReadResult{Emitted: c.emitted, Errors: c.result.Problems}
+	set := &readSet{docs: make([]*catalog.EntityDoc, len(c.emitted))}
+	byRef := make(map[string]*catalog.Emitted, len(c.emitted))
+	for i, em := range c.emitted {
+		ent := *em.Entity // encoding sets uid and etag, which a dry run does not show
+		d, err := catalog.NewEntityDoc(&ent, "", em.LocationKey, em.ParentRef, em.Relations, em.Errors)
+		if err != nil {
+			return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: encode %s: %w", loc.Key(), ent.Ref(), err)
+		}
+		set.docs[i], byRef[d.Ref] = d, em
+	}
+	cs, err := plan(ctx, e.store, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}, set)
+	if err != nil {
+		return catalog.ReadResult{}, fmt.Errorf("ingest: dry run of %s: %w", loc.Key(), err)
+	}
+	for _, pe := range cs.Errors {
+		if em := byRef[pe.EntityRef]; em != nil && pe.Code == catalog.ErrorCodeConflict {
+			em.Errors = append(em.Errors, pe)
+			res.Errors = append(res.Errors, pe)
+		}
+	}
+	return res, nil
 }

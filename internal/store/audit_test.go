@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -121,14 +122,11 @@ func TestDB_RecordAuditEvent(t *testing.T) {
 		})
 
 		// The event of a failed mutation must outlive the transaction that
-		// failed: here a refresh is open while the event is recorded, then
-		// rolled back. On SQLite the write waits for the one writer connection.
-		t.Run("KeptWhenRefreshRollsBack", func(t *testing.T) {
+		// failed: here a refresh's change set, planned against a state that
+		// changed since, is refused while the event is recorded. On SQLite
+		// the two take turns at the one writer connection.
+		t.Run("KeptWhenRefreshFails", func(t *testing.T) {
 			loc, _, err := db.CreateLocation(ctx, ingest.TypeFile, "/nonexistent/audit.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			tx, err := db.BeginRefresh(ctx, loc, catalog.RefreshOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,9 +134,9 @@ func TestDB_RecordAuditEvent(t *testing.T) {
 			go func() {
 				done <- db.RecordAuditEvent(ctx, audit.Event{Action: "refreshEntity", Target: "x", Outcome: audit.OutcomeError})
 			}()
-			time.Sleep(20 * time.Millisecond) // let the write start while the refresh is open
-			if err := tx.Rollback(); err != nil {
-				t.Fatal(err)
+			cs := &catalog.ChangeSet{Location: loc, LocationStamp: "planned against another state"}
+			if _, err := db.ApplyChangeSet(ctx, cs); !errors.Is(err, catalog.ErrStale) {
+				t.Fatalf("applying a stale change set: %v; want %v", err, catalog.ErrStale)
 			}
 			if err := <-done; err != nil {
 				t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,237 +16,126 @@ import (
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// Rows per multi-row INSERT, kept under both databases' parameter limits.
+// Rows per multi-row INSERT, kept under both databases' parameter limits,
+// and refs per lookup of stored entities.
 const (
 	entityChunk   = 400
 	relationChunk = 2000
+	refChunk      = 5000
 )
 
-// refresh writes one location's refresh in one transaction.
-type refresh struct {
-	db   *DB
-	tx   *sqlx.Tx
-	loc  catalog.Location
-	opts catalog.RefreshOptions
-	now  time.Time
+// storedColumns are the columns a [catalog.StoredEntity] is read from.
+const storedColumns = `id, ref, location_id, location_key, COALESCE(parent_ref, '') AS parent_ref, hash, etag, valid, orphan`
 
-	seen       map[string]bool // refs this location emitted in this refresh
-	entityErrs []catalog.ProcessingError
-	stats      catalog.RefreshStats
-	done       bool
-	changed    bool // entities or relations were written
-	// kept are the refs last read from each unreadable file or URL, kept
-	// as they were, by key.
-	kept map[string][]string
+// storedRow is a [catalog.StoredEntity] as read.
+type storedRow struct {
+	ID          string `db:"id"`
+	Ref         string `db:"ref"`
+	LocationID  string `db:"location_id"`
+	LocationKey string `db:"location_key"`
+	ParentRef   string `db:"parent_ref"`
+	Hash        string `db:"hash"`
+	Etag        string `db:"etag"`
+	Valid       bool   `db:"valid"`
+	Orphan      bool   `db:"orphan"`
 }
 
-// BeginRefresh starts a refresh of loc. Returns ENOTFOUND if the location
-// has been deleted.
-func (db *DB) BeginRefresh(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions) (catalog.Refresh, error) {
-	tx, err := db.w.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, formatError(err)
-	}
-	// Lock the location, so that two replicas refreshing it take turns.
-	q := `SELECT id FROM locations WHERE id = ? AND removed_at IS NULL` + db.d.lockRows()
-	var id string
-	if err := tx.GetContext(ctx, &id, tx.Rebind(q), loc.ID); err != nil {
-		tx.Rollback()
-		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
-			return nil, portal.Errorf(portal.ENOTFOUND, "no location with id %q", loc.ID)
-		}
-		return nil, formatError(err)
-	}
-	return &refresh{db: db, tx: tx, loc: loc, opts: opts, now: db.now(), seen: map[string]bool{}}, nil
-}
+func (r storedRow) toCatalog() catalog.StoredEntity { return catalog.StoredEntity(r) }
 
-// existingRow is what a refresh needs to know of a stored entity.
-type existingRow struct {
-	ID          string  `db:"id"`
-	Ref         string  `db:"ref"`
-	LocationID  string  `db:"location_id"`
-	LocationKey string  `db:"location_key"`
-	Hash        string  `db:"hash"`
-	ParentRef   *string `db:"parent_ref"`
-	Valid       bool    `db:"valid"`
-	Orphan      bool    `db:"orphan"`
-}
+// locationStamp is the expression a location's stamp is read with: when a
+// refresh last changed what it emits.
+const locationStamp = `COALESCE(CAST(changed_at AS TEXT), '')`
 
-// entityRow is one row to upsert.
-type entityRow struct {
-	id, ref, kind, namespace, name          string
-	title, description, specType, lifecycle *string
-	tags, labels, annotations, searchText   string
-	parentRef                               *string
-	locationKey, data, hash, etag           string
-	valid                                   bool
-}
-
-// newEntityRow copies the indexed fields out of an entity.
-func newEntityRow(id, ref string, em *catalog.Emitted, data, hash string, valid bool) entityRow {
-	e := em.Entity
-	md := &e.Metadata
-	tags := make([]string, len(md.Tags))
-	for i, t := range md.Tags {
-		tags[i] = strings.ToLower(t)
-	}
-	joined := ""
-	if len(tags) > 0 {
-		joined = "|" + strings.Join(tags, "|") + "|"
-	}
-	search := strings.ToLower(strings.Join([]string{md.Name, md.Title, md.Description, strings.Join(tags, " ")}, " "))
-	return entityRow{
-		id: id, ref: ref, kind: e.Kind, namespace: md.Namespace, name: md.Name,
-		title: nonEmpty(md.Title), description: nonEmpty(md.Description),
-		specType: nonEmpty(e.SpecString("type")), lifecycle: nonEmpty(e.SpecString("lifecycle")),
-		tags: joined, labels: jsonObject(md.Labels), annotations: jsonObject(md.Annotations), searchText: search,
-		parentRef: nonEmpty(strings.ToLower(em.ParentRef)), locationKey: em.LocationKey,
-		data: data, hash: hash, etag: e.Metadata.Etag, valid: valid,
-	}
-}
-
-func jsonObject(m map[string]string) string {
-	if len(m) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(m) // strings only
-	return string(b)
-}
-
-// Put implements [catalog.Refresh].
-func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
-	refs := make([]string, 0, len(batch))
-	for _, em := range batch {
-		refs = append(refs, em.Entity.Ref().String())
-	}
-	existing, err := r.existing(ctx, refs)
-	if err != nil {
-		return err
-	}
-	var (
-		inserts  []entityRow // entities new to the catalog
-		upserts  []entityRow // entities stored before
-		replaced []string    // ids whose relations are rewritten
-		rels     [][4]string
-	)
-	for i, em := range batch {
-		ref := refs[i]
-		r.stats.Emitted++
-		ex, found := existing[ref]
-		if r.seen[ref] || (found && ex.LocationID != r.loc.ID && !ex.Orphan) {
-			owner := ex.LocationKey
-			if r.seen[ref] {
-				owner = "an earlier document of this location"
+// StoredState returns what planning a refresh of a location reads, with
+// plain reads and no transaction: the location's stamp and entities, and
+// the entities of other locations among refs. locationID "" (a location
+// not registered yet, in a dry run) has neither stamp nor entities.
+// Returns ENOTFOUND if the location has been deleted.
+func (db *DB) StoredState(ctx context.Context, locationID string, refs []string) (catalog.StoredState, error) {
+	st := catalog.StoredState{Entities: make(map[string]catalog.StoredEntity, len(refs))}
+	var rows []storedRow
+	if locationID != "" {
+		if err := db.r.GetContext(ctx, &st.LocationStamp, db.r.Rebind(`
+			SELECT `+locationStamp+` FROM locations WHERE id = ? AND removed_at IS NULL`), locationID); err != nil {
+			if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
+				return st, portal.Errorf(portal.ENOTFOUND, "no location with id %q", locationID)
 			}
-			r.stats.Conflicts++
-			r.entityErrs = append(r.entityErrs, catalog.ProcessingError{
-				Level: catalog.LevelError, LocationKey: em.LocationKey, Document: docOf(em), Line: lineOf(em), EntityRef: ref,
-				Code: catalog.ErrorCodeConflict,
-				Message: fmt.Sprintf("Detected conflicting entityRef %s already referenced by %s and now also %s",
-					ref, owner, em.LocationKey),
-			})
-			continue
+			return st, fmt.Errorf("store: stored state: %w", formatError(err))
 		}
-		r.seen[ref] = true
-		r.entityErrs = append(r.entityErrs, em.Errors...)
-		valid := len(em.Errors) == 0
-		if found && !valid && ex.Valid && ex.LocationID == r.loc.ID {
-			// The entity stopped validating: keep serving its last good version.
-			r.stats.Kept++
-			if ex.Orphan {
-				if err := r.setOrphan(ctx, ex.ID, false); err != nil {
-					return err
-				}
-			}
-			continue
+		if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
+			SELECT `+storedColumns+` FROM entities WHERE location_id = ?`), locationID); err != nil {
+			return st, fmt.Errorf("store: stored state: %w", formatError(err))
 		}
-		e := em.Entity
-		hash := e.ContentHash()
-		if found && ex.Hash == hash && ex.Valid == valid && !ex.Orphan && ex.LocationID == r.loc.ID &&
-			ex.LocationKey == em.LocationKey && deref(ex.ParentRef) == strings.ToLower(em.ParentRef) {
-			r.stats.Unchanged++
-			continue
-		}
-		id := uuid.NewString()
-		if found {
-			id = ex.ID
-			replaced = append(replaced, id)
-			r.stats.Updated++
-		} else {
-			r.stats.Added++
-		}
-		e.Metadata.UID = id
-		if e.Metadata.Etag == "" {
-			e.Metadata.Etag = hash
-		}
-		data, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("store: encode %s: %w", ref, err)
-		}
-		row := newEntityRow(id, ref, em, string(data), hash, valid)
-		if found {
-			upserts = append(upserts, row)
-		} else {
-			inserts = append(inserts, row)
-		}
-		for _, rel := range dedupe(em.Relations) {
-			rels = append(rels, [4]string{id, rel[0], rel[1], rel[2]})
+		for _, r := range rows {
+			st.Entities[r.Ref] = r.toCatalog()
 		}
 	}
-	if err := r.insertEntities(ctx, inserts); err != nil {
-		return err
-	}
-	if err := r.upsertEntities(ctx, upserts); err != nil {
-		return err
-	}
-	if len(replaced) > 0 {
-		q, args, err := sqlx.In(`DELETE FROM relations WHERE originating_id IN (?)`, replaced)
-		if err != nil {
-			return err
-		}
-		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(q), args...); err != nil {
-			return fmt.Errorf("store: replace relations: %w", formatError(err))
+	var others []string
+	for _, ref := range refs {
+		if _, ok := st.Entities[ref]; !ok {
+			others = append(others, ref)
 		}
 	}
-	return r.insertRelations(ctx, rels)
+	for start := 0; start < len(others); start += refChunk {
+		rows = rows[:0]
+		in, list := db.inList("ref", others[start:min(start+refChunk, len(others))])
+		if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`SELECT `+storedColumns+` FROM entities WHERE `+in), list); err != nil {
+			return st, fmt.Errorf("store: stored state: %w", formatError(err))
+		}
+		for _, r := range rows {
+			st.Entities[r.Ref] = r.toCatalog()
+		}
+	}
+	return st, nil
 }
 
-func docOf(em *catalog.Emitted) int {
-	if len(em.Errors) > 0 {
-		return em.Errors[0].Document
-	}
-	return -1
-}
-
-func lineOf(em *catalog.Emitted) int {
-	if len(em.Errors) > 0 {
-		return em.Errors[0].Line
-	}
-	return 0
-}
-
-func (r *refresh) existing(ctx context.Context, refs []string) (map[string]existingRow, error) {
-	out := make(map[string]existingRow, len(refs))
-	if len(refs) == 0 {
-		return out, nil
-	}
-	q, args, err := sqlx.In(`
-		SELECT id, ref, location_id, location_key, parent_ref, hash, valid, orphan
-		FROM entities WHERE ref IN (?)`, refs)
-	if err != nil {
-		return nil, err
-	}
-	var rows []existingRow
-	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("store: find entities: %w", formatError(err))
-	}
-	for _, row := range rows {
-		out[row.Ref] = row
+// EntityData returns the stored documents of the entities with these
+// ids, by id.
+func (db *DB) EntityData(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for start := 0; start < len(ids); start += refChunk {
+		var rows []struct {
+			ID   string `db:"id"`
+			Data string `db:"data"`
+		}
+		in, list := db.inList("id", ids[start:min(start+refChunk, len(ids))])
+		if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`SELECT id, data FROM entities WHERE `+in), list); err != nil {
+			return nil, fmt.Errorf("store: entity data: %w", formatError(err))
+		}
+		for _, r := range rows {
+			out[r.ID] = r.Data
+		}
 	}
 	return out, nil
 }
 
-var entityTable = newBulkTable("entities", entityChunk, ` ON CONFLICT (ref) DO UPDATE SET
+// StoredErrors returns the processing errors stored on a location that
+// name an entity, copies on kept entities included, by entity ref.
+func (db *DB) StoredErrors(ctx context.Context, locationID string) (map[string][]catalog.ProcessingError, error) {
+	out := map[string][]catalog.ProcessingError{}
+	if locationID == "" {
+		return out, nil
+	}
+	var rows []errorRow
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
+		SELECT perr.entity_ref, perr.location_key, perr.document, perr.line, perr.code, perr.message
+		FROM processing_errors perr WHERE perr.location_id = ? AND perr.entity_ref IS NOT NULL`), locationID); err != nil {
+		return nil, fmt.Errorf("store: stored errors: %w", formatError(err))
+	}
+	for _, r := range rows {
+		out[*r.EntityRef] = append(out[*r.EntityRef], r.toCatalog())
+	}
+	return out, nil
+}
+
+var entityColumns = []string{"id", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
+	"tags", "labels", "annotations", "search_text", "parent_ref",
+	"location_id", "location_key", "data", "hash", "etag", "valid", "orphan", "created_at", "updated_at"}
+
+// entityTable upserts entities stored before; entityInsertTable inserts
+// new ones and fails on a ref that is taken, which a plan did not expect.
+var (
+	entityTable = newBulkTable("entities", entityChunk, ` ON CONFLICT (ref) DO UPDATE SET
 			kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
 			title = excluded.title, description = excluded.description,
 			spec_type = excluded.spec_type, lifecycle = excluded.lifecycle,
@@ -255,210 +143,222 @@ var entityTable = newBulkTable("entities", entityChunk, ` ON CONFLICT (ref) DO U
 			search_text = excluded.search_text, parent_ref = excluded.parent_ref,
 			location_id = excluded.location_id, location_key = excluded.location_key,
 			data = excluded.data, hash = excluded.hash, etag = excluded.etag, valid = excluded.valid,
-			orphan = excluded.orphan, updated_at = excluded.updated_at`,
-	"id", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
-	"tags", "labels", "annotations", "search_text", "parent_ref",
-	"location_id", "location_key", "data", "hash", "etag", "valid", "orphan", "created_at", "updated_at")
-
-// entityValues returns a function that appends the values of rows[i] in
-// the order of entityTable's columns.
-func (r *refresh) entityValues(rows []entityRow) rowFunc {
-	return func(dst []any, i int) []any {
-		e := &rows[i]
-		return append(dst, e.id, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.specType, e.lifecycle,
-			e.tags, e.labels, e.annotations, e.searchText, e.parentRef,
-			r.loc.ID, e.locationKey, e.data, e.hash, e.etag, e.valid, false, r.now, r.now)
-	}
-}
-
-// insertEntities writes entities that are not stored yet.
-func (r *refresh) insertEntities(ctx context.Context, rows []entityRow) error {
-	if err := r.db.d.insertNew(ctx, r.tx, entityTable, len(rows), r.entityValues(rows)); err != nil {
-		return fmt.Errorf("store: write entities: %w", err)
-	}
-	return nil
-}
-
-func (r *refresh) upsertEntities(ctx context.Context, rows []entityRow) error {
-	if err := r.db.d.upsert(ctx, r.tx, entityTable, len(rows), r.entityValues(rows)); err != nil {
-		return fmt.Errorf("store: write entities: %w", err)
-	}
-	return nil
-}
+			orphan = excluded.orphan, updated_at = excluded.updated_at`, entityColumns...)
+	entityInsertTable = newBulkTable("entities", entityChunk, "", entityColumns...)
+)
 
 var relationTable = newBulkTable("relations", relationChunk, "", "originating_id", "source_ref", "type", "target_ref")
 
-func (r *refresh) insertRelations(ctx context.Context, rels [][4]string) error {
-	row := func(dst []any, i int) []any {
-		rel := &rels[i]
-		return append(dst, rel[0], rel[1], rel[2], rel[3])
-	}
-	if err := r.db.d.insertNew(ctx, r.tx, relationTable, len(rels), row); err != nil {
-		return fmt.Errorf("store: write relations: %w", err)
-	}
-	return nil
-}
-
-// Commit implements [catalog.Refresh].
-func (r *refresh) Commit(ctx context.Context, errs []catalog.ProcessingError, unreadable []string) (catalog.RefreshStats, error) {
-	if err := r.orphans(ctx, unreadable); err != nil {
-		return r.stats, err
-	}
-	all := append(append([]catalog.ProcessingError(nil), errs...), r.entityErrs...)
-	r.stats.Errors = len(all)
-	errsChanged, err := r.writeErrors(ctx, all, r.keptErrors(errs))
+// ApplyChangeSet writes a change set planned by ingestion (see
+// internal/ingest) in one transaction, and returns the changes it applied.
+// It decides nothing: it re-checks, first thing in the transaction, that
+// what the plan was made against still holds (the location exists with the
+// same stamp; each stored entity the plan changes or leaves to another
+// location is as it was read; each entity it creates is still absent), and
+// returns an error wrapping [catalog.ErrStale], having written nothing, when
+// it does not. Returns ENOTFOUND if the location has been deleted.
+func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.EntityChange, error) {
+	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
-		return r.stats, err
+		return nil, formatError(err)
 	}
-	s := r.stats
-	if errsChanged || s.Added+s.Updated+s.Orphaned+s.Deleted > 0 {
-		if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET changed_at = ? WHERE id = ?`), r.now, r.loc.ID); err != nil {
-			return r.stats, formatError(err)
+	defer tx.Rollback()
+	a := &apply{db: db, tx: tx, cs: cs, now: db.now()}
+	if err := a.check(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.entities(ctx); err != nil {
+		return nil, err
+	}
+	errsChanged, err := a.errors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changed := cs.Changed()
+	if changed || errsChanged {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET changed_at = ? WHERE id = ?`), a.now, cs.Location.ID); err != nil {
+			return nil, formatError(err)
 		}
 	}
-	changed := r.changed || s.Added+s.Updated+s.Orphaned+s.Deleted > 0
 	if changed {
-		if err := bumpVersion(ctx, r.tx); err != nil {
-			return r.stats, err
+		if err := bumpVersion(ctx, tx); err != nil {
+			return nil, err
 		}
 	}
-	if err := r.tx.Commit(); err != nil {
-		return r.stats, formatError(err)
+	if err := tx.Commit(); err != nil {
+		return nil, formatError(err)
 	}
-	r.done = true
 	if changed {
-		r.db.cache.drop(-1)
+		db.cache.drop(-1)
 	}
-	if s.Added+s.Updated+s.Deleted >= analyzeThreshold {
+	if s := cs.Stats; s.Added+s.Updated+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
 		// thousands. Failing to gather them is not a failed refresh.
-		if _, err := r.db.w.ExecContext(ctx, `ANALYZE`); err != nil {
-			r.db.log.WarnContext(ctx, "analyze after refresh failed", "err", err)
+		if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+			db.log.WarnContext(ctx, "analyze after refresh failed", "err", err)
 		}
 	}
-	return r.stats, nil
+	return cs.Changes, nil
 }
 
 // analyzeThreshold is how many entities a refresh must change before the
 // database's statistics are gathered again.
 const analyzeThreshold = 1000
 
-// Rollback implements [catalog.Refresh].
-func (r *refresh) Rollback() error {
-	if r.done {
-		return nil
-	}
-	r.done = true
-	return r.tx.Rollback()
+// apply is one change set being applied.
+type apply struct {
+	db  *DB
+	tx  *sqlx.Tx
+	cs  *catalog.ChangeSet
+	now time.Time
 }
 
-// orphans marks, or deletes, the entities this location stored before and
-// did not emit now, except those last read from an unreadable file.
-func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
-	keep := make(map[string]bool, len(unreadable))
-	for _, k := range unreadable {
-		keep[k] = true
+// stale returns the error of a plan that no longer holds.
+func stale(format string, args ...any) error {
+	return fmt.Errorf("store: %w: "+format, append([]any{catalog.ErrStale}, args...)...)
+}
+
+// check re-reads, locked, what the plan depends on.
+func (a *apply) check(ctx context.Context) error {
+	cs := a.cs
+	var stamp string
+	if err := a.tx.GetContext(ctx, &stamp, a.tx.Rebind(`
+		SELECT `+locationStamp+` FROM locations WHERE id = ? AND removed_at IS NULL`+a.db.d.lockRows()), cs.Location.ID); err != nil {
+		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
+			return portal.Errorf(portal.ENOTFOUND, "no location with id %q", cs.Location.ID)
+		}
+		return formatError(err)
 	}
-	var rows []existingRow
-	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(`
-		SELECT id, ref, location_id, location_key, parent_ref, hash, valid, orphan
-		FROM entities WHERE location_id = ?`), r.loc.ID); err != nil {
-		return fmt.Errorf("store: find orphans: %w", formatError(err))
+	if stamp != cs.LocationStamp {
+		return stale("location %s was changed by another refresh", cs.Location.Key())
 	}
-	var gone []string
-	for _, row := range rows {
-		switch {
-		case r.seen[row.Ref]:
-		case keep[row.LocationKey]:
-			r.stats.Kept++
-			if r.kept == nil {
-				r.kept = map[string][]string{}
-			}
-			r.kept[row.LocationKey] = append(r.kept[row.LocationKey], row.Ref)
-		case r.opts.DeleteOrphans:
-			gone = append(gone, row.ID)
-		case !row.Orphan:
-			if err := r.setOrphan(ctx, row.ID, true); err != nil {
-				return err
-			}
-			r.stats.Orphaned++
+	want := make(map[string]catalog.StoredEntity, len(cs.Conflicts))
+	for _, c := range cs.Changes {
+		if c.Prev != nil {
+			want[c.Ref] = *c.Prev
 		}
 	}
-	for start := 0; start < len(gone); start += entityChunk {
-		ids := gone[start:min(start+entityChunk, len(gone))]
-		for _, q := range []string{
-			`DELETE FROM relations WHERE originating_id IN (?)`,
-			`DELETE FROM entities WHERE id IN (?)`,
-		} {
-			q, args, err := sqlx.In(q, ids)
-			if err != nil {
-				return err
+	conflict := make(map[string]bool, len(cs.Conflicts))
+	for _, c := range cs.Conflicts {
+		want[c.Ref], conflict[c.Ref] = c, true
+	}
+	refs := make([]string, 0, len(want))
+	for ref := range want {
+		refs = append(refs, ref)
+	}
+	found := 0
+	for start := 0; start < len(refs); start += refChunk {
+		var rows []storedRow
+		in, list := a.db.inList("ref", refs[start:min(start+refChunk, len(refs))])
+		if err := a.tx.SelectContext(ctx, &rows, a.tx.Rebind(`SELECT `+storedColumns+` FROM entities WHERE `+in+a.db.d.lockRows()), list); err != nil {
+			return fmt.Errorf("store: check change set: %w", formatError(err))
+		}
+		for _, r := range rows {
+			w := want[r.Ref]
+			switch {
+			case conflict[r.Ref] && (r.LocationID != w.LocationID || r.Orphan):
+				return stale("%s was given up by its location", r.Ref)
+			case !conflict[r.Ref] && r.toCatalog() != w:
+				return stale("%s changed", r.Ref)
 			}
-			if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(q), args...); err != nil {
-				return fmt.Errorf("store: delete orphans: %w", formatError(err))
-			}
+			found++
 		}
 	}
-	r.stats.Deleted += len(gone)
+	if found != len(refs) {
+		return stale("an entity was deleted")
+	}
 	return nil
 }
 
-// keptErrors puts the errors of each unreadable file or URL on every
-// entity kept from it, so that an entity served as it was last read says
-// why it is not read now: a copy of each error, naming the entity, stored
-// marked kept so that the location's own list shows the error once.
-func (r *refresh) keptErrors(errs []catalog.ProcessingError) []catalog.ProcessingError {
-	var out []catalog.ProcessingError
-	for _, pe := range errs {
-		if pe.Level == catalog.LevelWarning {
-			continue
+// entities writes the entity changes.
+func (a *apply) entities(ctx context.Context) error {
+	var (
+		inserts, upserts []*catalog.EntityDoc
+		replaced, gone   []string // ids whose relations are rewritten; ids deleted
+		rels             [][4]string
+	)
+	for _, c := range a.cs.Changes {
+		switch c.Op {
+		case catalog.OpCreated:
+			inserts = append(inserts, c.Doc)
+		case catalog.OpUpdated:
+			upserts = append(upserts, c.Doc)
+			replaced = append(replaced, c.ID)
+		case catalog.OpOrphaned, catalog.OpUnorphaned:
+			upserts = append(upserts, c.Doc)
+		case catalog.OpDeleted:
+			gone = append(gone, c.ID)
 		}
-		for _, ref := range r.kept[pe.LocationKey] {
-			if ref != pe.EntityRef {
-				c := pe
-				c.EntityRef = ref
-				out = append(out, c)
+		if c.Op == catalog.OpCreated || c.Op == catalog.OpUpdated {
+			for _, r := range c.Doc.Relations {
+				rels = append(rels, [4]string{c.ID, r[0], r[1], r[2]})
 			}
 		}
 	}
-	return out
-}
-
-// setOrphan adds or removes the backstage.io/orphan annotation of a stored
-// entity, giving it a new etag.
-func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
-	r.changed = true
-	var data string
-	if err := r.tx.GetContext(ctx, &data, r.tx.Rebind(`SELECT data FROM entities WHERE id = ?`), id); err != nil {
-		return formatError(err)
+	if err := a.db.d.insertNew(ctx, a.tx, entityInsertTable, len(inserts), a.entityValues(inserts)); err != nil {
+		if portal.ErrorCode(err) == portal.ECONFLICT {
+			return stale("an entity it creates was stored meanwhile")
+		}
+		return fmt.Errorf("store: write entities: %w", err)
 	}
-	var e catalog.Entity
-	if err := json.Unmarshal([]byte(data), &e); err != nil {
-		return fmt.Errorf("store: decode entity %s: %w", id, err)
+	if err := a.db.d.upsert(ctx, a.tx, entityTable, len(upserts), a.entityValues(upserts)); err != nil {
+		return fmt.Errorf("store: write entities: %w", err)
 	}
-	if orphan {
-		e.SetAnnotation(catalog.AnnotationOrphan, "true")
-	} else {
-		delete(e.Metadata.Annotations, catalog.AnnotationOrphan)
-	}
-	e.Metadata.Etag = ""
-	e.Metadata.Etag = e.ContentHash()
-	b, err := json.Marshal(&e)
-	if err != nil {
+	if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, replaced); err != nil {
 		return err
 	}
-	// The annotations column is what annotation filters and facets read:
-	// it must gain or lose backstage.io/orphan with the data.
-	_, err = r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE entities SET data = ?, annotations = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
-		string(b), jsonObject(e.Metadata.Annotations), e.Metadata.Etag, orphan, r.now, id)
-	return formatError(err)
+	row := func(dst []any, i int) []any {
+		rel := &rels[i]
+		return append(dst, rel[0], rel[1], rel[2], rel[3])
+	}
+	if err := a.db.d.insertNew(ctx, a.tx, relationTable, len(rels), row); err != nil {
+		return fmt.Errorf("store: write relations: %w", err)
+	}
+	if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, gone); err != nil {
+		return err
+	}
+	return a.deleteIn(ctx, `DELETE FROM entities WHERE id IN (?)`, gone)
+}
+
+// deleteIn runs a DELETE whose one argument is the list ids, in chunks.
+func (a *apply) deleteIn(ctx context.Context, query string, ids []string) error {
+	for start := 0; start < len(ids); start += entityChunk {
+		q, args, err := sqlx.In(query, ids[start:min(start+entityChunk, len(ids))])
+		if err != nil {
+			return err
+		}
+		if _, err := a.tx.ExecContext(ctx, a.tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("store: apply change set: %w", formatError(err))
+		}
+	}
+	return nil
+}
+
+// entityValues returns a function that appends the values of docs[i] in
+// the order of entityColumns.
+func (a *apply) entityValues(docs []*catalog.EntityDoc) rowFunc {
+	return func(dst []any, i int) []any {
+		d := docs[i]
+		return append(dst, d.UID, d.Ref, d.Kind, d.Namespace, d.Name,
+			nonEmpty(d.Title), nonEmpty(d.Description), nonEmpty(d.SpecType), nonEmpty(d.Lifecycle),
+			d.Tags, d.Labels, d.Annotations, d.SearchText, nonEmpty(d.ParentRef),
+			a.cs.Location.ID, d.LocationKey, d.Data, d.Hash, d.Etag, d.Valid, d.Orphan, a.now, a.now)
+	}
+}
+
+// errors replaces the location's processing errors, and the copies on
+// kept entities, unless they are the same as last time.
+func (a *apply) errors(ctx context.Context) (bool, error) {
+	errs := append([]catalog.ProcessingError(nil), a.cs.Errors...)
+	kept := append([]catalog.ProcessingError(nil), a.cs.KeptErrors...)
+	return writeErrors(ctx, a.tx, a.cs.Location.ID, errs, kept, a.now)
 }
 
 // writeErrors replaces the location's processing errors, and the copies
 // kept puts on entities kept from unreadable files, unless they are the
 // same as last time.
-func (r *refresh) writeErrors(ctx context.Context, errs, kept []catalog.ProcessingError) (bool, error) {
+func writeErrors(ctx context.Context, tx *sqlx.Tx, locationID string, errs, kept []catalog.ProcessingError, now time.Time) (bool, error) {
 	h := sha256.New()
 	for _, list := range [][]catalog.ProcessingError{errs, kept} {
 		for i := range list {
@@ -481,27 +381,27 @@ func (r *refresh) writeErrors(ctx context.Context, errs, kept []catalog.Processi
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	var old string
-	if err := r.tx.GetContext(ctx, &old, r.tx.Rebind(`SELECT errors_hash FROM locations WHERE id = ?`), r.loc.ID); err != nil {
+	if err := tx.GetContext(ctx, &old, tx.Rebind(`SELECT errors_hash FROM locations WHERE id = ?`), locationID); err != nil {
 		return false, formatError(err)
 	}
 	if old == sum {
 		return false, nil
 	}
-	if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), r.loc.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), locationID); err != nil {
 		return false, formatError(err)
 	}
-	if err := insertErrors(ctx, r.tx, r.loc.ID, errs, false, r.now); err != nil {
+	if err := insertErrors(ctx, tx, locationID, errs, false, now); err != nil {
 		return false, err
 	}
-	if err := insertErrors(ctx, r.tx, r.loc.ID, kept, true, r.now); err != nil {
+	if err := insertErrors(ctx, tx, locationID, kept, true, now); err != nil {
 		return false, err
 	}
-	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, r.loc.ID)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, locationID)
 	return true, formatError(err)
 }
 
 // insertErrors writes errs as the errors of a location; kept marks them as
-// copies on kept entities (see [refresh.keptErrors]).
+// copies on kept entities (see [catalog.ChangeSet.KeptErrors]).
 func insertErrors(ctx context.Context, tx *sqlx.Tx, locationID string, errs []catalog.ProcessingError, kept bool, now time.Time) error {
 	const cols = 10
 	for start := 0; start < len(errs); start += relationChunk / 2 {
@@ -567,28 +467,6 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-// dedupe returns an entity's relations as (source, type, target) strings,
-// each once: a spec may name the same target twice.
-func dedupe(rels []catalog.Relation) [][3]string {
-	out := make([][3]string, 0, len(rels))
-	seen := make(map[[3]string]bool, len(rels))
-	for _, rel := range rels {
-		k := [3]string{rel.Source.String(), rel.Type, rel.Target.String()}
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // bumpVersion increments the catalog version in tx, which must also change

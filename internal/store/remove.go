@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -35,20 +37,19 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 		}
 		return stats, formatError(err)
 	}
-	r := &refresh{db: db, tx: tx, loc: row.toCatalog(), now: db.now()}
-	var ents []existingRow
+	loc, now := row.toCatalog(), db.now()
+	var ents []storedRow
 	if err := tx.SelectContext(ctx, &ents, tx.Rebind(`
-		SELECT id, ref, location_id, location_key, parent_ref, hash, valid, orphan
-		FROM entities WHERE location_id = ?`), id); err != nil {
+		SELECT `+storedColumns+` FROM entities WHERE location_id = ?`), id); err != nil {
 		return stats, fmt.Errorf("store: remove location: %w", formatError(err))
 	}
 	var gone []string
 	for _, e := range ents {
 		switch {
-		case opts.DeleteOrphans || e.Ref == r.loc.EntityRef():
+		case opts.DeleteOrphans || e.Ref == loc.EntityRef():
 			gone = append(gone, e.ID)
 		case !e.Orphan:
-			if err := r.setOrphan(ctx, e.ID, true); err != nil {
+			if err := setOrphan(ctx, tx, e.ID, now); err != nil {
 				return stats, err
 			}
 			stats.Orphaned++
@@ -72,7 +73,7 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), id); err != nil {
 		return stats, fmt.Errorf("store: remove location: %w", formatError(err))
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = ?, errors_hash = '' WHERE id = ?`), r.now, id); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = ?, errors_hash = '' WHERE id = ?`), now, id); err != nil {
 		return stats, fmt.Errorf("store: remove location: %w", formatError(err))
 	}
 	// Removed locations whose orphans have all been deleted or taken by
@@ -90,4 +91,30 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 	}
 	db.cache.drop(-1)
 	return stats, nil
+}
+
+// setOrphan adds the backstage.io/orphan annotation to a stored entity,
+// giving it a new etag.
+func setOrphan(ctx context.Context, tx *sqlx.Tx, id string, now time.Time) error {
+	var data string
+	if err := tx.GetContext(ctx, &data, tx.Rebind(`SELECT data FROM entities WHERE id = ?`), id); err != nil {
+		return formatError(err)
+	}
+	var e catalog.Entity
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return fmt.Errorf("store: decode entity %s: %w", id, err)
+	}
+	e.SetAnnotation(catalog.AnnotationOrphan, "true")
+	e.Metadata.Etag = ""
+	e.Metadata.Etag = e.ContentHash()
+	b, err := json.Marshal(&e)
+	if err != nil {
+		return err
+	}
+	// The annotations column is what annotation filters and facets read:
+	// it must gain backstage.io/orphan with the data.
+	annotations, _ := json.Marshal(e.Metadata.Annotations)
+	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE entities SET data = ?, annotations = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
+		string(b), string(annotations), e.Metadata.Etag, true, now, id)
+	return formatError(err)
 }

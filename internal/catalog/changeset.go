@@ -1,0 +1,278 @@
+package catalog
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// ChangeOp is what a change set does to one entity.
+type ChangeOp string
+
+// The operations of an [EntityChange].
+const (
+	// OpCreated stores an entity for the first time.
+	OpCreated ChangeOp = "created"
+	// OpUpdated stores a new version of an entity: its content, file,
+	// parent, validity or location changed (an orphan taken back included).
+	OpUpdated ChangeOp = "updated"
+	// OpOrphaned marks an entity its location stopped emitting with
+	// backstage.io/orphan, keeping it.
+	OpOrphaned ChangeOp = "orphaned"
+	// OpUnorphaned removes backstage.io/orphan from an entity its location
+	// emits again, as it was stored.
+	OpUnorphaned ChangeOp = "unorphaned"
+	// OpDeleted deletes an entity its location stopped emitting.
+	OpDeleted ChangeOp = "deleted"
+	// OpErrorsAppeared is an entity, otherwise unchanged, whose processing
+	// errors changed and are not empty.
+	OpErrorsAppeared ChangeOp = "errorsAppeared"
+	// OpErrorsCleared is an entity, otherwise unchanged, whose processing
+	// errors went.
+	OpErrorsCleared ChangeOp = "errorsCleared"
+)
+
+// PathErrors is the changed path of an entity whose processing errors
+// changed along with it.
+const PathErrors = "errors"
+
+// PathRelations is the changed path of an entity whose relations changed.
+const PathRelations = "relations"
+
+// ErrStale is returned, wrapped, by a store asked to apply a change set
+// whose plan no longer holds: a row the plan read changed, or appeared,
+// after it was read. Nothing was written; planning again from the same
+// documents gives a change set that applies.
+var ErrStale = errors.New("the stored state changed after the change set was planned")
+
+// StoredEntity is what planning reads of a stored entity, and what
+// applying its change re-checks.
+type StoredEntity struct {
+	ID          string
+	Ref         string
+	LocationID  string
+	LocationKey string
+	ParentRef   string
+	Hash        string // content as read, without uid and etag
+	Etag        string
+	Valid       bool
+	Orphan      bool
+}
+
+// StoredState is what planning a refresh of a location reads of what is
+// stored.
+type StoredState struct {
+	// LocationStamp stands for the location's stored state (when a refresh
+	// last changed what it emits), re-checked when its change set applies.
+	LocationStamp string
+	// Entities are the location's own entities and, among the refs it
+	// emits, those of other locations, by canonical ref.
+	Entities map[string]StoredEntity
+}
+
+// EntityDoc is an entity ready to be stored: the document already encoded
+// and the fields stores index copied out of it, so that a location's
+// entities are held compactly between reading and writing.
+type EntityDoc struct {
+	Ref                                     string // canonical, lower-cased
+	Kind, Namespace, Name                   string
+	Title, Description, SpecType, Lifecycle string
+	Tags                                    string // lower-cased, each between bars: |java|data|
+	Labels, Annotations                     string // JSON objects
+	SearchText                              string // lower-cased name, title, description and tags
+	LocationKey                             string // the file or URL it was read from
+	ParentRef                               string // lower-cased, or ""
+	UID                                     string // metadata.uid in Data
+	Data                                    string // the entity as JSON, as served
+	Hash                                    string // [Entity.ContentHash]
+	Etag                                    string
+	Valid                                   bool
+	Orphan                                  bool
+	Relations                               [][3]string // (source, type, target), each once
+	Errors                                  []ProcessingError
+}
+
+// NewEntityDoc encodes e, with uid, for storing. Its etag is e's own, or
+// its content hash when it has none. rels are its relations and errs its
+// problems: none means valid.
+func NewEntityDoc(e *Entity, uid, locationKey, parentRef string, rels []Relation, errs []ProcessingError) (*EntityDoc, error) {
+	hash := e.ContentHash()
+	e.Metadata.UID = uid
+	if e.Metadata.Etag == "" {
+		e.Metadata.Etag = hash
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	md := &e.Metadata
+	tags := make([]string, len(md.Tags))
+	for i, t := range md.Tags {
+		tags[i] = strings.ToLower(t)
+	}
+	joined := ""
+	if len(tags) > 0 {
+		joined = "|" + strings.Join(tags, "|") + "|"
+	}
+	return &EntityDoc{
+		Ref: e.Ref().String(), Kind: e.Kind, Namespace: md.Namespace, Name: md.Name,
+		Title: md.Title, Description: md.Description, SpecType: e.SpecString("type"), Lifecycle: e.SpecString("lifecycle"),
+		Tags: joined, Labels: jsonObject(md.Labels), Annotations: jsonObject(md.Annotations),
+		SearchText:  strings.ToLower(strings.Join([]string{md.Name, md.Title, md.Description, strings.Join(tags, " ")}, " ")),
+		LocationKey: locationKey, ParentRef: strings.ToLower(parentRef),
+		UID: uid, Data: string(data), Hash: hash, Etag: md.Etag,
+		Valid: len(errs) == 0, Relations: DedupeRelations(rels), Errors: errs,
+	}, nil
+}
+
+// SetUID gives the encoded entity another uid, the id of the stored
+// entity it replaces.
+func (d *EntityDoc) SetUID(uid string) {
+	if uid == d.UID {
+		return
+	}
+	d.Data = strings.Replace(d.Data, `"uid":"`+d.UID+`"`, `"uid":"`+uid+`"`, 1)
+	d.UID = uid
+}
+
+func jsonObject(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // strings only
+	return string(b)
+}
+
+// DedupeRelations returns relations as (source, type, target) strings,
+// each once: a spec may name the same target twice.
+func DedupeRelations(rels []Relation) [][3]string {
+	out := make([][3]string, 0, len(rels))
+	seen := make(map[[3]string]bool, len(rels))
+	for _, rel := range rels {
+		k := [3]string{rel.Source.String(), rel.Type, rel.Target.String()}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// EntityChange is one entity write of a change set, with what a change
+// feed needs to describe it.
+type EntityChange struct {
+	Op   ChangeOp
+	Ref  string
+	ID   string // the stored entity's id
+	Etag string // its etag once applied; "" when deleted
+	// Paths are the top-level paths that differ from the stored version,
+	// sorted: "apiVersion", "kind", "metadata.labels", "spec.owner",
+	// [PathRelations], [PathErrors]. None for a created or deleted entity.
+	Paths []string
+	// Doc is what to store: for OpCreated, OpUpdated, OpOrphaned and
+	// OpUnorphaned; nil otherwise.
+	Doc *EntityDoc
+	// Prev is the stored row the change was planned against, re-checked
+	// when it applies; nil for OpCreated, whose ref must still be free.
+	Prev *StoredEntity
+}
+
+// ChangeSet is everything one refresh of a location writes, planned with
+// no transaction open: a store applies it in one transaction and re-checks
+// what it was planned against.
+type ChangeSet struct {
+	Location      Location
+	LocationStamp string // see [StoredState.LocationStamp]
+	Changes       []EntityChange
+	// Conflicts are entities of other locations that this one emits too and
+	// leaves to them: the plan holds only while they are still theirs.
+	Conflicts []StoredEntity
+	// Errors are the location's processing errors, its entities' included.
+	Errors []ProcessingError
+	// KeptErrors are copies of the errors of unreadable files or URLs put
+	// on each entity kept from them, so that such an entity says why it is
+	// not read now.
+	KeptErrors []ProcessingError
+	Stats      RefreshStats
+}
+
+// Changed reports whether applying the change set writes entities or
+// relations.
+func (cs *ChangeSet) Changed() bool {
+	for _, c := range cs.Changes {
+		if c.Op != OpErrorsAppeared && c.Op != OpErrorsCleared {
+			return true
+		}
+	}
+	return false
+}
+
+// ChangedPaths returns the top-level paths at which two encoded versions
+// of an entity differ, sorted: a field of metadata or spec as
+// "metadata.name" or "spec.owner", another field by its name. uid and etag
+// are left out, and "relations" is added when the relation sets differ.
+func ChangedPaths(oldData, newData string, oldRels, newRels [][3]string) ([]string, error) {
+	var o, n map[string]any
+	if err := json.Unmarshal([]byte(oldData), &o); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(newData), &n); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, k := range unionKeys(o, n) {
+		om, ok1 := o[k].(map[string]any)
+		nm, ok2 := n[k].(map[string]any)
+		if (k == "metadata" || k == "spec") && ok1 && ok2 {
+			for _, sub := range unionKeys(om, nm) {
+				if k == "metadata" && (sub == "uid" || sub == "etag") {
+					continue
+				}
+				if !reflect.DeepEqual(om[sub], nm[sub]) {
+					paths = append(paths, k+"."+sub)
+				}
+			}
+			continue
+		}
+		if !reflect.DeepEqual(o[k], n[k]) {
+			paths = append(paths, k)
+		}
+	}
+	if !sameRelations(oldRels, newRels) {
+		paths = append(paths, PathRelations)
+	}
+	slices.Sort(paths)
+	return paths, nil
+}
+
+func unionKeys(a, b map[string]any) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sameRelations(a, b [][3]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	set := make(map[[3]string]bool, len(a))
+	for _, r := range a {
+		set[r] = true
+	}
+	for _, r := range b {
+		if !set[r] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,357 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+)
+
+// PlanReader is what planning reads of what is stored: plain reads, with
+// no transaction open.
+type PlanReader interface {
+	// StoredState returns the location's stamp and entities, and the
+	// entities of other locations among refs. Returns ENOTFOUND if the
+	// location has been deleted; locationID "" reads only refs.
+	StoredState(ctx context.Context, locationID string, refs []string) (catalog.StoredState, error)
+	// EntityData returns the stored documents of entities, by id.
+	EntityData(ctx context.Context, ids []string) (map[string]string, error)
+	// StoredErrors returns the location's stored processing errors that
+	// name an entity, by entity ref.
+	StoredErrors(ctx context.Context, locationID string) (map[string][]catalog.ProcessingError, error)
+}
+
+// readSet is what one pass over a location read: its entities, encoded,
+// in the order the location emits them, and its problems.
+type readSet struct {
+	docs []*catalog.EntityDoc
+	// errs are the problems that belong to no emitted entity.
+	errs []catalog.ProcessingError
+	// unreadable lists files whose earlier entities must be kept.
+	unreadable []string
+}
+
+// readSink is the sink of a refresh: it encodes each entity as it
+// arrives, so that a location's entities are held compactly until they
+// are planned and written.
+type readSink struct{ set readSet }
+
+func (s *readSink) put(_ context.Context, em *catalog.Emitted) error {
+	d, err := catalog.NewEntityDoc(em.Entity, uuid.NewString(), em.LocationKey, em.ParentRef, em.Relations, em.Errors)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", em.Entity.Ref(), err)
+	}
+	s.set.docs = append(s.set.docs, d)
+	return nil
+}
+
+func (s *readSink) fail(pe catalog.ProcessingError) { s.set.errs = append(s.set.errs, pe) }
+
+func (s *readSink) unreadable(key string) { s.set.unreadable = append(s.set.unreadable, key) }
+
+// dataChunk is how many stored documents planning reads at a time.
+const dataChunk = 1000
+
+// plan decides what a refresh of loc that read set changes in the
+// catalog, against what r reads is stored now. It is the one place where
+// ingestion's rules are decided, for refreshes and dry runs alike:
+//
+//   - Conflicts: the first location to emit a ref keeps it, and within a
+//     location the first document; a later one gets a CONFLICT error on
+//     the entity, and the stored entity stays as it is. An orphan is no
+//     one's: a location that emits it takes it.
+//   - Last good version: an entity that stops validating keeps its last
+//     valid version, with the errors of the new one.
+//   - Orphans: an entity the location stored before and no longer emits
+//     is marked with backstage.io/orphan or deleted (opts.DeleteOrphans),
+//     except those last read from a file or URL that could not be read
+//     now, which stay as they were, with the errors of that file copied
+//     onto them.
+//
+// The set's documents are not consumed: when the change set turns out
+// stale as it applies, planning again from the same set is right.
+func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.RefreshOptions, set *readSet) (*catalog.ChangeSet, error) {
+	refs := make([]string, len(set.docs))
+	for i, d := range set.docs {
+		refs[i] = d.Ref
+	}
+	st, err := r.StoredState(ctx, loc.ID, refs)
+	if err != nil {
+		return nil, err
+	}
+	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp}
+	p := planner{cs: cs, r: r}
+	seen := make(map[string]bool, len(set.docs))
+	var entityErrs []catalog.ProcessingError
+	for _, d := range set.docs {
+		cs.Stats.Emitted++
+		ex, found := st.Entities[d.Ref]
+		if seen[d.Ref] || (found && ex.LocationID != loc.ID && !ex.Orphan) {
+			owner := ex.LocationKey
+			if seen[d.Ref] {
+				owner = "an earlier document of this location"
+			} else {
+				cs.Conflicts = append(cs.Conflicts, ex)
+			}
+			cs.Stats.Conflicts++
+			entityErrs = append(entityErrs, conflictError(d, owner))
+			continue
+		}
+		seen[d.Ref] = true
+		entityErrs = append(entityErrs, d.Errors...)
+		switch {
+		case found && !d.Valid && ex.Valid && ex.LocationID == loc.ID:
+			// The entity stopped validating: keep serving its last good version.
+			cs.Stats.Kept++
+			if ex.Orphan {
+				p.flip(ex, false)
+			}
+		case found && ex.Hash == d.Hash && ex.Valid == d.Valid && !ex.Orphan && ex.LocationID == loc.ID &&
+			ex.LocationKey == d.LocationKey && ex.ParentRef == d.ParentRef:
+			cs.Stats.Unchanged++
+		case found:
+			cs.Stats.Updated++
+			d.SetUID(ex.ID)
+			p.update(ex, d)
+		default:
+			cs.Stats.Added++
+			cs.Changes = append(cs.Changes, catalog.EntityChange{Op: catalog.OpCreated, Ref: d.Ref, ID: d.UID, Etag: d.Etag, Doc: d})
+		}
+	}
+
+	keep := make(map[string]bool, len(set.unreadable))
+	for _, k := range set.unreadable {
+		keep[k] = true
+	}
+	kept := map[string][]string{} // refs kept from each unreadable file, by key
+	var own []catalog.StoredEntity
+	for _, ex := range st.Entities {
+		if loc.ID != "" && ex.LocationID == loc.ID && !seen[ex.Ref] {
+			own = append(own, ex)
+		}
+	}
+	slices.SortFunc(own, func(a, b catalog.StoredEntity) int { return strings.Compare(a.Ref, b.Ref) })
+	for _, ex := range own {
+		switch {
+		case keep[ex.LocationKey]:
+			cs.Stats.Kept++
+			kept[ex.LocationKey] = append(kept[ex.LocationKey], ex.Ref)
+		case opts.DeleteOrphans:
+			cs.Stats.Deleted++
+			prev := ex
+			cs.Changes = append(cs.Changes, catalog.EntityChange{Op: catalog.OpDeleted, Ref: ex.Ref, ID: ex.ID, Prev: &prev})
+		case !ex.Orphan:
+			cs.Stats.Orphaned++
+			p.flip(ex, true)
+		}
+	}
+	if err := p.load(ctx); err != nil {
+		return nil, err
+	}
+
+	cs.Errors = append(append([]catalog.ProcessingError(nil), set.errs...), entityErrs...)
+	cs.Stats.Errors = len(cs.Errors)
+	for _, pe := range set.errs {
+		if pe.Level == catalog.LevelWarning {
+			continue
+		}
+		for _, ref := range kept[pe.LocationKey] {
+			if ref != pe.EntityRef {
+				c := pe
+				c.EntityRef = ref
+				cs.KeptErrors = append(cs.KeptErrors, c)
+			}
+		}
+	}
+	if loc.ID != "" {
+		if err := errorChanges(ctx, r, cs, st); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// conflictError is the error of a document whose ref owner emits already.
+func conflictError(d *catalog.EntityDoc, owner string) catalog.ProcessingError {
+	doc, line := -1, 0
+	if len(d.Errors) > 0 {
+		doc, line = d.Errors[0].Document, d.Errors[0].Line
+	}
+	return catalog.ProcessingError{
+		Level: catalog.LevelError, LocationKey: d.LocationKey, Document: doc, Line: line, EntityRef: d.Ref,
+		Code: catalog.ErrorCodeConflict,
+		Message: fmt.Sprintf("Detected conflicting entityRef %s already referenced by %s and now also %s",
+			d.Ref, owner, d.LocationKey),
+	}
+}
+
+// planner collects the changes that need the stored documents: updates,
+// whose changed paths compare them, and orphan flips, which edit them.
+// The documents are read in chunks, so that a location whose every entity
+// changes is not held twice.
+type planner struct {
+	cs      *catalog.ChangeSet
+	r       PlanReader
+	pending []int // indexes into cs.Changes
+}
+
+func (p *planner) update(ex catalog.StoredEntity, d *catalog.EntityDoc) {
+	p.add(catalog.EntityChange{Op: catalog.OpUpdated, Ref: d.Ref, ID: ex.ID, Etag: d.Etag, Doc: d, Prev: &ex})
+}
+
+// flip adds or removes backstage.io/orphan on a stored entity.
+func (p *planner) flip(ex catalog.StoredEntity, orphan bool) {
+	op := catalog.OpUnorphaned
+	if orphan {
+		op = catalog.OpOrphaned
+	}
+	p.add(catalog.EntityChange{Op: op, Ref: ex.Ref, ID: ex.ID, Prev: &ex, Paths: []string{"metadata.annotations"}})
+}
+
+func (p *planner) add(c catalog.EntityChange) {
+	p.pending = append(p.pending, len(p.cs.Changes))
+	p.cs.Changes = append(p.cs.Changes, c)
+}
+
+// load reads the stored documents of the pending changes and completes
+// them.
+func (p *planner) load(ctx context.Context) error {
+	for start := 0; start < len(p.pending); start += dataChunk {
+		idx := p.pending[start:min(start+dataChunk, len(p.pending))]
+		ids := make([]string, len(idx))
+		for i, j := range idx {
+			ids[i] = p.cs.Changes[j].ID
+		}
+		data, err := p.r.EntityData(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, j := range idx {
+			c := &p.cs.Changes[j]
+			old, ok := data[c.ID]
+			if !ok {
+				return fmt.Errorf("ingest: %w: %s was deleted while it was planned", catalog.ErrStale, c.Ref)
+			}
+			if err := p.complete(c, old); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// complete fills in a change from the stored document old.
+func (p *planner) complete(c *catalog.EntityChange, old string) error {
+	var e catalog.Entity
+	if err := e.UnmarshalJSON([]byte(old)); err != nil {
+		return fmt.Errorf("decode stored entity %s: %w", c.Ref, err)
+	}
+	if c.Op == catalog.OpUpdated {
+		rels, _ := catalog.Relations(&e)
+		paths, err := catalog.ChangedPaths(old, c.Doc.Data, catalog.DedupeRelations(rels), c.Doc.Relations)
+		if err != nil {
+			return fmt.Errorf("compare versions of %s: %w", c.Ref, err)
+		}
+		c.Paths = paths
+		return nil
+	}
+	orphan := c.Op == catalog.OpOrphaned
+	if orphan {
+		e.SetAnnotation(catalog.AnnotationOrphan, "true")
+	} else {
+		delete(e.Metadata.Annotations, catalog.AnnotationOrphan)
+	}
+	e.Metadata.Etag = ""
+	e.Metadata.Etag = e.ContentHash()
+	prev := c.Prev
+	d, err := catalog.NewEntityDoc(&e, prev.ID, prev.LocationKey, prev.ParentRef, nil, nil)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", c.Ref, err)
+	}
+	// The hash stays the content as read, so that the next refresh compares
+	// what it reads with what was read, not with the annotation.
+	d.Hash, d.Valid, d.Orphan = prev.Hash, prev.Valid, orphan
+	c.Doc, c.Etag = d, d.Etag
+	return nil
+}
+
+// errorChanges records the entities whose processing errors the change
+// set changes: on an entity it writes anyway as the path "errors", on
+// another one as a change of its own.
+func errorChanges(ctx context.Context, r PlanReader, cs *catalog.ChangeSet, st catalog.StoredState) error {
+	old, err := r.StoredErrors(ctx, cs.Location.ID)
+	if err != nil {
+		return err
+	}
+	now := map[string][]catalog.ProcessingError{}
+	for _, list := range [][]catalog.ProcessingError{cs.Errors, cs.KeptErrors} {
+		for _, pe := range list {
+			if pe.EntityRef != "" {
+				now[pe.EntityRef] = append(now[pe.EntityRef], pe)
+			}
+		}
+	}
+	written := make(map[string]int, len(cs.Changes))
+	for i, c := range cs.Changes {
+		written[c.Ref] = i
+	}
+	var refs []string
+	for ref := range now {
+		refs = append(refs, ref)
+	}
+	for ref := range old {
+		if _, ok := now[ref]; !ok {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	for _, ref := range refs {
+		if sameErrors(old[ref], now[ref]) {
+			continue
+		}
+		if i, ok := written[ref]; ok {
+			c := &cs.Changes[i]
+			if c.Op != catalog.OpCreated && c.Op != catalog.OpDeleted {
+				c.Paths = append(c.Paths, catalog.PathErrors)
+				slices.Sort(c.Paths)
+			}
+			continue
+		}
+		ex, ok := st.Entities[ref]
+		if !ok {
+			continue // not stored: a document that was refused or failed its envelope
+		}
+		op := catalog.OpErrorsAppeared
+		if len(now[ref]) == 0 {
+			op = catalog.OpErrorsCleared
+		}
+		cs.Changes = append(cs.Changes, catalog.EntityChange{Op: op, Ref: ref, ID: ex.ID, Etag: ex.Etag, Paths: []string{catalog.PathErrors}})
+	}
+	return nil
+}
+
+// sameErrors reports whether two lists hold the same errors, in any order.
+func sameErrors(a, b []catalog.ProcessingError) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(pe catalog.ProcessingError) string {
+		return fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", pe.LocationKey, pe.Document, pe.Line, pe.Code, pe.Message)
+	}
+	count := map[string]int{}
+	for _, pe := range a {
+		count[key(pe)]++
+	}
+	for _, pe := range b {
+		k := key(pe)
+		if count[k] == 0 {
+			return false
+		}
+		count[k]--
+	}
+	return true
+}
