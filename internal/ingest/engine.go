@@ -74,7 +74,9 @@ type Observer interface {
 }
 
 // Engine refreshes locations: all of them on an interval, one on demand.
-// Refreshes run one at a time, so two never race on the same entities.
+// Refreshes of one location run one at a time; refreshes of different
+// locations may run side by side, since each applies a change set that
+// re-checks what it was planned against (see [Engine.Refresh]).
 type Engine struct {
 	store  Store
 	reader *reader
@@ -82,7 +84,7 @@ type Engine struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu      sync.Mutex // held for the duration of one refresh
+	locks   sync.Map // location id → *sync.Mutex, held for the duration of a refresh of it
 	wake    chan struct{}
 	readyMu sync.Mutex
 	ready   bool
@@ -120,14 +122,19 @@ func NewEngine(store Store, opts Options) *Engine {
 	}
 }
 
-// Refresh reads one location and writes what it emits in one transaction.
-// An error means nothing was written; problems in the location's content
-// are not errors but processing errors recorded with the results. A refresh
-// that fails for any other reason than ctx ending is logged and recorded on
-// the location, so that it never fails silently.
+// Refresh reads one location and writes what it emits. It reads files and
+// URLs and plans the location's change set with no transaction open, then
+// has the store apply it in one short transaction, so that no other write
+// waits on the network or on the reads. An error means nothing was
+// written; problems in the location's content are not errors but
+// processing errors recorded with the results. A refresh that fails for any
+// other reason than ctx ending is logged and recorded on the location, so
+// that it never fails silently.
 func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	m, _ := e.locks.LoadOrStore(loc.ID, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
 	if o := e.opts.Observer; o != nil {
 		var end func(catalog.RefreshStats, error)
 		ctx, end = o.StartRefresh(ctx, loc)
@@ -138,7 +145,7 @@ func (e *Engine) Refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	return e.refreshOrRecord(ctx, loc)
 }
 
-// refreshOrRecord is [Engine.Refresh] with e.mu held.
+// refreshOrRecord is [Engine.Refresh] with the location's lock held.
 func (e *Engine) refreshOrRecord(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
 	stats, err := e.refresh(ctx, loc)
 	if err != nil && ctx.Err() == nil && portal.ErrorCode(err) != portal.ENOTFOUND {
