@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unique"
 )
 
 // ChangeOp is what a change set does to one entity.
@@ -81,7 +82,6 @@ type EntityDoc struct {
 	Title, Description, SpecType, Lifecycle string
 	Tags                                    string // lower-cased, each between bars: |java|data|
 	Labels, Annotations                     string // JSON objects
-	SearchText                              string // lower-cased name, title, description and tags
 	LocationKey                             string // the file or URL it was read from
 	ParentRef                               string // lower-cased, or ""
 	UID                                     string // metadata.uid in Data
@@ -120,11 +120,17 @@ func NewEntityDoc(e *Entity, uid, locationKey, parentRef string, rels []Relation
 		Ref: e.Ref().String(), Kind: e.Kind, Namespace: md.Namespace, Name: md.Name,
 		Title: md.Title, Description: md.Description, SpecType: e.SpecString("type"), Lifecycle: e.SpecString("lifecycle"),
 		Tags: joined, Labels: jsonObject(md.Labels), Annotations: jsonObject(md.Annotations),
-		SearchText:  strings.ToLower(strings.Join([]string{md.Name, md.Title, md.Description, strings.Join(tags, " ")}, " ")),
 		LocationKey: locationKey, ParentRef: strings.ToLower(parentRef),
 		UID: uid, Data: string(data), Hash: hash, Etag: md.Etag,
 		Valid: len(errs) == 0, Relations: DedupeRelations(rels), Errors: errs,
 	}, nil
+}
+
+// SearchText returns the text that text search matches: the lower-cased
+// name, title, description and tags.
+func (d *EntityDoc) SearchText() string {
+	tags := strings.ReplaceAll(strings.Trim(d.Tags, "|"), "|", " ")
+	return strings.ToLower(strings.Join([]string{d.Name, d.Title, d.Description, tags}, " "))
 }
 
 // SetUID gives the encoded entity another uid, the id of the stored
@@ -146,14 +152,14 @@ func jsonObject(m map[string]string) string {
 }
 
 // DedupeRelations returns relations as (source, type, target) strings,
-// each once: a spec may name the same target twice.
+// each once: a spec may name the same target twice. The refs are interned:
+// a location's entities name the same few refs many times over, and hold
+// them until they are written.
 func DedupeRelations(rels []Relation) [][3]string {
 	out := make([][3]string, 0, len(rels))
-	seen := make(map[[3]string]bool, len(rels))
 	for _, rel := range rels {
-		k := [3]string{rel.Source.String(), rel.Type, rel.Target.String()}
-		if !seen[k] {
-			seen[k] = true
+		k := [3]string{unique.Make(rel.Source.String()).Value(), rel.Type, unique.Make(rel.Target.String()).Value()}
+		if !slices.Contains(out, k) {
 			out = append(out, k)
 		}
 	}

@@ -257,6 +257,11 @@ func (p *planner) complete(c *catalog.EntityChange, old string) error {
 			return fmt.Errorf("compare versions of %s: %w", c.Ref, err)
 		}
 		c.Paths = paths
+		if prev := c.Prev; prev.Orphan && prev.LocationID == p.cs.Location.ID && slices.Equal(paths, []string{"metadata.annotations"}) &&
+			c.Doc.Hash == prev.Hash && c.Doc.Valid == prev.Valid && c.Doc.LocationKey == prev.LocationKey && c.Doc.ParentRef == prev.ParentRef {
+			// Emitted again as it was stored: only the orphan annotation goes.
+			c.Op = catalog.OpUnorphaned
+		}
 		return nil
 	}
 	orphan := c.Op == catalog.OpOrphaned

@@ -52,7 +52,7 @@ const locationStamp = `COALESCE(CAST(changed_at AS TEXT), '')`
 // not registered yet, in a dry run) has neither stamp nor entities.
 // Returns ENOTFOUND if the location has been deleted.
 func (db *DB) StoredState(ctx context.Context, locationID string, refs []string) (catalog.StoredState, error) {
-	st := catalog.StoredState{Entities: make(map[string]catalog.StoredEntity, len(refs))}
+	st := catalog.StoredState{Entities: map[string]catalog.StoredEntity{}}
 	var rows []storedRow
 	if locationID != "" {
 		if err := db.r.GetContext(ctx, &st.LocationStamp, db.r.Rebind(`
@@ -342,7 +342,7 @@ func (a *apply) entityValues(docs []*catalog.EntityDoc) rowFunc {
 		d := docs[i]
 		return append(dst, d.UID, d.Ref, d.Kind, d.Namespace, d.Name,
 			nonEmpty(d.Title), nonEmpty(d.Description), nonEmpty(d.SpecType), nonEmpty(d.Lifecycle),
-			d.Tags, d.Labels, d.Annotations, d.SearchText, nonEmpty(d.ParentRef),
+			d.Tags, d.Labels, d.Annotations, d.SearchText(), nonEmpty(d.ParentRef),
 			a.cs.Location.ID, d.LocationKey, d.Data, d.Hash, d.Etag, d.Valid, d.Orphan, a.now, a.now)
 	}
 }
