@@ -1,8 +1,24 @@
 // Package ingest turns registered locations into catalog entities: it reads
 // files and URLs, follows Location entities, parses YAML, resolves
-// placeholders, validates each document with internal/catalog and hands the
-// results of one location to a [Store] to be written in one transaction.
+// placeholders and validates each document with internal/catalog.
 // A refresh loop re-reads every location on an interval and on demand.
+//
+// A refresh reads, and plans what it changes, with no transaction open; a
+// write transaction is never held while a file or URL is read, so that no
+// other write (deleting a location, an audit row) waits on the network. It
+// encodes each entity as it is read, reads what is stored with plain reads,
+// and plans the location's change set (a [catalog.ChangeSet]) in plan.go:
+// the one place where the rules of ingestion are decided, for refreshes and
+// dry runs alike (conflicts, the last good version of an entity that stops
+// validating, orphans, errors of unreadable files copied onto the entities
+// kept from them). Each planned change carries what a change feed needs: its
+// operation, ref, new etag and changed paths. The [Store] then applies the
+// change set in one short transaction that re-checks what the plan was made
+// against and refuses it, writing nothing, when another write changed it
+// meanwhile; the refresh then plans again from the documents already read,
+// a bounded number of times. Refreshes of one location take turns;
+// refreshes of different locations may overlap, the re-check settling which
+// one keeps a ref both emit.
 //
 // Bad input is never fatal: each problem becomes a processing error on the
 // location (and on the entity when one can be named), and the valid

@@ -24,6 +24,16 @@
 // PostgreSQL cannot type CAST; text is matched case-insensitively by
 // comparing lower() of a column with a value lower-cased in Go.
 //
+// Writes are short transactions. A refresh's change set is planned by
+// internal/ingest outside any transaction, from plain reads (StoredState,
+// EntityData, StoredErrors); ApplyChangeSet persists it in one transaction
+// and decides nothing: it first re-reads, locked, what the plan depends on
+// (the location and its stamp, each stored row the plan changes or leaves
+// to another location; each ref it creates must still be free, which the
+// unique index checks) and answers catalog.ErrStale, having written
+// nothing, when any of it changed. No transaction is held while a file or
+// URL is read.
+//
 // It imports internal/catalog, internal/portal, internal/audit and
 // migrations, and OpenTelemetry's trace API.
 package store
