@@ -38,13 +38,16 @@ type Catalog interface {
 	LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error)
 }
 
-// Ingest carries out the mutations.
+// Ingest carries out the mutations, each authorized, validated and audited
+// by the service (see internal/app); refs are passed as the caller wrote
+// them.
 type Ingest interface {
 	RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error)
 	RefreshLocation(ctx context.Context, id string) (catalog.Location, catalog.RefreshStats, error)
 	RefreshEntity(ctx context.Context, ref string) (*catalog.Record, error)
 	DeleteLocation(ctx context.Context, id string) (int, error)
-	DeleteEntity(ctx context.Context, ref string) error
+	// DeleteEntity returns the canonical ref of the entity it deleted.
+	DeleteEntity(ctx context.Context, ref string) (string, error)
 	ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error)
 }
 
@@ -60,7 +63,7 @@ type Access interface {
 }
 
 // Resolver is the root of every resolver: the services they call, which
-// apply the caller's permissions (see internal/access).
+// apply the caller's permissions and audit every change (see internal/app).
 type Resolver struct {
 	Catalog Catalog
 	Ingest  Ingest

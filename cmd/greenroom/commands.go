@@ -20,7 +20,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/greenroomhq/greenroom/internal/access"
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/server"
@@ -265,18 +265,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.sec = sec
-	guard := access.New(db, sec.policies)
+	svc := app.New(app.Deps{Store: db, Engine: m.engine, Policies: sec.policies,
+		RegisterTypes: m.Config.Catalog.RegisterTypes, Logger: m.Log})
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{
-			Catalog: guard,
-			Ingest:  guard.Mutations(ingest.NewService(m.engine, db, m.Config.Catalog.RegisterTypes)),
-			Access:  guard,
-		},
-		Loaders:      guard,
+		Resolver:     &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc},
+		Loaders:      svc,
 		Logger:       m.Log,
 		Limits:       limits(m.Config),
 		Authenticate: sec.authenticate,
-		Audit:        db,
 		Observer:     ops.serverObserver(),
 		Metrics:      ops.onAPI,
 		Ready: func(ctx context.Context) error {
