@@ -3737,15 +3737,15 @@ interface Owner implements Entity {
   ): TraversalConnection!
   "The people behind this owner: a group's direct members, or the user itself."
   members(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
   ownedEntities(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]! @relation(type: "ownedBy", direction: INCOMING)
@@ -3832,36 +3832,36 @@ type Component implements Entity @key(fields: "ref") {
   subcomponentOf: Component @relation(type: "partOf")
   "The components that are part of this one."
   subcomponents(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Component!]! @relation(type: "partOf", direction: INCOMING)
   "The APIs the component provides (` + "`" + `spec.providesApis` + "`" + `)."
   providesApis(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [API!]! @relation(type: "providesApi")
   "The APIs the component consumes (` + "`" + `spec.consumesApis` + "`" + `)."
   consumesApis(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [API!]! @relation(type: "consumesApi")
   "The components and resources the component depends on (` + "`" + `spec.dependsOn` + "`" + `)."
   dependsOn(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]! @relation(type: "dependsOn")
   "The entities that depend on this component."
   dependents(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]! @relation(type: "dependsOn", direction: INCOMING)
@@ -3948,15 +3948,15 @@ type API implements Entity @key(fields: "ref") {
   system: System @relation(type: "partOf")
   "The components that provide the API."
   providers(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Component!]! @relation(type: "providesApi", direction: INCOMING)
   "The components that consume the API."
   consumers(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Component!]! @relation(type: "consumesApi", direction: INCOMING)
@@ -4039,15 +4039,15 @@ type Resource implements Entity @key(fields: "ref") {
   system: System @relation(type: "partOf")
   "The entities the resource depends on (` + "`" + `spec.dependsOn` + "`" + `)."
   dependsOn(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]! @relation(type: "dependsOn")
   "The entities that depend on this resource."
   dependents(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]! @relation(type: "dependsOn", direction: INCOMING)
@@ -4130,22 +4130,22 @@ type System implements Entity @key(fields: "ref") {
   domain: Domain @relation(type: "partOf")
   "The components of the system."
   components(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Component!]! @relation(type: "partOf", direction: INCOMING)
   "The APIs of the system."
   apis(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [API!]! @relation(type: "partOf", direction: INCOMING)
   "The resources of the system."
   resources(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Resource!]! @relation(type: "partOf", direction: INCOMING)
@@ -4228,15 +4228,15 @@ type Domain implements Entity @key(fields: "ref") {
   subdomainOf: Domain @relation(type: "partOf")
   "The domains that are part of this one."
   subdomains(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Domain!]! @relation(type: "partOf", direction: INCOMING)
   "The systems in the domain."
   systems(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [System!]! @relation(type: "partOf", direction: INCOMING)
@@ -4321,22 +4321,22 @@ type Group implements Owner & Entity @key(fields: "ref") {
   parent: Group @relation(type: "childOf")
   "The groups that belong to this one (` + "`" + `spec.children` + "`" + `)."
   children(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Group!]! @relation(type: "childOf", direction: INCOMING)
   "The people behind this owner: a group's direct members, or the user itself."
   members(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [User!]! @relation(type: "memberOf", direction: INCOMING)
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
   ownedEntities(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]!
@@ -4417,22 +4417,22 @@ type User implements Owner & Entity @key(fields: "ref") {
   profile: Profile
   "The groups the user is a member of (` + "`" + `spec.memberOf` + "`" + `)."
   memberOf(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Group!]! @relation(type: "memberOf")
   "The people behind this owner: a group's direct members, or the user itself."
   members(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
   ownedEntities(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]!
@@ -21228,7 +21228,7 @@ func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj 
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21486,7 +21486,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21524,7 +21524,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21562,7 +21562,7 @@ func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, componentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21745,7 +21745,7 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21803,7 +21803,7 @@ func (ec *executionContext) _DeleteEntityPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteEntityPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21836,7 +21836,7 @@ func (ec *executionContext) _DeleteLocationPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteLocationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21874,7 +21874,7 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, domainImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22032,7 +22032,7 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22075,7 +22075,7 @@ func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22113,7 +22113,7 @@ func (ec *executionContext) _Facet(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22151,7 +22151,7 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, facetValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22189,7 +22189,7 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, genericEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22327,7 +22327,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22495,7 +22495,7 @@ func (ec *executionContext) _IngestedEntity(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, ingestedEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22563,7 +22563,7 @@ func (ec *executionContext) _KeyValue(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, keyValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22601,7 +22601,7 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22649,7 +22649,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22890,7 +22890,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22938,7 +22938,7 @@ func (ec *executionContext) _ProcessingError(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, processingErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23001,7 +23001,7 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23160,7 +23160,7 @@ func (ec *executionContext) _RefreshLocationPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, refreshLocationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23198,7 +23198,7 @@ func (ec *executionContext) _RefreshStats(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, refreshStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23271,7 +23271,7 @@ func (ec *executionContext) _RegisterLocationPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerLocationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23319,7 +23319,7 @@ func (ec *executionContext) _RegisteredLocation(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, registeredLocationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23377,7 +23377,7 @@ func (ec *executionContext) _Relation(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23420,7 +23420,7 @@ func (ec *executionContext) _RelationConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23463,7 +23463,7 @@ func (ec *executionContext) _RelationEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, relationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23501,7 +23501,7 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23659,7 +23659,7 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, systemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23822,7 +23822,7 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23985,7 +23985,7 @@ func (ec *executionContext) _TraversalConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, traversalConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24028,7 +24028,7 @@ func (ec *executionContext) _TraversalEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, traversalEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24076,7 +24076,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24234,7 +24234,7 @@ func (ec *executionContext) _ValidateEntitiesPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, validateEntitiesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24340,7 +24340,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24373,7 +24373,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24426,7 +24426,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24474,7 +24474,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24532,7 +24532,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24590,7 +24590,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24648,7 +24648,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24730,7 +24730,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPI(ctx, sel, v[i])
@@ -24808,7 +24808,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx, sel, v[i])
@@ -24856,7 +24856,7 @@ func (ec *executionContext) marshalNDeleteLocationPayload2ᚖgithubᚗcomᚋgree
 }
 
 func (ec *executionContext) marshalNDomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx, sel, v[i])
@@ -24888,7 +24888,7 @@ func (ec *executionContext) marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroo
 }
 
 func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
@@ -24898,7 +24898,7 @@ func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreen
 }
 
 func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
@@ -24922,7 +24922,7 @@ func (ec *executionContext) marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroom
 }
 
 func (ec *executionContext) marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.EntityEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdge(ctx, sel, v[i])
@@ -24961,7 +24961,7 @@ func (ec *executionContext) marshalNEntityOrderField2githubᚗcomᚋgreenroomhq�
 }
 
 func (ec *executionContext) marshalNFacet2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacet2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacet(ctx, sel, v[i])
@@ -24985,7 +24985,7 @@ func (ec *executionContext) marshalNFacet2ᚖgithubᚗcomᚋgreenroomhqᚋgreenr
 }
 
 func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.FacetValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐFacetValue(ctx, sel, v[i])
@@ -25023,7 +25023,7 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx, sel, v[i])
@@ -25061,7 +25061,7 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNIngestedEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IngestedEntity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIngestedEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntity(ctx, sel, v[i])
@@ -25122,7 +25122,7 @@ func (ec *executionContext) unmarshalNKeyFilter2ᚖgithubᚗcomᚋgreenroomhqᚋ
 }
 
 func (ec *executionContext) marshalNKeyValue2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.KeyValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKeyValue2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐKeyValue(ctx, sel, v[i])
@@ -25146,7 +25146,7 @@ func (ec *executionContext) marshalNKeyValue2ᚖgithubᚗcomᚋgreenroomhqᚋgre
 }
 
 func (ec *executionContext) marshalNLink2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Link) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLink2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLink(ctx, sel, v[i])
@@ -25198,7 +25198,7 @@ func (ec *executionContext) marshalNPrincipalKind2githubᚗcomᚋgreenroomhqᚋg
 }
 
 func (ec *executionContext) marshalNProcessingError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.ProcessingError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProcessingError2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐProcessingError(ctx, sel, v[i])
@@ -25246,7 +25246,7 @@ func (ec *executionContext) marshalNRegisterLocationPayload2ᚖgithubᚗcomᚋgr
 }
 
 func (ec *executionContext) marshalNRegisteredLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Location) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, sel, v[i])
@@ -25270,7 +25270,7 @@ func (ec *executionContext) marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenro
 }
 
 func (ec *executionContext) marshalNRelation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Relation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelation(ctx, sel, v[i])
@@ -25302,7 +25302,7 @@ func (ec *executionContext) marshalNRelationConnection2ᚖgithubᚗcomᚋgreenro
 }
 
 func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.RelationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdge(ctx, sel, v[i])
@@ -25331,7 +25331,7 @@ func (ec *executionContext) unmarshalNRelationFilter2ᚖgithubᚗcomᚋgreenroom
 }
 
 func (ec *executionContext) marshalNResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Resource) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResource(ctx, sel, v[i])
@@ -25398,7 +25398,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) marshalNSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystemᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.System) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, sel, v[i])
@@ -25430,7 +25430,7 @@ func (ec *executionContext) marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenr
 }
 
 func (ec *executionContext) marshalNTraversalEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TraversalEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdge(ctx, sel, v[i])
@@ -25454,7 +25454,7 @@ func (ec *executionContext) marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhq�
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUser(ctx, sel, v[i])
@@ -25541,7 +25541,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx context.Context, sel ast.SelectionSet, v []gqltype.FederatedEntity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx, sel, v[i])
@@ -25559,7 +25559,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -25631,7 +25631,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -25659,7 +25659,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -26007,7 +26007,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -26026,7 +26026,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -26045,7 +26045,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -26064,7 +26064,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
