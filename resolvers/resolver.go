@@ -1,6 +1,12 @@
 // Package resolvers implements the GraphQL schema: thin functions that read
 // arguments, call a catalog service or a loader, and convert the result.
 // They hold no SQL and make no permission decisions.
+//
+// Some resolvers are written by greenroom-gqlgen rather than by hand, and
+// rewritten by every `make generate`: those of relation fields, from their
+// @relation in the schema (with the descriptions in relations_gen.go, which
+// the prefetch shares), and those of the Entity interface's fields on every
+// kind, which call the entity<Field> functions of entity.go.
 package resolvers
 
 import (

@@ -51,7 +51,7 @@ func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string
 		if ie.Relations, err = storedRelations(ctx, ie.Ref); err != nil {
 			return nil, err
 		}
-		if ie.Errors, err = processingErrors(ctx, ie.Entity); err != nil {
+		if ie.Errors, err = entityErrors(ctx, r.Resolver, ie.Entity); err != nil {
 			return nil, err
 		}
 	}
