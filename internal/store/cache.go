@@ -162,11 +162,18 @@ func (db *DB) invalidate(ctx context.Context, changes []catalog.Change) {
 		return
 	}
 	if len(related) > 0 {
-		now := make(map[string]bool, len(related))
-		for _, ref := range related {
-			now[ref] = true
-		}
-		db.cache.forget(now, false)
+		db.cache.forgetRelations(related)
+	}
+}
+
+// forgetRelations drops the relations of refs, both ways.
+func (c *readCache) forgetRelations(refs []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	for _, ref := range refs {
+		c.outgoing.Remove(ref)
+		c.incoming.Remove(ref)
 	}
 }
 
