@@ -22,6 +22,7 @@ import (
 
 	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
@@ -217,6 +218,7 @@ type Main struct {
 	ops    *operations
 	db     *store.DB
 	engine *ingest.Engine
+	feed   *changefeed.Feed
 	sec    *security
 	srv    *http.Server
 	ln     net.Listener
@@ -309,9 +311,18 @@ func (m *Main) Run(ctx context.Context) error {
 
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop, m.done = stop, make(chan struct{})
+	// The feed wakes its readers and prunes what is older than its
+	// retention.
+	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention), Log: m.Log})
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		m.feed.Run(loopCtx)
+	}()
 	go func() {
 		defer close(m.done)
 		m.engine.Run(loopCtx)
+		<-feedDone
 	}()
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

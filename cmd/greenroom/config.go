@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 )
 
@@ -139,6 +140,12 @@ type Config struct {
 		// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT gives it.
 		tracesURL string
 	} `yaml:"tracing"`
+	// ChangeFeed configures the change feed that every write appends to.
+	ChangeFeed struct {
+		// Retention is how long its events are kept; a consumer that
+		// falls further behind must resync.
+		Retention Duration `yaml:"retention"`
+	} `yaml:"changefeed"`
 
 	// dir is the directory relative file locations in the config file are
 	// resolved against; policyDir the same for the policy file.
@@ -193,6 +200,7 @@ func DefaultConfig() Config {
 	c.Auth.Subject = "sub"
 	c.API.ReadHeaderTimeout = Duration(10 * time.Second)
 	c.API.IdleTimeout = Duration(2 * time.Minute)
+	c.ChangeFeed.Retention = Duration(changefeed.DefaultRetention)
 	return c
 }
 
@@ -243,6 +251,13 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 			return fmt.Errorf("GREENROOM_REFRESH_INTERVAL: %q is not a duration such as 90s or 5m", v)
 		}
 		c.Catalog.RefreshInterval = Duration(d)
+	}
+	if v := getenv("GREENROOM_CHANGEFEED_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("GREENROOM_CHANGEFEED_RETENTION: %q is not a duration such as 168h", v)
+		}
+		c.ChangeFeed.Retention = Duration(d)
 	}
 	if v := getenv("GREENROOM_ORPHANS"); v != "" {
 		c.Catalog.Orphans = v
@@ -346,6 +361,9 @@ func (c *Config) validate() error {
 	}
 	if c.Catalog.RefreshInterval <= 0 {
 		return errors.New("config: catalog.refreshInterval must be positive")
+	}
+	if c.ChangeFeed.Retention <= 0 {
+		return errors.New("config: changefeed.retention must be positive")
 	}
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")

@@ -24,8 +24,12 @@ type DB struct {
 	w     *sqlx.DB  // writes
 	r     *readPool // reads
 	cache *readCache
-	log   *slog.Logger
-	now   func() time.Time
+	// dsn is the URL the database was opened with: PostgreSQL's listener
+	// opens a connection of its own.
+	dsn      string
+	watchers watchers
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // Dialect returns the database's dialect.
@@ -61,7 +65,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, options ...Option) 
 	}
 	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		cache: newReadCache(DefaultCacheSize)}
-	db.d = dialectFor(dsn)
+	db.d, db.dsn = dialectFor(dsn), dsn
 	w, r, err := db.d.connect(dsn, o.opener())
 	if err != nil {
 		return nil, err

@@ -135,3 +135,59 @@ func (postgresDialect) insertNew(ctx context.Context, tx *sqlx.Tx, t *bulkTable,
 func (postgresDialect) upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
 	return insertValues(ctx, tx, "INSERT", t, n, row)
 }
+
+// notify sends the position as a notification, which PostgreSQL delivers
+// when tx commits, in commit order.
+func (postgresDialect) notify(ctx context.Context, tx *sqlx.Tx, position int64) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', $1)`, strconv.FormatInt(position, 10))
+	return formatError(err)
+}
+
+// watch listens to the feed's channel on a connection of its own, outside
+// the pools (lib/pq's Listener, which reconnects by itself). Notifications
+// sent while it was disconnected are lost, so on reconnecting it wakes with
+// the head; a ping every minute finds a connection that died quietly.
+func (postgresDialect) watch(ctx context.Context, db *DB, wake func(int64)) error {
+	dsn, _, err := poolSize(db.dsn)
+	if err != nil {
+		return err
+	}
+	l := pq.NewListener(dsn, 50*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil && ctx.Err() == nil {
+			db.log.WarnContext(ctx, "change feed: listener connection", "event", int(ev), "err", err)
+		}
+	})
+	defer l.Close()
+	if err := l.Listen(notifyChannel); err != nil {
+		return fmt.Errorf("store: listen for changes: %w", err)
+	}
+	// Commits between the caller's first read of the head and LISTEN.
+	if h, err := db.feedHead(ctx); err == nil {
+		wake(h.Position)
+	}
+	ping := time.NewTicker(time.Minute)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n := <-l.Notify:
+			if n == nil { // reconnected: what was sent meanwhile is lost
+				if h, err := db.feedHead(ctx); err == nil {
+					wake(h.Position)
+				}
+				continue
+			}
+			p, err := parsePosition(n.Extra)
+			if err != nil {
+				db.log.WarnContext(ctx, "change feed", "err", err)
+				continue
+			}
+			wake(p)
+		case <-ping.C:
+			if err := l.Ping(); err != nil {
+				db.log.WarnContext(ctx, "change feed: listener ping", "err", err)
+			}
+		}
+	}
+}

@@ -124,3 +124,11 @@ func (d sqliteDialect) insertNew(ctx context.Context, tx *sqlx.Tx, t *bulkTable,
 func (sqliteDialect) upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
 	return insertValues(ctx, tx, "INSERT OR FAIL", t, n, row)
 }
+
+// notify does nothing: other processes poll the head (see watch).
+func (sqliteDialect) notify(context.Context, *sqlx.Tx, int64) error { return nil }
+
+// watch polls the feed's head: SQLite has no way to wake another process.
+func (sqliteDialect) watch(ctx context.Context, db *DB, wake func(int64)) error {
+	return db.pollHead(ctx, wake)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,7 +36,9 @@ type refresh struct {
 	entityErrs []catalog.ProcessingError
 	stats      catalog.RefreshStats
 	done       bool
-	changed    bool // entities or relations were written
+	// changes are the change feed's events of what the refresh wrote,
+	// appended to the feed at commit.
+	changes []catalog.Change
 	// kept are the refs last read from each unreadable file or URL, kept
 	// as they were, by key.
 	kept map[string][]string
@@ -197,6 +200,9 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 	if err := r.insertEntities(ctx, inserts); err != nil {
 		return err
 	}
+	if err := r.recordChanges(ctx, inserts, upserts); err != nil {
+		return err
+	}
 	if err := r.upsertEntities(ctx, upserts); err != nil {
 		return err
 	}
@@ -210,6 +216,42 @@ func (r *refresh) Put(ctx context.Context, batch []*catalog.Emitted) error {
 		}
 	}
 	return r.insertRelations(ctx, rels)
+}
+
+// recordChanges records the feed's events of entities about to be
+// written: CREATED for inserts, UPDATED for upserts with the fields that
+// differ from the stored version, read here.
+func (r *refresh) recordChanges(ctx context.Context, inserts, upserts []entityRow) error {
+	for _, e := range inserts {
+		r.changes = append(r.changes, catalog.EntityChange(catalog.ChangeCreated, e.ref, r.loc.ID, e.etag, nil))
+	}
+	if len(upserts) == 0 {
+		return nil
+	}
+	ids := make([]string, len(upserts))
+	for i, e := range upserts {
+		ids[i] = e.id
+	}
+	q, args, err := sqlx.In(`SELECT id, data FROM entities WHERE id IN (?)`, ids)
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		ID   string `db:"id"`
+		Data string `db:"data"`
+	}
+	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("store: read entities before update: %w", formatError(err))
+	}
+	before := make(map[string]string, len(rows))
+	for _, row := range rows {
+		before[row.ID] = row.Data
+	}
+	for _, e := range upserts {
+		r.changes = append(r.changes, catalog.EntityChange(catalog.ChangeUpdated, e.ref, r.loc.ID, e.etag,
+			catalog.ChangedFields([]byte(before[e.id]), []byte(e.data))))
+	}
+	return nil
 }
 
 func docOf(em *catalog.Emitted) int {
@@ -316,19 +358,17 @@ func (r *refresh) Commit(ctx context.Context, errs []catalog.ProcessingError, un
 			return r.stats, formatError(err)
 		}
 	}
-	changed := r.changed || s.Added+s.Updated+s.Orphaned+s.Deleted > 0
-	if changed {
-		if err := bumpVersion(ctx, r.tx); err != nil {
-			return r.stats, err
-		}
+	if errsChanged || len(r.changes) > 0 {
+		r.changes = append(r.changes, catalog.Change{Op: catalog.ChangeLocationRefreshed, Ref: r.loc.ID, LocationID: r.loc.ID})
+	}
+	if err := r.db.appendChanges(ctx, r.tx, catalog.ActorOfLocation(r.loc.ID), r.changes); err != nil {
+		return r.stats, err
 	}
 	if err := r.tx.Commit(); err != nil {
 		return r.stats, formatError(err)
 	}
 	r.done = true
-	if changed {
-		r.db.cache.drop(-1)
-	}
+	r.db.committed(ctx, r.changes)
 	if s.Added+s.Updated+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
@@ -378,6 +418,7 @@ func (r *refresh) orphans(ctx context.Context, unreadable []string) error {
 			r.kept[row.LocationKey] = append(r.kept[row.LocationKey], row.Ref)
 		case r.opts.DeleteOrphans:
 			gone = append(gone, row.ID)
+			r.changes = append(r.changes, catalog.EntityChange(catalog.ChangeDeleted, row.Ref, r.loc.ID, "", nil))
 		case !row.Orphan:
 			if err := r.setOrphan(ctx, row.ID, true); err != nil {
 				return err
@@ -426,9 +467,9 @@ func (r *refresh) keptErrors(errs []catalog.ProcessingError) []catalog.Processin
 }
 
 // setOrphan adds or removes the backstage.io/orphan annotation of a stored
-// entity, giving it a new etag.
+// entity, giving it a new etag, and records it: ORPHANED, or UPDATED when
+// the entity is taken back.
 func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
-	r.changed = true
 	var data string
 	if err := r.tx.GetContext(ctx, &data, r.tx.Rebind(`SELECT data FROM entities WHERE id = ?`), id); err != nil {
 		return formatError(err)
@@ -448,6 +489,12 @@ func (r *refresh) setOrphan(ctx context.Context, id string, orphan bool) error {
 	if err != nil {
 		return err
 	}
+	op := catalog.ChangeUpdated
+	if orphan {
+		op = catalog.ChangeOrphaned
+	}
+	r.changes = append(r.changes, catalog.EntityChange(op, e.Ref().String(), r.loc.ID, e.Metadata.Etag,
+		[]string{"metadata.annotations." + catalog.AnnotationOrphan}))
 	// The annotations column is what annotation filters and facets read:
 	// it must gain or lose backstage.io/orphan with the data.
 	_, err = r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE entities SET data = ?, annotations = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
@@ -487,6 +534,9 @@ func (r *refresh) writeErrors(ctx context.Context, errs, kept []catalog.Processi
 	if old == sum {
 		return false, nil
 	}
+	if err := r.errorChanges(ctx, errs, kept); err != nil {
+		return false, err
+	}
 	if _, err := r.tx.ExecContext(ctx, r.tx.Rebind(`DELETE FROM processing_errors WHERE location_id = ?`), r.loc.ID); err != nil {
 		return false, formatError(err)
 	}
@@ -498,6 +548,51 @@ func (r *refresh) writeErrors(ctx context.Context, errs, kept []catalog.Processi
 	}
 	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE locations SET errors_hash = ? WHERE id = ?`), sum, r.loc.ID)
 	return true, formatError(err)
+}
+
+// errorChanges records ERROR for every entity whose stored processing
+// errors differ from those in lists, about to replace them.
+func (r *refresh) errorChanges(ctx context.Context, lists ...[]catalog.ProcessingError) error {
+	var rows []errorRow
+	if err := r.tx.SelectContext(ctx, &rows, r.tx.Rebind(`
+		SELECT entity_ref, location_key, document, line, code, message
+		FROM processing_errors WHERE location_id = ? AND entity_ref IS NOT NULL`), r.loc.ID); err != nil {
+		return fmt.Errorf("store: read errors: %w", formatError(err))
+	}
+	digest := func(e catalog.ProcessingError) string {
+		return fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", e.LocationKey, e.Document, e.Line, e.Code, e.Message)
+	}
+	before, after := map[string][]string{}, map[string][]string{}
+	for _, row := range rows {
+		pe := row.toCatalog()
+		before[pe.EntityRef] = append(before[pe.EntityRef], digest(pe))
+	}
+	for _, list := range lists {
+		for _, pe := range list {
+			if pe.EntityRef != "" {
+				after[pe.EntityRef] = append(after[pe.EntityRef], digest(pe))
+			}
+		}
+	}
+	var refs []string
+	for ref, b := range before {
+		a := after[ref]
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			refs = append(refs, ref)
+		}
+	}
+	for ref := range after {
+		if _, ok := before[ref]; !ok {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	for _, ref := range refs {
+		r.changes = append(r.changes, catalog.EntityChange(catalog.ChangeError, ref, r.loc.ID, "", nil))
+	}
+	return nil
 }
 
 // insertErrors writes errs as the errors of a location; kept marks them as
@@ -559,7 +654,15 @@ func (db *DB) RecordRefreshFailure(ctx context.Context, loc catalog.Location, me
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET errors_hash = '' WHERE id = ?`), loc.ID); err != nil {
 		return formatError(err)
 	}
-	return formatError(tx.Commit())
+	changes := []catalog.Change{{Op: catalog.ChangeLocationFailed, Ref: loc.ID, LocationID: loc.ID}}
+	if err := db.appendChanges(ctx, tx, catalog.ActorOfLocation(loc.ID), changes); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return formatError(err)
+	}
+	db.committed(ctx, changes)
+	return nil
 }
 
 func nonEmpty(s string) *string {
@@ -589,12 +692,4 @@ func dedupe(rels []catalog.Relation) [][3]string {
 		}
 	}
 	return out
-}
-
-// bumpVersion increments the catalog version in tx, which must also change
-// entities or relations: readers that cache what they read drop it when
-// they see the version move (see readCache).
-func bumpVersion(ctx context.Context, tx *sqlx.Tx) error {
-	_, err := tx.ExecContext(ctx, `UPDATE catalog_version SET version = version + 1 WHERE id = 1`)
-	return formatError(err)
 }

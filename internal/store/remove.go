@@ -47,6 +47,7 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 		switch {
 		case opts.DeleteOrphans || e.Ref == r.loc.EntityRef():
 			gone = append(gone, e.ID)
+			r.changes = append(r.changes, catalog.EntityChange(catalog.ChangeDeleted, e.Ref, id, "", nil))
 		case !e.Orphan:
 			if err := r.setOrphan(ctx, e.ID, true); err != nil {
 				return stats, err
@@ -82,12 +83,13 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 		AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.location_id = locations.id)`); err != nil {
 		return stats, fmt.Errorf("store: remove location: %w", formatError(err))
 	}
-	if err := bumpVersion(ctx, tx); err != nil {
+	r.changes = append(r.changes, catalog.Change{Op: catalog.ChangeLocationDeleted, Ref: id, LocationID: id})
+	if err := db.appendChanges(ctx, tx, actorOf(ctx), r.changes); err != nil {
 		return stats, err
 	}
 	if err := tx.Commit(); err != nil {
 		return stats, formatError(err)
 	}
-	db.cache.drop(-1)
+	db.committed(ctx, r.changes)
 	return stats, nil
 }
