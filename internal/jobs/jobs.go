@@ -99,8 +99,9 @@ type Workers struct {
 	river    *river.Workers
 	kinds    map[string]Kind
 	periodic []*river.PeriodicJob
-	// obs is set by [New]; the workers read it as they run.
+	// obs, log and max are set by [New]; the workers read them as they run.
 	obs Observer
+	log *slog.Logger
 	max time.Duration
 }
 
@@ -245,7 +246,7 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 	}
 	cfg := &river.Config{Logger: log.With("component", "jobs")}
 	if ws != nil {
-		ws.obs = opts.Observer
+		ws.obs, ws.log = opts.Observer, cfg.Logger
 		ws.max = cmp.Or(opts.Timeout, DefaultTimeout)
 		cfg.Workers = ws.river
 		cfg.PeriodicJobs = ws.periodic

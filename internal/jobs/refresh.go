@@ -64,10 +64,15 @@ func AddRefreshes(ws *Workers, locs Locations, eng Refresher, interval time.Dura
 			if err != nil {
 				return err
 			}
+			start := time.Now()
 			stats, err := eng.Refresh(ctx, loc)
 			if err != nil {
-				return err
+				return err // logged and recorded on the location by the engine
 			}
+			ws.log.InfoContext(ctx, "refreshed location", "location", loc.Key(), "location_id", loc.ID, "job", job.ID,
+				"started", start.UTC().Format(time.RFC3339Nano), "duration_ms", time.Since(start).Milliseconds(),
+				"emitted", stats.Emitted, "added", stats.Added, "updated", stats.Updated, "orphaned", stats.Orphaned,
+				"deleted", stats.Deleted, "conflicts", stats.Conflicts, "errors", stats.Errors)
 			if err := river.RecordOutput(ctx, stats); err != nil {
 				return err
 			}
