@@ -172,6 +172,21 @@ func (e *Engine) limits() limits {
 	return limits{entity: e.opts.MaxEntitySize, location: e.opts.MaxLocationSize}
 }
 
+// RefreshAll refreshes every registered location, one after the other. A
+// location that fails is logged and does not stop the others.
+func (e *Engine) RefreshAll(ctx context.Context) error {
+	locs, err := e.store.Locations(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest: list locations: %w", err)
+	}
+	for _, loc := range locs {
+		if _, err := e.Refresh(ctx, loc); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		} // other failures are logged and recorded by Refresh
+	}
+	return nil
+}
+
 // batcher collects a run's output and hands entities to the store in
 // batches, on a goroutine of its own, so that reading and parsing go on
 // while the database writes.

@@ -256,6 +256,10 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 			return nil, fmt.Errorf("jobs: the rescue delay (%s) must be longer than the timeout (%s), or running jobs would be retried beside themselves", cfg.RescueStuckJobsAfter, ws.max)
 		}
 		cfg.FetchPollInterval = cmp.Or(opts.PollInterval, DefaultPollInterval)
+		// A queue with one worker fetches its next job only after the
+		// cooldown that follows the last fetch: River's 100 ms would cap
+		// the refresh queue at a few locations a second per replica.
+		cfg.FetchCooldown = 10 * time.Millisecond
 		// River's SQLite listener polls a table every 50 ms, and lib/pq
 		// gives it none: polling for jobs alone costs less when idle.
 		cfg.PollOnly = true
