@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -164,9 +165,10 @@ func (postgresDialect) migrationLock(ctx context.Context, db *sqlx.DB) (func(), 
 		return nil, err
 	}
 	return func() {
-		// Closing the connection would release the lock too, but a pool
-		// keeps it open.
-		conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+		// The connection is dropped rather than kept idle in the pool,
+		// which releases the lock too: many databases opened at once (as
+		// tests do) would otherwise each keep one more connection.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 	}, nil
 }
