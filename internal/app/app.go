@@ -25,6 +25,10 @@ type Store interface {
 type Deps struct {
 	Store  Store
 	Engine *ingest.Engine
+	// Refresher, when set, runs the refreshes the mutations ask for (in a
+	// server, each location's job, so that replicas never refresh one
+	// location twice at once); nil refreshes with Engine in the caller.
+	Refresher ingest.Refresher
 	// Policies give the permission policy in force; nil is a policy with
 	// no rules, under which only an operator (a greenroom command) may act.
 	Policies access.Policies
@@ -45,9 +49,13 @@ func New(deps Deps) *Catalog {
 		policies = noRules{}
 	}
 	guard := access.New(deps.Store, policies)
+	svc := ingest.NewService(deps.Engine, deps.Store, deps.RegisterTypes)
+	if deps.Refresher != nil {
+		svc.RefreshThrough(deps.Refresher)
+	}
 	return &Catalog{
 		Guard:  guard,
-		ingest: ingest.NewService(deps.Engine, deps.Store, deps.RegisterTypes),
+		ingest: svc,
 		audit:  auditor{rec: deps.Store, log: log},
 	}
 }

@@ -2,7 +2,8 @@
 // files and URLs, follows Location entities, parses YAML, resolves
 // placeholders, validates each document with internal/catalog and hands the
 // results of one location to a [Store] to be written in one transaction.
-// A refresh loop re-reads every location on an interval and on demand.
+// When a location is refreshed is not its decision: internal/jobs runs
+// each refresh as a job, at the location's interval and on demand.
 //
 // Bad input is never fatal: each problem becomes a processing error on the
 // location (and on the entity when one can be named), and the valid

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -32,7 +31,6 @@ type Store interface {
 
 // Options configures an [Engine].
 type Options struct {
-	Interval      time.Duration // time between two refreshes of every location; 0 means 3 minutes
 	DeleteOrphans bool
 	MaxFileSize   int64 // bytes; 0 means DefaultMaxFileSize
 	// MaxEntitySize bounds one entity, aliases expanded and placeholders
@@ -68,8 +66,8 @@ type Observer interface {
 	StartRefresh(ctx context.Context, loc catalog.Location) (_ context.Context, end func(catalog.RefreshStats, error))
 }
 
-// Engine refreshes locations: all of them on an interval, one on demand.
-// Refreshes run one at a time, so two never race on the same entities.
+// Engine refreshes locations, one at a time, so two never race on the same
+// entities. When each is refreshed is internal/jobs' decision.
 type Engine struct {
 	store  Store
 	reader *reader
@@ -77,17 +75,11 @@ type Engine struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu      sync.Mutex // held for the duration of one refresh
-	wake    chan struct{}
-	readyMu sync.Mutex
-	ready   bool
+	mu sync.Mutex // held for the duration of one refresh
 }
 
 // NewEngine returns an engine over store.
 func NewEngine(store Store, opts Options) *Engine {
-	if opts.Interval <= 0 {
-		opts.Interval = 3 * time.Minute
-	}
 	if opts.MaxEntitySize <= 0 {
 		opts.MaxEntitySize = DefaultMaxEntitySize
 	}
@@ -111,7 +103,6 @@ func NewEngine(store Store, opts Options) *Engine {
 		rules:  rules,
 		opts:   opts,
 		log:    log.With("component", "ingest"),
-		wake:   make(chan struct{}, 1),
 	}
 }
 
@@ -189,56 +180,11 @@ func (e *Engine) RefreshAll(ctx context.Context) error {
 		return fmt.Errorf("ingest: list locations: %w", err)
 	}
 	for _, loc := range locs {
-		start := time.Now()
-		stats, err := e.Refresh(ctx, loc)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			continue // logged and recorded by Refresh
-		}
-		e.log.InfoContext(ctx, "refreshed location", "location", loc.Key(),
-			"duration_ms", time.Since(start).Milliseconds(), "emitted", stats.Emitted,
-			"added", stats.Added, "updated", stats.Updated, "orphaned", stats.Orphaned,
-			"deleted", stats.Deleted, "conflicts", stats.Conflicts, "errors", stats.Errors)
+		if _, err := e.Refresh(ctx, loc); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		} // other failures are logged and recorded by Refresh
 	}
 	return nil
-}
-
-// Run refreshes every location at once, then every interval and whenever
-// [Engine.Wake] is called, until ctx is done.
-func (e *Engine) Run(ctx context.Context) {
-	t := time.NewTicker(e.opts.Interval)
-	defer t.Stop()
-	for {
-		if err := e.RefreshAll(ctx); err != nil && ctx.Err() == nil {
-			e.log.ErrorContext(ctx, "refresh pass failed", "err", err)
-		}
-		e.readyMu.Lock()
-		e.ready = true
-		e.readyMu.Unlock()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-e.wake:
-		}
-	}
-}
-
-// Wake asks the loop to start a refresh pass now.
-func (e *Engine) Wake() {
-	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Ready reports whether the first refresh pass has finished.
-func (e *Engine) Ready() bool {
-	e.readyMu.Lock()
-	defer e.readyMu.Unlock()
-	return e.ready
 }
 
 // batcher collects a run's output and hands entities to the store in

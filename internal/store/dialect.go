@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
 )
 
 // Dialect names a supported database.
@@ -87,6 +88,14 @@ type dialect interface {
 	// watch calls wake with positions other processes' commits reached,
 	// until ctx ends (see [DB.WatchChanges]).
 	watch(ctx context.Context, db *DB, wake func(position int64)) error
+
+	// jobDriver returns River's driver over the database, given the
+	// writer pool and the URL, and what closes whatever it opened.
+	jobDriver(w *sqlx.DB, dsn string, open opener) (riverdriver.Driver[*sql.Tx], func() error, error)
+
+	// migrationLock takes the lock that keeps two processes from running
+	// River's migrations at once, and returns what releases it.
+	migrationLock(ctx context.Context, db *sqlx.DB) (release func(), err error)
 }
 
 // dialectFor returns the dialect of a database URL: postgres:// or

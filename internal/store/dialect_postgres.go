@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"github.com/lib/pq" // the "postgres" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"github.com/greenroomhq/greenroom/migrations"
 )
@@ -190,4 +193,38 @@ func (postgresDialect) watch(ctx context.Context, db *DB, wake func(int64)) erro
 			}
 		}
 	}
+}
+
+// jobDriver is River's database/sql driver over the store's own pool: River
+// takes a connection only for each statement, and its jobs claim with
+// FOR UPDATE SKIP LOCKED, so replicas share the queue. lib/pq gives River
+// no listener, so River polls (see internal/jobs).
+func (postgresDialect) jobDriver(w *sqlx.DB, _ string, _ opener) (riverdriver.Driver[*sql.Tx], func() error, error) {
+	return riverdatabasesql.New(w.DB), nil, nil
+}
+
+// migrationLockKey is the advisory lock River's migrations run under; any
+// constant other than goose's own key would do.
+const migrationLockKey = 0x67726e6a6f6273 // "grnjobs"
+
+// migrationLock holds a session advisory lock on a connection of its own:
+// River's migrator runs each migration in a transaction of its own (an enum
+// value it adds cannot be used in the transaction that adds it), so the
+// lock cannot live in one of them.
+func (postgresDialect) migrationLock(ctx context.Context, db *sqlx.DB) (func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		// The connection is dropped rather than kept idle in the pool,
+		// which releases the lock too: many databases opened at once (as
+		// tests do) would otherwise each keep one more connection.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+	}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
@@ -34,6 +35,8 @@ func TestDialect(t *testing.T) {
 		"upsert":        testDialectUpsert,
 		"notify":        testDialectNotify,
 		"watch":         testDialectWatch,
+		"jobDriver":     testDialectJobDriver,
+		"migrationLock": testDialectMigrationLock,
 	}
 	it := reflect.TypeFor[dialect]()
 	for i := range it.NumMethod() {
@@ -427,4 +430,46 @@ func testDialectWatch(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	awaitPosition(t, woken, p)
+}
+
+// testDialectJobDriver checks that River's driver reaches the tables River's
+// migrations made, through the handle the dialect gives it.
+func testDialectJobDriver(t *testing.T, db *DB) {
+	drv, err := db.JobDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Dialect]string{SQLite: "sqlite", Postgres: "postgres"}[db.Dialect()]
+	if got := drv.DatabaseName(); got != want {
+		t.Errorf("driver's database = %q, want %q", got, want)
+	}
+	exists, err := drv.GetExecutor().TableExists(context.Background(), &riverdriver.TableExistsParams{Table: "river_job"})
+	if err != nil || !exists {
+		t.Fatalf("river_job exists = %v, %v; want true", exists, err)
+	}
+	if counts, err := db.JobCounts(context.Background()); err != nil || len(counts) != 0 {
+		t.Errorf("JobCounts = %v, %v; want none", counts, err)
+	}
+}
+
+// testDialectMigrationLock checks that the lock keeps a second taker out
+// until it is released (PostgreSQL), and that releasing works (both).
+func testDialectMigrationLock(t *testing.T, db *DB) {
+	ctx := context.Background()
+	release, err := db.d.migrationLock(ctx, db.w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Dialect() == Postgres {
+		var got bool
+		if err := db.w.GetContext(ctx, &got, `SELECT pg_try_advisory_lock($1)`, migrationLockKey); err != nil || got {
+			t.Errorf("a second session took the lock held: %v, %v", got, err)
+		}
+	}
+	release()
+	again, err := db.d.migrationLock(ctx, db.w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again()
 }
