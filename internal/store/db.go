@@ -181,6 +181,8 @@ type MigrationStatus struct {
 	Name      string
 	Applied   bool
 	AppliedAt time.Time
+	// River marks one of River's migrations, which MigrateDown leaves.
+	River bool
 }
 
 // MigrationStatus lists every migration with its state, Greenroom's own

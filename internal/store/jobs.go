@@ -71,7 +71,7 @@ func (db *DB) jobMigrationStatus(ctx context.Context) ([]MigrationStatus, error)
 	}
 	var out []MigrationStatus
 	for _, v := range m.AllVersions() {
-		s := MigrationStatus{Version: int64(v.Version), Name: fmt.Sprintf("river %03d_%s", v.Version, v.Name)}
+		s := MigrationStatus{Version: int64(v.Version), Name: fmt.Sprintf("river %03d_%s", v.Version, v.Name), River: true}
 		s.Applied = done[v.Version]
 		out = append(out, s)
 	}
