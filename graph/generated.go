@@ -3634,7 +3634,7 @@ interface Entity {
   """
   relations(type: String, first: Int = 50, after: String): RelationConnection!
   "The group or user that owns the entity (its ` + "`" + `ownedBy` + "`" + ` relation), or null when it names none that exists."
-  owner: Owner
+  owner: Owner @relation(type: "ownedBy")
   """
   Problems found the last time the entity's location was read: errors (the
   entity could not be read as written; the last good version, if any, is
@@ -3737,18 +3737,18 @@ interface Owner implements Entity {
   ): TraversalConnection!
   "The people behind this owner: a group's direct members, or the user itself."
   members(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
   ownedEntities(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [Entity!]! @relation(type: "ownedBy", direction: INCOMING)
 }
 
 """
@@ -3827,44 +3827,44 @@ type Component implements Entity @key(fields: "ref") {
   "Where it is in its life (` + "`" + `spec.lifecycle` + "`" + `): ` + "`" + `experimental` + "`" + `, ` + "`" + `production` + "`" + `, ` + "`" + `deprecated` + "`" + `, …"
   lifecycle: String!
   "The system the component belongs to (` + "`" + `spec.system` + "`" + `)."
-  system: System
+  system: System @relation(type: "partOf")
   "The component this one is part of (` + "`" + `spec.subcomponentOf` + "`" + `)."
-  subcomponentOf: Component
+  subcomponentOf: Component @relation(type: "partOf")
   "The components that are part of this one."
   subcomponents(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Component!]!
+  ): [Component!]! @relation(type: "partOf", direction: INCOMING)
   "The APIs the component provides (` + "`" + `spec.providesApis` + "`" + `)."
   providesApis(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [API!]!
+  ): [API!]! @relation(type: "providesApi")
   "The APIs the component consumes (` + "`" + `spec.consumesApis` + "`" + `)."
   consumesApis(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [API!]!
+  ): [API!]! @relation(type: "consumesApi")
   "The components and resources the component depends on (` + "`" + `spec.dependsOn` + "`" + `)."
   dependsOn(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [Entity!]! @relation(type: "dependsOn")
   "The entities that depend on this component."
   dependents(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [Entity!]! @relation(type: "dependsOn", direction: INCOMING)
 }
 
 """
@@ -3945,21 +3945,21 @@ type API implements Entity @key(fields: "ref") {
   "The API's definition (` + "`" + `spec.definition` + "`" + `), such as an OpenAPI document, or null."
   definition: String
   "The system the API belongs to (` + "`" + `spec.system` + "`" + `)."
-  system: System
+  system: System @relation(type: "partOf")
   "The components that provide the API."
   providers(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Component!]!
+  ): [Component!]! @relation(type: "providesApi", direction: INCOMING)
   "The components that consume the API."
   consumers(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Component!]!
+  ): [Component!]! @relation(type: "consumesApi", direction: INCOMING)
 }
 
 """
@@ -4036,21 +4036,21 @@ type Resource implements Entity @key(fields: "ref") {
   "What the resource is (` + "`" + `spec.type` + "`" + `): ` + "`" + `database` + "`" + `, ` + "`" + `s3-bucket` + "`" + `, …"
   type: String!
   "The system the resource belongs to (` + "`" + `spec.system` + "`" + `)."
-  system: System
+  system: System @relation(type: "partOf")
   "The entities the resource depends on (` + "`" + `spec.dependsOn` + "`" + `)."
   dependsOn(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [Entity!]! @relation(type: "dependsOn")
   "The entities that depend on this resource."
   dependents(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [Entity!]! @relation(type: "dependsOn", direction: INCOMING)
 }
 
 """
@@ -4127,28 +4127,28 @@ type System implements Entity @key(fields: "ref") {
   "What the system is (` + "`" + `spec.type` + "`" + `), or null."
   type: String
   "The domain the system belongs to (` + "`" + `spec.domain` + "`" + `)."
-  domain: Domain
+  domain: Domain @relation(type: "partOf")
   "The components of the system."
   components(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Component!]!
+  ): [Component!]! @relation(type: "partOf", direction: INCOMING)
   "The APIs of the system."
   apis(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [API!]!
+  ): [API!]! @relation(type: "partOf", direction: INCOMING)
   "The resources of the system."
   resources(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Resource!]!
+  ): [Resource!]! @relation(type: "partOf", direction: INCOMING)
 }
 
 """
@@ -4225,21 +4225,21 @@ type Domain implements Entity @key(fields: "ref") {
   "What the domain is (` + "`" + `spec.type` + "`" + `), or null."
   type: String
   "The domain this one is part of (` + "`" + `spec.subdomainOf` + "`" + `)."
-  subdomainOf: Domain
+  subdomainOf: Domain @relation(type: "partOf")
   "The domains that are part of this one."
   subdomains(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Domain!]!
+  ): [Domain!]! @relation(type: "partOf", direction: INCOMING)
   "The systems in the domain."
   systems(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [System!]!
+  ): [System!]! @relation(type: "partOf", direction: INCOMING)
 }
 
 """
@@ -4318,25 +4318,25 @@ type Group implements Owner & Entity @key(fields: "ref") {
   "The group's profile (` + "`" + `spec.profile` + "`" + `), or null."
   profile: Profile
   "The group this one belongs to (` + "`" + `spec.parent` + "`" + `)."
-  parent: Group
+  parent: Group @relation(type: "childOf")
   "The groups that belong to this one (` + "`" + `spec.children` + "`" + `)."
   children(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Group!]!
+  ): [Group!]! @relation(type: "childOf", direction: INCOMING)
   "The people behind this owner: a group's direct members, or the user itself."
   members(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [User!]!
+  ): [User!]! @relation(type: "memberOf", direction: INCOMING)
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
   ownedEntities(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]!
@@ -4417,22 +4417,22 @@ type User implements Owner & Entity @key(fields: "ref") {
   profile: Profile
   "The groups the user is a member of (` + "`" + `spec.memberOf` + "`" + `)."
   memberOf(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Group!]!
+  ): [Group!]! @relation(type: "memberOf")
   "The people behind this owner: a group's direct members, or the user itself."
   members(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [User!]!
   "The entities this owner owns (its ` + "`" + `ownerOf` + "`" + ` relations)."
   ownedEntities(
-    "At most this many entities (up to 1000), ordered by ref."
-    first: Int = 100
+    "At most this many entities (up to 1000; 100 when not given), ordered by ref."
+    first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
   ): [Entity!]!
@@ -4725,6 +4725,15 @@ type RelationEdge {
   cursor: String!
   node: Relation!
 }
+
+"""
+Declares a field that lists the entities at the other end of the entity's
+relations of one type (or names the first of them, for a field of one
+entity), ordered by ref and kept to the field's type. ` + "`" + `direction: INCOMING` + "`" + `
+follows the relations that point at the entity. A field of an interface
+declares it for every type that implements the interface.
+"""
+directive @relation(type: String!, direction: Direction = OUTGOING) on FIELD_DEFINITION
 
 "The way a traversal follows relations."
 enum Direction {

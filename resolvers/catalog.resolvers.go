@@ -17,142 +17,142 @@ import (
 
 // Relations is the resolver for the relations field.
 func (r *aPIResolver) Relations(ctx context.Context, obj *gqltype.API, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *aPIResolver) Owner(ctx context.Context, obj *gqltype.API) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relAPIOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *aPIResolver) Errors(ctx context.Context, obj *gqltype.API) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *aPIResolver) SourceLocation(ctx context.Context, obj *gqltype.API) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *aPIResolver) Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // System is the resolver for the system field.
 func (r *aPIResolver) System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error) {
-	return relatedOne[*gqltype.System](ctx, obj, "system")
+	return relatedOne[*gqltype.System](ctx, obj, relAPISystem)
 }
 
 // Providers is the resolver for the providers field.
 func (r *aPIResolver) Providers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "providers", first, after)
+	return related[*gqltype.Component](ctx, obj, relAPIProviders, first, after)
 }
 
 // Consumers is the resolver for the consumers field.
 func (r *aPIResolver) Consumers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "consumers", first, after)
+	return related[*gqltype.Component](ctx, obj, relAPIConsumers, first, after)
 }
 
 // Relations is the resolver for the relations field.
 func (r *componentResolver) Relations(ctx context.Context, obj *gqltype.Component, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *componentResolver) Owner(ctx context.Context, obj *gqltype.Component) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relComponentOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *componentResolver) Errors(ctx context.Context, obj *gqltype.Component) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *componentResolver) SourceLocation(ctx context.Context, obj *gqltype.Component) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *componentResolver) Traverse(ctx context.Context, obj *gqltype.Component, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // System is the resolver for the system field.
 func (r *componentResolver) System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error) {
-	return relatedOne[*gqltype.System](ctx, obj, "system")
+	return relatedOne[*gqltype.System](ctx, obj, relComponentSystem)
 }
 
 // SubcomponentOf is the resolver for the subcomponentOf field.
 func (r *componentResolver) SubcomponentOf(ctx context.Context, obj *gqltype.Component) (*gqltype.Component, error) {
-	return relatedOne[*gqltype.Component](ctx, obj, "subcomponentOf")
+	return relatedOne[*gqltype.Component](ctx, obj, relComponentSubcomponentOf)
 }
 
 // Subcomponents is the resolver for the subcomponents field.
 func (r *componentResolver) Subcomponents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "subcomponents", first, after)
+	return related[*gqltype.Component](ctx, obj, relComponentSubcomponents, first, after)
 }
 
 // ProvidesApis is the resolver for the providesApis field.
 func (r *componentResolver) ProvidesApis(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.API, error) {
-	return related[*gqltype.API](ctx, obj, "providesApis", first, after)
+	return related[*gqltype.API](ctx, obj, relComponentProvidesApis, first, after)
 }
 
 // ConsumesApis is the resolver for the consumesApis field.
 func (r *componentResolver) ConsumesApis(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]*gqltype.API, error) {
-	return related[*gqltype.API](ctx, obj, "consumesApis", first, after)
+	return related[*gqltype.API](ctx, obj, relComponentConsumesApis, first, after)
 }
 
 // DependsOn is the resolver for the dependsOn field.
 func (r *componentResolver) DependsOn(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependsOn", first, after)
+	return related[gqltype.Node](ctx, obj, relComponentDependsOn, first, after)
 }
 
 // Dependents is the resolver for the dependents field.
 func (r *componentResolver) Dependents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependents", first, after)
+	return related[gqltype.Node](ctx, obj, relComponentDependents, first, after)
 }
 
 // Relations is the resolver for the relations field.
 func (r *domainResolver) Relations(ctx context.Context, obj *gqltype.Domain, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *domainResolver) Owner(ctx context.Context, obj *gqltype.Domain) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relDomainOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *domainResolver) Errors(ctx context.Context, obj *gqltype.Domain) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *domainResolver) SourceLocation(ctx context.Context, obj *gqltype.Domain) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *domainResolver) Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // SubdomainOf is the resolver for the subdomainOf field.
 func (r *domainResolver) SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error) {
-	return relatedOne[*gqltype.Domain](ctx, obj, "subdomainOf")
+	return relatedOne[*gqltype.Domain](ctx, obj, relDomainSubdomainOf)
 }
 
 // Subdomains is the resolver for the subdomains field.
 func (r *domainResolver) Subdomains(ctx context.Context, obj *gqltype.Domain, first *int, after *string) ([]*gqltype.Domain, error) {
-	return related[*gqltype.Domain](ctx, obj, "subdomains", first, after)
+	return related[*gqltype.Domain](ctx, obj, relDomainSubdomains, first, after)
 }
 
 // Systems is the resolver for the systems field.
 func (r *domainResolver) Systems(ctx context.Context, obj *gqltype.Domain, first *int, after *string) ([]*gqltype.System, error) {
-	return related[*gqltype.System](ctx, obj, "systems", first, after)
+	return related[*gqltype.System](ctx, obj, relDomainSystems, first, after)
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -162,72 +162,72 @@ func (r *entityConnectionResolver) TotalCount(ctx context.Context, obj *gqltype.
 
 // Relations is the resolver for the relations field.
 func (r *genericEntityResolver) Relations(ctx context.Context, obj *gqltype.GenericEntity, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *genericEntityResolver) Owner(ctx context.Context, obj *gqltype.GenericEntity) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relGenericEntityOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *genericEntityResolver) Errors(ctx context.Context, obj *gqltype.GenericEntity) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *genericEntityResolver) SourceLocation(ctx context.Context, obj *gqltype.GenericEntity) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *genericEntityResolver) Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // Relations is the resolver for the relations field.
 func (r *groupResolver) Relations(ctx context.Context, obj *gqltype.Group, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *groupResolver) Owner(ctx context.Context, obj *gqltype.Group) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relGroupOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *groupResolver) Errors(ctx context.Context, obj *gqltype.Group) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *groupResolver) SourceLocation(ctx context.Context, obj *gqltype.Group) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *groupResolver) Traverse(ctx context.Context, obj *gqltype.Group, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // Parent is the resolver for the parent field.
 func (r *groupResolver) Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error) {
-	return relatedOne[*gqltype.Group](ctx, obj, "parent")
+	return relatedOne[*gqltype.Group](ctx, obj, relGroupParent)
 }
 
 // Children is the resolver for the children field.
 func (r *groupResolver) Children(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]*gqltype.Group, error) {
-	return related[*gqltype.Group](ctx, obj, "children", first, after)
+	return related[*gqltype.Group](ctx, obj, relGroupChildren, first, after)
 }
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]*gqltype.User, error) {
-	return related[*gqltype.User](ctx, obj, "members", first, after)
+	return related[*gqltype.User](ctx, obj, relGroupMembers, first, after)
 }
 
 // OwnedEntities is the resolver for the ownedEntities field.
 func (r *groupResolver) OwnedEntities(ctx context.Context, obj *gqltype.Group, first *int, after *string) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "ownedEntities", first, after)
+	return related[gqltype.Node](ctx, obj, relGroupOwnedEntities, first, after)
 }
 
 // Title is the resolver for the title field.
@@ -247,27 +247,27 @@ func (r *linkResolver) Type(ctx context.Context, obj *catalog.Link) (*string, er
 
 // Relations is the resolver for the relations field.
 func (r *locationResolver) Relations(ctx context.Context, obj *gqltype.Location, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *locationResolver) Owner(ctx context.Context, obj *gqltype.Location) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relLocationOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *locationResolver) Errors(ctx context.Context, obj *gqltype.Location) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *locationResolver) SourceLocation(ctx context.Context, obj *gqltype.Location) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *locationResolver) Traverse(ctx context.Context, obj *gqltype.Location, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // Entities is the resolver for the entities field.
@@ -336,142 +336,142 @@ func (r *relationResolver) Target(ctx context.Context, obj *gqltype.Relation) (g
 
 // Relations is the resolver for the relations field.
 func (r *resourceResolver) Relations(ctx context.Context, obj *gqltype.Resource, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *resourceResolver) Owner(ctx context.Context, obj *gqltype.Resource) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relResourceOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *resourceResolver) Errors(ctx context.Context, obj *gqltype.Resource) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *resourceResolver) SourceLocation(ctx context.Context, obj *gqltype.Resource) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *resourceResolver) Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // System is the resolver for the system field.
 func (r *resourceResolver) System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error) {
-	return relatedOne[*gqltype.System](ctx, obj, "system")
+	return relatedOne[*gqltype.System](ctx, obj, relResourceSystem)
 }
 
 // DependsOn is the resolver for the dependsOn field.
 func (r *resourceResolver) DependsOn(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependsOn", first, after)
+	return related[gqltype.Node](ctx, obj, relResourceDependsOn, first, after)
 }
 
 // Dependents is the resolver for the dependents field.
 func (r *resourceResolver) Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "dependents", first, after)
+	return related[gqltype.Node](ctx, obj, relResourceDependents, first, after)
 }
 
 // Relations is the resolver for the relations field.
 func (r *systemResolver) Relations(ctx context.Context, obj *gqltype.System, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *systemResolver) Owner(ctx context.Context, obj *gqltype.System) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relSystemOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *systemResolver) Errors(ctx context.Context, obj *gqltype.System) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *systemResolver) SourceLocation(ctx context.Context, obj *gqltype.System) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *systemResolver) Traverse(ctx context.Context, obj *gqltype.System, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // Domain is the resolver for the domain field.
 func (r *systemResolver) Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error) {
-	return relatedOne[*gqltype.Domain](ctx, obj, "domain")
+	return relatedOne[*gqltype.Domain](ctx, obj, relSystemDomain)
 }
 
 // Components is the resolver for the components field.
 func (r *systemResolver) Components(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Component, error) {
-	return related[*gqltype.Component](ctx, obj, "components", first, after)
+	return related[*gqltype.Component](ctx, obj, relSystemComponents, first, after)
 }
 
 // Apis is the resolver for the apis field.
 func (r *systemResolver) Apis(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.API, error) {
-	return related[*gqltype.API](ctx, obj, "apis", first, after)
+	return related[*gqltype.API](ctx, obj, relSystemApis, first, after)
 }
 
 // Resources is the resolver for the resources field.
 func (r *systemResolver) Resources(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Resource, error) {
-	return related[*gqltype.Resource](ctx, obj, "resources", first, after)
+	return related[*gqltype.Resource](ctx, obj, relSystemResources, first, after)
 }
 
 // Relations is the resolver for the relations field.
 func (r *templateResolver) Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *templateResolver) Owner(ctx context.Context, obj *gqltype.Template) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relTemplateOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *templateResolver) Errors(ctx context.Context, obj *gqltype.Template) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *templateResolver) SourceLocation(ctx context.Context, obj *gqltype.Template) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *templateResolver) Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // Relations is the resolver for the relations field.
 func (r *userResolver) Relations(ctx context.Context, obj *gqltype.User, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
-	return relations(ctx, obj, typeArg, first, after)
+	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
 }
 
 // Owner is the resolver for the owner field.
 func (r *userResolver) Owner(ctx context.Context, obj *gqltype.User) (gqltype.OwnerNode, error) {
-	return owner(ctx, obj)
+	return relatedOne[gqltype.OwnerNode](ctx, obj, relUserOwner)
 }
 
 // Errors is the resolver for the errors field.
 func (r *userResolver) Errors(ctx context.Context, obj *gqltype.User) ([]*catalog.ProcessingError, error) {
-	return processingErrors(ctx, obj)
+	return entityErrors(ctx, r.Resolver, obj)
 }
 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *userResolver) SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error) {
-	return sourceLocation(ctx, obj)
+	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
 func (r *userResolver) Traverse(ctx context.Context, obj *gqltype.User, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
-	return traverse(ctx, r.Catalog, obj, relations, direction, maxDepth, kinds, first, after)
+	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
 // MemberOf is the resolver for the memberOf field.
 func (r *userResolver) MemberOf(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.Group, error) {
-	return related[*gqltype.Group](ctx, obj, "memberOf", first, after)
+	return related[*gqltype.Group](ctx, obj, relUserMemberOf, first, after)
 }
 
 // Members is the resolver for the members field.
@@ -488,7 +488,7 @@ func (r *userResolver) Members(ctx context.Context, obj *gqltype.User, first *in
 
 // OwnedEntities is the resolver for the ownedEntities field.
 func (r *userResolver) OwnedEntities(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]gqltype.Node, error) {
-	return related[gqltype.Node](ctx, obj, "ownedEntities", first, after)
+	return related[gqltype.Node](ctx, obj, relUserOwnedEntities, first, after)
 }
 
 // API returns graph.APIResolver implementation.

@@ -112,15 +112,11 @@ func listWindow(first *int, after *string) (window, error) {
 	return w, nil
 }
 
-// related returns the entities of GraphQL type T that a field of obj's type
-// lists, as relatedFields describes the field, within the window of first
-// and after.
-func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string, first *int, after *string) ([]T, error) {
+// related returns the entities of GraphQL type T that the relation field f
+// of obj lists, within the window of first and after. greenroom-gqlgen
+// writes the resolvers that call it, from the field's @relation.
+func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, f relatedField, first *int, after *string) ([]T, error) {
 	w, err := listWindow(first, after)
-	if err != nil {
-		return nil, err
-	}
-	f, err := relatedFieldOf(obj, field)
 	if err != nil {
 		return nil, err
 	}
@@ -131,24 +127,10 @@ func related[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string
 	return ofType[T](recs), nil
 }
 
-// relatedOne returns the first entity a field of obj's type names, or nil:
-// the entity a spec field such as system names.
-func relatedOne[T gqltype.Node](ctx context.Context, obj gqltype.Node, field string) (T, error) {
-	var zero T
-	f, err := relatedFieldOf(obj, field)
-	if err != nil {
-		return zero, err
-	}
+// relatedOne returns the first entity the relation field f of obj names,
+// or nil: the entity a spec field such as system names, or the owner.
+func relatedOne[T gqltype.Node](ctx context.Context, obj gqltype.Node, f relatedField) (T, error) {
 	return first[T](relatedRecords(ctx, obj.Record().Ref, f, one))
-}
-
-func relatedFieldOf(obj gqltype.Node, field string) (relatedField, error) {
-	typ := gqltype.TypeName(obj.Record())
-	f, ok := relatedByType[typ][field]
-	if !ok {
-		return relatedField{}, fmt.Errorf("resolvers: %s.%s is not in relatedFields", typ, field)
-	}
-	return f, nil
 }
 
 // first returns the first of recs as a T, or nil.
@@ -239,13 +221,12 @@ func appendRelatedRefs(ctx context.Context, dst []string, ref string, f relatedF
 	return dst, nil
 }
 
-// owner returns the first group or user obj's ownedBy relations point at
-// that exists, or nil.
-func owner(ctx context.Context, obj gqltype.Node) (gqltype.OwnerNode, error) {
-	return first[gqltype.OwnerNode](relatedRecords(ctx, obj.Record().Ref, ownerField, one))
-}
+// The fields every entity type has from the Entity interface, relation
+// fields aside: greenroom-gqlgen writes each type's resolver of the field
+// as a call to the function named entity<Field>.
 
-func processingErrors(ctx context.Context, obj gqltype.Node) ([]*catalog.ProcessingError, error) {
+// entityErrors answers Entity.errors.
+func entityErrors(ctx context.Context, _ *Resolver, obj gqltype.Node) ([]*catalog.ProcessingError, error) {
 	errs, err := loader.Errors(ctx, obj.Record().Ref)
 	if err != nil {
 		return nil, err
@@ -253,11 +234,13 @@ func processingErrors(ctx context.Context, obj gqltype.Node) ([]*catalog.Process
 	return pointers(errs), nil
 }
 
-func sourceLocation(ctx context.Context, obj gqltype.Node) (*catalog.Location, error) {
+// entitySourceLocation answers Entity.sourceLocation.
+func entitySourceLocation(ctx context.Context, _ *Resolver, obj gqltype.Node) (*catalog.Location, error) {
 	return loader.Location(ctx, obj.Record().LocationID)
 }
 
-func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
+// entityRelations answers Entity.relations.
+func entityRelations(ctx context.Context, _ *Resolver, obj gqltype.Node, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	limit, err := pageSize(first)
 	if err != nil {
 		return nil, err
@@ -304,7 +287,8 @@ func relations(ctx context.Context, obj gqltype.Node, typeArg *string, first *in
 	return conn, nil
 }
 
-func traverse(ctx context.Context, cat Catalog, obj gqltype.Node, relationTypes []string, direction *model.Direction,
+// entityTraverse answers Entity.traverse.
+func entityTraverse(ctx context.Context, r *Resolver, obj gqltype.Node, relationTypes []string, direction *model.Direction,
 	maxDepth *int, kinds []string, first *int, after *string,
 ) (*model.TraversalConnection, error) {
 	limit, err := pageSize(first)
@@ -339,7 +323,7 @@ func traverse(ctx context.Context, cat Catalog, obj gqltype.Node, relationTypes 
 		}
 		q.After = &pos
 	}
-	page, err := cat.Traverse(ctx, q)
+	page, err := r.Catalog.Traverse(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -22,73 +21,21 @@ import (
 // gqlgen runs next find their values in the cache, without waiting for a
 // batch to fill.
 //
-// What a field reads is described by relatedFields. A field missing from
-// it still works, through the loaders' batching window, only slower; the
-// statement-count tests fail when a field the API offers is not prefetched.
+// What a relation field reads is declared once, by its @relation in the
+// schema; greenroom-gqlgen writes its description (relations_gen.go), which
+// the field's resolver and the prefetch share, and its resolver. Other
+// fields that read (errors, sourceLocation, relations) are planned here by
+// name.
 
 // relatedField is a field of an entity type that lists the entities its
-// relations of one type point at (or, when incoming, come from).
+// relations of one type point at (or, when incoming, come from), or names
+// the first of them.
 type relatedField struct {
 	relation string
 	incoming bool
 	types    []string // GraphQL types the field keeps; any when empty
+	list     bool     // a list, which takes first and after; else one entity
 }
-
-func out(rel string, types ...string) relatedField { return relatedField{relation: rel, types: types} }
-func in(rel string, types ...string) relatedField {
-	return relatedField{relation: rel, incoming: true, types: types}
-}
-
-// ownerTypes are the GraphQL types of the Owner interface.
-var ownerTypes = []string{catalog.KindGroup, catalog.KindUser}
-
-// relatedFields maps "Type.field" to what the field reads; the resolvers in
-// catalog.resolvers.go read the same relations.
-var relatedFields = map[string]relatedField{
-	"Component.system":         out(catalog.RelationPartOf, catalog.KindSystem),
-	"Component.subcomponentOf": out(catalog.RelationPartOf, catalog.KindComponent),
-	"Component.subcomponents":  in(catalog.RelationPartOf, catalog.KindComponent),
-	"Component.providesApis":   out(catalog.RelationProvidesAPI, catalog.KindAPI),
-	"Component.consumesApis":   out(catalog.RelationConsumesAPI, catalog.KindAPI),
-	"Component.dependsOn":      out(catalog.RelationDependsOn),
-	"Component.dependents":     in(catalog.RelationDependsOn),
-	"API.system":               out(catalog.RelationPartOf, catalog.KindSystem),
-	"API.providers":            in(catalog.RelationProvidesAPI, catalog.KindComponent),
-	"API.consumers":            in(catalog.RelationConsumesAPI, catalog.KindComponent),
-	"Resource.system":          out(catalog.RelationPartOf, catalog.KindSystem),
-	"Resource.dependsOn":       out(catalog.RelationDependsOn),
-	"Resource.dependents":      in(catalog.RelationDependsOn),
-	"System.domain":            out(catalog.RelationPartOf, catalog.KindDomain),
-	"System.components":        in(catalog.RelationPartOf, catalog.KindComponent),
-	"System.apis":              in(catalog.RelationPartOf, catalog.KindAPI),
-	"System.resources":         in(catalog.RelationPartOf, catalog.KindResource),
-	"Domain.subdomainOf":       out(catalog.RelationPartOf, catalog.KindDomain),
-	"Domain.subdomains":        in(catalog.RelationPartOf, catalog.KindDomain),
-	"Domain.systems":           in(catalog.RelationPartOf, catalog.KindSystem),
-	"Group.parent":             out(catalog.RelationChildOf, catalog.KindGroup),
-	"Group.children":           in(catalog.RelationChildOf, catalog.KindGroup),
-	"Group.members":            in(catalog.RelationMemberOf, catalog.KindUser),
-	"Group.ownedEntities":      in(catalog.RelationOwnedBy),
-	"User.memberOf":            out(catalog.RelationMemberOf, catalog.KindGroup),
-	"User.ownedEntities":       in(catalog.RelationOwnedBy),
-}
-
-// relatedByType is relatedFields by type, then field: looked up for every
-// related field of every item of a page, without building its key.
-var relatedByType = func() map[string]map[string]relatedField {
-	out := map[string]map[string]relatedField{}
-	for key, f := range relatedFields {
-		typ, field, _ := strings.Cut(key, ".")
-		if out[typ] == nil {
-			out[typ] = map[string]relatedField{}
-		}
-		out[typ][field] = f
-	}
-	return out
-}()
-
-// ownerField is the owner field every entity type has.
-var ownerField = out(catalog.RelationOwnedBy, ownerTypes...)
 
 // satisfies lists, for each object type of the schema, the type itself and
 // the interfaces and unions it belongs to: what fragments' type conditions
@@ -198,8 +145,6 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 				for _, r := range recs {
 					p.locations = append(p.locations, r.LocationID)
 				}
-			case "owner":
-				p.relate(recs, ownerField, one, f.Selections)
 			case "relations":
 				args := f.ArgumentMap(op.Variables)
 				typ := ""
@@ -222,7 +167,7 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 					continue
 				}
 				w := one
-				if f.Definition.Arguments.ForName("first") != nil {
+				if rf.list {
 					args := f.ArgumentMap(op.Variables)
 					after, _ := args["after"].(string)
 					var err error

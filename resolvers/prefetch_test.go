@@ -10,8 +10,9 @@ import (
 )
 
 // TestRelatedFields checks that every field of an entity type that lists
-// related entities is described in relatedFields, so that its resolver and
-// the prefetch read the same relations, and that no description is stale.
+// related entities, or names one, is declared with @relation (and so has
+// its description in relatedByType, which its resolver and the prefetch
+// share), but those resolved otherwise.
 func TestRelatedFields(t *testing.T) {
 	s := graph.NewExecutableSchema(graph.Config{}).Schema()
 	isEntity := func(name string) bool {
@@ -24,9 +25,8 @@ func TestRelatedFields(t *testing.T) {
 		}
 		return slices.ContainsFunc(s.GetImplements(def), func(d *ast.Definition) bool { return d.Name == "Entity" })
 	}
-	// Fields resolved otherwise: owner by ownerField, a User's members is the
-	// user itself.
-	other := map[string]bool{"owner": true, "User.members": true}
+	// Fields resolved otherwise: a User's members is the user itself.
+	other := map[string]bool{"User.members": true}
 	seen := map[string]bool{}
 	for name, def := range s.Types {
 		if def.Kind != ast.Object || !isEntity(name) {
@@ -34,18 +34,20 @@ func TestRelatedFields(t *testing.T) {
 		}
 		for _, f := range def.Fields {
 			key := name + "." + f.Name
-			if !windowOnly(f.Arguments) || !isEntity(f.Type.Name()) || other[f.Name] || other[key] {
+			if !windowOnly(f.Arguments) || !isEntity(f.Type.Name()) || other[key] {
 				continue
 			}
 			seen[key] = true
-			if _, ok := relatedFields[key]; !ok {
-				t.Errorf("%s lists related entities but is not in relatedFields", key)
+			if _, ok := relatedByType[name][f.Name]; !ok {
+				t.Errorf("%s leads to related entities but is not declared with @relation", key)
 			}
 		}
 	}
-	for key := range relatedFields {
-		if !seen[key] {
-			t.Errorf("relatedFields has %s, which is not an entity field of the schema", key)
+	for typ, fields := range relatedByType {
+		for field := range fields {
+			if !seen[typ+"."+field] {
+				t.Errorf("relatedByType has %s.%s, which is not an entity field of the schema", typ, field)
+			}
 		}
 	}
 }

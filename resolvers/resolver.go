@@ -1,6 +1,12 @@
 // Package resolvers implements the GraphQL schema: thin functions that read
 // arguments, call a catalog service or a loader, and convert the result.
 // They hold no SQL and make no permission decisions.
+//
+// Some resolvers are written by greenroom-gqlgen rather than by hand, and
+// rewritten by every `make generate`: those of relation fields, from their
+// @relation in the schema (with the descriptions in relations_gen.go, which
+// the prefetch shares), and those of the Entity interface's fields on every
+// kind, which call the entity<Field> functions of entity.go.
 package resolvers
 
 import (
@@ -38,13 +44,16 @@ type Catalog interface {
 	LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error)
 }
 
-// Ingest carries out the mutations.
+// Ingest carries out the mutations, each authorized, validated and audited
+// by the service (see internal/app); refs are passed as the caller wrote
+// them.
 type Ingest interface {
 	RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error)
 	RefreshLocation(ctx context.Context, id string) (catalog.Location, catalog.RefreshStats, error)
 	RefreshEntity(ctx context.Context, ref string) (*catalog.Record, error)
 	DeleteLocation(ctx context.Context, id string) (int, error)
-	DeleteEntity(ctx context.Context, ref string) error
+	// DeleteEntity returns the canonical ref of the entity it deleted.
+	DeleteEntity(ctx context.Context, ref string) (string, error)
 	ValidateYAML(ctx context.Context, data []byte) (catalog.ReadResult, error)
 }
 
@@ -60,7 +69,7 @@ type Access interface {
 }
 
 // Resolver is the root of every resolver: the services they call, which
-// apply the caller's permissions (see internal/access).
+// apply the caller's permissions and audit every change (see internal/app).
 type Resolver struct {
 	Catalog Catalog
 	Ingest  Ingest

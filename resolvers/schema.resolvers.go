@@ -51,7 +51,7 @@ func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string
 		if ie.Relations, err = storedRelations(ctx, ie.Ref); err != nil {
 			return nil, err
 		}
-		if ie.Errors, err = processingErrors(ctx, ie.Entity); err != nil {
+		if ie.Errors, err = entityErrors(ctx, r.Resolver, ie.Entity); err != nil {
 			return nil, err
 		}
 	}
@@ -74,11 +74,7 @@ func (r *mutationResolver) RefreshLocation(ctx context.Context, id string) (*mod
 
 // RefreshEntity is the resolver for the refreshEntity field.
 func (r *mutationResolver) RefreshEntity(ctx context.Context, ref string) (gqltype.Node, error) {
-	parsed, err := parseRef(ref, "")
-	if err != nil {
-		return nil, err
-	}
-	rec, err := r.Ingest.RefreshEntity(ctx, parsed)
+	rec, err := r.Ingest.RefreshEntity(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +95,8 @@ func (r *mutationResolver) DeleteLocation(ctx context.Context, id string) (*mode
 
 // DeleteEntity is the resolver for the deleteEntity field.
 func (r *mutationResolver) DeleteEntity(ctx context.Context, ref string) (*model.DeleteEntityPayload, error) {
-	parsed, err := parseRef(ref, "")
+	parsed, err := r.Ingest.DeleteEntity(ctx, ref)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.Ingest.DeleteEntity(ctx, parsed); err != nil {
 		return nil, err
 	}
 	return &model.DeleteEntityPayload{Ref: parsed}, nil

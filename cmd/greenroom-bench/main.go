@@ -64,6 +64,13 @@
 // run or a measurement failed or did not verify and, with -strict, when a
 // target was missed.
 //
+// Then, unless -feed=false, the change feed across processes on a fresh
+// database of each kind (feed.go): 200 writes (refreshes of a one-component
+// file location, each with a new title) followed by a second process,
+// greenroom changes --follow; p50 and p99 from the start of a write to the
+// moment its event is read from that process's output, against p99 < 50 ms
+// on PostgreSQL and < 250 ms on SQLite (which polls every 100 ms).
+//
 // Run it from the repository root:
 //
 //	make bench
@@ -136,6 +143,7 @@ func run(ctx context.Context) int {
 	genFlag := flag.String("generator", "", "path of gen_catalog.py (default ../shared/bench/gen_catalog.py from the repository root)")
 	strict := flag.Bool("strict", false, "exit 1 when a time, RSS or API target is missed")
 	api := flag.Bool("api", true, "serve each ingested database and measure the GraphQL API")
+	feed := flag.Bool("feed", true, "measure the change feed from a write to a consumer in another process")
 	flag.Parse()
 
 	sizes, err := parseSizes(*sizesFlag)
@@ -205,10 +213,29 @@ func run(ctx context.Context) int {
 		})
 		results, apiResults = append(results, r), append(apiResults, a...)
 	}
+	var feedResults []feedResult
+	if *feed && ctx.Err() == nil {
+		fmt.Println("\n# change feed")
+		path := filepath.Join(tmp, "feed.db")
+		feedResults = append(feedResults, b.feed(ctx, "sqlite", path, tmp))
+		removeSQLite(path)
+		if pgURL != "" {
+			if dsn, drop, err := createPostgres(ctx, pgURL); err != nil {
+				feedResults = append(feedResults, feedResult{database: "postgres", failure: err.Error()})
+			} else {
+				feedResults = append(feedResults, b.feed(ctx, "postgres", dsn, tmp))
+				drop()
+			}
+		}
+	}
 	failed, missed := report(results)
 	if *api {
 		apiFailed, apiMissed := reportAPI(apiResults)
 		failed, missed = failed || apiFailed, missed || apiMissed
+	}
+	if len(feedResults) > 0 {
+		feedFailed, feedMissed := reportFeed(feedResults)
+		failed, missed = failed || feedFailed, missed || feedMissed
 	}
 	switch {
 	case failed:

@@ -15,14 +15,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/greenroomhq/greenroom/internal/access"
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/jobs"
+	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/resolvers"
@@ -197,7 +201,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		select {
 		case <-hup:
 			log.Info("SIGHUP: refreshing every location")
-			m.engine.Wake()
+			if _, err := m.requestRefreshes(ctx); err != nil {
+				log.Error("SIGHUP: could not ask for refreshes", "err", err)
+			}
 		case <-ctx.Done():
 			log.Info("shutting down")
 			return m.Close()
@@ -205,8 +211,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 }
 
-// Main is a running server: the database, the ingestion loop and the HTTP
-// server, wired together.
+// Main is a running server: the database, the jobs that refresh locations
+// and the HTTP server, wired together.
 type Main struct {
 	Config Config
 	Log    *slog.Logger
@@ -217,6 +223,9 @@ type Main struct {
 	ops    *operations
 	db     *store.DB
 	engine *ingest.Engine
+	feed   *changefeed.Feed
+	jobs   *jobs.Jobs
+	ready  atomic.Bool // every configured location refreshed since start
 	sec    *security
 	srv    *http.Server
 	ln     net.Listener
@@ -225,7 +234,8 @@ type Main struct {
 }
 
 // Run opens and migrates the database, registers the configured locations,
-// starts the refresh loop and starts serving. It returns once the server
+// starts running jobs, asks for a refresh of every location and starts
+// serving. It returns once the server
 // listens; [Main.Close] stops it.
 func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
@@ -244,7 +254,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.db, m.ops = db, ops
-	if err := ops.register(db); err != nil {
+	if err := ops.register(db, db); err != nil {
 		db.Close()
 		return err
 	}
@@ -259,32 +269,32 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	opts.Observer = ops.ingestObserver()
 	m.engine = ingest.NewEngine(db, opts)
+	if m.jobs, err = newJobs(db, m.engine, m.Config, m.Log, ops.jobObserver()); err != nil {
+		db.Close()
+		return err
+	}
 	sec, err := newSecurity(ctx, m.Config, db, m.Log)
 	if err != nil {
 		db.Close()
 		return err
 	}
 	m.sec = sec
-	guard := access.New(db, sec.policies)
+	svc := app.New(app.Deps{Store: db, Engine: m.engine, Refresher: m.jobs, Policies: sec.policies,
+		RegisterTypes: m.Config.Catalog.RegisterTypes, Logger: m.Log})
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{
-			Catalog: guard,
-			Ingest:  guard.Mutations(ingest.NewService(m.engine, db, m.Config.Catalog.RegisterTypes)),
-			Access:  guard,
-		},
-		Loaders:      guard,
+		Resolver:     &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc},
+		Loaders:      svc,
 		Logger:       m.Log,
 		Limits:       limits(m.Config),
 		Authenticate: sec.authenticate,
-		Audit:        db,
 		Observer:     ops.serverObserver(),
 		Metrics:      ops.onAPI,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return errors.New("database unavailable")
 			}
-			if !m.engine.Ready() {
-				return errors.New("first ingestion pass still running")
+			if !m.ready.Load() {
+				return errors.New("first refresh of the configured locations still running")
 			}
 			return nil
 		},
@@ -313,9 +323,25 @@ func (m *Main) Run(ctx context.Context) error {
 
 	loopCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop, m.done = stop, make(chan struct{})
+	if err := m.jobs.Start(loopCtx); err != nil {
+		stop()
+		ln.Close()
+		sec.close()
+		db.Close()
+		return err
+	}
+	// The feed wakes its readers and prunes what is older than its
+	// retention.
+	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention), Log: m.Log})
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		m.feed.Run(loopCtx)
+	}()
 	go func() {
 		defer close(m.done)
-		m.engine.Run(loopCtx)
+		m.warmUp(loopCtx)
+		<-feedDone
 	}()
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -330,15 +356,70 @@ func (m *Main) Run(ctx context.Context) error {
 // Addr returns the address the server listens on.
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
-// Close stops serving, waits for a refresh in progress to end, and closes
-// the database.
+// Close stops serving, waits up to 10 s for the jobs in progress to end
+// (then cancels them: another process, or this one restarted, retries
+// them), and closes the database.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(ctx)
 	m.stop()
 	<-m.done
-	return errors.Join(err, m.ops.close(ctx), m.sec.close(), m.db.Close())
+	return errors.Join(err, m.jobs.Stop(ctx), m.ops.close(ctx), m.sec.close(), m.db.Close())
+}
+
+// newJobs returns the jobs of a server: every location refreshed by its
+// job at the refresh interval, with eng.
+func newJobs(db *store.DB, eng *ingest.Engine, cfg Config, log *slog.Logger, obs jobs.Observer) (*jobs.Jobs, error) {
+	drv, err := db.JobDriver()
+	if err != nil {
+		return nil, err
+	}
+	ws := jobs.NewWorkers()
+	jobs.AddRefreshes(ws, db, eng, time.Duration(cfg.Catalog.RefreshInterval))
+	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs,
+		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter)})
+}
+
+// requestRefreshes asks for a refresh of every location now, by whichever
+// replica takes each job.
+func (m *Main) requestRefreshes(ctx context.Context) ([]*jobs.RefreshRequest, error) {
+	locs, err := m.db.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx = portal.NewContextWithPrincipal(ctx, &portal.Principal{Kind: jobs.System.Kind, Ref: jobs.System.Ref})
+	return m.jobs.RequestRefreshes(ctx, locs)
+}
+
+// warmUp refreshes every location at start, as a new configuration or
+// files changed while no server ran may ask, and makes the server ready
+// once each configured location has been refreshed (by this replica or
+// another); registered ones, such as a slow URL, do not hold it up.
+func (m *Main) warmUp(ctx context.Context) {
+	reqs, err := m.requestRefreshes(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.Log.Error("could not ask for the first refreshes; ready without them", "err", err)
+			m.ready.Store(true)
+		}
+		return
+	}
+	configured := map[string]bool{}
+	if locs, err := m.db.Locations(ctx); err == nil {
+		for _, l := range locs {
+			configured[l.ID] = l.Configured
+		}
+	}
+	for _, req := range reqs {
+		if !configured[req.Location] {
+			continue
+		}
+		if _, err := m.jobs.Wait(ctx, req); err != nil && ctx.Err() != nil {
+			return
+		}
+	}
+	m.ready.Store(true)
 }
 
 func openStore(ctx context.Context, dsn string, log *slog.Logger, opts ...store.Option) (*store.DB, error) {
@@ -363,7 +444,6 @@ func engineOptions(cfg Config, log *slog.Logger) (ingest.Options, error) {
 		return ingest.Options{}, err
 	}
 	return ingest.Options{
-		Interval:        time.Duration(cfg.Catalog.RefreshInterval),
 		DeleteOrphans:   cfg.Catalog.Orphans == "delete",
 		MaxFileSize:     cfg.Catalog.MaxFileSize,
 		MaxEntitySize:   cfg.Catalog.MaxEntitySize,
@@ -464,7 +544,10 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	for _, s := range st {
 		state := "pending"
-		if s.Applied {
+		switch {
+		case s.Applied && s.AppliedAt.IsZero(): // River keeps no time
+			state = "applied"
+		case s.Applied:
 			state = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(stdout, "%05d %-40s %s\n", s.Version, s.Name, state)

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 )
 
@@ -121,6 +122,17 @@ type Config struct {
 		CORSOrigins []string `yaml:"corsOrigins"`
 	} `yaml:"api"`
 
+	// Jobs bounds the background jobs (refreshes, for now).
+	Jobs struct {
+		// Timeout is the longest a job runs before it is cancelled and
+		// its attempt fails.
+		Timeout Duration `yaml:"timeout"`
+		// RescueAfter is how long a job may stay running before it is
+		// taken for lost (its process died) and retried; longer than
+		// Timeout.
+		RescueAfter Duration `yaml:"rescueAfter"`
+	} `yaml:"jobs"`
+
 	// Metrics says where the Prometheus metrics are served.
 	Metrics struct {
 		// Listen is "" to serve /metrics on the API's listener, "off" to
@@ -139,6 +151,12 @@ type Config struct {
 		// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT gives it.
 		tracesURL string
 	} `yaml:"tracing"`
+	// ChangeFeed configures the change feed that every write appends to.
+	ChangeFeed struct {
+		// Retention is how long its events are kept; a consumer that
+		// falls further behind must resync.
+		Retention Duration `yaml:"retention"`
+	} `yaml:"changefeed"`
 
 	// dir is the directory relative file locations in the config file are
 	// resolved against; policyDir the same for the policy file.
@@ -184,6 +202,8 @@ func DefaultConfig() Config {
 	c.Database = "./greenroom.db"
 	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
+	c.Jobs.Timeout = Duration(10 * time.Minute)
+	c.Jobs.RescueAfter = Duration(15 * time.Minute)
 	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
 	c.Catalog.MaxEntitySize = ingest.DefaultMaxEntitySize
 	c.Catalog.MaxLocationSize = ingest.DefaultMaxLocationSize
@@ -193,6 +213,7 @@ func DefaultConfig() Config {
 	c.Auth.Subject = "sub"
 	c.API.ReadHeaderTimeout = Duration(10 * time.Second)
 	c.API.IdleTimeout = Duration(2 * time.Minute)
+	c.ChangeFeed.Retention = Duration(changefeed.DefaultRetention)
 	return c
 }
 
@@ -244,8 +265,24 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		}
 		c.Catalog.RefreshInterval = Duration(d)
 	}
+	if v := getenv("GREENROOM_CHANGEFEED_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("GREENROOM_CHANGEFEED_RETENTION: %q is not a duration such as 168h", v)
+		}
+		c.ChangeFeed.Retention = Duration(d)
+	}
 	if v := getenv("GREENROOM_ORPHANS"); v != "" {
 		c.Catalog.Orphans = v
+	}
+	for name, d := range map[string]*Duration{"GREENROOM_JOBS_TIMEOUT": &c.Jobs.Timeout, "GREENROOM_JOBS_RESCUE_AFTER": &c.Jobs.RescueAfter} {
+		if v := getenv(name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration such as 90s or 5m", name, v)
+			}
+			*d = Duration(parsed)
+		}
 	}
 	if v := getenv("GREENROOM_MAX_FILE_SIZE"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -347,8 +384,15 @@ func (c *Config) validate() error {
 	if c.Catalog.RefreshInterval <= 0 {
 		return errors.New("config: catalog.refreshInterval must be positive")
 	}
+	if c.ChangeFeed.Retention <= 0 {
+		return errors.New("config: changefeed.retention must be positive")
+	}
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")
+	}
+	if c.Jobs.Timeout <= 0 || c.Jobs.RescueAfter <= c.Jobs.Timeout {
+		return fmt.Errorf("config: jobs.timeout (%s) must be positive and jobs.rescueAfter (%s) longer, or a running job would be retried beside itself",
+			time.Duration(c.Jobs.Timeout), time.Duration(c.Jobs.RescueAfter))
 	}
 	if c.Catalog.MaxEntitySize <= 0 {
 		return errors.New("config: catalog.maxEntitySize must be positive")

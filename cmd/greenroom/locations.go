@@ -8,12 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os/user"
+	"path/filepath"
 	"strings"
 
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/portal"
-	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 )
 
@@ -121,40 +122,27 @@ func cmdLocations(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fail(err)
 	}
-	svc := ingest.NewService(ingest.NewEngine(db, opts), db, cfg.Catalog.RegisterTypes)
-	ctx = portal.NewContextWithPrincipal(ctx, cliPrincipal(getenv))
-	var (
-		action  string
-		argsMap map[string]any
-	)
+	// The same service the API calls, as the operator: it checks and
+	// audits add and remove exactly as registerLocation and deleteLocation.
+	svc := app.New(app.Deps{Store: db, Engine: ingest.NewEngine(db, opts), RegisterTypes: cfg.Catalog.RegisterTypes, Logger: log})
+	ctx = app.Operator(ctx, operatorName(getenv))
 	switch rest[0] {
 	case "add":
-		action, argsMap = "registerLocation", map[string]any{"type": "", "target": rest[1], "dryRun": false}
-		var loc *catalog.Location
-		parsed, perr := parseLocation(rest[1], "")
-		if err = perr; err != nil {
-			err = portal.Errorf(portal.EINVALID, "%v", err)
-		} else {
-			argsMap["type"], argsMap["target"] = parsed.Type, parsed.Target
-			if loc, _, err = svc.RegisterLocation(ctx, parsed.Type, parsed.Target, false); err == nil {
-				fmt.Fprintf(stdout, "registered %s %s\n", loc.ID, loc.Key())
-			}
+		typ, target, err := locationArg(rest[1])
+		if err != nil {
+			return fail(err)
 		}
+		loc, _, err := svc.RegisterLocation(ctx, typ, target, false)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "registered %s %s\n", loc.ID, loc.Key())
 	case "remove":
-		action, argsMap = "deleteLocation", map[string]any{"id": rest[1]}
-		var n int
-		if n, err = svc.DeleteLocation(ctx, rest[1]); err == nil {
-			fmt.Fprintf(stdout, "deleted location %s and %s\n", rest[1], count(n, "entity"))
+		n, err := svc.DeleteLocation(ctx, rest[1])
+		if err != nil {
+			return fail(err)
 		}
-	}
-	// Recorded as the API records registerLocation and deleteLocation.
-	rec := server.AuditEvent(ctx, action, argsMap, err)
-	if aerr := db.RecordAuditEvent(context.WithoutCancel(ctx), rec); aerr != nil {
-		fmt.Fprintln(stderr, "greenroom locations: audit event not recorded:", aerr)
-		return 2
-	}
-	if err != nil {
-		return fail(err)
+		fmt.Fprintf(stdout, "deleted location %s and %s\n", rest[1], count(n, "entity"))
 	}
 	return 0
 }
@@ -166,9 +154,28 @@ func first(s []string) string {
 	return s[0]
 }
 
-// cliPrincipal is who runs a greenroom command, for the audit log:
-// cli:<OS user>.
-func cliPrincipal(getenv func(string) string) *portal.Principal {
+// locationArg splits the TARGET of greenroom locations add into a type and
+// a target, a file path made absolute; the service validates the rest, as
+// it does for registerLocation, so that a refused target is audited alike.
+func locationArg(s string) (typ, target string, err error) {
+	typ, target = ingest.TypeFile, strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(target, "url:"):
+		return ingest.TypeURL, strings.TrimPrefix(target, "url:"), nil
+	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
+		return ingest.TypeURL, target, nil
+	}
+	target = strings.TrimPrefix(target, "file:")
+	if target == "" {
+		return "", "", errors.New("the location has no target")
+	}
+	abs, err := filepath.Abs(target)
+	return typ, abs, err
+}
+
+// operatorName is who runs a greenroom command, for the audit log
+// (cli:<OS user>).
+func operatorName(getenv func(string) string) string {
 	name := getenv("USER")
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
@@ -176,8 +183,7 @@ func cliPrincipal(getenv func(string) string) *portal.Principal {
 	if name == "" {
 		name = "unknown"
 	}
-	ref := "cli:" + strings.ToLower(name)
-	return &portal.Principal{Kind: portal.PrincipalCLI, Ref: ref, Ownership: []string{ref}}
+	return strings.ToLower(name)
 }
 
 // listLocations prints one line per location: id, type, target, whether it

@@ -146,7 +146,7 @@ func TestRun_LocationsAudit(t *testing.T) {
 		}
 		// Newest first: the refused add, the CLI's remove and add, the API's delete and register.
 		refused, cliDel, cliAdd, apiDel, apiAdd := events[0], events[1], events[2], events[3], events[4]
-		user := cliPrincipal(env(nil)).Ref
+		user := "cli:" + operatorName(env(nil))
 		if cliAdd.Actor != user || cliAdd.ActorKind != "cli" || !strings.HasPrefix(user, "cli:") {
 			t.Errorf("CLI actor %q (%s); want %s (cli)", cliAdd.Actor, cliAdd.ActorKind, user)
 		}

@@ -1,7 +1,8 @@
 // Command greenroom is the Greenroom server and its tools: serve the
 // catalog API, migrate the database, ingest locations once, validate
-// descriptor files offline, list processing errors, list, register and
-// delete locations, mint development tokens and check policy files.
+// descriptor files offline, list processing errors, print the change feed,
+// list, register and delete locations, list background jobs, mint
+// development tokens and check policy files.
 package main
 
 import (
@@ -32,7 +33,9 @@ Usage:
   greenroom migrate  up|down|status       apply, roll back or list migrations
   greenroom validate FILE_OR_DIR...       check descriptor files offline
   greenroom errors   [LOCATION_ID]        list processing errors and warnings
+  greenroom changes  [--after N] [--follow]  print the change feed as JSON lines
   greenroom locations list|add|remove     list, register or delete locations (audited)
+  greenroom jobs     [--state STATES]     list background jobs waiting, running and failed
   greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
   greenroom policy   check FILE...        check permission policy files
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)
@@ -67,8 +70,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdValidate(ctx, rest, stdout, stderr)
 	case "errors":
 		return cmdErrors(ctx, rest, getenv, stdout, stderr)
+	case "changes":
+		return cmdChanges(ctx, rest, getenv, stdout, stderr)
 	case "locations":
 		return cmdLocations(ctx, rest, getenv, stdout, stderr)
+	case "jobs":
+		return cmdJobs(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		err = cmdToken(rest, getenv, stdout, stderr)
 	case "policy":

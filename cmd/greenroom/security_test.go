@@ -432,9 +432,11 @@ func TestMain_ServeDevelopment(t *testing.T) {
 }
 
 // waitReady waits for the server at base to report ready.
+// The bound is generous: under -race, beside other test packages, two
+// replicas migrating and refreshing 50 locations once took over 10 s.
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -444,7 +446,7 @@ func waitReady(t *testing.T, base string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("server not ready after 10s")
+			t.Fatal("server not ready after 60s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/jobs"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/telemetry"
 )
@@ -79,12 +80,21 @@ func (o *operations) propagate(h http.Handler) http.Handler {
 	return o.obs.Propagate(h)
 }
 
-// register adds the store's collector to the metrics, if any.
-func (o *operations) register(s telemetry.Store) error {
+// register adds the collectors of the store and of the job table to the
+// metrics, if any.
+func (o *operations) register(s telemetry.Store, j telemetry.JobCounter) error {
 	if o.obs == nil {
 		return nil
 	}
-	return o.obs.Register(telemetry.NewStoreCollector(s))
+	return o.obs.Register(telemetry.NewStoreCollector(s), telemetry.NewJobCollector(j))
+}
+
+// jobObserver returns the observer of jobs, or nil.
+func (o *operations) jobObserver() jobs.Observer {
+	if o.obs == nil {
+		return nil
+	}
+	return o.obs
 }
 
 // serve starts the /metrics listener of its own, when metrics.listen asks

@@ -1,8 +1,9 @@
 // Package access applies the permission policy to everything the API reads
 // and changes, for the caller in the request's context: reads of entities
 // are narrowed by SQL filters, so lists, counts, facets, traversals and
-// related fields hold only what the caller may see; mutations are decided
-// one by one and refused with FORBIDDEN and the policy's reason.
+// related fields hold only what the caller may see; changes are decided one
+// by one ([Guard.Require], [Guard.RequireOn]) by the services of
+// internal/app, and refused with FORBIDDEN and the policy's reason.
 //
 // Every read that can show an entity's ref or content is narrowed by the
 // read policy, processing errors included: an error names an entity and
@@ -12,9 +13,9 @@
 // Backstage, so they show their targets' refs to its readers; the targets
 // themselves are read through the guard.
 //
-// Guard sits between the resolvers and the store, so the resolvers make no
-// permission decisions and every transport that goes through it gets the
-// same ones.
+// Guard sits between the services and the store, so neither resolvers nor
+// commands make permission decisions and every transport gets the same
+// ones.
 //
 // It imports internal/catalog, internal/policy, internal/audit and
 // internal/portal.
@@ -88,14 +89,48 @@ func (g *Guard) narrow(ctx context.Context, f catalog.EntityFilter) (catalog.Ent
 	return catalog.EntityFilter{And: []catalog.EntityFilter{f, *vf}}, true
 }
 
-// require returns FORBIDDEN, with the policy's reason, unless the caller
+// Require returns FORBIDDEN, with the policy's reason, unless the caller
 // may use perm on r (nil for a permission about no entity).
-func (g *Guard) require(ctx context.Context, perm string, r *policy.Resource) error {
+func (g *Guard) Require(ctx context.Context, perm string, r *policy.Resource) error {
 	d := g.policies.Current().Decide(perm, portal.PrincipalFromContext(ctx), r)
 	if !d.Allowed {
 		return portal.Errorf(portal.EFORBIDDEN, "%s", d.Reason)
 	}
 	return nil
+}
+
+// RequireOn returns FORBIDDEN unless the caller may use perm on the entity
+// ref, which it must be able to read: one it may not read is not found
+// (ENOTFOUND), as if it did not exist.
+func (g *Guard) RequireOn(ctx context.Context, perm, ref string) error {
+	rec, err := g.EntityByRef(ctx, ref)
+	if err != nil {
+		return err
+	}
+	r, err := g.resource(ctx, rec)
+	if err != nil {
+		return err
+	}
+	return g.Require(ctx, perm, r)
+}
+
+// RequireOnLocation returns FORBIDDEN unless the caller may use perm on
+// the Location entity of the location id: acting on a location acts on
+// what it emits. Returns ENOTFOUND for a location the caller cannot see.
+func (g *Guard) RequireOnLocation(ctx context.Context, perm, id string) error {
+	loc, err := g.Location(ctx, id)
+	if err != nil {
+		return err
+	}
+	r := &policy.Resource{Ref: loc.EntityRef(), Kind: catalog.KindLocation, Namespace: catalog.DefaultNamespace}
+	if rec, err := g.EntityByRef(ctx, loc.EntityRef()); err == nil {
+		if r, err = g.resource(ctx, rec); err != nil {
+			return err
+		}
+	} else if portal.ErrorCode(err) != portal.ENOTFOUND {
+		return err
+	}
+	return g.Require(ctx, perm, r)
 }
 
 // resource returns what the policy checks of an entity: its metadata and
@@ -184,7 +219,7 @@ func (g *Guard) Facet(ctx context.Context, facet string, f catalog.EntityFilter)
 // Locations returns every registered location. Returns EFORBIDDEN when the
 // caller may not read locations.
 func (g *Guard) Locations(ctx context.Context) ([]catalog.Location, error) {
-	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
+	if err := g.Require(ctx, policy.LocationRead, nil); err != nil {
 		return nil, err
 	}
 	return g.store.Locations(ctx)
@@ -193,7 +228,7 @@ func (g *Guard) Locations(ctx context.Context) ([]catalog.Location, error) {
 // Location returns a registered location. Returns EFORBIDDEN when the
 // caller may not read locations.
 func (g *Guard) Location(ctx context.Context, id string) (catalog.Location, error) {
-	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
+	if err := g.Require(ctx, policy.LocationRead, nil); err != nil {
 		return catalog.Location{}, err
 	}
 	return g.store.Location(ctx, id)
@@ -204,7 +239,7 @@ func (g *Guard) Location(ctx context.Context, id string) (catalog.Location, erro
 // and tells of its content, so it is the entity's to show. Returns
 // EFORBIDDEN when the caller may not read locations.
 func (g *Guard) LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error) {
-	if err := g.require(ctx, policy.LocationRead, nil); err != nil {
+	if err := g.Require(ctx, policy.LocationRead, nil); err != nil {
 		return nil, err
 	}
 	vf, none := g.visible(ctx)
@@ -224,7 +259,7 @@ var noEntity = catalog.EntityFilter{Not: &catalog.EntityFilter{}}
 // the caller may not read locations: an entity's sourceLocation is then
 // null rather than an error on every item of a list.
 func (g *Guard) LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error) {
-	if g.require(ctx, policy.LocationRead, nil) != nil {
+	if g.Require(ctx, policy.LocationRead, nil) != nil {
 		return nil, nil
 	}
 	return g.store.LocationsByIDs(ctx, ids)
@@ -290,7 +325,7 @@ func (g *Guard) EntityErrors(ctx context.Context, refs []string) (map[string][]c
 // AuditEvents lists the audit log. Returns EFORBIDDEN unless the caller may
 // read it.
 func (g *Guard) AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error) {
-	if err := g.require(ctx, policy.AuditRead, nil); err != nil {
+	if err := g.Require(ctx, policy.AuditRead, nil); err != nil {
 		return nil, false, err
 	}
 	return g.store.AuditEvents(ctx, f, after, limit)

@@ -3,44 +3,43 @@ package catalog
 import (
 	"encoding/json"
 	"errors"
-	"reflect"
 	"slices"
 	"strings"
 	"unique"
 )
 
-// ChangeOp is what a change set does to one entity.
-type ChangeOp string
+// WriteOp is what a change set does to one entity.
+type WriteOp string
 
-// The operations of an [EntityChange].
+// The operations of an [EntityWrite].
 const (
 	// OpCreated stores an entity for the first time.
-	OpCreated ChangeOp = "created"
+	OpCreated WriteOp = "created"
 	// OpUpdated stores a new version of an entity: its content, file,
 	// parent, validity or location changed (an orphan taken back included).
-	OpUpdated ChangeOp = "updated"
+	OpUpdated WriteOp = "updated"
 	// OpOrphaned marks an entity its location stopped emitting with
 	// backstage.io/orphan, keeping it.
-	OpOrphaned ChangeOp = "orphaned"
+	OpOrphaned WriteOp = "orphaned"
 	// OpUnorphaned removes backstage.io/orphan from an entity its location
 	// emits again, as it was stored.
-	OpUnorphaned ChangeOp = "unorphaned"
+	OpUnorphaned WriteOp = "unorphaned"
 	// OpDeleted deletes an entity its location stopped emitting.
-	OpDeleted ChangeOp = "deleted"
-	// OpErrorsAppeared is an entity, otherwise unchanged, whose processing
-	// errors changed and are not empty.
-	OpErrorsAppeared ChangeOp = "errorsAppeared"
-	// OpErrorsCleared is an entity, otherwise unchanged, whose processing
-	// errors went.
-	OpErrorsCleared ChangeOp = "errorsCleared"
+	OpDeleted WriteOp = "deleted"
 )
 
-// PathErrors is the changed path of an entity whose processing errors
-// changed along with it.
-const PathErrors = "errors"
+// feedOps are the change feed's operations of the writes.
+var feedOps = map[WriteOp]ChangeOp{
+	OpCreated: ChangeCreated, OpUpdated: ChangeUpdated, OpOrphaned: ChangeOrphaned,
+	OpUnorphaned: ChangeUpdated, OpDeleted: ChangeDeleted,
+}
 
-// PathRelations is the changed path of an entity whose relations changed.
-const PathRelations = "relations"
+// FieldRelations is the changed field of an entity whose relations
+// changed; FieldOrphan that of an entity orphaned or taken back.
+const (
+	FieldRelations = "relations"
+	FieldOrphan    = "metadata.annotations." + AnnotationOrphan
+)
 
 // ErrStale is returned, wrapped, by a store asked to apply a change set
 // whose plan no longer holds: a row the plan read changed, or appeared,
@@ -166,19 +165,18 @@ func DedupeRelations(rels []Relation) [][3]string {
 	return out
 }
 
-// EntityChange is one entity write of a change set, with what a change
+// EntityWrite is one entity write of a change set, with what the change
 // feed needs to describe it.
-type EntityChange struct {
-	Op   ChangeOp
+type EntityWrite struct {
+	Op   WriteOp
 	Ref  string
 	ID   string // the stored entity's id
 	Etag string // its etag once applied; "" when deleted
-	// Paths are the top-level paths that differ from the stored version,
-	// sorted: "apiVersion", "kind", "metadata.labels", "spec.owner",
-	// [PathRelations], [PathErrors]. None for a created or deleted entity.
-	Paths []string
-	// Doc is what to store: for OpCreated, OpUpdated, OpOrphaned and
-	// OpUnorphaned; nil otherwise.
+	// Fields are the fields that differ from the stored version (see
+	// [ChangedFields]), [FieldRelations] when the relations do. None for a
+	// created or deleted entity.
+	Fields []string
+	// Doc is what to store: for every operation but OpDeleted.
 	Doc *EntityDoc
 	// Prev is the stored row the change was planned against, re-checked
 	// when it applies; nil for OpCreated, whose ref must still be free.
@@ -191,7 +189,10 @@ type EntityChange struct {
 type ChangeSet struct {
 	Location      Location
 	LocationStamp string // see [StoredState.LocationStamp]
-	Changes       []EntityChange
+	Writes        []EntityWrite
+	// ErrorRefs are the entities whose processing errors the change set
+	// changes, sorted, stored or not (a refused document has errors too).
+	ErrorRefs []string
 	// Conflicts are entities of other locations that this one emits too and
 	// leaves to them: the plan holds only while they are still theirs.
 	Conflicts []StoredEntity
@@ -204,67 +205,30 @@ type ChangeSet struct {
 	Stats      RefreshStats
 }
 
-// Changed reports whether applying the change set writes entities or
-// relations.
-func (cs *ChangeSet) Changed() bool {
-	for _, c := range cs.Changes {
-		if c.Op != OpErrorsAppeared && c.Op != OpErrorsCleared {
-			return true
-		}
+// Changes returns the change feed's events of the change set, without
+// position and time: one per entity write, in order, then ERROR for each
+// entity whose processing errors change.
+func (cs *ChangeSet) Changes() []Change {
+	out := make([]Change, 0, len(cs.Writes)+len(cs.ErrorRefs))
+	for _, w := range cs.Writes {
+		out = append(out, EntityChange(feedOps[w.Op], w.Ref, cs.Location.ID, w.Etag, w.Fields))
 	}
-	return false
+	for _, ref := range cs.ErrorRefs {
+		out = append(out, EntityChange(ChangeError, ref, cs.Location.ID, "", nil))
+	}
+	return out
 }
 
-// ChangedPaths returns the top-level paths at which two encoded versions
-// of an entity differ, sorted: a field of metadata or spec as
-// "metadata.name" or "spec.owner", another field by its name. uid and etag
-// are left out, and "relations" is added when the relation sets differ.
-func ChangedPaths(oldData, newData string, oldRels, newRels [][3]string) ([]string, error) {
-	var o, n map[string]any
-	if err := json.Unmarshal([]byte(oldData), &o); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(newData), &n); err != nil {
-		return nil, err
-	}
-	var paths []string
-	for _, k := range unionKeys(o, n) {
-		om, ok1 := o[k].(map[string]any)
-		nm, ok2 := n[k].(map[string]any)
-		if (k == "metadata" || k == "spec") && ok1 && ok2 {
-			for _, sub := range unionKeys(om, nm) {
-				if k == "metadata" && (sub == "uid" || sub == "etag") {
-					continue
-				}
-				if !reflect.DeepEqual(om[sub], nm[sub]) {
-					paths = append(paths, k+"."+sub)
-				}
-			}
-			continue
-		}
-		if !reflect.DeepEqual(o[k], n[k]) {
-			paths = append(paths, k)
-		}
-	}
+// UpdatedFields returns the fields at which two encoded versions of an
+// entity differ ([ChangedFields]), with [FieldRelations] when their
+// relation sets differ.
+func UpdatedFields(oldData, newData string, oldRels, newRels [][3]string) []string {
+	fields := ChangedFields([]byte(oldData), []byte(newData))
 	if !sameRelations(oldRels, newRels) {
-		paths = append(paths, PathRelations)
+		fields = append(fields, FieldRelations)
+		slices.Sort(fields)
 	}
-	slices.Sort(paths)
-	return paths, nil
-}
-
-func unionKeys(a, b map[string]any) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys
+	return fields
 }
 
 func sameRelations(a, b [][3]string) bool {

@@ -1,7 +1,9 @@
 // Package ingest turns registered locations into catalog entities: it reads
 // files and URLs, follows Location entities, parses YAML, resolves
-// placeholders and validates each document with internal/catalog.
-// A refresh loop re-reads every location on an interval and on demand.
+// placeholders, validates each document with internal/catalog and plans the
+// changes of one location for a [Store] to apply.
+// When a location is refreshed is not its decision: internal/jobs runs
+// each refresh as a job, at the location's interval and on demand.
 //
 // A refresh reads, and plans what it changes, with no transaction open; a
 // write transaction is never held while a file or URL is read, so that no

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -22,10 +21,10 @@ type Store interface {
 	Locations(ctx context.Context) ([]catalog.Location, error)
 	// ApplyChangeSet writes a change set in one short transaction that
 	// first re-checks what the plan was made against, and returns the
-	// changes applied. It returns an error wrapping [catalog.ErrStale],
+	// change feed's events it appended. It returns an error wrapping [catalog.ErrStale],
 	// having written nothing, when the plan no longer holds, and ENOTFOUND
 	// when the location has been deleted.
-	ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.EntityChange, error)
+	ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.Change, error)
 	// StoredLocations returns the valid Location entities that a location
 	// last stored from one file or URL (key "type:target"), orphans aside.
 	StoredLocations(ctx context.Context, locationID, key string) ([]*catalog.Entity, error)
@@ -37,7 +36,6 @@ type Store interface {
 
 // Options configures an [Engine].
 type Options struct {
-	Interval      time.Duration // time between two refreshes of every location; 0 means 3 minutes
 	DeleteOrphans bool
 	MaxFileSize   int64 // bytes; 0 means DefaultMaxFileSize
 	// MaxEntitySize bounds one entity, aliases expanded and placeholders
@@ -73,7 +71,7 @@ type Observer interface {
 	StartRefresh(ctx context.Context, loc catalog.Location) (_ context.Context, end func(catalog.RefreshStats, error))
 }
 
-// Engine refreshes locations: all of them on an interval, one on demand.
+// Engine refreshes locations; when each is refreshed is internal/jobs' decision.
 // Refreshes of one location run one at a time; refreshes of different
 // locations may run side by side, since each applies a change set that
 // re-checks what it was planned against (see [Engine.Refresh]).
@@ -84,17 +82,11 @@ type Engine struct {
 	opts   Options
 	log    *slog.Logger
 
-	locks   sync.Map // location id → *sync.Mutex, held for the duration of a refresh of it
-	wake    chan struct{}
-	readyMu sync.Mutex
-	ready   bool
+	locks sync.Map // location id → *sync.Mutex, held for the duration of a refresh of it
 }
 
 // NewEngine returns an engine over store.
 func NewEngine(store Store, opts Options) *Engine {
-	if opts.Interval <= 0 {
-		opts.Interval = 3 * time.Minute
-	}
 	if opts.MaxEntitySize <= 0 {
 		opts.MaxEntitySize = DefaultMaxEntitySize
 	}
@@ -118,7 +110,6 @@ func NewEngine(store Store, opts Options) *Engine {
 		rules:  rules,
 		opts:   opts,
 		log:    log.With("component", "ingest"),
-		wake:   make(chan struct{}, 1),
 	}
 }
 
@@ -222,54 +213,9 @@ func (e *Engine) RefreshAll(ctx context.Context) error {
 		return fmt.Errorf("ingest: list locations: %w", err)
 	}
 	for _, loc := range locs {
-		start := time.Now()
-		stats, err := e.Refresh(ctx, loc)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			continue // logged and recorded by Refresh
-		}
-		e.log.InfoContext(ctx, "refreshed location", "location", loc.Key(),
-			"duration_ms", time.Since(start).Milliseconds(), "emitted", stats.Emitted,
-			"added", stats.Added, "updated", stats.Updated, "orphaned", stats.Orphaned,
-			"deleted", stats.Deleted, "conflicts", stats.Conflicts, "errors", stats.Errors)
+		if _, err := e.Refresh(ctx, loc); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		} // other failures are logged and recorded by Refresh
 	}
 	return nil
-}
-
-// Run refreshes every location at once, then every interval and whenever
-// [Engine.Wake] is called, until ctx is done.
-func (e *Engine) Run(ctx context.Context) {
-	t := time.NewTicker(e.opts.Interval)
-	defer t.Stop()
-	for {
-		if err := e.RefreshAll(ctx); err != nil && ctx.Err() == nil {
-			e.log.ErrorContext(ctx, "refresh pass failed", "err", err)
-		}
-		e.readyMu.Lock()
-		e.ready = true
-		e.readyMu.Unlock()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-e.wake:
-		}
-	}
-}
-
-// Wake asks the loop to start a refresh pass now.
-func (e *Engine) Wake() {
-	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Ready reports whether the first refresh pass has finished.
-func (e *Engine) Ready() bool {
-	e.readyMu.Lock()
-	defer e.readyMu.Unlock()
-	return e.ready
 }

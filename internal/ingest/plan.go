@@ -119,7 +119,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 			p.update(ex, d)
 		default:
 			cs.Stats.Added++
-			cs.Changes = append(cs.Changes, catalog.EntityChange{Op: catalog.OpCreated, Ref: d.Ref, ID: d.UID, Etag: d.Etag, Doc: d})
+			cs.Writes = append(cs.Writes, catalog.EntityWrite{Op: catalog.OpCreated, Ref: d.Ref, ID: d.UID, Etag: d.Etag, Doc: d})
 		}
 	}
 
@@ -143,7 +143,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 		case opts.DeleteOrphans:
 			cs.Stats.Deleted++
 			prev := ex
-			cs.Changes = append(cs.Changes, catalog.EntityChange{Op: catalog.OpDeleted, Ref: ex.Ref, ID: ex.ID, Prev: &prev})
+			cs.Writes = append(cs.Writes, catalog.EntityWrite{Op: catalog.OpDeleted, Ref: ex.Ref, ID: ex.ID, Prev: &prev})
 		case !ex.Orphan:
 			cs.Stats.Orphaned++
 			p.flip(ex, true)
@@ -168,7 +168,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 		}
 	}
 	if loc.ID != "" {
-		if err := errorChanges(ctx, r, cs, st); err != nil {
+		if err := errorChanges(ctx, r, cs); err != nil {
 			return nil, err
 		}
 	}
@@ -196,11 +196,11 @@ func conflictError(d *catalog.EntityDoc, owner string) catalog.ProcessingError {
 type planner struct {
 	cs      *catalog.ChangeSet
 	r       PlanReader
-	pending []int // indexes into cs.Changes
+	pending []int // indexes into cs.Writes
 }
 
 func (p *planner) update(ex catalog.StoredEntity, d *catalog.EntityDoc) {
-	p.add(catalog.EntityChange{Op: catalog.OpUpdated, Ref: d.Ref, ID: ex.ID, Etag: d.Etag, Doc: d, Prev: &ex})
+	p.add(catalog.EntityWrite{Op: catalog.OpUpdated, Ref: d.Ref, ID: ex.ID, Etag: d.Etag, Doc: d, Prev: &ex})
 }
 
 // flip adds or removes backstage.io/orphan on a stored entity.
@@ -209,12 +209,12 @@ func (p *planner) flip(ex catalog.StoredEntity, orphan bool) {
 	if orphan {
 		op = catalog.OpOrphaned
 	}
-	p.add(catalog.EntityChange{Op: op, Ref: ex.Ref, ID: ex.ID, Prev: &ex, Paths: []string{"metadata.annotations"}})
+	p.add(catalog.EntityWrite{Op: op, Ref: ex.Ref, ID: ex.ID, Prev: &ex, Fields: []string{catalog.FieldOrphan}})
 }
 
-func (p *planner) add(c catalog.EntityChange) {
-	p.pending = append(p.pending, len(p.cs.Changes))
-	p.cs.Changes = append(p.cs.Changes, c)
+func (p *planner) add(c catalog.EntityWrite) {
+	p.pending = append(p.pending, len(p.cs.Writes))
+	p.cs.Writes = append(p.cs.Writes, c)
 }
 
 // load reads the stored documents of the pending changes and completes
@@ -224,14 +224,14 @@ func (p *planner) load(ctx context.Context) error {
 		idx := p.pending[start:min(start+dataChunk, len(p.pending))]
 		ids := make([]string, len(idx))
 		for i, j := range idx {
-			ids[i] = p.cs.Changes[j].ID
+			ids[i] = p.cs.Writes[j].ID
 		}
 		data, err := p.r.EntityData(ctx, ids)
 		if err != nil {
 			return err
 		}
 		for _, j := range idx {
-			c := &p.cs.Changes[j]
+			c := &p.cs.Writes[j]
 			old, ok := data[c.ID]
 			if !ok {
 				return fmt.Errorf("ingest: %w: %s was deleted while it was planned", catalog.ErrStale, c.Ref)
@@ -245,23 +245,20 @@ func (p *planner) load(ctx context.Context) error {
 }
 
 // complete fills in a change from the stored document old.
-func (p *planner) complete(c *catalog.EntityChange, old string) error {
+func (p *planner) complete(c *catalog.EntityWrite, old string) error {
 	var e catalog.Entity
 	if err := e.UnmarshalJSON([]byte(old)); err != nil {
 		return fmt.Errorf("decode stored entity %s: %w", c.Ref, err)
 	}
 	if c.Op == catalog.OpUpdated {
-		rels, _ := catalog.Relations(&e)
-		paths, err := catalog.ChangedPaths(old, c.Doc.Data, catalog.DedupeRelations(rels), c.Doc.Relations)
-		if err != nil {
-			return fmt.Errorf("compare versions of %s: %w", c.Ref, err)
-		}
-		c.Paths = paths
-		if prev := c.Prev; prev.Orphan && prev.LocationID == p.cs.Location.ID && slices.Equal(paths, []string{"metadata.annotations"}) &&
+		if prev := c.Prev; prev.Orphan && prev.LocationID == p.cs.Location.ID &&
 			c.Doc.Hash == prev.Hash && c.Doc.Valid == prev.Valid && c.Doc.LocationKey == prev.LocationKey && c.Doc.ParentRef == prev.ParentRef {
-			// Emitted again as it was stored: only the orphan annotation goes.
-			c.Op = catalog.OpUnorphaned
+			// Emitted again as it was read: only the orphan annotation goes.
+			c.Op, c.Fields = catalog.OpUnorphaned, []string{catalog.FieldOrphan}
+			return nil
 		}
+		rels, _ := catalog.Relations(&e)
+		c.Fields = catalog.UpdatedFields(old, c.Doc.Data, catalog.DedupeRelations(rels), c.Doc.Relations)
 		return nil
 	}
 	orphan := c.Op == catalog.OpOrphaned
@@ -284,10 +281,9 @@ func (p *planner) complete(c *catalog.EntityChange, old string) error {
 	return nil
 }
 
-// errorChanges records the entities whose processing errors the change
-// set changes: on an entity it writes anyway as the path "errors", on
-// another one as a change of its own.
-func errorChanges(ctx context.Context, r PlanReader, cs *catalog.ChangeSet, st catalog.StoredState) error {
+// errorChanges lists the entities whose processing errors the change set
+// changes, stored or not.
+func errorChanges(ctx context.Context, r PlanReader, cs *catalog.ChangeSet) error {
 	old, err := r.StoredErrors(ctx, cs.Location.ID)
 	if err != nil {
 		return err
@@ -300,42 +296,17 @@ func errorChanges(ctx context.Context, r PlanReader, cs *catalog.ChangeSet, st c
 			}
 		}
 	}
-	written := make(map[string]int, len(cs.Changes))
-	for i, c := range cs.Changes {
-		written[c.Ref] = i
-	}
-	var refs []string
 	for ref := range now {
-		refs = append(refs, ref)
+		if !sameErrors(old[ref], now[ref]) {
+			cs.ErrorRefs = append(cs.ErrorRefs, ref)
+		}
 	}
 	for ref := range old {
 		if _, ok := now[ref]; !ok {
-			refs = append(refs, ref)
+			cs.ErrorRefs = append(cs.ErrorRefs, ref)
 		}
 	}
-	slices.Sort(refs)
-	for _, ref := range refs {
-		if sameErrors(old[ref], now[ref]) {
-			continue
-		}
-		if i, ok := written[ref]; ok {
-			c := &cs.Changes[i]
-			if c.Op != catalog.OpCreated && c.Op != catalog.OpDeleted {
-				c.Paths = append(c.Paths, catalog.PathErrors)
-				slices.Sort(c.Paths)
-			}
-			continue
-		}
-		ex, ok := st.Entities[ref]
-		if !ok {
-			continue // not stored: a document that was refused or failed its envelope
-		}
-		op := catalog.OpErrorsAppeared
-		if len(now[ref]) == 0 {
-			op = catalog.OpErrorsCleared
-		}
-		cs.Changes = append(cs.Changes, catalog.EntityChange{Op: op, Ref: ref, ID: ex.ID, Etag: ex.Etag, Paths: []string{catalog.PathErrors}})
-	}
+	slices.Sort(cs.ErrorRefs)
 	return nil
 }
 

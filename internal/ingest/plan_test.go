@@ -22,12 +22,12 @@ import (
 type recordingStore struct {
 	*store.DB
 	mu       sync.Mutex
-	applied  [][]catalog.EntityChange
+	applied  [][]catalog.Change
 	attempts int
 	before   func(cs *catalog.ChangeSet) // run before each apply, when set
 }
 
-func (s *recordingStore) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.EntityChange, error) {
+func (s *recordingStore) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.Change, error) {
 	s.mu.Lock()
 	s.attempts++
 	before := s.before
@@ -44,24 +44,28 @@ func (s *recordingStore) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeS
 	return changes, err
 }
 
-// last returns the changes of the last change set applied, as "op ref
-// paths" lines, and checks that each etag is the one stored.
+// last returns the change feed's entity events of the last change set
+// applied, as "OPERATION ref fields" lines, and checks that each etag is
+// the one stored.
 func (s *recordingStore) last(t *testing.T) []string {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []string{}
 	for _, c := range s.applied[len(s.applied)-1] {
-		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", c.Op, c.Ref, strings.Join(c.Paths, ","))))
-		if c.Op == catalog.OpDeleted {
+		if c.Op.IsLocation() {
+			continue
+		}
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s", c.Op, c.Ref, strings.Join(c.Fields, ","))))
+		if c.Op == catalog.ChangeDeleted || c.Op == catalog.ChangeError {
 			continue
 		}
 		rec, err := s.EntityByRef(context.Background(), c.Ref)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.Etag != c.Etag || rec.UID != c.ID {
-			t.Errorf("%s %s: etag %q, id %q; stored %q, %q", c.Op, c.Ref, c.Etag, c.ID, rec.Etag, rec.UID)
+		if rec.Etag != c.Etag {
+			t.Errorf("%s %s: etag %q; stored %q", c.Op, c.Ref, c.Etag, rec.Etag)
 		}
 	}
 	return out
@@ -87,28 +91,28 @@ func TestEngine_Refresh_Changes(t *testing.T) {
 			want    []string
 		}{
 			{"first", docs(teamA, component("lib"), svc), []string{
-				"created " + gen, "created group:default/team-a", "created component:default/lib", "created component:default/svc",
+				"CREATED " + gen, "CREATED group:default/team-a", "CREATED component:default/lib", "CREATED component:default/svc",
 			}},
 			{"unchanged", docs(teamA, component("lib"), svc), []string{}},
 			{"spec and labels", docs(teamA, component("lib"),
 				strings.Replace(strings.Replace(svc, "production", "experimental", 1), "  name: svc\n", "  name: svc\n  labels: {tier: gold}\n", 1)), []string{
-				"updated component:default/svc metadata.labels,spec.lifecycle",
+				"UPDATED component:default/svc metadata.labels,spec.lifecycle",
 			}},
 			{"relations", docs(teamA, component("lib"), component("svc")), []string{
-				"updated component:default/svc metadata.labels,relations,spec.dependsOn,spec.lifecycle",
+				"UPDATED component:default/svc metadata.labels,relations,spec.dependsOn,spec.lifecycle",
 			}},
 			// svc loses its owner: its last good version stays, with the error.
 			{"invalid", docs(teamA, component("lib"), strings.Replace(component("svc"), "  owner: team-a\n", "", 1)), []string{
-				"errorsAppeared component:default/svc errors",
+				"ERROR component:default/svc",
 			}},
 			{"valid again", docs(teamA, component("lib"), component("svc")), []string{
-				"errorsCleared component:default/svc errors",
+				"ERROR component:default/svc",
 			}},
 			{"dropped", docs(teamA, component("lib")), []string{
-				"orphaned component:default/svc metadata.annotations",
+				"ORPHANED component:default/svc metadata.annotations.backstage.io/orphan",
 			}},
 			{"back", docs(teamA, component("lib"), component("svc")), []string{
-				"unorphaned component:default/svc metadata.annotations",
+				"UPDATED component:default/svc metadata.annotations.backstage.io/orphan",
 			}},
 		}
 		for _, step := range steps {
@@ -122,7 +126,7 @@ func TestEngine_Refresh_Changes(t *testing.T) {
 		eng = ingest.NewEngine(rs, ingest.Options{DeleteOrphans: true})
 		MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("lib")))
 		MustRefresh(t, eng, loc)
-		if diff := cmp.Diff([]string{"deleted component:default/svc"}, rs.last(t)); diff != "" {
+		if diff := cmp.Diff([]string{"DELETED component:default/svc"}, rs.last(t)); diff != "" {
 			t.Errorf("deleted: changes mismatch (-want +got):\n%s", diff)
 		}
 	})

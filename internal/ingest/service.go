@@ -39,7 +39,10 @@ type Registry interface {
 // deleting locations and entities, and validating descriptors.
 type Service struct {
 	engine *Engine
-	reg    Registry
+	// refresher refreshes a location now: the engine, or the jobs that
+	// run it on whichever replica takes them (see [Service.RefreshThrough]).
+	refresher Refresher
+	reg       Registry
 	// allowedTypes are the location types that may be registered through
 	// the API; Backstage allows only url by default, since a file location
 	// reads the server's own disk.
@@ -51,7 +54,21 @@ func NewService(engine *Engine, reg Registry, allowedTypes []string) *Service {
 	if len(allowedTypes) == 0 {
 		allowedTypes = []string{TypeURL}
 	}
-	return &Service{engine: engine, reg: reg, allowedTypes: allowedTypes}
+	return &Service{engine: engine, refresher: engine, reg: reg, allowedTypes: allowedTypes}
+}
+
+// Refresher refreshes one location now and says how it went.
+type Refresher interface {
+	Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error)
+}
+
+// RefreshThrough makes the service's refreshes (of a location registered,
+// refreshLocation, refreshEntity) go through r rather than the engine
+// itself: in a server, the location's job, so that replicas never refresh
+// one location twice at once.
+func (s *Service) RefreshThrough(r Refresher) *Service {
+	s.refresher = r
+	return s
 }
 
 // RegisterLocation registers a location and refreshes it at once, or, with
@@ -90,7 +107,7 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 	if !created {
 		return nil, catalog.ReadResult{}, portal.Errorf(portal.ECONFLICT, "location %s is registered already, with id %s", loc.Key(), stored.ID)
 	}
-	if _, err := s.engine.Refresh(ctx, stored); err != nil {
+	if _, err := s.refresher.Refresh(ctx, stored); err != nil {
 		return &stored, catalog.ReadResult{}, err
 	}
 	return &stored, catalog.ReadResult{}, nil
@@ -103,7 +120,7 @@ func (s *Service) RefreshLocation(ctx context.Context, id string) (catalog.Locat
 	if err != nil {
 		return loc, catalog.RefreshStats{}, err
 	}
-	st, err := s.engine.Refresh(ctx, loc)
+	st, err := s.refresher.Refresh(ctx, loc)
 	return loc, st, err
 }
 

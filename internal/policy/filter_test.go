@@ -246,8 +246,10 @@ func TestPolicy_FilterAgreesWithDecide(t *testing.T) {
 	}
 	carol := &portal.Principal{Kind: portal.PrincipalUser, Ref: "user:ops/carol",
 		Ownership: []string{"user:ops/carol", "group:ops/sre"}}
+	operator := &portal.Principal{Kind: portal.PrincipalCLI, Ref: "cli:jane", Ownership: []string{"cli:jane"}}
 	callers := map[string]*portal.Principal{
 		"jane": jane, "bob": bob, "carol": carol, "nobody": nobody, "deploy-bot": deployBot, "anonymous": anon,
+		"operator": operator,
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
@@ -318,6 +320,9 @@ func TestPolicy_FilterAgreesWithDecide(t *testing.T) {
 			},
 			"users-denied/jane":      nil,
 			"users-denied/anonymous": refs(resources),
+			// A greenroom command holds the database: no policy limits it.
+			"keys/operator":         refs(resources),
+			"users-denied/operator": refs(resources),
 		}
 		for k, w := range want {
 			if diff := cmp.Diff(w, read[k]); diff != "" {

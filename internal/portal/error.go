@@ -19,6 +19,11 @@ const (
 	// EUNAVAILABLE is a request the server is too busy to take now; it
 	// may succeed a moment later.
 	EUNAVAILABLE = "UNAVAILABLE"
+	// EEXPIRED is a position or cursor older than what is kept, such as a
+	// change feed position its retention has pruned: asking again will not
+	// help; the caller must start over (read the current state, then
+	// follow from the current position).
+	EEXPIRED = "EXPIRED"
 )
 
 // Error is a domain error whose Message is safe to show to end users.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/greenroomhq/greenroom/internal/access"
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/internal/server"
@@ -64,19 +64,22 @@ const allowAll = `rules:
 // sets Authenticate.
 func serverOptions(tb testing.TB, db *store.DB, eng *ingest.Engine, policyYAML string) server.Options {
 	tb.Helper()
+	return optionsRegistering(tb, db, eng, policyYAML, ingest.TypeURL, ingest.TypeFile)
+}
+
+// optionsRegistering are [serverOptions] whose registerLocation allows
+// the location types given (none: url only, the default).
+func optionsRegistering(tb testing.TB, db *store.DB, eng *ingest.Engine, policyYAML string, types ...string) server.Options {
+	tb.Helper()
 	pol, err := policy.Parse([]byte(policyYAML), "test-policy.yaml")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	guard := access.New(db, fixedPolicy{pol})
+	svc := app.New(app.Deps{Store: db, Engine: eng, Policies: fixedPolicy{pol},
+		RegisterTypes: types})
 	return server.Options{
-		Resolver: &resolvers.Resolver{
-			Catalog: guard,
-			Ingest:  guard.Mutations(ingest.NewService(eng, db, []string{ingest.TypeURL, ingest.TypeFile})),
-			Access:  guard,
-		},
-		Loaders: guard,
-		Audit:   db,
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc},
+		Loaders:  svc,
 	}
 }
 

@@ -88,76 +88,31 @@ func complexityRoot() graph.ComplexityRoot {
 	c.RegisteredLocation.Entities = entities
 	c.RegisteredLocation.Errors = readList
 
-	entityFields(&c.API.Relations, &c.API.Traverse, &c.API.Owner, &c.API.Errors, &c.API.SourceLocation)
-	c.API.System = read
-	c.API.Providers = relatedList
-	c.API.Consumers = relatedList
-
-	entityFields(&c.Component.Relations, &c.Component.Traverse, &c.Component.Owner, &c.Component.Errors, &c.Component.SourceLocation)
-	c.Component.System = read
-	c.Component.SubcomponentOf = read
-	c.Component.Subcomponents = relatedList
-	c.Component.ProvidesApis = relatedList
-	c.Component.ConsumesApis = relatedList
-	c.Component.DependsOn = relatedList
-	c.Component.Dependents = relatedList
-
-	entityFields(&c.Resource.Relations, &c.Resource.Traverse, &c.Resource.Owner, &c.Resource.Errors, &c.Resource.SourceLocation)
-	c.Resource.System = read
-	c.Resource.DependsOn = relatedList
-	c.Resource.Dependents = relatedList
-
-	entityFields(&c.System.Relations, &c.System.Traverse, &c.System.Owner, &c.System.Errors, &c.System.SourceLocation)
-	c.System.Domain = read
-	c.System.Components = relatedList
-	c.System.Apis = relatedList
-	c.System.Resources = relatedList
-
-	entityFields(&c.Domain.Relations, &c.Domain.Traverse, &c.Domain.Owner, &c.Domain.Errors, &c.Domain.SourceLocation)
-	c.Domain.SubdomainOf = read
-	c.Domain.Subdomains = relatedList
-	c.Domain.Systems = relatedList
-
-	entityFields(&c.Group.Relations, &c.Group.Traverse, &c.Group.Owner, &c.Group.Errors, &c.Group.SourceLocation)
-	c.Group.Parent = read
-	c.Group.Children = relatedList
-	c.Group.Members = relatedList
-	c.Group.OwnedEntities = relatedList
-
-	entityFields(&c.User.Relations, &c.User.Traverse, &c.User.Owner, &c.User.Errors, &c.User.SourceLocation)
-	c.User.MemberOf = relatedList
+	// Every entity type, the same way: its relation fields as their
+	// @relation declares them, and the Entity interface's other fields.
+	graph.PriceRelationFields(&c, read, relatedList)
+	graph.PriceEntityFields(&c, entityFields)
 	c.User.Members = relatedList
-	c.User.OwnedEntities = relatedList
-
-	entityFields(&c.Location.Relations, &c.Location.Traverse, &c.Location.Owner, &c.Location.Errors, &c.Location.SourceLocation)
 	c.Location.Entities = entities
-
-	entityFields(&c.Template.Relations, &c.Template.Traverse, &c.Template.Owner, &c.Template.Errors, &c.Template.SourceLocation)
-	entityFields(&c.GenericEntity.Relations, &c.GenericEntity.Traverse, &c.GenericEntity.Owner, &c.GenericEntity.Errors, &c.GenericEntity.SourceLocation)
 	return c
 }
 
 // entityFields prices the fields every entity type has that read the
-// database.
-func entityFields(
-	relations *func(int, *string, *int, *string) int,
-	traverse *func(int, []string, *model.Direction, *int, []string, *int, *string) int,
-	owner, errors, sourceLocation *func(int) int,
-) {
-	*relations = func(child int, _ *string, first *int, _ *string) int {
+// database, relation fields aside.
+var entityFields = graph.EntityFieldPrices{
+	Relations: func(child int, _ *string, first *int, _ *string) int {
 		return add(readCost, mul(pageSize(first, nil), child))
-	}
+	},
 	// The walk costs a read per level, whatever the page size.
-	*traverse = func(child int, _ []string, _ *model.Direction, maxDepth *int, _ []string, first *int, _ *string) int {
+	Traverse: func(child int, _ []string, _ *model.Direction, maxDepth *int, _ []string, first *int, _ *string) int {
 		depth := defaultTraversalDepth
 		if maxDepth != nil {
 			depth = min(max(*maxDepth, 1), maxTraversalDepth)
 		}
 		return add(mul(readCost, depth), mul(pageSize(first, nil), child))
-	}
-	*owner = read
-	*errors = readList
-	*sourceLocation = read
+	},
+	Errors:         readList,
+	SourceLocation: read,
 }
 
 // read prices a field that reads one row.

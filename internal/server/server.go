@@ -40,8 +40,6 @@ type Options struct {
 	// or refuses the request (see internal/auth). nil leaves every request
 	// anonymous.
 	Authenticate func(http.Handler) http.Handler
-	// Audit records every mutation; nil records none.
-	Audit AuditRecorder
 	// Observer watches every request and GraphQL operation, for metrics
 	// and traces; nil watches none.
 	Observer Observer
@@ -98,9 +96,6 @@ func New(opts Options) http.Handler {
 		}
 		return b.field(ctx, fc, next)
 	})
-	if opts.Audit != nil {
-		gql.AroundFields(auditMutations(opts.Audit, log))
-	}
 	gql.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return errors.New("internal error")
@@ -233,7 +228,7 @@ func accessLog(log *slog.Logger, o Observer, next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelWarn
 		}
-		log.Log(r.Context(), level, "request", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
+		log.Log(r.Context(), level, "request", "request_id", portal.RequestIDFromContext(r.Context()), "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration_ms", d.Milliseconds())
 	})
 }

@@ -35,10 +35,7 @@ func MustServe(t *testing.T, db *store.DB) *httptest.Server {
 	if err := eng.RefreshAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: db, Ingest: ingest.NewService(eng, db, nil)},
-		Loaders:  db,
-	}))
+	srv := httptest.NewServer(server.New(optionsRegistering(t, db, eng, allowAll)))
 	t.Cleanup(srv.Close)
 	return srv
 }

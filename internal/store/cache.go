@@ -16,17 +16,24 @@ import (
 // The catalog changes at most once per refresh of a location, while it is
 // read many times a second: a page of 500 components with their owners,
 // systems and APIs reads some 2,000 rows. The read cache keeps the entities
-// and relations read recently, by ref, and serves them until the catalog
-// changes.
+// and relations read recently, by ref, and serves them until they change.
 //
-// Every write that changes entities or relations increments the catalog's
-// version (table catalog_version) in its transaction. The cache drops
-// everything when this process writes, at once, and when it finds the
-// version changed, which it checks at most every versionCheck: a write by
-// another process (greenroom ingest, another replica) is seen that much
-// later at most.
+// What changed is what the change feed says (changefeed.go). After a
+// commit, this process drops at once what its own events name
+// (DB.invalidate); the writes of other processes (greenroom ingest, other
+// replicas) are found by reading the feed after the position the cache has
+// taken in, at most every feedPoll (100 ms), so they are seen that much
+// later at most. For each entity an event names, the cache drops its
+// record, its relations both ways, and the relations of every entity
+// related to it before (the cached lists that name it) or now (read from
+// the relations table after the commit), since both directions of a
+// relation are rows. Pages and counts are dropped whole when any entity
+// changes: which pages an entity enters or leaves depends on the filter,
+// and they are few and cheap to read again. Events about locations alone
+// drop nothing. Over invalidateLimit entities at once (a first load), the
+// relations are dropped whole too, rather than searched.
 //
-// A read that misses fills the cache only if no write happened while it
+// A read that misses fills the cache only if nothing was dropped while it
 // ran (the epoch did not move), so that a slow read cannot bring back what
 // a write replaced.
 type readCache struct {
@@ -40,14 +47,15 @@ type readCache struct {
 	// for metrics.
 	hits, misses atomic.Int64
 
-	mu      sync.Mutex
-	epoch   uint64 // incremented by every drop
-	version int64  // the catalog version the cache holds, -1 unknown
-	checked time.Time
+	mu       sync.Mutex
+	epoch    uint64 // incremented by every drop
+	position int64  // the feed position the cache has taken in, -1 unknown
+	checked  time.Time
 }
 
-// versionCheck is how long the cache trusts the catalog version it read.
-const versionCheck = 100 * time.Millisecond
+// invalidateLimit is the most entities one drop searches the cached
+// relations for; beyond it they are dropped whole.
+const invalidateLimit = 1000
 
 // DefaultCacheSize is how many entities, and lists of relations each way,
 // the read cache keeps: the whole of a catalog of that size.
@@ -67,7 +75,7 @@ func newReadCache(size int) *readCache {
 	incoming, _ := lru.New[string, []catalog.RelationRow](size)
 	pages, _ := lru.New[string, cachedPage](pageCacheSize)
 	counts, _ := lru.New[string, int](pageCacheSize)
-	return &readCache{records: records, outgoing: outgoing, incoming: incoming, pages: pages, counts: counts, version: -1}
+	return &readCache{records: records, outgoing: outgoing, incoming: incoming, pages: pages, counts: counts, position: -1}
 }
 
 // purge empties every part of the cache; c.mu must be held.
@@ -79,41 +87,137 @@ func (c *readCache) purge() {
 	c.counts.Purge()
 }
 
-// drop empties the cache; version is the catalog version it holds now, or
-// -1 when unknown.
-func (c *readCache) drop(version int64) {
+// drop empties the cache; position is the feed position it has taken in
+// now, or -1 when unknown.
+func (c *readCache) drop(position int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
-	c.version = version
+	c.position = position
 	c.purge()
 }
 
-// fresh makes sure the cache holds the catalog's current version, checking
-// it when the last check is older than versionCheck, and returns the epoch
-// reads that miss must fill under.
+// forget drops the records and relations of refs, the relations that name
+// them, and every page and count; with whole, every relation.
+func (c *readCache) forget(refs map[string]bool, whole bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	c.pages.Purge()
+	c.counts.Purge()
+	for ref := range refs {
+		c.records.Remove(ref)
+	}
+	if whole {
+		c.outgoing.Purge()
+		c.incoming.Purge()
+		return
+	}
+	for _, lists := range []*lru.Cache[string, []catalog.RelationRow]{c.outgoing, c.incoming} {
+		for _, key := range lists.Keys() {
+			if refs[key] {
+				lists.Remove(key)
+				continue
+			}
+			rows, _ := lists.Peek(key)
+			for _, r := range rows {
+				if refs[r.Source] || refs[r.Target] {
+					lists.Remove(key)
+					break
+				}
+			}
+		}
+	}
+}
+
+// invalidate drops from the cache what changes (committed) changed: see
+// readCache.
+func (db *DB) invalidate(ctx context.Context, changes []catalog.Change) {
+	refs := map[string]bool{}
+	for _, c := range changes {
+		if !c.Op.IsLocation() {
+			refs[c.Ref] = true
+		}
+	}
+	if len(refs) == 0 {
+		return
+	}
+	whole := len(refs) > invalidateLimit
+	db.cache.forget(refs, whole)
+	if whole {
+		return
+	}
+	// The entities they relate to now: their lists gained rows that do not
+	// name the changed refs yet. Dropped after the first drop, so that a
+	// read filling in between is dropped too.
+	list := make([]string, 0, len(refs))
+	for ref := range refs {
+		list = append(list, ref)
+	}
+	in, arg := db.d.anyOf("source_ref", list)
+	var related []string
+	if err := db.r.DB.SelectContext(ctx, &related, db.r.Rebind(`SELECT DISTINCT target_ref FROM relations WHERE `+in), arg); err != nil {
+		db.log.WarnContext(ctx, "read cache: reading related entities failed; dropping every relation", "err", err)
+		db.cache.forget(refs, true)
+		return
+	}
+	if len(related) > 0 {
+		db.cache.forgetRelations(related)
+	}
+}
+
+// forgetRelations drops the relations of refs, both ways.
+func (c *readCache) forgetRelations(refs []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	for _, ref := range refs {
+		c.outgoing.Remove(ref)
+		c.incoming.Remove(ref)
+	}
+}
+
+// fresh makes sure the cache has taken in the change feed, reading it
+// when the last look is older than feedPoll, and returns the epoch reads
+// that miss must fill under.
 func (db *DB) fresh(ctx context.Context) (uint64, error) {
 	c := db.cache
 	c.mu.Lock()
-	if time.Since(c.checked) < versionCheck && c.version >= 0 {
+	if time.Since(c.checked) < feedPoll && c.position >= 0 {
 		epoch := c.epoch
 		c.mu.Unlock()
 		return epoch, nil
 	}
+	from := c.position
 	c.mu.Unlock()
 	// Not counted in ReadStatements: it is the cache's bookkeeping, and
 	// happens on the clock, not per request.
-	var v int64
-	if err := db.r.DB.QueryRowContext(ctx, `SELECT version FROM catalog_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, formatError(err)
+	h, err := db.feedHead(ctx)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case h.Position == from:
+	case from < 0 || from < h.Pruned || h.Position-from > invalidateLimit:
+		// Unknown, pruned, or too much to search: start over.
+		db.cache.drop(h.Position)
+	default:
+		var rows []changeRow
+		if err := db.r.DB.SelectContext(ctx, &rows, db.r.Rebind(`
+			SELECT position, operation, ref FROM change_feed WHERE position > ? AND position <= ? ORDER BY position`),
+			from, h.Position); err != nil {
+			return 0, formatError(err)
+		}
+		changes := make([]catalog.Change, len(rows))
+		for i, r := range rows {
+			changes[i] = catalog.Change{Position: r.Position, Op: catalog.ChangeOp(r.Op), Ref: r.Ref}
+		}
+		db.invalidate(ctx, changes)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if v != c.version {
-		c.epoch++
-		c.version = v
-		c.purge()
-	}
+	// Two reads may have looked at once: the later position stands.
+	c.position = max(c.position, h.Position)
 	c.checked = time.Now()
 	return c.epoch, nil
 }
@@ -144,8 +248,8 @@ func (db *DB) CacheStats() (hits, misses int64) {
 	return db.cache.hits.Load(), db.cache.misses.Load()
 }
 
-// InvalidateCache drops every cached read, as a write does. Tests use it to
-// measure reads from the database itself.
+// InvalidateCache drops every cached read. Tests use it to measure reads
+// from the database itself.
 func (db *DB) InvalidateCache() {
 	if db.cache != nil {
 		db.cache.drop(-1)
@@ -315,14 +419,14 @@ func (db *DB) cachedCount(ctx context.Context, query string, args []any) (int, e
 }
 
 // Generation returns a number that moves whenever the catalog may have
-// changed: at once after a write by this process, and within versionCheck
-// after a write by another. Caches of what the catalog implies, such as
+// changed: at once after a write by this process, and within 100 ms
+// (feedPoll) after a write by another. Caches of what the catalog implies, such as
 // identity's principals, keep it with each entry and do not serve an entry
 // from another generation. Reading it costs no statement most of the time.
 func (db *DB) Generation(ctx context.Context) (uint64, error) {
 	epoch, err := db.fresh(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("store: catalog version: %w", err)
+		return 0, fmt.Errorf("store: catalog generation: %w", err)
 	}
 	return epoch, nil
 }

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/XSAM/otelsql"
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -20,12 +22,22 @@ import (
 // DB is an open catalog database: a pool for writes and one for reads,
 // which its dialect may make one and the same (see each dialect's connect).
 type DB struct {
-	d     dialect
-	w     *sqlx.DB  // writes
-	r     *readPool // reads
-	cache *readCache
-	log   *slog.Logger
-	now   func() time.Time
+	d        dialect
+	w        *sqlx.DB  // writes
+	r        *readPool // reads
+	cache    *readCache
+	log      *slog.Logger
+	now      func() time.Time
+	watchers watchers
+
+	// dsn and open reopen the database: PostgreSQL's change-feed listener
+	// opens a connection of its own, and River may (see [DB.JobDriver]).
+	dsn       string
+	open      opener
+	jobsOnce  sync.Once
+	jobs      riverdriver.Driver[*sql.Tx]
+	jobsClose func() error
+	jobsErr   error
 }
 
 // Dialect returns the database's dialect.
@@ -60,9 +72,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, options ...Option) 
 		opt(&o)
 	}
 	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		cache: newReadCache(DefaultCacheSize)}
+		cache: newReadCache(DefaultCacheSize), dsn: dsn, open: o.opener()}
 	db.d = dialectFor(dsn)
-	w, r, err := db.d.connect(dsn, o.opener())
+	w, r, err := db.d.connect(dsn, db.open)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +130,11 @@ func (db *DB) PoolStats() map[string]sql.DBStats {
 // Close closes the database.
 func (db *DB) Close() error {
 	db.r.closeStatements()
-	err := db.w.Close()
+	var err error
+	if db.jobsClose != nil {
+		err = db.jobsClose()
+	}
+	err = errors.Join(err, db.w.Close())
 	if db.r.DB != db.w {
 		err = errors.Join(err, db.r.DB.Close())
 	}
@@ -133,7 +149,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 	return db.d.provider(db.w.DB, goose.WithSlog(db.log.With("component", "migrate")))
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration: Greenroom's own (goose), then
+// River's, for the jobs (see [DB.JobDriver]).
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.provider()
 	if err != nil {
@@ -142,10 +159,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrate up: %w", err)
 	}
-	return nil
+	return db.migrateJobs(ctx)
 }
 
-// MigrateDown rolls back the most recent migration.
+// MigrateDown rolls back the most recent of Greenroom's own migrations;
+// River's tables stay.
 func (db *DB) MigrateDown(ctx context.Context) error {
 	p, err := db.provider()
 	if err != nil {
@@ -163,9 +181,12 @@ type MigrationStatus struct {
 	Name      string
 	Applied   bool
 	AppliedAt time.Time
+	// River marks one of River's migrations, which MigrateDown leaves.
+	River bool
 }
 
-// MigrationStatus lists every migration with its state.
+// MigrationStatus lists every migration with its state, Greenroom's own
+// then River's.
 func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 	p, err := db.provider()
 	if err != nil {
@@ -182,5 +203,9 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
 			Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt,
 		}
 	}
-	return out, nil
+	river, err := db.jobMigrationStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, river...), nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
 )
 
 // Dialect names a supported database.
@@ -36,6 +37,8 @@ const (
 // column on PostgreSQL) and one that writes the match; a job claim is a
 // sibling of lockRows (FOR UPDATE SKIP LOCKED on PostgreSQL, where replicas
 // claim side by side; nothing on SQLite, whose one writer claims alone).
+// The change feed wakes other processes with NOTIFY and LISTEN on
+// PostgreSQL, by polling on SQLite (notify and watch).
 type dialect interface {
 	// name is the dialect's public name.
 	name() Dialect
@@ -77,6 +80,22 @@ type dialect interface {
 	// upsert writes n rows, produced by row, with multi-row INSERTs that end
 	// with t.onConflict.
 	upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error
+
+	// notify tells other processes, once tx commits, that the change feed
+	// reached position; a no-op where they poll instead.
+	notify(ctx context.Context, tx *sqlx.Tx, position int64) error
+
+	// watch calls wake with positions other processes' commits reached,
+	// until ctx ends (see [DB.WatchChanges]).
+	watch(ctx context.Context, db *DB, wake func(position int64)) error
+
+	// jobDriver returns River's driver over the database, given the
+	// writer pool and the URL, and what closes whatever it opened.
+	jobDriver(w *sqlx.DB, dsn string, open opener) (riverdriver.Driver[*sql.Tx], func() error, error)
+
+	// migrationLock takes the lock that keeps two processes from running
+	// River's migrations at once, and returns what releases it.
+	migrationLock(ctx context.Context, db *sqlx.DB) (release func(), err error)
 }
 
 // dialectFor returns the dialect of a database URL: postgres:// or

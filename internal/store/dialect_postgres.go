@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"github.com/lib/pq" // the "postgres" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
 	"github.com/greenroomhq/greenroom/migrations"
 )
@@ -134,4 +137,94 @@ func (postgresDialect) insertNew(ctx context.Context, tx *sqlx.Tx, t *bulkTable,
 
 func (postgresDialect) upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
 	return insertValues(ctx, tx, "INSERT", t, n, row)
+}
+
+// notify sends the position as a notification, which PostgreSQL delivers
+// when tx commits, in commit order.
+func (postgresDialect) notify(ctx context.Context, tx *sqlx.Tx, position int64) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', $1)`, strconv.FormatInt(position, 10))
+	return formatError(err)
+}
+
+// watch listens to the feed's channel on a connection of its own, outside
+// the pools (lib/pq's Listener, which reconnects by itself). Notifications
+// sent while it was disconnected are lost, so on reconnecting it wakes with
+// the head; a ping every minute finds a connection that died quietly.
+func (postgresDialect) watch(ctx context.Context, db *DB, wake func(int64)) error {
+	dsn, _, err := poolSize(db.dsn)
+	if err != nil {
+		return err
+	}
+	l := pq.NewListener(dsn, 50*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil && ctx.Err() == nil {
+			db.log.WarnContext(ctx, "change feed: listener connection", "event", int(ev), "err", err)
+		}
+	})
+	defer l.Close()
+	if err := l.Listen(notifyChannel); err != nil {
+		return fmt.Errorf("store: listen for changes: %w", err)
+	}
+	// Commits between the caller's first read of the head and LISTEN.
+	if h, err := db.feedHead(ctx); err == nil {
+		wake(h.Position)
+	}
+	ping := time.NewTicker(time.Minute)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n := <-l.Notify:
+			if n == nil { // reconnected: what was sent meanwhile is lost
+				if h, err := db.feedHead(ctx); err == nil {
+					wake(h.Position)
+				}
+				continue
+			}
+			p, err := parsePosition(n.Extra)
+			if err != nil {
+				db.log.WarnContext(ctx, "change feed", "err", err)
+				continue
+			}
+			wake(p)
+		case <-ping.C:
+			if err := l.Ping(); err != nil {
+				db.log.WarnContext(ctx, "change feed: listener ping", "err", err)
+			}
+		}
+	}
+}
+
+// jobDriver is River's database/sql driver over the store's own pool: River
+// takes a connection only for each statement, and its jobs claim with
+// FOR UPDATE SKIP LOCKED, so replicas share the queue. lib/pq gives River
+// no listener, so River polls (see internal/jobs).
+func (postgresDialect) jobDriver(w *sqlx.DB, _ string, _ opener) (riverdriver.Driver[*sql.Tx], func() error, error) {
+	return riverdatabasesql.New(w.DB), nil, nil
+}
+
+// migrationLockKey is the advisory lock River's migrations run under; any
+// constant other than goose's own key would do.
+const migrationLockKey = 0x67726e6a6f6273 // "grnjobs"
+
+// migrationLock holds a session advisory lock on a connection of its own:
+// River's migrator runs each migration in a transaction of its own (an enum
+// value it adds cannot be used in the transaction that adds it), so the
+// lock cannot live in one of them.
+func (postgresDialect) migrationLock(ctx context.Context, db *sqlx.DB) (func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return func() {
+		// The connection is dropped rather than kept idle in the pool,
+		// which releases the lock too: many databases opened at once (as
+		// tests do) would otherwise each keep one more connection.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+	}, nil
 }

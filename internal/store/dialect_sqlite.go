@@ -15,6 +15,9 @@ import (
 	"modernc.org/sqlite" // the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
 	"github.com/greenroomhq/greenroom/migrations"
 )
 
@@ -124,3 +127,39 @@ func (d sqliteDialect) insertNew(ctx context.Context, tx *sqlx.Tx, t *bulkTable,
 func (sqliteDialect) upsert(ctx context.Context, tx *sqlx.Tx, t *bulkTable, n int, row rowFunc) error {
 	return insertValues(ctx, tx, "INSERT OR FAIL", t, n, row)
 }
+
+// notify does nothing: other processes poll the head (see watch).
+func (sqliteDialect) notify(context.Context, *sqlx.Tx, int64) error { return nil }
+
+// watch polls the feed's head: SQLite has no way to wake another process.
+func (sqliteDialect) watch(ctx context.Context, db *DB, wake func(int64)) error {
+	return db.pollHead(ctx, wake)
+}
+
+// jobDriver opens a write connection of River's own on the file, beside the
+// store's writer rather than sharing it: River's producers, elector and
+// completer would otherwise queue in Go behind a refresh holding the one
+// writer, and a River call made while that writer is held (an insert
+// outside the caller's transaction) would wait for it forever. Two
+// connections wait for each other in SQLite instead, up to busy_timeout
+// (10 s), and immediate transactions take the lock at BEGIN, so neither
+// fails half-way. One connection is what riversqlite advises.
+func (sqliteDialect) jobDriver(_ *sqlx.DB, dsn string, open opener) (riverdriver.Driver[*sql.Tx], func() error, error) {
+	path, err := sqlitePath(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := open("sqlite", "file:"+path+"?_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: open sqlite for jobs: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	return riversqlite.New(db.DB), db.Close, nil
+}
+
+// migrationLock is nothing: River's migrator runs each migration in an
+// immediate transaction, so two processes take turns on each; the second
+// to start one finds it applied only if the first committed before it
+// read the versions, which two processes starting on one file at the same
+// instant could miss (the loser fails and a restart succeeds).
+func (sqliteDialect) migrationLock(context.Context, *sqlx.DB) (func(), error) { return func() {}, nil }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
@@ -32,6 +33,10 @@ func TestDialect(t *testing.T) {
 		"lockRows":      testDialectLockRows,
 		"insertNew":     testDialectInsertNew,
 		"upsert":        testDialectUpsert,
+		"notify":        testDialectNotify,
+		"watch":         testDialectWatch,
+		"jobDriver":     testDialectJobDriver,
+		"migrationLock": testDialectMigrationLock,
 	}
 	it := reflect.TypeFor[dialect]()
 	for i := range it.NumMethod() {
@@ -101,11 +106,11 @@ func testDialectName(t *testing.T, db *DB) {
 
 func testDialectConnect(t *testing.T, db *DB) {
 	ctx := context.Background()
-	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`UPDATE catalog_version SET version = version WHERE id = ?`), 1); err != nil {
+	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`UPDATE change_feed_head SET position = position WHERE id = ?`), 1); err != nil {
 		t.Errorf("writing through the writer: %v", err)
 	}
 	var n int
-	if err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM catalog_version`); err != nil || n != 1 {
+	if err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM change_feed_head`); err != nil || n != 1 {
 		t.Errorf("reading through the reader: %d rows, %v; want 1", n, err)
 	}
 }
@@ -320,4 +325,151 @@ func testDialectLockRows(t *testing.T, db *DB) {
 	if err == nil {
 		t.Error("a second writer read the locked row for update")
 	}
+}
+
+// watchDialect runs the dialect's watch until the test ends and returns
+// the positions it wakes with.
+func watchDialect(t *testing.T, db *DB) <-chan int64 {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	woken := make(chan int64, 100)
+	done := make(chan error, 1)
+	go func() { done <- db.d.watch(ctx, db, func(p int64) { woken <- p }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("watch: %v", err)
+		}
+	})
+	// Both dialects wake once with the head when they start watching
+	// (PostgreSQL after LISTEN, SQLite at its first poll).
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch did not start within 5 s")
+	}
+	return woken
+}
+
+// awaitPosition waits for want among the positions woken gives, and fails
+// after 5 s.
+func awaitPosition(t *testing.T, woken <-chan int64, want int64) {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case p := <-woken:
+			if p == want {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("not woken with position %d within 5 s", want)
+		}
+	}
+}
+
+func testDialectNotify(t *testing.T, db *DB) {
+	ctx := context.Background()
+	woken := watchDialect(t, db)
+	send := func(p int64, commit bool) {
+		t.Helper()
+		tx, err := db.w.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.d.notify(ctx, tx, p); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(1_000_001, false)
+	send(1_000_002, true)
+	if db.Dialect() != Postgres {
+		return // nothing to deliver: SQLite's watchers poll
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case p := <-woken:
+			switch p {
+			case 1_000_001:
+				t.Fatal("woken by a notification whose transaction rolled back")
+			case 1_000_002:
+				return
+			}
+		case <-timeout:
+			t.Fatal("the committed notification did not arrive within 5 s")
+		}
+	}
+}
+
+// testDialectWatch commits a move of the feed's head as a writer does,
+// from another connection than the watch's: it must wake.
+func testDialectWatch(t *testing.T, db *DB) {
+	ctx := context.Background()
+	woken := watchDialect(t, db)
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p int64
+	if err := tx.GetContext(ctx, &p, `UPDATE change_feed_head SET position = position + 1 WHERE id = 1 RETURNING position`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.d.notify(ctx, tx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	awaitPosition(t, woken, p)
+}
+
+// testDialectJobDriver checks that River's driver reaches the tables River's
+// migrations made, through the handle the dialect gives it.
+func testDialectJobDriver(t *testing.T, db *DB) {
+	drv, err := db.JobDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Dialect]string{SQLite: "sqlite", Postgres: "postgres"}[db.Dialect()]
+	if got := drv.DatabaseName(); got != want {
+		t.Errorf("driver's database = %q, want %q", got, want)
+	}
+	exists, err := drv.GetExecutor().TableExists(context.Background(), &riverdriver.TableExistsParams{Table: "river_job"})
+	if err != nil || !exists {
+		t.Fatalf("river_job exists = %v, %v; want true", exists, err)
+	}
+	if counts, err := db.JobCounts(context.Background()); err != nil || len(counts) != 0 {
+		t.Errorf("JobCounts = %v, %v; want none", counts, err)
+	}
+}
+
+// testDialectMigrationLock checks that the lock keeps a second taker out
+// until it is released (PostgreSQL), and that releasing works (both).
+func testDialectMigrationLock(t *testing.T, db *DB) {
+	ctx := context.Background()
+	release, err := db.d.migrationLock(ctx, db.w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Dialect() == Postgres {
+		var got bool
+		if err := db.w.GetContext(ctx, &got, `SELECT pg_try_advisory_lock($1)`, migrationLockKey); err != nil || got {
+			t.Errorf("a second session took the lock held: %v, %v", got, err)
+		}
+	}
+	release()
+	again, err := db.d.migrationLock(ctx, db.w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again()
 }

@@ -1,8 +1,11 @@
 // Package store keeps the catalog in SQLite (the embedded default, through
 // the pure-Go modernc.org/sqlite) or PostgreSQL (through lib/pq), with one
 // schema written as paired goose migrations. It is the only package that
-// writes SQL or imports database drivers. Reads of entities, relations and
-// pages go through a read cache that a change of the catalog version drops
+// writes SQL or imports database drivers. Every transaction that changes
+// entities, relations or locations appends its events to the change feed
+// before it commits, with positions in commit order (changefeed.go, where
+// the ordering argument is); reads of entities, relations and pages go
+// through a read cache that drops exactly what the feed says changed
 // (cache.go). For metrics it counts the cache's hits and misses and reports
 // its pools' statistics and each location's processing errors; given a
 // tracer provider ([WithTracerProvider]) it wraps the driver with otelsql,
@@ -13,7 +16,8 @@
 // dialect_sqlite.go and dialect_postgres.go: opening connections, the
 // migrations and their lock, which constraint a driver's error names, lists
 // as one argument (json_each over a JSON array, ANY over an array), the
-// JSON functions, row locks, and bulk writes (COPY, INSERT OR FAIL). Open
+// JSON functions, row locks, bulk writes (COPY, INSERT OR FAIL), and how the
+// change feed wakes other processes (NOTIFY and LISTEN, polling). Open
 // picks the dialect once, so the rest of the store writes one SQL text for
 // both and never asks which database it is on: a new difference gets a
 // method, and a feature that needs one (full-text search, job claims) sees

@@ -60,8 +60,8 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = NULL, configured = ? WHERE id = ?`), configured, row.ID); err != nil {
 			return loc, false, formatError(err)
 		}
-		if err := tx.Commit(); err != nil {
-			return loc, false, formatError(err)
+		if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, row.ID); err != nil {
+			return loc, false, err
 		}
 		row.Configured = configured
 		return row.toCatalog(), true, nil
@@ -71,8 +71,8 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET configured = ? WHERE id = ?`), true, row.ID); err != nil {
 				return loc, false, formatError(err)
 			}
-			if err := tx.Commit(); err != nil {
-				return loc, false, formatError(err)
+			if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationUpdated, row.ID); err != nil {
+				return loc, false, err
 			}
 			row.Configured = true
 		}
@@ -93,10 +93,24 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		nrow.ID, nrow.Type, nrow.Target, nrow.Configured, db.now()); err != nil {
 		return loc, false, formatError(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return loc, false, formatError(err)
+	if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, nrow.ID); err != nil {
+		return loc, false, err
 	}
 	return nrow.toCatalog(), true, nil
+}
+
+// commitLocationChange appends an event of op about the location id, for
+// the principal in ctx, and commits tx.
+func (db *DB) commitLocationChange(ctx context.Context, tx *sqlx.Tx, op catalog.ChangeOp, id string) error {
+	changes := []catalog.Change{{Op: op, Ref: id, LocationID: id}}
+	if err := db.appendChanges(ctx, tx, actorOf(ctx), changes); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return formatError(err)
+	}
+	db.committed(ctx, changes)
+	return nil
 }
 
 // Locations returns every registered location, oldest first.
@@ -140,8 +154,8 @@ func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
 		DELETE FROM relations WHERE originating_id IN (SELECT id FROM entities WHERE location_id = ?)`), id); err != nil {
 		return 0, formatError(err)
 	}
-	var n int
-	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM entities WHERE location_id = ?`), id); err != nil {
+	var refs []string
+	if err := tx.SelectContext(ctx, &refs, tx.Rebind(`SELECT ref FROM entities WHERE location_id = ? ORDER BY ref`), id); err != nil {
 		return 0, formatError(err)
 	}
 	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM locations WHERE id = ? AND removed_at IS NULL`), id)
@@ -151,14 +165,19 @@ func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
 	if rows, _ := res.RowsAffected(); rows == 0 {
 		return 0, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
 	}
-	if err := bumpVersion(ctx, tx); err != nil {
+	changes := make([]catalog.Change, 0, len(refs)+1)
+	for _, ref := range refs {
+		changes = append(changes, catalog.EntityChange(catalog.ChangeDeleted, ref, id, "", nil))
+	}
+	changes = append(changes, catalog.Change{Op: catalog.ChangeLocationDeleted, Ref: id, LocationID: id})
+	if err := db.appendChanges(ctx, tx, actorOf(ctx), changes); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, formatError(err)
 	}
-	db.cache.drop(-1)
-	return n, nil
+	db.committed(ctx, changes)
+	return len(refs), nil
 }
 
 // DeleteOrphan removes an orphaned entity and the relations it originated.
@@ -171,10 +190,12 @@ func (db *DB) DeleteOrphan(ctx context.Context, ref string) error {
 	}
 	defer tx.Rollback()
 	var row struct {
-		ID     string `db:"id"`
-		Orphan bool   `db:"orphan"`
+		ID         string `db:"id"`
+		Ref        string `db:"ref"`
+		LocationID string `db:"location_id"`
+		Orphan     bool   `db:"orphan"`
 	}
-	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, orphan FROM entities WHERE ref = ?`), strings.ToLower(ref)); err != nil {
+	if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT id, ref, location_id, orphan FROM entities WHERE ref = ?`), strings.ToLower(ref)); err != nil {
 		if portal.ErrorCode(formatError(err)) == portal.ENOTFOUND {
 			return portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
 		}
@@ -188,13 +209,14 @@ func (db *DB) DeleteOrphan(ctx context.Context, ref string) error {
 			return formatError(err)
 		}
 	}
-	if err := bumpVersion(ctx, tx); err != nil {
+	changes := []catalog.Change{catalog.EntityChange(catalog.ChangeDeleted, row.Ref, row.LocationID, "", nil)}
+	if err := db.appendChanges(ctx, tx, actorOf(ctx), changes); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return formatError(err)
 	}
-	db.cache.drop(-1)
+	db.committed(ctx, changes)
 	return nil
 }
 

@@ -150,14 +150,15 @@ var (
 var relationTable = newBulkTable("relations", relationChunk, "", "originating_id", "source_ref", "type", "target_ref")
 
 // ApplyChangeSet writes a change set planned by ingestion (see
-// internal/ingest) in one transaction, and returns the changes it applied.
-// It decides nothing: it re-checks, first thing in the transaction, that
-// what the plan was made against still holds (the location exists with the
-// same stamp; each stored entity the plan changes or leaves to another
-// location is as it was read; each entity it creates is still absent), and
-// returns an error wrapping [catalog.ErrStale], having written nothing, when
-// it does not. Returns ENOTFOUND if the location has been deleted.
-func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.EntityChange, error) {
+// internal/ingest) in one transaction, and returns the change feed's events
+// it appended. It decides nothing: it re-checks, first thing in the
+// transaction, that what the plan was made against still holds (the
+// location exists with the same stamp; each stored entity the plan changes
+// or leaves to another location is as it was read; each entity it creates
+// is still absent), and returns an error wrapping [catalog.ErrStale],
+// having written nothing, when it does not. Returns ENOTFOUND if the
+// location has been deleted.
+func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.Change, error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, formatError(err)
@@ -174,23 +175,20 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 	if err != nil {
 		return nil, err
 	}
-	changed := cs.Changed()
-	if changed || errsChanged {
+	changes := cs.Changes()
+	if errsChanged || len(changes) > 0 {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET changed_at = ? WHERE id = ?`), a.now, cs.Location.ID); err != nil {
 			return nil, formatError(err)
 		}
+		changes = append(changes, catalog.Change{Op: catalog.ChangeLocationRefreshed, Ref: cs.Location.ID, LocationID: cs.Location.ID})
 	}
-	if changed {
-		if err := bumpVersion(ctx, tx); err != nil {
-			return nil, err
-		}
+	if err := db.appendChanges(ctx, tx, catalog.ActorOfLocation(cs.Location.ID), changes); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, formatError(err)
 	}
-	if changed {
-		db.cache.drop(-1)
-	}
+	db.committed(ctx, changes)
 	if s := cs.Stats; s.Added+s.Updated+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
@@ -199,7 +197,7 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 			db.log.WarnContext(ctx, "analyze after refresh failed", "err", err)
 		}
 	}
-	return cs.Changes, nil
+	return changes, nil
 }
 
 // analyzeThreshold is how many entities a refresh must change before the
@@ -234,7 +232,7 @@ func (a *apply) check(ctx context.Context) error {
 		return stale("location %s was changed by another refresh", cs.Location.Key())
 	}
 	want := make(map[string]catalog.StoredEntity, len(cs.Conflicts))
-	for _, c := range cs.Changes {
+	for _, c := range cs.Writes {
 		if c.Prev != nil {
 			want[c.Ref] = *c.Prev
 		}
@@ -278,7 +276,7 @@ func (a *apply) entities(ctx context.Context) error {
 		replaced, gone   []string // ids whose relations are rewritten; ids deleted
 		rels             [][4]string
 	)
-	for _, c := range a.cs.Changes {
+	for _, c := range a.cs.Writes {
 		switch c.Op {
 		case catalog.OpCreated:
 			inserts = append(inserts, c.Doc)
@@ -459,7 +457,15 @@ func (db *DB) RecordRefreshFailure(ctx context.Context, loc catalog.Location, me
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET errors_hash = '' WHERE id = ?`), loc.ID); err != nil {
 		return formatError(err)
 	}
-	return formatError(tx.Commit())
+	changes := []catalog.Change{{Op: catalog.ChangeLocationFailed, Ref: loc.ID, LocationID: loc.ID}}
+	if err := db.appendChanges(ctx, tx, catalog.ActorOfLocation(loc.ID), changes); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return formatError(err)
+	}
+	db.committed(ctx, changes)
+	return nil
 }
 
 func nonEmpty(s string) *string {
@@ -467,12 +473,4 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// bumpVersion increments the catalog version in tx, which must also change
-// entities or relations: readers that cache what they read drop it when
-// they see the version move (see readCache).
-func bumpVersion(ctx context.Context, tx *sqlx.Tx) error {
-	_, err := tx.ExecContext(ctx, `UPDATE catalog_version SET version = version + 1 WHERE id = 1`)
-	return formatError(err)
 }

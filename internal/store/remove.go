@@ -43,15 +43,21 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 		SELECT `+storedColumns+` FROM entities WHERE location_id = ?`), id); err != nil {
 		return stats, fmt.Errorf("store: remove location: %w", formatError(err))
 	}
-	var gone []string
+	var (
+		gone    []string
+		changes []catalog.Change
+	)
 	for _, e := range ents {
 		switch {
 		case opts.DeleteOrphans || e.Ref == loc.EntityRef():
 			gone = append(gone, e.ID)
+			changes = append(changes, catalog.EntityChange(catalog.ChangeDeleted, e.Ref, id, "", nil))
 		case !e.Orphan:
-			if err := setOrphan(ctx, tx, e.ID, now); err != nil {
+			etag, err := setOrphan(ctx, tx, e.ID, now)
+			if err != nil {
 				return stats, err
 			}
+			changes = append(changes, catalog.EntityChange(catalog.ChangeOrphaned, e.Ref, id, etag, []string{catalog.FieldOrphan}))
 			stats.Orphaned++
 		}
 	}
@@ -83,38 +89,39 @@ func (db *DB) RemoveLocation(ctx context.Context, id string, opts catalog.Refres
 		AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.location_id = locations.id)`); err != nil {
 		return stats, fmt.Errorf("store: remove location: %w", formatError(err))
 	}
-	if err := bumpVersion(ctx, tx); err != nil {
+	changes = append(changes, catalog.Change{Op: catalog.ChangeLocationDeleted, Ref: id, LocationID: id})
+	if err := db.appendChanges(ctx, tx, actorOf(ctx), changes); err != nil {
 		return stats, err
 	}
 	if err := tx.Commit(); err != nil {
 		return stats, formatError(err)
 	}
-	db.cache.drop(-1)
+	db.committed(ctx, changes)
 	return stats, nil
 }
 
 // setOrphan adds the backstage.io/orphan annotation to a stored entity,
-// giving it a new etag.
-func setOrphan(ctx context.Context, tx *sqlx.Tx, id string, now time.Time) error {
+// giving it a new etag, which it returns.
+func setOrphan(ctx context.Context, tx *sqlx.Tx, id string, now time.Time) (string, error) {
 	var data string
 	if err := tx.GetContext(ctx, &data, tx.Rebind(`SELECT data FROM entities WHERE id = ?`), id); err != nil {
-		return formatError(err)
+		return "", formatError(err)
 	}
 	var e catalog.Entity
 	if err := json.Unmarshal([]byte(data), &e); err != nil {
-		return fmt.Errorf("store: decode entity %s: %w", id, err)
+		return "", fmt.Errorf("store: decode entity %s: %w", id, err)
 	}
 	e.SetAnnotation(catalog.AnnotationOrphan, "true")
 	e.Metadata.Etag = ""
 	e.Metadata.Etag = e.ContentHash()
 	b, err := json.Marshal(&e)
 	if err != nil {
-		return err
+		return "", err
 	}
 	// The annotations column is what annotation filters and facets read:
 	// it must gain backstage.io/orphan with the data.
 	annotations, _ := json.Marshal(e.Metadata.Annotations)
 	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE entities SET data = ?, annotations = ?, etag = ?, orphan = ?, updated_at = ? WHERE id = ?`),
 		string(b), string(annotations), e.Metadata.Etag, true, now, id)
-	return formatError(err)
+	return e.Metadata.Etag, formatError(err)
 }

@@ -8,10 +8,11 @@
 // It implements the small observer interfaces the packages it watches
 // declare (internal/server's, internal/ingest's), so that none of them
 // imports Prometheus or the OpenTelemetry SDK; the store is read at scrape
-// time through [Store]. Background jobs will be watched the same way: their
-// package declares an observer of job starts and ends (kind, queue, outcome,
-// duration), and the Observer implements it with counters and a histogram by
-// kind and a span per job.
+// time through [Store]. Background jobs are watched the same way: internal/jobs
+// declares an observer of each attempt at a job, which the Observer counts
+// by kind and outcome, times by kind and traces as a span; the jobs waiting,
+// running and failed are read from the job table at scrape time
+// ([NewJobCollector]).
 //
 // Labels never repeat what a client chose without a bound: GraphQL operation
 // names are kept for the first [Options.MaxOperationNames] distinct names
@@ -28,7 +29,7 @@
 // with it on, spans are per operation, per refresh and per SQL statement,
 // never per GraphQL field.
 //
-// It imports internal/server, internal/ingest, internal/catalog,
-// internal/audit and internal/store's count type, and the Prometheus and
-// OpenTelemetry libraries.
+// It imports internal/server, internal/ingest, internal/jobs,
+// internal/catalog, internal/audit and internal/store's count types, River's
+// job row type, and the Prometheus and OpenTelemetry libraries.
 package telemetry

@@ -61,6 +61,7 @@ type Observer struct {
 	opErrors   *prometheus.CounterVec
 	refreshes  *prometheus.CounterVec
 	refreshDur *prometheus.HistogramVec
+	jobs       jobMetrics
 
 	maxNames int
 	namesMu  sync.RWMutex
@@ -103,13 +104,14 @@ func New(opts Options) *Observer {
 			Help:    "Time to refresh a location, by result.",
 			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 300},
 		}, []string{"result"}),
+		jobs:     newJobMetrics(),
 		maxNames: opts.MaxOperationNames,
 		names:    map[string]bool{},
 	}
 	if opts.TracerProvider != nil {
 		o.tracer = opts.TracerProvider.Tracer("github.com/greenroomhq/greenroom")
 	}
-	o.reg.MustRegister(o.requests, o.operations, o.opErrors, o.refreshes, o.refreshDur,
+	o.reg.MustRegister(o.requests, o.operations, o.opErrors, o.refreshes, o.refreshDur, o.jobs.attempts, o.jobs.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return o
 }

@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/greenroomhq/greenroom/internal/access"
+	"github.com/greenroomhq/greenroom/internal/audit"
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/policy"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Store is the storage the services are built over: what the access
+// guard reads, what ingestion writes, and the audit log.
+type Store interface {
+	access.Store
+	ingest.Registry
+	// RecordAuditEvent appends an event to the audit log.
+	RecordAuditEvent(ctx context.Context, e audit.Event) error
+}
+
+// Deps are what [New] builds the services from.
+type Deps struct {
+	Store  Store
+	Engine *ingest.Engine
+	// Refresher, when set, runs the refreshes the mutations ask for (in a
+	// server, each location's job, so that replicas never refresh one
+	// location twice at once); nil refreshes with Engine in the caller.
+	Refresher ingest.Refresher
+	// Policies give the permission policy in force; nil is a policy with
+	// no rules, under which only an operator (a greenroom command) may act.
+	Policies access.Policies
+	// RegisterTypes are the location types registerLocation accepts
+	// (catalog.registerTypes); empty means url only.
+	RegisterTypes []string
+	Logger        *slog.Logger // nil logs nothing
+}
+
+// New returns the catalog service over deps.
+func New(deps Deps) *Catalog {
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	policies := deps.Policies
+	if policies == nil {
+		policies = noRules{}
+	}
+	guard := access.New(deps.Store, policies)
+	svc := ingest.NewService(deps.Engine, deps.Store, deps.RegisterTypes)
+	if deps.Refresher != nil {
+		svc.RefreshThrough(deps.Refresher)
+	}
+	return &Catalog{
+		Guard:  guard,
+		ingest: svc,
+		audit:  auditor{rec: deps.Store, log: log},
+	}
+}
+
+// Catalog is the catalog's service: the guard's reads, narrowed by the
+// read policy, and the mutations, each authorized and audited.
+type Catalog struct {
+	*access.Guard
+	ingest *ingest.Service
+	audit  auditor
+}
+
+// RegisterLocation registers a location and refreshes it, or with dryRun
+// reports what it would emit. It needs catalog.location.create, dry run or
+// not: a dry run reads the target as the server, which is what the
+// permission guards.
+func (c *Catalog) RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (loc *catalog.Location, res catalog.ReadResult, err error) {
+	defer c.audit.record(ctx, "registerLocation", target, map[string]any{"type": typ, "target": target, "dryRun": dryRun}, &err)
+	if err := c.Require(ctx, policy.LocationCreate, nil); err != nil {
+		return nil, catalog.ReadResult{}, err
+	}
+	return c.ingest.RegisterLocation(ctx, typ, target, dryRun)
+}
+
+// RefreshLocation reads a location again now. It needs
+// catalog.entity.refresh on the location's Location entity: refreshing a
+// location refreshes what it emits.
+func (c *Catalog) RefreshLocation(ctx context.Context, id string) (loc catalog.Location, st catalog.RefreshStats, err error) {
+	defer c.audit.record(ctx, "refreshLocation", id, map[string]any{"id": id}, &err)
+	if err := c.RequireOnLocation(ctx, policy.EntityRefresh, id); err != nil {
+		return catalog.Location{}, catalog.RefreshStats{}, err
+	}
+	return c.ingest.RefreshLocation(ctx, id)
+}
+
+// RefreshEntity reads an entity's location again now and returns the
+// fresh entity. It needs catalog.entity.refresh on the entity. Returns
+// EINVALID for a ref that does not parse.
+func (c *Catalog) RefreshEntity(ctx context.Context, ref string) (rec *catalog.Record, err error) {
+	canonical, perr := parseRef(ref)
+	defer c.audit.record(ctx, "refreshEntity", canonical, map[string]any{"ref": ref}, &err)
+	if err := perr; err != nil {
+		return nil, err
+	}
+	if err := c.RequireOn(ctx, policy.EntityRefresh, canonical); err != nil {
+		return nil, err
+	}
+	return c.ingest.RefreshEntity(ctx, canonical)
+}
+
+// DeleteLocation unregisters a location and removes what it emitted, and
+// returns how many entities went. It needs catalog.location.delete.
+func (c *Catalog) DeleteLocation(ctx context.Context, id string) (n int, err error) {
+	defer c.audit.record(ctx, "deleteLocation", id, map[string]any{"id": id}, &err)
+	if err := c.Require(ctx, policy.LocationDelete, nil); err != nil {
+		return 0, err
+	}
+	return c.ingest.DeleteLocation(ctx, id)
+}
+
+// DeleteEntity removes an orphaned entity and returns its canonical ref.
+// It needs catalog.entity.delete on the entity. Returns EINVALID for a ref
+// that does not parse.
+func (c *Catalog) DeleteEntity(ctx context.Context, ref string) (canonical string, err error) {
+	canonical, perr := parseRef(ref)
+	defer c.audit.record(ctx, "deleteEntity", canonical, map[string]any{"ref": ref}, &err)
+	if err := perr; err != nil {
+		return "", err
+	}
+	if err := c.RequireOn(ctx, policy.EntityDelete, canonical); err != nil {
+		return "", err
+	}
+	return canonical, c.ingest.DeleteEntity(ctx, canonical)
+}
+
+// ValidateYAML checks descriptor documents as ingestion would, storing
+// nothing. It needs no permission: it reads nothing but its argument. It
+// is audited all the same, with the document kept as its digest.
+func (c *Catalog) ValidateYAML(ctx context.Context, data []byte) (res catalog.ReadResult, err error) {
+	defer c.audit.record(ctx, "validateEntities", "", map[string]any{"yaml": audit.Digest(string(data))}, &err)
+	return c.ingest.ValidateYAML(ctx, data)
+}
+
+// Operator returns ctx acting as the operator who runs a greenroom command
+// on the database, named cli:<name> in the audit log.
+func Operator(ctx context.Context, name string) context.Context {
+	ref := "cli:" + name
+	return portal.NewContextWithPrincipal(ctx, &portal.Principal{Kind: portal.PrincipalCLI, Ref: ref, Ownership: []string{ref}})
+}
+
+// noRules is the policy of services built without one.
+type noRules struct{}
+
+func (noRules) Current() *policy.Policy { return &policy.Policy{} }

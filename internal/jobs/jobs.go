@@ -1,0 +1,355 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// The queues. Each has its own workers, so that a slow kind of job never
+// holds up another.
+const (
+	// QueueRefresh holds location refreshes.
+	QueueRefresh = "refresh"
+	// QueueDefault holds every other kind unless its [Kind] names a queue.
+	QueueDefault = river.QueueDefault
+)
+
+// Defaults of [Options].
+const (
+	DefaultTimeout      = 10 * time.Minute
+	DefaultPollInterval = time.Second
+)
+
+// Principal is who a job runs as: whoever created it. It is carried in the
+// job's arguments (see [Meta]) and put in the job's context, so that what
+// the job does is authorized and audited as its creator's own doing.
+type Principal struct {
+	Kind portal.PrincipalKind `json:"kind"`
+	Ref  string               `json:"ref,omitempty"`
+}
+
+// System is the principal of the jobs Greenroom schedules by itself, such
+// as the refresh of every location at its interval.
+var System = Principal{Kind: portal.PrincipalService, Ref: "service:greenroom"}
+
+// PrincipalOf returns the principal a job created by p runs as. Only the
+// kind and ref are kept: what p owns is read again when the job needs it,
+// from the catalog as it is then.
+func PrincipalOf(p *portal.Principal) Principal {
+	return Principal{Kind: p.Kind, Ref: p.Ref}
+}
+
+// Meta is embedded in the arguments of every kind of job.
+type Meta struct {
+	// As is the principal the job runs as.
+	As Principal `json:"as"`
+}
+
+// RunAs returns the principal the job runs as.
+func (m Meta) RunAs() Principal { return m.As }
+
+// Args are the arguments of a job: a struct that embeds [Meta], names its
+// kind, and is stored as JSON. Fields tagged `river:"unique"` are what
+// makes two jobs of a [Kind.Unique] kind the same.
+type Args interface {
+	river.JobArgs
+	RunAs() Principal
+}
+
+// Kind is how the jobs of one kind run.
+type Kind struct {
+	// Queue is the queue its jobs wait in; "" means [QueueDefault].
+	Queue string
+	// MaxAttempts is how many times a job is tried before it is discarded
+	// (failed for good); 0 means River's default, 25.
+	MaxAttempts int
+	// Timeout cancels the context of a job that runs longer; the job then
+	// fails with the timeout as its error and is retried. 0 means
+	// [Options.Timeout], which also bounds it.
+	Timeout time.Duration
+	// MaxBackoff bounds the wait between two attempts, which otherwise
+	// grows as River's default policy has it (attempt⁴ seconds, jittered).
+	// 0 means no bound.
+	MaxBackoff time.Duration
+	// Unique keeps at most one job with the same unique arguments waiting
+	// or running at a time: inserting another returns the one there is.
+	Unique bool
+}
+
+// Work runs one job. Its context carries the job's principal
+// (portal.PrincipalFromContext) and is cancelled at the kind's timeout, on
+// a cancel request, and when the process stops. An error fails the attempt,
+// which is retried after a backoff until the kind's MaxAttempts; wrap it in
+// river.JobCancel to fail for good at once. A panic is an error too.
+type Work[T Args] func(ctx context.Context, job *river.Job[T]) error
+
+// Workers is the registry of kinds: what each runs and how.
+type Workers struct {
+	river    *river.Workers
+	kinds    map[string]Kind
+	periodic []*river.PeriodicJob
+	// obs, log and max are set by [New]; the workers read them as they run.
+	obs Observer
+	log *slog.Logger
+	max time.Duration
+}
+
+// NewWorkers returns an empty registry.
+func NewWorkers() *Workers {
+	return &Workers{river: river.NewWorkers(), kinds: map[string]Kind{}}
+}
+
+// Add registers a kind of job, named by T's Kind method, and its work.
+func Add[T Args](ws *Workers, k Kind, work Work[T]) {
+	var args T
+	k.Queue = cmp.Or(k.Queue, QueueDefault)
+	ws.kinds[args.Kind()] = k
+	river.AddWorker(ws.river, &worker[T]{ws: ws, kind: k, work: work})
+}
+
+// insertOpts returns how a job of args' kind is inserted.
+func (ws *Workers) insertOpts(args Args) (*river.InsertOpts, error) {
+	k, ok := ws.kinds[args.Kind()]
+	if !ok {
+		return nil, fmt.Errorf("jobs: no kind %q is registered", args.Kind())
+	}
+	o := &river.InsertOpts{Queue: k.Queue, MaxAttempts: k.MaxAttempts}
+	if k.Unique {
+		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
+	}
+	return o, nil
+}
+
+// worker runs one kind through River, with the kind's timeout and backoff,
+// the job's principal in its context, and the observer told of every
+// attempt.
+type worker[T Args] struct {
+	river.WorkerDefaults[T]
+	ws   *Workers
+	kind Kind
+	work Work[T]
+}
+
+func (w *worker[T]) Timeout(*river.Job[T]) time.Duration {
+	if w.kind.Timeout > 0 && w.kind.Timeout < w.ws.max {
+		return w.kind.Timeout
+	}
+	return w.ws.max
+}
+
+func (w *worker[T]) NextRetry(job *river.Job[T]) time.Time {
+	next := (&river.DefaultClientRetryPolicy{}).NextRetry(job.JobRow)
+	if w.kind.MaxBackoff > 0 {
+		if latest := time.Now().Add(w.kind.MaxBackoff); next.After(latest) {
+			return latest
+		}
+	}
+	return next
+}
+
+func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) (err error) {
+	as := job.Args.RunAs()
+	ctx = portal.NewContextWithPrincipal(ctx, &portal.Principal{Kind: as.Kind, Ref: as.Ref})
+	end := func(Outcome) {}
+	if w.ws.obs != nil {
+		ctx, end = w.ws.obs.StartJob(ctx, job.JobRow)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			end(OutcomePanicked)
+			panic(p) // River records it, with the stack, as the attempt's error
+		}
+		end(outcomeOf(ctx, err))
+	}()
+	return w.work(ctx, job)
+}
+
+// Outcome is how an attempt at a job ended, for the [Observer].
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeCompleted Outcome = "completed"
+	OutcomeSnoozed   Outcome = "snoozed" // done for now, to run again later
+	OutcomeFailed    Outcome = "failed"  // an error: retried, or discarded at its last attempt
+	OutcomeTimedOut  Outcome = "timed_out"
+	OutcomeCancelled Outcome = "cancelled"
+	OutcomePanicked  Outcome = "panicked"
+)
+
+func outcomeOf(ctx context.Context, err error) Outcome {
+	var snooze *river.JobSnoozeError
+	var cancel *river.JobCancelError
+	switch {
+	case err == nil:
+		return OutcomeCompleted
+	case errors.As(err, &snooze):
+		return OutcomeSnoozed
+	case errors.As(err, &cancel), errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
+		return OutcomeCancelled
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return OutcomeTimedOut
+	}
+	return OutcomeFailed
+}
+
+// Observer watches every attempt at a job (see internal/telemetry).
+type Observer interface {
+	// StartJob is called as an attempt starts; the job runs in the context
+	// it returns (which may carry a span) and calls end once.
+	StartJob(ctx context.Context, job *rivertype.JobRow) (_ context.Context, end func(Outcome))
+}
+
+// Options configures [New].
+type Options struct {
+	Logger *slog.Logger
+	// Timeout is the longest any job runs; 0 means [DefaultTimeout].
+	Timeout time.Duration
+	// RescueAfter is how long a job may stay running before it is taken
+	// for lost (its process died) and retried; it must be longer than
+	// Timeout. 0 means Timeout plus five minutes.
+	RescueAfter time.Duration
+	// QueueWorkers is how many jobs of each queue one process runs at
+	// once; a queue missing from it gets 1 (refresh) or 10 (the others).
+	QueueWorkers map[string]int
+	// PollInterval is how often each queue looks for jobs that another
+	// process inserted or that came due; 0 means [DefaultPollInterval].
+	PollInterval time.Duration
+	Observer     Observer
+}
+
+// Jobs is River's client over the database: it inserts, lists and
+// cancels jobs, and, once started, runs them.
+type Jobs struct {
+	client *river.Client[*sql.Tx]
+	ws     *Workers
+}
+
+// New returns a client over drv (from store.DB.JobDriver). With ws nil it
+// can only list, get and cancel jobs, as the CLI does; with ws it inserts
+// and, once started, runs the kinds ws registers.
+func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &river.Config{Logger: log.With("component", "jobs")}
+	if ws != nil {
+		ws.obs, ws.log = opts.Observer, cfg.Logger
+		ws.max = cmp.Or(opts.Timeout, DefaultTimeout)
+		cfg.Workers = ws.river
+		cfg.PeriodicJobs = ws.periodic
+		cfg.JobTimeout = ws.max
+		cfg.RescueStuckJobsAfter = cmp.Or(opts.RescueAfter, ws.max+5*time.Minute)
+		if cfg.RescueStuckJobsAfter <= ws.max {
+			return nil, fmt.Errorf("jobs: the rescue delay (%s) must be longer than the timeout (%s), or running jobs would be retried beside themselves", cfg.RescueStuckJobsAfter, ws.max)
+		}
+		cfg.FetchPollInterval = cmp.Or(opts.PollInterval, DefaultPollInterval)
+		// A queue with one worker fetches its next job only after the
+		// cooldown that follows the last fetch: River's 100 ms would cap
+		// the refresh queue at a few locations a second per replica.
+		cfg.FetchCooldown = 10 * time.Millisecond
+		// River's SQLite listener polls a table every 50 ms, and lib/pq
+		// gives it none: polling for jobs alone costs less when idle.
+		cfg.PollOnly = true
+		cfg.Queues = map[string]river.QueueConfig{}
+		for _, k := range ws.kinds {
+			n := opts.QueueWorkers[k.Queue]
+			if n <= 0 {
+				n = 10
+				if k.Queue == QueueRefresh {
+					n = 1
+				}
+			}
+			cfg.Queues[k.Queue] = river.QueueConfig{MaxWorkers: n}
+		}
+	}
+	c, err := river.NewClient(drv, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Jobs{client: c, ws: ws}, nil
+}
+
+// Start starts running jobs, until ctx ends or [Jobs.Stop].
+func (j *Jobs) Start(ctx context.Context) error {
+	if err := j.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops taking jobs and waits for those running to end; when ctx ends
+// first, it cancels them (a cancelled job is retried, by this process when
+// it starts again or by another) and waits for them to return.
+func (j *Jobs) Stop(ctx context.Context) error {
+	err := j.client.Stop(ctx)
+	if err == nil || !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return j.client.StopAndCancel(context.WithoutCancel(ctx))
+}
+
+// Insert inserts a job of a registered kind. For a unique kind, when a job
+// with the same unique arguments waits or runs already, it is returned
+// instead, with UniqueSkippedAsDuplicate set.
+func (j *Jobs) Insert(ctx context.Context, args Args) (*rivertype.JobInsertResult, error) {
+	opts, err := j.ws.insertOpts(args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := j.client.Insert(ctx, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return res, nil
+}
+
+// Get returns a job; portal.ENOTFOUND if there is none (any more: finished
+// jobs are kept for a day, failed ones for a week).
+func (j *Jobs) Get(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	row, err := j.client.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return nil, portal.Errorf(portal.ENOTFOUND, "no job %d", id)
+	}
+	return row, err
+}
+
+// Cancel cancels a job: one waiting never runs; one running has its
+// context cancelled (within about two seconds in another process) and, if
+// it returns an error, is not retried. Finished jobs are left as they are.
+func (j *Jobs) Cancel(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	row, err := j.client.JobCancel(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return nil, portal.Errorf(portal.ENOTFOUND, "no job %d", id)
+	}
+	return row, err
+}
+
+// List returns the jobs in the given states, oldest first.
+func (j *Jobs) List(ctx context.Context, states ...rivertype.JobState) ([]*rivertype.JobRow, error) {
+	params := river.NewJobListParams().States(states...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000)
+	var out []*rivertype.JobRow
+	for {
+		res, err := j.client.JobList(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: list: %w", err)
+		}
+		out = append(out, res.Jobs...)
+		if len(res.Jobs) < 1000 {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}

@@ -1,0 +1,227 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/jobs"
+	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/store"
+	"github.com/greenroomhq/greenroom/internal/store/storetest"
+)
+
+// testArgs is a kind of job for these tests: what it does is the test's.
+type testArgs struct {
+	jobs.Meta
+	Name string `json:"name"`
+}
+
+func (testArgs) Kind() string { return "test" }
+
+// start runs a client with the test kind doing work, fast: short polls,
+// backoffs and timeouts.
+func start(t *testing.T, db *store.DB, k jobs.Kind, work jobs.Work[testArgs]) *jobs.Jobs {
+	t.Helper()
+	drv, err := db.JobDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := jobs.NewWorkers()
+	jobs.Add(ws, k, work)
+	j, err := jobs.New(drv, ws, jobs.Options{Timeout: 2 * time.Second, RescueAfter: 3 * time.Second, PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := j.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return j
+}
+
+// waitState waits for a job to reach one of states, and returns it.
+func waitState(t *testing.T, j *jobs.Jobs, id int64, states ...rivertype.JobState) *rivertype.JobRow {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		row, err := j.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range states {
+			if row.State == s {
+				return row
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d is %s after 15 s, want one of %v (errors %v)", id, row.State, states, row.Errors)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func insert(t *testing.T, j *jobs.Jobs, name string) int64 {
+	t.Helper()
+	res, err := j.Insert(context.Background(), testArgs{Meta: jobs.Meta{As: jobs.Principal{Kind: portal.PrincipalUser, Ref: "user:default/jane"}}, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Job.ID
+}
+
+func TestJobs_RetryThenSucceed(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var calls atomic.Int32
+		var as atomic.Value
+		j := start(t, db, jobs.Kind{MaxAttempts: 3, MaxBackoff: 50 * time.Millisecond}, func(ctx context.Context, job *river.Job[testArgs]) error {
+			as.Store(*portal.PrincipalFromContext(ctx))
+			if calls.Add(1) == 1 {
+				return errors.New("the first attempt fails")
+			}
+			return nil
+		})
+		row := waitState(t, j, insert(t, j, "retry"), rivertype.JobStateCompleted)
+		if len(row.Errors) != 1 || row.Errors[0].Error != "the first attempt fails" || row.Attempt != 2 {
+			t.Errorf("attempt %d, errors %+v; want the second attempt to complete after the first's error", row.Attempt, row.Errors)
+		}
+		if p := as.Load().(portal.Principal); p.Kind != portal.PrincipalUser || p.Ref != "user:default/jane" {
+			t.Errorf("the job ran as %+v, want its creator", p)
+		}
+	})
+}
+
+func TestJobs_PanicIsDiscardedWithReason(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		j := start(t, db, jobs.Kind{MaxAttempts: 2, MaxBackoff: 50 * time.Millisecond}, func(context.Context, *river.Job[testArgs]) error {
+			panic("boom")
+		})
+		row := waitState(t, j, insert(t, j, "panic"), rivertype.JobStateDiscarded)
+		if len(row.Errors) != 2 || !strings.Contains(row.Errors[1].Error, "boom") || row.Errors[1].Trace == "" {
+			t.Errorf("errors %+v; want both attempts' panic, with a stack", row.Errors)
+		}
+	})
+}
+
+func TestJobs_TimeoutFailsTheAttempt(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		j := start(t, db, jobs.Kind{MaxAttempts: 1, Timeout: 200 * time.Millisecond}, func(ctx context.Context, _ *river.Job[testArgs]) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		start := time.Now()
+		row := waitState(t, j, insert(t, j, "timeout"), rivertype.JobStateDiscarded)
+		if len(row.Errors) != 1 || !strings.Contains(row.Errors[0].Error, "deadline exceeded") {
+			t.Errorf("errors %+v; want the timeout", row.Errors)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("the job took %s to fail, its timeout is 200ms", d)
+		}
+	})
+}
+
+func TestJobs_CancelARunningJob(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		running := make(chan struct{})
+		j := start(t, db, jobs.Kind{MaxAttempts: 5}, func(ctx context.Context, _ *river.Job[testArgs]) error {
+			close(running)
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		id := insert(t, j, "cancel")
+		<-running
+		if _, err := j.Cancel(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		row := waitState(t, j, id, rivertype.JobStateCancelled, rivertype.JobStateRetryable, rivertype.JobStateAvailable)
+		if row.State != rivertype.JobStateCancelled || row.Attempt != 1 {
+			t.Errorf("state %s after %d attempts, want cancelled after the one", row.State, row.Attempt)
+		}
+		if _, err := j.Cancel(context.Background(), 1<<40); portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Errorf("cancel of no job: %v, want NOT_FOUND", err)
+		}
+	})
+}
+
+// TestRefreshes refreshes a file location through its job: on demand, at
+// its interval, and not after it is deleted.
+func TestRefreshes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "catalog-info.yaml")
+		if err := os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: team-a}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		loc, _, err := db.RegisterLocation(ctx, "file", file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng := &countingEngine{Engine: ingest.NewEngine(db, ingest.Options{})}
+		drv, err := db.JobDriver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := jobs.NewWorkers()
+		jobs.AddRefreshes(ws, db, eng, 300*time.Millisecond)
+		j, err := jobs.New(drv, ws, jobs.Options{PollInterval: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer j.Stop(ctx)
+
+		stats, err := j.Refresh(ctx, loc)
+		// The scheduling pass may have refreshed it first: added or unchanged.
+		if err != nil || stats.Emitted != 2 {
+			t.Fatalf("Refresh = %+v, %v; want the component and its location's Location entity", stats, err)
+		}
+		n := eng.n.Load()
+		time.Sleep(1500 * time.Millisecond)
+		if got := eng.n.Load() - n; got < 3 || got > 6 {
+			t.Errorf("%d refreshes in 1.5 s at an interval of 300ms, want about 5", got)
+		}
+		if _, err := db.DeleteLocation(ctx, loc.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Refresh(ctx, loc); portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Errorf("Refresh of a deleted location: %v, want NOT_FOUND", err)
+		}
+		if rows, err := j.List(ctx, rivertype.JobStateCancelled); err != nil || len(rows) != 1 {
+			t.Errorf("cancelled jobs %v, %v; want the deleted location's", rows, err)
+		}
+	})
+}
+
+// countingEngine counts the refreshes of a real engine.
+type countingEngine struct {
+	*ingest.Engine
+	n atomic.Int32
+}
+
+func (e *countingEngine) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
+	e.n.Add(1)
+	return e.Engine.Refresh(ctx, loc)
+}
