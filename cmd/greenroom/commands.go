@@ -279,7 +279,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.sec = sec
-	svc := app.New(app.Deps{Store: db, Engine: m.engine, Refresher: m.jobs, Policies: sec.policies,
+	svc := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Logger: m.Log})
 	handler := server.New(server.Options{
 		Resolver:     &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc},

@@ -25,10 +25,11 @@ type Store interface {
 type Deps struct {
 	Store  Store
 	Engine *ingest.Engine
-	// Refresher, when set, runs the refreshes the mutations ask for (in a
+	// Jobs, when set, run the refreshes the mutations ask for (in a
 	// server, each location's job, so that replicas never refresh one
-	// location twice at once); nil refreshes with Engine in the caller.
-	Refresher ingest.Refresher
+	// location twice at once) and take on the locations registered; nil
+	// refreshes with Engine in the caller.
+	Jobs ingest.Jobs
 	// Policies give the permission policy in force; nil is a policy with
 	// no rules, under which only an operator (a greenroom command) may act.
 	Policies access.Policies
@@ -50,8 +51,8 @@ func New(deps Deps) *Catalog {
 	}
 	guard := access.New(deps.Store, policies)
 	svc := ingest.NewService(deps.Engine, deps.Store, deps.RegisterTypes)
-	if deps.Refresher != nil {
-		svc.RefreshThrough(deps.Refresher)
+	if deps.Jobs != nil {
+		svc.RefreshThrough(deps.Jobs)
 	}
 	return &Catalog{
 		Guard:  guard,

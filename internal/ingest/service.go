@@ -42,6 +42,8 @@ type Service struct {
 	// refresher refreshes a location now: the engine, or the jobs that
 	// run it on whichever replica takes them (see [Service.RefreshThrough]).
 	refresher Refresher
+	// scheduler, with jobs, takes on the locations registered.
+	scheduler Scheduler
 	reg       Registry
 	// allowedTypes are the location types that may be registered through
 	// the API; Backstage allows only url by default, since a file location
@@ -62,12 +64,26 @@ type Refresher interface {
 	Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error)
 }
 
-// RefreshThrough makes the service's refreshes (of a location registered,
-// refreshLocation, refreshEntity) go through r rather than the engine
-// itself: in a server, the location's job, so that replicas never refresh
-// one location twice at once.
-func (s *Service) RefreshThrough(r Refresher) *Service {
-	s.refresher = r
+// Scheduler takes on the refreshes of a location registered.
+type Scheduler interface {
+	// ScheduleRefresh has loc refreshed every interval from now on, the
+	// first time an interval from now.
+	ScheduleRefresh(ctx context.Context, loc catalog.Location) error
+}
+
+// Jobs run refreshes in the background, on whichever replica takes them.
+type Jobs interface {
+	Refresher
+	Scheduler
+}
+
+// RefreshThrough makes the service's refreshes (refreshLocation,
+// refreshEntity) go through j rather than the engine itself: in a server,
+// the location's job, so that replicas never refresh one location twice
+// at once. A location registered is refreshed by the engine at once, as it
+// has no job yet, and then handed to j.
+func (s *Service) RefreshThrough(j Jobs) *Service {
+	s.refresher, s.scheduler = j, j
 	return s
 }
 
@@ -107,7 +123,15 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 	if !created {
 		return nil, catalog.ReadResult{}, portal.Errorf(portal.ECONFLICT, "location %s is registered already, with id %s", loc.Key(), stored.ID)
 	}
-	if _, err := s.refresher.Refresh(ctx, stored); err != nil {
+	// The first refresh runs here: waiting for a job to be taken would add
+	// up to a poll interval to the mutation.
+	_, err = s.engine.Refresh(ctx, stored)
+	if s.scheduler != nil {
+		if serr := s.scheduler.ScheduleRefresh(ctx, stored); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	if err != nil {
 		return &stored, catalog.ReadResult{}, err
 	}
 	return &stored, catalog.ReadResult{}, nil

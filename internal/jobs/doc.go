@@ -13,8 +13,11 @@
 //     queue, attempts, timeout, bound on backoff and uniqueness. Template
 //     tasks and docs builds add a kind and its work, and nothing else.
 //   - Queues: one per kind of work, each with its own workers in every
-//     process ([Options.QueueWorkers]): refresh (one at a time, since
-//     ingest's Engine refreshes one location at a time) and default.
+//     process ([Options.QueueWorkers]): refresh and default. Refresh runs
+//     one job at a time per process: each job a replica holds when it dies
+//     waits for River's rescuer (every 30 s, after RescueAfter), so more
+//     workers would stall more locations; a location registered through
+//     the API is refreshed at once by its service, outside the queue.
 //   - Retries: an error fails the attempt; it is retried after River's
 //     backoff (attempt⁴ seconds, jittered), bounded by the kind's
 //     MaxBackoff, until MaxAttempts, then discarded with every attempt's

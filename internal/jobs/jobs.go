@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -99,6 +100,8 @@ type Workers struct {
 	river    *river.Workers
 	kinds    map[string]Kind
 	periodic []*river.PeriodicJob
+	// refreshInterval is the interval [AddRefreshes] refreshes at.
+	refreshInterval time.Duration
 	// obs, log and max are set by [New]; the workers read them as they run.
 	obs Observer
 	log *slog.Logger
@@ -234,6 +237,36 @@ type Options struct {
 type Jobs struct {
 	client *river.Client[*sql.Tx]
 	ws     *Workers
+	// ended fires each time this process has ended a run of a job and
+	// stored how it went, so that [Jobs.Wait] need not wait for its poll.
+	ended       signal
+	unsubscribe func()
+}
+
+// signal wakes every goroutine waiting on it: a channel closed, and
+// replaced, at each fire.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next fire.
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+func (s *signal) fire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
 }
 
 // New returns a client over drv (from store.DB.JobDriver). With ws nil it
@@ -284,7 +317,17 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 
 // Start starts running jobs, until ctx ends or [Jobs.Stop].
 func (j *Jobs) Start(ctx context.Context) error {
+	// River reports the end of each run once its row is updated.
+	events, unsubscribe := j.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+		river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	j.unsubscribe = unsubscribe
+	go func() {
+		for range events {
+			j.ended.fire()
+		}
+	}()
 	if err := j.client.Start(ctx); err != nil {
+		unsubscribe()
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	return nil
@@ -294,6 +337,9 @@ func (j *Jobs) Start(ctx context.Context) error {
 // first, it cancels them (a cancelled job is retried, by this process when
 // it starts again or by another) and waits for them to return.
 func (j *Jobs) Stop(ctx context.Context) error {
+	if j.unsubscribe != nil {
+		defer j.unsubscribe()
+	}
 	err := j.client.Stop(ctx)
 	if err == nil || !errors.Is(err, ctx.Err()) {
 		return err

@@ -225,3 +225,72 @@ func (e *countingEngine) Refresh(ctx context.Context, loc catalog.Location) (cat
 	e.n.Add(1)
 	return e.Engine.Refresh(ctx, loc)
 }
+
+// TestScheduleRefresh hands a location refreshed already to its job, due
+// an interval later; and a refresh asked for and run by this process
+// returns as soon as it ends, not at the next poll.
+func TestScheduleRefresh(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "catalog-info.yaml")
+		if err := os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: team-a}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		loc, _, err := db.RegisterLocation(ctx, "file", file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng := &countingEngine{Engine: ingest.NewEngine(db, ingest.Options{})}
+		drv, err := db.JobDriver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		const interval, poll = time.Hour, 3 * time.Second
+		ws := jobs.NewWorkers()
+		jobs.AddRefreshes(ws, db, eng, interval)
+		j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.ScheduleRefresh(ctx, loc); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.ScheduleRefresh(ctx, loc); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := j.List(ctx, rivertype.JobStateScheduled)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("scheduled jobs %v, %v; want one, the location's", rows, err)
+		}
+		if due := time.Until(rows[0].ScheduledAt); due < interval-time.Minute || due > interval {
+			t.Errorf("the job is due in %s, want an interval (%s)", due, interval)
+		}
+
+		if err := j.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer j.Stop(ctx)
+		// Started, the client's scheduling pass inserts nothing more: the
+		// location has its job. Ask for a refresh now: on PostgreSQL it
+		// starts at once, well before the next poll. (River's SQLite driver
+		// has a listener, which PollOnly leaves unused, so River does not
+		// look at once after an insert there: the refresh starts at the
+		// next poll.)
+		time.Sleep(poll / 3) // past the fetches a start makes
+		began := time.Now()
+		if _, err := j.Refresh(ctx, loc); err != nil {
+			t.Fatal(err)
+		}
+		took, want := time.Since(began), poll/2
+		if db.Dialect() == store.SQLite {
+			want = poll + time.Second
+		}
+		if took > want {
+			t.Errorf("Refresh took %s; want under %s with polls every %s", took, want, poll)
+		}
+		if n := eng.n.Load(); n != 1 {
+			t.Errorf("%d refreshes, want 1", n)
+		}
+	})
+}

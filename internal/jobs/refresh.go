@@ -55,6 +55,7 @@ const refreshMaxAttempts = 5
 // AddRefreshes registers the refresh of every location, each interval,
 // with eng, on ws.
 func AddRefreshes(ws *Workers, locs Locations, eng Refresher, interval time.Duration) {
+	ws.refreshInterval = interval
 	Add(ws, Kind{Queue: QueueRefresh, MaxAttempts: refreshMaxAttempts, MaxBackoff: interval, Unique: true},
 		func(ctx context.Context, job *river.Job[RefreshArgs]) error {
 			loc, err := locs.Location(ctx, job.Args.LocationID)
@@ -112,6 +113,7 @@ func AddRefreshes(ws *Workers, locs Locations, eng Refresher, interval time.Dura
 // first run of the location's job that starts after the request.
 type RefreshRequest struct {
 	Location string
+	args     RefreshArgs
 	jobID    int64
 	// before is when the run before the one asked for started (nil: none
 	// did), and errors how many errors the job had recorded then; running
@@ -127,11 +129,12 @@ type RefreshRequest struct {
 // running, made due again as soon as that run ends (which may have read the
 // location before the change the caller knows of).
 func (j *Jobs) RequestRefresh(ctx context.Context, locationID string) (*RefreshRequest, error) {
-	res, err := j.Insert(ctx, RefreshArgs{Meta: Meta{As: PrincipalOf(portal.PrincipalFromContext(ctx))}, LocationID: locationID})
+	args := RefreshArgs{Meta: Meta{As: PrincipalOf(portal.PrincipalFromContext(ctx))}, LocationID: locationID}
+	res, err := j.Insert(ctx, args)
 	if err != nil {
 		return nil, err
 	}
-	req := &RefreshRequest{Location: locationID, jobID: res.Job.ID}
+	req := &RefreshRequest{Location: locationID, args: args, jobID: res.Job.ID}
 	if !res.UniqueSkippedAsDuplicate {
 		return req, nil // new: due now
 	}
@@ -147,6 +150,13 @@ func (j *Jobs) makeDue(ctx context.Context, req *RefreshRequest, row *rivertype.
 		if row, err = j.client.JobRetry(ctx, row.ID); err != nil {
 			return fmt.Errorf("jobs: refresh location %s now: %w", req.Location, err)
 		}
+		// River looks for due jobs at each poll, but at once after an
+		// insert: inserting the job again, a duplicate skipped, makes this
+		// process's refresh queue look now rather than up to a poll
+		// interval later.
+		if _, err := j.Insert(ctx, req.args); err != nil {
+			return err
+		}
 	}
 	req.before, req.errors, req.running = row.AttemptedAt, len(row.Errors), row.State == rivertype.JobStateRunning
 	return nil
@@ -154,11 +164,13 @@ func (j *Jobs) makeDue(ctx context.Context, req *RefreshRequest, row *rivertype.
 
 // Wait waits for the refresh asked for to end, and returns how it went: the
 // refresh's own error, or portal.ENOTFOUND when the location was deleted.
-// Another process may run it: Wait reads the job every tenth of a second.
+// Another process may run it: Wait reads the job every tenth of a second,
+// and at once when this process ends a run of a job.
 func (j *Jobs) Wait(ctx context.Context, req *RefreshRequest) (catalog.RefreshStats, error) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
+		ended := j.ended.wait() // before the read, so that no end is missed
 		row, err := j.Get(ctx, req.jobID)
 		if err != nil {
 			return catalog.RefreshStats{}, err
@@ -180,6 +192,7 @@ func (j *Jobs) Wait(ctx context.Context, req *RefreshRequest) (catalog.RefreshSt
 		case <-ctx.Done():
 			return catalog.RefreshStats{}, ctx.Err()
 		case <-t.C:
+		case <-ended:
 		}
 	}
 }
@@ -216,6 +229,22 @@ func (j *Jobs) Refresh(ctx context.Context, loc catalog.Location) (catalog.Refre
 		return catalog.RefreshStats{}, err
 	}
 	return j.Wait(ctx, req)
+}
+
+// ScheduleRefresh has a location refreshed every interval from now on, by
+// its job, the first time an interval from now: for a location registered
+// and refreshed already. A job the location has already is left as it is.
+func (j *Jobs) ScheduleRefresh(ctx context.Context, loc catalog.Location) error {
+	args := RefreshArgs{Meta: Meta{As: PrincipalOf(portal.PrincipalFromContext(ctx))}, LocationID: loc.ID}
+	opts, err := j.ws.insertOpts(args)
+	if err != nil {
+		return err
+	}
+	opts.ScheduledAt = time.Now().Add(j.ws.refreshInterval)
+	if _, err := j.client.Insert(ctx, args, opts); err != nil {
+		return fmt.Errorf("jobs: schedule refreshes of location %s: %w", loc.ID, err)
+	}
+	return nil
 }
 
 // RequestRefreshes asks for a refresh of each location now (see
