@@ -72,25 +72,45 @@ type StoredState struct {
 	Entities map[string]StoredEntity
 }
 
-// EntityDoc is an entity ready to be stored: the document already encoded
-// and the fields stores index copied out of it, so that a location's
-// entities are held compactly between reading and writing.
+// EntityDoc is an entity ready to be stored: what planning reads of it,
+// and its body, the document already encoded with the fields stores index
+// copied out of it. The body may be kept out of memory between reading and
+// writing (see [Bodies]).
 type EntityDoc struct {
-	Ref                                     string // canonical, lower-cased
+	Ref         string // canonical, lower-cased
+	LocationKey string // the file or URL it was read from
+	ParentRef   string // lower-cased, or ""
+	UID         string // metadata.uid, in the body's Data once it is set
+	Hash        string // [Entity.ContentHash]
+	Etag        string
+	Valid       bool
+	Orphan      bool
+	Errors      []ProcessingError
+	// EntityBody is nil while the body is kept elsewhere.
+	*EntityBody
+}
+
+// EntityBody is the bulk of an [EntityDoc]: what is written and not
+// planned with.
+type EntityBody struct {
 	Kind, Namespace, Name                   string
 	Title, Description, SpecType, Lifecycle string
-	Tags                                    string // lower-cased, each between bars: |java|data|
-	Labels, Annotations                     string // JSON objects
-	LocationKey                             string // the file or URL it was read from
-	ParentRef                               string // lower-cased, or ""
-	UID                                     string // metadata.uid in Data
-	Data                                    string // the entity as JSON, as served
-	Hash                                    string // [Entity.ContentHash]
-	Etag                                    string
-	Valid                                   bool
-	Orphan                                  bool
+	Tags                                    string      // lower-cased, each between bars: |java|data|
+	Labels, Annotations                     string      // JSON objects
+	Data                                    string      // the entity as JSON, as served
+	DataUID                                 string      // the metadata.uid in Data
 	Relations                               [][3]string // (source, type, target), each once
-	Errors                                  []ProcessingError
+}
+
+// Bodies keeps the bodies of a change set's documents out of memory from
+// reading to writing, so that a location of any size is held as a small
+// summary per entity: whoever needs bodies loads a few at a time, and
+// releases them.
+type Bodies interface {
+	// Load gives a body to each of docs that has none.
+	Load(docs []*EntityDoc) error
+	// Release drops the bodies of docs that Load can give again.
+	Release(docs []*EntityDoc)
 }
 
 // NewEntityDoc encodes e, with uid, for storing. Its etag is e's own, or
@@ -116,30 +136,38 @@ func NewEntityDoc(e *Entity, uid, locationKey, parentRef string, rels []Relation
 		joined = "|" + strings.Join(tags, "|") + "|"
 	}
 	return &EntityDoc{
-		Ref: e.Ref().String(), Kind: e.Kind, Namespace: md.Namespace, Name: md.Name,
-		Title: md.Title, Description: md.Description, SpecType: e.SpecString("type"), Lifecycle: e.SpecString("lifecycle"),
-		Tags: joined, Labels: jsonObject(md.Labels), Annotations: jsonObject(md.Annotations),
-		LocationKey: locationKey, ParentRef: strings.ToLower(parentRef),
-		UID: uid, Data: string(data), Hash: hash, Etag: md.Etag,
-		Valid: len(errs) == 0, Relations: DedupeRelations(rels), Errors: errs,
+		Ref: e.Ref().String(), LocationKey: locationKey, ParentRef: strings.ToLower(parentRef),
+		UID: uid, Hash: hash, Etag: md.Etag, Valid: len(errs) == 0, Errors: errs,
+		EntityBody: &EntityBody{
+			Kind: e.Kind, Namespace: md.Namespace, Name: md.Name,
+			Title: md.Title, Description: md.Description, SpecType: e.SpecString("type"), Lifecycle: e.SpecString("lifecycle"),
+			Tags: joined, Labels: jsonObject(md.Labels), Annotations: jsonObject(md.Annotations),
+			Data: string(data), DataUID: uid, Relations: DedupeRelations(rels),
+		},
 	}, nil
 }
 
 // SearchText returns the text that text search matches: the lower-cased
 // name, title, description and tags.
-func (d *EntityDoc) SearchText() string {
-	tags := strings.ReplaceAll(strings.Trim(d.Tags, "|"), "|", " ")
-	return strings.ToLower(strings.Join([]string{d.Name, d.Title, d.Description, tags}, " "))
+func (b *EntityBody) SearchText() string {
+	tags := strings.ReplaceAll(strings.Trim(b.Tags, "|"), "|", " ")
+	return strings.ToLower(strings.Join([]string{b.Name, b.Title, b.Description, tags}, " "))
 }
 
-// SetUID gives the encoded entity another uid, the id of the stored
-// entity it replaces.
+// SetUID gives the entity another uid, the id of the stored entity it
+// replaces; its body's Data follows, now or once it is loaded.
 func (d *EntityDoc) SetUID(uid string) {
-	if uid == d.UID {
-		return
-	}
-	d.Data = strings.Replace(d.Data, `"uid":"`+d.UID+`"`, `"uid":"`+uid+`"`, 1)
 	d.UID = uid
+	d.SyncUID()
+}
+
+// SyncUID writes the doc's uid into its body's Data, if it has a body and
+// they differ: a body loaded again carries the uid it was encoded with.
+func (d *EntityDoc) SyncUID() {
+	if b := d.EntityBody; b != nil && b.DataUID != d.UID {
+		b.Data = strings.Replace(b.Data, `"uid":"`+b.DataUID+`"`, `"uid":"`+d.UID+`"`, 1)
+		b.DataUID = d.UID
+	}
 }
 
 func jsonObject(m map[string]string) string {
@@ -196,6 +224,9 @@ type ChangeSet struct {
 	// Conflicts are entities of other locations that this one emits too and
 	// leaves to them: the plan holds only while they are still theirs.
 	Conflicts []StoredEntity
+	// Bodies keeps the bodies of the writes' documents; nil when each has
+	// its body.
+	Bodies Bodies
 	// Errors are the location's processing errors, its entities' included.
 	Errors []ProcessingError
 	// KeptErrors are copies of the errors of unreadable files or URLs put

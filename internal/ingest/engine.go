@@ -167,6 +167,7 @@ func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 	if err != nil {
 		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
 	}
+	defer set.close()
 	opts := catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}
 	for attempt := 1; ; attempt++ {
 		cs, err := plan(ctx, e.store, loc, opts, set)
@@ -196,6 +197,7 @@ func (e *Engine) read(ctx context.Context, loc catalog.Location) (*readSet, erro
 		return e.store.StoredLocations(ctx, loc.ID, key)
 	}
 	if err := run.walk(ctx); err != nil {
+		sink.set.close()
 		return nil, err
 	}
 	return &sink.set, nil

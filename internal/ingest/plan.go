@@ -33,6 +33,25 @@ type readSet struct {
 	errs []catalog.ProcessingError
 	// unreadable lists files whose earlier entities must be kept.
 	unreadable []string
+	// bodies keeps the bodies of docs past the first few; nil until then.
+	bodies *spool
+}
+
+// Bodies returns what keeps the bodies of the set's documents, or nil when
+// each has its own.
+func (s *readSet) Bodies() catalog.Bodies {
+	if s.bodies == nil {
+		return nil
+	}
+	return s.bodies
+}
+
+// close drops what the set keeps out of memory.
+func (s *readSet) close() error {
+	if s.bodies == nil {
+		return nil
+	}
+	return s.bodies.Close()
 }
 
 // readSink is the sink of a refresh: it encodes each entity as it
@@ -46,7 +65,13 @@ func (s *readSink) put(_ context.Context, em *catalog.Emitted) error {
 		return fmt.Errorf("encode %s: %w", em.Entity.Ref(), err)
 	}
 	s.set.docs = append(s.set.docs, d)
-	return nil
+	if len(s.set.docs) <= spoolAfter {
+		return nil
+	}
+	if s.set.bodies == nil {
+		s.set.bodies = newSpool()
+	}
+	return s.set.bodies.put(d)
 }
 
 func (s *readSink) fail(pe catalog.ProcessingError) { s.set.errs = append(s.set.errs, pe) }
@@ -83,7 +108,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 	if err != nil {
 		return nil, err
 	}
-	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp}
+	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp, Bodies: set.Bodies()}
 	p := planner{cs: cs, r: r}
 	seen := make(map[string]bool, len(set.docs))
 	var entityErrs []catalog.ProcessingError
@@ -220,15 +245,26 @@ func (p *planner) add(c catalog.EntityWrite) {
 // load reads the stored documents of the pending changes and completes
 // them.
 func (p *planner) load(ctx context.Context) error {
+	var docs []*catalog.EntityDoc // new versions whose bodies are loaded for a chunk
 	for start := 0; start < len(p.pending); start += dataChunk {
 		idx := p.pending[start:min(start+dataChunk, len(p.pending))]
 		ids := make([]string, len(idx))
+		docs = docs[:0]
 		for i, j := range idx {
-			ids[i] = p.cs.Writes[j].ID
+			c := &p.cs.Writes[j]
+			ids[i] = c.ID
+			if c.Doc != nil {
+				docs = append(docs, c.Doc)
+			}
 		}
 		data, err := p.r.EntityData(ctx, ids)
 		if err != nil {
 			return err
+		}
+		if b := p.cs.Bodies; b != nil {
+			if err := b.Load(docs); err != nil {
+				return err
+			}
 		}
 		for _, j := range idx {
 			c := &p.cs.Writes[j]
@@ -239,6 +275,9 @@ func (p *planner) load(ctx context.Context) error {
 			if err := p.complete(c, old); err != nil {
 				return err
 			}
+		}
+		if b := p.cs.Bodies; b != nil {
+			b.Release(docs)
 		}
 	}
 	return nil

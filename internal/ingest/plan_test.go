@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -230,6 +231,78 @@ func TestEngine_Refresh_StaleOrphanTaken(t *testing.T) {
 		}
 		if rec.LocationID != locB.ID || rec.Orphan {
 			t.Errorf("svc: location %s orphan %v; want %s's, no orphan", rec.LocationID, rec.Orphan, locB.ID)
+		}
+	})
+}
+
+// TestEngine_Refresh_Spooled refreshes a location larger than what a
+// refresh keeps in memory: its bodies go through the spool when created,
+// when compared for an update (the stored uid kept), and when planned
+// again after a stale apply.
+func TestEngine_Refresh_Spooled(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		const n = 700 // past spoolAfter (256), and more than one chunk of writes
+		content := func(lifecycle string) string {
+			d := []string{teamA}
+			for i := range n {
+				d = append(d, strings.Replace(component(fmt.Sprintf("c-%03d", i), fmt.Sprintf("dependsOn: [component:c-%03d]", (i+1)%n)), "production", lifecycle, 1))
+			}
+			return docs(d...)
+		}
+		dir := t.TempDir()
+		f := MustWrite(t, dir, "catalog-info.yaml", content("production"))
+		loc := MustCreateLocation(t, db, ingest.TypeFile, f)
+		rs := &recordingStore{DB: db}
+		eng := ingest.NewEngine(rs, ingest.Options{})
+		if st := MustRefresh(t, eng, loc); st.Added != n+2 {
+			t.Fatalf("first refresh added %d, want %d", st.Added, n+2)
+		}
+		before, err := db.EntityByRef(context.Background(), "component:default/c-500")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// Every component changes. Between planning and applying, another
+		// engine stores c-000's change alone: the change set is stale, and
+		// the refresh plans again from the bodies it spooled.
+		MustWrite(t, dir, "catalog-info.yaml", content("experimental"))
+		rs.before = func(cs *catalog.ChangeSet) {
+			rs.before = nil
+			MustWrite(t, dir, "catalog-info.yaml", strings.Replace(content("production"), "production", "experimental", 1))
+			if _, err := ingest.NewEngine(db, ingest.Options{}).Refresh(context.Background(), loc); err != nil {
+				t.Error(err)
+			}
+		}
+		rs.attempts = 0
+		if st := MustRefresh(t, eng, loc); st.Updated != n-1 || rs.attempts != 2 {
+			t.Fatalf("second refresh updated %d in %d attempts, want %d in 2", st.Updated, rs.attempts, n-1)
+		}
+		changes := rs.last(t)
+		if len(changes) != n-1 || changes[0] != "UPDATED component:default/c-001 spec.lifecycle" || changes[n-2] != "UPDATED component:default/c-699 spec.lifecycle" {
+			t.Errorf("%d changes, %q … %q; want %d, c-001 to c-699, each of spec.lifecycle", len(changes), changes[0], changes[len(changes)-1], n-1)
+		}
+		after, err := db.EntityByRef(context.Background(), "component:default/c-500")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e catalog.Entity
+		if err := e.UnmarshalJSON(after.Data); err != nil {
+			t.Fatal(err)
+		}
+		if after.UID != before.UID || e.Metadata.UID != before.UID || e.SpecString("lifecycle") != "experimental" {
+			t.Errorf("c-500 after the update: id %s, metadata.uid %s, lifecycle %s; want id and uid %s, experimental",
+				after.UID, e.Metadata.UID, e.SpecString("lifecycle"), before.UID)
+		}
+		rels, err := db.Relations(context.Background(), "component:default/c-500")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(rels, func(r catalog.Relation) bool {
+			return r.Type == catalog.RelationDependsOn && r.Target.String() == "component:default/c-501"
+		}) {
+			t.Errorf("relations of c-500 %v; want dependsOn c-501", rels)
 		}
 	})
 }

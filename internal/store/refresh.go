@@ -269,49 +269,85 @@ func (a *apply) check(ctx context.Context) error {
 	return nil
 }
 
-// entities writes the entity changes.
+// entities writes the entity changes, a chunk at a time, so that the
+// bodies of only one chunk are in memory (see [catalog.Bodies]).
 func (a *apply) entities(ctx context.Context) error {
 	var (
-		inserts, upserts []*catalog.EntityDoc
-		replaced, gone   []string // ids whose relations are rewritten; ids deleted
-		rels             [][4]string
+		gone []string    // ids deleted
+		rels [][4]string // relations not written yet
+		docs []*catalog.EntityDoc
 	)
-	for _, c := range a.cs.Writes {
-		switch c.Op {
-		case catalog.OpCreated:
-			inserts = append(inserts, c.Doc)
-		case catalog.OpUpdated:
-			upserts = append(upserts, c.Doc)
-			replaced = append(replaced, c.ID)
-		case catalog.OpOrphaned, catalog.OpUnorphaned:
-			upserts = append(upserts, c.Doc)
-		case catalog.OpDeleted:
-			gone = append(gone, c.ID)
+	writeRels := func(n int) error {
+		row := func(dst []any, i int) []any {
+			rel := &rels[i]
+			return append(dst, rel[0], rel[1], rel[2], rel[3])
 		}
-		if c.Op == catalog.OpCreated || c.Op == catalog.OpUpdated {
-			for _, r := range c.Doc.Relations {
-				rels = append(rels, [4]string{c.ID, r[0], r[1], r[2]})
+		if err := a.db.d.insertNew(ctx, a.tx, relationTable, n, row); err != nil {
+			return fmt.Errorf("store: write relations: %w", err)
+		}
+		rels = append(rels[:0], rels[n:]...)
+		return nil
+	}
+	bodies := a.cs.Bodies
+	for start := 0; start < len(a.cs.Writes); start += entityChunk {
+		chunk := a.cs.Writes[start:min(start+entityChunk, len(a.cs.Writes))]
+		docs = docs[:0]
+		for _, c := range chunk {
+			if c.Doc != nil {
+				docs = append(docs, c.Doc)
 			}
 		}
-	}
-	if err := a.db.d.insertNew(ctx, a.tx, entityInsertTable, len(inserts), a.entityValues(inserts)); err != nil {
-		if portal.ErrorCode(err) == portal.ECONFLICT {
-			return stale("an entity it creates was stored meanwhile")
+		if bodies != nil {
+			if err := bodies.Load(docs); err != nil {
+				return fmt.Errorf("store: apply change set: %w", err)
+			}
 		}
-		return fmt.Errorf("store: write entities: %w", err)
+		var (
+			inserts, upserts []*catalog.EntityDoc
+			replaced         []string // ids whose relations are rewritten
+		)
+		for _, c := range chunk {
+			switch c.Op {
+			case catalog.OpCreated:
+				inserts = append(inserts, c.Doc)
+			case catalog.OpUpdated:
+				upserts = append(upserts, c.Doc)
+				replaced = append(replaced, c.ID)
+			case catalog.OpOrphaned, catalog.OpUnorphaned:
+				upserts = append(upserts, c.Doc)
+			case catalog.OpDeleted:
+				gone = append(gone, c.ID)
+			}
+			if c.Op == catalog.OpCreated || c.Op == catalog.OpUpdated {
+				for _, r := range c.Doc.Relations {
+					rels = append(rels, [4]string{c.ID, r[0], r[1], r[2]})
+				}
+			}
+		}
+		if err := a.db.d.insertNew(ctx, a.tx, entityInsertTable, len(inserts), a.entityValues(inserts)); err != nil {
+			if portal.ErrorCode(err) == portal.ECONFLICT {
+				return stale("an entity it creates was stored meanwhile")
+			}
+			return fmt.Errorf("store: write entities: %w", err)
+		}
+		if err := a.db.d.upsert(ctx, a.tx, entityTable, len(upserts), a.entityValues(upserts)); err != nil {
+			return fmt.Errorf("store: write entities: %w", err)
+		}
+		if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, replaced); err != nil {
+			return err
+		}
+		// Full statements of relations as they accumulate; the rest at the end.
+		if n := len(rels) / relationChunk * relationChunk; n > 0 {
+			if err := writeRels(n); err != nil {
+				return err
+			}
+		}
+		if bodies != nil {
+			bodies.Release(docs)
+		}
 	}
-	if err := a.db.d.upsert(ctx, a.tx, entityTable, len(upserts), a.entityValues(upserts)); err != nil {
-		return fmt.Errorf("store: write entities: %w", err)
-	}
-	if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, replaced); err != nil {
+	if err := writeRels(len(rels)); err != nil {
 		return err
-	}
-	row := func(dst []any, i int) []any {
-		rel := &rels[i]
-		return append(dst, rel[0], rel[1], rel[2], rel[3])
-	}
-	if err := a.db.d.insertNew(ctx, a.tx, relationTable, len(rels), row); err != nil {
-		return fmt.Errorf("store: write relations: %w", err)
 	}
 	if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, gone); err != nil {
 		return err
