@@ -258,10 +258,6 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	if err := registerLocations(ctx, db, m.Config, m.Log); err != nil {
-		db.Close()
-		return err
-	}
 	opts, err := engineOptions(m.Config, m.Log)
 	if err != nil {
 		db.Close()
@@ -269,6 +265,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	opts.Observer = ops.ingestObserver()
 	m.engine = ingest.NewEngine(db, opts)
+	if err := registerLocations(ctx, db, m.engine, m.Config, m.Log); err != nil {
+		db.Close()
+		return err
+	}
 	if m.jobs, err = newJobs(db, m.engine, m.Config, m.Log, ops.jobObserver()); err != nil {
 		db.Close()
 		return err
@@ -466,18 +466,18 @@ func cmdIngest(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer db.Close()
-	if err := registerLocations(ctx, db, cfg, log); err != nil {
+	opts, err := engineOptions(cfg, log)
+	if err != nil {
+		return err
+	}
+	eng := ingest.NewEngine(db, opts)
+	if err := registerLocations(ctx, db, eng, cfg, log); err != nil {
 		return err
 	}
 	locs, err := db.Locations(ctx)
 	if err != nil {
 		return err
 	}
-	opts, err := engineOptions(cfg, log)
-	if err != nil {
-		return err
-	}
-	eng := ingest.NewEngine(db, opts)
 	start := time.Now()
 	for _, loc := range locs {
 		st, err := eng.Refresh(ctx, loc)

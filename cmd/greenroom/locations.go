@@ -33,10 +33,10 @@ configuration: one that leaves it is removed at the next start.
 // may emit every kind (unless catalog.rules says otherwise), and one
 // registered through the API before gains that trust. A configured location
 // that left the configuration is removed, its entities orphaned or deleted
-// as catalog.orphans says (see [store.DB.RemoveLocation]), so that what an
+// as catalog.orphans says (see [ingest.Engine.Remove]), so that what an
 // earlier run configured does not mix with this one's. Locations registered
 // through the API or greenroom locations add stay until deleted.
-func registerLocations(ctx context.Context, db *store.DB, cfg Config, log *slog.Logger) error {
+func registerLocations(ctx context.Context, db *store.DB, eng *ingest.Engine, cfg Config, log *slog.Logger) error {
 	locs, err := cfg.locations()
 	if err != nil {
 		return err
@@ -53,12 +53,11 @@ func registerLocations(ctx context.Context, db *store.DB, cfg Config, log *slog.
 	if err != nil {
 		return err
 	}
-	opts := catalog.RefreshOptions{DeleteOrphans: cfg.Catalog.Orphans == "delete"}
 	for _, l := range stored {
 		if !l.Configured || keep[l.ID] {
 			continue
 		}
-		st, err := db.RemoveLocation(ctx, l.ID, opts)
+		st, err := eng.Remove(ctx, l)
 		if portal.ErrorCode(err) == portal.ENOTFOUND {
 			continue // another replica removed it first
 		}

@@ -217,6 +217,9 @@ type EntityWrite struct {
 type ChangeSet struct {
 	Location      Location
 	LocationStamp string // see [StoredState.LocationStamp]
+	// Remove removes the location once its writes are applied (see
+	// [RefreshOptions.Remove]).
+	Remove bool
 	Writes        []EntityWrite
 	// ErrorRefs are the entities whose processing errors the change set
 	// changes, sorted, stored or not (a refused document has errors too).

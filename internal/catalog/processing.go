@@ -116,6 +116,10 @@ type RefreshOptions struct {
 	// DeleteOrphans deletes entities the location no longer emits instead of
 	// marking them with the backstage.io/orphan annotation.
 	DeleteOrphans bool
+	// Remove removes the location itself (it left the configuration): it
+	// emits nothing, its generated Location entity is deleted, and it is
+	// no longer listed or refreshed.
+	Remove bool
 }
 
 // ReadResult is what reading a location without storing it, or validating

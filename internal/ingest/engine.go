@@ -168,7 +168,12 @@ func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
 	}
 	defer set.close()
-	opts := catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}
+	return e.apply(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}, set)
+}
+
+// apply plans the change set of loc with set and applies it, planning
+// again when it turns out stale.
+func (e *Engine) apply(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions, set *readSet) (catalog.RefreshStats, error) {
 	for attempt := 1; ; attempt++ {
 		cs, err := plan(ctx, e.store, loc, opts, set)
 		if err == nil {
@@ -182,9 +187,23 @@ func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 		case portal.ErrorCode(err) == portal.ENOTFOUND:
 			return catalog.RefreshStats{}, err
 		default:
-			return catalog.RefreshStats{}, fmt.Errorf("ingest: apply refresh of %s: %w", loc.Key(), err)
+			return catalog.RefreshStats{}, fmt.Errorf("ingest: apply change set of %s: %w", loc.Key(), err)
 		}
 	}
+}
+
+// Remove removes a location that left the configuration, treating its
+// entities as a refresh treats those a location stopped emitting: marked
+// with backstage.io/orphan until another location emits them, or deleted
+// with catalog.orphans: delete. Its generated Location entity is deleted
+// either way, and its processing errors go. Configured again, it comes
+// back with its orphans. Returns ENOTFOUND if there is no such location.
+func (e *Engine) Remove(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
+	m, _ := e.locks.LoadOrStore(loc.ID, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
+	return e.apply(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans, Remove: true}, &readSet{})
 }
 
 // read reads everything loc leads to, with no transaction open.

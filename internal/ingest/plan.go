@@ -95,7 +95,8 @@ const dataChunk = 1000
 //     is marked with backstage.io/orphan or deleted (opts.DeleteOrphans),
 //     except those last read from a file or URL that could not be read
 //     now, which stay as they were, with the errors of that file copied
-//     onto them.
+//     onto them. A location removed (opts.Remove, with an empty set) emits
+//     nothing, and its generated Location entity is deleted either way.
 //
 // The set's documents are not consumed: when the change set turns out
 // stale as it applies, planning again from the same set is right.
@@ -108,7 +109,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 	if err != nil {
 		return nil, err
 	}
-	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp, Bodies: set.Bodies()}
+	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp, Bodies: set.Bodies(), Remove: opts.Remove}
 	p := planner{cs: cs, r: r}
 	seen := make(map[string]bool, len(set.docs))
 	var entityErrs []catalog.ProcessingError
@@ -165,7 +166,9 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 		case keep[ex.LocationKey]:
 			cs.Stats.Kept++
 			kept[ex.LocationKey] = append(kept[ex.LocationKey], ex.Ref)
-		case opts.DeleteOrphans:
+		case opts.DeleteOrphans || (opts.Remove && ex.Ref == loc.EntityRef()):
+			// A location removed takes its generated Location entity, which
+			// stands for it, with it, as Backstage does.
 			cs.Stats.Deleted++
 			prev := ex
 			cs.Writes = append(cs.Writes, catalog.EntityWrite{Op: catalog.OpDeleted, Ref: ex.Ref, ID: ex.ID, Prev: &prev})

@@ -1,10 +1,13 @@
-package store_test
+package ingest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/ingest"
@@ -24,11 +27,11 @@ metadata: {name: svc}
 spec: {type: service, lifecycle: production, owner: team-a}
 `
 
-// TestDB_RemoveLocation checks that a location removed from the
-// configuration leaves its entities as orphans, or deletes them, as a
-// refresh treats what a location stopped emitting, and comes back with its
-// orphans when it is configured again.
-func TestDB_RemoveLocation(t *testing.T) {
+// TestEngine_Remove checks that a location removed from the configuration
+// leaves its entities as orphans, or deletes them, as a refresh treats what
+// a location stopped emitting, and comes back with its orphans when it is
+// configured again.
+func TestEngine_Remove(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -47,12 +50,33 @@ func TestDB_RemoveLocation(t *testing.T) {
 		}
 
 		t.Run("Keep", func(t *testing.T) {
-			stats, err := db.RemoveLocation(ctx, loc.ID, catalog.RefreshOptions{})
+			head, err := db.ChangeHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats, err := eng.Remove(portal.NewContextWithPrincipal(ctx, &portal.Principal{Ref: "cli:jane"}), loc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := (catalog.RefreshStats{Orphaned: 2, Deleted: 1}); stats != want {
 				t.Errorf("stats %+v; want %+v (the generated Location entity deleted)", stats, want)
+			}
+			changes, err := db.ReadChanges(ctx, head, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range changes {
+				got = append(got, fmt.Sprintf("%s %s %s", c.Op, c.Ref, c.Actor))
+			}
+			want := []string{
+				"ORPHANED component:default/svc cli:jane",
+				"ORPHANED group:default/team-a cli:jane",
+				"DELETED " + loc.EntityRef() + " cli:jane",
+				"LOCATION_DELETED " + loc.ID + " cli:jane",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("change feed (-want +got):\n%s", diff)
 			}
 			if locs, err := db.Locations(ctx); err != nil || len(locs) != 0 {
 				t.Errorf("locations %v, %v; want none", locs, err)
@@ -75,7 +99,7 @@ func TestDB_RemoveLocation(t *testing.T) {
 			if _, err := db.EntityByRef(ctx, loc.EntityRef()); portal.ErrorCode(err) != portal.ENOTFOUND {
 				t.Errorf("generated Location entity: err %v; want NOT_FOUND", err)
 			}
-			if _, err := db.RemoveLocation(ctx, loc.ID, catalog.RefreshOptions{}); portal.ErrorCode(err) != portal.ENOTFOUND {
+			if _, err := eng.Remove(ctx, loc); portal.ErrorCode(err) != portal.ENOTFOUND {
 				t.Errorf("removed twice: err %v; want NOT_FOUND", err)
 			}
 			if _, err := eng.Refresh(ctx, loc); portal.ErrorCode(err) != portal.ENOTFOUND {
@@ -102,7 +126,7 @@ func TestDB_RemoveLocation(t *testing.T) {
 			}
 		})
 		t.Run("Delete", func(t *testing.T) {
-			stats, err := db.RemoveLocation(ctx, loc.ID, catalog.RefreshOptions{DeleteOrphans: true})
+			stats, err := ingest.NewEngine(db, ingest.Options{DeleteOrphans: true}).Remove(ctx, loc)
 			if err != nil {
 				t.Fatal(err)
 			}
