@@ -220,7 +220,7 @@ type ChangeSet struct {
 	// Remove removes the location once its writes are applied (see
 	// [RefreshOptions.Remove]).
 	Remove bool
-	Writes        []EntityWrite
+	Writes []EntityWrite
 	// ErrorRefs are the entities whose processing errors the change set
 	// changes, sorted, stored or not (a refused document has errors too).
 	ErrorRefs []string
