@@ -169,25 +169,7 @@ func TestRefreshes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		file := filepath.Join(t.TempDir(), "catalog-info.yaml")
-		if err := os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: team-a}\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		loc, _, err := db.RegisterLocation(ctx, "file", file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng := &countingEngine{Engine: ingest.NewEngine(db, ingest.Options{})}
-		drv, err := db.JobDriver()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws := jobs.NewWorkers()
-		jobs.AddRefreshes(ws, db, eng, 300*time.Millisecond)
-		j, err := jobs.New(drv, ws, jobs.Options{PollInterval: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
+		loc, eng, j := refreshJobs(t, db, 300*time.Millisecond, 100*time.Millisecond)
 		if err := j.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -215,6 +197,33 @@ func TestRefreshes(t *testing.T) {
 	})
 }
 
+// refreshJobs registers a file location of one component and returns a
+// client, not started, that refreshes it every interval through a counting
+// engine, polling every poll.
+func refreshJobs(t *testing.T, db *store.DB, interval, poll time.Duration) (catalog.Location, *countingEngine, *jobs.Jobs) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "catalog-info.yaml")
+	if err := os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: team-a}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loc, _, err := db.RegisterLocation(context.Background(), "file", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &countingEngine{Engine: ingest.NewEngine(db, ingest.Options{})}
+	drv, err := db.JobDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := jobs.NewWorkers()
+	jobs.AddRefreshes(ws, db, eng, interval)
+	j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc, eng, j
+}
+
 // countingEngine counts the refreshes of a real engine.
 type countingEngine struct {
 	*ingest.Engine
@@ -233,26 +242,8 @@ func TestScheduleRefresh(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		file := filepath.Join(t.TempDir(), "catalog-info.yaml")
-		if err := os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: team-a}\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		loc, _, err := db.RegisterLocation(ctx, "file", file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng := &countingEngine{Engine: ingest.NewEngine(db, ingest.Options{})}
-		drv, err := db.JobDriver()
-		if err != nil {
-			t.Fatal(err)
-		}
 		const interval, poll = time.Hour, 3 * time.Second
-		ws := jobs.NewWorkers()
-		jobs.AddRefreshes(ws, db, eng, interval)
-		j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll})
-		if err != nil {
-			t.Fatal(err)
-		}
+		loc, eng, j := refreshJobs(t, db, interval, poll)
 		if err := j.ScheduleRefresh(ctx, loc); err != nil {
 			t.Fatal(err)
 		}
