@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 
 	"github.com/greenroomhq/greenroom/graph"
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
@@ -68,12 +69,24 @@ type Access interface {
 	AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error)
 }
 
+// Jobs lists and cancels background jobs (see internal/app), each call
+// authorized and each cancellation audited by the service.
+type Jobs interface {
+	// List returns a page of jobs, oldest first, and whether more follow.
+	// Returns EFORBIDDEN unless the caller may read jobs.
+	List(ctx context.Context, q app.JobQuery) ([]app.Job, bool, error)
+	// Cancel cancels a job and returns it. Returns EINVALID for a malformed
+	// id and ENOTFOUND for an unknown one.
+	Cancel(ctx context.Context, id string) (app.Job, error)
+}
+
 // Resolver is the root of every resolver: the services they call, which
 // apply the caller's permissions and audit every change (see internal/app).
 type Resolver struct {
 	Catalog Catalog
 	Ingest  Ingest
 	Access  Access
+	Jobs    Jobs
 }
 
 var _ graph.FederationResolver = (*Resolver)(nil)

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -34,41 +32,27 @@ type changeJSON struct {
 // interrupted. It reads the database directly, as a second process does:
 // woken by NOTIFY on PostgreSQL, by polling on SQLite.
 func cmdChanges(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f := newDatabaseFlags("changes", stderr)
-	after := f.fs.String("after", "0", `print the events after this position, or after the last one now ("head")`)
-	follow := f.fs.Bool("follow", false, "keep printing new events as they commit, until interrupted")
-	f.fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: greenroom changes [--database URL] [--after POSITION|head] [--follow]\n\n"+
-			"Prints the change feed, one JSON object per line: what every write changed, in commit order.")
-		f.fs.PrintDefaults()
-	}
-	rest, err := parseInterspersed(f.fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	c := newDBCommand("changes", "usage: greenroom changes [--database URL] [--after POSITION|head] [--follow]\n\n"+
+		"Prints the change feed, one JSON object per line: what every write changed, in commit order.\n", stderr)
+	after := c.fs.String("after", "0", `print the events after this position, or after the last one now ("head")`)
+	follow := c.fs.Bool("follow", false, "keep printing new events as they commit, until interrupted")
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
 	if len(rest) > 0 {
 		fmt.Fprintf(stderr, "greenroom changes: unexpected arguments %s\n", quoteAll(rest))
 		return 2
 	}
-	cfg, err := f.load(getenv)
+	cfg, db, err := c.open(ctx, getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "greenroom changes:", err)
-		return 2
-	}
-	db, err := openExistingStore(ctx, cfg.Database)
-	if err != nil {
-		fmt.Fprintln(stderr, "greenroom changes:", err)
-		return 2
+		return c.fail(err)
 	}
 	defer db.Close()
 	var from int64
 	if *after == "head" {
 		if from, err = db.ChangeHead(ctx); err != nil {
-			fmt.Fprintln(stderr, "greenroom changes:", err)
-			return 2
+			return c.fail(err)
 		}
 	} else if from, err = strconv.ParseInt(*after, 10, 64); err != nil {
 		fmt.Fprintf(stderr, "greenroom changes: --after %q is neither a position nor head\n", *after)

@@ -85,6 +85,55 @@ func newDatabaseFlags(name string, stderr io.Writer) *configFlags {
 	return f
 }
 
+// dbCommand is a command that works on the database: its flags, and how
+// it reports a failure (exit 2).
+type dbCommand struct {
+	*configFlags
+	name   string // as messages name it: "jobs", "locations add"
+	stderr io.Writer
+}
+
+// newDBCommand declares --config and --database for the command name,
+// whose -h prints usage and then the flags.
+func newDBCommand(name, usage string, stderr io.Writer) *dbCommand {
+	c := &dbCommand{configFlags: newDatabaseFlags(name, stderr), name: name, stderr: stderr}
+	c.fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		c.fs.PrintDefaults()
+	}
+	return c
+}
+
+// parse parses the flags wherever they stand and returns the other
+// arguments; when the command must stop there, ok is false and code is
+// its exit code: 0 after -h, 2 after a bad flag (reported by the flag set).
+func (c *dbCommand) parse(args []string) (rest []string, code int, ok bool) {
+	rest, err := parseInterspersed(c.fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, 0, false
+	case err != nil:
+		return nil, 2, false
+	}
+	return rest, 0, true
+}
+
+// fail reports err as the command's and returns exit code 2.
+func (c *dbCommand) fail(err error) int {
+	fmt.Fprintf(c.stderr, "greenroom %s: %v\n", c.name, err)
+	return 2
+}
+
+// open loads the settings and opens the database, which must exist.
+func (c *dbCommand) open(ctx context.Context, getenv func(string) string) (Config, *store.DB, error) {
+	cfg, err := c.load(getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := openExistingStore(ctx, cfg.Database)
+	return cfg, db, err
+}
+
 // parseInterspersed parses flags wherever they stand among the arguments,
 // as in "migrate status --database URL", and returns the other arguments
 // in order. Everything after "--" is an argument.
@@ -279,10 +328,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.sec = sec
-	svc := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Policies: sec.policies,
+	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Logger: m.Log})
+	svc := svcs.Catalog
 	handler := server.New(server.Options{
-		Resolver:     &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc},
+		Resolver:     &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs},
 		Loaders:      svc,
 		Logger:       m.Log,
 		Limits:       limits(m.Config),
@@ -614,31 +664,18 @@ func printProblems(w io.Writer, problems []catalog.ProcessingError) int {
 }
 
 func cmdErrors(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f := newDatabaseFlags("errors", stderr)
-	f.fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: greenroom errors [--database URL] [LOCATION_ID]\n\nLists the processing errors and warnings of every location, or of one.")
-		f.fs.PrintDefaults()
-	}
-	ids, err := parseInterspersed(f.fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	c := newDBCommand("errors", "usage: greenroom errors [--database URL] [LOCATION_ID]\n\nLists the processing errors and warnings of every location, or of one.\n", stderr)
+	ids, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
 	if len(ids) > 1 {
 		fmt.Fprintf(stderr, "greenroom errors: one location id at most, not %s\n", quoteAll(ids))
 		return 2
 	}
-	cfg, err := f.load(getenv)
+	_, db, err := c.open(ctx, getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "greenroom errors:", err)
-		return 2
-	}
-	db, err := openExistingStore(ctx, cfg.Database)
-	if err != nil {
-		fmt.Fprintln(stderr, "greenroom errors:", err)
-		return 2
+		return c.fail(err)
 	}
 	defer db.Close()
 	id := ""
@@ -651,8 +688,7 @@ func cmdErrors(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	problems, err := db.LocationErrors(ctx, id)
 	if err != nil {
-		fmt.Fprintln(stderr, "greenroom errors:", err)
-		return 2
+		return c.fail(err)
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].LocationKey < problems[j].LocationKey })
 	errs := printProblems(stdout, problems)

@@ -2,132 +2,149 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/riverqueue/river/rivertype"
-
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/jobs"
 )
 
-// jobStates are the states greenroom jobs lists by default: everything but
-// the jobs that completed.
-var jobStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending,
-	rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateDiscarded,
-	rivertype.JobStateCancelled,
-}
+const jobsUsage = `usage:
+  greenroom jobs        [--database URL] [--state STATES]   list background jobs
+  greenroom jobs cancel [--database URL] ID                 cancel a job
 
-// cmdJobs lists the jobs waiting, running and failed, with their last
-// error, one line each. It exits 1 when a job failed for good (discarded).
+jobs lists the background jobs waiting, running and failed, with their last
+error, and exits 1 when a job failed for good (discarded). cancel cancels a
+job as the API's cancelJob does: one waiting never runs, one running is
+stopped within seconds and not retried, one finished is left as it is. It
+is audited, as cli:<OS user>.
+`
+
+// cmdJobs runs greenroom jobs and greenroom jobs cancel, through the same
+// service as the API, as the operator.
 func cmdJobs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f := newDatabaseFlags("jobs", stderr)
+	c := newDBCommand("jobs", jobsUsage, stderr)
 	var states string
-	f.fs.StringVar(&states, "state", "", "comma-separated states to list (available, scheduled, running, retryable, discarded, cancelled, completed); default all but completed")
-	f.fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: greenroom jobs [--database URL] [--state STATES]\n\nLists the background jobs waiting, running and failed, with their last error.\nExits 1 when a job failed for good (discarded).")
-		f.fs.PrintDefaults()
+	c.fs.StringVar(&states, "state", "", "comma-separated states to list (available, scheduled, running, retryable, discarded, cancelled, completed); default all but completed")
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	rest, err := parseInterspersed(f.fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	cancel := first(rest) == "cancel"
+	switch {
+	case cancel && len(rest) != 2:
+		fmt.Fprintln(stderr, "greenroom jobs cancel takes one job id")
+		return 2
+	case cancel:
+		c.name = "jobs cancel"
+	case len(rest) > 0:
+		fmt.Fprintf(stderr, "greenroom jobs takes no arguments but cancel ID, and got %s\n", quoteAll(rest))
 		return 2
 	}
-	if len(rest) > 0 {
-		fmt.Fprintf(stderr, "greenroom jobs takes no arguments, and got %s\n", quoteAll(rest))
-		return 2
-	}
-	want := jobStates
+	var want []app.JobState // none: the service's default, all but completed
 	if states != "" {
-		want = nil
 		for _, s := range strings.Split(states, ",") {
-			st := rivertype.JobState(strings.TrimSpace(s))
-			if !validState(st) {
+			st := app.JobState(strings.TrimSpace(s))
+			if !st.Valid() {
 				fmt.Fprintf(stderr, "greenroom jobs: unknown state %q\n", s)
 				return 2
 			}
 			want = append(want, st)
 		}
 	}
-	cfg, err := f.load(getenv)
+	cfg, db, err := c.open(ctx, getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "greenroom jobs:", err)
-		return 2
-	}
-	db, err := openExistingStore(ctx, cfg.Database)
-	if err != nil {
-		fmt.Fprintln(stderr, "greenroom jobs:", err)
-		return 2
+		return c.fail(err)
 	}
 	defer db.Close()
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return c.fail(err)
+	}
 	drv, err := db.JobDriver()
 	if err != nil {
-		fmt.Fprintln(stderr, "greenroom jobs:", err)
-		return 2
+		return c.fail(err)
 	}
-	j, err := jobs.New(drv, nil, jobs.Options{})
+	queue, err := jobs.New(drv, nil, jobs.Options{})
 	if err != nil {
-		fmt.Fprintln(stderr, "greenroom jobs:", err)
-		return 2
+		return c.fail(err)
 	}
-	rows, err := j.List(ctx, want...)
-	if err != nil {
-		fmt.Fprintln(stderr, "greenroom jobs:", err)
-		return 2
+	// The jobs service alone: this command refreshes nothing, so the
+	// catalog service beside it goes without an engine.
+	svc := app.New(app.Deps{Store: db, Queue: queue, Logger: log}).Jobs
+	ctx = app.Operator(ctx, operatorName(getenv))
+	if cancel {
+		job, err := svc.Cancel(ctx, rest[1])
+		if err != nil {
+			return c.fail(err)
+		}
+		switch job.State {
+		case app.JobCancelled:
+			fmt.Fprintf(stdout, "cancelled job %d (%s)\n", job.ID, job.Kind)
+		case app.JobRunning:
+			fmt.Fprintf(stdout, "cancelling job %d (%s): it stops within seconds and is not retried\n", job.ID, job.Kind)
+		default:
+			fmt.Fprintf(stdout, "job %d (%s) is %s already: nothing to cancel\n", job.ID, job.Kind, job.State)
+		}
+		return 0
+	}
+	var all []app.Job
+	for q := (app.JobQuery{States: want, Limit: 1000}); ; {
+		page, more, err := svc.List(ctx, q)
+		if err != nil {
+			return c.fail(err)
+		}
+		all = append(all, page...)
+		if !more {
+			break
+		}
+		q.After = page[len(page)-1].ID
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tSTATE\tATTEMPT\tWHEN\tARGS\tLAST ERROR")
 	failed := 0
-	for _, r := range rows {
-		if r.State == rivertype.JobStateDiscarded {
+	for _, j := range all {
+		if j.State == app.JobDiscarded {
 			failed++
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.ID, r.Kind, r.State, r.Attempt, r.MaxAttempts,
-			jobWhen(r), oneLine(string(r.EncodedArgs), 80), lastError(r))
+		args, _ := json.Marshal(j.Args)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts,
+			jobWhen(j), oneLine(string(args), 80), lastError(j))
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "%s, %d failed\n", count(len(rows), "job"), failed)
+	fmt.Fprintf(stdout, "%s, %d failed\n", count(len(all), "job"), failed)
 	if failed > 0 {
 		return 1
 	}
 	return 0
 }
 
-func validState(s rivertype.JobState) bool {
-	return s == rivertype.JobStateCompleted || slices.Contains(jobStates, s)
-}
-
 // jobWhen says when a job ran, runs or will run, in UTC.
-func jobWhen(r *rivertype.JobRow) string {
-	t := r.ScheduledAt
-	switch r.State {
-	case rivertype.JobStateRunning:
-		if r.AttemptedAt != nil {
-			t = *r.AttemptedAt
+func jobWhen(j app.Job) string {
+	t := j.ScheduledAt
+	switch j.State {
+	case app.JobRunning:
+		if j.AttemptedAt != nil {
+			t = *j.AttemptedAt
 		}
-	case rivertype.JobStateCompleted, rivertype.JobStateDiscarded, rivertype.JobStateCancelled:
-		if r.FinalizedAt != nil {
-			t = *r.FinalizedAt
+	case app.JobCompleted, app.JobDiscarded, app.JobCancelled:
+		if j.FinishedAt != nil {
+			t = *j.FinishedAt
 		}
 	}
 	return t.UTC().Format(time.RFC3339)
 }
 
 // lastError is the error of a job's last failed attempt, on one line.
-func lastError(r *rivertype.JobRow) string {
-	if len(r.Errors) == 0 {
+func lastError(j app.Job) string {
+	if j.LastError == nil {
 		return "-"
 	}
-	e := r.Errors[len(r.Errors)-1]
-	return fmt.Sprintf("attempt %d: %s", e.Attempt, oneLine(e.Error, 200))
+	return fmt.Sprintf("attempt %d: %s", j.LastError.Attempt, oneLine(j.LastError.Message, 200))
 }
 
 func oneLine(s string, max int) string {

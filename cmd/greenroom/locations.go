@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,74 +71,64 @@ func registerLocations(ctx context.Context, db *store.DB, eng *ingest.Engine, cf
 
 // cmdLocations runs greenroom locations list|add|remove.
 func cmdLocations(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f := newDatabaseFlags("locations", stderr)
-	f.fs.Usage = func() {
-		fmt.Fprint(stderr, locationsUsage)
-		f.fs.PrintDefaults()
-	}
-	rest, err := parseInterspersed(f.fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	c := newDBCommand("locations", locationsUsage, stderr)
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
 	want := map[string]int{"list": 0, "add": 1, "remove": 1}
 	if n, ok := want[first(rest)]; !ok || len(rest) != n+1 {
-		f.fs.Usage()
+		c.fs.Usage()
 		return 2
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "greenroom locations %s: %v\n", rest[0], err)
-		return 2
-	}
-	cfg, err := f.load(getenv)
-	if err != nil {
-		return fail(err)
-	}
+	c.name = "locations " + rest[0]
 	if rest[0] == "list" {
-		db, err := openExistingStore(ctx, cfg.Database)
+		_, db, err := c.open(ctx, getenv)
 		if err != nil {
-			return fail(err)
+			return c.fail(err)
 		}
 		defer db.Close()
 		if err := listLocations(ctx, db, stdout); err != nil {
-			return fail(err)
+			return c.fail(err)
 		}
 		return 0
 	}
+	cfg, err := c.load(getenv)
+	if err != nil {
+		return c.fail(err)
+	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
 	db, err := openStore(ctx, cfg.Database, log)
 	if err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
 	defer db.Close()
 	opts, err := engineOptions(cfg, log)
 	if err != nil {
-		return fail(err)
+		return c.fail(err)
 	}
 	// The same service the API calls, as the operator: it checks and
 	// audits add and remove exactly as registerLocation and deleteLocation.
-	svc := app.New(app.Deps{Store: db, Engine: ingest.NewEngine(db, opts), RegisterTypes: cfg.Catalog.RegisterTypes, Logger: log})
+	svc := app.New(app.Deps{Store: db, Engine: ingest.NewEngine(db, opts), RegisterTypes: cfg.Catalog.RegisterTypes, Logger: log}).Catalog
 	ctx = app.Operator(ctx, operatorName(getenv))
 	switch rest[0] {
 	case "add":
 		typ, target, err := locationArg(rest[1])
 		if err != nil {
-			return fail(err)
+			return c.fail(err)
 		}
 		loc, _, err := svc.RegisterLocation(ctx, typ, target, false)
 		if err != nil {
-			return fail(err)
+			return c.fail(err)
 		}
 		fmt.Fprintf(stdout, "registered %s %s\n", loc.ID, loc.Key())
 	case "remove":
 		n, err := svc.DeleteLocation(ctx, rest[1])
 		if err != nil {
-			return fail(err)
+			return c.fail(err)
 		}
 		fmt.Fprintf(stdout, "deleted location %s and %s\n", rest[1], count(n, "entity"))
 	}

@@ -1,7 +1,7 @@
 // Command greenroom is the Greenroom server and its tools: serve the
 // catalog API, migrate the database, ingest locations once, validate
 // descriptor files offline, list processing errors, print the change feed,
-// list, register and delete locations, list background jobs, mint
+// list, register and delete locations, list and cancel background jobs, mint
 // development tokens and check policy files.
 package main
 
@@ -36,6 +36,7 @@ Usage:
   greenroom changes  [--after N] [--follow]  print the change feed as JSON lines
   greenroom locations list|add|remove     list, register or delete locations (audited)
   greenroom jobs     [--state STATES]     list background jobs waiting, running and failed
+  greenroom jobs     cancel ID            cancel a background job (audited)
   greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
   greenroom policy   check FILE...        check permission policy files
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
@@ -139,6 +140,22 @@ type IngestedEntity struct {
 	Errors []*catalog.ProcessingError `json:"errors"`
 	// The stored entity, or null for a dry run, a validation, or an entity another location owns.
 	Entity gqltype.Node `json:"entity,omitempty"`
+}
+
+// A page of background jobs.
+type JobConnection struct {
+	// The jobs of the page, oldest first.
+	Edges []*JobEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *gqltype.PageInfo `json:"pageInfo"`
+}
+
+// A background job with its cursor.
+type JobEdge struct {
+	// Pass it as `after` to read the jobs that follow.
+	Cursor string `json:"cursor"`
+	// The job.
+	Node *app.Job `json:"node"`
 }
 
 // A label or annotation an entity must have: present, or with this value.
@@ -346,6 +363,82 @@ func (e *EntityOrderField) UnmarshalJSON(b []byte) error {
 }
 
 func (e EntityOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a background job stands.
+type JobState string
+
+const (
+	// Waits for something other than its time.
+	JobStatePending JobState = "PENDING"
+	// Waits for its time: a retry's backoff, or a refresh's next interval.
+	JobStateScheduled JobState = "SCHEDULED"
+	// Waits for a worker.
+	JobStateAvailable JobState = "AVAILABLE"
+	// Runs now.
+	JobStateRunning JobState = "RUNNING"
+	// Failed, and waits for its next attempt.
+	JobStateRetryable JobState = "RETRYABLE"
+	// Done. Completed jobs are kept for a day.
+	JobStateCompleted JobState = "COMPLETED"
+	// Failed for good, after its last attempt. Kept for a week.
+	JobStateDiscarded JobState = "DISCARDED"
+	// Cancelled: it will not run again.
+	JobStateCancelled JobState = "CANCELLED"
+)
+
+var AllJobState = []JobState{
+	JobStatePending,
+	JobStateScheduled,
+	JobStateAvailable,
+	JobStateRunning,
+	JobStateRetryable,
+	JobStateCompleted,
+	JobStateDiscarded,
+	JobStateCancelled,
+}
+
+func (e JobState) IsValid() bool {
+	switch e {
+	case JobStatePending, JobStateScheduled, JobStateAvailable, JobStateRunning, JobStateRetryable, JobStateCompleted, JobStateDiscarded, JobStateCancelled:
+		return true
+	}
+	return false
+}
+
+func (e JobState) String() string {
+	return string(e)
+}
+
+func (e *JobState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = JobState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid JobState", str)
+	}
+	return nil
+}
+
+func (e JobState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *JobState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e JobState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

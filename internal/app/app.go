@@ -23,7 +23,9 @@ type Store interface {
 
 // Deps are what [New] builds the services from.
 type Deps struct {
-	Store  Store
+	Store Store
+	// Engine reads locations for the catalog's mutations; a process that
+	// calls only the Jobs service goes without.
 	Engine *ingest.Engine
 	// Jobs, when set, run the refreshes the mutations ask for (in a
 	// server, each location's job, so that replicas never refresh one
@@ -33,14 +35,24 @@ type Deps struct {
 	// Policies give the permission policy in force; nil is a policy with
 	// no rules, under which only an operator (a greenroom command) may act.
 	Policies access.Policies
+	// Queue is the queue of background jobs that the Jobs service lists
+	// and cancels; nil leaves this process none to show, and the Jobs
+	// service answers UNAVAILABLE to those who may use it.
+	Queue JobQueue
 	// RegisterTypes are the location types registerLocation accepts
 	// (catalog.registerTypes); empty means url only.
 	RegisterTypes []string
 	Logger        *slog.Logger // nil logs nothing
 }
 
-// New returns the catalog service over deps.
-func New(deps Deps) *Catalog {
+// Services are every service, over one store and policy.
+type Services struct {
+	Catalog *Catalog
+	Jobs    *Jobs
+}
+
+// New returns the services over deps.
+func New(deps Deps) Services {
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -54,10 +66,10 @@ func New(deps Deps) *Catalog {
 	if deps.Jobs != nil {
 		svc.RefreshThrough(deps.Jobs)
 	}
-	return &Catalog{
-		Guard:  guard,
-		ingest: svc,
-		audit:  auditor{rec: deps.Store, log: log},
+	aud := auditor{rec: deps.Store, log: log}
+	return Services{
+		Catalog: &Catalog{Guard: guard, ingest: svc, audit: aud},
+		Jobs:    &Jobs{guard: guard, queue: deps.Queue, audit: aud},
 	}
 }
 

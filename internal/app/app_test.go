@@ -43,7 +43,7 @@ func TestCatalog_ChecksAndAudits(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := app.New(app.Deps{Store: db, Engine: ingest.NewEngine(db, ingest.Options{}), Policies: denyAll{},
-			RegisterTypes: []string{ingest.TypeFile}})
+			RegisterTypes: []string{ingest.TypeFile}}).Catalog
 
 		user := portal.NewContextWithPrincipal(ctx, &portal.Principal{Kind: portal.PrincipalUser, Ref: "user:default/jane",
 			Ownership: []string{"user:default/jane"}, InCatalog: true})

@@ -16,7 +16,11 @@
 // query by the read policy in SQL; [Catalog] offers them beside the
 // mutations so that a transport holds one service.
 //
+// [Jobs] lists and cancels background jobs (internal/jobs) behind a
+// permission about no entity each, and shows them as [Job]s, with their
+// arguments redacted, so that no transport deals in River's types.
+//
 // [New] is the one place services are put together from a store, an
-// ingestion engine and a policy; greenroom serve, greenroom commands and
-// the tests all call it.
+// ingestion engine, a job queue and a policy; greenroom serve, greenroom
+// commands and the tests all call it.
 package app

@@ -383,17 +383,27 @@ func (j *Jobs) Cancel(ctx context.Context, id int64) (*rivertype.JobRow, error) 
 	return row, err
 }
 
-// List returns the jobs in the given states, oldest first.
-func (j *Jobs) List(ctx context.Context, states ...rivertype.JobState) ([]*rivertype.JobRow, error) {
-	params := river.NewJobListParams().States(states...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000)
+// List returns the jobs in the given states whose ids are above after,
+// oldest first: at most limit of them, or all with limit 0.
+func (j *Jobs) List(ctx context.Context, after int64, limit int, states ...rivertype.JobState) ([]*rivertype.JobRow, error) {
+	const page = 1000
+	params := river.NewJobListParams().States(states...).OrderBy(river.JobListOrderByID, river.SortOrderAsc)
+	if after > 0 {
+		// Ordered by id alone, a cursor is the id.
+		params = params.After(river.JobListCursorFromJob(&rivertype.JobRow{ID: after}))
+	}
 	var out []*rivertype.JobRow
 	for {
-		res, err := j.client.JobList(ctx, params)
+		n := page
+		if limit > 0 {
+			n = min(page, limit-len(out))
+		}
+		res, err := j.client.JobList(ctx, params.First(n))
 		if err != nil {
 			return nil, fmt.Errorf("jobs: list: %w", err)
 		}
 		out = append(out, res.Jobs...)
-		if len(res.Jobs) < 1000 {
+		if len(res.Jobs) < n || len(out) == limit {
 			return out, nil
 		}
 		params = params.After(res.LastCursor)

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,7 +192,7 @@ func TestRefreshes(t *testing.T) {
 		if _, err := j.Refresh(ctx, loc); portal.ErrorCode(err) != portal.ENOTFOUND {
 			t.Errorf("Refresh of a deleted location: %v, want NOT_FOUND", err)
 		}
-		if rows, err := j.List(ctx, rivertype.JobStateCancelled); err != nil || len(rows) != 1 {
+		if rows, err := j.List(ctx, 0, 0, rivertype.JobStateCancelled); err != nil || len(rows) != 1 {
 			t.Errorf("cancelled jobs %v, %v; want the deleted location's", rows, err)
 		}
 	})
@@ -250,7 +251,7 @@ func TestScheduleRefresh(t *testing.T) {
 		if err := j.ScheduleRefresh(ctx, loc); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := j.List(ctx, rivertype.JobStateScheduled)
+		rows, err := j.List(ctx, 0, 0, rivertype.JobStateScheduled)
 		if err != nil || len(rows) != 1 {
 			t.Fatalf("scheduled jobs %v, %v; want one, the location's", rows, err)
 		}
@@ -282,6 +283,53 @@ func TestScheduleRefresh(t *testing.T) {
 		}
 		if n := eng.n.Load(); n != 1 {
 			t.Errorf("%d refreshes, want 1", n)
+		}
+	})
+}
+
+// TestJobs_ListPages lists jobs a page at a time, each page after the
+// last id of the one before.
+func TestJobs_ListPages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		drv, err := db.JobDriver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := jobs.NewWorkers()
+		jobs.Add(ws, jobs.Kind{}, func(context.Context, *river.Job[testArgs]) error { return nil })
+		j, err := jobs.New(drv, ws, jobs.Options{}) // never started: the jobs wait
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := range 5 {
+			ids = append(ids, insert(t, j, fmt.Sprint("job-", i)))
+		}
+		ctx := context.Background()
+		var got []int64
+		for after := int64(0); ; {
+			rows, err := j.List(ctx, after, 2, rivertype.JobStateAvailable)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) > 2 {
+				t.Fatalf("a page of %d jobs; want at most 2", len(rows))
+			}
+			for _, r := range rows {
+				got = append(got, r.ID)
+			}
+			if len(rows) < 2 {
+				break
+			}
+			after = rows[len(rows)-1].ID
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Errorf("paged through %v; want %v", got, ids)
+		}
+		all, err := j.List(ctx, ids[1], 0, rivertype.JobStateAvailable, rivertype.JobStateRunning)
+		if err != nil || len(all) != 3 || all[0].ID != ids[2] {
+			t.Errorf("every job after the second: %d jobs, %v; want the last 3", len(all), err)
 		}
 	})
 }

@@ -29,7 +29,8 @@ type Decision struct {
 // matches when it names the permission, the caller is one of its subjects,
 // and all its conditions hold for r.
 //
-// r is nil for a permission about no entity (catalog.location.*); rules
+// r is nil for a permission about no entity (catalog.location.*,
+// audit.event.read, jobs.job.*); rules
 // with conditions never match those. For an entity permission a nil r asks
 // whether p may use it on every entity: only rules without conditions
 // allow, and a deny rule with conditions that could hold denies. That is

@@ -123,6 +123,11 @@ func TestPolicy_Decide(t *testing.T) {
 			Reason: "allowed: rule eng-removes-locations allows catalog.location.delete to members of group:default/eng"}},
 		{"GroupWildcard", policy.LocationCreate, bob, nil, policy.Decision{Allowed: true, Rule: "admins-do-everything", Line: 10,
 			Reason: "allowed: rule admins-do-everything allows catalog.location.create to members of group:default/admins"}},
+		{"JobsThroughWildcard", policy.JobCancel, bob, nil, policy.Decision{Allowed: true, Rule: "admins-do-everything", Line: 10,
+			Reason: "allowed: rule admins-do-everything allows jobs.job.cancel to members of group:default/admins"}},
+		{"JobsNotForOthers", policy.JobRead, jane, nil, policy.Decision{
+			Reason: "denied: no rule allows jobs.job.read to user:default/jane; " +
+				"rule admins-do-everything is only for members of group:default/admins"}},
 		{"UserRefCaseInsensitive", policy.LocationDelete, &portal.Principal{Kind: portal.PrincipalUser, Ref: "user:default/jane"}, nil,
 			policy.Decision{Allowed: true, Rule: "jane-too", Line: 26,
 				Reason: "allowed: rule jane-too allows catalog.location.delete to user:default/jane"}},

@@ -3,7 +3,7 @@
 // operators can read, review and change it without a build.
 //
 // A policy answers two questions. [Policy.Decide] says whether a caller may
-// use a permission on one entity (or, for location permissions, at all),
+// use a permission on one entity (or, for permissions about no entity, at all),
 // with a sentence saying why. [Policy.Filter] turns the same rules into a
 // [catalog.EntityFilter], so that a list of entities is narrowed in SQL to
 // those the caller may read rather than one entity at a time. The two agree
@@ -29,9 +29,10 @@
 // A rule has exactly one of allow and deny, each a list of permissions:
 // catalog.entity.read, catalog.entity.refresh, catalog.entity.delete,
 // catalog.location.read, catalog.location.create, catalog.location.delete,
-// or a wildcard: "*" (every permission) or a prefix ending in ".*" such as
-// "catalog.*" or "catalog.entity.*". Quote "*": unquoted, YAML reads it as
-// an alias.
+// audit.event.read (list the audit log), jobs.job.read (list background
+// jobs), jobs.job.cancel, or a wildcard: "*" (every permission) or a
+// prefix ending in ".*" such as "catalog.*" or "jobs.*". Quote "*":
+// unquoted, YAML reads it as an alias.
 //
 // to lists the callers the rule applies to:
 //
@@ -60,10 +61,11 @@
 //	annotations: {key: value}     likewise for annotations
 //
 // Kinds, namespaces, keys and values compare without case, as the store's
-// filters do. Only entity permissions have an entity to test, so a rule
-// whose permissions are all location permissions may not have a when, and a
-// rule that names both (through a wildcard) applies its conditions to the
-// entity permissions and does not apply to the others.
+// filters do. Only entity permissions (catalog.entity.*) have an entity
+// to test, so a rule whose permissions are all about no entity (location,
+// audit and job permissions) may not have a when, and a rule that names
+// both (through a wildcard) applies its conditions to the entity
+// permissions and does not apply to the others.
 //
 // Parsing reports every problem at once, each as file:line: message:
 // unknown keys, unknown permissions, bad subjects, a rule with both or

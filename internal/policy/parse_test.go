@@ -44,7 +44,8 @@ func problems(tb testing.TB, src string) []string {
 }
 
 const knownPerms = `the permissions are catalog.entity.read, catalog.entity.refresh, catalog.entity.delete, ` +
-	`catalog.location.read, catalog.location.create, catalog.location.delete, audit.event.read, and wildcards such as "*" and "catalog.entity.*"`
+	`catalog.location.read, catalog.location.create, catalog.location.delete, audit.event.read, ` +
+	`jobs.job.read, jobs.job.cancel, and wildcards such as "*" and "catalog.entity.*"`
 
 func TestParse_Problems(t *testing.T) {
 	tests := []struct {
@@ -124,6 +125,9 @@ func TestParse_Problems(t *testing.T) {
 			"p.yaml:5: rule a: when tests an entity, and none of the rule's permissions is about one",
 		}},
 		{"WhenOnLocationWildcard", "rules:\n  - name: a\n    deny: [catalog.location.*]\n    to: [users]\n    when:\n      kind: [Component]\n", []string{
+			"p.yaml:5: rule a: when tests an entity, and none of the rule's permissions is about one",
+		}},
+		{"WhenOnJobRule", "rules:\n  - name: a\n    allow: [jobs.*]\n    to: [users]\n    when: {isOwner: true}\n", []string{
 			"p.yaml:5: rule a: when tests an entity, and none of the rule's permissions is about one",
 		}},
 		{"EmptyWhen", "rules:\n  - name: a\n    allow: ['*']\n    to: [users]\n    when: {}\n", []string{

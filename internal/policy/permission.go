@@ -13,6 +13,11 @@ const (
 	LocationDelete = "catalog.location.delete"
 	// AuditRead lets a caller list the audit log of mutations.
 	AuditRead = "audit.event.read"
+	// JobRead lets a caller list and look at background jobs, with their
+	// arguments (credentials redacted) and errors.
+	JobRead = "jobs.job.read"
+	// JobCancel lets a caller cancel a background job.
+	JobCancel = "jobs.job.cancel"
 )
 
 // ResourceEntity is the resource type of the entity permissions: a rule
@@ -40,6 +45,8 @@ var permissions = []permission{
 	{LocationCreate, ""},
 	{LocationDelete, ""},
 	{AuditRead, ""},
+	{JobRead, ""},
+	{JobCancel, ""},
 }
 
 // lookup returns the permission called name.

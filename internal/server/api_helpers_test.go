@@ -71,14 +71,21 @@ func serverOptions(tb testing.TB, db *store.DB, eng *ingest.Engine, policyYAML s
 // the location types given (none: url only, the default).
 func optionsRegistering(tb testing.TB, db *store.DB, eng *ingest.Engine, policyYAML string, types ...string) server.Options {
 	tb.Helper()
+	return options(tb, app.Deps{Store: db, Engine: eng, RegisterTypes: types}, policyYAML)
+}
+
+// options are the server options of the services deps, under the policy.
+func options(tb testing.TB, deps app.Deps, policyYAML string) server.Options {
+	tb.Helper()
 	pol, err := policy.Parse([]byte(policyYAML), "test-policy.yaml")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := app.New(app.Deps{Store: db, Engine: eng, Policies: fixedPolicy{pol},
-		RegisterTypes: types})
+	deps.Policies = fixedPolicy{pol}
+	svcs := app.New(deps)
+	svc := svcs.Catalog
 	return server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs},
 		Loaders:  svc,
 	}
 }

@@ -66,6 +66,9 @@ func complexityRoot() graph.ComplexityRoot {
 	c.Query.AuditEvents = func(child int, _ *model.AuditEventFilter, first *int, _ *string) int {
 		return add(readCost, mul(pageSize(first, nil), child))
 	}
+	c.Query.Jobs = func(child int, _ []model.JobState, first *int, _ *string) int {
+		return add(readCost, mul(pageSize(first, nil), child))
+	}
 	c.Viewer.User = read
 	c.Viewer.Groups = readList
 	c.Viewer.Owns = entities
@@ -76,6 +79,7 @@ func complexityRoot() graph.ComplexityRoot {
 	c.Mutation.DeleteLocation = func(child int, _ string) int { return write(child) }
 	c.Mutation.DeleteEntity = func(child int, _ string) int { return write(child) }
 	c.Mutation.ValidateEntities = func(child int, _ string) int { return write(child) }
+	c.Mutation.CancelJob = func(child int, _ string) int { return write(child) }
 	// What a mutation read is in memory, but each of its entities can
 	// lead back into the catalog.
 	c.RegisterLocationPayload.Entities = list
