@@ -5079,7 +5079,7 @@ One problem found while reading a location.
 type ProcessingError {
   "` + "`" + `error` + "`" + ` or ` + "`" + `warning` + "`" + `."
   level: String!
-  "What kind of problem: SYNTAX, INVALID, REFERENCE, PLACEHOLDER, READ, TOO_LARGE, CONFLICT, or REFRESH_FAILED when the last refresh of the location failed and stored nothing."
+  "What kind of problem: SYNTAX, INVALID, REFERENCE, PLACEHOLDER, READ, TOO_LARGE, CONFLICT, or REFRESH_FAILED when the last refresh of the location failed (the message says what, if anything, it stored)."
   code: String!
   "What is wrong, in words."
   message: String!

@@ -29,8 +29,8 @@ const (
 	// what it emits or its processing errors; a refresh that changes
 	// nothing records nothing.
 	ChangeLocationRefreshed ChangeOp = "LOCATION_REFRESHED"
-	// ChangeLocationFailed is a refresh that failed and stored nothing
-	// (its REFRESH_FAILED error is recorded on the location).
+	// ChangeLocationFailed is a refresh that failed before its last change
+	// set (its REFRESH_FAILED error is recorded on the location).
 	ChangeLocationFailed  ChangeOp = "LOCATION_FAILED"
 	ChangeLocationDeleted ChangeOp = "LOCATION_DELETED" // deleted, or removed from the configuration
 )

@@ -74,8 +74,7 @@ type StoredState struct {
 
 // EntityDoc is an entity ready to be stored: what planning reads of it,
 // and its body, the document already encoded with the fields stores index
-// copied out of it. The body may be kept out of memory between reading and
-// writing (see [Bodies]).
+// copied out of it.
 type EntityDoc struct {
 	Ref         string // canonical, lower-cased
 	LocationKey string // the file or URL it was read from
@@ -86,7 +85,6 @@ type EntityDoc struct {
 	Valid       bool
 	Orphan      bool
 	Errors      []ProcessingError
-	// EntityBody is nil while the body is kept elsewhere.
 	*EntityBody
 }
 
@@ -98,19 +96,7 @@ type EntityBody struct {
 	Tags                                    string      // lower-cased, each between bars: |java|data|
 	Labels, Annotations                     string      // JSON objects
 	Data                                    string      // the entity as JSON, as served
-	DataUID                                 string      // the metadata.uid in Data
 	Relations                               [][3]string // (source, type, target), each once
-}
-
-// Bodies keeps the bodies of a change set's documents out of memory from
-// reading to writing, so that a location of any size is held as a small
-// summary per entity: whoever needs bodies loads a few at a time, and
-// releases them.
-type Bodies interface {
-	// Load gives a body to each of docs that has none.
-	Load(docs []*EntityDoc) error
-	// Release drops the bodies of docs that Load can give again.
-	Release(docs []*EntityDoc)
 }
 
 // NewEntityDoc encodes e, with uid, for storing. Its etag is e's own, or
@@ -142,7 +128,7 @@ func NewEntityDoc(e *Entity, uid, locationKey, parentRef string, rels []Relation
 			Kind: e.Kind, Namespace: md.Namespace, Name: md.Name,
 			Title: md.Title, Description: md.Description, SpecType: e.SpecString("type"), Lifecycle: e.SpecString("lifecycle"),
 			Tags: joined, Labels: jsonObject(md.Labels), Annotations: jsonObject(md.Annotations),
-			Data: string(data), DataUID: uid, Relations: DedupeRelations(rels),
+			Data: string(data), Relations: DedupeRelations(rels),
 		},
 	}, nil
 }
@@ -155,18 +141,11 @@ func (b *EntityBody) SearchText() string {
 }
 
 // SetUID gives the entity another uid, the id of the stored entity it
-// replaces; its body's Data follows, now or once it is loaded.
+// replaces, in Data too.
 func (d *EntityDoc) SetUID(uid string) {
-	d.UID = uid
-	d.SyncUID()
-}
-
-// SyncUID writes the doc's uid into its body's Data, if it has a body and
-// they differ: a body loaded again carries the uid it was encoded with.
-func (d *EntityDoc) SyncUID() {
-	if b := d.EntityBody; b != nil && b.DataUID != d.UID {
-		b.Data = strings.Replace(b.Data, `"uid":"`+b.DataUID+`"`, `"uid":"`+d.UID+`"`, 1)
-		b.DataUID = d.UID
+	if uid != d.UID {
+		d.Data = strings.Replace(d.Data, `"uid":"`+d.UID+`"`, `"uid":"`+uid+`"`, 1)
+		d.UID = uid
 	}
 }
 
@@ -211,12 +190,21 @@ type EntityWrite struct {
 	Prev *StoredEntity
 }
 
-// ChangeSet is everything one refresh of a location writes, planned with
-// no transaction open: a store applies it in one transaction and re-checks
-// what it was planned against.
+// ChangeSet is what one refresh of a location writes, or one part of it,
+// planned with no transaction open: a store applies it in one transaction
+// and re-checks what it was planned against.
 type ChangeSet struct {
 	Location      Location
-	LocationStamp string // see [StoredState.LocationStamp]
+	LocationStamp string // see [StoredState.LocationStamp]; "" in a part
+	// Part marks a change set of a part of what a refresh read: its
+	// entities' own creates and updates, applied while the refresh reads
+	// on. The location, its errors and what it stopped emitting are left
+	// to the refresh's last change set.
+	Part bool
+	// EarlierWrites counts the writes the parts of the same refresh applied
+	// before this change set: the location changed even if this one writes
+	// nothing.
+	EarlierWrites int
 	// Remove removes the location once its writes are applied (see
 	// [RefreshOptions.Remove]).
 	Remove bool
@@ -227,16 +215,14 @@ type ChangeSet struct {
 	// Conflicts are entities of other locations that this one emits too and
 	// leaves to them: the plan holds only while they are still theirs.
 	Conflicts []StoredEntity
-	// Bodies keeps the bodies of the writes' documents; nil when each has
-	// its body.
-	Bodies Bodies
 	// Errors are the location's processing errors, its entities' included.
 	Errors []ProcessingError
 	// KeptErrors are copies of the errors of unreadable files or URLs put
 	// on each entity kept from them, so that such an entity says why it is
 	// not read now.
 	KeptErrors []ProcessingError
-	Stats      RefreshStats
+	// Stats count what the refresh did up to and with this change set.
+	Stats RefreshStats
 }
 
 // Changes returns the change feed's events of the change set, without

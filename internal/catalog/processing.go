@@ -22,8 +22,9 @@ const (
 	// lead to: a file from a URL, a file outside the allowed roots or a
 	// host outside the allowed hosts; it is not read.
 	ErrorCodeForbiddenTarget = "FORBIDDEN_TARGET"
-	// ErrorCodeRefreshFailed says that the last refresh of a location failed
-	// and stored nothing: the catalog serves what the one before it stored.
+	// ErrorCodeRefreshFailed says that the last refresh of a location
+	// failed: the catalog serves what the one before it stored, and what
+	// parts of this one it had applied (its message says).
 	ErrorCodeRefreshFailed = "REFRESH_FAILED"
 )
 

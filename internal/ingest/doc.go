@@ -14,11 +14,13 @@
 // dry runs alike (conflicts, the last good version of an entity that stops
 // validating, orphans, errors of unreadable files copied onto the entities
 // kept from them). Each planned change carries what a change feed needs: its
-// operation, ref, new etag and changed paths. The [Store] then applies the
+// operation, ref, new etag and changed paths. The [Store] applies each
 // change set in one short transaction that re-checks what the plan was made
 // against and refuses it, writing nothing, when another write changed it
 // meanwhile; the refresh then plans again from the documents already read,
-// a bounded number of times. Refreshes of one location take turns;
+// a bounded number of times. A refresh is applied in parts as it is read
+// (see [Engine.refresh]): the database's work runs beside the parsing, no
+// transaction holds a whole location, and memory does not grow with one. Refreshes of one location take turns;
 // refreshes of different locations may overlap, the re-check settling which
 // one keeps a ref both emit.
 //
@@ -27,7 +29,7 @@
 // documents beside it are still ingested. Hostile input is bounded: only
 // regular files are read, each read within a deadline, and the bytes that
 // YAML aliases and placeholders expand to are counted as they are spent,
-// per entity and per location. A refresh that fails all the same stores
+// per entity and per location. A refresh that fails all the same orphans
 // nothing and is recorded on its location.
 //
 // Trust follows the root location: what a location may emit is decided by

@@ -114,10 +114,12 @@ func NewEngine(store Store, opts Options) *Engine {
 }
 
 // Refresh reads one location and writes what it emits. It reads files and
-// URLs and plans the location's change set with no transaction open, then
-// has the store apply it in one short transaction, so that no other write
-// waits on the network or on the reads. An error means nothing was
-// written; problems in the location's content are not errors but
+// URLs with no transaction open and has the store apply what it read in
+// short transactions, a part at a time as it reads (see [Engine.refresh]),
+// so that no other write waits on the network, on the reads or on a whole
+// location. An error means the location's errors, orphans and stamp were
+// not written, and its stats count the parts that were; problems in the
+// location's content are not errors but
 // processing errors recorded with the results. A refresh that fails for any
 // other reason than ctx ending is logged and recorded on the location, so
 // that it never fails silently.
@@ -142,10 +144,17 @@ func (e *Engine) refreshOrRecord(ctx context.Context, loc catalog.Location) (cat
 	if err != nil && ctx.Err() == nil && portal.ErrorCode(err) != portal.ENOTFOUND {
 		e.log.ErrorContext(ctx, "refresh failed", "location", loc.Key(), "err", err)
 		// The details may be SQL or driver text, which clients never see.
-		msg := "The last refresh of this location failed and stored nothing; the catalog serves what the refresh before it stored. The server log has the details."
+		what := "The last refresh of this location failed"
 		var tooLarge *locationTooLarge
 		if errors.As(err, &tooLarge) {
-			msg = "The last refresh of this location stored nothing: " + tooLarge.Error() + " (catalog.maxLocationSize); the catalog serves what the refresh before it stored."
+			what = "The last refresh of this location stopped: " + tooLarge.Error() + " (catalog.maxLocationSize)"
+		}
+		msg := what + " and stored nothing; the catalog serves what the refresh before it stored."
+		if n := stats.Added + stats.Updated; n > 0 {
+			msg = fmt.Sprintf("%s after storing %d of the entities it had read as they are now; nothing was orphaned or deleted, and the rest is what the refresh before it stored.", what, n)
+		}
+		if tooLarge == nil {
+			msg += " The server log has the details."
 		}
 		if err := e.store.RecordRefreshFailure(ctx, loc, msg); err != nil {
 			e.log.ErrorContext(ctx, "could not record a failed refresh", "location", loc.Key(), "err", err)
@@ -154,40 +163,81 @@ func (e *Engine) refreshOrRecord(ctx context.Context, loc catalog.Location) (cat
 	return stats, err
 }
 
-// maxPlans bounds how many times a refresh plans its change set again
+// maxPlans bounds how many times a refresh plans a change set again
 // when writes of others make it stale before it applies.
 const maxPlans = 4
 
-// refresh reads loc and plans its change set with no transaction open,
-// then applies it in one short transaction; a change set made stale by
-// another write meanwhile is planned again from the documents already
-// read.
+// refresh reads loc and applies what it reads as it reads: each part of
+// [partSize] documents is planned and applied in a short transaction of
+// its own while the reading goes on, and the last change set, planned once
+// everything is read, takes what the location stopped emitting, its errors
+// and its stamp. No transaction is open while files and URLs are read. A
+// change set made stale by another write meanwhile is planned again from
+// the documents already read. When the refresh fails after parts were
+// applied, those parts stay: each entity in them is what its file says
+// now, and nothing was orphaned or deleted. The stats count what was
+// applied.
 func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
-	set, err := e.read(ctx, loc)
-	if err != nil {
-		return catalog.RefreshStats{}, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make(chan []*catalog.EntityDoc, 1) // one part read ahead of the one applying
+	var (
+		last    *readSet
+		readErr error
+	)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		defer close(parts)
+		last, readErr = e.read(ctx, loc, parts)
+	}()
+	opts := catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}
+	done := &applied{seen: map[string]bool{}}
+	var applyErr error
+	for docs := range parts {
+		if applyErr != nil {
+			continue // the reading stops at ctx's end
+		}
+		var cs *catalog.ChangeSet
+		if cs, applyErr = e.apply(ctx, loc, opts, &readSet{docs: docs, part: true, before: done}); applyErr == nil {
+			done.add(docs, cs)
+		} else {
+			cancel()
+		}
 	}
-	defer set.close()
-	return e.apply(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans}, set)
+	<-read
+	switch {
+	case applyErr != nil:
+		return done.stats, applyErr
+	case readErr != nil:
+		return done.stats, fmt.Errorf("ingest: refresh %s: %w", loc.Key(), readErr)
+	}
+	last.before = done
+	cs, err := e.apply(ctx, loc, opts, last)
+	if err != nil {
+		return done.stats, err
+	}
+	return cs.Stats, nil
 }
 
 // apply plans the change set of loc with set and applies it, planning
-// again when it turns out stale.
-func (e *Engine) apply(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions, set *readSet) (catalog.RefreshStats, error) {
+// again when it turns out stale. A part with nothing to write is not
+// applied.
+func (e *Engine) apply(ctx context.Context, loc catalog.Location, opts catalog.RefreshOptions, set *readSet) (*catalog.ChangeSet, error) {
 	for attempt := 1; ; attempt++ {
 		cs, err := plan(ctx, e.store, loc, opts, set)
-		if err == nil {
+		if err == nil && (!cs.Part || len(cs.Writes) > 0) {
 			_, err = e.store.ApplyChangeSet(ctx, cs)
 		}
 		switch {
 		case err == nil:
-			return cs.Stats, nil
+			return cs, nil
 		case errors.Is(err, catalog.ErrStale) && attempt < maxPlans:
 			e.log.DebugContext(ctx, "change set stale, planning again", "location", loc.Key(), "attempt", attempt, "err", err)
 		case portal.ErrorCode(err) == portal.ENOTFOUND:
-			return catalog.RefreshStats{}, err
+			return nil, err
 		default:
-			return catalog.RefreshStats{}, fmt.Errorf("ingest: apply change set of %s: %w", loc.Key(), err)
+			return nil, fmt.Errorf("ingest: apply change set of %s: %w", loc.Key(), err)
 		}
 	}
 }
@@ -203,20 +253,26 @@ func (e *Engine) Remove(ctx context.Context, loc catalog.Location) (catalog.Refr
 	mu := m.(*sync.Mutex)
 	mu.Lock()
 	defer mu.Unlock()
-	return e.apply(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans, Remove: true}, &readSet{})
+	cs, err := e.apply(ctx, loc, catalog.RefreshOptions{DeleteOrphans: e.opts.DeleteOrphans, Remove: true}, &readSet{})
+	if err != nil {
+		return catalog.RefreshStats{}, err
+	}
+	return cs.Stats, nil
 }
 
-// read reads everything loc leads to, with no transaction open.
-func (e *Engine) read(ctx context.Context, loc catalog.Location) (*readSet, error) {
+// read reads everything loc leads to, with no transaction open, handing
+// each full part of its documents to parts (when set) as it goes, and
+// returns the rest.
+func (e *Engine) read(ctx context.Context, loc catalog.Location, parts chan<- []*catalog.EntityDoc) (*readSet, error) {
 	ctx, cancel := context.WithCancel(ctx) // stops the workers of a pass that ends early
 	defer cancel()
-	sink := &readSink{}
+	sink := &readSink{parts: parts}
 	run := newRun(e.reader, e.rules, e.limits(), loc, sink)
 	run.stored = func(ctx context.Context, key string) ([]*catalog.Entity, error) {
 		return e.store.StoredLocations(ctx, loc.ID, key)
 	}
+	run.encode = encodeEntity
 	if err := run.walk(ctx); err != nil {
-		sink.set.close()
 		return nil, err
 	}
 	return &sink.set, nil

@@ -25,53 +25,81 @@ type PlanReader interface {
 	StoredErrors(ctx context.Context, locationID string) (map[string][]catalog.ProcessingError, error)
 }
 
-// readSet is what one pass over a location read: its entities, encoded,
-// in the order the location emits them, and its problems.
+// readSet is what one pass over a location read, or one part of it: its
+// entities, encoded, in the order the location emits them, and its
+// problems.
 type readSet struct {
 	docs []*catalog.EntityDoc
 	// errs are the problems that belong to no emitted entity.
 	errs []catalog.ProcessingError
 	// unreadable lists files whose earlier entities must be kept.
 	unreadable []string
-	// bodies keeps the bodies of docs past the first few; nil until then.
-	bodies *spool
+	// part marks a part of the pass, planned and applied while the reading
+	// goes on: its documents' own changes only (see [catalog.ChangeSet.Part]).
+	part bool
+	// before is what the parts applied earlier in the same pass planned;
+	// nil when there were none.
+	before *applied
 }
 
-// Bodies returns what keeps the bodies of the set's documents, or nil when
-// each has its own.
-func (s *readSet) Bodies() catalog.Bodies {
-	if s.bodies == nil {
-		return nil
+// applied is what the parts of a pass applied so far planned: the refs
+// they took, the errors of their entities, and their counts.
+type applied struct {
+	seen   map[string]bool
+	errs   []catalog.ProcessingError
+	stats  catalog.RefreshStats
+	writes int
+}
+
+// add records a part's change set, planned from docs, as applied.
+func (a *applied) add(docs []*catalog.EntityDoc, cs *catalog.ChangeSet) {
+	for _, d := range docs {
+		a.seen[d.Ref] = true
 	}
-	return s.bodies
+	a.errs = append(a.errs, cs.Errors...)
+	a.stats = cs.Stats
+	a.writes += len(cs.Writes)
 }
 
-// close drops what the set keeps out of memory.
-func (s *readSet) close() error {
-	if s.bodies == nil {
-		return nil
-	}
-	return s.bodies.Close()
+// partSize is how many documents a refresh reads before it plans and
+// applies them as a part, while it reads on. Applying as it reads lets
+// the database's work run beside the parsing, as it did when a refresh
+// wrote inside one long transaction (10,000 entities: 4.7 s on PostgreSQL
+// read then applied whole, against 3.2 s), and keeps each transaction
+// short: SQLite's one write lock is held for one part at a time, so other
+// writes wait for a part, not for a location.
+const partSize = 500
+
+// readSink is the sink of a refresh: it holds the entities as they
+// arrive, encoded, and hands each full part of them to parts, when set.
+type readSink struct {
+	set   readSet
+	parts chan<- []*catalog.EntityDoc
 }
 
-// readSink is the sink of a refresh: it encodes each entity as it
-// arrives, so that a location's entities are held compactly until they
-// are planned and written.
-type readSink struct{ set readSet }
-
-func (s *readSink) put(_ context.Context, em *catalog.Emitted) error {
-	d, err := catalog.NewEntityDoc(em.Entity, uuid.NewString(), em.LocationKey, em.ParentRef, em.Relations, em.Errors)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", em.Entity.Ref(), err)
+func (s *readSink) put(ctx context.Context, em *catalog.Emitted, d *catalog.EntityDoc) error {
+	if d == nil {
+		var err error
+		if d, err = encodeEntity(em); err != nil {
+			return fmt.Errorf("encode %s: %w", em.Entity.Ref(), err)
+		}
 	}
 	s.set.docs = append(s.set.docs, d)
-	if len(s.set.docs) <= spoolAfter {
+	if s.parts == nil || len(s.set.docs) < partSize {
 		return nil
 	}
-	if s.set.bodies == nil {
-		s.set.bodies = newSpool()
+	select {
+	case s.parts <- s.set.docs:
+		s.set.docs = nil
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return s.set.bodies.put(d)
+}
+
+// encodeEntity encodes an entity read for a refresh, with a new uid.
+func encodeEntity(em *catalog.Emitted) (*catalog.EntityDoc, error) {
+	return catalog.NewEntityDoc(em.Entity, uuid.NewString(), em.LocationKey, em.ParentRef, em.Relations, em.Errors)
 }
 
 func (s *readSink) fail(pe catalog.ProcessingError) { s.set.errs = append(s.set.errs, pe) }
@@ -98,6 +126,12 @@ const dataChunk = 1000
 //     onto them. A location removed (opts.Remove, with an empty set) emits
 //     nothing, and its generated Location entity is deleted either way.
 //
+// A part of a pass (set.part) is planned for its documents alone, after
+// the parts before it (set.before): conflicts, last good versions, creates
+// and updates. The last set of the pass, planned with what the parts
+// before it took, decides what the location stopped emitting and its
+// errors.
+//
 // The set's documents are not consumed: when the change set turns out
 // stale as it applies, planning again from the same set is right.
 func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.RefreshOptions, set *readSet) (*catalog.ChangeSet, error) {
@@ -105,20 +139,29 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 	for i, d := range set.docs {
 		refs[i] = d.Ref
 	}
-	st, err := r.StoredState(ctx, loc.ID, refs)
+	before := set.before
+	if before == nil {
+		before = &applied{}
+	}
+	whose := loc.ID // whose stamp and entities to read: none for a part
+	if set.part {
+		whose = ""
+	}
+	st, err := r.StoredState(ctx, whose, refs)
 	if err != nil {
 		return nil, err
 	}
-	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp, Bodies: set.Bodies(), Remove: opts.Remove}
+	cs := &catalog.ChangeSet{Location: loc, LocationStamp: st.LocationStamp, Part: set.part, Remove: opts.Remove, Stats: before.stats, EarlierWrites: before.writes}
 	p := planner{cs: cs, r: r}
 	seen := make(map[string]bool, len(set.docs))
 	var entityErrs []catalog.ProcessingError
 	for _, d := range set.docs {
 		cs.Stats.Emitted++
 		ex, found := st.Entities[d.Ref]
-		if seen[d.Ref] || (found && ex.LocationID != loc.ID && !ex.Orphan) {
+		earlier := seen[d.Ref] || before.seen[d.Ref]
+		if earlier || (found && ex.LocationID != loc.ID && !ex.Orphan) {
 			owner := ex.LocationKey
-			if seen[d.Ref] {
+			if earlier {
 				owner = "an earlier document of this location"
 			} else {
 				cs.Conflicts = append(cs.Conflicts, ex)
@@ -149,6 +192,11 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 		}
 	}
 
+	if set.part {
+		cs.Errors = entityErrs
+		return cs, p.load(ctx)
+	}
+
 	keep := make(map[string]bool, len(set.unreadable))
 	for _, k := range set.unreadable {
 		keep[k] = true
@@ -156,7 +204,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 	kept := map[string][]string{} // refs kept from each unreadable file, by key
 	var own []catalog.StoredEntity
 	for _, ex := range st.Entities {
-		if loc.ID != "" && ex.LocationID == loc.ID && !seen[ex.Ref] {
+		if loc.ID != "" && ex.LocationID == loc.ID && !seen[ex.Ref] && !before.seen[ex.Ref] {
 			own = append(own, ex)
 		}
 	}
@@ -181,7 +229,7 @@ func plan(ctx context.Context, r PlanReader, loc catalog.Location, opts catalog.
 		return nil, err
 	}
 
-	cs.Errors = append(append([]catalog.ProcessingError(nil), set.errs...), entityErrs...)
+	cs.Errors = slices.Concat(set.errs, before.errs, entityErrs)
 	cs.Stats.Errors = len(cs.Errors)
 	for _, pe := range set.errs {
 		if pe.Level == catalog.LevelWarning {
@@ -248,26 +296,15 @@ func (p *planner) add(c catalog.EntityWrite) {
 // load reads the stored documents of the pending changes and completes
 // them.
 func (p *planner) load(ctx context.Context) error {
-	var docs []*catalog.EntityDoc // new versions whose bodies are loaded for a chunk
 	for start := 0; start < len(p.pending); start += dataChunk {
 		idx := p.pending[start:min(start+dataChunk, len(p.pending))]
 		ids := make([]string, len(idx))
-		docs = docs[:0]
 		for i, j := range idx {
-			c := &p.cs.Writes[j]
-			ids[i] = c.ID
-			if c.Doc != nil {
-				docs = append(docs, c.Doc)
-			}
+			ids[i] = p.cs.Writes[j].ID
 		}
 		data, err := p.r.EntityData(ctx, ids)
 		if err != nil {
 			return err
-		}
-		if b := p.cs.Bodies; b != nil {
-			if err := b.Load(docs); err != nil {
-				return err
-			}
 		}
 		for _, j := range idx {
 			c := &p.cs.Writes[j]
@@ -278,9 +315,6 @@ func (p *planner) load(ctx context.Context) error {
 			if err := p.complete(c, old); err != nil {
 				return err
 			}
-		}
-		if b := p.cs.Bodies; b != nil {
-			b.Release(docs)
 		}
 	}
 	return nil

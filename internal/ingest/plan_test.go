@@ -51,9 +51,19 @@ func (s *recordingStore) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeS
 func (s *recordingStore) last(t *testing.T) []string {
 	t.Helper()
 	s.mu.Lock()
+	n := len(s.applied)
+	s.mu.Unlock()
+	return s.since(t, n-1)
+}
+
+// since is [recordingStore.last] for every change set applied from the
+// i-th on, in order.
+func (s *recordingStore) since(t *testing.T, i int) []string {
+	t.Helper()
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []string{}
-	for _, c := range s.applied[len(s.applied)-1] {
+	for _, c := range slices.Concat(s.applied[i:]...) {
 		if c.Op.IsLocation() {
 			continue
 		}
@@ -235,15 +245,15 @@ func TestEngine_Refresh_StaleOrphanTaken(t *testing.T) {
 	})
 }
 
-// TestEngine_Refresh_Spooled refreshes a location larger than what a
-// refresh keeps in memory: its bodies go through the spool when created,
-// when compared for an update (the stored uid kept), and when planned
-// again after a stale apply.
-func TestEngine_Refresh_Spooled(t *testing.T) {
+// TestEngine_Refresh_Parts refreshes a location larger than a part: it is
+// applied a part at a time as it is read, a stale part is planned again
+// alone, the stored uid is kept, and the events of all the parts are the
+// location's, in document order.
+func TestEngine_Refresh_Parts(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
-		const n = 700 // past spoolAfter (256), and more than one chunk of writes
+		const n = 700 // more than a part (500), and more than one chunk of writes
 		content := func(lifecycle string) string {
 			d := []string{teamA}
 			for i := range n {
@@ -256,32 +266,41 @@ func TestEngine_Refresh_Spooled(t *testing.T) {
 		loc := MustCreateLocation(t, db, ingest.TypeFile, f)
 		rs := &recordingStore{DB: db}
 		eng := ingest.NewEngine(rs, ingest.Options{})
-		if st := MustRefresh(t, eng, loc); st.Added != n+2 {
-			t.Fatalf("first refresh added %d, want %d", st.Added, n+2)
+		if st := MustRefresh(t, eng, loc); st.Added != n+2 || rs.attempts != 2 {
+			t.Fatalf("first refresh added %d in %d change sets, want %d in 2", st.Added, rs.attempts, n+2)
 		}
 		before, err := db.EntityByRef(context.Background(), "component:default/c-500")
 		if err != nil {
 			t.Fatal(err)
 		}
 
-		// Every component changes. Between planning and applying, another
-		// engine stores c-000's change alone: the change set is stale, and
-		// the refresh plans again from the bodies it spooled.
+		// Every component changes. Before the first part applies, another
+		// engine stores c-000's change alone: the part is stale, and is
+		// planned again from what was read.
 		MustWrite(t, dir, "catalog-info.yaml", content("experimental"))
 		rs.before = func(cs *catalog.ChangeSet) {
 			rs.before = nil
+			if !cs.Part {
+				t.Error("the first change set of 700 entities is not a part")
+			}
 			MustWrite(t, dir, "catalog-info.yaml", strings.Replace(content("production"), "production", "experimental", 1))
 			if _, err := ingest.NewEngine(db, ingest.Options{}).Refresh(context.Background(), loc); err != nil {
 				t.Error(err)
 			}
 		}
 		rs.attempts = 0
-		if st := MustRefresh(t, eng, loc); st.Updated != n-1 || rs.attempts != 2 {
-			t.Fatalf("second refresh updated %d in %d attempts, want %d in 2", st.Updated, rs.attempts, n-1)
+		mark := len(rs.applied)
+		if st := MustRefresh(t, eng, loc); st.Updated != n-1 || rs.attempts != 3 {
+			t.Fatalf("second refresh updated %d in %d attempts, want %d in 3 (a stale part, the part, the rest)", st.Updated, rs.attempts, n-1)
 		}
-		changes := rs.last(t)
+		changes := rs.since(t, mark)
 		if len(changes) != n-1 || changes[0] != "UPDATED component:default/c-001 spec.lifecycle" || changes[n-2] != "UPDATED component:default/c-699 spec.lifecycle" {
 			t.Errorf("%d changes, %q … %q; want %d, c-001 to c-699, each of spec.lifecycle", len(changes), changes[0], changes[len(changes)-1], n-1)
+		}
+		for i, c := range changes {
+			if want := fmt.Sprintf("UPDATED component:default/c-%03d spec.lifecycle", i+1); c != want {
+				t.Fatalf("change %d is %q, want %q: events out of document order", i, c, want)
+			}
 		}
 		after, err := db.EntityByRef(context.Background(), "component:default/c-500")
 		if err != nil {

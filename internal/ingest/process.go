@@ -19,7 +19,10 @@ const maxDepth = 32
 
 // sink receives the results of one location's refresh.
 type sink interface {
-	put(ctx context.Context, e *catalog.Emitted) error
+	// put takes the location's entities in the order it emits them, each
+	// with what the run's encode made of it on the worker that parsed it
+	// (nil when the run has no encode, and for the generated Location).
+	put(ctx context.Context, e *catalog.Emitted, doc *catalog.EntityDoc) error
 	fail(pe catalog.ProcessingError)
 	// unreadable marks a file or URL that exists but could not be read or
 	// holds a document that names no entity: what it emitted before is kept.
@@ -71,6 +74,10 @@ type run struct {
 	// stored returns the Location entities last stored from a file or URL
 	// (by key); nil when nothing is stored, as in offline validation.
 	stored func(ctx context.Context, key string) ([]*catalog.Entity, error)
+	// encode, when set, encodes each entity on the worker that parsed it,
+	// so that encoding runs on every core and not in the one goroutine that
+	// hands entities to the sink in order.
+	encode func(em *catalog.Emitted) (*catalog.EntityDoc, error)
 }
 
 func newRun(r *reader, rules *Rules, lim limits, root catalog.Location, out sink) *run {
@@ -108,7 +115,7 @@ func (p *run) walk(ctx context.Context) error {
 		},
 		Spec: map[string]any{"type": p.root.Type, "target": p.root.Target},
 	}
-	if err := p.out.put(ctx, &catalog.Emitted{Entity: gen, LocationKey: p.origin}); err != nil {
+	if err := p.out.put(ctx, &catalog.Emitted{Entity: gen, LocationKey: p.origin}, nil); err != nil {
 		return err
 	}
 	return p.readTarget(ctx, p.root.Type, p.root.Target, "required", p.origin, gen.Ref().String(), 0)
@@ -156,7 +163,7 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 			todo = append(todo, f)
 		}
 	}
-	for res := range p.parseAll(ctx, typ, todo) {
+	for res := range p.parseAll(ctx, typ, todo, fromRef) {
 		var tooLarge *locationTooLarge
 		if errors.As(res.err, &tooLarge) {
 			return res.err
@@ -186,9 +193,11 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 				}
 				continue
 			}
+			if d.encodeErr != nil {
+				return d.encodeErr
+			}
 			emitted[d.emitted.Entity.Ref().String()] = true
-			d.emitted.ParentRef = fromRef
-			if err := p.out.put(ctx, d.emitted); err != nil {
+			if err := p.out.put(ctx, d.emitted, d.doc); err != nil {
 				return err
 			}
 			if d.emitted.Entity.Kind == catalog.KindLocation && len(d.emitted.Errors) == 0 {
@@ -347,12 +356,15 @@ type parsedDoc struct {
 	// refused is a document of a kind its location may not emit: dropped
 	// whole, while its file counts as read.
 	refused bool
+	// doc and encodeErr are what the run's encode made of the entity.
+	doc       *catalog.EntityDoc
+	encodeErr error
 }
 
 // parseAll reads and processes files on several goroutines and yields the
 // results in the order of names, holding at most a small window of results
-// in memory.
-func (p *run) parseAll(ctx context.Context, typ string, names []string) <-chan parsedFile {
+// in memory. parentRef is the Location entity whose target names them.
+func (p *run) parseAll(ctx context.Context, typ string, names []string, parentRef string) <-chan parsedFile {
 	out := make(chan parsedFile)
 	window := 2 * runtime.GOMAXPROCS(0)
 	pending := make(chan chan parsedFile, window)
@@ -365,7 +377,7 @@ func (p *run) parseAll(ctx context.Context, typ string, names []string) <-chan p
 			case <-ctx.Done():
 				return
 			}
-			go func() { ch <- p.parseFile(ctx, typ, name) }()
+			go func() { ch <- p.parseFile(ctx, typ, name, parentRef) }()
 		}
 	}()
 	go func() {
@@ -383,7 +395,7 @@ func (p *run) parseAll(ctx context.Context, typ string, names []string) <-chan p
 	return out
 }
 
-func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
+func (p *run) parseFile(ctx context.Context, typ, name, parentRef string) parsedFile {
 	res := parsedFile{name: name, key: typ + ":" + name}
 	var data []byte
 	if typ == TypeURL {
@@ -402,6 +414,14 @@ func (p *run) parseFile(ctx context.Context, typ, name string) parsedFile {
 		if pe := p.forbidden(typ, name, res.key, pd.emitted); pe != nil {
 			pe.Document, pe.Line = d.Index, d.LineOf("kind")
 			pd = parsedDoc{errs: append(pd.errs, *pe), refused: true}
+		}
+		if em := pd.emitted; em != nil {
+			em.ParentRef = parentRef
+			if p.encode != nil {
+				if pd.doc, pd.encodeErr = p.encode(em); pd.encodeErr != nil {
+					pd.encodeErr = fmt.Errorf("encode %s: %w", em.Entity.Ref(), pd.encodeErr)
+				}
+			}
 		}
 		res.docs = append(res.docs, pd)
 	}

@@ -229,7 +229,7 @@ func (s *Service) ValidateYAML(ctx context.Context, data []byte) (catalog.ReadRe
 				Document: d.Index, Line: d.LineOf("spec.type"), EntityRef: e.Ref().String(), Code: catalog.ErrorCodeForbiddenTarget,
 				Message: "file targets are not followed here, and " + leadsTo(TypeURL, TypeFile).Error()})
 		}
-		c.put(ctx, pd.emitted)
+		c.put(ctx, pd.emitted, nil)
 	}
 	return catalog.ReadResult{Emitted: c.emitted, Errors: c.result.Problems}, nil
 }

@@ -133,7 +133,7 @@ func (c *collector) validation() Validation {
 	return v
 }
 
-func (c *collector) put(_ context.Context, em *catalog.Emitted) error {
+func (c *collector) put(_ context.Context, em *catalog.Emitted, _ *catalog.EntityDoc) error {
 	ref := em.Entity.Ref().String()
 	if first, dup := c.seen[ref]; dup {
 		c.result.Problems = append(c.result.Problems, catalog.ProcessingError{

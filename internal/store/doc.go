@@ -30,8 +30,8 @@
 //
 // Writes are short transactions. A refresh's change set is planned by
 // internal/ingest outside any transaction, from plain reads (StoredState,
-// EntityData, StoredErrors); ApplyChangeSet persists it in one transaction
-// and decides nothing: it first re-reads, locked, what the plan depends on
+// EntityData, StoredErrors); ApplyChangeSet persists it, or one part of it,
+// in one transaction and decides nothing: it first re-reads, locked, what the plan depends on
 // (the location and its stamp, each stored row the plan changes or leaves
 // to another location; each ref it creates must still be free, which the
 // unique index checks) and answers catalog.ErrStale, having written

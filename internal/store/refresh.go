@@ -158,7 +158,8 @@ var relationTable = newBulkTable("relations", relationChunk, "", "originating_id
 // is still absent), and returns an error wrapping [catalog.ErrStale],
 // having written nothing, when it does not. Returns ENOTFOUND if the
 // location has been deleted. A change set with Remove removes the location
-// too.
+// too; a part (see [catalog.ChangeSet.Part]) writes its entities and their
+// events only, and its location need only exist.
 func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.Change, error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
@@ -174,19 +175,21 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 	}
 	changes := cs.Changes()
 	actor := catalog.ActorOfLocation(cs.Location.ID)
-	if cs.Remove {
+	switch {
+	case cs.Part:
+	case cs.Remove:
 		if err := a.remove(ctx); err != nil {
 			return nil, err
 		}
 		// A removal is the operator's doing (a configuration applied).
 		actor = actorOf(ctx)
 		changes = append(changes, catalog.Change{Op: catalog.ChangeLocationDeleted, Ref: cs.Location.ID, LocationID: cs.Location.ID})
-	} else {
+	default:
 		errsChanged, err := a.errors(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if errsChanged || len(changes) > 0 {
+		if errsChanged || len(changes) > 0 || cs.EarlierWrites > 0 {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET changed_at = ? WHERE id = ?`), a.now, cs.Location.ID); err != nil {
 				return nil, formatError(err)
 			}
@@ -200,7 +203,7 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 		return nil, formatError(err)
 	}
 	db.committed(ctx, changes)
-	if s := cs.Stats; s.Added+s.Deleted >= analyzeThreshold {
+	if s := cs.Stats; !cs.Part && s.Added+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
 		// thousands. Updates leave the sizes as they were, and analyzing
@@ -244,7 +247,7 @@ func (a *apply) check(ctx context.Context) error {
 		}
 		return formatError(err)
 	}
-	if stamp != cs.LocationStamp {
+	if !cs.Part && stamp != cs.LocationStamp {
 		return stale("location %s was changed by another refresh", cs.Location.Key())
 	}
 	want := make(map[string]catalog.StoredEntity, len(cs.Conflicts))
@@ -285,13 +288,11 @@ func (a *apply) check(ctx context.Context) error {
 	return nil
 }
 
-// entities writes the entity changes, a chunk at a time, so that the
-// bodies of only one chunk are in memory (see [catalog.Bodies]).
+// entities writes the entity changes, a statement's chunk at a time.
 func (a *apply) entities(ctx context.Context) error {
 	var (
 		gone []string    // ids deleted
 		rels [][4]string // relations not written yet
-		docs []*catalog.EntityDoc
 	)
 	writeRels := func(n int) error {
 		row := func(dst []any, i int) []any {
@@ -304,20 +305,8 @@ func (a *apply) entities(ctx context.Context) error {
 		rels = append(rels[:0], rels[n:]...)
 		return nil
 	}
-	bodies := a.cs.Bodies
 	for start := 0; start < len(a.cs.Writes); start += entityChunk {
 		chunk := a.cs.Writes[start:min(start+entityChunk, len(a.cs.Writes))]
-		docs = docs[:0]
-		for _, c := range chunk {
-			if c.Doc != nil {
-				docs = append(docs, c.Doc)
-			}
-		}
-		if bodies != nil {
-			if err := bodies.Load(docs); err != nil {
-				return fmt.Errorf("store: apply change set: %w", err)
-			}
-		}
 		var (
 			inserts, upserts []*catalog.EntityDoc
 			replaced         []string // ids whose relations are rewritten
@@ -357,9 +346,6 @@ func (a *apply) entities(ctx context.Context) error {
 			if err := writeRels(n); err != nil {
 				return err
 			}
-		}
-		if bodies != nil {
-			bodies.Release(docs)
 		}
 	}
 	if err := writeRels(len(rels)); err != nil {
@@ -509,8 +495,8 @@ func storableError(pe catalog.ProcessingError) catalog.ProcessingError {
 	return pe
 }
 
-// RecordRefreshFailure records on a location that a refresh of it failed
-// and stored nothing, as a processing error with code REFRESH_FAILED and
+// RecordRefreshFailure records on a location that a refresh of it failed,
+// as a processing error with code REFRESH_FAILED and
 // message, in a transaction of its own so that the failure cannot roll it
 // back. It replaces the failure recorded before, if any, and keeps the
 // location's other errors, which still describe what it serves; the next

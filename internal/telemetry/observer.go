@@ -97,7 +97,7 @@ func New(opts Options) *Observer {
 		}, []string{"operation", "type", "code"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "greenroom_location_refreshes_total",
-			Help: "Refreshes of locations, by location id and result (ok: committed; error: stored nothing).",
+			Help: "Refreshes of locations, by location id and result (ok: committed; error: failed before its last change set).",
 		}, []string{"location", "result"}),
 		refreshDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "greenroom_location_refresh_duration_seconds",
@@ -235,7 +235,7 @@ func (o *Observer) StartRefresh(ctx context.Context, loc catalog.Location) (cont
 				// The error may hold SQL or driver text: a trace is for
 				// operators, as the log is.
 				span.RecordError(err)
-				span.SetStatus(codes.Error, "the refresh stored nothing")
+				span.SetStatus(codes.Error, "the refresh failed")
 			}
 			span.End()
 		}
