@@ -180,8 +180,9 @@ type EntityWrite struct {
 	ID   string // the stored entity's id
 	Etag string // its etag once applied; "" when deleted
 	// Fields are the fields that differ from the stored version (see
-	// [ChangedFields]), [FieldRelations] when the relations do. None for a
-	// created or deleted entity.
+	// [ChangedFields]), [FieldRelations] when the relations do: a store
+	// rewrites an updated entity's relations only then. None for a created
+	// or deleted entity.
 	Fields []string
 	// Doc is what to store: for every operation but OpDeleted.
 	Doc *EntityDoc

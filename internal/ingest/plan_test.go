@@ -325,3 +325,44 @@ func TestEngine_Refresh_Parts(t *testing.T) {
 		}
 	})
 }
+
+// TestEngine_Refresh_UpdatedRelations checks that an update keeps an
+// entity's relations when they did not change and replaces them when they
+// did.
+func TestEngine_Refresh_UpdatedRelations(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		dir := t.TempDir()
+		f := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("svc", "dependsOn: [component:a]")))
+		loc := MustCreateLocation(t, db, ingest.TypeFile, f)
+		eng := ingest.NewEngine(db, ingest.Options{})
+		MustRefresh(t, eng, loc)
+		dependsOn := func() []string {
+			t.Helper()
+			rels, err := db.Relations(context.Background(), "component:default/svc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rels {
+				if r.Type == catalog.RelationDependsOn {
+					out = append(out, r.Target.String())
+				}
+			}
+			return out
+		}
+		for _, step := range []struct{ spec, want string }{
+			{"dependsOn: [component:a]\n  tier: gold", "component:default/a"}, // a change that leaves the relations
+			{"dependsOn: [component:b]", "component:default/b"},
+		} {
+			MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("svc", step.spec)))
+			if st := MustRefresh(t, eng, loc); st.Updated != 1 {
+				t.Fatalf("refresh with %q updated %d, want 1", step.spec, st.Updated)
+			}
+			if got := dependsOn(); !slices.Equal(got, []string{step.want}) {
+				t.Errorf("after %q: dependsOn %v, want [%s]", step.spec, got, step.want)
+			}
+		}
+	})
+}
