@@ -126,29 +126,29 @@ func TestEngine_Refresh_FailsAfterParts(t *testing.T) {
 		dir := t.TempDir()
 		root := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("one")))
 		loc := MustCreateLocation(t, db, ingest.TypeFile, root)
-		eng := ingest.NewEngine(db, ingest.Options{MaxLocationSize: 512 << 10})
+		eng := ingest.NewEngine(db, ingest.Options{MaxLocationSize: 1 << 20})
 		MustRefresh(t, eng, loc)
 
-		// 600 small components, then one of 400 KB that takes the location
-		// over its limit after the first part (500 documents) was read.
+		// 1,100 small components, then one of 800 KB that takes the location
+		// over its limit after the first part (1,000 documents) was read.
 		var small []string
-		for i := range 600 {
+		for i := range 1100 {
 			small = append(small, component(fmt.Sprintf("c%03d", i)))
 		}
 		MustWrite(t, dir, "a.yaml", docs(small...))
-		MustWrite(t, dir, "b.yaml", component("big", "description: "+strings.Repeat("z", 400<<10)))
+		MustWrite(t, dir, "b.yaml", component("big", "description: "+strings.Repeat("z", 800<<10)))
 		MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("one"), location("more", "targets: [./a.yaml, ./b.yaml]")))
 		stats, err := eng.Refresh(context.Background(), loc)
 		if err == nil {
 			t.Fatal("refresh succeeded; want the location over its limit")
 		}
-		// The first part: the generated Location, team-a, one, more and 496 components.
-		if stats.Added != 497 || stats.Orphaned+stats.Deleted != 0 {
-			t.Errorf("stats %+v; want 497 added (the first part's new entities), nothing orphaned", stats)
+		// The first part: the generated Location, team-a, one, more and 996 components.
+		if stats.Added != 997 || stats.Orphaned+stats.Deleted != 0 {
+			t.Errorf("stats %+v; want 997 added (the first part's new entities), nothing orphaned", stats)
 		}
 		refs := MustRefs(t, db)
-		if !slices.Contains(refs, "component:default/c495") || slices.Contains(refs, "component:default/c496") || !slices.Contains(refs, "component:default/one") {
-			t.Errorf("stored %d refs; want the first part's (to c495) and one, not c496", len(refs))
+		if !slices.Contains(refs, "component:default/c995") || slices.Contains(refs, "component:default/c996") || !slices.Contains(refs, "component:default/one") {
+			t.Errorf("stored %d refs; want the first part's (to c995) and one, not c996", len(refs))
 		}
 		for _, ref := range refs {
 			if e := MustEntity(t, db, ref); e.Metadata.Annotations[catalog.AnnotationOrphan] != "" {
@@ -159,6 +159,6 @@ func TestEngine_Refresh_FailsAfterParts(t *testing.T) {
 		if diff := cmp.Diff([]problem{{Level: "error", Code: catalog.ErrorCodeRefreshFailed, Key: loc.Key(), Doc: -1}}, problems(errs)); diff != "" {
 			t.Errorf("location errors mismatch (-want +got):\n%s", diff)
 		}
-		mustMention(t, errs, "catalog.maxLocationSize", "after storing 497 of the entities", "nothing was orphaned")
+		mustMention(t, errs, "catalog.maxLocationSize", "after storing 997 of the entities", "nothing was orphaned")
 	})
 }
