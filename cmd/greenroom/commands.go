@@ -427,8 +427,9 @@ func newJobs(db *store.DB, eng *ingest.Engine, cfg Config, log *slog.Logger, obs
 	}
 	ws := jobs.NewWorkers()
 	jobs.AddRefreshes(ws, db, eng, time.Duration(cfg.Catalog.RefreshInterval))
-	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs,
-		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter)})
+	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
+		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter),
+		DeadAfter: time.Duration(cfg.Jobs.DeadAfter)})
 }
 
 // requestRefreshes asks for a refresh of every location now, by whichever

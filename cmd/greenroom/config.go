@@ -18,6 +18,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/jobs"
 )
 
 // Config is everything `greenroom serve` can be told. It is read from
@@ -131,6 +132,10 @@ type Config struct {
 		// taken for lost (its process died) and retried; longer than
 		// Timeout.
 		RescueAfter Duration `yaml:"rescueAfter"`
+		// DeadAfter is how long a process that runs jobs may make no
+		// heartbeat (it makes one a second) before another takes it for
+		// dead and retries the jobs it was running; at least 2s.
+		DeadAfter Duration `yaml:"deadAfter"`
 	} `yaml:"jobs"`
 
 	// Metrics says where the Prometheus metrics are served.
@@ -204,6 +209,7 @@ func DefaultConfig() Config {
 	c.Catalog.Orphans = "keep"
 	c.Jobs.Timeout = Duration(10 * time.Minute)
 	c.Jobs.RescueAfter = Duration(15 * time.Minute)
+	c.Jobs.DeadAfter = Duration(jobs.DefaultDeadAfter)
 	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
 	c.Catalog.MaxEntitySize = ingest.DefaultMaxEntitySize
 	c.Catalog.MaxLocationSize = ingest.DefaultMaxLocationSize
@@ -275,7 +281,8 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	if v := getenv("GREENROOM_ORPHANS"); v != "" {
 		c.Catalog.Orphans = v
 	}
-	for name, d := range map[string]*Duration{"GREENROOM_JOBS_TIMEOUT": &c.Jobs.Timeout, "GREENROOM_JOBS_RESCUE_AFTER": &c.Jobs.RescueAfter} {
+	for name, d := range map[string]*Duration{"GREENROOM_JOBS_TIMEOUT": &c.Jobs.Timeout, "GREENROOM_JOBS_RESCUE_AFTER": &c.Jobs.RescueAfter,
+		"GREENROOM_JOBS_DEAD_AFTER": &c.Jobs.DeadAfter} {
 		if v := getenv(name); v != "" {
 			parsed, err := time.ParseDuration(v)
 			if err != nil {
@@ -393,6 +400,9 @@ func (c *Config) validate() error {
 	if c.Jobs.Timeout <= 0 || c.Jobs.RescueAfter <= c.Jobs.Timeout {
 		return fmt.Errorf("config: jobs.timeout (%s) must be positive and jobs.rescueAfter (%s) longer, or a running job would be retried beside itself",
 			time.Duration(c.Jobs.Timeout), time.Duration(c.Jobs.RescueAfter))
+	}
+	if c.Jobs.DeadAfter < Duration(2*jobs.DefaultHeartbeat) {
+		return fmt.Errorf("config: jobs.deadAfter (%s) must be at least two heartbeats (%s)", time.Duration(c.Jobs.DeadAfter), 2*jobs.DefaultHeartbeat)
 	}
 	if c.Catalog.MaxEntitySize <= 0 {
 		return errors.New("config: catalog.maxEntitySize must be positive")

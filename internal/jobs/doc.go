@@ -4,7 +4,8 @@
 // driver store.DB.JobDriver returns (riverdatabasesql on PostgreSQL,
 // riversqlite on SQLite). A job survives its process: replicas sharing one
 // PostgreSQL claim each job once (FOR UPDATE SKIP LOCKED), and a job whose
-// process died is taken for lost after [Options.RescueAfter] and retried.
+// process died is retried within seconds, once the process's heartbeats
+// stop (see Liveness below).
 //
 // The design, made once for every kind of job:
 //
@@ -14,10 +15,13 @@
 //     tasks and docs builds add a kind and its work, and nothing else.
 //   - Queues: one per kind of work, each with its own workers in every
 //     process ([Options.QueueWorkers]): refresh and default. Refresh runs
-//     one job at a time per process: each job a replica holds when it dies
-//     waits for River's rescuer (every 30 s, after RescueAfter), so more
-//     workers would stall more locations; a location registered through
-//     the API is refreshed at once by its service, outside the queue.
+//     one job at a time per process. That was chosen when each job a
+//     replica held as it died waited minutes for River's rescuer, so that
+//     more workers would have stalled more locations; such a job now waits
+//     seconds, which no longer argues against more workers, but the count
+//     stays until more is measured (cmd/greenroom's TestReplicas). A
+//     location registered through the API is refreshed at once by its
+//     service, outside the queue.
 //   - Retries: an error fails the attempt; it is retried after River's
 //     backoff (attempt⁴ seconds, jittered), bounded by the kind's
 //     MaxBackoff, until MaxAttempts, then discarded with every attempt's
@@ -25,8 +29,44 @@
 //     for good at once.
 //   - Timeouts: each attempt's context ends at the kind's timeout, at most
 //     [Options.Timeout]; the attempt then fails with the timeout recorded.
-//     RescueAfter must exceed the timeout, so that only a job whose process
-//     is gone is ever rescued: none stays "running" for ever.
+//     [Options.RescueAfter] must exceed the timeout, so that River's
+//     rescuer, the backstop of Liveness, only takes a job whose process is
+//     gone: none stays "running" for ever.
+//   - Liveness ([Options.Processes]): every process that runs jobs records
+//     itself in job_process, by its River client's id (what River writes
+//     in a job's attempted_by), before it takes a job; it adds one to its
+//     heartbeat count every [Options.Heartbeat] (a second) from its own
+//     goroutine, whatever its jobs do, and deletes its record when it stops
+//     with every job ended. At each heartbeat, every process reads the
+//     others' counts: one whose count has not moved for
+//     [Options.DeadAfter] (five seconds) on the reader's clock, while the
+//     reader made as many heartbeats of its own, is taken for dead. Its
+//     record is deleted (only if its count is still the one read, which
+//     orders the rescue with its own heartbeat and other readers' rescues)
+//     and each job River shows running with it as the last attempt gets
+//     an error saying that its process stopped responding and is due at
+//     once, or cancelled if a cancellation was asked for, or discarded at
+//     its last attempt: what River's rescuer does, without the backoff,
+//     since the attempt failed with its process and not with what the job
+//     depends on. Counts rather than times, so that no two clocks are
+//     compared; the reader's own heartbeats, so that a database that takes
+//     no writes for a while (SQLite's one writer held by a long
+//     transaction) stops every process alike and none is taken for dead.
+//     Every process reads, not River's leader alone: rescues are ordered by
+//     the guarded delete, and a killed leader's own jobs would otherwise
+//     wait for a new election. A job whose process has no record (one
+//     started before Greenroom kept records, or that stopped with a job
+//     still running) is left to River's rescuer, after RescueAfter: a
+//     process with no record may well be alive, and a process records
+//     itself before it takes a job. A process taken for dead that was only
+//     stalled (stopped, or cut off from the database, for DeadAfter) finds
+//     its record gone at its next heartbeat: it cancels the jobs it still
+//     runs, which run elsewhere meanwhile, and records itself again. Until
+//     then the two runs overlap, and the end of the stalled one is
+//     recorded by River over the other's (River checks only that the job
+//     is running), as it would be after River's own rescue. The SQL that
+//     writes River's table is in internal/store (RescueJobsOf), written
+//     for River's schema version 8.
 //   - Cancellation: [Jobs.Cancel]. A waiting job never runs; a running one
 //     has its context cancelled, within about two seconds in another
 //     process (River polls for cancellations: lib/pq and the SQLite driver
@@ -60,9 +100,11 @@
 //
 // A replica killed in the middle of a refresh loses nothing: the refresh's
 // transaction never commits, so the catalog keeps what the last one stored,
-// and the job, left running, is rescued by the leader (River's rescuer runs
-// every 30 s) once it has run for RescueAfter, and retried.
+// and the job, left running, is handed back by another replica once the
+// killed one's heartbeats have stopped for DeadAfter, and retried at its
+// next poll.
 //
 // It imports River, internal/catalog and internal/portal; the store and
-// the engine are behind [Locations] and [Refresher], wired in cmd/greenroom.
+// the engine are behind [Locations], [Processes] and [Refresher], wired in
+// cmd/greenroom.
 package jobs

@@ -30,6 +30,8 @@ const (
 const (
 	DefaultTimeout      = 10 * time.Minute
 	DefaultPollInterval = time.Second
+	DefaultHeartbeat    = time.Second
+	DefaultDeadAfter    = 5 * time.Second
 )
 
 // Principal is who a job runs as: whoever created it. It is carried in the
@@ -106,6 +108,8 @@ type Workers struct {
 	obs Observer
 	log *slog.Logger
 	max time.Duration
+	// running are the jobs running in this process.
+	running runningJobs
 }
 
 // NewWorkers returns an empty registry.
@@ -162,6 +166,9 @@ func (w *worker[T]) NextRetry(job *river.Job[T]) time.Time {
 }
 
 func (w *worker[T]) Work(ctx context.Context, job *river.Job[T]) (err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer w.ws.running.add(cancel)()
 	as := job.Args.RunAs()
 	ctx = portal.NewContextWithPrincipal(ctx, &portal.Principal{Kind: as.Kind, Ref: as.Ref})
 	end := func(Outcome) {}
@@ -230,6 +237,15 @@ type Options struct {
 	// process inserted or that came due; 0 means [DefaultPollInterval].
 	PollInterval time.Duration
 	Observer     Observer
+	// Processes, when set, keeps the heartbeat of a process that runs jobs,
+	// and hands back the running jobs of a process whose heartbeats
+	// stopped for DeadAfter, without waiting for RescueAfter.
+	Processes Processes
+	// Heartbeat is how often the process beats; 0 means [DefaultHeartbeat].
+	Heartbeat time.Duration
+	// DeadAfter is how long a process may make no heartbeat before it is
+	// taken for dead; at least two heartbeats. 0 means [DefaultDeadAfter].
+	DeadAfter time.Duration
 }
 
 // Jobs is River's client over the database: it inserts, lists and
@@ -237,6 +253,11 @@ type Options struct {
 type Jobs struct {
 	client *river.Client[*sql.Tx]
 	ws     *Workers
+	// live keeps this process's heartbeat once started (nil: none), until
+	// stopLive.
+	live     *liveness
+	stopLive func()
+	liveDone chan struct{}
 	// ended fires each time this process has ended a run of a job and
 	// stored how it went, so that [Jobs.Wait] need not wait for its poll.
 	ended       signal
@@ -312,11 +333,27 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Jobs{client: c, ws: ws}, nil
+	j := &Jobs{client: c, ws: ws}
+	if ws != nil && opts.Processes != nil {
+		every, deadAfter := cmp.Or(opts.Heartbeat, DefaultHeartbeat), cmp.Or(opts.DeadAfter, DefaultDeadAfter)
+		if deadAfter < 2*every {
+			return nil, fmt.Errorf("jobs: a process may be taken for dead after %s without a heartbeat, which must be at least two heartbeats (%s)", deadAfter, every)
+		}
+		j.live = &liveness{procs: opts.Processes, id: c.ID(), every: every, deadAfter: deadAfter,
+			log: cfg.Logger, running: &ws.running, seen: map[string]sighting{}}
+	}
+	return j, nil
 }
 
-// Start starts running jobs, until ctx ends or [Jobs.Stop].
+// Start starts running jobs, until ctx ends or [Jobs.Stop]. With
+// [Options.Processes], the process is recorded before it takes any job,
+// and beats until it stops.
 func (j *Jobs) Start(ctx context.Context) error {
+	if j.live != nil {
+		if err := j.live.procs.StartJobProcess(ctx, j.live.id); err != nil {
+			return fmt.Errorf("jobs: start: %w", err)
+		}
+	}
 	// River reports the end of each run once its row is updated.
 	events, unsubscribe := j.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
 		river.EventKindJobCancelled, river.EventKindJobSnoozed)
@@ -330,21 +367,48 @@ func (j *Jobs) Start(ctx context.Context) error {
 		unsubscribe()
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	if j.live != nil {
+		// It beats until the client has stopped, rather than until ctx
+		// ends: a client whose context ended may still be ending its jobs.
+		liveCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		j.stopLive, j.liveDone = stop, make(chan struct{})
+		go func() {
+			defer close(j.liveDone)
+			j.live.run(liveCtx)
+		}()
+		go func() {
+			select {
+			case <-j.client.Stopped():
+			case <-liveCtx.Done():
+			}
+			stop()
+		}()
+	}
 	return nil
 }
 
 // Stop stops taking jobs and waits for those running to end; when ctx ends
 // first, it cancels them (a cancelled job is retried, by this process when
-// it starts again or by another) and waits for them to return.
+// it starts again or by another) and waits for them to return. Then the
+// process's heartbeat stops, and its record is deleted if every job ended;
+// otherwise other processes take it for dead and hand its jobs back.
 func (j *Jobs) Stop(ctx context.Context) error {
 	if j.unsubscribe != nil {
 		defer j.unsubscribe()
 	}
 	err := j.client.Stop(ctx)
-	if err == nil || !errors.Is(err, ctx.Err()) {
+	if err != nil && errors.Is(err, ctx.Err()) {
+		err = j.client.StopAndCancel(context.WithoutCancel(ctx))
+	}
+	if j.stopLive == nil {
 		return err
 	}
-	return j.client.StopAndCancel(context.WithoutCancel(ctx))
+	j.stopLive()
+	<-j.liveDone
+	if err != nil {
+		return err
+	}
+	return j.live.procs.StopJobProcess(context.WithoutCancel(ctx), j.live.id)
 }
 
 // Insert inserts a job of a registered kind. For a unique kind, when a job

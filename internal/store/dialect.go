@@ -93,6 +93,19 @@ type dialect interface {
 	// writer pool and the URL, and what closes whatever it opened.
 	jobDriver(w *sqlx.DB, dsn string, open opener) (riverdriver.Driver[*sql.Tx], func() error, error)
 
+	// lastText returns an expression for the last element, as text, of an
+	// array column of River's: text[] on PostgreSQL, JSON on SQLite.
+	lastText(column string) string
+
+	// appendJSON returns an expression for an array column of River's with
+	// the JSON value of one argument appended: jsonb[] on PostgreSQL, JSON
+	// on SQLite.
+	appendJSON(column string) string
+
+	// now returns an expression for the database's time now, as River
+	// stores its times.
+	now() string
+
 	// migrationLock takes the lock that keeps two processes from running
 	// River's migrations at once, and returns what releases it.
 	migrationLock(ctx context.Context, db *sqlx.DB) (release func(), err error)

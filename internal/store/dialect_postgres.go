@@ -107,6 +107,16 @@ func (postgresDialect) jsonText(column string, path ...string) string {
 	return column + " #>> '{" + strings.Join(path, ",") + "}'"
 }
 
+func (postgresDialect) lastText(column string) string {
+	return column + "[array_length(" + column + ", 1)]"
+}
+
+func (postgresDialect) appendJSON(column string) string {
+	return "array_append(" + column + ", CAST(? AS jsonb))"
+}
+
+func (postgresDialect) now() string { return "now()" }
+
 // lockRows locks the rows for update: two replicas that write the same
 // rows take turns.
 func (postgresDialect) lockRows() string { return " FOR UPDATE" }

@@ -116,6 +116,18 @@ func (sqliteDialect) jsonText(column string, path ...string) string {
 	return "json_extract(" + column + ", '$." + strings.Join(path, ".") + "')"
 }
 
+func (sqliteDialect) lastText(column string) string {
+	return "json_extract(" + column + ", '$[#-1]')"
+}
+
+// appendJSON writes JSONB, as River does since its migration 7.
+func (sqliteDialect) appendJSON(column string) string {
+	return "jsonb_insert(coalesce(" + column + ", jsonb('[]')), '$[#]', json(?))"
+}
+
+// now is in River's format for times on SQLite, which it compares as text.
+func (sqliteDialect) now() string { return "strftime('%Y-%m-%d %H:%M:%f', 'now')" }
+
 // lockRows is empty: an immediate transaction holds the database's write
 // lock from BEGIN, so no other writer reads the rows meanwhile.
 func (sqliteDialect) lockRows() string { return "" }

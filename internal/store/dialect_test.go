@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -37,6 +39,9 @@ func TestDialect(t *testing.T) {
 		"watch":         testDialectWatch,
 		"jobDriver":     testDialectJobDriver,
 		"migrationLock": testDialectMigrationLock,
+		"lastText":      testDialectLastText,
+		"appendJSON":    testDialectAppendJSON,
+		"now":           testDialectNow,
 	}
 	it := reflect.TypeFor[dialect]()
 	for i := range it.NumMethod() {
@@ -472,4 +477,80 @@ func testDialectMigrationLock(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	again()
+}
+
+// dialectJob is a job the River cases insert, each deleted at its end (a
+// case reads that there are none).
+type dialectJob struct{}
+
+func (dialectJob) Kind() string { return "dialect_test" }
+
+func mustInsertDialectJob(t *testing.T, db *DB) (*river.Client[*sql.Tx], int64) {
+	t.Helper()
+	drv, err := db.JobDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := river.NewClient(drv, &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Insert(context.Background(), dialectJob{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mustExecDialect(t, db, `DELETE FROM river_job WHERE id = ?`, res.Job.ID) })
+	return c, res.Job.ID
+}
+
+// testDialectLastText reads the last process River recorded as taking a
+// job, taken by two in turn.
+func testDialectLastText(t *testing.T, db *DB) {
+	ctx := context.Background()
+	_, id := mustInsertDialectJob(t, db)
+	drv, _ := db.JobDriver()
+	for _, client := range []string{"first", "second"} {
+		res, err := drv.GetExecutor().JobGetAvailable(ctx, &riverdriver.JobGetAvailableParams{
+			ClientID: client, Kind: []string{dialectJob{}.Kind()}, MaxAttemptedBy: 100, MaxToLock: 1, Queue: river.QueueDefault})
+		if err != nil || len(res.Jobs) != 1 {
+			t.Fatalf("%s took %v, %v; want the job", client, res, err)
+		}
+		mustExecDialect(t, db, `UPDATE river_job SET state = 'available' WHERE id = ?`, id)
+	}
+	var got string
+	if err := db.r.GetContext(ctx, &got, db.r.Rebind(`SELECT `+db.d.lastText("attempted_by")+` FROM river_job WHERE id = ?`), id); err != nil {
+		t.Fatal(err)
+	}
+	if got != "second" {
+		t.Errorf("lastText read %q; want second", got)
+	}
+}
+
+// testDialectAppendJSON appends two errors to a job, as River reads them.
+func testDialectAppendJSON(t *testing.T, db *DB) {
+	c, id := mustInsertDialectJob(t, db)
+	for _, msg := range []string{"one", "two"} {
+		mustExecDialect(t, db, `UPDATE river_job SET errors = `+db.d.appendJSON("errors")+` WHERE id = ?`,
+			`{"at":"2026-01-02T03:04:05Z","attempt":1,"error":"`+msg+`"}`, id)
+	}
+	row, err := c.JobGet(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(row.Errors) != 2 || row.Errors[0].Error != "one" || row.Errors[1].Error != "two" {
+		t.Errorf("River read the errors %+v; want one, then two", row.Errors)
+	}
+}
+
+// testDialectNow makes a job due now, as River reads it.
+func testDialectNow(t *testing.T, db *DB) {
+	c, id := mustInsertDialectJob(t, db)
+	mustExecDialect(t, db, `UPDATE river_job SET scheduled_at = `+db.d.now()+` WHERE id = ?`, id)
+	row, err := c.JobGet(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(row.ScheduledAt); d < -time.Second || d > 5*time.Second {
+		t.Errorf("River read the job due %s ago; want now", d)
+	}
 }
