@@ -218,7 +218,7 @@ func refreshJobs(t *testing.T, db *store.DB, interval, poll time.Duration) (cata
 	}
 	ws := jobs.NewWorkers()
 	jobs.AddRefreshes(ws, db, eng, interval)
-	j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll})
+	j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll, Writer: db}) // inserts through the store, as a server does
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,7 +241,15 @@ func (j *Jobs) ScheduleRefresh(ctx context.Context, loc catalog.Location) error 
 		return err
 	}
 	opts.ScheduledAt = time.Now().Add(j.ws.refreshInterval)
-	if _, err := j.client.Insert(ctx, args, opts); err != nil {
+	if j.writer != nil {
+		err = j.writer.InWriteTx(ctx, func(tx *sql.Tx) error {
+			_, err := j.client.InsertTx(ctx, tx, args, opts)
+			return err
+		})
+	} else {
+		_, err = j.client.Insert(ctx, args, opts)
+	}
+	if err != nil {
 		return fmt.Errorf("jobs: schedule refreshes of location %s: %w", loc.ID, err)
 	}
 	return nil
