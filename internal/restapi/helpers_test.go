@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -219,3 +220,6 @@ func graphQLRefs(t *testing.T, srv *httptest.Server, filter map[string]any, head
 	slices.Sort(out)
 	return out
 }
+
+// sqlText matches what SQL or a database driver would put in a message.
+var sqlText = regexp.MustCompile(`(?i)\b(select|insert|update|delete)\b.*\b(from|into|set|where)\b|\bsqlite\b|\bpq:|sqlstate|\bjsonb?_each|syntax error at`)
