@@ -27,6 +27,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/jobs"
 	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/restapi"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/resolvers"
@@ -331,11 +332,14 @@ func (m *Main) Run(ctx context.Context) error {
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Logger: m.Log})
 	svc := svcs.Catalog
+	lim := limits(m.Config)
 	handler := server.New(server.Options{
-		Resolver:     &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs},
-		Loaders:      svc,
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs},
+		Loaders:  svc,
+		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
+			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),
 		Logger:       m.Log,
-		Limits:       limits(m.Config),
+		Limits:       lim,
 		Authenticate: sec.authenticate,
 		Observer:     ops.serverObserver(),
 		Metrics:      ops.onAPI,

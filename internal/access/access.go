@@ -39,6 +39,8 @@ type Store interface {
 	CountEntities(ctx context.Context, f catalog.EntityFilter) (int, error)
 	Traverse(ctx context.Context, q catalog.TraversalQuery) (catalog.TraversalPage, error)
 	Facet(ctx context.Context, facet string, f catalog.EntityFilter) ([]catalog.FacetValue, error)
+	PathFacet(ctx context.Context, path string, f catalog.EntityFilter) ([]catalog.FacetValue, error)
+	ScanEntities(ctx context.Context, f catalog.EntityFilter, after string, limit int) ([]*catalog.Record, []catalog.RelationRow, error)
 	Locations(ctx context.Context) ([]catalog.Location, error)
 	Location(ctx context.Context, id string) (catalog.Location, error)
 	LocationErrors(ctx context.Context, id string) ([]catalog.ProcessingError, error)
@@ -214,6 +216,27 @@ func (g *Guard) Facet(ctx context.Context, facet string, f catalog.EntityFilter)
 		return nil, nil
 	}
 	return g.store.Facet(ctx, facet, f)
+}
+
+// PathFacet counts the values of the field at a Backstage path over the
+// entities the caller may read.
+func (g *Guard) PathFacet(ctx context.Context, path string, f catalog.EntityFilter) ([]catalog.FacetValue, error) {
+	f, ok := g.narrow(ctx, f)
+	if !ok {
+		return nil, nil
+	}
+	return g.store.PathFacet(ctx, path, f)
+}
+
+// ScanEntities returns, in ref order, up to limit of the entities f
+// selects after the ref after that the caller may read, with their
+// relations, for an export that pages through the catalog.
+func (g *Guard) ScanEntities(ctx context.Context, f catalog.EntityFilter, after string, limit int) ([]*catalog.Record, []catalog.RelationRow, error) {
+	f, ok := g.narrow(ctx, f)
+	if !ok {
+		return nil, nil, nil
+	}
+	return g.store.ScanEntities(ctx, f, after, limit)
 }
 
 // Locations returns every registered location. Returns EFORBIDDEN when the

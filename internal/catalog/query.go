@@ -18,9 +18,12 @@ type EntityFilter struct {
 	// Annotations match like Labels.
 	Annotations []KeyFilter
 	Relations   []RelationFilter
-	Orphan      *bool
-	HasErrors   *bool
-	Text        string // a term in the name, title, description or tags
+	// Fields match any field of the entity by its path, as Backstage's
+	// filter parameter does; each of them must match.
+	Fields    []FieldFilter
+	Orphan    *bool
+	HasErrors *bool
+	Text      string // a term in the name, title, description or tags
 
 	// Set by the API itself, never by clients.
 	LocationIDs []string // emitted by these registered locations
@@ -38,6 +41,20 @@ type EntityFilter struct {
 type KeyFilter struct {
 	Key   string
 	Value *string
+}
+
+// FieldFilter matches entities by a field at a dotted path, as Backstage's
+// search rows flatten an entity (backstage-spec.md §2.5, §2.8): keys and
+// values compare case-insensitively, a key may hold dots
+// (metadata.annotations.backstage.io/orphan), arrays are crossed, a string
+// x in the array at a.b also reads as a.b.x = true, and relations read as
+// relations.<type> = <target ref>.
+type FieldFilter struct {
+	Key string
+	// Values are alternatives; none means that the field exists.
+	Values []string
+	// Contains matches values that hold one of Values rather than equal it.
+	Contains bool
 }
 
 // RelationFilter matches entities with a relation of Type to Target (a
@@ -76,6 +93,13 @@ type EntityQuery struct {
 	After  *Position // only entities after this position
 	Before *Position // only entities before this position
 	Limit  int
+	// OrderPath, when set, sorts by the lower-cased value of the field at
+	// a Backstage path (see [FieldFilter]) instead of by Order, and leaves
+	// out the entities without it, as Backstage does.
+	OrderPath string
+	// Offset skips that many entities first; only without After and
+	// Before.
+	Offset int
 	// FromEnd takes the last Limit entities of the range instead of the
 	// first, for backward pagination; they are still returned in order.
 	FromEnd bool

@@ -92,6 +92,14 @@ func route(path string) string {
 	if strings.HasPrefix(path, "/graphiql/") {
 		return "/graphiql/{name}"
 	}
+	if rest, ok := strings.CutPrefix(path, "/api/catalog/"); ok {
+		switch {
+		case rest == "entities", rest == "entities/by-query", rest == "entities/by-refs", rest == "entity-facets":
+			return path
+		case strings.HasPrefix(rest, "entities/by-name/"):
+			return "/api/catalog/entities/by-name/{kind}/{namespace}/{name}"
+		}
+	}
 	return "other"
 }
 

@@ -44,8 +44,7 @@ var deadlineKey = &contextKey{"deadline"}
 //
 // A request that none of transports takes is refused here, as a GraphQL
 // error, rather than by gqlgen, which answers it in plain text.
-func limitRequests(lim Limits, transports []graphql.Transport, next http.Handler) http.Handler {
-	slots := newSlots(lim.MaxConcurrentRequests, lim.QueueTimeout)
+func limitRequests(lim Limits, slots *slots, transports []graphql.Transport, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(r) }) {
 			unsupported(w, r)
@@ -134,28 +133,46 @@ func newSlots(n int, wait time.Duration) *slots {
 // serve serves r through next once a slot is free, or answers HTTP 503
 // with code UNAVAILABLE when none frees up within the wait.
 func (s *slots) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	if s == nil {
-		next.ServeHTTP(w, r)
+	if !s.acquire(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, &gqlerror.Error{
+			Message: s.busy(),
+			Extensions: map[string]any{
+				"code":  portal.EUNAVAILABLE,
+				"limit": "concurrentRequests",
+				"max":   cap(s.free),
+			},
+		})
 		return
+	}
+	defer s.release()
+	next.ServeHTTP(w, r)
+}
+
+// busy says why a request found no slot.
+func (s *slots) busy() string {
+	return fmt.Sprintf("the server is serving as many requests as it can (%d); try again shortly", cap(s.free))
+}
+
+// acquire takes a slot, waiting up to s.wait for one, and reports whether
+// it got one; a nil s always does. A slot taken is given back by release.
+func (s *slots) acquire(ctx context.Context) bool {
+	if s == nil {
+		return true
 	}
 	select {
 	case s.free <- struct{}{}:
+		return true
 	default:
-		if !s.await(r.Context()) {
-			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, &gqlerror.Error{
-				Message: fmt.Sprintf("the server is serving as many requests as it can (%d); try again shortly", cap(s.free)),
-				Extensions: map[string]any{
-					"code":  portal.EUNAVAILABLE,
-					"limit": "concurrentRequests",
-					"max":   cap(s.free),
-				},
-			})
-			return
-		}
+		return s.await(ctx)
 	}
-	defer func() { <-s.free }()
-	next.ServeHTTP(w, r)
+}
+
+// release gives back a slot acquire took.
+func (s *slots) release() {
+	if s != nil {
+		<-s.free
+	}
 }
 
 // await waits up to s.wait for a slot and takes it.
@@ -170,6 +187,30 @@ func (s *slots) await(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// limitREST enforces on the REST endpoints (internal/restapi) the limits
+// of whole requests: they take the same slots as GraphQL requests, and
+// their bodies are bounded in size. The handler bounds its requests' time
+// itself, since a streamed list has no deadline. A refusal has the shape
+// of Backstage's errors, which REST clients read.
+func limitREST(lim Limits, s *slots, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lim.MaxBodyBytes > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBodyBytes)
+		}
+		if !s.acquire(r.Context()) {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+				"error":    map[string]string{"name": "ServiceUnavailableError", "message": s.busy()},
+				"request":  map[string]string{"method": r.Method, "url": r.RequestURI},
+				"response": map[string]int{"statusCode": http.StatusServiceUnavailable},
+			})
+			return
+		}
+		defer s.release()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // serveBatch runs each operation of a batch through next and writes the

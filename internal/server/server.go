@@ -43,6 +43,10 @@ type Options struct {
 	// Observer watches every request and GraphQL operation, for metrics
 	// and traces; nil watches none.
 	Observer Observer
+	// REST, when set, serves Backstage's catalog REST endpoints under
+	// /api/catalog (internal/restapi), behind the same authentication and
+	// sharing the GraphQL requests' slots.
+	REST http.Handler
 	// Metrics, when set, serves GET /metrics, before authentication: a
 	// scraper sends no token, and what it reads is no catalog data.
 	Metrics http.Handler
@@ -102,7 +106,11 @@ func New(opts Options) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitRequests(lim, transports, gql))
+	slots := newSlots(lim.MaxConcurrentRequests, lim.QueueTimeout)
+	mux.Handle("/graphql", limitRequests(lim, slots, transports, gql))
+	if opts.REST != nil {
+		mux.Handle("/api/catalog/", limitREST(lim, slots, opts.REST))
+	}
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)
 	mux.HandleFunc("GET /favicon.ico", favicon)

@@ -69,6 +69,20 @@ type dialect interface {
 	// column. The path is the store's own names, never input.
 	jsonText(column string, path ...string) string
 
+	// pathValues returns a query of the values at a dotted path in JSON
+	// documents, as Backstage's search rows hold them (see
+	// [catalog.FieldFilter]): object keys compared lower-cased, a key may
+	// hold dots, arrays crossed, and a string x in an array at the path's
+	// parent read as the value true of path ….x. Its columns are id and v,
+	// the value as text (true, false, numbers as written; NULL for a JSON
+	// null); objects and arrays are no values. The documents are doc, of
+	// the rows id names, from the tables of from ("" when the query is
+	// correlated with one row). Its first argument is the lower-cased
+	// path, then those of from. The path is walked, not the whole
+	// document, so a document costs about as many rows as the path has
+	// keys.
+	pathValues(id, doc, from string) string
+
 	// lockRows ends a SELECT in a write transaction so that the rows it
 	// reads stay locked until the transaction ends.
 	lockRows() string

@@ -117,6 +117,25 @@ func (postgresDialect) appendJSON(column string) string {
 
 func (postgresDialect) now() string { return "now()" }
 
+// pathValues walks with jsonb_each and jsonb_array_elements, side by side
+// in one LATERAL subquery, since a recursive query may name itself once.
+func (postgresDialect) pathValues(id, doc, from string) string {
+	return `WITH RECURSIVE w(id, rest, v) AS (
+		SELECT ` + id + `, CAST(? AS TEXT), ` + doc + ` ` + from + `
+		UNION ALL
+		SELECT w.id, c.rest, c.v FROM w, LATERAL (
+			SELECT substr(w.rest, length(j.key) + 2) AS rest, j.value AS v
+			FROM jsonb_each(CASE WHEN jsonb_typeof(w.v) = 'object' THEN w.v ELSE '{}' END) j
+			WHERE lower(j.key) = w.rest OR left(w.rest, length(j.key) + 1) = lower(j.key) || '.'
+			UNION ALL
+			SELECT CASE WHEN m.str THEN '' ELSE w.rest END, CASE WHEN m.str THEN 'true'::jsonb ELSE a.value END
+			FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.v) = 'array' THEN w.v ELSE '[]' END) a,
+				LATERAL (SELECT jsonb_typeof(a.value) = 'string' AND w.rest <> '' AND lower(a.value #>> '{}') = w.rest AS str) m
+		) c
+	)
+	SELECT w.id AS id, w.v #>> '{}' AS v FROM w WHERE w.rest = '' AND jsonb_typeof(w.v) NOT IN ('object', 'array')`
+}
+
 // lockRows locks the rows for update: two replicas that write the same
 // rows take turns.
 func (postgresDialect) lockRows() string { return " FOR UPDATE" }

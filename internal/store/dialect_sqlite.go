@@ -128,6 +128,26 @@ func (sqliteDialect) appendJSON(column string) string {
 // now is in River's format for times on SQLite, which it compares as text.
 func (sqliteDialect) now() string { return "strftime('%Y-%m-%d %H:%M:%f', 'now')" }
 
+// pathValues walks with json_each. A row's type is kept beside its value
+// (t), since json_each gives true as 1; a row that holds no object or
+// array is walked as an empty array, as json_each would refuse a bare
+// string.
+func (sqliteDialect) pathValues(id, doc, from string) string {
+	const inArray = `w.t = 'array' AND j.type = 'text' AND w.rest <> '' AND lower(j.value) = w.rest`
+	return `WITH RECURSIVE w(id, rest, v, t) AS (
+		SELECT ` + id + `, ?, ` + doc + `, 'object' ` + from + `
+		UNION ALL
+		SELECT w.id,
+			CASE WHEN ` + inArray + ` THEN '' WHEN w.t = 'array' THEN w.rest ELSE substr(w.rest, length(j.key) + 2) END,
+			CASE WHEN ` + inArray + ` THEN 'true' ELSE j.value END,
+			CASE WHEN ` + inArray + ` THEN 'true' ELSE j.type END
+		FROM w, json_each(CASE WHEN w.t IN ('object', 'array') THEN w.v ELSE '[]' END) j
+		WHERE w.t = 'array' OR lower(j.key) = w.rest OR substr(w.rest, 1, length(j.key) + 1) = lower(j.key) || '.'
+	)
+	SELECT w.id AS id, CASE w.t WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(w.v AS TEXT) END AS v
+	FROM w WHERE w.rest = '' AND w.t NOT IN ('object', 'array')`
+}
+
 // lockRows is empty: an immediate transaction holds the database's write
 // lock from BEGIN, so no other writer reads the rows meanwhile.
 func (sqliteDialect) lockRows() string { return "" }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func TestDialect(t *testing.T) {
 		"anyOf":         testDialectAnyOf,
 		"objectEntries": testDialectObjectEntries,
 		"jsonText":      testDialectJSONText,
+		"pathValues":    testDialectPathValues,
 		"lockRows":      testDialectLockRows,
 		"insertNew":     testDialectInsertNew,
 		"upsert":        testDialectUpsert,
@@ -299,6 +301,44 @@ func testDialectJSONText(t *testing.T, db *DB) {
 	}
 	if got != "Jo@Example.com" {
 		t.Errorf("jsonText read %q; want Jo@Example.com", got)
+	}
+}
+
+func testDialectPathValues(t *testing.T, db *DB) {
+	mustEntity(t, db, "component:default/paths", `{}`, `{"metadata":{"annotations":{"Backstage.io/Orphan":"true"},"tags":["java","Go"]},
+		"spec":{"Type":"service","n":1.5,"none":null,"links":[{"url":"u1"},{"url":"u2","ok":true}],"deep":{"a":{"b":"c"}}}}`)
+	cases := map[string][]string{
+		"spec.type": {"service"},
+		"metadata.annotations.backstage.io/orphan": {"true"},
+		"metadata.tags":      {"Go", "java"},
+		"metadata.tags.go":   {"true"},
+		"spec.n":             {"1.5"},
+		"spec.none":          {"(null)"},
+		"spec.links.url":     {"u1", "u2"},
+		"spec.links.ok":      {"true"},
+		"spec.deep.a.b":      {"c"},
+		"spec.deep":          nil, // objects are no values
+		"spec.deep.a.b.c":    nil,
+		"metadata.tags.rust": nil,
+	}
+	for path, want := range cases {
+		var got []string
+		var vals []sql.NullString
+		if err := db.r.SelectContext(context.Background(), &vals, db.r.Rebind(
+			`SELECT p.v FROM (`+db.d.pathValues("e.id", "e.data", "FROM entities e WHERE e.ref = ?")+`) p ORDER BY p.v`),
+			path, "component:default/paths"); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, v := range vals {
+			if !v.Valid {
+				v.String = "(null)"
+			}
+			got = append(got, v.String)
+		}
+		slices.Sort(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: values mismatch (-want +got):\n%s", path, diff)
+		}
 	}
 }
 

@@ -108,7 +108,7 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 		order = catalog.OrderRef
 	}
 	key, ok := orderExprs[order]
-	if !ok {
+	if !ok && q.OrderPath == "" {
 		return catalog.EntityPage{}, portal.Errorf(portal.EINVALID, "cannot order by %q", order)
 	}
 	limit := q.Limit
@@ -116,17 +116,29 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 		limit = MaxPageSize
 	}
 	cond, args := db.filterSQL(&q.Filter)
+	// A Backstage path is sorted by in a subquery, s, that names its key
+	// once: the key may be a query of its own, with an argument.
+	var keyArgs []any
+	from := "entities e"
+	ref := "e.ref"
+	if q.OrderPath != "" {
+		var pathKey string
+		pathKey, keyArgs = db.pathOrder(q.OrderPath)
+		from = fmt.Sprintf("(SELECT e.ref, %s AS sort_key FROM entities e WHERE %s) s", pathKey, cond)
+		key, ref, cond = "s.sort_key", "s.ref", "s.sort_key IS NOT NULL"
+		args = append(keyArgs, args...)
+	}
 	desc := q.Desc
 	after, before := ">", "<"
 	if desc {
 		after, before = "<", ">"
 	}
 	if q.After != nil {
-		cond += fmt.Sprintf(" AND (%[1]s %[2]s ? OR (%[1]s = ? AND e.ref %[2]s ?))", key, after)
+		cond += fmt.Sprintf(" AND (%[1]s %[2]s ? OR (%[1]s = ? AND %[3]s %[2]s ?))", key, after, ref)
 		args = append(args, q.After.Key, q.After.Key, q.After.Ref)
 	}
 	if q.Before != nil {
-		cond += fmt.Sprintf(" AND (%[1]s %[2]s ? OR (%[1]s = ? AND e.ref %[2]s ?))", key, before)
+		cond += fmt.Sprintf(" AND (%[1]s %[2]s ? OR (%[1]s = ? AND %[3]s %[2]s ?))", key, before, ref)
 		args = append(args, q.Before.Key, q.Before.Key, q.Before.Ref)
 	}
 	// Reading from the end runs the query in the opposite order.
@@ -134,15 +146,19 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 	if desc != q.FromEnd {
 		dir = "DESC"
 	}
-	orderBy := fmt.Sprintf("%s %s, e.ref %s", key, dir, dir)
+	orderBy := fmt.Sprintf("%s %s, %s %s", key, dir, ref, dir)
 	if key == "e.ref" {
 		orderBy = "e.ref " + dir // a second key would make SQLite sort what the index already orders
 	}
 	// The page's refs and sort keys come from the index that orders them,
 	// and its records from the read cache, which reads the ones it does not
 	// hold with one more statement.
-	query := fmt.Sprintf(`SELECT e.ref, %s AS sort_key FROM entities e WHERE %s ORDER BY %s LIMIT ?`, key, cond, orderBy)
+	query := fmt.Sprintf(`SELECT %s, %s AS sort_key FROM %s WHERE %s ORDER BY %s LIMIT ?`, ref, key, from, cond, orderBy)
 	args = append(args, limit+1)
+	if q.Offset > 0 {
+		query += " OFFSET ?"
+		args = append(args, q.Offset)
+	}
 	refs, keys, err := db.cachedPageRefs(ctx, db.r.Rebind(query), args)
 	if err != nil {
 		return catalog.EntityPage{}, fmt.Errorf("store: find entities: %w", formatError(err))
@@ -169,6 +185,24 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 		slices.Reverse(page.Keys)
 	}
 	return page, nil
+}
+
+// pathOrder returns the sort key of a Backstage path, and its arguments:
+// the column of the fields every entity has, else the least of the path's
+// values in the entity's JSON, lower-cased, NULL when it has none.
+func (db *DB) pathOrder(path string) (string, []any) {
+	path = strings.ToLower(path)
+	switch path {
+	case "kind":
+		return "lower(e.kind)", nil
+	case "metadata.name":
+		return "lower(e.name)", nil
+	case "metadata.namespace":
+		return "lower(e.namespace)", nil
+	case "metadata.uid":
+		return "lower(e.id)", nil
+	}
+	return "(SELECT min(lower(p.v)) FROM (" + db.d.pathValues("e.id", "e.data", "") + ") p)", []any{path}
 }
 
 // CountEntities returns how many entities f selects.

@@ -73,6 +73,43 @@ func (db *DB) Facet(ctx context.Context, facet string, f catalog.EntityFilter) (
 	return out, nil
 }
 
+// PathFacet counts the entities f selects by the values of the field at a
+// Backstage path, as Backstage's entity-facets does: each value an entity
+// has counts once (the elements of an array, each), values keep their
+// case, and they are ordered by value. relations.<type> counts the targets
+// of relations of that type.
+func (db *DB) PathFacet(ctx context.Context, path string, f catalog.EntityFilter) ([]catalog.FacetValue, error) {
+	key := strings.ToLower(path)
+	cond, args := db.filterSQL(&f)
+	var query string
+	switch {
+	case key == "kind", key == "metadata.name", key == "metadata.namespace", key == "metadata.uid":
+		col := map[string]string{"kind": "e.kind", "metadata.name": "e.name", "metadata.namespace": "e.namespace", "metadata.uid": "e.id"}[key]
+		query = fmt.Sprintf(`SELECT %[1]s AS value, COUNT(*) AS count FROM entities e WHERE %[2]s GROUP BY %[1]s`, col, cond)
+	case strings.HasPrefix(key, "relations."):
+		query = `SELECT r.target_ref AS value, COUNT(*) AS count
+			FROM entities e JOIN relations r ON r.source_ref = e.ref AND lower(r.type) = ?
+			WHERE ` + cond + ` GROUP BY r.target_ref`
+		args = append([]any{strings.TrimPrefix(key, "relations.")}, args...)
+	default:
+		query = `SELECT p.v AS value, COUNT(*) AS count FROM (` + db.d.pathValues("e.id", "e.data", "FROM entities e WHERE "+cond) + `) p
+			WHERE p.v IS NOT NULL GROUP BY p.v`
+		args = append([]any{key}, args...)
+	}
+	var rows []struct {
+		Value string `db:"value"`
+		Count int    `db:"count"`
+	}
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(query+` ORDER BY value`), args...); err != nil {
+		return nil, fmt.Errorf("store: facet %s: %w", path, formatError(err))
+	}
+	out := make([]catalog.FacetValue, len(rows))
+	for i, r := range rows {
+		out[i] = catalog.FacetValue(r)
+	}
+	return out, nil
+}
+
 // tagFacet counts tags in Go: they are stored as one bar-separated column.
 func (db *DB) tagFacet(ctx context.Context, cond string, args []any) ([]catalog.FacetValue, error) {
 	var rows []string

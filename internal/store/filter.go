@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -61,6 +62,9 @@ func (w *where) filter(f *catalog.EntityFilter) {
 		add(func() {
 			orEach(w, f.Relations, func(r catalog.RelationFilter) { w.related(r.Type, []string{strings.ToLower(r.Target)}) })
 		})
+	}
+	for _, ff := range f.Fields {
+		add(func() { w.field(ff) })
 	}
 	if f.Orphan != nil {
 		add(func() { w.sb.WriteString("e.orphan = ?"); w.args = append(w.args, *f.Orphan) })
@@ -173,6 +177,88 @@ func (w *where) keyValue(column string, k catalog.KeyFilter) {
 	if k.Value != nil {
 		w.sb.WriteString(" AND lower(j.value) = ?")
 		w.args = append(w.args, strings.ToLower(*k.Value))
+	}
+	w.sb.WriteString(")")
+}
+
+// maxSearchValue is the longest value Backstage's search rows keep: a
+// longer one is stored as NULL, so it exists but matches no value.
+const maxSearchValue = 200
+
+// field matches a Backstage field filter. The fields that have a column
+// or a table of their own are read from it, the relations from their
+// table; any other path is walked in the entity's JSON (dialect's
+// pathValues), which lists the values of that path only.
+func (w *where) field(ff catalog.FieldFilter) {
+	key := strings.ToLower(ff.Key)
+	values := lower(ff.Values)
+	if !ff.Contains {
+		values = slices.DeleteFunc(values, func(v string) bool { return len(v) > maxSearchValue })
+		if len(ff.Values) > 0 && len(values) == 0 {
+			w.sb.WriteString("1 = 0")
+			return
+		}
+	}
+	column := func(expr string) bool {
+		if len(values) == 0 || ff.Contains {
+			return false
+		}
+		w.in(expr, values)
+		return true
+	}
+	switch {
+	case key == "kind" && (len(values) == 0 || column("lower(e.kind)")),
+		key == "metadata.name" && (len(values) == 0 || column("lower(e.name)")),
+		key == "metadata.namespace" && (len(values) == 0 || column("lower(e.namespace)")),
+		key == "metadata.uid" && (len(values) == 0 || column("lower(e.id)")):
+		if len(values) == 0 {
+			w.sb.WriteString("1 = 1")
+		}
+		return
+	case key == "spec.type" && column("lower(e.spec_type)"),
+		key == "spec.lifecycle" && column("lower(e.lifecycle)"):
+		return
+	case key == "relations" || key == "attachments" || key == "status" || key == "metadata.etag",
+		strings.HasPrefix(key, "attachments."), strings.HasPrefix(key, "status."):
+		w.sb.WriteString("1 = 0") // not in Backstage's search rows
+		return
+	case strings.HasPrefix(key, "relations."):
+		w.relation(strings.TrimPrefix(key, "relations."), values, ff.Contains)
+		return
+	}
+	w.sb.WriteString("EXISTS (SELECT 1 FROM (" + w.d.pathValues("e.id", "e.data", "") + ") p")
+	w.args = append(w.args, key)
+	if len(values) > 0 {
+		w.sb.WriteString(" WHERE ")
+		w.values("p.v", values, ff.Contains)
+	}
+	w.sb.WriteString(")")
+}
+
+// values writes that expr, lower-cased, is one of values, or holds one
+// with contains.
+func (w *where) values(expr string, values []string, contains bool) {
+	if !contains {
+		w.in("lower("+expr+")", values)
+		return
+	}
+	for i, v := range values {
+		if i > 0 {
+			w.sb.WriteString(" OR ")
+		}
+		w.sb.WriteString("lower(" + expr + `) LIKE ? ESCAPE '\'`)
+		w.args = append(w.args, "%"+escapeLike(v)+"%")
+	}
+}
+
+// relation matches relations.<typ>, whose type compares lower-cased.
+func (w *where) relation(typ string, targets []string, contains bool) {
+	w.sb.WriteString("e.ref IN (SELECT r.source_ref FROM relations r WHERE lower(r.type) = ?")
+	w.args = append(w.args, typ)
+	if len(targets) > 0 {
+		w.sb.WriteString(" AND (")
+		w.values("r.target_ref", targets, contains)
+		w.sb.WriteString(")")
 	}
 	w.sb.WriteString(")")
 }
