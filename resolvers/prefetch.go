@@ -305,3 +305,14 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 	}
 	return next, nil
 }
+
+// selects says whether the query selects the field name on the value of
+// the field being resolved.
+func selects(ctx context.Context, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

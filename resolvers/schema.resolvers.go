@@ -32,7 +32,12 @@ func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string
 		payload.Entities, payload.Errors, err = ingested(ctx, res, false)
 		return payload, err
 	}
-	// The location was read and stored: report what is stored now.
+	// The location was read and stored: report what is stored now, when
+	// asked: a client that wants the id alone (scripts registering many
+	// locations) waits for no reads.
+	if !selects(ctx, "entities") && !selects(ctx, "errors") {
+		return payload, nil
+	}
 	page, err := r.Catalog.FindEntities(ctx, catalog.EntityQuery{Filter: catalog.EntityFilter{LocationIDs: []string{loc.ID}}, Limit: maxPageSize})
 	if err != nil {
 		return nil, err
@@ -46,6 +51,17 @@ func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string
 			Ref: rec.Ref, Kind: rec.Kind, Namespace: rec.Namespace, Name: rec.Name, Raw: e.Doc(),
 			Entity: gqltype.Wrap(rec),
 		})
+	}
+	// Their relations and errors in one statement each, not one per entity.
+	keys, refs := make([]loader.RelationKey, len(page.Records)), make([]string, len(page.Records))
+	for i, rec := range page.Records {
+		keys[i], refs[i] = loader.RelationKey{Ref: rec.Ref}, rec.Ref
+	}
+	if err := loader.PrimeOutgoing(ctx, keys); err != nil {
+		return nil, err
+	}
+	if err := loader.PrimeErrors(ctx, refs); err != nil {
+		return nil, err
 	}
 	for _, ie := range payload.Entities {
 		if ie.Relations, err = storedRelations(ctx, ie.Ref); err != nil {

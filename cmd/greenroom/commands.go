@@ -431,7 +431,7 @@ func newJobs(db *store.DB, eng *ingest.Engine, cfg Config, log *slog.Logger, obs
 	}
 	ws := jobs.NewWorkers()
 	jobs.AddRefreshes(ws, db, eng, time.Duration(cfg.Catalog.RefreshInterval))
-	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db, Writer: db,
+	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
 		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter),
 		DeadAfter: time.Duration(cfg.Jobs.DeadAfter)})
 }

@@ -33,7 +33,7 @@ func TestFeed_Wake(t *testing.T) {
 		local := run(t, db)
 		remote := run(t, storetest.Reopen(t, db))
 		// Both feeds listen once a first write has reached them.
-		if _, _, err := db.RegisterLocation(ctx, "url", "https://example.com/warm.yaml"); err != nil {
+		if _, _, err := db.RegisterLocation(ctx, "url", "https://example.com/warm.yaml", nil); err != nil {
 			t.Fatal(err)
 		}
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -46,7 +46,7 @@ func TestFeed_Wake(t *testing.T) {
 		for i := range 20 {
 			before := local.Head()
 			start := time.Now()
-			if _, _, err := db.RegisterLocation(ctx, "url", fmt.Sprintf("https://example.com/%d.yaml", i)); err != nil {
+			if _, _, err := db.RegisterLocation(ctx, "url", fmt.Sprintf("https://example.com/%d.yaml", i), nil); err != nil {
 				t.Fatal(err)
 			}
 			if got := local.Head(); got != before+1 {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -18,8 +19,9 @@ type Registry interface {
 	Store
 	// RegisterLocation registers a location through the API (not
 	// configured: see [catalog.Location]), or returns the one registered
-	// with the same type and target; created says which.
-	RegisterLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error)
+	// with the same type and target; created says which. with, when not
+	// nil, runs in the transaction that creates it.
+	RegisterLocation(ctx context.Context, typ, target string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error)
 	// Location returns a registered location. Returns ENOTFOUND if there is none.
 	Location(ctx context.Context, id string) (catalog.Location, error)
 	// DeleteLocation removes a location and what it emitted, and returns how
@@ -66,9 +68,10 @@ type Refresher interface {
 
 // Scheduler takes on the refreshes of a location registered.
 type Scheduler interface {
-	// ScheduleRefresh has loc refreshed every interval from now on, the
-	// first time an interval from now.
-	ScheduleRefresh(ctx context.Context, loc catalog.Location) error
+	// ScheduleRefreshTx has loc refreshed every interval from when tx
+	// commits, the first time an interval from now: tx is the one that
+	// stores loc, so the location and its job commit together.
+	ScheduleRefreshTx(ctx context.Context, tx *sql.Tx, loc catalog.Location) error
 }
 
 // Jobs run refreshes in the background, on whichever replica takes them.
@@ -116,7 +119,11 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 		res, err := s.engine.DryRun(ctx, loc)
 		return nil, res, err
 	}
-	stored, created, err := s.reg.RegisterLocation(ctx, typ, target)
+	var schedule func(*sql.Tx, catalog.Location) error
+	if s.scheduler != nil {
+		schedule = func(tx *sql.Tx, loc catalog.Location) error { return s.scheduler.ScheduleRefreshTx(ctx, tx, loc) }
+	}
+	stored, created, err := s.reg.RegisterLocation(ctx, typ, target, schedule)
 	if err != nil {
 		return nil, catalog.ReadResult{}, err
 	}
@@ -124,14 +131,9 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 		return nil, catalog.ReadResult{}, portal.Errorf(portal.ECONFLICT, "location %s is registered already, with id %s", loc.Key(), stored.ID)
 	}
 	// The first refresh runs here: waiting for a job to be taken would add
-	// up to a poll interval to the mutation.
-	_, err = s.engine.Refresh(ctx, stored)
-	if s.scheduler != nil {
-		if serr := s.scheduler.ScheduleRefresh(ctx, stored); serr != nil {
-			err = errors.Join(err, serr)
-		}
-	}
-	if err != nil {
+	// up to a poll interval to the mutation. Its job is due an interval
+	// from now.
+	if _, err := s.engine.Refresh(ctx, stored); err != nil {
 		return &stored, catalog.ReadResult{}, err
 	}
 	return &stored, catalog.ReadResult{}, nil

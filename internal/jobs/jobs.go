@@ -246,21 +246,6 @@ type Options struct {
 	// DeadAfter is how long a process may make no heartbeat before it is
 	// taken for dead; at least two heartbeats. 0 means [DefaultDeadAfter].
 	DeadAfter time.Duration
-	// Writer, when set, is where [Jobs.ScheduleRefresh] inserts: a
-	// transaction of the store's own writer. On SQLite, River's connection
-	// waits for the file's write lock in SQLite's busy handler, which
-	// sleeps 1, 2, 5 … 100 ms between tries, so scheduling beside a refresh
-	// waited up to 78 ms (registerLocation's p99); the store's one writer
-	// hands over in Go the moment it is free. Jobs due now are inserted by
-	// River's client, which then fetches them at once (after an insert in
-	// another transaction it cannot know when to). Never call it while
-	// holding that writer.
-	Writer Writer
-}
-
-// Writer runs a function in a transaction of the database's writer.
-type Writer interface {
-	InWriteTx(ctx context.Context, fn func(*sql.Tx) error) error
 }
 
 // Jobs is River's client over the database: it inserts, lists and
@@ -268,7 +253,6 @@ type Writer interface {
 type Jobs struct {
 	client *river.Client[*sql.Tx]
 	ws     *Workers
-	writer Writer // nil: inserts go through River's connection
 	// live keeps this process's heartbeat once started (nil: none), until
 	// stopLive.
 	live     *liveness
@@ -349,7 +333,7 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	j := &Jobs{client: c, ws: ws, writer: opts.Writer}
+	j := &Jobs{client: c, ws: ws}
 	if ws != nil && opts.Processes != nil {
 		every, deadAfter := cmp.Or(opts.Heartbeat, DefaultHeartbeat), cmp.Or(opts.DeadAfter, DefaultDeadAfter)
 		if deadAfter < 2*every {

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -170,7 +171,7 @@ func TestRefreshes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		loc, eng, j := refreshJobs(t, db, 300*time.Millisecond, 100*time.Millisecond)
+		loc, eng, j := refreshJobs(t, db, 300*time.Millisecond, 100*time.Millisecond, false)
 		if err := j.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -200,15 +201,13 @@ func TestRefreshes(t *testing.T) {
 
 // refreshJobs registers a file location of one component and returns a
 // client, not started, that refreshes it every interval through a counting
-// engine, polling every poll.
-func refreshJobs(t *testing.T, db *store.DB, interval, poll time.Duration) (catalog.Location, *countingEngine, *jobs.Jobs) {
+// engine, polling every poll. With schedule, the location's job is inserted
+// as registerLocation does, in the transaction that registers it: twice,
+// as a job the location has already is left as it is.
+func refreshJobs(t *testing.T, db *store.DB, interval, poll time.Duration, schedule bool) (catalog.Location, *countingEngine, *jobs.Jobs) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "catalog-info.yaml")
 	if err := os.WriteFile(file, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: team-a}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	loc, _, err := db.RegisterLocation(context.Background(), "file", file)
-	if err != nil {
 		t.Fatal(err)
 	}
 	eng := &countingEngine{Engine: ingest.NewEngine(db, ingest.Options{})}
@@ -218,7 +217,20 @@ func refreshJobs(t *testing.T, db *store.DB, interval, poll time.Duration) (cata
 	}
 	ws := jobs.NewWorkers()
 	jobs.AddRefreshes(ws, db, eng, interval)
-	j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll, Writer: db}) // inserts through the store, as a server does
+	j, err := jobs.New(drv, ws, jobs.Options{PollInterval: poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var with func(*sql.Tx, catalog.Location) error
+	if schedule {
+		with = func(tx *sql.Tx, loc catalog.Location) error {
+			if err := j.ScheduleRefreshTx(context.Background(), tx, loc); err != nil {
+				return err
+			}
+			return j.ScheduleRefreshTx(context.Background(), tx, loc)
+		}
+	}
+	loc, _, err := db.RegisterLocation(context.Background(), "file", file, with)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,21 +248,15 @@ func (e *countingEngine) Refresh(ctx context.Context, loc catalog.Location) (cat
 	return e.Engine.Refresh(ctx, loc)
 }
 
-// TestScheduleRefresh hands a location refreshed already to its job, due
-// an interval later; and a refresh asked for and run by this process
+// TestScheduleRefresh gives a location registered its job, due an
+// interval later; and a refresh asked for and run by this process
 // returns as soon as it ends, not at the next poll.
 func TestScheduleRefresh(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		const interval, poll = time.Hour, 3 * time.Second
-		loc, eng, j := refreshJobs(t, db, interval, poll)
-		if err := j.ScheduleRefresh(ctx, loc); err != nil {
-			t.Fatal(err)
-		}
-		if err := j.ScheduleRefresh(ctx, loc); err != nil {
-			t.Fatal(err)
-		}
+		loc, eng, j := refreshJobs(t, db, interval, poll, true)
 		rows, err := j.List(ctx, 0, 0, rivertype.JobStateScheduled)
 		if err != nil || len(rows) != 1 {
 			t.Fatalf("scheduled jobs %v, %v; want one, the location's", rows, err)

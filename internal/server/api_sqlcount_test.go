@@ -135,3 +135,51 @@ func TestQuery_EntityStatementCount(t *testing.T) {
 		}
 	})
 }
+
+// TestMutation_RegisterLocationStatementCount pins what registerLocation
+// reads after its refresh: nothing when the query asks for the location
+// alone, and the same few statements for 5 entities as for 50 when it asks
+// for them with their relations and errors.
+func TestMutation_RegisterLocationStatementCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := MustServeFiles(t, db)
+		dir := t.TempDir()
+		const (
+			idOnly = `mutation($t: String!) { registerLocation(type: "file", target: $t) { location { id } } }`
+			whole  = `mutation($t: String!) { registerLocation(type: "file", target: $t) { location { id }
+				entities { ref relations { type targetRef } errors { message } } errors { message } } }`
+		)
+		count := func(query, prefix string, n int) int64 {
+			var docs []string
+			for i := range n {
+				docs = append(docs, fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s-%d\nspec:\n  type: service\n  lifecycle: production\n  owner: team-%d\n", prefix, i, i%3))
+			}
+			file := MustWriteFile(t, dir, prefix+".yaml", strings.Join(docs, "---\n"))
+			db.InvalidateCache()
+			before := db.ReadStatements()
+			var out struct {
+				RegisterLocation struct {
+					Location struct{ ID string }
+					Entities []struct{ Relations []struct{ Type string } }
+				}
+			}
+			MustQuery(t, srv, query, map[string]any{"t": file}, &out)
+			if out.RegisterLocation.Location.ID == "" {
+				t.Fatalf("%s: no location", prefix)
+			}
+			if query == whole && (len(out.RegisterLocation.Entities) != n+1 || len(out.RegisterLocation.Entities[0].Relations) == 0) {
+				t.Fatalf("%s: entities %+v; want %d and the location's Location entity, with their relations", prefix, out.RegisterLocation.Entities, n)
+			}
+			return db.ReadStatements() - before
+		}
+		small, large := count(idOnly, "id-small", 5), count(idOnly, "id-large", 50)
+		if small != large {
+			t.Errorf("registering 5 entities read %d statements, 50 read %d; want the same", small, large)
+		}
+		wSmall, wLarge := count(whole, "whole-small", 5), count(whole, "whole-large", 50)
+		if wSmall != wLarge {
+			t.Errorf("registering 5 entities, asking for them whole, read %d statements, 50 read %d; want the same", wSmall, wLarge)
+		}
+		t.Logf("id only %d, whole %d", small, wSmall)
+	})
+}

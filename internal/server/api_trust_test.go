@@ -446,7 +446,7 @@ func TestTrust_ConfiguringPromotes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
 		ctx := context.Background()
-		reg, created, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://git.example.com/org.yaml")
+		reg, created, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://git.example.com/org.yaml", nil)
 		if err != nil || !created || reg.Configured {
 			t.Fatalf("RegisterLocation: %+v created=%v err=%v; want a new registered location", reg, created, err)
 		}
@@ -454,7 +454,7 @@ func TestTrust_ConfiguringPromotes(t *testing.T) {
 		if err != nil || created || conf.ID != reg.ID || !conf.Configured {
 			t.Fatalf("CreateLocation: %+v created=%v err=%v; want the same location, configured", conf, created, err)
 		}
-		again, _, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://git.example.com/org.yaml")
+		again, _, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://git.example.com/org.yaml", nil)
 		if err != nil || !again.Configured {
 			t.Errorf("registering again: %+v err=%v; want it still configured", again, err)
 		}

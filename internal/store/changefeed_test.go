@@ -118,7 +118,7 @@ func TestChangeFeed_ConcurrentWriters(t *testing.T) {
 				var refs []string
 				tx.appendAt = time.Now()
 				if rng.IntN(4) == 0 {
-					loc, _, err := db.RegisterLocation(ctx, ingest.TypeURL, fmt.Sprintf("https://example.com/%d/%d.yaml", w, step))
+					loc, _, err := db.RegisterLocation(ctx, ingest.TypeURL, fmt.Sprintf("https://example.com/%d/%d.yaml", w, step), nil)
 					if err != nil {
 						errs <- err
 						return
@@ -368,7 +368,7 @@ func TestChangeFeed_Retention(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		for i := range 3 {
-			if _, _, err := db.RegisterLocation(ctx, ingest.TypeURL, fmt.Sprintf("https://example.com/%d.yaml", i)); err != nil {
+			if _, _, err := db.RegisterLocation(ctx, ingest.TypeURL, fmt.Sprintf("https://example.com/%d.yaml", i), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -381,7 +381,7 @@ func TestChangeFeed_Retention(t *testing.T) {
 		if pruned != 3 {
 			t.Errorf("pruned through %d; want 3", pruned)
 		}
-		if _, _, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://example.com/new.yaml"); err != nil {
+		if _, _, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://example.com/new.yaml", nil); err != nil {
 			t.Fatal(err)
 		}
 		_, err = feed.Read(ctx, 0, 0)

@@ -21,22 +21,6 @@ func (db *DB) JobDriver() (riverdriver.Driver[*sql.Tx], error) {
 	return db.jobs, db.jobsErr
 }
 
-// InWriteTx runs fn in a transaction of the store's writer, committed
-// when fn returns nil, for jobs inserted beside the catalog's writes (see
-// jobs.Options.Writer): on SQLite it waits for the one writer in Go's
-// queue, not in SQLite's busy handler.
-func (db *DB) InWriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return formatError(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return formatError(tx.Commit())
-}
-
 // migrateJobs brings River's own tables (river_job, river_leader, …) up to
 // date with River's migrator, under the dialect's migration lock, so that
 // two replicas starting at once take turns.

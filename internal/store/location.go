@@ -32,17 +32,20 @@ func (r locationRow) toCatalog() catalog.Location {
 // it is new. Locations registered through the API go through
 // [DB.RegisterLocation].
 func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error) {
-	return db.createLocation(ctx, typ, target, true)
+	return db.createLocation(ctx, typ, target, true, nil)
 }
 
 // RegisterLocation records a location registered through the API, or
 // returns the one already stored with the same type and target, as it is;
-// created says which.
-func (db *DB) RegisterLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error) {
-	return db.createLocation(ctx, typ, target, false)
+// created says which. When the location is created and with is not nil,
+// with runs in the same transaction, before it commits: the location's
+// refresh job is inserted there (see ingest.Scheduler), so a location is
+// never stored without it, and registering commits once, not twice.
+func (db *DB) RegisterLocation(ctx context.Context, typ, target string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
+	return db.createLocation(ctx, typ, target, false, with)
 }
 
-func (db *DB) createLocation(ctx context.Context, typ, target string, configured bool) (loc catalog.Location, created bool, err error) {
+func (db *DB) createLocation(ctx context.Context, typ, target string, configured bool, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return loc, false, formatError(err)
@@ -60,10 +63,15 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = NULL, configured = ? WHERE id = ?`), configured, row.ID); err != nil {
 			return loc, false, formatError(err)
 		}
+		row.Configured = configured
+		if with != nil {
+			if err := with(tx.Tx, row.toCatalog()); err != nil {
+				return loc, false, err
+			}
+		}
 		if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, row.ID); err != nil {
 			return loc, false, err
 		}
-		row.Configured = configured
 		return row.toCatalog(), true, nil
 	}
 	if err == nil {
@@ -92,6 +100,11 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		INSERT INTO locations (id, type, target, configured, created_at) VALUES (?, ?, ?, ?, ?)`),
 		nrow.ID, nrow.Type, nrow.Target, nrow.Configured, db.now()); err != nil {
 		return loc, false, formatError(err)
+	}
+	if with != nil {
+		if err := with(tx.Tx, nrow.toCatalog()); err != nil {
+			return loc, false, err
+		}
 	}
 	if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, nrow.ID); err != nil {
 		return loc, false, err
