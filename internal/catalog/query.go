@@ -53,9 +53,20 @@ type FieldFilter struct {
 	Key string
 	// Values are alternatives; none means that the field exists.
 	Values []string
-	// Contains matches values that hold one of Values rather than equal it.
-	Contains bool
+	// Match is how Values compare with the field's values.
+	Match Match
 }
+
+// Match is how a [FieldFilter]'s values compare with a field's, always
+// case-insensitively.
+type Match int
+
+// The ways of matching.
+const (
+	MatchEqual    Match = iota // equal to a value (filter, predicate field expressions)
+	MatchContains              // holding a value (Backstage's full-text filter)
+	MatchPrefix                // starting with a value (the predicate's $hasPrefix)
+)
 
 // RelationFilter matches entities with a relation of Type to Target (a
 // canonical ref).

@@ -7,7 +7,9 @@
 //	GET  /entities/by-name/{kind}/{namespace}/{name}
 //	POST /entities/by-refs
 //	GET  /entities/by-query
+//	POST /entities/by-query                         with a predicate query (predicate.go)
 //	GET  /entity-facets
+//	POST /entity-facets                             with a predicate query
 //
 // It is a transport, as the resolvers are: every read goes through the
 // same guarded service ([Catalog], which internal/app's Catalog is), so the

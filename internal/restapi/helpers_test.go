@@ -119,7 +119,9 @@ type response struct {
 func do(t *testing.T, srv *httptest.Server, method, path string, body any, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
-	if body != nil {
+	if raw, ok := body.([]byte); ok { // sent as it is, valid JSON or not
+		rd = bytes.NewReader(raw)
+	} else if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
 			t.Fatal(err)
@@ -161,6 +163,19 @@ func mustGet(t *testing.T, srv *httptest.Server, path string, out any, headers .
 		}
 	}
 	return r
+}
+
+// mustPost posts body as JSON to path, which must answer 200, and decodes
+// its answer into out.
+func mustPost(t *testing.T, srv *httptest.Server, path string, body, out any) {
+	t.Helper()
+	r := do(t, srv, http.MethodPost, path, body)
+	if r.status != http.StatusOK {
+		t.Fatalf("POST %s: status %d: %s", path, r.status, r.body)
+	}
+	if err := json.Unmarshal(r.body, out); err != nil {
+		t.Fatalf("POST %s: %v\n%s", path, err, r.body)
+	}
 }
 
 // entity is an entity as the REST API returns it.

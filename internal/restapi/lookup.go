@@ -39,12 +39,13 @@ func (h *handler) byName(w http.ResponseWriter, r *http.Request) {
 
 // byRefs serves POST /entities/by-refs: the entities of the refs in the
 // body, in their order, null for a ref that names no entity the caller may
-// read (or that the filter parameters leave out). Refs are full refs,
-// matched lower-cased.
+// read (or that the filter parameters or the body's predicate query leave
+// out). Refs are full refs, matched lower-cased.
 func (h *handler) byRefs(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		EntityRefs []string `json:"entityRefs"`
-		Fields     []string `json:"fields"`
+		EntityRefs []string        `json:"entityRefs"`
+		Fields     []string        `json:"fields"`
+		Query      json.RawMessage `json:"query"`
 	}
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(&body); err != nil {
@@ -60,6 +61,12 @@ func (h *handler) byRefs(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	pred, err := parsePredicate(body.Query)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f = catalog.EntityFilter{And: []catalog.EntityFilter{f, pred}}
 	fields, err := parseFields(append(body.Fields, r.URL.Query()["fields"]...))
 	if err != nil {
 		h.fail(w, r, err)
@@ -116,6 +123,9 @@ func bodyError(err error) string {
 	if _, ok := err.(*json.UnmarshalTypeError); ok {
 		return "a field has the wrong type"
 	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + field
+	}
 	return "not a JSON object"
 }
 
@@ -124,14 +134,40 @@ func bodyError(err error) string {
 // read, with how many have each, keyed by the facet as asked for.
 func (h *handler) facets(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	names := q["facet"]
-	if len(names) == 0 {
-		h.fail(w, r, invalid("Missing facet parameter"))
-		return
-	}
 	f, err := parseFilter(q["filter"])
 	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	h.writeFacets(w, r, q["facet"], f)
+}
+
+// facetsPost serves POST /entity-facets: GET's facets, asked for with a
+// JSON body {facets, query} whose query is a predicate.
+func (h *handler) facetsPost(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Facets []string        `json:"facets"`
+		Query  json.RawMessage `json:"query"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		h.fail(w, r, invalid("Invalid request body: %s", bodyError(err)))
+		return
+	}
+	f, err := parsePredicate(body.Query)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeFacets(w, r, body.Facets, f)
+}
+
+// writeFacets writes, for each facet, the values of that field among the
+// entities f selects that the caller may read.
+func (h *handler) writeFacets(w http.ResponseWriter, r *http.Request, names []string, f catalog.EntityFilter) {
+	if len(names) == 0 {
+		h.fail(w, r, invalid("Missing facet parameter"))
 		return
 	}
 	type count struct {

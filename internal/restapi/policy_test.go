@@ -2,6 +2,7 @@ package restapi_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -41,7 +42,19 @@ func TestReadPolicy(t *testing.T) {
 		if diff := cmp.Diff(want, refs(p.Items)); diff != "" || p.TotalItems != 2 {
 			t.Errorf("by-query (-want +got):\n%s; total %d", diff, p.TotalItems)
 		}
-		r := do(t, srv, http.MethodGet, "/api/catalog/entities/by-name/component/default/beta", nil, as...)
+		r := do(t, srv, http.MethodPost, "/api/catalog/entities/by-query", map[string]any{"query": map[string]any{"$all": []any{}}}, as...)
+		p = queryPage{}
+		if err := json.Unmarshal(r.body, &p); err != nil || r.status != http.StatusOK {
+			t.Fatalf("POST by-query: %d %s", r.status, r.body)
+		}
+		if diff := cmp.Diff(want, refs(p.Items)); diff != "" || p.TotalItems != 2 {
+			t.Errorf("POST by-query (-want +got):\n%s; total %d", diff, p.TotalItems)
+		}
+		r = do(t, srv, http.MethodPost, "/api/catalog/entity-facets", map[string]any{"facets": []string{"kind"}, "query": map[string]any{"kind": map[string]any{"$exists": true}}}, as...)
+		if got := strings.TrimSpace(string(r.body)); !strings.Contains(got, `"kind":[{"value":"API","count":1},{"value":"Component","count":1}]`) {
+			t.Errorf("POST facets: %s", got)
+		}
+		r = do(t, srv, http.MethodGet, "/api/catalog/entities/by-name/component/default/beta", nil, as...)
 		wantError(t, r, http.StatusNotFound, "NotFoundError", "No entity named 'beta' found, with kind 'component' in namespace 'default'")
 		r = do(t, srv, http.MethodPost, "/api/catalog/entities/by-refs", map[string]any{
 			"entityRefs": []string{"component:default/beta", "component:default/alpha"}, "fields": []string{"kind"}}, as...)

@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,11 +17,13 @@ type queryCursor struct {
 	OrderFields []orderField `json:"orderFields"`
 	// OrderFieldValues are the sort key and the ref of the entity the
 	// page starts after (before, when IsPrevious).
-	OrderFieldValues []string  `json:"orderFieldValues"`
-	Filter           []string  `json:"filter,omitempty"` // the filter parameters
-	FullTextFilter   *fullText `json:"fullTextFilter,omitempty"`
-	IsPrevious       bool      `json:"isPrevious"`
-	TotalItems       int       `json:"totalItems"`
+	OrderFieldValues []string `json:"orderFieldValues"`
+	Filter           []string `json:"filter,omitempty"` // the filter parameters
+	// Query is the predicate of a POST (see [parsePredicate]).
+	Query          json.RawMessage `json:"query,omitempty"`
+	FullTextFilter *fullText       `json:"fullTextFilter,omitempty"`
+	IsPrevious     bool            `json:"isPrevious"`
+	TotalItems     int             `json:"totalItems"`
 }
 
 type orderField struct {
@@ -37,6 +40,16 @@ type fullText struct {
 // as in Backstage's code.
 const defaultQueryLimit = 200
 
+// queryRequest is a request for a page of /entities/by-query, from GET's
+// parameters or POST's body.
+type queryRequest struct {
+	limit, offset int
+	fields        []string
+	cur           queryCursor
+	first         bool // no cursor was given
+	countTotal    bool // totalItems is not exclude
+}
+
 // byQuery serves GET /entities/by-query (backstage-spec.md §2.8): a page
 // of entities in the order of one field (by ref without), those without
 // the field left out, optionally narrowed to those whose full-text fields
@@ -44,38 +57,98 @@ const defaultQueryLimit = 200
 // pages.
 func (h *handler) byQuery(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, err := intParam(q, "limit", defaultQueryLimit, 0, maxInt)
+	req := queryRequest{first: q.Get("cursor") == "", countTotal: q.Get("totalItems") != "exclude"}
+	var err error
+	if req.limit, err = intParam(q, "limit", defaultQueryLimit, 0, maxInt); err == nil {
+		req.offset, err = intParam(q, "offset", 0, 0, maxInt)
+	}
+	if err == nil {
+		req.fields, err = parseFields(q["fields"])
+	}
+	if err == nil && req.first {
+		req.cur, err = newQuery(q)
+	} else if err == nil {
+		req.cur, err = readCursor(q.Get("cursor"))
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	fields, err := parseFields(q["fields"])
+	h.query(w, r, req)
+}
+
+// queryBody is POST /entities/by-query's body.
+type queryBody struct {
+	Cursor         string          `json:"cursor"`
+	Limit          *int            `json:"limit"`
+	Offset         *int            `json:"offset"`
+	OrderBy        []orderField    `json:"orderBy"`
+	FullTextFilter *fullText       `json:"fullTextFilter"`
+	Fields         []string        `json:"fields"`
+	TotalItems     string          `json:"totalItems"`
+	Query          json.RawMessage `json:"query"`
+}
+
+// byQueryPost serves POST /entities/by-query: GET's page, asked for with a
+// JSON body whose query is a predicate (backstage-spec.md §2.9).
+func (h *handler) byQueryPost(w http.ResponseWriter, r *http.Request) {
+	var body queryBody
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		h.fail(w, r, invalid("Invalid request body: %s", bodyError(err)))
+		return
+	}
+	req := queryRequest{first: body.Cursor == "", limit: defaultQueryLimit, countTotal: body.TotalItems != "exclude"}
+	var err error
+	switch {
+	case body.Limit != nil && *body.Limit < 0, body.Offset != nil && *body.Offset < 0:
+		err = invalid("Invalid request body: limit and offset must not be negative")
+	case body.TotalItems != "" && body.TotalItems != "include" && body.TotalItems != "exclude":
+		err = invalid("Invalid totalItems, %q is neither include nor exclude", body.TotalItems)
+	}
+	if body.Limit != nil {
+		req.limit = *body.Limit
+	}
+	if body.Offset != nil {
+		req.offset = *body.Offset
+	}
+	if err == nil {
+		req.fields, err = parseFields(body.Fields)
+	}
+	if err == nil && req.first {
+		req.cur, err = newPredicateQuery(body)
+	} else if err == nil {
+		req.cur, err = readCursor(body.Cursor)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.query(w, r, req)
+}
+
+// readCursor reads a cursor given back by a client.
+func readCursor(s string) (queryCursor, error) {
 	var cur queryCursor
-	first := q.Get("cursor") == ""
-	if first {
-		cur, err = newQuery(q)
-	} else {
-		err = decodeCursor(q.Get("cursor"), &cur)
-		if err == nil && (len(cur.OrderFieldValues) != 2 || len(cur.OrderFields) > 1 ||
-			(len(cur.OrderFields) == 1 && cur.OrderFields[0].Order != "asc" && cur.OrderFields[0].Order != "desc")) {
-			err = invalid("Malformed cursor: not a cursor of this server")
-		}
+	err := decodeCursor(s, &cur)
+	if err == nil && (len(cur.OrderFieldValues) != 2 || len(cur.OrderFields) > 1 ||
+		(len(cur.OrderFields) == 1 && cur.OrderFields[0].Order != "asc" && cur.OrderFields[0].Order != "desc")) {
+		err = invalid("Malformed cursor: not a cursor of this server")
 	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	return cur, err
+}
+
+// query writes the page req asks for.
+func (h *handler) query(w http.ResponseWriter, r *http.Request, req queryRequest) {
+	cur := req.cur
 	f, err := cur.filter()
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
-	if first && q.Get("totalItems") != "exclude" {
+	if req.first && req.countTotal {
 		if cur.TotalItems, err = h.Catalog.CountEntities(ctx, f); err != nil {
 			h.fail(w, r, err)
 			return
@@ -85,7 +158,9 @@ func (h *handler) byQuery(w http.ResponseWriter, r *http.Request) {
 	if len(cur.OrderFields) == 1 {
 		query.OrderPath, query.Desc = cur.OrderFields[0].Field, cur.OrderFields[0].Order == "desc"
 	}
-	if !first {
+	if req.first {
+		query.Offset = req.offset
+	} else {
 		pos := &catalog.Position{Key: cur.OrderFieldValues[0], Ref: cur.OrderFieldValues[1]}
 		if cur.IsPrevious {
 			query.Before, query.FromEnd = pos, true
@@ -93,7 +168,7 @@ func (h *handler) byQuery(w http.ResponseWriter, r *http.Request) {
 			query.After = pos
 		}
 	}
-	recs, keys, more, err := readPages(ctx, h.Catalog, query, limit)
+	recs, keys, more, err := readPages(ctx, h.Catalog, query, req.limit)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -108,7 +183,7 @@ func (h *handler) byQuery(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		if out, err = appendEntity(out, rec, rels[rec.Ref], fields); err != nil {
+		if out, err = appendEntity(out, rec, rels[rec.Ref], req.fields); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -116,7 +191,7 @@ func (h *handler) byQuery(w http.ResponseWriter, r *http.Request) {
 	out = append(out, `],"totalItems":`...)
 	out = strconv.AppendInt(out, int64(cur.TotalItems), 10)
 	out = append(out, `,"pageInfo":{`...)
-	hasNext, hasPrev := more, !first
+	hasNext, hasPrev := more, !req.first
 	if cur.IsPrevious {
 		hasNext, hasPrev = true, more
 	}
@@ -135,6 +210,32 @@ func (h *handler) byQuery(w http.ResponseWriter, r *http.Request) {
 	out = append(out, "}}"...)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(out)
+}
+
+// newPredicateQuery reads a first POST page's body into the cursor that
+// carries it on.
+func newPredicateQuery(body queryBody) (queryCursor, error) {
+	cur := queryCursor{Query: body.Query, OrderFieldValues: []string{}, OrderFields: []orderField{}}
+	if len(body.OrderBy) > 0 {
+		o := body.OrderBy[0] // as in GET, only the first is used
+		o.Field, o.Order = strings.TrimSpace(o.Field), strings.ToLower(strings.TrimSpace(o.Order))
+		if o.Order == "" {
+			o.Order = "asc"
+		}
+		if o.Field == "" || (o.Order != "asc" && o.Order != "desc") || strings.Contains(o.Field, "[") {
+			return cur, invalid("Invalid orderBy, {field: %q, order: %q} needs a field and asc or desc", o.Field, o.Order)
+		}
+		cur.OrderFields = []orderField{o}
+	}
+	if t := body.FullTextFilter; t != nil {
+		if term := strings.ToLower(strings.TrimSpace(t.Term)); term != "" {
+			cur.FullTextFilter = &fullText{Term: term, Fields: t.Fields}
+		}
+	}
+	if _, err := parsePredicate(cur.Query); err != nil {
+		return cur, err
+	}
+	return cur, nil
 }
 
 // newQuery reads a first page's parameters into the cursor that carries
@@ -182,7 +283,11 @@ func (c queryCursor) filter() (catalog.EntityFilter, error) {
 	if err != nil {
 		return catalog.EntityFilter{}, err
 	}
-	f := catalog.EntityFilter{And: []catalog.EntityFilter{base}}
+	pred, err := parsePredicate(c.Query)
+	if err != nil {
+		return catalog.EntityFilter{}, err
+	}
+	f := catalog.EntityFilter{And: []catalog.EntityFilter{base, pred}}
 	if len(c.OrderFields) == 1 {
 		f.Fields = append(f.Fields, catalog.FieldFilter{Key: c.OrderFields[0].Field})
 	}
@@ -195,7 +300,7 @@ func (c queryCursor) filter() (catalog.EntityFilter, error) {
 		}
 		var anyOf []catalog.EntityFilter
 		for _, field := range fields {
-			anyOf = append(anyOf, catalog.EntityFilter{Fields: []catalog.FieldFilter{{Key: field, Values: []string{t.Term}, Contains: true}}})
+			anyOf = append(anyOf, catalog.EntityFilter{Fields: []catalog.FieldFilter{{Key: field, Values: []string{t.Term}, Match: catalog.MatchContains}}})
 		}
 		f.And = append(f.And, catalog.EntityFilter{Or: anyOf})
 	}

@@ -57,7 +57,9 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /entities/by-name/{kind}/{namespace}/{name}", h.timed(h.byName))
 	mux.HandleFunc("POST /entities/by-refs", h.timed(h.byRefs))
 	mux.HandleFunc("GET /entities/by-query", h.timed(h.byQuery))
+	mux.HandleFunc("POST /entities/by-query", h.timed(h.byQueryPost))
 	mux.HandleFunc("GET /entity-facets", h.timed(h.facets))
+	mux.HandleFunc("POST /entity-facets", h.timed(h.facetsPost))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, portal.Errorf(portal.ENOTFOUND, "No route for %s %s", r.Method, r.URL.Path))
 	})

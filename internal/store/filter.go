@@ -192,7 +192,7 @@ const maxSearchValue = 200
 func (w *where) field(ff catalog.FieldFilter) {
 	key := strings.ToLower(ff.Key)
 	values := lower(ff.Values)
-	if !ff.Contains {
+	if ff.Match == catalog.MatchEqual {
 		values = slices.DeleteFunc(values, func(v string) bool { return len(v) > maxSearchValue })
 		if len(ff.Values) > 0 && len(values) == 0 {
 			w.sb.WriteString("1 = 0")
@@ -200,7 +200,7 @@ func (w *where) field(ff catalog.FieldFilter) {
 		}
 	}
 	column := func(expr string) bool {
-		if len(values) == 0 || ff.Contains {
+		if len(values) == 0 || ff.Match != catalog.MatchEqual {
 			return false
 		}
 		w.in(expr, values)
@@ -223,22 +223,21 @@ func (w *where) field(ff catalog.FieldFilter) {
 		w.sb.WriteString("1 = 0") // not in Backstage's search rows
 		return
 	case strings.HasPrefix(key, "relations."):
-		w.relation(strings.TrimPrefix(key, "relations."), values, ff.Contains)
+		w.relation(strings.TrimPrefix(key, "relations."), values, ff.Match)
 		return
 	}
 	w.sb.WriteString("EXISTS (SELECT 1 FROM (" + w.d.pathValues("e.id", "e.data", "") + ") p")
 	w.args = append(w.args, key)
 	if len(values) > 0 {
 		w.sb.WriteString(" WHERE ")
-		w.values("p.v", values, ff.Contains)
+		w.values("p.v", values, ff.Match)
 	}
 	w.sb.WriteString(")")
 }
 
-// values writes that expr, lower-cased, is one of values, or holds one
-// with contains.
-func (w *where) values(expr string, values []string, contains bool) {
-	if !contains {
+// values writes that expr, lower-cased, matches one of values.
+func (w *where) values(expr string, values []string, match catalog.Match) {
+	if match == catalog.MatchEqual {
 		w.in("lower("+expr+")", values)
 		return
 	}
@@ -247,17 +246,21 @@ func (w *where) values(expr string, values []string, contains bool) {
 			w.sb.WriteString(" OR ")
 		}
 		w.sb.WriteString("lower(" + expr + `) LIKE ? ESCAPE '\'`)
-		w.args = append(w.args, "%"+escapeLike(v)+"%")
+		pattern := escapeLike(v) + "%"
+		if match == catalog.MatchContains {
+			pattern = "%" + pattern
+		}
+		w.args = append(w.args, pattern)
 	}
 }
 
 // relation matches relations.<typ>, whose type compares lower-cased.
-func (w *where) relation(typ string, targets []string, contains bool) {
+func (w *where) relation(typ string, targets []string, match catalog.Match) {
 	w.sb.WriteString("e.ref IN (SELECT r.source_ref FROM relations r WHERE lower(r.type) = ?")
 	w.args = append(w.args, typ)
 	if len(targets) > 0 {
 		w.sb.WriteString(" AND (")
-		w.values("r.target_ref", targets, contains)
+		w.values("r.target_ref", targets, match)
 		w.sb.WriteString(")")
 	}
 	w.sb.WriteString(")")
