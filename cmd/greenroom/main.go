@@ -1,7 +1,8 @@
 // Command greenroom is the Greenroom server and its tools: serve the
 // catalog API, migrate the database, ingest locations once, validate
 // descriptor files offline, list processing errors, print the change feed,
-// list, register and delete locations, list and cancel background jobs, mint
+// list, register and delete locations, export the catalog as descriptor
+// files, list and cancel background jobs, mint
 // development tokens and check policy files.
 package main
 
@@ -35,6 +36,7 @@ Usage:
   greenroom errors   [LOCATION_ID]        list processing errors and warnings
   greenroom changes  [--after N] [--follow]  print the change feed as JSON lines
   greenroom locations list|add|remove     list, register or delete locations (audited)
+  greenroom export   [--format yaml|ndjson] [--output FILE]  write the catalog as descriptors ingest reads back
   greenroom jobs     [--state STATES]     list background jobs waiting, running and failed
   greenroom jobs     cancel ID            cancel a background job (audited)
   greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdErrors(ctx, rest, getenv, stdout, stderr)
 	case "changes":
 		return cmdChanges(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, getenv, stdout, stderr)
 	case "locations":
 		return cmdLocations(ctx, rest, getenv, stdout, stderr)
 	case "jobs":

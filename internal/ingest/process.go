@@ -406,7 +406,7 @@ func (p *run) parseFile(ctx context.Context, typ, name, parentRef string) parsed
 	if res.err != nil {
 		return res
 	}
-	for d := range ParseYAML(data, p.lim.entity) {
+	for d := range ParseFile(name, data, p.lim.entity) {
 		pd, err := p.process(ctx, typ, name, res.key, d)
 		if err != nil {
 			return parsedFile{name: name, key: res.key, err: err}

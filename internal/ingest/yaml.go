@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"iter"
 	"math/big"
+	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,8 +84,42 @@ func child(n *yaml.Node, seg string) (*yaml.Node, int) {
 // Documents are decoded one at a time, as the caller asks for them, so that
 // a caller counting what they add up to can stop before the memory is spent.
 func ParseYAML(data []byte, maxDoc int64) iter.Seq[Document] {
+	return parseChunks(splitDocuments(data), maxDoc)
+}
+
+// ParseFile is [ParseYAML] for the descriptor file or URL name, except
+// that a file named *.ndjson or *.jsonl (what greenroom export writes
+// with --format ndjson) holds one JSON document per line, JSON being
+// YAML.
+func ParseFile(name string, data []byte, maxDoc int64) iter.Seq[Document] {
+	if isNDJSON(name) {
+		return parseChunks(splitLines(data), maxDoc)
+	}
+	return ParseYAML(data, maxDoc)
+}
+
+func isNDJSON(name string) bool {
+	if u, err := url.Parse(name); err == nil && u.Scheme != "" {
+		name = u.Path
+	}
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".ndjson" || ext == ".jsonl"
+}
+
+// splitLines cuts data into its lines; blank lines are null documents.
+func splitLines(data []byte) []chunk {
+	var chunks []chunk
+	for line := 1; len(data) > 0; line++ {
+		l, rest, _ := bytes.Cut(data, []byte("\n"))
+		chunks = append(chunks, chunk{text: l, line: line})
+		data = rest
+	}
+	return chunks
+}
+
+func parseChunks(chunks []chunk, maxDoc int64) iter.Seq[Document] {
 	return func(yield func(Document) bool) {
-		for i, chunk := range splitDocuments(data) {
+		for i, chunk := range chunks {
 			d, ok := parseDocument(i, chunk, maxDoc)
 			if ok && !yield(d) {
 				return
