@@ -68,6 +68,7 @@ type ComplexityRoot struct {
 		Consumers      func(childComplexity int, first *int, after *string) int
 		Definition     func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -124,6 +125,7 @@ type ComplexityRoot struct {
 		Dependents     func(childComplexity int, first *int, after *string) int
 		DependsOn      func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -173,6 +175,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -223,6 +226,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -249,6 +253,7 @@ type ComplexityRoot struct {
 		Annotations    func(childComplexity int) int
 		Children       func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -333,6 +338,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Entities       func(childComplexity int, first *int, after *string) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -463,6 +469,7 @@ type ComplexityRoot struct {
 		Dependents     func(childComplexity int, first *int, after *string) int
 		DependsOn      func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -492,6 +499,7 @@ type ComplexityRoot struct {
 		Apis           func(childComplexity int, first *int, after *string) int
 		Components     func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Domain         func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -520,6 +528,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -563,6 +572,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -612,6 +622,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type APIResolver interface {
+	Document(ctx context.Context, obj *gqltype.API) (any, error)
 	Relations(ctx context.Context, obj *gqltype.API, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.API) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.API) ([]*catalog.ProcessingError, error)
@@ -635,6 +646,7 @@ type AuditEventResolver interface {
 	RequestID(ctx context.Context, obj *audit.Event) (*string, error)
 }
 type ComponentResolver interface {
+	Document(ctx context.Context, obj *gqltype.Component) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Component, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.Component) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.Component) ([]*catalog.ProcessingError, error)
@@ -651,6 +663,7 @@ type ComponentResolver interface {
 	Dependents(ctx context.Context, obj *gqltype.Component, first *int, after *string) ([]gqltype.Node, error)
 }
 type DomainResolver interface {
+	Document(ctx context.Context, obj *gqltype.Domain) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Domain, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.Domain) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.Domain) ([]*catalog.ProcessingError, error)
@@ -666,6 +679,7 @@ type EntityConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *gqltype.EntityConnection) (int, error)
 }
 type GenericEntityResolver interface {
+	Document(ctx context.Context, obj *gqltype.GenericEntity) (any, error)
 	Relations(ctx context.Context, obj *gqltype.GenericEntity, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.GenericEntity) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.GenericEntity) ([]*catalog.ProcessingError, error)
@@ -674,6 +688,7 @@ type GenericEntityResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 }
 type GroupResolver interface {
+	Document(ctx context.Context, obj *gqltype.Group) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Group, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.Group) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.Group) ([]*catalog.ProcessingError, error)
@@ -706,6 +721,7 @@ type LinkResolver interface {
 	Type(ctx context.Context, obj *catalog.Link) (*string, error)
 }
 type LocationResolver interface {
+	Document(ctx context.Context, obj *gqltype.Location) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Location, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.Location) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.Location) ([]*catalog.ProcessingError, error)
@@ -751,6 +767,7 @@ type RelationResolver interface {
 	Target(ctx context.Context, obj *gqltype.Relation) (gqltype.Node, error)
 }
 type ResourceResolver interface {
+	Document(ctx context.Context, obj *gqltype.Resource) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Resource, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.Resource) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.Resource) ([]*catalog.ProcessingError, error)
@@ -763,6 +780,7 @@ type ResourceResolver interface {
 	Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
 }
 type SystemResolver interface {
+	Document(ctx context.Context, obj *gqltype.System) (any, error)
 	Relations(ctx context.Context, obj *gqltype.System, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.System) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.System) ([]*catalog.ProcessingError, error)
@@ -776,6 +794,7 @@ type SystemResolver interface {
 	Resources(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Resource, error)
 }
 type TemplateResolver interface {
+	Document(ctx context.Context, obj *gqltype.Template) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.Template) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.Template) ([]*catalog.ProcessingError, error)
@@ -784,6 +803,7 @@ type TemplateResolver interface {
 	Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 }
 type UserResolver interface {
+	Document(ctx context.Context, obj *gqltype.User) (any, error)
 	Relations(ctx context.Context, obj *gqltype.User, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
 	Owner(ctx context.Context, obj *gqltype.User) (gqltype.OwnerNode, error)
 	Errors(ctx context.Context, obj *gqltype.User) ([]*catalog.ProcessingError, error)
@@ -868,6 +888,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.API.Description(childComplexity), true
+	case "API.document":
+		if e.ComplexityRoot.API.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Document(childComplexity), true
 	case "API.errors":
 		if e.ComplexityRoot.API.Errors == nil {
 			break
@@ -1171,6 +1197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Component.Description(childComplexity), true
+	case "Component.document":
+		if e.ComplexityRoot.Component.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Document(childComplexity), true
 	case "Component.errors":
 		if e.ComplexityRoot.Component.Errors == nil {
 			break
@@ -1422,6 +1454,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Description(childComplexity), true
+	case "Domain.document":
+		if e.ComplexityRoot.Domain.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Document(childComplexity), true
 	case "Domain.errors":
 		if e.ComplexityRoot.Domain.Errors == nil {
 			break
@@ -1662,6 +1700,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GenericEntity.Description(childComplexity), true
+	case "GenericEntity.document":
+		if e.ComplexityRoot.GenericEntity.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Document(childComplexity), true
 	case "GenericEntity.errors":
 		if e.ComplexityRoot.GenericEntity.Errors == nil {
 			break
@@ -1821,6 +1865,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Description(childComplexity), true
+	case "Group.document":
+		if e.ComplexityRoot.Group.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Document(childComplexity), true
 	case "Group.errors":
 		if e.ComplexityRoot.Group.Errors == nil {
 			break
@@ -2214,6 +2264,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Location.Description(childComplexity), true
+	case "Location.document":
+		if e.ComplexityRoot.Location.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Document(childComplexity), true
 	case "Location.entities":
 		if e.ComplexityRoot.Location.Entities == nil {
 			break
@@ -2889,6 +2945,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.Description(childComplexity), true
+	case "Resource.document":
+		if e.ComplexityRoot.Resource.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Document(childComplexity), true
 	case "Resource.errors":
 		if e.ComplexityRoot.Resource.Errors == nil {
 			break
@@ -3071,6 +3133,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.System.Description(childComplexity), true
+	case "System.document":
+		if e.ComplexityRoot.System.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Document(childComplexity), true
 	case "System.domain":
 		if e.ComplexityRoot.System.Domain == nil {
 			break
@@ -3242,6 +3310,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Description(childComplexity), true
+	case "Template.document":
+		if e.ComplexityRoot.Template.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Document(childComplexity), true
 	case "Template.errors":
 		if e.ComplexityRoot.Template.Errors == nil {
 			break
@@ -3464,6 +3538,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Description(childComplexity), true
+	case "User.document":
+		if e.ComplexityRoot.User.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Document(childComplexity), true
 	case "User.errors":
 		if e.ComplexityRoot.User.Errors == nil {
 			break
@@ -3820,6 +3900,14 @@ interface Entity {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -3892,6 +3980,14 @@ interface Owner implements Entity {
   spec: JSON!
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
+  """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
   """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
@@ -3979,6 +4075,14 @@ type Component implements Entity @key(fields: "ref") {
   spec: JSON!
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
+  """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
   """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
@@ -4096,6 +4200,14 @@ type API implements Entity @key(fields: "ref") {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -4191,6 +4303,14 @@ type Resource implements Entity @key(fields: "ref") {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -4281,6 +4401,14 @@ type System implements Entity @key(fields: "ref") {
   spec: JSON!
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
+  """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
   """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
@@ -4380,6 +4508,14 @@ type Domain implements Entity @key(fields: "ref") {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -4470,6 +4606,14 @@ type Group implements Owner & Entity @key(fields: "ref") {
   spec: JSON!
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
+  """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
   """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
@@ -4571,6 +4715,14 @@ type User implements Owner & Entity @key(fields: "ref") {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -4667,6 +4819,14 @@ type Location implements Entity @key(fields: "ref") {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -4750,6 +4910,14 @@ type Template implements Entity @key(fields: "ref") {
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
   """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
+  """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
   ` + "`" + `dependsOn` + "`" + `, … in any case).
@@ -4832,6 +5000,14 @@ type GenericEntity implements Entity @key(fields: "ref") {
   spec: JSON!
   "The whole entity as stored: apiVersion, kind, metadata and spec."
   raw: JSON!
+  """
+  The whole entity as Backstage's REST API returns it: ` + "`" + `raw` + "`" + ` with its
+  ` + "`" + `relations` + "`" + ` (` + "`" + `[{type, targetRef}]` + "`" + `, the relations it is the source of,
+  ordered by type then target). Written from the stored bytes, and the
+  relations of a page are read in one statement: the cheap way to read
+  whole entities, a page of them priced as one read each.
+  """
+  document: JSON!
   """
   The entity's relations, as Backstage lists them: both directions of every
   relation, ordered by type then target. ` + "`" + `type` + "`" + ` keeps one type (` + "`" + `ownedBy` + "`" + `,
@@ -5599,6 +5775,8 @@ func (ec *executionContext) childFields_API(ctx context.Context, field graphql.C
 		return ec.fieldContext_API_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_API_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_API_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_API_relations(ctx, field)
 	case "owner":
@@ -5709,6 +5887,8 @@ func (ec *executionContext) childFields_Component(ctx context.Context, field gra
 		return ec.fieldContext_Component_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_Component_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_Component_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_Component_relations(ctx, field)
 	case "owner":
@@ -5813,6 +5993,8 @@ func (ec *executionContext) childFields_Domain(ctx context.Context, field graphq
 		return ec.fieldContext_Domain_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_Domain_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_Domain_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_Domain_relations(ctx, field)
 	case "owner":
@@ -5913,6 +6095,8 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 		return ec.fieldContext_Group_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_Group_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_Group_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_Group_relations(ctx, field)
 	case "owner":
@@ -6083,6 +6267,8 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_Location_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_Location_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_Location_relations(ctx, field)
 	case "owner":
@@ -6289,6 +6475,8 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 		return ec.fieldContext_Resource_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_Resource_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_Resource_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_Resource_relations(ctx, field)
 	case "owner":
@@ -6347,6 +6535,8 @@ func (ec *executionContext) childFields_System(ctx context.Context, field graphq
 		return ec.fieldContext_System_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_System_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_System_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_System_relations(ctx, field)
 	case "owner":
@@ -6433,6 +6623,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_spec(ctx, field)
 	case "raw":
 		return ec.fieldContext_User_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_User_document(ctx, field)
 	case "relations":
 		return ec.fieldContext_User_relations(ctx, field)
 	case "owner":
@@ -8929,6 +9121,29 @@ func (ec *executionContext) fieldContext_API_raw(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("API", field, true, false, "JSON")
 }
 
+func (ec *executionContext) _API_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _API_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10113,6 +10328,29 @@ func (ec *executionContext) fieldContext_Component_raw(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Component", field, true, false, "JSON")
 }
 
+func (ec *executionContext) _Component_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _Component_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11273,6 +11511,29 @@ func (ec *executionContext) fieldContext_Domain_raw(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Domain", field, true, false, "JSON")
 }
 
+func (ec *executionContext) _Domain_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _Domain_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12282,6 +12543,29 @@ func (ec *executionContext) fieldContext_GenericEntity_raw(_ context.Context, fi
 	return graphql.NewScalarFieldContext("GenericEntity", field, true, false, "JSON")
 }
 
+func (ec *executionContext) _GenericEntity_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GenericEntity().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _GenericEntity_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12903,6 +13187,29 @@ func (ec *executionContext) _Group_raw(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_Group_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Group", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Group_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Group_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
@@ -14567,6 +14874,29 @@ func (ec *executionContext) _Location_raw(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Location_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Location", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Location_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Location_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
@@ -17313,6 +17643,29 @@ func (ec *executionContext) fieldContext_Resource_raw(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Resource", field, true, false, "JSON")
 }
 
+func (ec *executionContext) _Resource_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _Resource_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18077,6 +18430,29 @@ func (ec *executionContext) _System_raw(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_System_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("System", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _System_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _System_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
@@ -18887,6 +19263,29 @@ func (ec *executionContext) _Template_raw(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Template_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _Template_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Template().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Template_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
@@ -19813,6 +20212,29 @@ func (ec *executionContext) _User_raw(ctx context.Context, field graphql.Collect
 }
 func (ec *executionContext) fieldContext_User_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _User_document(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _User_relations(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
@@ -22270,6 +22692,11 @@ func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "document":
+			out.Values[i] = ec._API_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "relations":
 			out.Values[i] = ec._API_relations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22604,6 +23031,11 @@ func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "document":
+			out.Values[i] = ec._Component_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "relations":
 			out.Values[i] = ec._Component_relations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22913,6 +23345,11 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "raw":
 			out.Values[i] = ec._Domain_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._Domain_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23231,6 +23668,11 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "document":
+			out.Values[i] = ec._GenericEntity_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "relations":
 			out.Values[i] = ec._GenericEntity_relations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23366,6 +23808,11 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "raw":
 			out.Values[i] = ec._Group_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._Group_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23903,6 +24350,11 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "raw":
 			out.Values[i] = ec._Location_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._Location_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24771,6 +25223,11 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "document":
+			out.Values[i] = ec._Resource_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "relations":
 			out.Values[i] = ec._Resource_relations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24926,6 +25383,11 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "raw":
 			out.Values[i] = ec._System_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._System_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25089,6 +25551,11 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "raw":
 			out.Values[i] = ec._Template_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._Template_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25343,6 +25810,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "raw":
 			out.Values[i] = ec._User_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._User_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26284,7 +26756,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
-	res, err := graphql.UnmarshalAny(v)
+	res, err := gqltype.UnmarshalJSON(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -26294,7 +26766,7 @@ func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 	_ = sel
-	res := graphql.MarshalAny(v)
+	res := gqltype.MarshalJSON(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
@@ -27068,7 +27540,7 @@ func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any)
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalAny(v)
+	res, err := gqltype.UnmarshalJSON(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27078,7 +27550,7 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalAny(v)
+	res := gqltype.MarshalJSON(v)
 	return res
 }
 

@@ -50,6 +50,7 @@ func PriceRelationFields(c *ComplexityRoot, one func(childComplexity int) int, l
 // EntityFieldPrices prices the fields every entity type has from the
 // Entity interface and answers with a resolver; nil keeps gqlgen's default.
 type EntityFieldPrices struct {
+	Document       func(childComplexity int) int
 	Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
 	Errors         func(childComplexity int) int
 	SourceLocation func(childComplexity int) int
@@ -58,42 +59,52 @@ type EntityFieldPrices struct {
 
 // PriceEntityFields sets p's prices on every entity type.
 func PriceEntityFields(c *ComplexityRoot, p EntityFieldPrices) {
+	c.API.Document = p.Document
 	c.API.Relations = p.Relations
 	c.API.Errors = p.Errors
 	c.API.SourceLocation = p.SourceLocation
 	c.API.Traverse = p.Traverse
+	c.Component.Document = p.Document
 	c.Component.Relations = p.Relations
 	c.Component.Errors = p.Errors
 	c.Component.SourceLocation = p.SourceLocation
 	c.Component.Traverse = p.Traverse
+	c.Domain.Document = p.Document
 	c.Domain.Relations = p.Relations
 	c.Domain.Errors = p.Errors
 	c.Domain.SourceLocation = p.SourceLocation
 	c.Domain.Traverse = p.Traverse
+	c.GenericEntity.Document = p.Document
 	c.GenericEntity.Relations = p.Relations
 	c.GenericEntity.Errors = p.Errors
 	c.GenericEntity.SourceLocation = p.SourceLocation
 	c.GenericEntity.Traverse = p.Traverse
+	c.Group.Document = p.Document
 	c.Group.Relations = p.Relations
 	c.Group.Errors = p.Errors
 	c.Group.SourceLocation = p.SourceLocation
 	c.Group.Traverse = p.Traverse
+	c.Location.Document = p.Document
 	c.Location.Relations = p.Relations
 	c.Location.Errors = p.Errors
 	c.Location.SourceLocation = p.SourceLocation
 	c.Location.Traverse = p.Traverse
+	c.Resource.Document = p.Document
 	c.Resource.Relations = p.Relations
 	c.Resource.Errors = p.Errors
 	c.Resource.SourceLocation = p.SourceLocation
 	c.Resource.Traverse = p.Traverse
+	c.System.Document = p.Document
 	c.System.Relations = p.Relations
 	c.System.Errors = p.Errors
 	c.System.SourceLocation = p.SourceLocation
 	c.System.Traverse = p.Traverse
+	c.Template.Document = p.Document
 	c.Template.Relations = p.Relations
 	c.Template.Errors = p.Errors
 	c.Template.SourceLocation = p.SourceLocation
 	c.Template.Traverse = p.Traverse
+	c.User.Document = p.Document
 	c.User.Relations = p.Relations
 	c.User.Errors = p.Errors
 	c.User.SourceLocation = p.SourceLocation

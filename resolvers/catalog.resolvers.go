@@ -15,6 +15,11 @@ import (
 	"github.com/greenroomhq/greenroom/internal/loader"
 )
 
+// Document is the resolver for the document field.
+func (r *aPIResolver) Document(ctx context.Context, obj *gqltype.API) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
+}
+
 // Relations is the resolver for the relations field.
 func (r *aPIResolver) Relations(ctx context.Context, obj *gqltype.API, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
@@ -53,6 +58,11 @@ func (r *aPIResolver) Providers(ctx context.Context, obj *gqltype.API, first *in
 // Consumers is the resolver for the consumers field.
 func (r *aPIResolver) Consumers(ctx context.Context, obj *gqltype.API, first *int, after *string) ([]*gqltype.Component, error) {
 	return related[*gqltype.Component](ctx, obj, relAPIConsumers, first, after)
+}
+
+// Document is the resolver for the document field.
+func (r *componentResolver) Document(ctx context.Context, obj *gqltype.Component) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
 }
 
 // Relations is the resolver for the relations field.
@@ -115,6 +125,11 @@ func (r *componentResolver) Dependents(ctx context.Context, obj *gqltype.Compone
 	return related[gqltype.Node](ctx, obj, relComponentDependents, first, after)
 }
 
+// Document is the resolver for the document field.
+func (r *domainResolver) Document(ctx context.Context, obj *gqltype.Domain) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
+}
+
 // Relations is the resolver for the relations field.
 func (r *domainResolver) Relations(ctx context.Context, obj *gqltype.Domain, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
@@ -160,6 +175,11 @@ func (r *entityConnectionResolver) TotalCount(ctx context.Context, obj *gqltype.
 	return r.Catalog.CountEntities(ctx, obj.Filter)
 }
 
+// Document is the resolver for the document field.
+func (r *genericEntityResolver) Document(ctx context.Context, obj *gqltype.GenericEntity) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
+}
+
 // Relations is the resolver for the relations field.
 func (r *genericEntityResolver) Relations(ctx context.Context, obj *gqltype.GenericEntity, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
@@ -183,6 +203,11 @@ func (r *genericEntityResolver) SourceLocation(ctx context.Context, obj *gqltype
 // Traverse is the resolver for the traverse field.
 func (r *genericEntityResolver) Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Document is the resolver for the document field.
+func (r *groupResolver) Document(ctx context.Context, obj *gqltype.Group) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
 }
 
 // Relations is the resolver for the relations field.
@@ -243,6 +268,11 @@ func (r *linkResolver) Icon(ctx context.Context, obj *catalog.Link) (*string, er
 // Type is the resolver for the type field.
 func (r *linkResolver) Type(ctx context.Context, obj *catalog.Link) (*string, error) {
 	return optional(obj.Type), nil
+}
+
+// Document is the resolver for the document field.
+func (r *locationResolver) Document(ctx context.Context, obj *gqltype.Location) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
 }
 
 // Relations is the resolver for the relations field.
@@ -334,6 +364,11 @@ func (r *relationResolver) Target(ctx context.Context, obj *gqltype.Relation) (g
 	return gqltype.Wrap(rec), nil
 }
 
+// Document is the resolver for the document field.
+func (r *resourceResolver) Document(ctx context.Context, obj *gqltype.Resource) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
+}
+
 // Relations is the resolver for the relations field.
 func (r *resourceResolver) Relations(ctx context.Context, obj *gqltype.Resource, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
@@ -372,6 +407,11 @@ func (r *resourceResolver) DependsOn(ctx context.Context, obj *gqltype.Resource,
 // Dependents is the resolver for the dependents field.
 func (r *resourceResolver) Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error) {
 	return related[gqltype.Node](ctx, obj, relResourceDependents, first, after)
+}
+
+// Document is the resolver for the document field.
+func (r *systemResolver) Document(ctx context.Context, obj *gqltype.System) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
 }
 
 // Relations is the resolver for the relations field.
@@ -419,6 +459,11 @@ func (r *systemResolver) Resources(ctx context.Context, obj *gqltype.System, fir
 	return related[*gqltype.Resource](ctx, obj, relSystemResources, first, after)
 }
 
+// Document is the resolver for the document field.
+func (r *templateResolver) Document(ctx context.Context, obj *gqltype.Template) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
+}
+
 // Relations is the resolver for the relations field.
 func (r *templateResolver) Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	return entityRelations(ctx, r.Resolver, obj, typeArg, first, after)
@@ -442,6 +487,11 @@ func (r *templateResolver) SourceLocation(ctx context.Context, obj *gqltype.Temp
 // Traverse is the resolver for the traverse field.
 func (r *templateResolver) Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
+}
+
+// Document is the resolver for the document field.
+func (r *userResolver) Document(ctx context.Context, obj *gqltype.User) (any, error) {
+	return entityDocument(ctx, r.Resolver, obj)
 }
 
 // Relations is the resolver for the relations field.

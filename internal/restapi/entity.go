@@ -1,7 +1,6 @@
 package restapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -21,38 +20,7 @@ func appendEntity(dst []byte, rec *catalog.Record, rels []catalog.RelationRow, f
 		}
 		return append(dst, data...), nil
 	}
-	doc := bytes.TrimRight(rec.Data, " \t\r\n")
-	if len(doc) < 2 || doc[len(doc)-1] != '}' {
-		return dst, fmt.Errorf("restapi: stored entity %s is not a JSON object", rec.Ref)
-	}
-	dst = append(dst, doc[:len(doc)-1]...)
-	if len(bytes.TrimSpace(doc[1:len(doc)-1])) > 0 {
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"relations":[`...)
-	for i, r := range rels {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"type":`...)
-		dst = appendString(dst, r.Type)
-		dst = append(dst, `,"targetRef":`...)
-		dst = appendString(dst, r.Target)
-		dst = append(dst, '}')
-	}
-	return append(dst, "]}"...), nil
-}
-
-// appendString appends s as a JSON string: as it is when nothing in it
-// needs escaping, as refs and relation types never do.
-func appendString(dst []byte, s string) []byte {
-	if strings.IndexFunc(s, func(c rune) bool { return c < 0x20 || c == '"' || c == '\\' || c > 0x7e }) < 0 {
-		dst = append(dst, '"')
-		dst = append(dst, s...)
-		return append(dst, '"')
-	}
-	data, _ := json.Marshal(s) // a string always marshals
-	return append(dst, data...)
+	return catalog.AppendDocument(dst, rec.Ref, rec.Data, rels)
 }
 
 // relation is a relation as Backstage lists it in an entity.

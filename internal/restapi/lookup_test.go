@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -158,4 +159,39 @@ func wantError(t *testing.T, r response, status int, name, message string) {
 	if sqlText.Match(r.body) {
 		t.Errorf("error shows SQL: %s", r.body)
 	}
+}
+
+// TestDocument_SameAsREST finds GraphQL's Entity.document of each entity
+// byte for byte what the REST API serves for it.
+func TestDocument_SameAsREST(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := mustServe(t, db, allowAll, mustWriteFile(t, t.TempDir(), "fixture.yaml", fixtureYAML))
+		r := do(t, srv, http.MethodPost, "/graphql", map[string]any{"query": `{ entities(first: 100) { edges { node { ref document } } } }`})
+		var got struct {
+			Data struct {
+				Entities struct {
+					Edges []struct {
+						Node struct {
+							Ref      string
+							Document json.RawMessage
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(r.body, &got); err != nil || len(got.Data.Entities.Edges) != 7 {
+			t.Fatalf("graphql: %v %s", err, r.body)
+		}
+		for _, e := range got.Data.Entities.Edges {
+			kind, rest, _ := strings.Cut(e.Node.Ref, ":")
+			ns, name, _ := strings.Cut(rest, "/")
+			rest2 := mustGet(t, srv, "/api/catalog/entities/by-name/"+kind+"/"+ns+"/"+name, nil)
+			if string(e.Node.Document) != strings.TrimSpace(string(rest2.body)) {
+				t.Errorf("%s: document\n%s\nREST\n%s", e.Node.Ref, e.Node.Document, rest2.body)
+			}
+			if !strings.Contains(string(e.Node.Document), `"relations":[`) {
+				t.Errorf("%s: no relations in %s", e.Node.Ref, e.Node.Document)
+			}
+		}
+	})
 }

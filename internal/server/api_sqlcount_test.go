@@ -119,6 +119,7 @@ func TestQuery_EntityStatementCount(t *testing.T) {
 			want  int64
 		}{
 			{`{ entity(ref: "component:bulk-svc-001") { ref name } }`, 1},
+			{`{ entity(ref: "component:bulk-svc-001") { ref document } }`, 2},
 			{`{ entity(ref: "component:bulk-svc-001") { ref relations(first: 100) { edges { node { type targetRef } } } } }`, 2},
 			{`{ entity(ref: "component:bulk-svc-001") { ref relations { edges { node { type target { name } } } } } }`, 3},
 		} {
@@ -181,5 +182,43 @@ func TestMutation_RegisterLocationStatementCount(t *testing.T) {
 			t.Errorf("registering 5 entities, asking for them whole, read %d statements, 50 read %d; want the same", wSmall, wLarge)
 		}
 		t.Logf("id only %d, whole %d", small, wSmall)
+	})
+}
+
+// TestQuery_DocumentStatementCount reads pages of 20 and of 200 whole
+// components (Entity.document) in the same three statements: the page's
+// refs, their records, and the relations of them all.
+func TestQuery_DocumentStatementCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := MustServeFiles(t, db, MustWriteFile(t, t.TempDir(), "bulk.yaml", largeCatalogYAML(200)))
+		const q = `query($first: Int) { entities(filter: {kind: ["Component"]}, first: $first) { edges { node { document } } } }`
+		for _, n := range []int{20, 200} {
+			db.InvalidateCache()
+			before := db.ReadStatements()
+			var p struct {
+				Entities struct {
+					Edges []struct {
+						Node struct {
+							Document struct {
+								Metadata  struct{ Name string }
+								Relations []struct{ Type, TargetRef string }
+							}
+						}
+					}
+				}
+			}
+			MustQuery(t, srv, q, map[string]any{"first": n}, &p)
+			if got := db.ReadStatements() - before; got != 3 {
+				t.Errorf("first %d: %d statements; want 3", n, got)
+			}
+			if len(p.Entities.Edges) != n {
+				t.Fatalf("first %d: %d components", n, len(p.Entities.Edges))
+			}
+			for _, e := range p.Entities.Edges {
+				if d := e.Node.Document; d.Metadata.Name == "" || len(d.Relations) < 5 {
+					t.Fatalf("first %d: document %+v; want the entity with its relations", n, d)
+				}
+			}
+		}
 	})
 }

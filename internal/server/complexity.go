@@ -117,6 +117,9 @@ var entityFields = graph.EntityFieldPrices{
 	},
 	Errors:         readList,
 	SourceLocation: read,
+	// One statement reads the relations of a whole page; the entity's
+	// bytes are copied, not built field by field.
+	Document: read,
 }
 
 // read prices a field that reads one row.

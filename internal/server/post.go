@@ -107,7 +107,7 @@ func (g get) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 
 // writeResponse writes resp; one that holds only data is written as it is.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
-	if len(resp.Errors) == 0 && resp.Extensions == nil && resp.Label == "" && resp.Path == nil &&
+	if len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" && len(resp.Path) == 0 &&
 		resp.HasNext == nil && len(resp.Data) > 0 {
 		io.WriteString(w, `{"data":`)
 		w.Write(resp.Data)
