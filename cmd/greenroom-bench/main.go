@@ -349,8 +349,8 @@ func readManifest(dir string) (manifest, error) {
 	return m, nil
 }
 
-// database ingests one catalog into a fresh database made by setup, measures
-// the API on it unless -api=false, and removes it.
+// database ingests one catalog into a fresh database made by setup,
+// exports it, measures the API on it unless -api=false, and removes it.
 func (b *bench) database(ctx context.Context, database string, n int, m manifest, location string,
 	setup func() (dsn string, cleanup func(), err error)) (result, []apiResult) {
 	wantRels, _ := m.relationRows()
@@ -361,10 +361,14 @@ func (b *bench) database(ctx context.Context, database string, n int, m manifest
 	}
 	defer cleanup()
 	r := b.ingest(ctx, database, n, wantRels, location, dsn)
-	if r.failure != "" || !b.api || ctx.Err() != nil {
+	if r.failure != "" || ctx.Err() != nil {
 		return r, nil
 	}
-	return r, b.serveAPI(ctx, database, n, m, dsn, location)
+	exported := b.measureExport(ctx, database, n, dsn)
+	if !b.api || ctx.Err() != nil {
+		return r, []apiResult{exported}
+	}
+	return r, append(b.serveAPI(ctx, database, n, m, dsn, location), exported)
 }
 
 // ingest runs greenroom ingest for one catalog into the empty database at
