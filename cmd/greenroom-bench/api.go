@@ -455,27 +455,9 @@ func (s *server) measure(ctx context.Context, c apiCase) apiResult {
 // full; without, it is only searched for an errors key, which keeps the
 // load generator's CPU off the server's two cores.
 func (s *server) post(ctx context.Context, body []byte, decode bool) ([]byte, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-	start := time.Now()
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	raw, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	d := time.Since(start)
+	raw, d, err := s.send(ctx, http.MethodPost, "/graphql", body)
 	if err != nil {
 		return nil, d, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, d, fmt.Errorf("HTTP %s: %s", resp.Status, clip(raw))
 	}
 	if !decode && !bytes.Contains(raw, []byte(`"errors"`)) {
 		return nil, d, nil
@@ -497,9 +479,23 @@ func (s *server) post(ctx context.Context, body []byte, decode bool) ([]byte, ti
 // the time from sending it to reading the whole body. Any status but 200
 // is an error.
 func (s *server) get(ctx context.Context, path string) ([]byte, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, nil)
+	return s.send(ctx, http.MethodGet, path, nil)
+}
+
+// send sends one request, with the server's token and a JSON body when
+// there is one, and returns the response's body and the time from
+// sending it to reading the whole body. Any status but 200 is an error.
+func (s *server) send(ctx context.Context, method, path string, body []byte) ([]byte, time.Duration, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.url+path, rd)
 	if err != nil {
 		return nil, 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
