@@ -64,15 +64,7 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 			return loc, false, formatError(err)
 		}
 		row.Configured = configured
-		if with != nil {
-			if err := with(tx.Tx, row.toCatalog()); err != nil {
-				return loc, false, err
-			}
-		}
-		if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, row.ID); err != nil {
-			return loc, false, err
-		}
-		return row.toCatalog(), true, nil
+		return db.commitCreated(ctx, tx, row.toCatalog(), with)
 	}
 	if err == nil {
 		if configured && !row.Configured {
@@ -101,15 +93,21 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		nrow.ID, nrow.Type, nrow.Target, nrow.Configured, db.now()); err != nil {
 		return loc, false, formatError(err)
 	}
+	return db.commitCreated(ctx, tx, nrow.toCatalog(), with)
+}
+
+// commitCreated runs with (when not nil) in tx and commits tx with the
+// event of loc's creation.
+func (db *DB) commitCreated(ctx context.Context, tx *sqlx.Tx, loc catalog.Location, with func(*sql.Tx, catalog.Location) error) (catalog.Location, bool, error) {
 	if with != nil {
-		if err := with(tx.Tx, nrow.toCatalog()); err != nil {
-			return loc, false, err
+		if err := with(tx.Tx, loc); err != nil {
+			return catalog.Location{}, false, err
 		}
 	}
-	if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, nrow.ID); err != nil {
-		return loc, false, err
+	if err := db.commitLocationChange(ctx, tx, catalog.ChangeLocationCreated, loc.ID); err != nil {
+		return catalog.Location{}, false, err
 	}
-	return nrow.toCatalog(), true, nil
+	return loc, true, nil
 }
 
 // commitLocationChange appends an event of op about the location id, for
