@@ -110,8 +110,7 @@ func MustOpenCatalog(t *testing.T, db *store.DB) *store.DB {
 
 func TestResolver_Principal(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		r := identity.NewResolver(MustOpenCatalog(t, db), identity.Options{})
 		ctx := context.Background()
 
@@ -171,8 +170,7 @@ func TestResolver_Principal(t *testing.T) {
 
 func TestResolver_Principal_AllowUnknownUsers(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		r := identity.NewResolver(MustOpenCatalog(t, db), identity.Options{AllowUnknownUsers: true})
 		ctx := context.Background()
 		for _, tt := range []struct {
@@ -220,8 +218,7 @@ func statements(db *store.DB, fn func()) int64 {
 
 func TestResolver_Cache(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		r := identity.NewResolver(MustOpenCatalog(t, db), identity.Options{})
 		ctx := context.Background()
 
@@ -271,8 +268,7 @@ func TestResolver_Cache(t *testing.T) {
 
 func TestResolver_CacheExpiry(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		const ttl = time.Second
 		r := identity.NewResolver(MustOpenCatalog(t, db), identity.Options{TTL: ttl})
 		ctx := context.Background()
@@ -322,8 +318,7 @@ func (c *failingCatalog) UserByEmail(ctx context.Context, email string) (string,
 
 func TestResolver_ErrorsNotCached(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		c := &failingCatalog{DB: MustOpenCatalog(t, db)}
 		r := identity.NewResolver(c, identity.Options{})
 		ctx := context.Background()
@@ -353,8 +348,7 @@ func TestResolver_ErrorsNotCached(t *testing.T) {
 // another process did, long before the cache's TTL.
 func TestResolver_CatalogChange(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		p := filepath.Join(t.TempDir(), "org.yaml")
 		loc, _, err := db.CreateLocation(ctx, ingest.TypeFile, p)

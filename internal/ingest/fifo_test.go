@@ -57,8 +57,7 @@ func refreshWithin(t *testing.T, eng *ingest.Engine, loc catalog.Location, d tim
 // are read.
 func TestEngine_Refresh_FIFO(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		fifo := MustMkfifo(t, dir, "catalog-info.yaml")
 		globbed := MustMkfifo(t, MustDir(t, dir, "teams/b"), "catalog-info.yaml")

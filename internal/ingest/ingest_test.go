@@ -205,8 +205,7 @@ func docs(d ...string) string { return strings.Join(d, "---\n") }
 
 func TestEngine_Refresh_Identity(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		root := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, location("nested", "target: ./svc/catalog-info.yaml")))
 		svc := MustWrite(t, dir, "svc/catalog-info.yaml", component("svc"))
@@ -293,8 +292,7 @@ func TestEngine_Refresh_Identity(t *testing.T) {
 
 func TestEngine_Refresh_MultiDocument(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		// A leading "---", an empty document, an explicit null and a
 		// trailing "---" are all null documents.
@@ -429,8 +427,7 @@ func TestEngine_Refresh_BadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				t.Parallel()
+			storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 				eng := ingest.NewEngine(db, ingest.Options{MaxFileSize: maxSize})
 				dir := t.TempDir()
 				for name, content := range tt.files {
@@ -494,8 +491,7 @@ func closedURL(tb testing.TB) string {
 
 func TestEngine_Refresh_DanglingReference(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		eng := ingest.NewEngine(db, ingest.Options{})
 		svc := MustWrite(t, dir, "svc/catalog-info.yaml", component("svc", "dependsOn: [resource:db]"))
@@ -569,8 +565,7 @@ func TestEngine_Refresh_KeepsLastGoodVersion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				t.Parallel()
+			storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 				dir := t.TempDir()
 				eng := ingest.NewEngine(db, ingest.Options{})
 				f := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("svc", "dependsOn: [component:svc2]"), component("svc2")))

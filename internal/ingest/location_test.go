@@ -122,8 +122,7 @@ func TestEngine_Refresh_FileLocation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				t.Parallel()
+			storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 				dir := t.TempDir()
 				for name, content := range tt.files {
 					MustWrite(t, dir, name, content)
@@ -247,8 +246,7 @@ func (s *catalogServer) takeRequests() []request {
 
 func TestEngine_Refresh_URLLocation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, map[string]string{
 			"/repo/catalog-info.yaml": docs(teamA, location("root", "targets: [./svc/catalog-info.yaml, ../shared/lib.yaml, /abs/abs.yaml, /top.yaml]")),
 			"/repo/svc/catalog-info.yaml": docs(
@@ -350,8 +348,7 @@ func TestEngine_Refresh_URLLocation(t *testing.T) {
 // unless its Location says it is optional.
 func TestEngine_Refresh_URLNotFound(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, map[string]string{
 			"/catalog-info.yaml": docs(teamA, location("maybe", "target: ./gone.yaml", "presence: optional"), location("needed", "target: ./missing.yaml")),
 		})

@@ -31,8 +31,7 @@ spec:
 
 func TestEngine_Refresh_Placeholder(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir, elsewhere := t.TempDir(), t.TempDir()
 		secret := MustWrite(t, elsewhere, "secret.txt", "elsewhere\n")
 		srv := MustServe(t, map[string]string{"/openapi.yaml": "openapi: 3.0.0\n"})
@@ -117,8 +116,7 @@ func TestEngine_Refresh_Placeholder(t *testing.T) {
 
 func TestEngine_Refresh_PlaceholderURL(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, map[string]string{
 			"/repo/catalog-info.yaml": docs(teamA, location("root", "target: ./svc/catalog-info.yaml")),
 			"/repo/svc/catalog-info.yaml": docs(

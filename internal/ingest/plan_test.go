@@ -87,8 +87,7 @@ func (s *recordingStore) since(t *testing.T, i int) []string {
 // the paths that changed.
 func TestEngine_Refresh_Changes(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		rs := &recordingStore{DB: db}
 		dir := t.TempDir()
 		svc := component("svc", "dependsOn: [component:lib]")
@@ -149,8 +148,7 @@ func TestEngine_Refresh_Changes(t *testing.T) {
 // ref this one was about to create, so this one ends with a conflict.
 func TestEngine_Refresh_Stale(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		a := MustWrite(t, dir, "a.yaml", docs(teamA, component("shared")))
 		b := MustWrite(t, dir, "b.yaml", component("shared"))
@@ -188,8 +186,7 @@ func TestEngine_Refresh_Stale(t *testing.T) {
 // between planning and applying its refresh gets nothing written back.
 func TestEngine_Refresh_DeletedWhilePlanned(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		f := MustWrite(t, t.TempDir(), "catalog-info.yaml", docs(teamA, component("svc")))
 		loc := MustCreateLocation(t, db, ingest.TypeFile, f)
 		rs := &recordingStore{DB: db}
@@ -213,8 +210,7 @@ func TestEngine_Refresh_DeletedWhilePlanned(t *testing.T) {
 // location between planning and applying, stays with that location.
 func TestEngine_Refresh_StaleOrphanTaken(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		a := MustWrite(t, dir, "a.yaml", docs(teamA, component("svc")))
 		locA := MustCreateLocation(t, db, ingest.TypeFile, a)
@@ -251,8 +247,7 @@ func TestEngine_Refresh_StaleOrphanTaken(t *testing.T) {
 // location's, in document order.
 func TestEngine_Refresh_Parts(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		const n = 1200 // more than a part (1,000), and more than one chunk of writes
 		content := func(lifecycle string) string {
 			d := []string{teamA}
@@ -331,8 +326,7 @@ func TestEngine_Refresh_Parts(t *testing.T) {
 // did.
 func TestEngine_Refresh_UpdatedRelations(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		f := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("svc", "dependsOn: [component:a]")))
 		loc := MustCreateLocation(t, db, ingest.TypeFile, f)

@@ -21,8 +21,7 @@ import (
 
 func TestEngine_Refresh_Conflict(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		a := MustWrite(t, dir, "a/catalog-info.yaml", docs(teamA, component("shared")))
 		b := MustWrite(t, dir, "b/catalog-info.yaml", docs(component("b-only"), strings.Replace(component("shared"), "production", "experimental", 1)))
@@ -67,8 +66,7 @@ func TestEngine_Refresh_Orphan(t *testing.T) {
 	for _, deleteOrphans := range []bool{false, true} {
 		t.Run(fmt.Sprintf("DeleteOrphans=%v", deleteOrphans), func(t *testing.T) {
 			t.Parallel()
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				t.Parallel()
+			storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 				dir := t.TempDir()
 				full := docs(teamA, component("lib"), component("svc", "dependsOn: [component:lib]"), location("more", "target: ./more.yaml"))
 				f := MustWrite(t, dir, "catalog-info.yaml", full)
@@ -169,8 +167,7 @@ func TestEngine_Refresh_OneTransaction(t *testing.T) {
 		// group of a.yaml has been handed to the store.
 		return docs(append(d, location("b", "target: ./b.yaml"))...)
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, map[string]string{
 			"/a.yaml": many("team"),
 			"/b.yaml": docs(component("b"), "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {}\n"),
@@ -247,8 +244,7 @@ func TestEngine_Refresh_UnreadableKeepsDescendants(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Each(t, func(t *testing.T, db *store.DB) {
-				t.Parallel()
+			storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 				root := docs(teamA, location("root", "target: ./svc/catalog-info.yaml"))
 				files := map[string]string{
 					"/catalog-info.yaml":     root,

@@ -36,8 +36,7 @@ func bombComponent(name string) string {
 // memory is spent, and that the documents beside it are stored.
 func TestEngine_Refresh_TooLarge(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		placeholders := []string{"texts:"}
 		for range 50 {
@@ -84,8 +83,7 @@ func TestEngine_Refresh_TooLarge(t *testing.T) {
 // and says so on the location.
 func TestEngine_Refresh_LocationTooLarge(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		f := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("one")))
 		loc := MustCreateLocation(t, db, ingest.TypeFile, f)
@@ -121,8 +119,7 @@ func TestEngine_Refresh_LocationTooLarge(t *testing.T) {
 // location says what was stored.
 func TestEngine_Refresh_FailsAfterParts(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		root := MustWrite(t, dir, "catalog-info.yaml", docs(teamA, component("one")))
 		loc := MustCreateLocation(t, db, ingest.TypeFile, root)

@@ -21,8 +21,7 @@ import (
 // text, and used to roll the whole location back.
 func TestEngine_Refresh_UnstorableText(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		f := MustWrite(t, dir, "catalog-info.yaml", docs(
 			teamA,
@@ -73,8 +72,7 @@ func TestEngine_Refresh_UnstorableText(t *testing.T) {
 // refresh that succeeds.
 func TestEngine_Refresh_FailureRecorded(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		// The database refuses any entity named poison, as it would refuse
 		// text it cannot hold, a full disk or a broken connection.
 		if db.Dialect() == store.SQLite {

@@ -251,8 +251,7 @@ func TestPolicy_FilterAgreesWithDecide(t *testing.T) {
 		"jane": jane, "bob": bob, "carol": carol, "nobody": nobody, "deploy-bot": deployBot, "anonymous": anon,
 		"operator": operator,
 	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		resources := MustIngest(t, db, agreementCatalog)
 		if got, want := len(resources), 18; got != want {
 			t.Fatalf("ingested %d entities; want %d: %v", got, want, refs(resources))

@@ -19,8 +19,7 @@ import (
 // log keeps as their digest and size.
 func TestAudit_NoSecrets(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, maintainPolicy, identity.Options{})

@@ -147,8 +147,7 @@ func checkPage(t *testing.T, p entityPage, n, total int) {
 // order, both ways.
 func TestQuery_EntitiesConnection(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		keys := sortKeys(t, srv)
 		if len(keys) != 44 {
@@ -296,8 +295,7 @@ const registerFile = `mutation($target: String!) { registerLocation(type: "file"
 // exactly after the first.
 func TestQuery_EntitiesPagingStability(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		dir := t.TempDir()
 		const size = 5

@@ -18,8 +18,7 @@ import (
 // no SQL: send fails the test on any error message that shows SQL.
 func TestErrors_Codes(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		locID := MustLocationID(t, srv, exampleCatalog(t))
 		const missingID = "00000000-0000-0000-0000-000000000000"
@@ -98,8 +97,7 @@ func pathOf(t *testing.T, srv *httptest.Server, query string, vars map[string]an
 // client as an INTERNAL error that shows nothing of it.
 func TestErrors_Internal(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		db.Close()
 		for _, q := range []string{

@@ -19,8 +19,7 @@ const entitiesQuery = `query($r: [_Any!]!) { _entities(representations: $r) {
 
 func TestFederation_Entities(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv, _ := MustServeExtras(t, db)
 		rep := func(typename, ref string) map[string]any { return map[string]any{"__typename": typename, "ref": ref} }
 

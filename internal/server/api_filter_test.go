@@ -18,8 +18,7 @@ import (
 // values compare case-insensitively.
 func TestQuery_EntitiesFilter(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv, _ := MustServeExtras(t, db)
 		all := MustFilter(t, srv, nil)
 		if len(all) != 50 { // 44 from the example, 5 extras and their generated Location
@@ -178,8 +177,7 @@ func TestQuery_EntitiesFilter(t *testing.T) {
 // TestQuery_EntitiesFilterLimits checks the limits on a filter's shape.
 func TestQuery_EntitiesFilterLimits(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		// nested returns a filter nested depth levels deep, the root
 		// being level 1, alternating not and or.

@@ -35,8 +35,7 @@ const inputLocationsQuery = `{ locations { id target errors { code message entit
 // location, silently.
 func TestAPI_UnstorableText(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		f := MustWriteFile(t, t.TempDir(), "catalog-info.yaml", `apiVersion: backstage.io/v1alpha1
 kind: Group
 metadata:
@@ -96,8 +95,7 @@ spec:
 // locations { errors }, without the database's words.
 func TestAPI_RefreshFailureRecorded(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		if db.Dialect() == store.SQLite {
 			storetest.MustExec(t, db, `CREATE TRIGGER poison BEFORE INSERT ON entities WHEN NEW.name = 'poison'
 				BEGIN SELECT RAISE(ABORT, 'poisoned entity'); END`)
@@ -231,8 +229,7 @@ func TestAPI_ValidateEntitiesTooLarge(t *testing.T) {
 // the good document beside them is served.
 func TestAPI_RefreshTooLarge(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		texts := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: texts\nspec:\n  type: service\n  lifecycle: production\n  owner: guests\n  texts:\n" +
 			strings.Repeat("    - $text: ./big.txt\n", 50)

@@ -105,8 +105,7 @@ func MustJobs(t *testing.T, srv *httptest.Server, vars map[string]any) jobPage {
 // API, and checks the permissions, errors and audit events of both.
 func TestAPI_Jobs(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv, ids := MustServeJobs(t, db, allowAll, 3)
 
 		p := MustJobs(t, srv, map[string]any{"first": 2})

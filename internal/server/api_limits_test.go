@@ -123,8 +123,7 @@ func nested(depth int) string {
 
 func TestLimits(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		// Ingests the example catalog, and serves it under the defaults.
 		defaults := MustServeFiles(t, db, exampleCatalog(t))
 

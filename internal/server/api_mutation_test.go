@@ -83,8 +83,7 @@ func generatedRef(target string) string {
 
 func TestMutation_RegisterLocation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		// A new component, and one the example catalog emits already.
 		target := MustWriteFile(t, t.TempDir(), "new.yaml", yamlDocs(
@@ -242,8 +241,7 @@ func TestMutation_RegisterLocation(t *testing.T) {
 
 func TestMutation_RefreshLocation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		dir := t.TempDir()
 		target := MustWriteFile(t, dir, "svc.yaml", yamlDocs(component("keep"), component("change"), component("drop")))
@@ -331,8 +329,7 @@ func TestMutation_RefreshLocation(t *testing.T) {
 
 func TestMutation_RefreshEntity(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		dir := t.TempDir()
 		const desc = "\nmetadata:\n  name: mutable\n  description: %s\n"
@@ -391,8 +388,7 @@ const deleteLocationMutation = `mutation($id: ID!) { deleteLocation(id: $id) { i
 
 func TestMutation_DeleteLocation(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		dir := t.TempDir()
 		target := MustWriteFile(t, dir, "three.yaml", yamlDocs(component("one", "resource:catalog-db"), component("two"), component("three")))
@@ -445,8 +441,7 @@ const deleteEntityMutation = `mutation($ref: String!) { deleteEntity(ref: $ref) 
 
 func TestMutation_DeleteEntity(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t))
 		dir := t.TempDir()
 		target := MustWriteFile(t, dir, "pair.yaml", yamlDocs(component("stays"), component("goes", "resource:default/catalog-db")))
@@ -497,8 +492,7 @@ func TestMutation_DeleteEntity(t *testing.T) {
 
 func TestMutation_ValidateEntities(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		const q = `mutation($yaml: String!) { validateEntities(yaml: $yaml) {
 			valid
@@ -605,8 +599,7 @@ func contains(list []string, s string) bool {
 // type and the only one MustServe's server allows, served over HTTP.
 func TestMutation_RegisterLocationURL(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/repo/catalog-info.yaml" {

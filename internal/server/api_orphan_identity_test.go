@@ -53,8 +53,7 @@ func (c caller) wantUnauthenticated(t *testing.T, wantMessage string) {
 // them.
 func TestAuth_RemovedFromCatalog(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, maintainPolicy, identity.Options{})

@@ -15,8 +15,7 @@ import (
 // fragments, against the example catalog plus extrasYAML.
 func TestQuery_EntityKinds(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv, _ := MustServeExtras(t, db)
 		tests := []struct {
 			name, ref, selection, want string
@@ -257,8 +256,7 @@ func TestQuery_EntityKinds(t *testing.T) {
 // TestQuery_EntityFields reads the fields every entity shares.
 func TestQuery_EntityFields(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv, extras := MustServeExtras(t, db)
 		root := exampleCatalog(t)
 
@@ -558,8 +556,7 @@ func TestQuery_EntityFields(t *testing.T) {
 // TestQuery_EntitiesByRefs reads entities in a batch.
 func TestQuery_EntitiesByRefs(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		const q = `query($refs: [String!]!) { entitiesByRefs(refs: $refs) { __typename ref } }`
 		t.Run("OK", func(t *testing.T) {
@@ -598,8 +595,7 @@ func TestQuery_EntitiesByRefs(t *testing.T) {
 // TestQuery_Locations reads the registered locations.
 func TestQuery_Locations(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv, extras := MustServeExtras(t, db)
 		root := exampleCatalog(t)
 		type location struct {
@@ -720,8 +716,7 @@ func TestQuery_Locations(t *testing.T) {
 // TestQuery_EntityFacets counts entities by facet.
 func TestQuery_EntityFacets(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServe(t, db)
 		const q = `query($facets: [String!]!, $filter: EntityFilter) { entityFacets(facets: $facets, filter: $filter) { facet values { value count } } }`
 		tests := []struct {

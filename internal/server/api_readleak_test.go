@@ -202,8 +202,7 @@ type processingError struct {
 // about files to every caller who may read locations.
 func TestReadPolicy_LocationErrors(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		lc := mustServeLeakCatalog(t, db)
 		const q = `{ locations { id errors { code message entityRef } } }`
 		for _, tc := range []struct {
@@ -282,8 +281,7 @@ func TestReadPolicy_LocationErrors(t *testing.T) {
 // explains its decisions to the caller (FORBIDDEN names the rule's subject).
 func TestReadPolicy_EveryField(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		lc := mustServeLeakCatalog(t, db)
 		page, err := db.FindEntities(context.Background(), catalog.EntityQuery{Limit: 1000})
 		if err != nil {

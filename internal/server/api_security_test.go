@@ -429,8 +429,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestAuth_Tokens(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, maintainPolicy, identity.Options{})
@@ -573,8 +572,7 @@ func encodeSegment(b []byte) string { return base64.RawURLEncoding.EncodeToStrin
 
 func TestAuth_ServiceToken(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, maintainPolicy, identity.Options{})
@@ -634,8 +632,7 @@ func TestAuth_ServiceToken(t *testing.T) {
 
 func TestPolicy_OwnershipThroughNestedGroups(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, maintainPolicy, identity.Options{})
@@ -740,8 +737,7 @@ func TestPolicy_OwnershipThroughNestedGroups(t *testing.T) {
 
 func TestPolicy_ReadFiltering(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, readOwnPolicy, identity.Options{})
@@ -1056,8 +1052,7 @@ func summaries(events []auditEvent) []string {
 
 func TestAudit_Mutations(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		cat := MustWriteSecurityCatalog(t)
 		eng := MustIngest(t, db, cat.org, cat.team)
 		srv := MustServeSecure(t, db, eng, maintainPolicy, identity.Options{})

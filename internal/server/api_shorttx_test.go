@@ -24,8 +24,7 @@ import (
 func TestMutation_NotBehindSlowRefresh(t *testing.T) {
 	t.Parallel()
 	const answerAfter, limit = 5 * time.Second, 100 * time.Millisecond
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		dir := t.TempDir()
 		doomed := MustWriteFile(t, dir, "doomed.yaml", component("doomed-service"))

@@ -76,8 +76,7 @@ func (p traversalPage) hits() []string {
 
 func TestQuery_Traverse(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := MustServeFiles(t, db, exampleCatalog(t), MustWriteFile(t, t.TempDir(), "cycle.yaml", cycleYAML))
 		tests := []struct {
 			name string

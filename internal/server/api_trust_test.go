@@ -139,8 +139,7 @@ spec:
 // and for real, and no membership or parent relation comes of it.
 func TestTrust_RegisteredLocationKinds(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := serveTrust(t, db, ingest.Options{})
 		files := serveYAML(t, map[string]string{
 			"/team/catalog-info.yaml": yamlDocs(component("team-tool"), group("sneaky-admins", "platform-admins", "ada.okafor"), urlLocation("./more.yaml")),
@@ -205,8 +204,7 @@ func TestTrust_RegisteredLocationKinds(t *testing.T) {
 // keeps its own rules: the User found there is refused for it.
 func TestTrust_RegisteredLocationThroughConfiguredURL(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		files := serveYAML(t, map[string]string{
 			"/org/users.yaml":         user("mallory"),
 			"/team/catalog-info.yaml": urlLocation("/org/users.yaml"),
@@ -243,8 +241,7 @@ spec:
 // in a refresh, and nothing of the file reaches the caller or the catalog.
 func TestTrust_URLLocationCannotReadFiles(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		secret := MustWriteFile(t, t.TempDir(), "secret.yaml", strings.Replace(component("leaked-secret"), "spec:", "  description: s3cr3t-value\nspec:", 1))
 		srv := serveTrust(t, db, ingest.Options{})
 		files := serveYAML(t, map[string]string{
@@ -295,8 +292,7 @@ spec:
 // leading out with ../ or through a symbolic link is refused.
 func TestTrust_RegisteredFileLocationConfined(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		MustWriteFile(t, dir, "outside/catalog-info.yaml", component("outside-service"))
 		root := MustWriteFile(t, dir, "team/catalog-info.yaml", yamlDocs(component("team-service"), `apiVersion: backstage.io/v1alpha1
@@ -329,8 +325,7 @@ spec:
 // read only below them, symbolic links followed.
 func TestTrust_FileRoots(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		dir := t.TempDir()
 		MustWriteFile(t, dir, "secret/catalog-info.yaml", component("outside-service"))
 		root := MustWriteFile(t, dir, "catalog/all.yaml", yamlDocs(component("inside-service"), `apiVersion: backstage.io/v1alpha1
@@ -366,8 +361,7 @@ spec:
 // URLs that carry credentials, which every reader of the catalog would see.
 func TestTrust_LocationURLCredentials(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		srv := serveTrust(t, db, ingest.Options{})
 		for _, target := range []string{
 			"https://user:pw@git.example.com/a.yaml",
@@ -402,8 +396,7 @@ func TestTrust_LocationURLCredentials(t *testing.T) {
 // warns of what a registered location could not emit.
 func TestTrust_ValidateEntities(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		secret := MustWriteFile(t, t.TempDir(), "secret.yaml", component("leaked-secret"))
 		srv := serveTrust(t, db, ingest.Options{})
 		yaml := yamlDocs(group("sneaky-admins", "platform-admins", "ada.okafor"), fmt.Sprintf(`apiVersion: backstage.io/v1alpha1
@@ -443,8 +436,7 @@ spec:
 // the API and later named in the configuration gains its trust.
 func TestTrust_ConfiguringPromotes(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		reg, created, err := db.RegisterLocation(ctx, ingest.TypeURL, "https://git.example.com/org.yaml", nil)
 		if err != nil || !created || reg.Configured {

@@ -49,8 +49,7 @@ func mustAuditIDs(tb testing.TB, db *store.DB, f audit.Filter, after string, lim
 
 func TestDB_RecordAuditEvent(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 
 		t.Run("OK", func(t *testing.T) {
@@ -150,8 +149,7 @@ func TestDB_RecordAuditEvent(t *testing.T) {
 
 func TestDB_AuditEvents(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 		// Recorded oldest first: IDs grow, so listings return them reversed.
 		var ids []string

@@ -163,8 +163,7 @@ next:
 
 func TestDB_Ownership(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		mustIngestFiles(t, db, []string{"ghost"}, orgCatalog, chainCatalog())
 
@@ -258,8 +257,7 @@ func TestDB_Ownership(t *testing.T) {
 
 func TestDB_UserByEmail(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		mustIngestFiles(t, db, []string{"ghost"}, orgCatalog)
 
@@ -358,8 +356,7 @@ func grantsFile(breakKept bool, without ...string) string {
 // whose document broke keeps what its last good version grants.
 func TestDB_Ownership_OnlyWhatGrants(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		p := filepath.Join(t.TempDir(), "org.yaml")
 		loc, _, err := db.CreateLocation(ctx, ingest.TypeFile, p)

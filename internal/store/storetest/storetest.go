@@ -29,6 +29,17 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, MustOpenPostgres(t)) })
 }
 
+// EachParallel is [Each] with both subtests parallel. Each subtest pauses
+// before it opens its database: a subtest that opened its database and then
+// called t.Parallel held the connections while it waited for every other
+// test of its package, and 46 such idle databases (96 connections) hit
+// PostgreSQL's default max_connections of 100 in CI.
+func EachParallel(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); fn(t, MustOpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); fn(t, MustOpenPostgres(t)) })
+}
+
 // MustOpenSQLite opens a migrated SQLite database in a temporary directory.
 func MustOpenSQLite(tb testing.TB) *store.DB {
 	tb.Helper()
