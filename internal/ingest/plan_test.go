@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -318,6 +319,87 @@ func TestEngine_Refresh_Parts(t *testing.T) {
 		}) {
 			t.Errorf("relations of c-500 %v; want dependsOn c-501", rels)
 		}
+	})
+}
+
+// TestEngine_Refresh_PartYields starts a write while the first part of a
+// refresh is being applied: the write does not wait for the whole part.
+// On SQLite, whose one writer the part holds, the part commits what it
+// has written and lets the write go first; on PostgreSQL the write never
+// waits for it. Either way the write's event comes before the part's
+// last, and every entity of the part is written once. The write starts
+// once it sees the part's transaction open, which on a busy machine can
+// be after the part's last chunk began: a few refreshes are tried.
+func TestEngine_Refresh_PartYields(t *testing.T) {
+	t.Parallel()
+	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
+		const n = 1200 // a part of 1,000 (three chunks of writes), then the rest
+		content := func(attempt int) string {
+			d := []string{teamA}
+			for i := range n {
+				d = append(d, component(fmt.Sprintf("c-%04d", i), fmt.Sprintf("system: s%d", attempt)))
+			}
+			return docs(d...)
+		}
+		dir := t.TempDir()
+		loc := MustCreateLocation(t, db, ingest.TypeFile, MustWrite(t, dir, "catalog-info.yaml", content(0)))
+		ctx := context.Background()
+		rs := &recordingStore{DB: db}
+		eng := ingest.NewEngine(rs, ingest.Options{})
+		var failures []string
+		for attempt := range 4 {
+			MustWrite(t, dir, "catalog-info.yaml", content(attempt))
+			head, err := db.ChangeHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := make(chan error, 1)
+			rs.before = func(cs *catalog.ChangeSet) {
+				rs.before = nil
+				go func() {
+					// Once the part's transaction holds a writer connection.
+					for db.PoolStats()["writer"].InUse == 0 {
+						time.Sleep(20 * time.Microsecond)
+					}
+					_, _, err := db.CreateLocation(ctx, ingest.TypeFile, fmt.Sprintf("/elsewhere/%d/catalog-info.yaml", attempt))
+					other <- err
+				}()
+			}
+			MustRefresh(t, eng, loc)
+			if err := <-other; err != nil {
+				t.Fatal(err)
+			}
+			changes, err := db.ReadChanges(ctx, head, 2*n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var written []string
+			var otherAt int64 = -1
+			for _, c := range changes {
+				switch c.Op {
+				case catalog.ChangeLocationCreated:
+					otherAt = c.Position
+				case catalog.ChangeCreated, catalog.ChangeUpdated:
+					written = append(written, c.Ref)
+				}
+			}
+			want := n // every component changes its system
+			if attempt == 0 {
+				want = n + 2 // and the first refresh creates them all, with the group and its location
+			}
+			if slices.Sort(written); len(slices.Compact(written)) != want {
+				t.Fatalf("refresh %d wrote %d distinct entities, want %d", attempt, len(written), want)
+			}
+			rs.mu.Lock()
+			part := rs.applied[len(rs.applied)-2] // then the last change set
+			rs.mu.Unlock()
+			lastOfPart := part[len(part)-1].Position
+			if otherAt >= 0 && otherAt < lastOfPart {
+				return
+			}
+			failures = append(failures, fmt.Sprintf("the write's event at %d, the part's last at %d", otherAt, lastOfPart))
+		}
+		t.Errorf("the write waited for the whole part each time: %s", strings.Join(failures, "; "))
 	})
 }
 

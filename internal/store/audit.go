@@ -80,7 +80,7 @@ func (db *DB) RecordAuditEvent(ctx context.Context, e audit.Event) error {
 	if string(args) == "null" {
 		args = []byte("{}")
 	}
-	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`
+	if _, err := db.execWrite(ctx, db.w.Rebind(`
 		INSERT INTO audit_events (`+auditColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		e.ID, at, e.Actor, e.ActorKind, e.Action, e.Target, string(args),

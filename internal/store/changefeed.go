@@ -214,7 +214,7 @@ func (db *DB) ReadChanges(ctx context.Context, after int64, limit int) ([]catalo
 // the last position it deleted (0 when it deleted none). Readers asking
 // for positions below it get EEXPIRED from then on.
 func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
-	tx, err := db.w.BeginTxx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return 0, formatError(err)
 	}

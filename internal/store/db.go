@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/XSAM/otelsql"
@@ -29,6 +30,9 @@ type DB struct {
 	log      *slog.Logger
 	now      func() time.Time
 	watchers watchers
+	// waiting counts the writes waiting for a connection of w (see
+	// [DB.writeWaiting]).
+	waiting atomic.Int32
 
 	// dsn and open reopen the database: PostgreSQL's change-feed listener
 	// opens a connection of its own, and River may (see [DB.JobDriver]).
@@ -38,6 +42,32 @@ type DB struct {
 	jobs      riverdriver.Driver[*sql.Tx]
 	jobsClose func() error
 	jobsErr   error
+}
+
+// beginWrite begins a write transaction, counted as waiting until it has
+// its connection.
+func (db *DB) beginWrite(ctx context.Context) (*sqlx.Tx, error) {
+	db.waiting.Add(1)
+	defer db.waiting.Add(-1)
+	return db.w.BeginTxx(ctx, nil)
+}
+
+// execWrite runs one write statement, counted as waiting until it has its
+// connection.
+func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.waiting.Add(1)
+	defer db.waiting.Add(-1)
+	return db.w.ExecContext(ctx, query, args...)
+}
+
+// writeWaiting reports whether a write waits for the one connection of a
+// writer that has one (SQLite's): a refresh's part then hands it over
+// (see [DB.ApplyChangeSet]). Where writers have a pool of connections a
+// write waits for rows, not for a connection, and a count of those
+// beginning would only cut parts short. The writes of River's client on
+// SQLite use a connection of their own and are not counted.
+func (db *DB) writeWaiting() bool {
+	return db.w.Stats().MaxOpenConnections == 1 && db.waiting.Load() > 0
 }
 
 // Dialect returns the database's dialect.

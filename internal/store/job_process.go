@@ -12,14 +12,14 @@ import (
 
 // StartJobProcess records a process that runs jobs, before it takes any.
 func (db *DB) StartJobProcess(ctx context.Context, id string) error {
-	_, err := db.w.ExecContext(ctx, db.w.Rebind(`INSERT INTO job_process (id, beats) VALUES (?, 0)`), id)
+	_, err := db.execWrite(ctx, db.w.Rebind(`INSERT INTO job_process (id, beats) VALUES (?, 0)`), id)
 	return formatError(err)
 }
 
 // BeatJobProcess records a heartbeat of a process. Returns ENOTFOUND if
 // it has no row: it stopped, or another process took it for dead.
 func (db *DB) BeatJobProcess(ctx context.Context, id string) error {
-	res, err := db.w.ExecContext(ctx, db.w.Rebind(`UPDATE job_process SET beats = beats + 1 WHERE id = ?`), id)
+	res, err := db.execWrite(ctx, db.w.Rebind(`UPDATE job_process SET beats = beats + 1 WHERE id = ?`), id)
 	if err != nil {
 		return formatError(err)
 	}
@@ -32,7 +32,7 @@ func (db *DB) BeatJobProcess(ctx context.Context, id string) error {
 // StopJobProcess deletes the row of a process that stopped cleanly, with
 // none of its jobs left running.
 func (db *DB) StopJobProcess(ctx context.Context, id string) error {
-	_, err := db.w.ExecContext(ctx, db.w.Rebind(`DELETE FROM job_process WHERE id = ?`), id)
+	_, err := db.execWrite(ctx, db.w.Rebind(`DELETE FROM job_process WHERE id = ?`), id)
 	return formatError(err)
 }
 
@@ -66,7 +66,7 @@ func (db *DB) JobProcesses(ctx context.Context) (map[string]int64, error) {
 // v0.51): attempted_by a text[] and errors a jsonb[] on PostgreSQL, both
 // JSON on SQLite; River keeps no other record of a job's attempt.
 func (db *DB) RescueJobsOf(ctx context.Context, id string, beats int64, reason string) (int, bool, error) {
-	tx, err := db.w.BeginTxx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return 0, false, formatError(err)
 	}

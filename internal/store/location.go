@@ -46,7 +46,7 @@ func (db *DB) RegisterLocation(ctx context.Context, typ, target string, with fun
 }
 
 func (db *DB) createLocation(ctx context.Context, typ, target string, configured bool, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
-	tx, err := db.w.BeginTxx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return loc, false, formatError(err)
 	}
@@ -154,7 +154,7 @@ func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error)
 // errors, and returns how many entities went. Returns ENOTFOUND if there is
 // no location with that id.
 func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
-	tx, err := db.w.BeginTxx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return 0, formatError(err)
 	}
@@ -195,7 +195,7 @@ func (db *DB) DeleteLocation(ctx context.Context, id string) (int, error) {
 // Returns ENOTFOUND if there is no such entity and ECONFLICT if it is not an
 // orphan: its location would bring it back.
 func (db *DB) DeleteOrphan(ctx context.Context, ref string) error {
-	tx, err := db.w.BeginTxx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return formatError(err)
 	}

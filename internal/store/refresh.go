@@ -161,26 +161,62 @@ var relationTable = newBulkTable("relations", relationChunk, "", "originating_id
 // location has been deleted. A change set with Remove removes the location
 // too; a part (see [catalog.ChangeSet.Part]) writes its entities and their
 // events only, and its location need only exist.
+//
+// A part hands the writer over when another write waits for it (see
+// [DB.writeWaiting]): it commits the writes done so far, as a transaction
+// of their own, and applies the rest in the next, checked again. Its
+// writes depend on nothing but their own entities, so any prefix of them
+// is a part too. On SQLite, whose one writer a part of 1,000 entities held
+// for tens of milliseconds, a registerLocation beside a refresh otherwise
+// waited that long for each of its writes.
 func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]catalog.Change, error) {
-	tx, err := db.w.BeginTxx(ctx, nil)
+	if !cs.Part {
+		changes, _, err := db.applyChangeSet(ctx, cs)
+		return changes, err
+	}
+	var all []catalog.Change
+	rest := *cs
+	for {
+		changes, n, err := db.applyChangeSet(ctx, &rest)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, changes...)
+		if n == len(rest.Writes) {
+			return all, nil
+		}
+		rest.Writes = rest.Writes[n:]
+	}
+}
+
+// applyChangeSet applies cs in one transaction, or, for a part that
+// yields to a waiting write, its first n writes.
+func (db *DB) applyChangeSet(ctx context.Context, cs *catalog.ChangeSet) (changes []catalog.Change, n int, err error) {
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
-		return nil, formatError(err)
+		return nil, 0, formatError(err)
 	}
 	defer tx.Rollback()
 	a := &apply{db: db, tx: tx, cs: cs, now: db.now()}
 	if err := a.check(ctx); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if err := a.entities(ctx); err != nil {
-		return nil, err
+	if n, err = a.entities(ctx); err != nil {
+		return nil, 0, err
 	}
-	changes := cs.Changes()
+	if n < len(cs.Writes) {
+		done := *cs
+		done.Writes, done.ErrorRefs = cs.Writes[:n], nil
+		changes = done.Changes()
+	} else {
+		changes = cs.Changes()
+	}
 	actor := catalog.ActorOfLocation(cs.Location.ID)
 	switch {
 	case cs.Part:
 	case cs.Remove:
 		if err := a.remove(ctx); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		// A removal is the operator's doing (a configuration applied).
 		actor = actorOf(ctx)
@@ -188,20 +224,20 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 	default:
 		errsChanged, err := a.errors(ctx)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if errsChanged || len(changes) > 0 || cs.EarlierWrites > 0 {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET changed_at = ? WHERE id = ?`), a.now, cs.Location.ID); err != nil {
-				return nil, formatError(err)
+				return nil, 0, formatError(err)
 			}
 			changes = append(changes, catalog.Change{Op: catalog.ChangeLocationRefreshed, Ref: cs.Location.ID, LocationID: cs.Location.ID})
 		}
 	}
 	if err := db.appendChanges(ctx, tx, actor, changes); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, formatError(err)
+		return nil, 0, formatError(err)
 	}
 	db.committed(ctx, changes)
 	if s := cs.Stats; !cs.Part && s.Added+s.Deleted >= analyzeThreshold {
@@ -212,12 +248,12 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 		// in a loop made other writes wait up to 0.7 s), so they do not
 		// count. Failing to gather them is not a failed refresh.
 		for _, table := range []string{"entities", "relations"} {
-			if _, err := db.w.ExecContext(ctx, `ANALYZE `+table); err != nil {
+			if _, err := db.execWrite(ctx, `ANALYZE `+table); err != nil {
 				db.log.WarnContext(ctx, "analyze after refresh failed", "table", table, "err", err)
 			}
 		}
 	}
-	return changes, nil
+	return changes, n, nil
 }
 
 // analyzeThreshold is how many entities a refresh must add or delete
@@ -289,8 +325,10 @@ func (a *apply) check(ctx context.Context) error {
 	return nil
 }
 
-// entities writes the entity changes, a statement's chunk at a time.
-func (a *apply) entities(ctx context.Context) error {
+// entities writes the entity changes, a statement's chunk at a time, and
+// returns how many it wrote: all of them, or, in a part, fewer when a
+// write waits for the writer.
+func (a *apply) entities(ctx context.Context) (int, error) {
 	var (
 		gone []string    // ids deleted
 		rels [][4]string // relations not written yet
@@ -306,8 +344,10 @@ func (a *apply) entities(ctx context.Context) error {
 		rels = append(rels[:0], rels[n:]...)
 		return nil
 	}
-	for start := 0; start < len(a.cs.Writes); start += entityChunk {
-		chunk := a.cs.Writes[start:min(start+entityChunk, len(a.cs.Writes))]
+	n := 0
+	for n < len(a.cs.Writes) && (n == 0 || !a.cs.Part || !a.db.writeWaiting()) {
+		chunk := a.cs.Writes[n:min(n+entityChunk, len(a.cs.Writes))]
+		n += len(chunk)
 		var (
 			inserts, upserts []*catalog.EntityDoc
 			replaced         []string // ids whose relations are rewritten
@@ -338,30 +378,30 @@ func (a *apply) entities(ctx context.Context) error {
 		}
 		if err := a.db.d.insertNew(ctx, a.tx, entityInsertTable, len(inserts), a.entityValues(inserts)); err != nil {
 			if portal.ErrorCode(err) == portal.ECONFLICT {
-				return stale("an entity it creates was stored meanwhile")
+				return 0, stale("an entity it creates was stored meanwhile")
 			}
-			return fmt.Errorf("store: write entities: %w", err)
+			return 0, fmt.Errorf("store: write entities: %w", err)
 		}
 		if err := a.db.d.upsert(ctx, a.tx, entityTable, len(upserts), a.entityValues(upserts)); err != nil {
-			return fmt.Errorf("store: write entities: %w", err)
+			return 0, fmt.Errorf("store: write entities: %w", err)
 		}
 		if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, replaced); err != nil {
-			return err
+			return 0, err
 		}
 		// Full statements of relations as they accumulate; the rest at the end.
-		if n := len(rels) / relationChunk * relationChunk; n > 0 {
-			if err := writeRels(n); err != nil {
-				return err
+		if full := len(rels) / relationChunk * relationChunk; full > 0 {
+			if err := writeRels(full); err != nil {
+				return 0, err
 			}
 		}
 	}
 	if err := writeRels(len(rels)); err != nil {
-		return err
+		return 0, err
 	}
 	if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, gone); err != nil {
-		return err
+		return 0, err
 	}
-	return a.deleteIn(ctx, `DELETE FROM entities WHERE id IN (?)`, gone)
+	return n, a.deleteIn(ctx, `DELETE FROM entities WHERE id IN (?)`, gone)
 }
 
 // deleteIn runs a DELETE whose one argument is the list ids, in chunks.
@@ -511,7 +551,7 @@ func storableError(pe catalog.ProcessingError) catalog.ProcessingError {
 func (db *DB) RecordRefreshFailure(ctx context.Context, loc catalog.Location, message string) error {
 	pe := catalog.ProcessingError{Level: catalog.LevelError, LocationKey: loc.Key(), Document: -1,
 		Code: catalog.ErrorCodeRefreshFailed, Message: message}
-	tx, err := db.w.BeginTxx(ctx, nil)
+	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return formatError(err)
 	}
