@@ -87,6 +87,9 @@ const (
 	OrderTitle     OrderField = "TITLE"
 	OrderType      OrderField = "TYPE"
 	OrderLifecycle OrderField = "LIFECYCLE"
+	// OrderUID sorts by metadata.uid, as Backstage's by-query does without
+	// an order field.
+	OrderUID OrderField = "UID"
 )
 
 // Position is a place in an ordered list: the sort key of an entity and its

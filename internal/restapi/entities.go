@@ -23,8 +23,9 @@ const ndjson = "application/x-ndjson"
 
 // entities serves GET /entities. With offset, limit or after it returns
 // one page, in ref order or the order asked for, and a link to the next;
-// without, it streams every entity the caller may read, in ref order, page
-// by page as read, so that memory stays flat whatever the catalog's size.
+// without, it streams every entity the caller may read, in the same order,
+// page by page as read, so that memory stays flat whatever the catalog's
+// size.
 // Either is a JSON array, or NDJSON when the client accepts
 // application/x-ndjson.
 func (h *handler) entities(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +47,7 @@ func (h *handler) entities(w http.ResponseWriter, r *http.Request) {
 	}
 	out := h.newListWriter(w, r)
 	if !q.Has("offset") && !q.Has("limit") && !q.Has("after") {
-		h.stream(r.Context(), out, f, fields)
+		h.stream(r.Context(), out, f, fields, order)
 		return
 	}
 	ctx := r.Context()
@@ -107,33 +108,72 @@ func (h *handler) entities(w http.ResponseWriter, r *http.Request) {
 const maxInt = 1<<31 - 1
 
 // stream writes every entity f selects that the caller may read, a page at
-// a time: each page is one read of the entities and one of their
-// relations, past the read cache, and is written before the next is read.
-func (h *handler) stream(ctx context.Context, out *listWriter, f catalog.EntityFilter, fields []string) {
+// a time, each page written before the next is read: in ref order, each
+// page one read of the entities and their relations past the read cache;
+// or in the order asked for, each page of entities by its position in
+// that order (keyset, never offset) and one read of their relations.
+func (h *handler) stream(ctx context.Context, out *listWriter, f catalog.EntityFilter, fields []string, o *order) {
 	out.start()
-	after := ""
+	next := h.refPages(f)
+	if o != nil {
+		next = h.orderedPages(f, *o)
+	}
 	for {
-		recs, rels, err := h.Catalog.ScanEntities(ctx, f, after, pageSize)
+		recs, rels, more, err := next(ctx)
 		if err != nil {
 			out.end(err)
 			return
 		}
-		bySource := groupRelations(rels)
 		for _, rec := range recs {
-			if err := out.entity(rec, bySource[rec.Ref], fields); err != nil {
+			if err := out.entity(rec, rels[rec.Ref], fields); err != nil {
 				out.end(err)
 				return
 			}
 		}
-		if len(recs) < pageSize {
+		if !more {
 			out.end(nil)
 			return
 		}
-		after = recs[len(recs)-1].Ref
 		if err := out.flush(); err != nil {
 			out.end(err)
 			return
 		}
+	}
+}
+
+// A pageReader returns the next page of a stream, its relations by source,
+// and whether another page may follow.
+type pageReader func(ctx context.Context) ([]*catalog.Record, map[string][]catalog.RelationRow, bool, error)
+
+// refPages reads the entities f selects in ref order.
+func (h *handler) refPages(f catalog.EntityFilter) pageReader {
+	after := ""
+	return func(ctx context.Context) ([]*catalog.Record, map[string][]catalog.RelationRow, bool, error) {
+		recs, rels, err := h.Catalog.ScanEntities(ctx, f, after, pageSize)
+		if err != nil || len(recs) < pageSize {
+			return recs, groupRelations(rels), false, err
+		}
+		after = recs[len(recs)-1].Ref
+		return recs, groupRelations(rels), true, nil
+	}
+}
+
+// orderedPages reads the entities f selects in the order of o's field,
+// those without the field left out.
+func (h *handler) orderedPages(f catalog.EntityFilter, o order) pageReader {
+	q := catalog.EntityQuery{Filter: f, OrderPath: o.field, Desc: o.desc, Limit: pageSize}
+	return func(ctx context.Context) ([]*catalog.Record, map[string][]catalog.RelationRow, bool, error) {
+		page, err := h.Catalog.FindEntities(ctx, q)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		rels, err := relationsOf(ctx, h.Catalog, page.Records)
+		if err != nil || len(page.Records) == 0 {
+			return page.Records, rels, false, err
+		}
+		n := len(page.Records) - 1
+		q.After = &catalog.Position{Key: page.Keys[n], Ref: page.Records[n].Ref}
+		return page.Records, rels, page.HasMore, nil
 	}
 }
 

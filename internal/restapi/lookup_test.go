@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,6 +30,11 @@ func names(es []entity) []string {
 		out[i] = e.Metadata.Name
 	}
 	return out
+}
+
+func sorted(s []string) []string {
+	slices.Sort(s)
+	return s
 }
 
 // TestByQuery pages forward and back through a query ordered by name.
@@ -66,13 +72,32 @@ func TestByQuery(t *testing.T) {
 		if p.TotalItems != 0 || len(p.Items) != 7 { // with the Location entity of the file
 			t.Errorf("totalItems=exclude: %d items, total %d; want 7, 0", len(p.Items), p.TotalItems)
 		}
+		// Without an order field, by metadata.uid, as Backstage, page after page.
+		var uids, paged []string
+		for _, e := range p.Items {
+			uids = append(uids, e.Metadata.UID)
+		}
+		for next := "/api/catalog/entities/by-query?limit=3"; next != ""; {
+			var page queryPage
+			mustGet(t, srv, next, &page)
+			for _, e := range page.Items {
+				paged = append(paged, e.Metadata.UID)
+			}
+			next = ""
+			if c := page.PageInfo.NextCursor; c != nil && len(paged) <= len(uids) {
+				next = "/api/catalog/entities/by-query?limit=3&cursor=" + url.QueryEscape(*c)
+			}
+		}
+		if !slices.IsSorted(uids) || !slices.Equal(uids, paged) {
+			t.Errorf("without an order field: %v, in pages of 3 %v; want both in uid order", uids, paged)
+		}
 		// Full text: the order field by default, or the fields named.
 		mustGet(t, srv, "/api/catalog/entities/by-query?orderField=metadata.name,asc&fullTextFilterTerm=%20TEAM%20", &p)
 		if diff := cmp.Diff([]string{"team-a", "team-b"}, names(p.Items)); diff != "" {
 			t.Errorf("full text on the order field (-want +got):\n%s", diff)
 		}
 		mustGet(t, srv, "/api/catalog/entities/by-query?fullTextFilterTerm=dat&fullTextFilterFields=spec.type,metadata.tags", &p)
-		if diff := cmp.Diff([]string{"alpha", "db"}, names(p.Items)); diff != "" {
+		if diff := cmp.Diff([]string{"alpha", "db"}, sorted(names(p.Items))); diff != "" { // in uid order
 			t.Errorf("full text on named fields (-want +got):\n%s", diff)
 		}
 	})

@@ -51,7 +51,8 @@ type queryRequest struct {
 }
 
 // byQuery serves GET /entities/by-query (backstage-spec.md §2.8): a page
-// of entities in the order of one field (by ref without), those without
+// of entities in the order of one field (by metadata.uid without, as
+// Backstage), those without
 // the field left out, optionally narrowed to those whose full-text fields
 // hold a term, with totalItems and the cursors of the next and previous
 // pages.
@@ -154,7 +155,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, req queryRequest
 			return
 		}
 	}
-	query := catalog.EntityQuery{Filter: f}
+	query := catalog.EntityQuery{Filter: f, Order: catalog.OrderUID}
 	if len(cur.OrderFields) == 1 {
 		query.OrderPath, query.Desc = cur.OrderFields[0].Field, cur.OrderFields[0].Order == "desc"
 	}

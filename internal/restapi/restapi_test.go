@@ -252,5 +252,28 @@ func TestEntities_Paged(t *testing.T) {
 		if got := []any{named[0]["metadata"].(map[string]any)["name"], named[1]["metadata"].(map[string]any)["name"]}; fmt.Sprint(got) != fmt.Sprint(names) {
 			t.Errorf("desc:metadata.name offset 1 gave %v; want %v", got, names)
 		}
+
+		// Streamed, the list keeps the order asked for; entities without the
+		// field are left out, as in a page.
+		for _, q := range []string{"order=desc:metadata.name", "order=asc:spec.lifecycle"} {
+			var paged, streamed []entity
+			mustGet(t, srv, "/api/catalog/entities?"+q+"&limit=1000", &paged)
+			mustGet(t, srv, "/api/catalog/entities?"+q, &streamed)
+			if len(streamed) == 0 || len(streamed) != len(paged) {
+				t.Fatalf("%s: streamed %d entities, paged %d", q, len(streamed), len(paged))
+			}
+			for i := range paged {
+				if streamed[i].ref() != paged[i].ref() {
+					t.Fatalf("%s: entity %d streamed is %s, paged %s", q, i, streamed[i].ref(), paged[i].ref())
+				}
+			}
+		}
+		var byName []entity
+		mustGet(t, srv, "/api/catalog/entities?order=desc:metadata.name", &byName)
+		if !slices.IsSortedFunc(byName, func(a, b entity) int {
+			return strings.Compare(strings.ToLower(b.Metadata.Name), strings.ToLower(a.Metadata.Name))
+		}) {
+			t.Errorf("streamed order=desc:metadata.name is not in that order")
+		}
 	})
 }

@@ -97,6 +97,7 @@ var orderExprs = map[catalog.OrderField]string{
 	catalog.OrderTitle:     "lower(COALESCE(e.title, ''))",
 	catalog.OrderType:      "lower(COALESCE(e.spec_type, ''))",
 	catalog.OrderLifecycle: "lower(COALESCE(e.lifecycle, ''))",
+	catalog.OrderUID:       "e.id",
 }
 
 // FindEntities returns a page of the entities q selects, in q's order, with
@@ -147,8 +148,8 @@ func (db *DB) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.
 		dir = "DESC"
 	}
 	orderBy := fmt.Sprintf("%s %s, %s %s", key, dir, ref, dir)
-	if key == "e.ref" {
-		orderBy = "e.ref " + dir // a second key would make SQLite sort what the index already orders
+	if key == "e.ref" || key == "e.id" {
+		orderBy = key + " " + dir // unique: a second key would make SQLite sort what the index already orders
 	}
 	// The page's refs and sort keys come from the index that orders them,
 	// and its records from the read cache, which reads the ones it does not
