@@ -51,6 +51,7 @@ type ResolverRoot interface {
 	RegisteredLocation() RegisteredLocationResolver
 	Relation() RelationResolver
 	Resource() ResourceResolver
+	Subscription() SubscriptionResolver
 	System() SystemResolver
 	Template() TemplateResolver
 	User() UserResolver
@@ -115,6 +116,17 @@ type ComplexityRoot struct {
 	AuditEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CatalogChange struct {
+		Actor         func(childComplexity int) int
+		At            func(childComplexity int) int
+		ChangedFields func(childComplexity int) int
+		Cursor        func(childComplexity int) int
+		Entity        func(childComplexity int) int
+		Etag          func(childComplexity int) int
+		Operation     func(childComplexity int) int
+		Ref           func(childComplexity int) int
 	}
 
 	Component struct {
@@ -492,6 +504,10 @@ type ComplexityRoot struct {
 		UID            func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CatalogChanged func(childComplexity int, after *string, filter *model.EntityFilter) int
+	}
+
 	System struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
@@ -778,6 +794,9 @@ type ResourceResolver interface {
 	System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error)
 	DependsOn(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
 	Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
+}
+type SubscriptionResolver interface {
+	CatalogChanged(ctx context.Context, after *string, filter *model.EntityFilter) (<-chan *model.CatalogChange, error)
 }
 type SystemResolver interface {
 	Document(ctx context.Context, obj *gqltype.System) (any, error)
@@ -1134,6 +1153,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "CatalogChange.actor":
+		if e.ComplexityRoot.CatalogChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.Actor(childComplexity), true
+	case "CatalogChange.at":
+		if e.ComplexityRoot.CatalogChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.At(childComplexity), true
+	case "CatalogChange.changedFields":
+		if e.ComplexityRoot.CatalogChange.ChangedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.ChangedFields(childComplexity), true
+	case "CatalogChange.cursor":
+		if e.ComplexityRoot.CatalogChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.Cursor(childComplexity), true
+	case "CatalogChange.entity":
+		if e.ComplexityRoot.CatalogChange.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.Entity(childComplexity), true
+	case "CatalogChange.etag":
+		if e.ComplexityRoot.CatalogChange.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.Etag(childComplexity), true
+	case "CatalogChange.operation":
+		if e.ComplexityRoot.CatalogChange.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.Operation(childComplexity), true
+	case "CatalogChange.ref":
+		if e.ComplexityRoot.CatalogChange.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogChange.Ref(childComplexity), true
 
 	case "Component.apiVersion":
 		if e.ComplexityRoot.Component.APIVersion == nil {
@@ -3082,6 +3150,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Resource.UID(childComplexity), true
 
+	case "Subscription.catalogChanged":
+		if e.ComplexityRoot.Subscription.CatalogChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_catalogChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CatalogChanged(childComplexity, args["after"].(*string), args["filter"].(*model.EntityFilter)), true
+
 	case "System.apiVersion":
 		if e.ComplexityRoot.System.APIVersion == nil {
 			break
@@ -3829,6 +3909,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -5417,6 +5514,73 @@ type JobEdge {
   node: Job!
 }
 `, BuiltIn: false},
+	{Name: "../schema/live.graphqls", Input: `"""
+Live updates, over graphql-transport-ws (WebSocket, at /graphql) or
+Server-Sent Events (POST /graphql with ` + "`" + `Accept: text/event-stream` + "`" + `, the
+graphql-sse protocol's distinct connections mode). On WebSocket the token
+goes in the ` + "`" + `connection_init` + "`" + ` payload as ` + "`" + `{"Authorization": "Bearer …"}` + "`" + `; on
+SSE in the Authorization header. A subscription ends, with an error saying
+why, when the token expires (code UNAUTHENTICATED) or when its client reads
+too slowly to keep up (code UNAVAILABLE); resume it from the cursor of the
+last event received.
+"""
+type Subscription {
+  """
+  The changes of the entities that ` + "`" + `filter` + "`" + ` selects and the caller may read,
+  as they commit, each once and in commit order. With ` + "`" + `after` + "`" + `, the cursor of
+  an event received before, every change after that event comes first, then
+  the live ones, with no gap and no duplicate; without it, the changes from
+  now on. An entity that leaves the caller's view (by the policy or by
+  ` + "`" + `filter` + "`" + `) while the subscription has shown it arrives as DELETED. A cursor
+  older than the change feed's retention (changefeed.retention) is refused
+  with code EXPIRED: read the catalog again, then subscribe without a cursor.
+  """
+  catalogChanged(after: String, filter: EntityFilter): CatalogChange!
+}
+
+"What happened to an entity."
+enum CatalogChangeOperation {
+  "It was stored for the first time."
+  CREATED
+  "It changed, its orphan mark included when a location takes it back."
+  UPDATED
+  "It left the catalog, or the caller's view."
+  DELETED
+  "Its location no longer emits it; it is kept, marked as an orphan."
+  ORPHANED
+  "Its processing errors appeared, changed or cleared."
+  ERROR
+}
+
+"One change of an entity, as a subscription delivers it."
+type CatalogChange {
+  "Give it back as ` + "`" + `after` + "`" + ` to resume after this event."
+  cursor: String!
+  operation: CatalogChangeOperation!
+  "The entity's ref, lower-cased."
+  ref: String!
+  "When the change committed, RFC 3339, UTC."
+  at: String!
+  """
+  Who made it: a principal's ref, or ` + "`" + `location:<id>` + "`" + ` for a refresh of a
+  location; null for the server itself.
+  """
+  actor: String
+  """
+  The paths of the fields an UPDATED or ORPHANED changed, such as
+  ` + "`" + `spec.owner` + "`" + ` or ` + "`" + `metadata.annotations.backstage.io/orphan` + "`" + `; ` + "`" + `relations` + "`" + `
+  when only the relations the catalog derives changed. Empty otherwise.
+  """
+  changedFields: [String!]!
+  "The entity's etag after the change; null when it was deleted or for ERROR."
+  etag: String
+  """
+  The entity as it is when the event is sent (it may have changed again
+  since, in events still to come); null when DELETED.
+  """
+  entity: Entity
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `extend schema
   @link(
     url: "https://specs.apollo.dev/federation/v2.3"
@@ -5851,6 +6015,28 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CatalogChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CatalogChange_cursor(ctx, field)
+	case "operation":
+		return ec.fieldContext_CatalogChange_operation(ctx, field)
+	case "ref":
+		return ec.fieldContext_CatalogChange_ref(ctx, field)
+	case "at":
+		return ec.fieldContext_CatalogChange_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_CatalogChange_actor(ctx, field)
+	case "changedFields":
+		return ec.fieldContext_CatalogChange_changedFields(ctx, field)
+	case "etag":
+		return ec.fieldContext_CatalogChange_etag(ctx, field)
+	case "entity":
+		return ec.fieldContext_CatalogChange_entity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CatalogChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Component(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8183,6 +8369,28 @@ func (ec *executionContext) field_Resource_traverse_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_catalogChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EntityFilter, error) {
+			return ec.unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_System_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9907,6 +10115,199 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogChange_operation(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CatalogChangeOperation) graphql.Marshaler {
+			return ec.marshalNCatalogChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐCatalogChangeOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "CatalogChangeOperation")
+}
+
+func (ec *executionContext) _CatalogChange_ref(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogChange_at(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogChange_changedFields(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_changedFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogChange_etag(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogChange_entity(ctx context.Context, field graphql.CollectedField, obj *model.CatalogChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogChange_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogChange_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	return fc, nil
@@ -18016,6 +18417,50 @@ func (ec *executionContext) fieldContext_Resource_dependents(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_catalogChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_catalogChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CatalogChanged(ctx, fc.Args["after"].(*string), fc.Args["filter"].(*model.EntityFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CatalogChange) graphql.Marshaler {
+			return ec.marshalNCatalogChange2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐCatalogChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_catalogChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_catalogChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _System_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22940,6 +23385,74 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var catalogChangeImplementors = []string{"CatalogChange"}
+
+func (ec *executionContext) _CatalogChange(ctx context.Context, sel ast.SelectionSet, obj *model.CatalogChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, catalogChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CatalogChange")
+		case "cursor":
+			out.Values[i] = ec._CatalogChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._CatalogChange_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ref":
+			out.Values[i] = ec._CatalogChange_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CatalogChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._CatalogChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changedFields":
+			out.Values[i] = ec._CatalogChange_changedFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "etag":
+			out.Values[i] = ec._CatalogChange_etag(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "entity":
+			out.Values[i] = ec._CatalogChange_entity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var componentImplementors = []string{"Component", "Entity", "_Entity"}
 
 func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Component) graphql.Marshaler {
@@ -25295,6 +25808,26 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "catalogChanged":
+		return ec._Subscription_catalogChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var systemImplementors = []string{"System", "Entity", "_Entity"}
 
 func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, obj *gqltype.System) graphql.Marshaler {
@@ -26462,6 +26995,24 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCatalogChange2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐCatalogChange(ctx context.Context, sel ast.SelectionSet, v *model.CatalogChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogChange!")
+		return graphql.Null
+	}
+	return ec._CatalogChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCatalogChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐCatalogChangeOperation(ctx context.Context, v any) (model.CatalogChangeOperation, error) {
+	var res model.CatalogChangeOperation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCatalogChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐCatalogChangeOperation(ctx context.Context, sel ast.SelectionSet, v model.CatalogChangeOperation) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {

@@ -87,6 +87,15 @@ type Resolver struct {
 	Ingest  Ingest
 	Access  Access
 	Jobs    Jobs
+	// Live follows the catalog for subscriptions; nil refuses them.
+	Live Live
+}
+
+// Live follows the catalog as it changes (see internal/app).
+type Live interface {
+	// CatalogChanges returns the changes after the cursor after that the
+	// caller may see; the last event carries the reason it ends, if any.
+	CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan app.LiveChange, error)
 }
 
 var _ graph.FederationResolver = (*Resolver)(nil)

@@ -329,20 +329,22 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.sec = sec
+	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention), Log: m.Log})
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
-		RegisterTypes: m.Config.Catalog.RegisterTypes, Logger: m.Log})
+		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log})
 	svc := svcs.Catalog
 	lim := limits(m.Config)
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live},
 		Loaders:  svc,
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),
-		Logger:       m.Log,
-		Limits:       lim,
-		Authenticate: sec.authenticate,
-		Observer:     ops.serverObserver(),
-		Metrics:      ops.onAPI,
+		Logger:           m.Log,
+		Limits:           lim,
+		Authenticate:     sec.authenticate,
+		AuthenticateInit: sec.authenticateInit,
+		Observer:         ops.serverObserver(),
+		Metrics:          ops.onAPI,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return errors.New("database unavailable")
@@ -384,9 +386,9 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	// The feed wakes its readers and prunes what is older than its
+	// The feed (made before the services, which subscriptions follow it
+	// through) wakes its readers and prunes what is older than its
 	// retention.
-	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention), Log: m.Log})
 	feedDone := make(chan struct{})
 	go func() {
 		defer close(feedDone)

@@ -29,8 +29,11 @@ const developmentPolicy = `rules:
 // security is who may call the server and what they may do.
 type security struct {
 	authenticate func(http.Handler) http.Handler
-	policies     interface{ Current() *policy.Policy }
-	close        func() error
+	// authenticateInit is authenticate's decision for a WebSocket's
+	// connection_init payload.
+	authenticateInit auth.Authenticator
+	policies         interface{ Current() *policy.Policy }
+	close            func() error
 }
 
 // newSecurity builds authentication and the policy from cfg. Without auth
@@ -69,6 +72,7 @@ func newSecurity(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger
 	if !ac.Enabled() {
 		guest := &portal.Principal{Kind: portal.PrincipalUser, Ref: portal.GuestRef, Ownership: []string{portal.GuestRef}}
 		s.authenticate = func(next http.Handler) http.Handler { return auth.DevMiddleware(guest, next) }
+		s.authenticateInit = auth.DevAuthenticate(guest)
 		log.Warn("DEVELOPMENT MODE: no authentication configured; every request acts as " + portal.GuestRef +
 			". Configure auth (see README, Authentication) before exposing this server; --production refuses to start without it.")
 		return s, nil
@@ -86,6 +90,7 @@ func newSecurity(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger
 		return ids.Principal(ctx, c.Subject, c.Email)
 	}
 	s.authenticate = func(next http.Handler) http.Handler { return auth.Middleware(v, resolve, next) }
+	s.authenticateInit = auth.Authenticate(v, resolve)
 	log.Info("authentication on", "keys", keySource(ac), "issuer", ac.Issuer, "audience", ac.Audience)
 	return s, nil
 }

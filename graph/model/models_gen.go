@@ -46,6 +46,29 @@ type AuditEventFilter struct {
 	Until *string `json:"until,omitempty"`
 }
 
+// One change of an entity, as a subscription delivers it.
+type CatalogChange struct {
+	// Give it back as `after` to resume after this event.
+	Cursor    string                 `json:"cursor"`
+	Operation CatalogChangeOperation `json:"operation"`
+	// The entity's ref, lower-cased.
+	Ref string `json:"ref"`
+	// When the change committed, RFC 3339, UTC.
+	At string `json:"at"`
+	// Who made it: a principal's ref, or `location:<id>` for a refresh of a
+	// location; null for the server itself.
+	Actor *string `json:"actor,omitempty"`
+	// The paths of the fields an UPDATED or ORPHANED changed, such as
+	// `spec.owner` or `metadata.annotations.backstage.io/orphan`; `relations`
+	// when only the relations the catalog derives changed. Empty otherwise.
+	ChangedFields []string `json:"changedFields"`
+	// The entity's etag after the change; null when it was deleted or for ERROR.
+	Etag *string `json:"etag,omitempty"`
+	// The entity as it is when the event is sent (it may have changed again
+	// since, in events still to come); null when DELETED.
+	Entity gqltype.Node `json:"entity,omitempty"`
+}
+
 // The answer of the permission policy to one question.
 type Decision struct {
 	// The permission asked about.
@@ -207,6 +230,17 @@ type RelationFilter struct {
 	TargetRef string `json:"targetRef"`
 }
 
+// Live updates, over graphql-transport-ws (WebSocket, at /graphql) or
+// Server-Sent Events (POST /graphql with `Accept: text/event-stream`, the
+// graphql-sse protocol's distinct connections mode). On WebSocket the token
+// goes in the `connection_init` payload as `{"Authorization": "Bearer …"}`; on
+// SSE in the Authorization header. A subscription ends, with an error saying
+// why, when the token expires (code UNAUTHENTICATED) or when its client reads
+// too slowly to keep up (code UNAVAILABLE); resume it from the cursor of the
+// last event received.
+type Subscription struct {
+}
+
 // Tags an entity must have.
 type TagFilter struct {
 	// Every one of these tags.
@@ -242,6 +276,73 @@ type ValidateEntitiesPayload struct {
 	Entities []*IngestedEntity `json:"entities"`
 	// Every problem, with its document (counted from 1) and line.
 	Errors []*catalog.ProcessingError `json:"errors"`
+}
+
+// What happened to an entity.
+type CatalogChangeOperation string
+
+const (
+	// It was stored for the first time.
+	CatalogChangeOperationCreated CatalogChangeOperation = "CREATED"
+	// It changed, its orphan mark included when a location takes it back.
+	CatalogChangeOperationUpdated CatalogChangeOperation = "UPDATED"
+	// It left the catalog, or the caller's view.
+	CatalogChangeOperationDeleted CatalogChangeOperation = "DELETED"
+	// Its location no longer emits it; it is kept, marked as an orphan.
+	CatalogChangeOperationOrphaned CatalogChangeOperation = "ORPHANED"
+	// Its processing errors appeared, changed or cleared.
+	CatalogChangeOperationError CatalogChangeOperation = "ERROR"
+)
+
+var AllCatalogChangeOperation = []CatalogChangeOperation{
+	CatalogChangeOperationCreated,
+	CatalogChangeOperationUpdated,
+	CatalogChangeOperationDeleted,
+	CatalogChangeOperationOrphaned,
+	CatalogChangeOperationError,
+}
+
+func (e CatalogChangeOperation) IsValid() bool {
+	switch e {
+	case CatalogChangeOperationCreated, CatalogChangeOperationUpdated, CatalogChangeOperationDeleted, CatalogChangeOperationOrphaned, CatalogChangeOperationError:
+		return true
+	}
+	return false
+}
+
+func (e CatalogChangeOperation) String() string {
+	return string(e)
+}
+
+func (e *CatalogChangeOperation) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CatalogChangeOperation(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CatalogChangeOperation", str)
+	}
+	return nil
+}
+
+func (e CatalogChangeOperation) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CatalogChangeOperation) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CatalogChangeOperation) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The way a traversal follows relations.

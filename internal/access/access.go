@@ -179,6 +179,16 @@ func (g *Guard) EntitiesByRefs(ctx context.Context, refs []string) ([]*catalog.R
 	return g.store.EntitiesByRefsWhere(ctx, refs, *vf)
 }
 
+// EntitiesMatching returns the entities among refs that f selects and the
+// caller may read, in any order, read past the cache.
+func (g *Guard) EntitiesMatching(ctx context.Context, refs []string, f catalog.EntityFilter) ([]*catalog.Record, error) {
+	f, ok := g.narrow(ctx, f)
+	if !ok {
+		return nil, nil
+	}
+	return g.store.EntitiesByRefsWhere(ctx, refs, f)
+}
+
 // FindEntities returns a page of the entities q selects that the caller may
 // read.
 func (g *Guard) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error) {

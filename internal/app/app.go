@@ -42,13 +42,19 @@ type Deps struct {
 	// RegisterTypes are the location types registerLocation accepts
 	// (catalog.registerTypes); empty means url only.
 	RegisterTypes []string
-	Logger        *slog.Logger // nil logs nothing
+	// Feed is the change feed subscriptions follow; nil leaves the Live
+	// service out.
+	Feed Feed
+	// Live bounds each subscription.
+	Live   LiveOptions
+	Logger *slog.Logger // nil logs nothing
 }
 
 // Services are every service, over one store and policy.
 type Services struct {
 	Catalog *Catalog
 	Jobs    *Jobs
+	Live    *Live // nil without Deps.Feed
 }
 
 // New returns the services over deps.
@@ -67,10 +73,24 @@ func New(deps Deps) Services {
 		svc.RefreshThrough(deps.Jobs)
 	}
 	aud := auditor{rec: deps.Store, log: log}
-	return Services{
+	out := Services{
 		Catalog: &Catalog{Guard: guard, ingest: svc, audit: aud},
 		Jobs:    &Jobs{guard: guard, queue: deps.Queue, audit: aud},
 	}
+	if deps.Feed != nil {
+		opts := deps.Live
+		if opts.Buffer <= 0 {
+			opts.Buffer = DefaultLiveBuffer
+		}
+		if opts.SlowAfter <= 0 {
+			opts.SlowAfter = DefaultSlowAfter
+		}
+		if opts.Remembered <= 0 {
+			opts.Remembered = DefaultRemembered
+		}
+		out.Live = &Live{catalog: out.Catalog, feed: deps.Feed, opts: opts}
+	}
+	return out
 }
 
 // Catalog is the catalog's service: the guard's reads, narrowed by the

@@ -45,48 +45,74 @@ type ResolveFunc func(ctx context.Context, c *Claims) (*portal.Principal, error)
 // the error's code otherwise, and 500 with the message "internal error"
 // for errors without a code, which are logged to [Config.Logger].
 func Middleware(v *Verifier, resolve ResolveFunc, next http.Handler) http.Handler {
+	authenticate := Authenticate(v, resolve)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
 		header := r.Header.Values("Authorization")
-		if len(header) == 0 {
-			next.ServeHTTP(w, r.WithContext(portal.NewContextWithPrincipal(ctx, portal.Anonymous)))
+		ctx, err := authenticate(r.Context(), header)
+		if err != nil {
+			challenge := challengeInvalidToken
+			if scheme, _, _ := strings.Cut(header[0], " "); len(header) == 1 && !strings.EqualFold(scheme, "Bearer") {
+				challenge = challengeBearer
+			}
+			v.writeError(w, r, err, challenge)
 			return
 		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// An Authenticator returns the context a caller runs in, given the values
+// of its Authorization header (none, or one "Bearer <jwt>"): with its
+// principal and, for a token, the token's expiry (see
+// [portal.ExpiryFromContext]). It is
+// [Middleware]'s decision for transports that carry the header elsewhere,
+// such as a WebSocket's connection_init payload.
+type Authenticator func(ctx context.Context, header []string) (context.Context, error)
+
+// Authenticate returns the Authenticator of [Middleware].
+func Authenticate(v *Verifier, resolve ResolveFunc) Authenticator {
+	return func(ctx context.Context, header []string) (context.Context, error) {
+		if len(header) == 0 {
+			return portal.NewContextWithPrincipal(ctx, portal.Anonymous), nil
+		}
 		if len(header) > 1 {
-			err := unauthenticated("send one Authorization header, not %d", len(header))
-			v.writeError(w, r, err, challengeInvalidToken)
-			return
+			return nil, unauthenticated("send one Authorization header, not %d", len(header))
 		}
 		scheme, raw, _ := strings.Cut(header[0], " ")
 		if !strings.EqualFold(scheme, "Bearer") {
-			err := unauthenticated("the Authorization header must use the Bearer scheme")
-			v.writeError(w, r, err, challengeBearer)
-			return
+			return nil, unauthenticated("the Authorization header must use the Bearer scheme")
 		}
 		claims, err := v.Verify(ctx, strings.TrimSpace(raw))
 		if err != nil {
-			v.writeError(w, r, err, challengeInvalidToken)
-			return
+			return nil, err
 		}
 		p, err := resolve(ctx, claims)
 		if err == nil && p == nil {
 			err = fmt.Errorf("auth: resolve %q returned no principal", claims.Subject)
 		}
 		if err != nil {
-			v.writeError(w, r, err, challengeInvalidToken)
-			return
+			return nil, err
 		}
-		next.ServeHTTP(w, r.WithContext(portal.NewContextWithPrincipal(ctx, p)))
-	})
+		return portal.NewContextWithPrincipal(portal.NewContextWithExpiry(ctx, claims.ExpiresAt), p), nil
+	}
 }
 
 // DevMiddleware runs every request as p, ignoring any Authorization
 // header. It is for development mode, when [Config.Enabled] is false, where
 // p is the guest user ([portal.GuestRef]); never serve it on a network.
 func DevMiddleware(p *portal.Principal, next http.Handler) http.Handler {
+	authenticate := DevAuthenticate(p)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(portal.NewContextWithPrincipal(r.Context(), p)))
+		ctx, _ := authenticate(r.Context(), nil)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// DevAuthenticate is the Authenticator of [DevMiddleware].
+func DevAuthenticate(p *portal.Principal) Authenticator {
+	return func(ctx context.Context, _ []string) (context.Context, error) {
+		return portal.NewContextWithPrincipal(ctx, p), nil
+	}
 }
 
 // errorResponse is the body of a refused request, shaped like a GraphQL

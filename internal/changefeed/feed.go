@@ -124,6 +124,12 @@ func (f *Feed) advance(position int64) {
 	f.advanced = make(chan struct{})
 }
 
+// Latest returns the position of the last event committed, read from the
+// database: where a reader that wants only what comes next starts.
+func (f *Feed) Latest(ctx context.Context) (int64, error) {
+	return f.store.ChangeHead(ctx)
+}
+
 // Head returns the highest position the feed knows to be committed.
 func (f *Feed) Head() int64 {
 	f.mu.Lock()

@@ -127,6 +127,7 @@ func newLoader[K comparable, V any](fetch fetchFunc[K, V]) *loader[K, V] {
 
 // Loaders are one operation's loaders.
 type Loaders struct {
+	src      Source
 	entity   *loader[string, *catalog.Record]
 	outgoing *loader[RelationKey, []catalog.RelationRow]
 	incoming *loader[RelationKey, []catalog.RelationRow]
@@ -137,6 +138,7 @@ type Loaders struct {
 // New returns fresh loaders over src.
 func New(src Source) *Loaders {
 	return &Loaders{
+		src: src,
 		entity: newLoader(func(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 			recs, err := src.EntitiesByRefs(ctx, refs)
 			byRef := make(map[string]*catalog.Record, len(recs))
@@ -159,6 +161,17 @@ func New(src Source) *Loaders {
 			byRef, err := src.EntityErrors(ctx, refs)
 			return inOrder(refs, byRef), err
 		}),
+	}
+}
+
+// Reset forgets everything the loaders of ctx's operation read, if it
+// has any, so that what they read next is current: a subscription's
+// operation lives on, and each of its events must see the catalog as it
+// is then, not as the first saw it. It must not run while the operation
+// resolves fields.
+func Reset(ctx context.Context) {
+	if l, ok := ctx.Value(contextKey{}).(*Loaders); ok {
+		*l = *New(l.src)
 	}
 }
 

@@ -1,6 +1,9 @@
 package portal
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // PrincipalKind says what kind of caller a [Principal] is.
 type PrincipalKind string
@@ -67,4 +70,20 @@ func PrincipalFromContext(ctx context.Context) *Principal {
 		return p
 	}
 	return Anonymous
+}
+
+type expiryKey struct{}
+
+// NewContextWithExpiry returns a context that says when the credentials
+// its caller presented expire.
+func NewContextWithExpiry(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, expiryKey{}, t)
+}
+
+// ExpiryFromContext returns when the credentials of the caller in ctx
+// expire, and false when they do not (no token, or development mode). A
+// stream that outlives its request, such as a subscription, ends then.
+func ExpiryFromContext(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(expiryKey{}).(time.Time)
+	return t, ok && !t.IsZero()
 }

@@ -131,7 +131,7 @@ func TestLimits(t *testing.T) {
 			want := server.Limits{
 				MaxTokens: 1000, MaxDepth: 15, MaxComplexity: 75_000, MaxAliases: 30, MaxBatch: 10, MaxBodyBytes: 1 << 20,
 				MaxResponseBytes: 16 << 20, Timeout: 30 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: time.Minute,
-				MaxConcurrentRequests: 64, QueueTimeout: time.Second, APQCacheSize: 1000,
+				MaxConcurrentRequests: 64, QueueTimeout: time.Second, MaxSubscriptions: 10_000, APQCacheSize: 1000,
 			}
 			if diff := cmp.Diff(want, server.DefaultLimits()); diff != "" {
 				t.Errorf("DefaultLimits mismatch (-want +got):\n%s", diff)

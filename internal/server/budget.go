@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/loader"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
@@ -55,6 +58,9 @@ func runOperation(lim Limits) graphql.ResponseMiddleware {
 		if b.bytes, _ = ctx.Value(responseBytesKey).(*atomic.Int64); b.bytes == nil {
 			b.bytes = new(atomic.Int64) // not served through limitRequests
 		}
+		if op := graphql.GetOperationContext(ctx); op.Operation != nil && op.Operation.Operation == ast.Subscription {
+			return streamResponse(ctx, b, next)
+		}
 		if deadline, ok := ctx.Value(deadlineKey).(time.Time); ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadline(ctx, deadline)
@@ -77,6 +83,24 @@ func runOperation(lim Limits) graphql.ResponseMiddleware {
 		}
 		return resp
 	}
+}
+
+// streamResponse is [runOperation] for each response of a subscription:
+// each event is sized on its own and read with fresh loaders, and none has
+// a deadline, since its response waits for the event to happen. The
+// reason a stream ends (see gqltype.EndStream) is its last response.
+func streamResponse(ctx context.Context, b *budget, next graphql.ResponseHandler) *graphql.Response {
+	b.bytes = new(atomic.Int64)
+	loader.Reset(ctx)
+	resp := next(context.WithValue(ctx, budgetKey, b))
+	if err := gqltype.StreamEnded(ctx); err != nil && resp != nil {
+		e := &gqlerror.Error{Message: portal.ErrorMessage(err), Extensions: map[string]any{"code": portal.ErrorCode(err)}}
+		return &graphql.Response{Errors: gqlerror.List{e}}
+	}
+	if resp != nil && b.tooLarge.Load() {
+		return &graphql.Response{Errors: gqlerror.List{b.tooLargeError(b.bytes.Load())}}
+	}
+	return resp
 }
 
 func (b *budget) tooLargeError(actual int64) *gqlerror.Error {

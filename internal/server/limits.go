@@ -82,6 +82,10 @@ type Limits struct {
 	MaxConcurrentRequests int
 	// QueueTimeout is how long a request waits for a slot.
 	QueueTimeout time.Duration
+	// MaxSubscriptions bounds the streams open at once (WebSocket
+	// connections and SSE subscriptions), counted apart from the requests
+	// they outlive; one more is refused with HTTP 503 and code UNAVAILABLE.
+	MaxSubscriptions int
 	// APQCacheSize is the number of queries kept for Automatic Persisted
 	// Queries, least recently used first out; negative turns APQ off.
 	APQCacheSize int
@@ -114,6 +118,7 @@ func DefaultLimits() Limits {
 		WriteTimeout:          time.Minute,
 		MaxConcurrentRequests: 64,
 		QueueTimeout:          time.Second,
+		MaxSubscriptions:      10_000,
 		APQCacheSize:          1000,
 	}
 }
@@ -134,6 +139,7 @@ func (l Limits) Effective() Limits {
 	orDefault(&l.WriteTimeout, d.WriteTimeout)
 	orDefault(&l.MaxConcurrentRequests, d.MaxConcurrentRequests)
 	orDefault(&l.QueueTimeout, d.QueueTimeout)
+	orDefault(&l.MaxSubscriptions, d.MaxSubscriptions)
 	orDefault(&l.APQCacheSize, d.APQCacheSize)
 	return l
 }

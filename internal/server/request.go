@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -44,7 +45,7 @@ var deadlineKey = &contextKey{"deadline"}
 //
 // A request that none of transports takes is refused here, as a GraphQL
 // error, rather than by gqlgen, which answers it in plain text.
-func limitRequests(lim Limits, slots *slots, transports []graphql.Transport, next http.Handler) http.Handler {
+func limitRequests(lim Limits, slots *slots, streams *streams, transports []graphql.Transport, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(r) }) {
 			unsupported(w, r)
@@ -52,6 +53,25 @@ func limitRequests(lim Limits, slots *slots, transports []graphql.Transport, nex
 		}
 		arrival := time.Now()
 		rc := http.NewResponseController(w)
+		if isStream(r) {
+			// A stream holds no slot and has no deadline: it lives as long
+			// as its client keeps it, counted apart. Its body, an SSE
+			// subscription's operation, is bounded as any other.
+			if !streams.acquire() {
+				writeError(w, http.StatusServiceUnavailable, &gqlerror.Error{
+					Message:    fmt.Sprintf("the server serves as many subscriptions as it can (%d); try again later", streams.max),
+					Extensions: map[string]any{"code": portal.EUNAVAILABLE, "limit": "subscriptions", "max": streams.max},
+				})
+				return
+			}
+			defer streams.release()
+			rc.SetWriteDeadline(time.Time{})
+			if lim.MaxBodyBytes > 0 && r.Body != nil {
+				r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBodyBytes)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := context.WithValue(r.Context(), responseBytesKey, new(atomic.Int64))
 		if lim.Timeout > 0 {
 			ctx = context.WithValue(ctx, deadlineKey, arrival.Add(lim.Timeout))
@@ -113,6 +133,31 @@ func limitRequests(lim Limits, slots *slots, transports []graphql.Transport, nex
 		}))
 	})
 }
+
+// isStream reports whether r opens a stream: a WebSocket upgrade or an SSE
+// subscription (graphql-sse's distinct connections mode).
+func isStream(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		(r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream"))
+}
+
+// streams counts the streams open; it refuses more than max.
+type streams struct {
+	open atomic.Int64
+	max  int64
+}
+
+func newStreams(max int) *streams { return &streams{max: int64(max)} }
+
+func (s *streams) acquire() bool {
+	if s.open.Add(1) > s.max {
+		s.open.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (s *streams) release() { s.open.Add(-1) }
 
 // slots bounds the requests served at once; nil bounds none. A request
 // holds its slot until its handler returns: a transport that streams

@@ -50,6 +50,11 @@ type Options struct {
 	// Metrics, when set, serves GET /metrics, before authentication: a
 	// scraper sends no token, and what it reads is no catalog data.
 	Metrics http.Handler
+	// AuthenticateInit decides, as Authenticate does for a request, who a
+	// WebSocket's subscriptions run as, from the Authorization value of its
+	// connection_init payload (browsers cannot set headers on WebSocket
+	// requests). nil leaves them as the upgrade request was authenticated.
+	AuthenticateInit func(ctx context.Context, header []string) (context.Context, error)
 }
 
 // New returns the HTTP handler of the whole API.
@@ -65,7 +70,7 @@ func New(opts Options) http.Handler {
 		// First, so that it is the outermost: it times all the rest.
 		gql.Use(observeOperations{opts.Observer})
 	}
-	transports := []graphql.Transport{transport.Options{}, get{}, post{}}
+	transports := []graphql.Transport{transport.Options{}, websocketTransport(lim, opts.AuthenticateInit), transport.SSE{}, get{}, post{}}
 	for _, t := range transports {
 		gql.AddTransport(t)
 	}
@@ -77,7 +82,7 @@ func New(opts Options) http.Handler {
 	gql.SetErrorPresenter(timeoutErrors(lim.Timeout, errorPresenter(log)))
 	// Fresh loaders for every operation: their caches must not outlive it.
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(loader.NewContext(ctx, loader.New(opts.Loaders)))
+		return next(gqltype.WithStreamEnd(loader.NewContext(ctx, loader.New(opts.Loaders))))
 	})
 	// Only the items of a list have siblings to batch with: a resolver
 	// outside any list reads at once instead of waiting for a batch, and so
@@ -107,7 +112,7 @@ func New(opts Options) http.Handler {
 
 	mux := http.NewServeMux()
 	slots := newSlots(lim.MaxConcurrentRequests, lim.QueueTimeout)
-	mux.Handle("/graphql", limitRequests(lim, slots, transports, gql))
+	mux.Handle("/graphql", limitRequests(lim, slots, newStreams(lim.MaxSubscriptions), transports, gql))
 	if opts.REST != nil {
 		mux.Handle("/api/catalog/", limitREST(lim, slots, opts.REST))
 	}
@@ -220,6 +225,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush sends what is written so far: gqlgen's SSE transport needs an
+// http.Flusher, and asks the writer itself, not a ResponseController.
+func (s *statusRecorder) Flush() { http.NewResponseController(s.ResponseWriter).Flush() }
 
 // accessLog logs every request at debug level, and failed ones at warn,
 // and tells o of it.

@@ -1,0 +1,210 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// Feed is the change feed as the live service follows it
+// (*changefeed.Feed).
+type Feed interface {
+	// Follow calls fn with every event after position after, in order,
+	// then with each new page as it commits, until ctx ends or fn fails.
+	Follow(ctx context.Context, after int64, fn func([]catalog.Change) error) error
+	// Read returns at most limit events after position after; EEXPIRED
+	// when after is older than the feed's retention.
+	Read(ctx context.Context, after int64, limit int) ([]catalog.Change, error)
+	// Latest returns the position of the last event committed.
+	Latest(ctx context.Context) (int64, error)
+}
+
+// Live follows the catalog as it changes, for each caller as the read
+// policy lets it see the catalog.
+type Live struct {
+	catalog *Catalog
+	feed    Feed
+	opts    LiveOptions
+}
+
+// LiveOptions bound what one subscription may hold.
+type LiveOptions struct {
+	// Buffer is how many events wait for a subscriber at most;
+	// DefaultLiveBuffer when zero.
+	Buffer int
+	// SlowAfter is how long a subscriber may leave a full buffer unread
+	// before it is cut off; DefaultSlowAfter when zero.
+	SlowAfter time.Duration
+	// Remembered is how many entities a subscription remembers having
+	// sent, to tell its subscriber when one leaves its view;
+	// DefaultRemembered when zero.
+	Remembered int
+}
+
+// The defaults of [LiveOptions]. A buffer of 256 events is a few hundred
+// kilobytes at most; a refresh that changes thousands of entities fills
+// it, and a subscriber that reads on keeps up within SlowAfter.
+const (
+	DefaultLiveBuffer = 256
+	DefaultSlowAfter  = 10 * time.Second
+	DefaultRemembered = 10_000
+)
+
+// A LiveChange is one event of a subscription: a change to an entity the
+// subscriber may see, with the entity as it is now (nil when deleted, or
+// when it left the subscriber's view and Op says DELETED), or the reason
+// the subscription ended (Err, in its last event).
+type LiveChange struct {
+	catalog.Change
+	Entity *catalog.Record
+	Err    error
+}
+
+// Cursor returns the cursor a subscriber gives back to resume after the
+// event.
+func (c LiveChange) Cursor() string { return strconv.FormatInt(c.Position, 10) }
+
+// errSlow ends a subscription whose subscriber leaves its buffer full.
+var errSlow = portal.Errorf(portal.EUNAVAILABLE, "the subscriber read too slowly and was cut off; resume from the cursor of the last event it received")
+
+// CatalogChanges returns the changes of the entities f selects that the
+// caller may read, from the one after the cursor after ("" for the next
+// change to commit) on, until ctx ends, or the subscription fails or is
+// cut off: its last event then carries the reason. Every event after the
+// cursor is sent once, in commit order. An entity that leaves the
+// caller's view (by the policy or by f) while the subscription has it in
+// view arrives as DELETED. The caller's credentials are checked when it
+// subscribes; the subscription ends when they expire.
+//
+// Returns EINVALID for a malformed cursor and EEXPIRED for one older than
+// the feed's retention.
+func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan LiveChange, error) {
+	var pos int64
+	var err error
+	if after == "" {
+		pos, err = l.feed.Latest(ctx)
+	} else if pos, err = strconv.ParseInt(after, 10, 64); err != nil || pos < 0 {
+		return nil, portal.Errorf(portal.EINVALID, "malformed cursor %q: give the cursor of an event, or none", after)
+	} else {
+		_, err = l.feed.Read(ctx, pos, 1) // EEXPIRED now, not after the subscription began
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen, err := lru.New[string, struct{}](l.opts.Remembered)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	if exp, ok := portal.ExpiryFromContext(ctx); ok {
+		t := time.AfterFunc(time.Until(exp), func() {
+			cancel(portal.Errorf(portal.EUNAUTHENTICATED, "the token expired at %s; subscribe again with a fresh one", exp.UTC().Format(time.RFC3339)))
+		})
+		context.AfterFunc(ctx, func() { t.Stop() })
+	}
+	out := make(chan LiveChange, l.opts.Buffer)
+	s := &subscription{live: l, filter: f, seen: seen, out: out}
+	go func() {
+		defer close(out)
+		defer cancel(nil)
+		err := l.feed.Follow(ctx, pos, func(changes []catalog.Change) error { return s.deliver(ctx, changes) })
+		if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			s.end(err)
+		}
+	}()
+	return out, nil
+}
+
+// subscription is one subscriber's follower of the feed.
+type subscription struct {
+	live   *Live
+	filter catalog.EntityFilter
+	// seen are the entities last sent as in view, most recent first:
+	// when one leaves the view, the subscriber is told it is DELETED.
+	seen *lru.Cache[string, struct{}]
+	out  chan<- LiveChange
+}
+
+// deliver sends the events of changes that the subscriber may see, the
+// entities they name read in one statement.
+func (s *subscription) deliver(ctx context.Context, changes []catalog.Change) error {
+	var refs []string
+	for _, c := range changes {
+		if !c.Op.IsLocation() && c.Op != catalog.ChangeDeleted {
+			refs = append(refs, c.Ref)
+		}
+	}
+	inView := map[string]*catalog.Record{}
+	if len(refs) > 0 {
+		recs, err := s.live.catalog.EntitiesMatching(ctx, refs, s.filter)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			inView[r.Ref] = r
+		}
+	}
+	for _, c := range changes {
+		if c.Op.IsLocation() {
+			continue
+		}
+		ev := LiveChange{Change: c}
+		rec := inView[c.Ref]
+		switch {
+		case c.Op != catalog.ChangeDeleted && rec != nil:
+			ev.Entity = rec
+			s.seen.Add(c.Ref, struct{}{})
+		case s.seen.Contains(c.Ref):
+			// Deleted, or out of view now: either way gone for this
+			// subscriber.
+			ev.Op, ev.Etag, ev.Fields = catalog.ChangeDeleted, "", nil
+			s.seen.Remove(c.Ref)
+		default:
+			continue
+		}
+		if err := s.send(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// send waits for room in the buffer, at most SlowAfter.
+func (s *subscription) send(ctx context.Context, ev LiveChange) error {
+	select {
+	case s.out <- ev:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.live.opts.SlowAfter)
+	defer t.Stop()
+	select {
+	case s.out <- ev:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return errSlow
+	}
+}
+
+// end sends the reason the subscription ends, as its last event, after
+// what the buffer holds; a subscriber that does not read it within
+// SlowAfter does not get it.
+func (s *subscription) end(err error) {
+	t := time.NewTimer(s.live.opts.SlowAfter)
+	defer t.Stop()
+	select {
+	case s.out <- LiveChange{Err: err}:
+	case <-t.C:
+	}
+}
