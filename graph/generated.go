@@ -376,6 +376,15 @@ type ComplexityRoot struct {
 		UID            func(childComplexity int) int
 	}
 
+	LocationChange struct {
+		Actor     func(childComplexity int) int
+		At        func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Location  func(childComplexity int) int
+		Operation func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CancelJob        func(childComplexity int, id string) int
 		DeleteEntity     func(childComplexity int, ref string) int
@@ -505,7 +514,8 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CatalogChanged func(childComplexity int, after *string, filter *model.EntityFilter) int
+		CatalogChanged  func(childComplexity int, after *string, filter *model.EntityFilter) int
+		LocationChanged func(childComplexity int, after *string) int
 	}
 
 	System struct {
@@ -797,6 +807,7 @@ type ResourceResolver interface {
 }
 type SubscriptionResolver interface {
 	CatalogChanged(ctx context.Context, after *string, filter *model.EntityFilter) (<-chan *model.CatalogChange, error)
+	LocationChanged(ctx context.Context, after *string) (<-chan *model.LocationChange, error)
 }
 type SystemResolver interface {
 	Document(ctx context.Context, obj *gqltype.System) (any, error)
@@ -2492,6 +2503,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Location.UID(childComplexity), true
 
+	case "LocationChange.actor":
+		if e.ComplexityRoot.LocationChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationChange.Actor(childComplexity), true
+	case "LocationChange.at":
+		if e.ComplexityRoot.LocationChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationChange.At(childComplexity), true
+	case "LocationChange.cursor":
+		if e.ComplexityRoot.LocationChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationChange.Cursor(childComplexity), true
+	case "LocationChange.id":
+		if e.ComplexityRoot.LocationChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationChange.ID(childComplexity), true
+	case "LocationChange.location":
+		if e.ComplexityRoot.LocationChange.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationChange.Location(childComplexity), true
+	case "LocationChange.operation":
+		if e.ComplexityRoot.LocationChange.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LocationChange.Operation(childComplexity), true
+
 	case "Mutation.cancelJob":
 		if e.ComplexityRoot.Mutation.CancelJob == nil {
 			break
@@ -3161,6 +3209,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CatalogChanged(childComplexity, args["after"].(*string), args["filter"].(*model.EntityFilter)), true
+	case "Subscription.locationChanged":
+		if e.ComplexityRoot.Subscription.LocationChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_locationChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LocationChanged(childComplexity, args["after"].(*string)), true
 
 	case "System.apiVersion":
 		if e.ComplexityRoot.System.APIVersion == nil {
@@ -5536,6 +5595,45 @@ type Subscription {
   with code EXPIRED: read the catalog again, then subscribe without a cursor.
   """
   catalogChanged(after: String, filter: EntityFilter): CatalogChange!
+  """
+  The changes of registered locations as they commit, for an admin screen:
+  registered or configured, named in the configuration, refreshed with
+  changes to what they emit or to their errors, failed, deleted. Resumed
+  from ` + "`" + `after` + "`" + ` as ` + "`" + `catalogChanged` + "`" + ` is. Needs ` + "`" + `catalog.location.read` + "`" + `.
+  """
+  locationChanged(after: String): LocationChange!
+}
+
+"What happened to a registered location."
+enum LocationChangeOperation {
+  "Registered, or configured, or configured again after it was removed."
+  CREATED
+  "A registered location named in the configuration from now on."
+  UPDATED
+  "A refresh changed what it emits or its processing errors."
+  REFRESHED
+  "A refresh failed; its REFRESH_FAILED error says why."
+  FAILED
+  "Deleted, or removed from the configuration."
+  DELETED
+}
+
+"One change of a registered location, as a subscription delivers it."
+type LocationChange {
+  "Give it back as ` + "`" + `after` + "`" + ` to resume after this event."
+  cursor: String!
+  operation: LocationChangeOperation!
+  "The location's id."
+  id: ID!
+  "When the change committed, RFC 3339, UTC."
+  at: String!
+  """
+  Who made it: a principal's ref, or ` + "`" + `location:<id>` + "`" + ` for a refresh; null
+  for the server itself.
+  """
+  actor: String
+  "The location as it is when the event is sent; null once deleted."
+  location: RegisteredLocation
 }
 
 "What happened to an entity."
@@ -6479,6 +6577,24 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_entities(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
+}
+
+func (ec *executionContext) childFields_LocationChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LocationChange_cursor(ctx, field)
+	case "operation":
+		return ec.fieldContext_LocationChange_operation(ctx, field)
+	case "id":
+		return ec.fieldContext_LocationChange_id(ctx, field)
+	case "at":
+		return ec.fieldContext_LocationChange_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_LocationChange_actor(ctx, field)
+	case "location":
+		return ec.fieldContext_LocationChange_location(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LocationChange", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8388,6 +8504,20 @@ func (ec *executionContext) field_Subscription_catalogChanged_args(ctx context.C
 		return nil, err
 	}
 	args["filter"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_locationChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
 	return args, nil
 }
 
@@ -15643,6 +15773,153 @@ func (ec *executionContext) fieldContext_Location_entities(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _LocationChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LocationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LocationChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _LocationChange_operation(ctx context.Context, field graphql.CollectedField, obj *model.LocationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationChange_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LocationChangeOperation) graphql.Marshaler {
+			return ec.marshalNLocationChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐLocationChangeOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationChange_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LocationChange", field, false, false, "LocationChangeOperation")
+}
+
+func (ec *executionContext) _LocationChange_id(ctx context.Context, field graphql.CollectedField, obj *model.LocationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LocationChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LocationChange_at(ctx context.Context, field graphql.CollectedField, obj *model.LocationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LocationChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LocationChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _LocationChange_actor(ctx context.Context, field graphql.CollectedField, obj *model.LocationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LocationChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LocationChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _LocationChange_location(ctx context.Context, field graphql.CollectedField, obj *model.LocationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LocationChange_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Location) graphql.Marshaler {
+			return ec.marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LocationChange_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LocationChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisteredLocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_registerLocation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18455,6 +18732,50 @@ func (ec *executionContext) fieldContext_Subscription_catalogChanged(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_catalogChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_locationChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_locationChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LocationChanged(ctx, fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LocationChange) graphql.Marshaler {
+			return ec.marshalNLocationChange2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐLocationChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_locationChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LocationChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_locationChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24943,6 +25264,64 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var locationChangeImplementors = []string{"LocationChange"}
+
+func (ec *executionContext) _LocationChange(ctx context.Context, sel ast.SelectionSet, obj *model.LocationChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LocationChange")
+		case "cursor":
+			out.Values[i] = ec._LocationChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._LocationChange_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._LocationChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._LocationChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._LocationChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "location":
+			out.Values[i] = ec._LocationChange_location(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -25823,6 +26202,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "catalogChanged":
 		return ec._Subscription_catalogChanged(ctx, fields[0])
+	case "locationChanged":
+		return ec._Subscription_locationChanged(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -27425,6 +27806,24 @@ func (ec *executionContext) marshalNLink2ᚖgithubᚗcomᚋgreenroomhqᚋgreenro
 		return graphql.Null
 	}
 	return ec._Link(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLocationChange2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐLocationChange(ctx context.Context, sel ast.SelectionSet, v *model.LocationChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LocationChange!")
+		return graphql.Null
+	}
+	return ec._LocationChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLocationChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐLocationChangeOperation(ctx context.Context, v any) (model.LocationChangeOperation, error) {
+	var res model.LocationChangeOperation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLocationChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐLocationChangeOperation(ctx context.Context, sel ast.SelectionSet, v model.LocationChangeOperation) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {

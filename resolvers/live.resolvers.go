@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/greenroomhq/greenroom/graph"
@@ -60,6 +61,53 @@ func (r *subscriptionResolver) CatalogChanged(ctx context.Context, after *string
 			select {
 			case out <- ev:
 			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// LocationChanged is the resolver for the locationChanged field.
+func (r *subscriptionResolver) LocationChanged(ctx context.Context, after *string) (<-chan *model.LocationChange, error) {
+	if r.Live == nil {
+		return nil, portal.Errorf(portal.EUNAVAILABLE, "this server serves no subscriptions")
+	}
+	cursor := ""
+	if after != nil {
+		cursor = *after
+	}
+	in, err := r.Live.LocationChanges(ctx, cursor)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.LocationChange)
+	go func() {
+		defer close(out)
+		for c := range in {
+			ev := &model.LocationChange{}
+			if c.Err != nil {
+				// The server answers the reason instead of this last,
+				// empty event (see gqltype.EndStream).
+				gqltype.EndStream(ctx, c.Err)
+			} else {
+				ev = &model.LocationChange{
+					Cursor: c.Cursor(), Operation: model.LocationChangeOperation(strings.TrimPrefix(string(c.Op), "LOCATION_")),
+					ID: c.Ref, At: c.At.UTC().Format(time.RFC3339Nano), Actor: optional(c.Actor),
+				}
+				loc, err := r.Catalog.Location(ctx, c.Ref)
+				if err == nil {
+					ev.Location = &loc
+				} else if portal.ErrorCode(err) != portal.ENOTFOUND {
+					gqltype.EndStream(ctx, err)
+				}
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+			if gqltype.StreamEnded(ctx) != nil {
 				return
 			}
 		}

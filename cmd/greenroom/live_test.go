@@ -128,6 +128,7 @@ func testSubscriptions(t *testing.T, dsn string) {
 	defer cancel()
 	ws := dialLive(ctx, t, base, map[string]any{"filter": map[string]any{"name": []string{"live-a"}}})
 	sse := openSSE(ctx, t, base, map[string]any{})
+	locEvents := openSSEQuery(ctx, t, base, `subscription { locationChanged { cursor operation id location { id target } } }`, nil)
 
 	write("second", "second")
 	refresh()
@@ -142,6 +143,19 @@ func testSubscriptions(t *testing.T, dsn string) {
 	second := sse.next(ctx, t)
 	if first.Ref != "component:default/live-a" || second.Ref != "component:default/live-b" || second.Operation != "UPDATED" {
 		t.Errorf("SSE events %+v, %+v; want live-a then live-b updated", first, second)
+	}
+
+	var lc struct {
+		Data struct {
+			LocationChanged struct {
+				Operation, ID string
+				Location      *struct{ ID, Target string }
+			}
+		}
+	}
+	if err := json.Unmarshal(locEvents.raw(ctx, t), &lc); err != nil || lc.Data.LocationChanged.Operation != "REFRESHED" ||
+		lc.Data.LocationChanged.Location == nil || lc.Data.LocationChanged.Location.Target != file {
+		t.Errorf("locationChanged %+v (%v); want REFRESHED of %s", lc, err, file)
 	}
 
 	write("third", "second")
@@ -242,7 +256,12 @@ type sseLive struct{ r *bufio.Reader }
 
 func openSSE(ctx context.Context, t *testing.T, base string, vars map[string]any) *sseLive {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": liveQuery, "variables": vars})
+	return openSSEQuery(ctx, t, base, liveQuery, vars)
+}
+
+func openSSEQuery(ctx context.Context, t *testing.T, base, query string, vars map[string]any) *sseLive {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
@@ -260,6 +279,16 @@ func openSSE(ctx context.Context, t *testing.T, base string, vars map[string]any
 // result returns the data of the next "next" event.
 func (s *sseLive) result(ctx context.Context, t *testing.T) liveResult {
 	t.Helper()
+	var res liveResult
+	if err := json.Unmarshal(s.raw(ctx, t), &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// raw returns the payload of the next "next" event.
+func (s *sseLive) raw(ctx context.Context, t *testing.T) []byte {
+	t.Helper()
 	event := ""
 	for {
 		line, err := s.r.ReadString('\n')
@@ -271,11 +300,7 @@ func (s *sseLive) result(ctx context.Context, t *testing.T) liveResult {
 		case strings.HasPrefix(line, "event:"):
 			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
 		case strings.HasPrefix(line, "data:") && event == "next":
-			var res liveResult
-			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data:")), &res); err != nil {
-				t.Fatalf("SSE data %q: %v", line, err)
-			}
-			return res
+			return []byte(strings.TrimPrefix(line, "data:"))
 		case strings.HasPrefix(line, "data:") && event == "complete":
 			t.Fatal("SSE stream completed")
 		}
@@ -379,6 +404,18 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 		t.Error("a token that does not verify: the connection was acknowledged")
 	}
 	ws := dialLiveAs(ctx, t, base, alice, map[string]any{})
+	noLocs := dialLiveAs(ctx, t, base, alice, nil)
+	noLocs.send(ctx, t, map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": `subscription { locationChanged { id } }`}})
+	for {
+		msg := noLocs.read(ctx, t)
+		if msg.ID != "2" {
+			continue
+		}
+		if !strings.Contains(string(msg.Payload), "FORBIDDEN") {
+			t.Errorf("alice's locationChanged: %s %s; want FORBIDDEN", msg.Type, msg.Payload)
+		}
+		break
+	}
 
 	write("team-a", "second")
 	refresh()

@@ -188,6 +188,22 @@ type KeyFilter struct {
 	Value *string `json:"value,omitempty"`
 }
 
+// One change of a registered location, as a subscription delivers it.
+type LocationChange struct {
+	// Give it back as `after` to resume after this event.
+	Cursor    string                  `json:"cursor"`
+	Operation LocationChangeOperation `json:"operation"`
+	// The location's id.
+	ID string `json:"id"`
+	// When the change committed, RFC 3339, UTC.
+	At string `json:"at"`
+	// Who made it: a principal's ref, or `location:<id>` for a refresh; null
+	// for the server itself.
+	Actor *string `json:"actor,omitempty"`
+	// The location as it is when the event is sent; null once deleted.
+	Location *catalog.Location `json:"location,omitempty"`
+}
+
 // Changes to the catalog.
 type Mutation struct {
 }
@@ -540,6 +556,73 @@ func (e *JobState) UnmarshalJSON(b []byte) error {
 }
 
 func (e JobState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happened to a registered location.
+type LocationChangeOperation string
+
+const (
+	// Registered, or configured, or configured again after it was removed.
+	LocationChangeOperationCreated LocationChangeOperation = "CREATED"
+	// A registered location named in the configuration from now on.
+	LocationChangeOperationUpdated LocationChangeOperation = "UPDATED"
+	// A refresh changed what it emits or its processing errors.
+	LocationChangeOperationRefreshed LocationChangeOperation = "REFRESHED"
+	// A refresh failed; its REFRESH_FAILED error says why.
+	LocationChangeOperationFailed LocationChangeOperation = "FAILED"
+	// Deleted, or removed from the configuration.
+	LocationChangeOperationDeleted LocationChangeOperation = "DELETED"
+)
+
+var AllLocationChangeOperation = []LocationChangeOperation{
+	LocationChangeOperationCreated,
+	LocationChangeOperationUpdated,
+	LocationChangeOperationRefreshed,
+	LocationChangeOperationFailed,
+	LocationChangeOperationDeleted,
+}
+
+func (e LocationChangeOperation) IsValid() bool {
+	switch e {
+	case LocationChangeOperationCreated, LocationChangeOperationUpdated, LocationChangeOperationRefreshed, LocationChangeOperationFailed, LocationChangeOperationDeleted:
+		return true
+	}
+	return false
+}
+
+func (e LocationChangeOperation) String() string {
+	return string(e)
+}
+
+func (e *LocationChangeOperation) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LocationChangeOperation(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LocationChangeOperation", str)
+	}
+	return nil
+}
+
+func (e LocationChangeOperation) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LocationChangeOperation) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LocationChangeOperation) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

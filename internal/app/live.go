@@ -9,6 +9,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
@@ -85,6 +86,41 @@ var errSlow = portal.Errorf(portal.EUNAVAILABLE, "the subscriber read too slowly
 // Returns EINVALID for a malformed cursor and EEXPIRED for one older than
 // the feed's retention.
 func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan LiveChange, error) {
+	seen, err := lru.New[string, struct{}](l.opts.Remembered)
+	if err != nil {
+		return nil, err
+	}
+	return l.follow(ctx, after, func(s *subscription, changes []catalog.Change) error {
+		return s.deliverEntities(ctx, changes, f, seen)
+	})
+}
+
+// LocationChanges returns the changes of registered locations (created,
+// named in the configuration, refreshed with changes, failed, deleted)
+// from the one after the cursor after on, as [Live.CatalogChanges] does
+// for entities, for an admin screen. Their Ref is the location's id.
+// Returns EFORBIDDEN unless the caller may read locations, and the errors
+// of CatalogChanges for a cursor.
+func (l *Live) LocationChanges(ctx context.Context, after string) (<-chan LiveChange, error) {
+	if err := l.catalog.Require(ctx, policy.LocationRead, nil); err != nil {
+		return nil, err
+	}
+	return l.follow(ctx, after, func(s *subscription, changes []catalog.Change) error {
+		for _, c := range changes {
+			if !c.Op.IsLocation() {
+				continue
+			}
+			if err := s.send(ctx, LiveChange{Change: c}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// follow starts a subscription to the feed after the cursor after, whose
+// pages deliver turns into events.
+func (l *Live) follow(ctx context.Context, after string, deliver func(*subscription, []catalog.Change) error) (<-chan LiveChange, error) {
 	var pos int64
 	var err error
 	if after == "" {
@@ -97,10 +133,6 @@ func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.Entit
 	if err != nil {
 		return nil, err
 	}
-	seen, err := lru.New[string, struct{}](l.opts.Remembered)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	if exp, ok := portal.ExpiryFromContext(ctx); ok {
 		t := time.AfterFunc(time.Until(exp), func() {
@@ -109,11 +141,11 @@ func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.Entit
 		context.AfterFunc(ctx, func() { t.Stop() })
 	}
 	out := make(chan LiveChange, l.opts.Buffer)
-	s := &subscription{live: l, filter: f, seen: seen, out: out}
+	s := &subscription{live: l, out: out}
 	go func() {
 		defer close(out)
 		defer cancel(nil)
-		err := l.feed.Follow(ctx, pos, func(changes []catalog.Change) error { return s.deliver(ctx, changes) })
+		err := l.feed.Follow(ctx, pos, func(changes []catalog.Change) error { return deliver(s, changes) })
 		if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
 			err = cause
 		}
@@ -126,17 +158,15 @@ func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.Entit
 
 // subscription is one subscriber's follower of the feed.
 type subscription struct {
-	live   *Live
-	filter catalog.EntityFilter
-	// seen are the entities last sent as in view, most recent first:
-	// when one leaves the view, the subscriber is told it is DELETED.
-	seen *lru.Cache[string, struct{}]
+	live *Live
 	out  chan<- LiveChange
 }
 
-// deliver sends the events of changes that the subscriber may see, the
-// entities they name read in one statement.
-func (s *subscription) deliver(ctx context.Context, changes []catalog.Change) error {
+// deliverEntities sends the events of changes about entities that f
+// selects and the subscriber may see, the entities they name read in one
+// statement. seen are the entities last sent as in view, most recent
+// first: when one leaves the view, the subscriber is told it is DELETED.
+func (s *subscription) deliverEntities(ctx context.Context, changes []catalog.Change, f catalog.EntityFilter, seen *lru.Cache[string, struct{}]) error {
 	var refs []string
 	for _, c := range changes {
 		if !c.Op.IsLocation() && c.Op != catalog.ChangeDeleted {
@@ -145,7 +175,7 @@ func (s *subscription) deliver(ctx context.Context, changes []catalog.Change) er
 	}
 	inView := map[string]*catalog.Record{}
 	if len(refs) > 0 {
-		recs, err := s.live.catalog.EntitiesMatching(ctx, refs, s.filter)
+		recs, err := s.live.catalog.EntitiesMatching(ctx, refs, f)
 		if err != nil {
 			return err
 		}
@@ -162,12 +192,12 @@ func (s *subscription) deliver(ctx context.Context, changes []catalog.Change) er
 		switch {
 		case c.Op != catalog.ChangeDeleted && rec != nil:
 			ev.Entity = rec
-			s.seen.Add(c.Ref, struct{}{})
-		case s.seen.Contains(c.Ref):
+			seen.Add(c.Ref, struct{}{})
+		case seen.Contains(c.Ref):
 			// Deleted, or out of view now: either way gone for this
 			// subscriber.
 			ev.Op, ev.Etag, ev.Fields = catalog.ChangeDeleted, "", nil
-			s.seen.Remove(c.Ref)
+			seen.Remove(c.Ref)
 		default:
 			continue
 		}
