@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/greenroomhq/greenroom/internal/store/storetest"
 )
 
 // graphql posts a query to a running server and returns its data and the
@@ -51,15 +49,7 @@ func graphql(t *testing.T, base, query string, vars map[string]any) (json.RawMes
 // with the credential configured for their host, which a redirect to
 // another host does not carry, and only from the allowed hosts.
 func TestMain_CatalogRules(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "greenroom.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-			}
-			testCatalogRules(t, dsn)
-		})
-	}
+	eachDatabase(t, testCatalogRules)
 }
 
 func testCatalogRules(t *testing.T, dsn string) {

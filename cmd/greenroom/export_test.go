@@ -15,7 +15,6 @@ import (
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/export"
 	"github.com/greenroomhq/greenroom/internal/store"
-	"github.com/greenroomhq/greenroom/internal/store/storetest"
 )
 
 // TestRun_ExportIngest exports the example catalog from each database, as
@@ -23,57 +22,51 @@ import (
 // the same entities with the same relations: every field but those the
 // catalog sets (uid, etag, where it was read from).
 func TestRun_ExportIngest(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "source.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
+	eachDatabase(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		var out bytes.Buffer
+		if code := run(ctx, []string{"ingest", "--database", dsn, "--location", filepath.Join("..", "..", "examples", "catalog", "all.yaml")}, env(nil), &out, &out); code != 0 {
+			t.Fatalf("ingest: exit %d\n%s", code, out.String())
+		}
+		want := snapshot(t, dsn)
+		if len(want) < 30 {
+			t.Fatalf("the example catalog has %d entities besides Location entities", len(want))
+		}
+		dir := t.TempDir()
+		for _, name := range []string{"catalog.yaml", "catalog.ndjson"} {
+			file := filepath.Join(dir, name)
+			out.Reset()
+			if code := run(ctx, []string{"export", "--database", dsn, "--output", file}, env(nil), &out, &out); code != 0 {
+				t.Fatalf("export: exit %d\n%s", code, out.String())
 			}
-			ctx := context.Background()
-			var out bytes.Buffer
-			if code := run(ctx, []string{"ingest", "--database", dsn, "--location", filepath.Join("..", "..", "examples", "catalog", "all.yaml")}, env(nil), &out, &out); code != 0 {
-				t.Fatalf("ingest: exit %d\n%s", code, out.String())
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
 			}
-			want := snapshot(t, dsn)
-			if len(want) < 30 {
-				t.Fatalf("the example catalog has %d entities besides Location entities", len(want))
+			isJSON := json.Valid(bytes.SplitN(data, []byte("\n"), 2)[0])
+			if isJSON != strings.HasSuffix(name, ".ndjson") || bytes.Contains(data, []byte(`"uid"`)) || bytes.Contains(data, []byte("uid:")) ||
+				bytes.Contains(data, []byte("relations")) || bytes.Contains(data, []byte("kind: Location")) {
+				t.Errorf("%s is not an export of descriptors in its format:\n%.400s", name, data)
 			}
-			dir := t.TempDir()
-			for _, name := range []string{"catalog.yaml", "catalog.ndjson"} {
-				file := filepath.Join(dir, name)
-				out.Reset()
-				if code := run(ctx, []string{"export", "--database", dsn, "--output", file}, env(nil), &out, &out); code != 0 {
-					t.Fatalf("export: exit %d\n%s", code, out.String())
-				}
-				data, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				isJSON := json.Valid(bytes.SplitN(data, []byte("\n"), 2)[0])
-				if isJSON != strings.HasSuffix(name, ".ndjson") || bytes.Contains(data, []byte(`"uid"`)) || bytes.Contains(data, []byte("uid:")) ||
-					bytes.Contains(data, []byte("relations")) || bytes.Contains(data, []byte("kind: Location")) {
-					t.Errorf("%s is not an export of descriptors in its format:\n%.400s", name, data)
-				}
-				copyDSN := filepath.Join(dir, name+".db")
-				out.Reset()
-				if code := run(ctx, []string{"ingest", "--database", copyDSN, "--location", file}, env(nil), &out, &out); code != 0 || !strings.Contains(out.String(), "0 errors") {
-					t.Fatalf("ingest %s: exit %d\n%s", name, code, out.String())
-				}
-				if diff := cmp.Diff(want, snapshot(t, copyDSN)); diff != "" {
-					t.Errorf("ingested from %s (-exported +ingested):\n%s", name, diff)
-				}
+			copyDSN := filepath.Join(dir, name+".db")
+			out.Reset()
+			if code := run(ctx, []string{"ingest", "--database", copyDSN, "--location", file}, env(nil), &out, &out); code != 0 || !strings.Contains(out.String(), "0 errors") {
+				t.Fatalf("ingest %s: exit %d\n%s", name, code, out.String())
 			}
+			if diff := cmp.Diff(want, snapshot(t, copyDSN)); diff != "" {
+				t.Errorf("ingested from %s (-exported +ingested):\n%s", name, diff)
+			}
+		}
 
-			out.Reset()
-			if code := run(ctx, []string{"export", "--database", dsn, "--format", "xml"}, env(nil), &out, &out); code != 2 || !strings.Contains(out.String(), `unknown --format "xml"`) {
-				t.Errorf("--format xml: exit %d, %q", code, out.String())
-			}
-			out.Reset()
-			if code := run(ctx, []string{"export", "--database", dsn, "--output", filepath.Join(dir, "missing", "x.yaml")}, env(nil), &out, &out); code != 2 || !strings.Contains(out.String(), "missing") {
-				t.Errorf("--output in a missing folder: exit %d, %q", code, out.String())
-			}
-		})
-	}
+		out.Reset()
+		if code := run(ctx, []string{"export", "--database", dsn, "--format", "xml"}, env(nil), &out, &out); code != 2 || !strings.Contains(out.String(), `unknown --format "xml"`) {
+			t.Errorf("--format xml: exit %d, %q", code, out.String())
+		}
+		out.Reset()
+		if code := run(ctx, []string{"export", "--database", dsn, "--output", filepath.Join(dir, "missing", "x.yaml")}, env(nil), &out, &out); code != 2 || !strings.Contains(out.String(), "missing") {
+			t.Errorf("--output in a missing folder: exit %d, %q", code, out.String())
+		}
+	})
 }
 
 // snapshot returns, by ref, every entity an export writes, without what

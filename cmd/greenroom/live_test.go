@@ -17,7 +17,6 @@ import (
 
 	"github.com/greenroomhq/greenroom/internal/auth"
 	"github.com/greenroomhq/greenroom/internal/catalog"
-	"github.com/greenroomhq/greenroom/internal/store/storetest"
 )
 
 // liveEvent is one catalogChanged event as a client receives it.
@@ -73,15 +72,7 @@ spec:
 // from a cursor receives what came after it, and that a malformed cursor
 // is refused with code INVALID.
 func TestMain_Subscriptions(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "greenroom.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-			}
-			testSubscriptions(t, dsn)
-		})
-	}
+	eachDatabase(t, testSubscriptions)
 }
 
 func testSubscriptions(t *testing.T, dsn string) {
@@ -89,13 +80,8 @@ func testSubscriptions(t *testing.T, dsn string) {
 	file := filepath.Join(dir, "catalog-info.yaml")
 	write := func(a, b string) {
 		t.Helper()
-		if err := os.WriteFile(file, []byte(strings.NewReplacer("%s", "\x00").Replace(liveCatalog)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		data, _ := os.ReadFile(file)
-		data = bytes.Replace(data, []byte{0}, []byte(a), 1)
-		data = bytes.Replace(data, []byte{0}, []byte(b), 1)
-		if err := os.WriteFile(file, data, 0o644); err != nil {
+		doc := strings.Replace(strings.Replace(liveCatalog, "%s", a, 1), "%s", b, 1)
+		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -346,15 +332,7 @@ spec: {memberOf: [team-a]}
 // arrives as DELETED; a token that does not verify closes the connection;
 // a subscription ends with code UNAUTHENTICATED when its token expires.
 func TestMain_SubscriptionsSecure(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "greenroom.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-			}
-			testSubscriptionsSecure(t, dsn)
-		})
-	}
+	eachDatabase(t, testSubscriptionsSecure)
 }
 
 func testSubscriptionsSecure(t *testing.T, dsn string) {

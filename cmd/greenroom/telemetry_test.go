@@ -17,8 +17,6 @@ import (
 	"github.com/prometheus/common/model"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-
-	"github.com/greenroomhq/greenroom/internal/store/storetest"
 )
 
 // runMain runs m on a free port over dsn with the example catalog and a
@@ -122,110 +120,104 @@ func value(t *testing.T, mfs map[string]*dto.MetricFamily, name string, labels m
 // TestMain_Metrics scrapes /metrics of a running server, on each database,
 // after the first refresh of its locations and a few requests.
 func TestMain_Metrics(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "greenroom.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-			}
-			m := &Main{Config: DefaultConfig()}
-			m.Config.API.MaxAliases = 1
-			m.Config.Metrics.MaxOperationNames = 3
-			base := runMain(t, m, dsn)
+	eachDatabase(t, func(t *testing.T, dsn string) {
+		m := &Main{Config: DefaultConfig()}
+		m.Config.API.MaxAliases = 1
+		m.Config.Metrics.MaxOperationNames = 3
+		base := runMain(t, m, dsn)
 
-			const page = `{"query":"query Page { entities(first: 3) { edges { node { ref owner { ref } } } } }"}`
-			for range 3 {
-				post(t, base, page)
-			}
-			post(t, base, `{"query":"{ entity(ref: \"component:default/catalog-service\") { ref } }"}`)
-			post(t, base, `{"query":"query Aliased { a: __typename b: __typename }"}`) // over the alias limit
-			post(t, base, `{"query":"{ nope }"}`)                                      // fails validation
-			post(t, base, `{"query":"query Third { __typename }"}`)
-			post(t, base, `{"query":"query Fourth { __typename }"}`) // past the three names kept
-			post(t, base, `{"query":"query Fifth { __typename }"}`)
-			post(t, base, `[{"query":"query Page { __typename }"},{"query":"query Sixth { __typename }"}]`)
+		const page = `{"query":"query Page { entities(first: 3) { edges { node { ref owner { ref } } } } }"}`
+		for range 3 {
+			post(t, base, page)
+		}
+		post(t, base, `{"query":"{ entity(ref: \"component:default/catalog-service\") { ref } }"}`)
+		post(t, base, `{"query":"query Aliased { a: __typename b: __typename }"}`) // over the alias limit
+		post(t, base, `{"query":"{ nope }"}`)                                      // fails validation
+		post(t, base, `{"query":"query Third { __typename }"}`)
+		post(t, base, `{"query":"query Fourth { __typename }"}`) // past the three names kept
+		post(t, base, `{"query":"query Fifth { __typename }"}`)
+		post(t, base, `[{"query":"query Page { __typename }"},{"query":"query Sixth { __typename }"}]`)
 
-			// Before authentication: a token that would be refused does not
-			// stop a scrape.
-			mfs := scrape(t, base+"/metrics", http.Header{"Authorization": {"Bearer not-a-token"}})
+		// Before authentication: a token that would be refused does not
+		// stop a scrape.
+		mfs := scrape(t, base+"/metrics", http.Header{"Authorization": {"Bearer not-a-token"}})
 
-			op := "greenroom_graphql_operation_duration_seconds"
-			for _, c := range []struct {
-				name, typ string
-				want      float64
-			}{
-				{"Page", "query", 4}, {"(anonymous)", "query", 1}, {"Aliased", "query", 1},
-				{"(none)", "unknown", 1}, {"Third", "query", 1}, {"(other)", "query", 3},
-			} {
-				if got := value(t, mfs, op, map[string]string{"operation": c.name, "type": c.typ}); got != c.want {
-					t.Errorf("%s{operation=%q}: %v operations; want %v", op, c.name, got, c.want)
-				}
+		op := "greenroom_graphql_operation_duration_seconds"
+		for _, c := range []struct {
+			name, typ string
+			want      float64
+		}{
+			{"Page", "query", 4}, {"(anonymous)", "query", 1}, {"Aliased", "query", 1},
+			{"(none)", "unknown", 1}, {"Third", "query", 1}, {"(other)", "query", 3},
+		} {
+			if got := value(t, mfs, op, map[string]string{"operation": c.name, "type": c.typ}); got != c.want {
+				t.Errorf("%s{operation=%q}: %v operations; want %v", op, c.name, got, c.want)
 			}
-			if n := len(series(mfs, op, map[string]string{"operation": "Fourth"})); n != 0 {
-				t.Errorf("operation Fourth has %d series; want none, past metrics.maxOperationNames", n)
-			}
-			errs := "greenroom_graphql_errors_total"
-			if got := value(t, mfs, errs, map[string]string{"operation": "Aliased", "code": "INVALID"}); got != 1 {
-				t.Errorf("%s{operation=Aliased,code=INVALID} = %v; want 1", errs, got)
-			}
-			if got := value(t, mfs, errs, map[string]string{"operation": "(none)", "code": "GRAPHQL_VALIDATION_FAILED"}); got != 1 {
-				t.Errorf("%s{operation=(none)} = %v; want 1", errs, got)
-			}
-			if n := len(series(mfs, errs, map[string]string{"operation": "Page"})); n != 0 {
-				t.Errorf("Page has %d error series; want none", n)
-			}
+		}
+		if n := len(series(mfs, op, map[string]string{"operation": "Fourth"})); n != 0 {
+			t.Errorf("operation Fourth has %d series; want none, past metrics.maxOperationNames", n)
+		}
+		errs := "greenroom_graphql_errors_total"
+		if got := value(t, mfs, errs, map[string]string{"operation": "Aliased", "code": "INVALID"}); got != 1 {
+			t.Errorf("%s{operation=Aliased,code=INVALID} = %v; want 1", errs, got)
+		}
+		if got := value(t, mfs, errs, map[string]string{"operation": "(none)", "code": "GRAPHQL_VALIDATION_FAILED"}); got != 1 {
+			t.Errorf("%s{operation=(none)} = %v; want 1", errs, got)
+		}
+		if n := len(series(mfs, errs, map[string]string{"operation": "Page"})); n != 0 {
+			t.Errorf("Page has %d error series; want none", n)
+		}
 
-			reqs := "greenroom_http_request_duration_seconds"
-			if got := value(t, mfs, reqs, map[string]string{"route": "/graphql", "method": "POST", "code": "200"}); got < 9 {
-				t.Errorf("%s{route=/graphql,code=200} = %v; want at least 9", reqs, got)
-			}
-			if got := value(t, mfs, reqs, map[string]string{"route": "/readyz", "method": "GET", "code": "200"}); got < 1 {
-				t.Errorf("%s{route=/readyz} = %v; want at least 1", reqs, got)
-			}
+		reqs := "greenroom_http_request_duration_seconds"
+		if got := value(t, mfs, reqs, map[string]string{"route": "/graphql", "method": "POST", "code": "200"}); got < 9 {
+			t.Errorf("%s{route=/graphql,code=200} = %v; want at least 9", reqs, got)
+		}
+		if got := value(t, mfs, reqs, map[string]string{"route": "/readyz", "method": "GET", "code": "200"}); got < 1 {
+			t.Errorf("%s{route=/readyz} = %v; want at least 1", reqs, got)
+		}
 
-			// Both locations refreshed once; the broken one has its error.
-			infos := series(mfs, "greenroom_location_info", nil)
-			if len(infos) != 2 {
-				t.Fatalf("greenroom_location_info: %d series; want 2", len(infos))
+		// Both locations refreshed once; the broken one has its error.
+		infos := series(mfs, "greenroom_location_info", nil)
+		if len(infos) != 2 {
+			t.Fatalf("greenroom_location_info: %d series; want 2", len(infos))
+		}
+		for _, info := range infos {
+			labels := map[string]string{}
+			for _, l := range info.Label {
+				labels[l.GetName()] = l.GetValue()
 			}
-			for _, info := range infos {
-				labels := map[string]string{}
-				for _, l := range info.Label {
-					labels[l.GetName()] = l.GetValue()
-				}
-				id := labels["location"]
-				if got := value(t, mfs, "greenroom_location_refreshes_total", map[string]string{"location": id, "result": "ok"}); got < 1 {
-					t.Errorf("location %s: %v refreshes; want at least 1", labels["key"], got)
-				}
-				errors := value(t, mfs, "greenroom_location_processing_errors", map[string]string{"location": id})
-				if broken := strings.HasSuffix(labels["key"], "broken.yaml"); broken != (errors > 0) {
-					t.Errorf("location %s: %v processing errors", labels["key"], errors)
-				}
+			id := labels["location"]
+			if got := value(t, mfs, "greenroom_location_refreshes_total", map[string]string{"location": id, "result": "ok"}); got < 1 {
+				t.Errorf("location %s: %v refreshes; want at least 1", labels["key"], got)
 			}
-			if got := value(t, mfs, "greenroom_location_refresh_duration_seconds", map[string]string{"result": "ok"}); got < 2 {
-				t.Errorf("refresh durations: %v; want at least 2", got)
+			errors := value(t, mfs, "greenroom_location_processing_errors", map[string]string{"location": id})
+			if broken := strings.HasSuffix(labels["key"], "broken.yaml"); broken != (errors > 0) {
+				t.Errorf("location %s: %v processing errors", labels["key"], errors)
 			}
+		}
+		if got := value(t, mfs, "greenroom_location_refresh_duration_seconds", map[string]string{"result": "ok"}); got < 2 {
+			t.Errorf("refresh durations: %v; want at least 2", got)
+		}
 
-			if hits := value(t, mfs, "greenroom_cache_hits_total", nil); hits < 1 {
-				t.Errorf("cache hits %v; want some: the page was read three times", hits)
+		if hits := value(t, mfs, "greenroom_cache_hits_total", nil); hits < 1 {
+			t.Errorf("cache hits %v; want some: the page was read three times", hits)
+		}
+		if misses := value(t, mfs, "greenroom_cache_misses_total", nil); misses < 1 {
+			t.Errorf("cache misses %v; want some", misses)
+		}
+		if got := value(t, mfs, "greenroom_db_max_open_connections", map[string]string{"pool": "writer"}); got < 1 {
+			t.Errorf("writer pool max open %v", got)
+		}
+		for _, name := range []string{"greenroom_db_open_connections", "greenroom_db_in_use_connections", "greenroom_db_idle_connections",
+			"greenroom_db_wait_count_total", "greenroom_db_wait_duration_seconds_total", "go_goroutines", "process_start_time_seconds"} {
+			if mfs[name] == nil {
+				t.Errorf("no %s", name)
 			}
-			if misses := value(t, mfs, "greenroom_cache_misses_total", nil); misses < 1 {
-				t.Errorf("cache misses %v; want some", misses)
-			}
-			if got := value(t, mfs, "greenroom_db_max_open_connections", map[string]string{"pool": "writer"}); got < 1 {
-				t.Errorf("writer pool max open %v", got)
-			}
-			for _, name := range []string{"greenroom_db_open_connections", "greenroom_db_in_use_connections", "greenroom_db_idle_connections",
-				"greenroom_db_wait_count_total", "greenroom_db_wait_duration_seconds_total", "go_goroutines", "process_start_time_seconds"} {
-				if mfs[name] == nil {
-					t.Errorf("no %s", name)
-				}
-			}
-			if got := value(t, mfs, "greenroom_location_scrape_errors", nil); got != 0 {
-				t.Errorf("scrape errors %v", got)
-			}
-		})
-	}
+		}
+		if got := value(t, mfs, "greenroom_location_scrape_errors", nil); got != 0 {
+			t.Errorf("scrape errors %v", got)
+		}
+	})
 }
 
 // TestMain_MetricsListen serves /metrics on a listener of its own, or not
@@ -269,15 +261,7 @@ func TestMain_MetricsListen(t *testing.T) {
 // in-memory exporter, on each database: one per refresh and per GraphQL
 // operation, none per field, and the SQL statements inside them.
 func TestMain_Tracing(t *testing.T) {
-	for _, dbName := range []string{"sqlite", "postgres"} {
-		t.Run(dbName, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "greenroom.db")
-			if dbName == "postgres" {
-				dsn = storetest.PostgresURL(t)
-			}
-			testTracing(t, dsn)
-		})
-	}
+	eachDatabase(t, testTracing)
 }
 
 func testTracing(t *testing.T, dsn string) {
