@@ -30,6 +30,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/restapi"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
+	"github.com/greenroomhq/greenroom/internal/watch"
 	"github.com/greenroomhq/greenroom/resolvers"
 )
 
@@ -275,7 +276,8 @@ type Main struct {
 	engine *ingest.Engine
 	feed   *changefeed.Feed
 	jobs   *jobs.Jobs
-	ready  atomic.Bool // every configured location refreshed since start
+	watch  *watch.Watcher // nil when files are not watched
+	ready  atomic.Bool    // every configured location refreshed since start
 	sec    *security
 	srv    *http.Server
 	ln     net.Listener
@@ -291,6 +293,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.New(slog.DiscardHandler)
 	}
+	started := false
 	ops, err := newOperations(ctx, m.Config, m.TracerProvider)
 	if err != nil {
 		return err
@@ -314,6 +317,20 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	opts.Observer = ops.ingestObserver()
+	if m.Config.Catalog.WatchFiles {
+		// Watching is an addition to the interval refreshes: without it a
+		// change waits for the next one.
+		if m.watch, err = watch.New(fileRefresher{m}, watch.Options{Logger: m.Log}); err != nil {
+			m.Log.Warn("cannot watch files: file locations are refreshed at the interval only", "err", err)
+		} else {
+			opts.Watcher = m.watch
+			defer func() {
+				if !started {
+					m.watch.Close()
+				}
+			}()
+		}
+	}
 	m.engine = ingest.NewEngine(db, opts)
 	if err := registerLocations(ctx, db, m.engine, m.Config, m.Log); err != nil {
 		db.Close()
@@ -406,6 +423,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.Log.Info("greenroom listening", "addr", "http://"+ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"database", string(db.Dialect()), "locations", len(m.Config.Locations))
+	started = true
 	return nil
 }
 
@@ -421,7 +439,23 @@ func (m *Main) Close() error {
 	err := m.srv.Shutdown(ctx)
 	m.stop()
 	<-m.done
+	if m.watch != nil {
+		m.watch.Close()
+	}
 	return errors.Join(err, m.jobs.Stop(ctx), m.ops.close(ctx), m.sec.close(), m.db.Close())
+}
+
+// fileRefresher asks for the refreshes of locations whose files changed.
+type fileRefresher struct{ m *Main }
+
+// RequestRefresh makes the location's job due now; ENOTFOUND once the
+// location is deleted.
+func (r fileRefresher) RequestRefresh(ctx context.Context, id string) error {
+	if _, err := r.m.db.Location(ctx, id); err != nil {
+		return err
+	}
+	ctx = portal.NewContextWithPrincipal(ctx, &portal.Principal{Kind: jobs.System.Kind, Ref: jobs.System.Ref})
+	return r.m.jobs.RefreshSoon(ctx, id)
 }
 
 // newJobs returns the jobs of a server: every location refreshed by its

@@ -35,6 +35,9 @@ type Config struct {
 	Catalog   struct {
 		// RefreshInterval is the time between two reads of every location.
 		RefreshInterval Duration `yaml:"refreshInterval"`
+		// WatchFiles refreshes a file location as soon as one of its files
+		// changes (internal/watch), besides every interval.
+		WatchFiles bool `yaml:"watchFiles"`
 		// Orphans is "keep" (mark them with backstage.io/orphan) or "delete".
 		Orphans string `yaml:"orphans"`
 		// MaxFileSize bounds each descriptor file or URL body, in bytes.
@@ -207,6 +210,7 @@ func DefaultConfig() Config {
 	c.Database = "./greenroom.db"
 	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
+	c.Catalog.WatchFiles = true
 	c.Jobs.Timeout = Duration(10 * time.Minute)
 	c.Jobs.RescueAfter = Duration(15 * time.Minute)
 	c.Jobs.DeadAfter = Duration(jobs.DefaultDeadAfter)
@@ -280,6 +284,13 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	}
 	if v := getenv("GREENROOM_ORPHANS"); v != "" {
 		c.Catalog.Orphans = v
+	}
+	if v := getenv("GREENROOM_WATCH_FILES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("GREENROOM_WATCH_FILES: %q is not true or false", v)
+		}
+		c.Catalog.WatchFiles = b
 	}
 	for name, d := range map[string]*Duration{"GREENROOM_JOBS_TIMEOUT": &c.Jobs.Timeout, "GREENROOM_JOBS_RESCUE_AFTER": &c.Jobs.RescueAfter,
 		"GREENROOM_JOBS_DEAD_AFTER": &c.Jobs.DeadAfter} {

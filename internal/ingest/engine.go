@@ -61,6 +61,17 @@ type Options struct {
 	// Observer watches every refresh, for metrics and traces; nil watches
 	// none.
 	Observer Observer
+	// Watcher is told the files each refresh of a file location read;
+	// nil tells no one.
+	Watcher Watcher
+}
+
+// Watcher watches the files of file locations, so that an edit is
+// refreshed at once rather than at the next interval (internal/watch).
+type Watcher interface {
+	// Watch replaces what loc is watched for with files: paths or globs,
+	// absolute. None stops watching it.
+	Watch(loc catalog.Location, files []string)
 }
 
 // Observer watches refreshes (see internal/telemetry).
@@ -206,6 +217,10 @@ func (e *Engine) refresh(ctx context.Context, loc catalog.Location) (catalog.Ref
 		}
 	}
 	<-read
+	if w := e.opts.Watcher; w != nil && loc.Type == TypeFile && readErr == nil {
+		// Even when applying failed: what the location depends on is known.
+		w.Watch(loc, last.inputs)
+	}
 	switch {
 	case applyErr != nil:
 		return done.stats, applyErr
@@ -257,6 +272,9 @@ func (e *Engine) Remove(ctx context.Context, loc catalog.Location) (catalog.Refr
 	if err != nil {
 		return catalog.RefreshStats{}, err
 	}
+	if w := e.opts.Watcher; w != nil && loc.Type == TypeFile {
+		w.Watch(loc, nil)
+	}
 	return cs.Stats, nil
 }
 
@@ -275,6 +293,7 @@ func (e *Engine) read(ctx context.Context, loc catalog.Location, parts chan<- []
 	if err := run.walk(ctx); err != nil {
 		return nil, err
 	}
+	sink.set.inputs = run.inputs.list()
 	return &sink.set, nil
 }
 

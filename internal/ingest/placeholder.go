@@ -22,6 +22,8 @@ type placeholderSource struct {
 	name string // the path or URL the documents were read from
 	tree string // directory or URL prefix reads must stay under
 	r    *reader
+	// inputs, when set, collects the files read.
+	inputs *inputSet
 }
 
 type placeholderError struct{ path, code, msg string }
@@ -140,6 +142,9 @@ func (s placeholderSource) fetch(ctx context.Context, target string) ([]byte, er
 		}
 		if !within(s.tree, p) {
 			return nil, fmt.Errorf("cannot read %s: it is outside the location's tree %s", target, s.tree)
+		}
+		if s.inputs != nil {
+			s.inputs.add(p)
 		}
 		return s.r.readFile(ctx, p)
 	case TypeURL:

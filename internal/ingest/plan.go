@@ -40,6 +40,8 @@ type readSet struct {
 	// before is what the parts applied earlier in the same pass planned;
 	// nil when there were none.
 	before *applied
+	// inputs are the files the pass depends on (see [Watcher]).
+	inputs []string
 }
 
 // applied is what the parts of a pass applied so far planned: the refs

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -78,6 +81,36 @@ type run struct {
 	// so that encoding runs on every core and not in the one goroutine that
 	// hands entities to the sink in order.
 	encode func(em *catalog.Emitted) (*catalog.EntityDoc, error)
+	// inputs are the file targets (globs included, matched or not) and
+	// placeholder files the pass read: what a watcher watches.
+	inputs inputSet
+}
+
+// inputSet collects the files a pass depends on, from every worker.
+type inputSet struct {
+	mu    sync.Mutex
+	paths map[string]bool
+}
+
+func (s *inputSet) add(p string) {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paths == nil {
+		s.paths = map[string]bool{}
+	}
+	s.paths[p] = true
+}
+
+// list returns the inputs, sorted.
+func (s *inputSet) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Collect(maps.Keys(s.paths))
+	slices.Sort(out)
+	return out
 }
 
 func newRun(r *reader, rules *Rules, lim limits, root catalog.Location, out sink) *run {
@@ -133,6 +166,7 @@ func (p *run) readTarget(ctx context.Context, typ, target, presence, from, fromR
 	var files []string
 	switch typ {
 	case TypeFile:
+		p.inputs.add(target)
 		matches, err := p.r.glob(target)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) && presence == "optional" {
@@ -467,7 +501,7 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 		}
 		return parsedDoc{errs: []catalog.ProcessingError{pe}}
 	}
-	src := placeholderSource{typ: typ, name: name, tree: p.tree, r: p.r}
+	src := placeholderSource{typ: typ, name: name, tree: p.tree, r: p.r, inputs: &p.inputs}
 	resolved, size, phErrs := src.resolve(ctx, d.Value, d.Size, p.lim.entity)
 	doc := resolved.(map[string]any)
 

@@ -314,9 +314,12 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 		// cooldown that follows the last fetch: River's 100 ms would cap
 		// the refresh queue at a few locations a second per replica.
 		cfg.FetchCooldown = 10 * time.Millisecond
-		// River's SQLite listener polls a table every 50 ms, and lib/pq
-		// gives it none: polling for jobs alone costs less when idle.
-		cfg.PollOnly = true
+		// An insert of a job due now makes its queue look at once: on
+		// PostgreSQL in-process (lib/pq gives River no listener), on SQLite
+		// through River's listener, which reads a table every 50 ms (a read
+		// outside the writer). Polling alone (PollOnly) left a refresh
+		// asked for on SQLite waiting up to FetchPollInterval, so that a
+		// file saved took a second to show.
 		cfg.Queues = map[string]river.QueueConfig{}
 		for _, k := range ws.kinds {
 			n := opts.QueueWorkers[k.Queue]

@@ -130,15 +130,41 @@ type RefreshRequest struct {
 // location before the change the caller knows of).
 func (j *Jobs) RequestRefresh(ctx context.Context, locationID string) (*RefreshRequest, error) {
 	args := RefreshArgs{Meta: Meta{As: PrincipalOf(portal.PrincipalFromContext(ctx))}, LocationID: locationID}
-	res, err := j.Insert(ctx, args)
+	// Inserted due later, then made due: an insert of a job due now tells
+	// the queue to look at once, and River sends at most one such notice
+	// per FetchCooldown (100 ms), so the notice of makeDue's insert, after
+	// the job is due, would be dropped and the job would wait for the
+	// next poll (a second, as measured on SQLite, whose notices go
+	// through a table).
+	opts, err := j.ws.insertOpts(args)
 	if err != nil {
 		return nil, err
 	}
-	req := &RefreshRequest{Location: locationID, args: args, jobID: res.Job.ID}
-	if !res.UniqueSkippedAsDuplicate {
-		return req, nil // new: due now
+	opts.ScheduledAt = time.Now().Add(max(j.ws.refreshInterval, time.Minute))
+	res, err := j.client.Insert(ctx, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: refresh location %s: %w", locationID, err)
 	}
+	req := &RefreshRequest{Location: locationID, args: args, jobID: res.Job.ID}
 	return req, j.makeDue(ctx, req, res.Job)
+}
+
+// RefreshSoon asks for a refresh of a location now, as [Jobs.RequestRefresh]
+// does, without waiting for it: when the location's job is running, a
+// goroutine waits for that run to end and makes the job due again, since
+// the run may have read the location before the change the caller knows
+// of. What a file watcher asks for.
+func (j *Jobs) RefreshSoon(ctx context.Context, locationID string) error {
+	req, err := j.RequestRefresh(ctx, locationID)
+	if err != nil || !req.running {
+		return err
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.ws.max)
+		defer cancel()
+		j.Wait(ctx, req) // a refresh logs its own failure
+	}()
+	return nil
 }
 
 // makeDue makes the job of req, as row shows it, run anew: now, or after
