@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
@@ -72,6 +73,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Lifecycle      func(childComplexity int) int
@@ -140,6 +142,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Lifecycle      func(childComplexity int) int
@@ -190,6 +193,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -223,6 +227,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EntityVersion struct {
+		Actor      func(childComplexity int) int
+		At         func(childComplexity int) int
+		Changes    func(childComplexity int) int
+		Etag       func(childComplexity int) int
+		LocationID func(childComplexity int) int
+		Operation  func(childComplexity int) int
+		Raw        func(childComplexity int) int
+	}
+
+	EntityVersionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	EntityVersionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Facet struct {
 		Facet  func(childComplexity int) int
 		Values func(childComplexity int) int
@@ -233,6 +257,12 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	FieldChange struct {
+		After  func(childComplexity int) int
+		Before func(childComplexity int) int
+		Path   func(childComplexity int) int
+	}
+
 	GenericEntity struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
@@ -241,6 +271,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -268,6 +299,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -354,6 +386,7 @@ type ComplexityRoot struct {
 		Entities       func(childComplexity int, first *int, after *string) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -422,8 +455,9 @@ type ComplexityRoot struct {
 		AuditEvents        func(childComplexity int, filter *model.AuditEventFilter, first *int, after *string) int
 		Entities           func(childComplexity int, filter *model.EntityFilter, orderBy *model.EntityOrder, first *int, after *string, last *int, before *string) int
 		EntitiesByRefs     func(childComplexity int, refs []string) int
-		Entity             func(childComplexity int, ref string) int
+		Entity             func(childComplexity int, ref string, asOf *time.Time) int
 		EntityFacets       func(childComplexity int, facets []string, filter *model.EntityFilter) int
+		EntityHistory      func(childComplexity int, ref string, first *int, after *string) int
 		Explain            func(childComplexity int, permission string, resource *string) int
 		Jobs               func(childComplexity int, states []model.JobState, first *int, after *string) int
 		Location           func(childComplexity int, id string) int
@@ -493,6 +527,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -529,6 +564,7 @@ type ComplexityRoot struct {
 		Domain         func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -557,6 +593,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Lifecycle      func(childComplexity int) int
@@ -601,6 +638,7 @@ type ComplexityRoot struct {
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string) int
 		Kind           func(childComplexity int) int
 		Labels         func(childComplexity int) int
 		Links          func(childComplexity int) int
@@ -654,6 +692,7 @@ type APIResolver interface {
 	Errors(ctx context.Context, obj *gqltype.API) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.API) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.API, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error)
@@ -678,6 +717,7 @@ type ComponentResolver interface {
 	Errors(ctx context.Context, obj *gqltype.Component) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.Component) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.Component, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Component, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error)
@@ -695,6 +735,7 @@ type DomainResolver interface {
 	Errors(ctx context.Context, obj *gqltype.Domain) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.Domain) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.Domain, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error)
@@ -711,6 +752,7 @@ type GenericEntityResolver interface {
 	Errors(ctx context.Context, obj *gqltype.GenericEntity) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.GenericEntity) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.GenericEntity, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 }
 type GroupResolver interface {
@@ -720,6 +762,7 @@ type GroupResolver interface {
 	Errors(ctx context.Context, obj *gqltype.Group) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.Group) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.Group, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Group, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error)
@@ -753,6 +796,7 @@ type LocationResolver interface {
 	Errors(ctx context.Context, obj *gqltype.Location) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.Location) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Location, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Entities(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*gqltype.EntityConnection, error)
@@ -772,7 +816,7 @@ type ProcessingErrorResolver interface {
 	EntityRef(ctx context.Context, obj *catalog.ProcessingError) (*string, error)
 }
 type QueryResolver interface {
-	Entity(ctx context.Context, ref string) (gqltype.Node, error)
+	Entity(ctx context.Context, ref string, asOf *time.Time) (gqltype.Node, error)
 	Entities(ctx context.Context, filter *model.EntityFilter, orderBy *model.EntityOrder, first *int, after *string, last *int, before *string) (*gqltype.EntityConnection, error)
 	EntitiesByRefs(ctx context.Context, refs []string) ([]gqltype.Node, error)
 	Locations(ctx context.Context) ([]*catalog.Location, error)
@@ -780,6 +824,7 @@ type QueryResolver interface {
 	EntityFacets(ctx context.Context, facets []string, filter *model.EntityFilter) ([]*model.Facet, error)
 
 	Jobs(ctx context.Context, states []model.JobState, first *int, after *string) (*model.JobConnection, error)
+	EntityHistory(ctx context.Context, ref string, first *int, after *string) (*model.EntityVersionConnection, error)
 	Viewer(ctx context.Context) (*portal.Principal, error)
 	Explain(ctx context.Context, permission string, resource *string) (*model.Decision, error)
 	AuditEvents(ctx context.Context, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
@@ -799,6 +844,7 @@ type ResourceResolver interface {
 	Errors(ctx context.Context, obj *gqltype.Resource) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.Resource) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.Resource, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error)
@@ -816,6 +862,7 @@ type SystemResolver interface {
 	Errors(ctx context.Context, obj *gqltype.System) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.System) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.System, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.System, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error)
@@ -830,6 +877,7 @@ type TemplateResolver interface {
 	Errors(ctx context.Context, obj *gqltype.Template) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.Template) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.Template, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 }
 type UserResolver interface {
@@ -839,6 +887,7 @@ type UserResolver interface {
 	Errors(ctx context.Context, obj *gqltype.User) ([]*catalog.ProcessingError, error)
 
 	SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error)
+	History(ctx context.Context, obj *gqltype.User, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.User, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	MemberOf(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.Group, error)
@@ -936,6 +985,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.API.Etag(childComplexity), true
+	case "API.history":
+		if e.ComplexityRoot.API.History == nil {
+			break
+		}
+
+		args, err := ec.field_API_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.API.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "API.kind":
 		if e.ComplexityRoot.API.Kind == nil {
 			break
@@ -1294,6 +1354,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Component.Etag(childComplexity), true
+	case "Component.history":
+		if e.ComplexityRoot.Component.History == nil {
+			break
+		}
+
+		args, err := ec.field_Component_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Component.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Component.kind":
 		if e.ComplexityRoot.Component.Kind == nil {
 			break
@@ -1551,6 +1622,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Etag(childComplexity), true
+	case "Domain.history":
+		if e.ComplexityRoot.Domain.History == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Domain.kind":
 		if e.ComplexityRoot.Domain.Kind == nil {
 			break
@@ -1724,6 +1806,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EntityEdge.Node(childComplexity), true
 
+	case "EntityVersion.actor":
+		if e.ComplexityRoot.EntityVersion.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.Actor(childComplexity), true
+	case "EntityVersion.at":
+		if e.ComplexityRoot.EntityVersion.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.At(childComplexity), true
+	case "EntityVersion.changes":
+		if e.ComplexityRoot.EntityVersion.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.Changes(childComplexity), true
+	case "EntityVersion.etag":
+		if e.ComplexityRoot.EntityVersion.Etag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.Etag(childComplexity), true
+	case "EntityVersion.locationId":
+		if e.ComplexityRoot.EntityVersion.LocationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.LocationID(childComplexity), true
+	case "EntityVersion.operation":
+		if e.ComplexityRoot.EntityVersion.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.Operation(childComplexity), true
+	case "EntityVersion.raw":
+		if e.ComplexityRoot.EntityVersion.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersion.Raw(childComplexity), true
+
+	case "EntityVersionConnection.edges":
+		if e.ComplexityRoot.EntityVersionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersionConnection.Edges(childComplexity), true
+	case "EntityVersionConnection.pageInfo":
+		if e.ComplexityRoot.EntityVersionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersionConnection.PageInfo(childComplexity), true
+
+	case "EntityVersionEdge.cursor":
+		if e.ComplexityRoot.EntityVersionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersionEdge.Cursor(childComplexity), true
+	case "EntityVersionEdge.node":
+		if e.ComplexityRoot.EntityVersionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityVersionEdge.Node(childComplexity), true
+
 	case "Facet.facet":
 		if e.ComplexityRoot.Facet.Facet == nil {
 			break
@@ -1749,6 +1900,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
+
+	case "FieldChange.after":
+		if e.ComplexityRoot.FieldChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.After(childComplexity), true
+	case "FieldChange.before":
+		if e.ComplexityRoot.FieldChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Before(childComplexity), true
+	case "FieldChange.path":
+		if e.ComplexityRoot.FieldChange.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Path(childComplexity), true
 
 	case "GenericEntity.apiVersion":
 		if e.ComplexityRoot.GenericEntity.APIVersion == nil {
@@ -1797,6 +1967,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GenericEntity.Etag(childComplexity), true
+	case "GenericEntity.history":
+		if e.ComplexityRoot.GenericEntity.History == nil {
+			break
+		}
+
+		args, err := ec.field_GenericEntity_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.GenericEntity.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "GenericEntity.kind":
 		if e.ComplexityRoot.GenericEntity.Kind == nil {
 			break
@@ -1962,6 +2143,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Etag(childComplexity), true
+	case "Group.history":
+		if e.ComplexityRoot.Group.History == nil {
+			break
+		}
+
+		args, err := ec.field_Group_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Group.kind":
 		if e.ComplexityRoot.Group.Kind == nil {
 			break
@@ -2372,6 +2564,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Location.Etag(childComplexity), true
+	case "Location.history":
+		if e.ComplexityRoot.Location.History == nil {
+			break
+		}
+
+		args, err := ec.field_Location_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Location.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Location.kind":
 		if e.ComplexityRoot.Location.Kind == nil {
 			break
@@ -2748,7 +2951,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Entity(childComplexity, args["ref"].(string)), true
+		return e.ComplexityRoot.Query.Entity(childComplexity, args["ref"].(string), args["asOf"].(*time.Time)), true
 	case "Query.entityFacets":
 		if e.ComplexityRoot.Query.EntityFacets == nil {
 			break
@@ -2760,6 +2963,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EntityFacets(childComplexity, args["facets"].([]string), args["filter"].(*model.EntityFilter)), true
+	case "Query.entityHistory":
+		if e.ComplexityRoot.Query.EntityHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_entityHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EntityHistory(childComplexity, args["ref"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.explain":
 		if e.ComplexityRoot.Query.Explain == nil {
 			break
@@ -3079,6 +3293,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.Etag(childComplexity), true
+	case "Resource.history":
+		if e.ComplexityRoot.Resource.History == nil {
+			break
+		}
+
+		args, err := ec.field_Resource_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Resource.kind":
 		if e.ComplexityRoot.Resource.Kind == nil {
 			break
@@ -3296,6 +3521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.System.Etag(childComplexity), true
+	case "System.history":
+		if e.ComplexityRoot.System.History == nil {
+			break
+		}
+
+		args, err := ec.field_System_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.System.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "System.kind":
 		if e.ComplexityRoot.System.Kind == nil {
 			break
@@ -3467,6 +3703,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Etag(childComplexity), true
+	case "Template.history":
+		if e.ComplexityRoot.Template.History == nil {
+			break
+		}
+
+		args, err := ec.field_Template_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Template.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Template.kind":
 		if e.ComplexityRoot.Template.Kind == nil {
 			break
@@ -3695,6 +3942,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Etag(childComplexity), true
+	case "User.history":
+		if e.ComplexityRoot.User.History == nil {
+			break
+		}
+
+		args, err := ec.field_User_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.kind":
 		if e.ComplexityRoot.User.Kind == nil {
 			break
@@ -4083,6 +4341,13 @@ interface Entity {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -4163,6 +4428,13 @@ interface Owner implements Entity {
   orphan: Boolean!
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
+  """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -4258,6 +4530,13 @@ type Component implements Entity @key(fields: "ref") {
   orphan: Boolean!
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
+  """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -4383,6 +4662,13 @@ type API implements Entity @key(fields: "ref") {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -4486,6 +4772,13 @@ type Resource implements Entity @key(fields: "ref") {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -4584,6 +4877,13 @@ type System implements Entity @key(fields: "ref") {
   orphan: Boolean!
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
+  """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -4691,6 +4991,13 @@ type Domain implements Entity @key(fields: "ref") {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -4789,6 +5096,13 @@ type Group implements Owner & Entity @key(fields: "ref") {
   orphan: Boolean!
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
+  """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -4898,6 +5212,13 @@ type User implements Owner & Entity @key(fields: "ref") {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -5002,6 +5323,13 @@ type Location implements Entity @key(fields: "ref") {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -5093,6 +5421,13 @@ type Template implements Entity @key(fields: "ref") {
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
   """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
+  """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
   path. For the blast radius of an outage of a resource, follow ` + "`" + `dependsOn` + "`" + `
@@ -5183,6 +5518,13 @@ type GenericEntity implements Entity @key(fields: "ref") {
   orphan: Boolean!
   "The registered location that emits the entity."
   sourceLocation: RegisteredLocation
+  """
+  The entity's versions, newest first: one per change of its content, with
+  when, who and what changed. Give an edge's cursor as ` + "`" + `after` + "`" + ` for older
+  ones. Entities stored before history was kept start with their version
+  of that time.
+  """
+  history(first: Int = 20, after: String): EntityVersionConnection!
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5678,6 +6020,67 @@ type CatalogChange {
   """
   entity: Entity
 }
+
+"An instant, written as RFC 3339 (` + "`" + `2026-05-04T09:12:03Z` + "`" + `, any offset)."
+scalar DateTime
+
+extend type Query {
+  """
+  The versions of the entity with this reference, newest first, whether it
+  exists now or was deleted: how to find what a deleted entity was, and
+  who deleted it. Shown to those who may read the entity as it is now or,
+  once deleted, as it last was. Versions are kept for history.retention
+  (90 days by default); an entity unchanged for longer keeps its last one.
+  """
+  entityHistory(ref: String!, first: Int = 20, after: String): EntityVersionConnection!
+}
+
+"A page of an entity's versions, newest first."
+type EntityVersionConnection {
+  edges: [EntityVersionEdge!]!
+  pageInfo: PageInfo!
+}
+
+"A version in a connection."
+type EntityVersionEdge {
+  "Give it back as ` + "`" + `after` + "`" + ` for the versions before this one."
+  cursor: String!
+  node: EntityVersion!
+}
+
+"One version of an entity: what one change of its content left."
+type EntityVersion {
+  "CREATED, UPDATED, ORPHANED or DELETED."
+  operation: CatalogChangeOperation!
+  "When the change committed, RFC 3339, UTC."
+  at: String!
+  """
+  Who made it: a principal's ref, or ` + "`" + `location:<id>` + "`" + ` for a refresh of a
+  location; null for the server itself.
+  """
+  actor: String
+  "The entity's etag after the change; null for a deletion."
+  etag: String
+  "The id of the registered location that emitted it; null when none did."
+  locationId: ID
+  """
+  What changed from the version before, field by field (metadata.uid and
+  metadata.etag aside); for the first version, every top-level field.
+  """
+  changes: [FieldChange!]!
+  "The whole entity after the change, as ` + "`" + `raw` + "`" + ` serves it; null for a deletion."
+  raw: JSON
+}
+
+"One field a version changed."
+type FieldChange {
+  "The field's path, as ` + "`" + `changedFields` + "`" + ` names it: ` + "`" + `spec.owner` + "`" + `, ` + "`" + `metadata.labels.tier` + "`" + `."
+  path: String!
+  "Its value before; null when it was absent."
+  before: JSON
+  "Its value after; null when it is absent."
+  after: JSON
+}
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `extend schema
   @link(
@@ -5697,9 +6100,13 @@ type Query {
   """
   The entity with this reference, or null when there is none. The reference
   is ` + "`" + `kind:namespace/name` + "`" + `; the namespace may be left out (` + "`" + `component:petstore` + "`" + `
-  means ` + "`" + `component:default/petstore` + "`" + `) and case does not matter.
+  means ` + "`" + `component:default/petstore` + "`" + `) and case does not matter. With
+  ` + "`" + `asOf` + "`" + `, the entity as it was at that time, from its history (also an
+  entity deleted since; null when it did not exist then): its own fields are
+  as they were, while what is read through relations (owner, relations,
+  related entities) and its errors are as they are now.
   """
-  entity(ref: String!): Entity
+  entity(ref: String!, asOf: DateTime): Entity
 
   """
   A page of the entities the filter selects, in the given order (by
@@ -6049,6 +6456,8 @@ func (ec *executionContext) childFields_API(ctx context.Context, field graphql.C
 		return ec.fieldContext_API_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_API_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_API_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_API_traverse(ctx, field)
 	case "type":
@@ -6183,6 +6592,8 @@ func (ec *executionContext) childFields_Component(ctx context.Context, field gra
 		return ec.fieldContext_Component_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_Component_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_Component_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Component_traverse(ctx, field)
 	case "type":
@@ -6289,6 +6700,8 @@ func (ec *executionContext) childFields_Domain(ctx context.Context, field graphq
 		return ec.fieldContext_Domain_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_Domain_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_Domain_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Domain_traverse(ctx, field)
 	case "type":
@@ -6325,6 +6738,46 @@ func (ec *executionContext) childFields_EntityEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type EntityEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EntityVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operation":
+		return ec.fieldContext_EntityVersion_operation(ctx, field)
+	case "at":
+		return ec.fieldContext_EntityVersion_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_EntityVersion_actor(ctx, field)
+	case "etag":
+		return ec.fieldContext_EntityVersion_etag(ctx, field)
+	case "locationId":
+		return ec.fieldContext_EntityVersion_locationId(ctx, field)
+	case "changes":
+		return ec.fieldContext_EntityVersion_changes(ctx, field)
+	case "raw":
+		return ec.fieldContext_EntityVersion_raw(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_EntityVersionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EntityVersionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EntityVersionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityVersionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EntityVersionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EntityVersionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EntityVersionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityVersionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Facet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "facet":
@@ -6343,6 +6796,18 @@ func (ec *executionContext) childFields_FacetValue(ctx context.Context, field gr
 		return ec.fieldContext_FacetValue_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FacetValue", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "path":
+		return ec.fieldContext_FieldChange_path(ctx, field)
+	case "before":
+		return ec.fieldContext_FieldChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_FieldChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6391,6 +6856,8 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 		return ec.fieldContext_Group_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_Group_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_Group_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Group_traverse(ctx, field)
 	case "type":
@@ -6563,6 +7030,8 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_Location_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_Location_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Location_traverse(ctx, field)
 	case "type":
@@ -6789,6 +7258,8 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 		return ec.fieldContext_Resource_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_Resource_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_Resource_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Resource_traverse(ctx, field)
 	case "type":
@@ -6849,6 +7320,8 @@ func (ec *executionContext) childFields_System(ctx context.Context, field graphq
 		return ec.fieldContext_System_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_System_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_System_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_System_traverse(ctx, field)
 	case "type":
@@ -6937,6 +7410,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_orphan(ctx, field)
 	case "sourceLocation":
 		return ec.fieldContext_User_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_User_history(ctx, field)
 	case "traverse":
 		return ec.fieldContext_User_traverse(ctx, field)
 	case "profile":
@@ -7120,6 +7595,28 @@ func (ec *executionContext) field_API_annotation_args(ctx context.Context, rawAr
 }
 
 func (ec *executionContext) field_API_consumers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_API_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -7327,6 +7824,28 @@ func (ec *executionContext) field_Component_dependsOn_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Component_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Component_providesApis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7466,6 +7985,28 @@ func (ec *executionContext) field_Domain_annotation_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7611,6 +8152,28 @@ func (ec *executionContext) field_GenericEntity_annotation_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_GenericEntity_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_GenericEntity_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7710,6 +8273,28 @@ func (ec *executionContext) field_Group_annotation_args(ctx context.Context, raw
 }
 
 func (ec *executionContext) field_Group_children_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Group_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -7874,6 +8459,28 @@ func (ec *executionContext) field_Location_annotation_args(ctx context.Context, 
 }
 
 func (ec *executionContext) field_Location_entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Location_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -8241,6 +8848,36 @@ func (ec *executionContext) field_Query_entityFacets_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_entityHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_entity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8252,6 +8889,14 @@ func (ec *executionContext) field_Query_entity_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["ref"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
 	return args, nil
 }
 
@@ -8380,6 +9025,28 @@ func (ec *executionContext) field_Resource_dependents_args(ctx context.Context, 
 }
 
 func (ec *executionContext) field_Resource_dependsOn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Resource_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -8579,6 +9246,28 @@ func (ec *executionContext) field_System_components_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_System_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_System_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8699,6 +9388,28 @@ func (ec *executionContext) field_Template_annotation_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Template_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Template_relations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8794,6 +9505,28 @@ func (ec *executionContext) field_User_annotation_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["key"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -9641,6 +10374,50 @@ func (ec *executionContext) fieldContext_API_sourceLocation(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegisteredLocation(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.API().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_API_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -11045,6 +11822,50 @@ func (ec *executionContext) fieldContext_Component_sourceLocation(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Component_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Component().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Component_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Component_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12228,6 +13049,50 @@ func (ec *executionContext) fieldContext_Domain_sourceLocation(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12557,6 +13422,295 @@ func (ec *executionContext) fieldContext_EntityEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _EntityVersion_operation(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.CatalogChangeOperation) graphql.Marshaler {
+			return ec.marshalNCatalogChangeOperation2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐCatalogChangeOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersion", field, false, false, "CatalogChangeOperation")
+}
+
+func (ec *executionContext) _EntityVersion_at(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _EntityVersion_actor(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _EntityVersion_etag(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Etag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _EntityVersion_locationId(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_locationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LocationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_locationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EntityVersion_changes(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityVersion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityVersion_raw(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersion_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersion_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersion", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _EntityVersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EntityVersionEdge) graphql.Marshaler {
+			return ec.marshalNEntityVersionEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityVersionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityVersionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityVersionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityVersionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _EntityVersionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EntityVersionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityVersionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersion) graphql.Marshaler {
+			return ec.marshalNEntityVersion2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityVersionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityVersionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Facet_facet(ctx context.Context, field graphql.CollectedField, obj *model.Facet) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12656,6 +13810,75 @@ func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FieldChange_path(ctx context.Context, field graphql.CollectedField, obj *model.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldChange_before(ctx context.Context, field graphql.CollectedField, obj *model.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _FieldChange_after(ctx context.Context, field graphql.CollectedField, obj *model.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _GenericEntity_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
@@ -13256,6 +14479,50 @@ func (ec *executionContext) fieldContext_GenericEntity_sourceLocation(_ context.
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegisteredLocation(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.GenericEntity().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_GenericEntity_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13902,6 +15169,50 @@ func (ec *executionContext) fieldContext_Group_sourceLocation(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegisteredLocation(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15593,6 +16904,50 @@ func (ec *executionContext) fieldContext_Location_sourceLocation(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Location_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Location().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Location_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Location_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16560,7 +17915,7 @@ func (ec *executionContext) _Query_entity(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Entity(ctx, fc.Args["ref"].(string))
+			return ec.Resolvers.Query().Entity(ctx, fc.Args["ref"].(string), fc.Args["asOf"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
@@ -16916,6 +18271,50 @@ func (ec *executionContext) fieldContext_Query_jobs(ctx context.Context, field g
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_jobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_entityHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entityHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EntityHistory(ctx, fc.Args["ref"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entityHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18507,6 +19906,50 @@ func (ec *executionContext) fieldContext_Resource_sourceLocation(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Resource_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Resource_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19384,6 +20827,50 @@ func (ec *executionContext) fieldContext_System_sourceLocation(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _System_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.System().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_System_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _System_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20213,6 +21700,50 @@ func (ec *executionContext) fieldContext_Template_sourceLocation(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegisteredLocation(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Template().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Template_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -21162,6 +22693,50 @@ func (ec *executionContext) fieldContext_User_sourceLocation(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegisteredLocation(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_history(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+			return ec.marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityVersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23488,6 +25063,11 @@ func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._API_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._API_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23895,6 +25475,11 @@ func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._Component_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Component_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24212,6 +25797,11 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._Domain_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Domain_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24335,6 +25925,145 @@ func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var entityVersionImplementors = []string{"EntityVersion"}
+
+func (ec *executionContext) _EntityVersion(ctx context.Context, sel ast.SelectionSet, obj *model.EntityVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntityVersion")
+		case "operation":
+			out.Values[i] = ec._EntityVersion_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._EntityVersion_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._EntityVersion_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "etag":
+			out.Values[i] = ec._EntityVersion_etag(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "locationId":
+			out.Values[i] = ec._EntityVersion_locationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._EntityVersion_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raw":
+			out.Values[i] = ec._EntityVersion_raw(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entityVersionConnectionImplementors = []string{"EntityVersionConnection"}
+
+func (ec *executionContext) _EntityVersionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EntityVersionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityVersionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntityVersionConnection")
+		case "edges":
+			out.Values[i] = ec._EntityVersionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EntityVersionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entityVersionEdgeImplementors = []string{"EntityVersionEdge"}
+
+func (ec *executionContext) _EntityVersionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EntityVersionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityVersionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntityVersionEdge")
+		case "cursor":
+			out.Values[i] = ec._EntityVersionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EntityVersionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var facetImplementors = []string{"Facet"}
 
 func (ec *executionContext) _Facet(ctx context.Context, sel ast.SelectionSet, obj *model.Facet) graphql.Marshaler {
@@ -24392,6 +26121,49 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 		case "count":
 			out.Values[i] = ec._FacetValue_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldChangeImplementors = []string{"FieldChange"}
+
+func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *model.FieldChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldChange")
+		case "path":
+			out.Values[i] = ec._FieldChange_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._FieldChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._FieldChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -24530,6 +26302,11 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 		case "sourceLocation":
 			out.Values[i] = ec._GenericEntity_sourceLocation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._GenericEntity_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "traverse":
@@ -24673,6 +26450,11 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		case "sourceLocation":
 			out.Values[i] = ec._Group_sourceLocation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._Group_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "traverse":
@@ -25217,6 +26999,11 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._Location_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Location_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25633,6 +27420,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_jobs(ctx, field)
+				})
+		case "entityHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entityHistory(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26145,6 +27938,11 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._Resource_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Resource_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26330,6 +28128,11 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._System_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._System_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26496,6 +28299,11 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 		case "sourceLocation":
 			out.Values[i] = ec._Template_sourceLocation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._Template_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "traverse":
@@ -26755,6 +28563,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "sourceLocation":
 			out.Values[i] = ec._User_sourceLocation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._User_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "traverse":
@@ -27549,6 +29362,46 @@ func (ec *executionContext) marshalNEntityOrderField2githubᚗcomᚋgreenroomhq�
 	return v
 }
 
+func (ec *executionContext) marshalNEntityVersion2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersion(ctx context.Context, sel ast.SelectionSet, v *model.EntityVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntityVersion!")
+		return graphql.Null
+	}
+	return ec._EntityVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntityVersionConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionConnection(ctx context.Context, sel ast.SelectionSet, v *model.EntityVersionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntityVersionConnection!")
+		return graphql.Null
+	}
+	return ec._EntityVersionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntityVersionEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EntityVersionEdge) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityVersionEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEntityVersionEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityVersionEdge(ctx context.Context, sel ast.SelectionSet, v *model.EntityVersionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntityVersionEdge!")
+		return graphql.Null
+	}
+	return ec._EntityVersionEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFacet2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
 	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27595,6 +29448,30 @@ func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋgreenroomhqᚋg
 		return graphql.Null
 	}
 	return ec._FacetValue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FieldChange) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldChange2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFieldChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v *model.FieldChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FieldChange!")
+		return graphql.Null
+	}
+	return ec._FieldChange(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
@@ -28398,6 +30275,24 @@ func (ec *executionContext) marshalOComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgr
 	return ec._Component(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := gqltype.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqltype.MarshalDateTime(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDirection(ctx context.Context, v any) (*model.Direction, error) {
 	if v == nil {
 		return nil, nil
@@ -28466,6 +30361,24 @@ func (ec *executionContext) marshalOGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenr
 		return graphql.Null
 	}
 	return ec._Group(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

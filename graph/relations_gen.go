@@ -54,6 +54,7 @@ type EntityFieldPrices struct {
 	Relations      func(childComplexity int, typeArg *string, first *int, after *string) int
 	Errors         func(childComplexity int) int
 	SourceLocation func(childComplexity int) int
+	History        func(childComplexity int, first *int, after *string) int
 	Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
 }
 
@@ -63,50 +64,60 @@ func PriceEntityFields(c *ComplexityRoot, p EntityFieldPrices) {
 	c.API.Relations = p.Relations
 	c.API.Errors = p.Errors
 	c.API.SourceLocation = p.SourceLocation
+	c.API.History = p.History
 	c.API.Traverse = p.Traverse
 	c.Component.Document = p.Document
 	c.Component.Relations = p.Relations
 	c.Component.Errors = p.Errors
 	c.Component.SourceLocation = p.SourceLocation
+	c.Component.History = p.History
 	c.Component.Traverse = p.Traverse
 	c.Domain.Document = p.Document
 	c.Domain.Relations = p.Relations
 	c.Domain.Errors = p.Errors
 	c.Domain.SourceLocation = p.SourceLocation
+	c.Domain.History = p.History
 	c.Domain.Traverse = p.Traverse
 	c.GenericEntity.Document = p.Document
 	c.GenericEntity.Relations = p.Relations
 	c.GenericEntity.Errors = p.Errors
 	c.GenericEntity.SourceLocation = p.SourceLocation
+	c.GenericEntity.History = p.History
 	c.GenericEntity.Traverse = p.Traverse
 	c.Group.Document = p.Document
 	c.Group.Relations = p.Relations
 	c.Group.Errors = p.Errors
 	c.Group.SourceLocation = p.SourceLocation
+	c.Group.History = p.History
 	c.Group.Traverse = p.Traverse
 	c.Location.Document = p.Document
 	c.Location.Relations = p.Relations
 	c.Location.Errors = p.Errors
 	c.Location.SourceLocation = p.SourceLocation
+	c.Location.History = p.History
 	c.Location.Traverse = p.Traverse
 	c.Resource.Document = p.Document
 	c.Resource.Relations = p.Relations
 	c.Resource.Errors = p.Errors
 	c.Resource.SourceLocation = p.SourceLocation
+	c.Resource.History = p.History
 	c.Resource.Traverse = p.Traverse
 	c.System.Document = p.Document
 	c.System.Relations = p.Relations
 	c.System.Errors = p.Errors
 	c.System.SourceLocation = p.SourceLocation
+	c.System.History = p.History
 	c.System.Traverse = p.Traverse
 	c.Template.Document = p.Document
 	c.Template.Relations = p.Relations
 	c.Template.Errors = p.Errors
 	c.Template.SourceLocation = p.SourceLocation
+	c.Template.History = p.History
 	c.Template.Traverse = p.Traverse
 	c.User.Document = p.Document
 	c.User.Relations = p.Relations
 	c.User.Errors = p.Errors
 	c.User.SourceLocation = p.SourceLocation
+	c.User.History = p.History
 	c.User.Traverse = p.Traverse
 }

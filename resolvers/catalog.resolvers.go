@@ -40,6 +40,11 @@ func (r *aPIResolver) SourceLocation(ctx context.Context, obj *gqltype.API) (*ca
 	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
+// History is the resolver for the history field.
+func (r *aPIResolver) History(ctx context.Context, obj *gqltype.API, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *aPIResolver) Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -83,6 +88,11 @@ func (r *componentResolver) Errors(ctx context.Context, obj *gqltype.Component) 
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *componentResolver) SourceLocation(ctx context.Context, obj *gqltype.Component) (*catalog.Location, error) {
 	return entitySourceLocation(ctx, r.Resolver, obj)
+}
+
+// History is the resolver for the history field.
+func (r *componentResolver) History(ctx context.Context, obj *gqltype.Component, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -150,6 +160,11 @@ func (r *domainResolver) SourceLocation(ctx context.Context, obj *gqltype.Domain
 	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
+// History is the resolver for the history field.
+func (r *domainResolver) History(ctx context.Context, obj *gqltype.Domain, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *domainResolver) Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -200,6 +215,11 @@ func (r *genericEntityResolver) SourceLocation(ctx context.Context, obj *gqltype
 	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
+// History is the resolver for the history field.
+func (r *genericEntityResolver) History(ctx context.Context, obj *gqltype.GenericEntity, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *genericEntityResolver) Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -228,6 +248,11 @@ func (r *groupResolver) Errors(ctx context.Context, obj *gqltype.Group) ([]*cata
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *groupResolver) SourceLocation(ctx context.Context, obj *gqltype.Group) (*catalog.Location, error) {
 	return entitySourceLocation(ctx, r.Resolver, obj)
+}
+
+// History is the resolver for the history field.
+func (r *groupResolver) History(ctx context.Context, obj *gqltype.Group, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -293,6 +318,11 @@ func (r *locationResolver) Errors(ctx context.Context, obj *gqltype.Location) ([
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *locationResolver) SourceLocation(ctx context.Context, obj *gqltype.Location) (*catalog.Location, error) {
 	return entitySourceLocation(ctx, r.Resolver, obj)
+}
+
+// History is the resolver for the history field.
+func (r *locationResolver) History(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -389,6 +419,11 @@ func (r *resourceResolver) SourceLocation(ctx context.Context, obj *gqltype.Reso
 	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
+// History is the resolver for the history field.
+func (r *resourceResolver) History(ctx context.Context, obj *gqltype.Resource, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *resourceResolver) Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -432,6 +467,11 @@ func (r *systemResolver) Errors(ctx context.Context, obj *gqltype.System) ([]*ca
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *systemResolver) SourceLocation(ctx context.Context, obj *gqltype.System) (*catalog.Location, error) {
 	return entitySourceLocation(ctx, r.Resolver, obj)
+}
+
+// History is the resolver for the history field.
+func (r *systemResolver) History(ctx context.Context, obj *gqltype.System, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -484,6 +524,11 @@ func (r *templateResolver) SourceLocation(ctx context.Context, obj *gqltype.Temp
 	return entitySourceLocation(ctx, r.Resolver, obj)
 }
 
+// History is the resolver for the history field.
+func (r *templateResolver) History(ctx context.Context, obj *gqltype.Template, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *templateResolver) Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -512,6 +557,11 @@ func (r *userResolver) Errors(ctx context.Context, obj *gqltype.User) ([]*catalo
 // SourceLocation is the resolver for the sourceLocation field.
 func (r *userResolver) SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error) {
 	return entitySourceLocation(ctx, r.Resolver, obj)
+}
+
+// History is the resolver for the history field.
+func (r *userResolver) History(ctx context.Context, obj *gqltype.User, first *int, after *string) (*model.EntityVersionConnection, error) {
+	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
 // Traverse is the resolver for the traverse field.

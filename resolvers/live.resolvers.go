@@ -16,6 +16,15 @@ import (
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
+// EntityHistory is the resolver for the entityHistory field.
+func (r *queryResolver) EntityHistory(ctx context.Context, ref string, first *int, after *string) (*model.EntityVersionConnection, error) {
+	parsed, err := parseRef(ref, "")
+	if err != nil {
+		return nil, err
+	}
+	return historyPage(ctx, r.Resolver, parsed, first, after)
+}
+
 // CatalogChanged is the resolver for the catalogChanged field.
 func (r *subscriptionResolver) CatalogChanged(ctx context.Context, after *string, filter *model.EntityFilter) (<-chan *model.CatalogChange, error) {
 	if r.Live == nil {

@@ -89,6 +89,8 @@ type Resolver struct {
 	Jobs    Jobs
 	// Live follows the catalog for subscriptions; nil refuses them.
 	Live Live
+	// History reads entities' histories.
+	History History
 }
 
 // Live follows the catalog as it changes (see internal/app).

@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/greenroomhq/greenroom/graph"
 	"github.com/greenroomhq/greenroom/graph/model"
@@ -138,10 +139,13 @@ func (r *mutationResolver) ValidateEntities(ctx context.Context, yaml string) (*
 }
 
 // Entity is the resolver for the entity field.
-func (r *queryResolver) Entity(ctx context.Context, ref string) (gqltype.Node, error) {
+func (r *queryResolver) Entity(ctx context.Context, ref string, asOf *time.Time) (gqltype.Node, error) {
 	parsed, err := parseRef(ref, "")
 	if err != nil {
 		return nil, err
+	}
+	if asOf != nil {
+		return entityAsOf(ctx, r.Resolver, parsed, *asOf)
 	}
 	rec, err := loader.Entity(ctx, parsed)
 	if err != nil || rec == nil {

@@ -346,13 +346,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.sec = sec
-	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention), Log: m.Log})
+	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention),
+		HistoryRetention: time.Duration(m.Config.History.Retention), Log: m.Log})
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log})
 	svc := svcs.Catalog
 	lim := limits(m.Config)
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc},
 		Loaders:  svc,
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),

@@ -165,6 +165,12 @@ type Config struct {
 		// falls further behind must resync.
 		Retention Duration `yaml:"retention"`
 	} `yaml:"changefeed"`
+	// History configures the entities' histories (versions, asOf).
+	History struct {
+		// Retention is how long versions are kept; an entity unchanged for
+		// longer keeps its last one.
+		Retention Duration `yaml:"retention"`
+	} `yaml:"history"`
 
 	// dir is the directory relative file locations in the config file are
 	// resolved against; policyDir the same for the policy file.
@@ -224,6 +230,7 @@ func DefaultConfig() Config {
 	c.API.ReadHeaderTimeout = Duration(10 * time.Second)
 	c.API.IdleTimeout = Duration(2 * time.Minute)
 	c.ChangeFeed.Retention = Duration(changefeed.DefaultRetention)
+	c.History.Retention = Duration(changefeed.DefaultHistoryRetention)
 	return c
 }
 
@@ -281,6 +288,13 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 			return fmt.Errorf("GREENROOM_CHANGEFEED_RETENTION: %q is not a duration such as 168h", v)
 		}
 		c.ChangeFeed.Retention = Duration(d)
+	}
+	if v := getenv("GREENROOM_HISTORY_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("GREENROOM_HISTORY_RETENTION: %q is not a duration such as 2160h", v)
+		}
+		c.History.Retention = Duration(d)
 	}
 	if v := getenv("GREENROOM_ORPHANS"); v != "" {
 		c.Catalog.Orphans = v
@@ -404,6 +418,9 @@ func (c *Config) validate() error {
 	}
 	if c.ChangeFeed.Retention <= 0 {
 		return errors.New("config: changefeed.retention must be positive")
+	}
+	if c.History.Retention <= 0 {
+		return errors.New("config: history.retention must be positive")
 	}
 	if c.Catalog.MaxFileSize <= 0 {
 		return errors.New("config: catalog.maxFileSize must be positive")

@@ -141,12 +141,55 @@ type EntityOrder struct {
 	Direction OrderDirection   `json:"direction"`
 }
 
+// One version of an entity: what one change of its content left.
+type EntityVersion struct {
+	// CREATED, UPDATED, ORPHANED or DELETED.
+	Operation CatalogChangeOperation `json:"operation"`
+	// When the change committed, RFC 3339, UTC.
+	At string `json:"at"`
+	// Who made it: a principal's ref, or `location:<id>` for a refresh of a
+	// location; null for the server itself.
+	Actor *string `json:"actor,omitempty"`
+	// The entity's etag after the change; null for a deletion.
+	Etag *string `json:"etag,omitempty"`
+	// The id of the registered location that emitted it; null when none did.
+	LocationID *string `json:"locationId,omitempty"`
+	// What changed from the version before, field by field (metadata.uid and
+	// metadata.etag aside); for the first version, every top-level field.
+	Changes []*FieldChange `json:"changes"`
+	// The whole entity after the change, as `raw` serves it; null for a deletion.
+	Raw any `json:"raw,omitempty"`
+}
+
+// A page of an entity's versions, newest first.
+type EntityVersionConnection struct {
+	Edges    []*EntityVersionEdge `json:"edges"`
+	PageInfo *gqltype.PageInfo    `json:"pageInfo"`
+}
+
+// A version in a connection.
+type EntityVersionEdge struct {
+	// Give it back as `after` for the versions before this one.
+	Cursor string         `json:"cursor"`
+	Node   *EntityVersion `json:"node"`
+}
+
 // The counts of one facet's values.
 type Facet struct {
 	// The facet as asked for.
 	Facet string `json:"facet"`
 	// Each value and how many of the selected entities have it, ordered by value.
 	Values []*catalog.FacetValue `json:"values"`
+}
+
+// One field a version changed.
+type FieldChange struct {
+	// The field's path, as `changedFields` names it: `spec.owner`, `metadata.labels.tier`.
+	Path string `json:"path"`
+	// Its value before; null when it was absent.
+	Before any `json:"before,omitempty"`
+	// Its value after; null when it is absent.
+	After any `json:"after,omitempty"`
 }
 
 // An entity as ingestion reads it, before or after it is stored.

@@ -23,6 +23,7 @@ package access
 
 import (
 	"context"
+	"time"
 
 	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -51,6 +52,9 @@ type Store interface {
 	EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error)
 	EntityErrorsWhere(ctx context.Context, refs []string, f catalog.EntityFilter) (map[string][]catalog.ProcessingError, error)
 	AuditEvents(ctx context.Context, f audit.Filter, after string, limit int) ([]audit.Event, bool, error)
+	EntityHistory(ctx context.Context, ref string, before int64, limit int) ([]catalog.Version, error)
+	EntityAsOf(ctx context.Context, ref string, t time.Time) (*catalog.Version, error)
+	LastContent(ctx context.Context, ref string) (*catalog.Version, error)
 }
 
 // Policies gives the policy in force; it changes when its file does.
@@ -379,4 +383,72 @@ func (g *Guard) Explain(ctx context.Context, perm, ref string) (policy.Decision,
 		}
 	}
 	return g.policies.Current().Decide(perm, portal.PrincipalFromContext(ctx), r), nil
+}
+
+// EntityHistory returns the versions of the entity ref (canonical), newest
+// first, before the position before (0: from the newest), at most limit of
+// them. The history of an entity shows to those who may read the entity
+// as it is now or, once it is deleted, as it last was; to others it is not
+// found, as the entity is not.
+func (g *Guard) EntityHistory(ctx context.Context, ref string, before int64, limit int) ([]catalog.Version, error) {
+	if err := g.mayReadHistory(ctx, ref); err != nil {
+		return nil, err
+	}
+	return g.store.EntityHistory(ctx, ref, before, limit)
+}
+
+// EntityAsOf returns the version of the entity ref (canonical) in force at
+// t, to those who may read its history. Returns ENOTFOUND when it did not
+// exist then.
+func (g *Guard) EntityAsOf(ctx context.Context, ref string, t time.Time) (*catalog.Version, error) {
+	if err := g.mayReadHistory(ctx, ref); err != nil {
+		return nil, err
+	}
+	v, err := g.store.EntityAsOf(ctx, ref, t)
+	if err != nil {
+		return nil, err
+	}
+	if v.Data == nil {
+		return nil, portal.Errorf(portal.ENOTFOUND, "%s was deleted at %s", ref, v.At.Format(time.RFC3339))
+	}
+	return v, nil
+}
+
+// mayReadHistory returns ENOTFOUND unless the caller may read the entity
+// ref as it is now or, when it no longer exists, as it last was.
+func (g *Guard) mayReadHistory(ctx context.Context, ref string) error {
+	_, err := g.EntityByRef(ctx, ref)
+	if portal.ErrorCode(err) != portal.ENOTFOUND {
+		return err
+	}
+	notFound := portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
+	switch _, err := g.store.EntityByRef(ctx, ref); {
+	case err == nil:
+		return notFound // there, and not for the caller
+	case portal.ErrorCode(err) != portal.ENOTFOUND:
+		return err
+	}
+	v, err := g.store.LastContent(ctx, ref)
+	if err != nil {
+		return err
+	}
+	rec, err := v.Record()
+	if err != nil {
+		return err
+	}
+	e, err := rec.Entity()
+	if err != nil {
+		return err
+	}
+	rels, _ := catalog.Relations(e)
+	var owners []string
+	for _, r := range rels {
+		if r.Type == catalog.RelationOwnedBy && r.Source.String() == rec.Ref {
+			owners = append(owners, r.Target.String())
+		}
+	}
+	if !g.policies.Current().Decide(policy.EntityRead, portal.PrincipalFromContext(ctx), policy.EntityResource(e, owners)).Allowed {
+		return notFound
+	}
+	return nil
 }

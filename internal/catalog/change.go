@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ const (
 	ChangeLocationFailed  ChangeOp = "LOCATION_FAILED"
 	ChangeLocationDeleted ChangeOp = "LOCATION_DELETED" // deleted, or removed from the configuration
 )
+
+// IsVersion reports whether op changes an entity's content, which makes a
+// version in its history: ERROR and the location operations do not.
+func (op ChangeOp) IsVersion() bool {
+	return op == ChangeCreated || op == ChangeUpdated || op == ChangeOrphaned || op == ChangeDeleted
+}
 
 // IsLocation reports whether op is about a location rather than an entity.
 func (op ChangeOp) IsLocation() bool { return strings.HasPrefix(string(op), "LOCATION_") }
@@ -93,23 +100,58 @@ func ActorOfLocation(id string) string { return "location:" + id }
 // and metadata.etag are left out: the etag changes with any field, and the
 // uid never does. Documents that do not decode compare as a whole, "".
 func ChangedFields(before, after []byte) []string {
-	var a, b any
-	if json.Unmarshal(before, &a) != nil || json.Unmarshal(after, &b) != nil {
-		return []string{""}
-	}
 	var out []string
-	diffPaths("", a, b, &out)
-	out = slices.DeleteFunc(out, func(p string) bool { return p == "metadata.uid" || p == "metadata.etag" })
-	slices.Sort(out)
+	for _, c := range Diff(before, after) {
+		out = append(out, c.Path)
+	}
 	return out
 }
 
-func diffPaths(path string, a, b any, out *[]string) {
+// FieldChange is one field that differs between two versions of an entity:
+// its path as [ChangedFields] names it, and its decoded JSON values before
+// and after (nil where the field is absent).
+type FieldChange struct {
+	Path          string
+	Before, After any
+}
+
+// Diff returns the fields that differ between two versions of an entity as
+// JSON, by path, as [ChangedFields] finds them. An empty or null version is
+// an entity with no fields, so that the first version of an entity lists
+// every top-level field, and its deletion every field it had.
+func Diff(before, after []byte) []FieldChange {
+	a, aok := decodeVersion(before)
+	b, bok := decodeVersion(after)
+	if !aok || !bok {
+		return []FieldChange{{Path: "", Before: a, After: b}}
+	}
+	var out []FieldChange
+	diffPaths("", a, b, &out)
+	out = slices.DeleteFunc(out, func(c FieldChange) bool { return c.Path == "metadata.uid" || c.Path == "metadata.etag" })
+	slices.SortFunc(out, func(x, y FieldChange) int { return strings.Compare(x.Path, y.Path) })
+	return out
+}
+
+func decodeVersion(data []byte) (any, bool) {
+	if len(data) == 0 {
+		return map[string]any{}, true
+	}
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return nil, false
+	}
+	if v == nil {
+		return map[string]any{}, true
+	}
+	return v, true
+}
+
+func diffPaths(path string, a, b any, out *[]FieldChange) {
 	ma, aok := a.(map[string]any)
 	mb, bok := b.(map[string]any)
 	if !aok || !bok {
 		if !jsonEqual(a, b) {
-			*out = append(*out, path)
+			*out = append(*out, FieldChange{Path: path, Before: a, After: b})
 		}
 		return
 	}
@@ -122,14 +164,14 @@ func diffPaths(path string, a, b any, out *[]string) {
 	for k, va := range ma {
 		vb, ok := mb[k]
 		if !ok {
-			*out = append(*out, join(k))
+			*out = append(*out, FieldChange{Path: join(k), Before: va})
 			continue
 		}
 		diffPaths(join(k), va, vb, out)
 	}
-	for k := range mb {
+	for k, vb := range mb {
 		if _, ok := ma[k]; !ok {
-			*out = append(*out, join(k))
+			*out = append(*out, FieldChange{Path: join(k), After: vb})
 		}
 	}
 }
@@ -163,4 +205,39 @@ func jsonEqual(a, b any) bool {
 	default:
 		return a == b
 	}
+}
+
+// Version is one version of an entity in its history: what a change of
+// its content left (see internal/store's entity_history).
+type Version struct {
+	// Position is the change feed position of the change that made it;
+	// negative for the versions recorded when history began, which sort
+	// before every change.
+	Position   int64
+	Ref        string
+	Op         ChangeOp // CREATED, UPDATED, ORPHANED or DELETED
+	LocationID string
+	Etag       string // "" once deleted
+	Actor      string
+	At         time.Time
+	// Data is the entity as JSON after the change; nil once deleted.
+	Data []byte
+}
+
+// Record returns the version as a record, as the entity was after the
+// change; nil for a deletion.
+func (v *Version) Record() (*Record, error) {
+	if v.Data == nil {
+		return nil, nil
+	}
+	var e Entity
+	if err := json.Unmarshal(v.Data, &e); err != nil {
+		return nil, fmt.Errorf("catalog: decode version %d of %s: %w", v.Position, v.Ref, err)
+	}
+	return &Record{
+		UID: e.Metadata.UID, Ref: v.Ref, Kind: e.Kind, Namespace: e.Metadata.Namespace, Name: e.Metadata.Name,
+		Title: e.Metadata.Title, Description: e.Metadata.Description, SpecType: e.SpecString("type"),
+		Lifecycle: e.SpecString("lifecycle"), Etag: v.Etag, Orphan: e.Metadata.Annotations[AnnotationOrphan] == "true",
+		LocationID: v.LocationID, Data: v.Data,
+	}, nil
 }

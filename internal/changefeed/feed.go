@@ -21,6 +21,9 @@ type Store interface {
 	WatchChanges(ctx context.Context, wake func(position int64)) error
 	// PruneChanges deletes the events appended before before.
 	PruneChanges(ctx context.Context, before time.Time) (int64, error)
+	// PruneHistory deletes the versions of entities that no time since
+	// before needs (see internal/store).
+	PruneHistory(ctx context.Context, before time.Time) (int64, error)
 }
 
 // DefaultRetention is how long the feed keeps its events, unless told
@@ -29,6 +32,11 @@ type Store interface {
 // the table holds a week of changes, a few rows per change of an entity.
 // Entity history, kept longer, is another table.
 const DefaultRetention = 7 * 24 * time.Hour
+
+// DefaultHistoryRetention is how long entities' versions are kept, unless
+// told otherwise: a quarter, enough to answer what an entity looked like
+// last Tuesday, or before the last reorganisation.
+const DefaultHistoryRetention = 90 * 24 * time.Hour
 
 // DefaultPruneEvery is how often [Feed.Run] prunes.
 const DefaultPruneEvery = time.Hour
@@ -40,6 +48,9 @@ const DefaultPage = 1000
 type Options struct {
 	// Retention is how long events are kept; DefaultRetention when zero.
 	Retention time.Duration
+	// HistoryRetention is how long entities' versions are kept, written
+	// with the events; DefaultHistoryRetention when zero.
+	HistoryRetention time.Duration
 	// PruneEvery is how often Run prunes; DefaultPruneEvery when zero.
 	PruneEvery time.Duration
 	Log        *slog.Logger
@@ -60,6 +71,9 @@ type Feed struct {
 func New(s Store, opts Options) *Feed {
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
+	}
+	if opts.HistoryRetention <= 0 {
+		opts.HistoryRetention = DefaultHistoryRetention
 	}
 	if opts.PruneEvery <= 0 {
 		opts.PruneEvery = DefaultPruneEvery
@@ -96,6 +110,9 @@ func (f *Feed) pruneLoop(ctx context.Context) {
 	for {
 		if _, err := f.Prune(ctx); err != nil && ctx.Err() == nil {
 			f.opts.Log.WarnContext(ctx, "change feed: pruning failed", "err", err)
+		}
+		if _, err := f.store.PruneHistory(ctx, time.Now().Add(-f.opts.HistoryRetention)); err != nil && ctx.Err() == nil {
+			f.opts.Log.WarnContext(ctx, "entity history: pruning failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

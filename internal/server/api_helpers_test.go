@@ -85,7 +85,7 @@ func options(tb testing.TB, deps app.Deps, policyYAML string) server.Options {
 	svcs := app.New(deps)
 	svc := svcs.Catalog
 	return server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc},
 		Loaders:  svc,
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -52,7 +53,10 @@ const (
 func complexityRoot() graph.ComplexityRoot {
 	var c graph.ComplexityRoot
 
-	c.Query.Entity = func(child int, _ string) int { return read(child) }
+	c.Query.Entity = func(child int, _ string, _ *time.Time) int { return read(child) }
+	c.Query.EntityHistory = func(child int, _ string, first *int, _ *string) int {
+		return add(readCost, mul(pageSize(first, nil), child))
+	}
 	c.Query.Entities = func(child int, _ *model.EntityFilter, _ *model.EntityOrder, first *int, _ *string, last *int, _ *string) int {
 		return add(readCost, mul(pageSize(first, last), child))
 	}
@@ -117,6 +121,10 @@ var entityFields = graph.EntityFieldPrices{
 	},
 	Errors:         readList,
 	SourceLocation: read,
+	// A statement per entity: a page of histories is priced as such.
+	History: func(child int, first *int, _ *string) int {
+		return add(readCost, mul(pageSize(first, nil), child))
+	},
 	// One statement reads the relations of a whole page; the entity's
 	// bytes are copied, not built field by field.
 	Document: read,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -99,6 +100,11 @@ func (db *DB) appendChanges(ctx context.Context, tx *sqlx.Tx, actor string, chan
 	}
 	if err := db.d.insertNew(ctx, tx, changeTable, len(changes), row); err != nil {
 		return fmt.Errorf("store: append changes: %w", err)
+	}
+	if slices.ContainsFunc(changes, func(c catalog.Change) bool { return c.Op.IsVersion() }) {
+		if err := recordHistory(ctx, tx, first, last); err != nil {
+			return err
+		}
 	}
 	return db.d.notify(ctx, tx, last)
 }
