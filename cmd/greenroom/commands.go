@@ -24,6 +24,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/changefeed"
+	"github.com/greenroomhq/greenroom/internal/hooks"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/jobs"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -363,6 +364,15 @@ func (m *Main) Run(ctx context.Context) error {
 		AuthenticateInit: sec.authenticateInit,
 		Observer:         ops.serverObserver(),
 		Metrics:          ops.onAPI,
+		Hooks: hooks.New(hooks.Options{
+			Secrets: map[string]string{
+				hooks.GitHub: m.Config.Hooks.Secrets.GitHub, hooks.GitLab: m.Config.Hooks.Secrets.GitLab,
+				hooks.Gitea: m.Config.Hooks.Secrets.Gitea, hooks.Bitbucket: m.Config.Hooks.Secrets.Bitbucket,
+			},
+			Locations: db, Refresher: m.jobs,
+			Principal: &portal.Principal{Kind: jobs.System.Kind, Ref: jobs.System.Ref},
+			Logger:    m.Log,
+		}),
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return errors.New("database unavailable")

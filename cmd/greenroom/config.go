@@ -165,6 +165,17 @@ type Config struct {
 		// falls further behind must resync.
 		Retention Duration `yaml:"retention"`
 	} `yaml:"changefeed"`
+	// Hooks configures the forges' push webhooks (internal/hooks), served
+	// at /hooks/refresh/{provider} for each provider with a secret.
+	Hooks struct {
+		// Secrets are each provider's webhook secret (GitLab's token).
+		Secrets struct {
+			GitHub    string `yaml:"github"`
+			GitLab    string `yaml:"gitlab"`
+			Gitea     string `yaml:"gitea"`
+			Bitbucket string `yaml:"bitbucket"`
+		} `yaml:"secrets"`
+	} `yaml:"hooks"`
 	// History configures the entities' histories (versions, asOf).
 	History struct {
 		// Retention is how long versions are kept; an entity unchanged for
@@ -370,7 +381,9 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	for name, dst := range map[string]*string{
 		"GREENROOM_AUTH_SECRET": &c.Auth.Secret, "GREENROOM_AUTH_JWKS_URL": &c.Auth.JWKSURL,
 		"GREENROOM_AUTH_JWKS_FILE": &c.Auth.JWKSFile, "GREENROOM_AUTH_ISSUER": &c.Auth.Issuer,
-		"GREENROOM_AUTH_SUBJECT": &c.Auth.Subject,
+		"GREENROOM_AUTH_SUBJECT":        &c.Auth.Subject,
+		"GREENROOM_HOOKS_GITHUB_SECRET": &c.Hooks.Secrets.GitHub, "GREENROOM_HOOKS_GITLAB_SECRET": &c.Hooks.Secrets.GitLab,
+		"GREENROOM_HOOKS_GITEA_SECRET": &c.Hooks.Secrets.Gitea, "GREENROOM_HOOKS_BITBUCKET_SECRET": &c.Hooks.Secrets.Bitbucket,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v

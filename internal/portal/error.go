@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. Each maps to one GraphQL extensions.code at the API edge.
@@ -25,6 +26,28 @@ const (
 	// follow from the current position).
 	EEXPIRED = "EXPIRED"
 )
+
+// httpStatuses are the HTTP statuses of the codes, for the endpoints that
+// answer in HTTP rather than GraphQL (REST, webhooks).
+var httpStatuses = map[string]int{
+	EINVALID:         http.StatusBadRequest,
+	EUNAUTHENTICATED: http.StatusUnauthorized,
+	EFORBIDDEN:       http.StatusForbidden,
+	ENOTFOUND:        http.StatusNotFound,
+	ECONFLICT:        http.StatusConflict,
+	EEXPIRED:         http.StatusGone,
+	ETIMEOUT:         http.StatusServiceUnavailable,
+	EUNAVAILABLE:     http.StatusServiceUnavailable,
+}
+
+// HTTPStatus returns the HTTP status of an error code: 500 for EINTERNAL
+// and any code it does not know.
+func HTTPStatus(code string) int {
+	if s, ok := httpStatuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is a domain error whose Message is safe to show to end users.
 type Error struct {

@@ -82,19 +82,15 @@ func (h *handler) timed(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// errorNames are Backstage's names of the errors of each code, and their
-// HTTP status.
-var errorNames = map[string]struct {
-	name   string
-	status int
-}{
-	portal.EINVALID:         {"InputError", http.StatusBadRequest},
-	portal.ENOTFOUND:        {"NotFoundError", http.StatusNotFound},
-	portal.EFORBIDDEN:       {"NotAllowedError", http.StatusForbidden},
-	portal.EUNAUTHENTICATED: {"AuthenticationError", http.StatusUnauthorized},
-	portal.ECONFLICT:        {"ConflictError", http.StatusConflict},
-	portal.ETIMEOUT:         {"ServiceUnavailableError", http.StatusServiceUnavailable},
-	portal.EUNAVAILABLE:     {"ServiceUnavailableError", http.StatusServiceUnavailable},
+// errorNames are Backstage's names of the errors of each code.
+var errorNames = map[string]string{
+	portal.EINVALID:         "InputError",
+	portal.ENOTFOUND:        "NotFoundError",
+	portal.EFORBIDDEN:       "NotAllowedError",
+	portal.EUNAUTHENTICATED: "AuthenticationError",
+	portal.ECONFLICT:        "ConflictError",
+	portal.ETIMEOUT:         "ServiceUnavailableError",
+	portal.EUNAVAILABLE:     "ServiceUnavailableError",
 }
 
 // errorBody is Backstage's error response.
@@ -119,19 +115,17 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == portal.EINTERNAL && r.Context().Err() != nil {
 		code, err = portal.ETIMEOUT, portal.Errorf(portal.ETIMEOUT, "the request took longer than the server allows (%s) and was stopped", h.Timeout)
 	}
-	n, ok := errorNames[code]
+	name, ok := errorNames[code]
 	if !ok {
 		h.Logger.ErrorContext(r.Context(), "internal error", "request_id", portal.RequestIDFromContext(r.Context()), "path", r.URL.Path, "err", err)
-		n = struct {
-			name   string
-			status int
-		}{"Error", http.StatusInternalServerError}
+		name, code = "Error", portal.EINTERNAL
 	}
+	status := portal.HTTPStatus(code)
 	var b errorBody
-	b.Error.Name, b.Error.Message = n.name, portal.ErrorMessage(err)
+	b.Error.Name, b.Error.Message = name, portal.ErrorMessage(err)
 	b.Request.Method, b.Request.URL = r.Method, r.RequestURI
-	b.Response.StatusCode = n.status
-	writeJSON(w, n.status, b)
+	b.Response.StatusCode = status
+	writeJSON(w, status, b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -50,6 +50,10 @@ type Options struct {
 	// Metrics, when set, serves GET /metrics, before authentication: a
 	// scraper sends no token, and what it reads is no catalog data.
 	Metrics http.Handler
+	// Hooks, when set, serves forges' push webhooks under /hooks/
+	// (internal/hooks), before authentication: a webhook carries its
+	// forge's signature, which the handler checks, and no token.
+	Hooks http.Handler
 	// AuthenticateInit decides, as Authenticate does for a request, who a
 	// WebSocket's subscriptions run as, from the Authorization value of its
 	// connection_init payload (browsers cannot set headers on WebSocket
@@ -137,9 +141,14 @@ func New(opts Options) http.Handler {
 	if opts.Authenticate != nil {
 		h = opts.Authenticate(h)
 	}
-	if opts.Metrics != nil {
+	if opts.Metrics != nil || opts.Hooks != nil {
 		outer := http.NewServeMux()
-		outer.Handle("GET /metrics", opts.Metrics)
+		if opts.Metrics != nil {
+			outer.Handle("GET /metrics", opts.Metrics)
+		}
+		if opts.Hooks != nil {
+			outer.Handle("/hooks/", opts.Hooks)
+		}
 		outer.Handle("/", h)
 		h = outer
 	}
