@@ -193,6 +193,13 @@ func (g *Guard) EntitiesMatching(ctx context.Context, refs []string, f catalog.E
 	return g.store.EntitiesByRefsWhere(ctx, refs, f)
 }
 
+// ReadFilter returns f narrowed to what the caller may read, and false when
+// it may read nothing: two callers with the same narrowed filter see the
+// same entities, which lets subscriptions share their reads.
+func (g *Guard) ReadFilter(ctx context.Context, f catalog.EntityFilter) (catalog.EntityFilter, bool) {
+	return g.narrow(ctx, f)
+}
+
 // FindEntities returns a page of the entities q selects that the caller may
 // read.
 func (g *Guard) FindEntities(ctx context.Context, q catalog.EntityQuery) (catalog.EntityPage, error) {

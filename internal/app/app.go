@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/greenroomhq/greenroom/internal/access"
 	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -88,7 +90,8 @@ func New(deps Deps) Services {
 		if opts.Remembered <= 0 {
 			opts.Remembered = DefaultRemembered
 		}
-		out.Live = &Live{catalog: out.Catalog, feed: deps.Feed, opts: opts}
+		pages, _ := lru.New[string, map[string]*catalog.Record](livePages) // a positive size never fails
+		out.Live = &Live{catalog: out.Catalog, feed: deps.Feed, opts: opts, pages: pages}
 	}
 	return out
 }

@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/policy"
@@ -32,6 +35,11 @@ type Live struct {
 	catalog *Catalog
 	feed    Feed
 	opts    LiveOptions
+	// pages are the entities of recent pages of the feed as subscriptions
+	// with the same view read them, by page and view (see matching):
+	// subscribers who see the catalog alike share one statement per page.
+	pages *lru.Cache[string, map[string]*catalog.Record]
+	reads singleflight.Group
 }
 
 // LiveOptions bound what one subscription may hold.
@@ -52,6 +60,13 @@ type LiveOptions struct {
 // kilobytes at most; a refresh that changes thousands of entities fills
 // it, and a subscriber that reads on keeps up within SlowAfter.
 const (
+	// livePages is how many pages of the feed, by view, subscriptions
+	// share after their read: those woken together share the read itself,
+	// and these catch the stragglers of the last commits. A page holds at
+	// most a thousand entities, so they are bounded to a few tens of
+	// megabytes.
+	livePages = 16
+
 	DefaultLiveBuffer = 256
 	DefaultSlowAfter  = 10 * time.Second
 	DefaultRemembered = 10_000
@@ -173,15 +188,9 @@ func (s *subscription) deliverEntities(ctx context.Context, changes []catalog.Ch
 			refs = append(refs, c.Ref)
 		}
 	}
-	inView := map[string]*catalog.Record{}
-	if len(refs) > 0 {
-		recs, err := s.live.catalog.EntitiesMatching(ctx, refs, f)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			inView[r.Ref] = r
-		}
+	inView, err := s.live.matching(ctx, changes, refs, f)
+	if err != nil {
+		return err
 	}
 	for _, c := range changes {
 		if c.Op.IsLocation() {
@@ -236,5 +245,53 @@ func (s *subscription) end(err error) {
 	select {
 	case s.out <- LiveChange{Err: err}:
 	case <-t.C:
+	}
+}
+
+// matching returns the entities among refs, named by the page changes,
+// that f selects and the caller may read, by ref. Subscriptions woken by
+// one commit read the same page; those whose view (f narrowed by the read
+// policy) is the same get the same entities, read once: a thousand
+// subscriptions of a UI cost a statement per commit rather than a
+// thousand. The records are shared and never changed.
+func (l *Live) matching(ctx context.Context, changes []catalog.Change, refs []string, f catalog.EntityFilter) (map[string]*catalog.Record, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	view, ok := l.catalog.ReadFilter(ctx, f)
+	if !ok {
+		return nil, nil
+	}
+	b, err := json.Marshal(view)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%d-%d/%s", changes[0].Position, changes[len(changes)-1].Position, b)
+	if m, ok := l.pages.Get(key); ok {
+		return m, nil
+	}
+	ch := l.reads.DoChan(key, func() (any, error) {
+		// Not cancelled with the first subscriber: the others share it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		recs, err := l.catalog.EntitiesMatching(ctx, refs, f)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]*catalog.Record, len(recs))
+		for _, r := range recs {
+			m[r.Ref] = r
+		}
+		l.pages.Add(key, m)
+		return m, nil
+	})
+	select {
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(map[string]*catalog.Record), nil
 	}
 }

@@ -1,10 +1,15 @@
 package changefeed
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -64,7 +69,19 @@ type Feed struct {
 	mu       sync.Mutex
 	head     int64         // the highest position known committed
 	advanced chan struct{} // closed, and replaced, when head moves
+
+	// recent are the last events read, at most windowSize, contiguous and
+	// in order; reads singles out concurrent reads of the same page.
+	// Together they make the readers woken by one commit (a thousand
+	// subscriptions) cost one statement, not one each.
+	recentMu sync.Mutex
+	recent   []catalog.Change
+	reads    singleflight.Group
 }
+
+// windowSize is how many of the latest events a feed keeps in memory: a
+// few refreshes' worth, a few megabytes at most.
+const windowSize = 4096
 
 // New returns a feed over s. Nothing wakes its readers until [Feed.Run]
 // runs.
@@ -126,7 +143,11 @@ func (f *Feed) pruneLoop(ctx context.Context) {
 // position it deleted, 0 when none. Readers asking for positions below it
 // get EEXPIRED from then on.
 func (f *Feed) Prune(ctx context.Context) (int64, error) {
-	return f.store.PruneChanges(ctx, time.Now().Add(-f.opts.Retention))
+	last, err := f.store.PruneChanges(ctx, time.Now().Add(-f.opts.Retention))
+	if err == nil && last > 0 {
+		f.forget(last)
+	}
+	return last, err
 }
 
 // advance records that position has been committed and wakes the waiters.
@@ -158,8 +179,85 @@ func (f *Feed) Head() int64 {
 // (see the store's ReadChanges for the bounds). Reading again after the
 // last position it returned misses nothing: events are numbered in commit
 // order. Returns EEXPIRED when after is older than the retention.
+//
+// The latest events are served from memory once read: positions have no
+// gaps, so the window holds every event between its first and its last.
+// Concurrent reads of the same page share one statement.
 func (f *Feed) Read(ctx context.Context, after int64, limit int) ([]catalog.Change, error) {
-	return f.store.ReadChanges(ctx, after, limit)
+	if out, ok := f.cached(after, cmp.Or(max(limit, 0), windowSize)); ok {
+		return out, nil
+	}
+	key := strconv.FormatInt(after, 10) + "/" + strconv.Itoa(limit)
+	ch := f.reads.DoChan(key, func() (any, error) {
+		// Not cancelled with the first caller: the others share it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		changes, err := f.store.ReadChanges(ctx, after, limit)
+		if err == nil {
+			f.remember(after, changes)
+		}
+		return changes, err
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		// Shared with other callers: each gets its own slice.
+		return slices.Clone(r.Val.([]catalog.Change)), nil
+	}
+}
+
+// cached returns the events after position after from the window, when it
+// holds them all up to the last one it has.
+func (f *Feed) cached(after int64, limit int) ([]catalog.Change, bool) {
+	f.recentMu.Lock()
+	defer f.recentMu.Unlock()
+	if len(f.recent) == 0 {
+		return nil, false
+	}
+	first, last := f.recent[0].Position, f.recent[len(f.recent)-1].Position
+	if after < first-1 || after >= last {
+		return nil, false
+	}
+	i := int(after - first + 1)
+	return slices.Clone(f.recent[i:min(len(f.recent), i+limit)]), true
+}
+
+// remember adds the events read after position after to the window: after
+// its last when they follow it, in its place when they do not.
+func (f *Feed) remember(after int64, changes []catalog.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	f.recentMu.Lock()
+	defer f.recentMu.Unlock()
+	n := len(f.recent)
+	switch {
+	case n > 0 && f.recent[n-1].Position == after:
+		f.recent = append(f.recent, changes...)
+	case n > 0 && changes[len(changes)-1].Position <= f.recent[n-1].Position:
+		return // older than the window: not kept
+	default:
+		f.recent = slices.Clone(changes)
+	}
+	if extra := len(f.recent) - windowSize; extra > 0 {
+		f.recent = slices.Clone(f.recent[extra:])
+	}
+}
+
+// forget drops the events up to position through from the window, once
+// pruned: reading from there must fail with EEXPIRED.
+func (f *Feed) forget(through int64) {
+	f.recentMu.Lock()
+	defer f.recentMu.Unlock()
+	i := 0
+	for i < len(f.recent) && f.recent[i].Position <= through {
+		i++
+	}
+	f.recent = f.recent[i:]
 }
 
 // Wait returns once an event after position after has been committed, or

@@ -2,11 +2,15 @@ package changefeed_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/store/storetest"
@@ -69,3 +73,81 @@ func TestFeed_Wake(t *testing.T) {
 		}
 	})
 }
+
+// countingStore is the real store, counting its reads of the feed.
+type countingStore struct {
+	*store.DB
+	reads atomic.Int64
+}
+
+func (s *countingStore) ReadChanges(ctx context.Context, after int64, limit int) ([]catalog.Change, error) {
+	s.reads.Add(1)
+	return s.DB.ReadChanges(ctx, after, limit)
+}
+
+// TestFeed_SharedReads follows the feed with many readers at once and
+// checks that each commit costs a statement or so, not one per reader,
+// that every reader still gets every event once and in order, and that a
+// reader far behind reads the database as before.
+func TestFeed_SharedReads(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cs := &countingStore{DB: db}
+		feed := changefeed.New(cs, changefeed.Options{})
+		done := make(chan struct{})
+		go func() { defer close(done); feed.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+
+		const readers, writes = 200, 10
+		start, err := feed.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		got := make([][]int64, readers)
+		for i := range readers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				feed.Follow(ctx, start, func(cs []catalog.Change) error {
+					for _, c := range cs {
+						got[i] = append(got[i], c.Position)
+					}
+					if len(got[i]) == writes {
+						return errDone
+					}
+					return nil
+				})
+			}()
+		}
+		time.Sleep(200 * time.Millisecond) // every reader waits
+		before := cs.reads.Load()
+		for i := range writes {
+			if _, _, err := db.RegisterLocation(ctx, "url", fmt.Sprintf("https://example.com/shared-%d.yaml", i), nil); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		wg.Wait()
+		want := make([]int64, writes)
+		for i := range want {
+			want[i] = start + int64(i) + 1
+		}
+		for i := range readers {
+			if !slices.Equal(got[i], want) {
+				t.Fatalf("reader %d got %v; want %v", i, got[i], want)
+			}
+		}
+		if n := cs.reads.Load() - before; n > 4*writes {
+			t.Errorf("%d readers following %d commits read the database %d times; want a few per commit", readers, writes, n)
+		}
+		// A reader from the start reads the database, whatever the window.
+		all, err := feed.Read(ctx, 0, 0)
+		if err != nil || len(all) < writes {
+			t.Errorf("reading from 0: %d events, %v", len(all), err)
+		}
+	})
+}
+
+var errDone = errors.New("done")
