@@ -97,10 +97,10 @@ type Resolver struct {
 type Live interface {
 	// CatalogChanges returns the changes after the cursor after that the
 	// caller may see; the last event carries the reason it ends, if any.
-	CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan app.LiveChange, error)
+	CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan *app.LiveChange, error)
 	// LocationChanges is CatalogChanges for registered locations; it
 	// returns EFORBIDDEN unless the caller may read them.
-	LocationChanges(ctx context.Context, after string) (<-chan app.LiveChange, error)
+	LocationChanges(ctx context.Context, after string) (<-chan *app.LiveChange, error)
 }
 
 var _ graph.FederationResolver = (*Resolver)(nil)

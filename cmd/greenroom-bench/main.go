@@ -144,6 +144,7 @@ func run(ctx context.Context) int {
 	strict := flag.Bool("strict", false, "exit 1 when a time, RSS or API target is missed")
 	api := flag.Bool("api", true, "serve each ingested database and measure the GraphQL API")
 	feed := flag.Bool("feed", true, "measure the change feed from a write to a consumer in another process")
+	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
 	flag.Parse()
 
 	sizes, err := parseSizes(*sizesFlag)
@@ -228,6 +229,21 @@ func run(ctx context.Context) int {
 			}
 		}
 	}
+	var liveResults []liveResult
+	if *live && ctx.Err() == nil {
+		fmt.Println("\n# live catalog")
+		path := filepath.Join(tmp, "live.db")
+		liveResults = append(liveResults, b.live(ctx, "sqlite", path, tmp))
+		removeSQLite(path)
+		if pgURL != "" {
+			if dsn, drop, err := createPostgres(ctx, pgURL); err != nil {
+				liveResults = append(liveResults, liveResult{database: "postgres", failure: err.Error()})
+			} else {
+				liveResults = append(liveResults, b.live(ctx, "postgres", dsn, tmp))
+				drop()
+			}
+		}
+	}
 	failed, missed := report(results)
 	if *api {
 		apiFailed, apiMissed := reportAPI(apiResults)
@@ -236,6 +252,10 @@ func run(ctx context.Context) int {
 	if len(feedResults) > 0 {
 		feedFailed, feedMissed := reportFeed(feedResults)
 		failed, missed = failed || feedFailed, missed || feedMissed
+	}
+	if len(liveResults) > 0 {
+		liveFailed, liveMissed := reportLive(liveResults)
+		failed, missed = failed || liveFailed, missed || liveMissed
 	}
 	switch {
 	case failed:
@@ -533,6 +553,9 @@ func verdict(ok bool, what string, missed *bool) string {
 
 func parseSizes(s string) ([]int, error) {
 	var sizes []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil // no catalogs: the change feed and live measurements only
+	}
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 7 {

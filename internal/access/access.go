@@ -193,11 +193,24 @@ func (g *Guard) EntitiesMatching(ctx context.Context, refs []string, f catalog.E
 	return g.store.EntitiesByRefsWhere(ctx, refs, f)
 }
 
+// Policy returns the policy in force.
+func (g *Guard) Policy() *policy.Policy { return g.policies.Current() }
+
 // ReadFilter returns f narrowed to what the caller may read, and false when
 // it may read nothing: two callers with the same narrowed filter see the
-// same entities, which lets subscriptions share their reads.
-func (g *Guard) ReadFilter(ctx context.Context, f catalog.EntityFilter) (catalog.EntityFilter, bool) {
-	return g.narrow(ctx, f)
+// same entities, which lets subscriptions share their reads. It also
+// returns the policy it was decided by: for one caller and f, the result
+// changes only when the policy does.
+func (g *Guard) ReadFilter(ctx context.Context, f catalog.EntityFilter) (catalog.EntityFilter, bool, *policy.Policy) {
+	pol := g.policies.Current()
+	vf, all, none := pol.Filter(policy.EntityRead, portal.PrincipalFromContext(ctx))
+	switch {
+	case none:
+		return f, false, pol
+	case all:
+		return f, true, pol
+	}
+	return catalog.EntityFilter{And: []catalog.EntityFilter{f, vf}}, true, pol
 }
 
 // FindEntities returns a page of the entities q selects that the caller may

@@ -100,7 +100,7 @@ var errSlow = portal.Errorf(portal.EUNAVAILABLE, "the subscriber read too slowly
 //
 // Returns EINVALID for a malformed cursor and EEXPIRED for one older than
 // the feed's retention.
-func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan LiveChange, error) {
+func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.EntityFilter) (<-chan *LiveChange, error) {
 	seen, err := lru.New[string, struct{}](l.opts.Remembered)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (l *Live) CatalogChanges(ctx context.Context, after string, f catalog.Entit
 // for entities, for an admin screen. Their Ref is the location's id.
 // Returns EFORBIDDEN unless the caller may read locations, and the errors
 // of CatalogChanges for a cursor.
-func (l *Live) LocationChanges(ctx context.Context, after string) (<-chan LiveChange, error) {
+func (l *Live) LocationChanges(ctx context.Context, after string) (<-chan *LiveChange, error) {
 	if err := l.catalog.Require(ctx, policy.LocationRead, nil); err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (l *Live) LocationChanges(ctx context.Context, after string) (<-chan LiveCh
 
 // follow starts a subscription to the feed after the cursor after, whose
 // pages deliver turns into events.
-func (l *Live) follow(ctx context.Context, after string, deliver func(*subscription, []catalog.Change) error) (<-chan LiveChange, error) {
+func (l *Live) follow(ctx context.Context, after string, deliver func(*subscription, []catalog.Change) error) (<-chan *LiveChange, error) {
 	var pos int64
 	var err error
 	if after == "" {
@@ -155,7 +155,7 @@ func (l *Live) follow(ctx context.Context, after string, deliver func(*subscript
 		})
 		context.AfterFunc(ctx, func() { t.Stop() })
 	}
-	out := make(chan LiveChange, l.opts.Buffer)
+	out := make(chan *LiveChange, l.opts.Buffer) // pointers: 2 KB per subscription, not 50
 	s := &subscription{live: l, out: out}
 	go func() {
 		defer close(out)
@@ -174,7 +174,30 @@ func (l *Live) follow(ctx context.Context, after string, deliver func(*subscript
 // subscription is one subscriber's follower of the feed.
 type subscription struct {
 	live *Live
-	out  chan<- LiveChange
+	out  chan<- *LiveChange
+	// viewKey is the subscriber's view (its filter narrowed by the read
+	// policy) as JSON, "" for none, as decided by pol.
+	pol     *policy.Policy
+	viewKey string
+}
+
+// view returns the subscriber's view as JSON, or "" when it may read
+// nothing: encoded again only when the policy changes.
+func (s *subscription) view(ctx context.Context, f catalog.EntityFilter) (string, error) {
+	if s.pol != nil && s.live.catalog.Policy() == s.pol {
+		return s.viewKey, nil
+	}
+	view, ok, pol := s.live.catalog.ReadFilter(ctx, f)
+	s.pol, s.viewKey = pol, ""
+	if !ok {
+		return "", nil
+	}
+	b, err := json.Marshal(view)
+	if err != nil {
+		return "", err
+	}
+	s.viewKey = string(b)
+	return s.viewKey, nil
 }
 
 // deliverEntities sends the events of changes about entities that f
@@ -188,7 +211,7 @@ func (s *subscription) deliverEntities(ctx context.Context, changes []catalog.Ch
 			refs = append(refs, c.Ref)
 		}
 	}
-	inView, err := s.live.matching(ctx, changes, refs, f)
+	inView, err := s.live.matching(ctx, s, changes, refs, f)
 	if err != nil {
 		return err
 	}
@@ -220,14 +243,14 @@ func (s *subscription) deliverEntities(ctx context.Context, changes []catalog.Ch
 // send waits for room in the buffer, at most SlowAfter.
 func (s *subscription) send(ctx context.Context, ev LiveChange) error {
 	select {
-	case s.out <- ev:
+	case s.out <- &ev:
 		return nil
 	default:
 	}
 	t := time.NewTimer(s.live.opts.SlowAfter)
 	defer t.Stop()
 	select {
-	case s.out <- ev:
+	case s.out <- &ev:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
@@ -243,7 +266,7 @@ func (s *subscription) end(err error) {
 	t := time.NewTimer(s.live.opts.SlowAfter)
 	defer t.Stop()
 	select {
-	case s.out <- LiveChange{Err: err}:
+	case s.out <- &LiveChange{Err: err}:
 	case <-t.C:
 	}
 }
@@ -254,19 +277,15 @@ func (s *subscription) end(err error) {
 // policy) is the same get the same entities, read once: a thousand
 // subscriptions of a UI cost a statement per commit rather than a
 // thousand. The records are shared and never changed.
-func (l *Live) matching(ctx context.Context, changes []catalog.Change, refs []string, f catalog.EntityFilter) (map[string]*catalog.Record, error) {
+func (l *Live) matching(ctx context.Context, s *subscription, changes []catalog.Change, refs []string, f catalog.EntityFilter) (map[string]*catalog.Record, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	view, ok := l.catalog.ReadFilter(ctx, f)
-	if !ok {
-		return nil, nil
-	}
-	b, err := json.Marshal(view)
-	if err != nil {
+	view, err := s.view(ctx, f)
+	if err != nil || view == "" {
 		return nil, err
 	}
-	key := fmt.Sprintf("%d-%d/%s", changes[0].Position, changes[len(changes)-1].Position, b)
+	key := fmt.Sprintf("%d-%d/%s", changes[0].Position, changes[len(changes)-1].Position, view)
 	if m, ok := l.pages.Get(key); ok {
 		return m, nil
 	}

@@ -283,8 +283,18 @@ func (f *Feed) Wait(ctx context.Context, after int64) error {
 // until ctx ends (it returns nil then) or fn or a read fails (it returns
 // that error: EEXPIRED when after is older than the retention). It needs
 // [Feed.Run] running.
+//
+// It reads only when the feed knows of events after the last it handed
+// over: a follower that has caught up waits for the next commit instead of
+// asking the database whether there is one, so that a thousand followers
+// cost nothing between commits and a read or so at each.
 func (f *Feed) Follow(ctx context.Context, after int64, fn func([]catalog.Change) error) error {
 	for {
+		if f.Head() <= after {
+			if err := f.Wait(ctx, after); err != nil {
+				return nil
+			}
+		}
 		changes, err := f.Read(ctx, after, DefaultPage)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -292,15 +302,33 @@ func (f *Feed) Follow(ctx context.Context, after int64, fn func([]catalog.Change
 			}
 			return err
 		}
-		if len(changes) > 0 {
-			if err := fn(changes); err != nil {
-				return err
+		if len(changes) == 0 {
+			// The head moved past what is visible yet (another process's
+			// commit seen by NOTIFY before this connection sees it): wait
+			// for the next wake rather than spin.
+			if err := f.waitNext(ctx); err != nil {
+				return nil
 			}
-			after = changes[len(changes)-1].Position
 			continue
 		}
-		if err := f.Wait(ctx, after); err != nil {
-			return nil
+		if err := fn(changes); err != nil {
+			return err
 		}
+		after = changes[len(changes)-1].Position
 	}
+}
+
+// waitNext returns at the next advance of the head, or after a poll
+// period, whichever comes first.
+func (f *Feed) waitNext(ctx context.Context) error {
+	f.mu.Lock()
+	advanced := f.advanced
+	f.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-advanced:
+	case <-time.After(100 * time.Millisecond):
+	}
+	return nil
 }

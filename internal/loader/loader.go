@@ -125,9 +125,17 @@ func newLoader[K comparable, V any](fetch fetchFunc[K, V]) *loader[K, V] {
 	}
 }
 
-// Loaders are one operation's loaders.
+// Loaders are one operation's loaders, made at their first use: many
+// operations read through none of them, and a subscription, which gets
+// fresh ones for each event (see [Reset]), mostly reads none per event.
 type Loaders struct {
-	src      Source
+	src  Source
+	once *sync.Once
+	set  *loaderSet
+}
+
+// loaderSet are the loaders themselves.
+type loaderSet struct {
 	entity   *loader[string, *catalog.Record]
 	outgoing *loader[RelationKey, []catalog.RelationRow]
 	incoming *loader[RelationKey, []catalog.RelationRow]
@@ -137,8 +145,17 @@ type Loaders struct {
 
 // New returns fresh loaders over src.
 func New(src Source) *Loaders {
-	return &Loaders{
-		src: src,
+	return &Loaders{src: src, once: new(sync.Once)}
+}
+
+// loaders returns the loaders, making them at the first call.
+func (l *Loaders) loaders() *loaderSet {
+	l.once.Do(func() { l.set = newLoaderSet(l.src) })
+	return l.set
+}
+
+func newLoaderSet(src Source) *loaderSet {
+	return &loaderSet{
 		entity: newLoader(func(ctx context.Context, refs []string) ([]*catalog.Record, error) {
 			recs, err := src.EntitiesByRefs(ctx, refs)
 			byRef := make(map[string]*catalog.Record, len(recs))
@@ -312,21 +329,21 @@ func direct(ctx context.Context) bool {
 	return d
 }
 
-// For returns the loaders of ctx's operation. It panics when there are
+// forOp returns the loaders of ctx's operation. It panics when there are
 // none: the server installs them for every operation.
-func For(ctx context.Context) *Loaders {
-	return ctx.Value(contextKey{}).(*Loaders)
+func forOp(ctx context.Context) *loaderSet {
+	return ctx.Value(contextKey{}).(*Loaders).loaders()
 }
 
 // Entity returns the entity with a canonical ref, or nil.
 func Entity(ctx context.Context, ref string) (*catalog.Record, error) {
-	return load(ctx, For(ctx).entity, ref)
+	return load(ctx, forOp(ctx).entity, ref)
 }
 
 // Entities returns the entities with these refs, in their order, with nil
 // where an entity does not exist.
 func Entities(ctx context.Context, refs []string) ([]*catalog.Record, error) {
-	l := For(ctx).entity
+	l := forOp(ctx).entity
 	if recs, ok := cachedAll(ctx, l, refs); ok {
 		return recs, nil
 	}
@@ -365,50 +382,50 @@ func cachedAll[K comparable, V any](ctx context.Context, l *loader[K, V], keys [
 // Outgoing returns the relations from ref of one type ("" for all), ordered
 // by type and target.
 func Outgoing(ctx context.Context, ref, typ string) ([]catalog.RelationRow, error) {
-	return load(ctx, For(ctx).outgoing, RelationKey{ref, typ})
+	return load(ctx, forOp(ctx).outgoing, RelationKey{ref, typ})
 }
 
 // Incoming returns the relations to ref of one type ("" for all), ordered
 // by type and source.
 func Incoming(ctx context.Context, ref, typ string) ([]catalog.RelationRow, error) {
-	return load(ctx, For(ctx).incoming, RelationKey{ref, typ})
+	return load(ctx, forOp(ctx).incoming, RelationKey{ref, typ})
 }
 
 // Location returns the registered location with id, or nil.
 func Location(ctx context.Context, id string) (*catalog.Location, error) {
-	return load(ctx, For(ctx).location, id)
+	return load(ctx, forOp(ctx).location, id)
 }
 
 // Errors returns the processing errors of the entity with ref.
 func Errors(ctx context.Context, ref string) ([]catalog.ProcessingError, error) {
-	return load(ctx, For(ctx).errors, ref)
+	return load(ctx, forOp(ctx).errors, ref)
 }
 
 // PrimeEntities reads the entities with these refs that are not cached yet,
 // in one statement.
 func PrimeEntities(ctx context.Context, refs []string) error {
-	return prime(ctx, For(ctx).entity, refs)
+	return prime(ctx, forOp(ctx).entity, refs)
 }
 
 // PrimeOutgoing reads the relations of these keys that are not cached yet,
 // in one statement.
 func PrimeOutgoing(ctx context.Context, keys []RelationKey) error {
-	return prime(ctx, For(ctx).outgoing, keys)
+	return prime(ctx, forOp(ctx).outgoing, keys)
 }
 
 // PrimeIncoming is [PrimeOutgoing] for relations to the keys' entities.
 func PrimeIncoming(ctx context.Context, keys []RelationKey) error {
-	return prime(ctx, For(ctx).incoming, keys)
+	return prime(ctx, forOp(ctx).incoming, keys)
 }
 
 // PrimeLocations reads the registered locations with these ids that are not
 // cached yet, in one statement.
 func PrimeLocations(ctx context.Context, ids []string) error {
-	return prime(ctx, For(ctx).location, ids)
+	return prime(ctx, forOp(ctx).location, ids)
 }
 
 // PrimeErrors reads the processing errors of these entities that are not
 // cached yet, in one statement.
 func PrimeErrors(ctx context.Context, refs []string) error {
-	return prime(ctx, For(ctx).errors, refs)
+	return prime(ctx, forOp(ctx).errors, refs)
 }
