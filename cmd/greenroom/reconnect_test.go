@@ -72,12 +72,12 @@ func testSubscriptionReconnects(t *testing.T, dsn string) {
 	}()
 
 	var (
-		got     []liveEvent
-		drops   int
-		last    int64 = -1
-		rng           = rand.New(rand.NewPCG(1, 2))
-		dropAt        = rng.IntN(2000) + 1
-		inConn  int
+		got    []liveEvent
+		drops  int
+		last   int64 = -1
+		rng          = rand.New(rand.NewPCG(1, 2))
+		dropAt       = rng.IntN(2000) + 1
+		inConn int
 	)
 	for len(got) < components*refreshes {
 		ev := ws.next(ctx, t)
