@@ -422,8 +422,8 @@ type ComplexityRoot struct {
 		CancelJob        func(childComplexity int, id string) int
 		DeleteEntity     func(childComplexity int, ref string) int
 		DeleteLocation   func(childComplexity int, id string) int
-		RefreshEntity    func(childComplexity int, ref string) int
-		RefreshLocation  func(childComplexity int, id string) int
+		RefreshEntity    func(childComplexity int, ref string, wait *bool) int
+		RefreshLocation  func(childComplexity int, id string, wait *bool) int
 		RegisterLocation func(childComplexity int, typeArg *string, target string, dryRun *bool) int
 		ValidateEntities func(childComplexity int, yaml string) int
 	}
@@ -459,6 +459,7 @@ type ComplexityRoot struct {
 		EntityFacets       func(childComplexity int, facets []string, filter *model.EntityFilter) int
 		EntityHistory      func(childComplexity int, ref string, first *int, after *string) int
 		Explain            func(childComplexity int, permission string, resource *string) int
+		Job                func(childComplexity int, id string) int
 		Jobs               func(childComplexity int, states []model.JobState, first *int, after *string) int
 		Location           func(childComplexity int, id string) int
 		Locations          func(childComplexity int) int
@@ -467,7 +468,14 @@ type ComplexityRoot struct {
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
 	}
 
+	RefreshEntityPayload struct {
+		Entity func(childComplexity int) int
+		JobID  func(childComplexity int) int
+		Stats  func(childComplexity int) int
+	}
+
 	RefreshLocationPayload struct {
+		JobID    func(childComplexity int) int
 		Location func(childComplexity int) int
 		Stats    func(childComplexity int) int
 	}
@@ -803,8 +811,8 @@ type LocationResolver interface {
 }
 type MutationResolver interface {
 	RegisterLocation(ctx context.Context, typeArg *string, target string, dryRun *bool) (*model.RegisterLocationPayload, error)
-	RefreshLocation(ctx context.Context, id string) (*model.RefreshLocationPayload, error)
-	RefreshEntity(ctx context.Context, ref string) (gqltype.Node, error)
+	RefreshLocation(ctx context.Context, id string, wait *bool) (*model.RefreshLocationPayload, error)
+	RefreshEntity(ctx context.Context, ref string, wait *bool) (*model.RefreshEntityPayload, error)
 	DeleteLocation(ctx context.Context, id string) (*model.DeleteLocationPayload, error)
 	DeleteEntity(ctx context.Context, ref string) (*model.DeleteEntityPayload, error)
 	ValidateEntities(ctx context.Context, yaml string) (*model.ValidateEntitiesPayload, error)
@@ -824,6 +832,7 @@ type QueryResolver interface {
 	EntityFacets(ctx context.Context, facets []string, filter *model.EntityFilter) ([]*model.Facet, error)
 
 	Jobs(ctx context.Context, states []model.JobState, first *int, after *string) (*model.JobConnection, error)
+	Job(ctx context.Context, id string) (*app.Job, error)
 	EntityHistory(ctx context.Context, ref string, first *int, after *string) (*model.EntityVersionConnection, error)
 	Viewer(ctx context.Context) (*portal.Principal, error)
 	Explain(ctx context.Context, permission string, resource *string) (*model.Decision, error)
@@ -2786,7 +2795,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RefreshEntity(childComplexity, args["ref"].(string)), true
+		return e.ComplexityRoot.Mutation.RefreshEntity(childComplexity, args["ref"].(string), args["wait"].(*bool)), true
 	case "Mutation.refreshLocation":
 		if e.ComplexityRoot.Mutation.RefreshLocation == nil {
 			break
@@ -2797,7 +2806,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RefreshLocation(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.RefreshLocation(childComplexity, args["id"].(string), args["wait"].(*bool)), true
 	case "Mutation.registerLocation":
 		if e.ComplexityRoot.Mutation.RegisterLocation == nil {
 			break
@@ -2986,6 +2995,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Explain(childComplexity, args["permission"].(string), args["resource"].(*string)), true
 
+	case "Query.job":
+		if e.ComplexityRoot.Query.Job == nil {
+			break
+		}
+
+		args, err := ec.field_Query_job_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Job(childComplexity, args["id"].(string)), true
 	case "Query.jobs":
 		if e.ComplexityRoot.Query.Jobs == nil {
 			break
@@ -3038,6 +3058,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
+	case "RefreshEntityPayload.entity":
+		if e.ComplexityRoot.RefreshEntityPayload.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshEntityPayload.Entity(childComplexity), true
+	case "RefreshEntityPayload.jobId":
+		if e.ComplexityRoot.RefreshEntityPayload.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshEntityPayload.JobID(childComplexity), true
+	case "RefreshEntityPayload.stats":
+		if e.ComplexityRoot.RefreshEntityPayload.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshEntityPayload.Stats(childComplexity), true
+
+	case "RefreshLocationPayload.jobId":
+		if e.ComplexityRoot.RefreshLocationPayload.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefreshLocationPayload.JobID(childComplexity), true
 	case "RefreshLocationPayload.location":
 		if e.ComplexityRoot.RefreshLocationPayload.Location == nil {
 			break
@@ -5825,6 +5870,12 @@ extend type Query {
   Needs the ` + "`" + `jobs.job.read` + "`" + ` permission.
   """
   jobs(states: [JobState!], first: Int, after: String): JobConnection!
+  """
+  One background job, such as the refresh job of a refreshLocation that did
+  not wait; null when there is none (completed jobs are kept a day). Needs
+  the ` + "`" + `jobs.job.read` + "`" + ` permission.
+  """
+  job(id: ID!): Job
 }
 
 extend type Mutation {
@@ -6157,11 +6208,20 @@ type Mutation {
   """
   registerLocation(type: String = "url", target: String!, dryRun: Boolean = false): RegisterLocationPayload!
 
-  "Reads a registered location again now."
-  refreshLocation(id: ID!): RefreshLocationPayload!
+  """
+  Reads a registered location again now, through its refresh job (on
+  whichever replica takes it), and returns once that run has finished.
+  With ` + "`" + `wait: false` + "`" + `, returns at once with the job's id and no stats:
+  follow the job (` + "`" + `job(id)` + "`" + `), or ` + "`" + `locationChanged` + "`" + `.
+  """
+  refreshLocation(id: ID!, wait: Boolean = true): RefreshLocationPayload!
 
-  "Reads the location of an entity again now, and returns the fresh entity."
-  refreshEntity(ref: String!): Entity!
+  """
+  Reads the location of an entity again now, as refreshLocation does, and
+  returns the entity as that refresh left it. With ` + "`" + `wait: false` + "`" + `, returns
+  at once with the entity as it is now and the job's id.
+  """
+  refreshEntity(ref: String!, wait: Boolean = true): RefreshEntityPayload!
 
   "Unregisters a location and removes every entity it emitted."
   deleteLocation(id: ID!): DeleteLocationPayload!
@@ -6211,7 +6271,20 @@ type IngestedEntity {
 "What refreshLocation did."
 type RefreshLocationPayload {
   location: RegisteredLocation!
-  stats: RefreshStats!
+  "What the refresh did; null when it was not waited for."
+  stats: RefreshStats
+  "The id of the location's refresh job when the refresh was not waited for; null otherwise."
+  jobId: ID
+}
+
+"What refreshEntity did."
+type RefreshEntityPayload {
+  "The entity after the refresh, or as it is now when the refresh was not waited for."
+  entity: Entity!
+  "What the refresh of its location did; null when it was not waited for."
+  stats: RefreshStats
+  "The id of the location's refresh job when the refresh was not waited for; null otherwise."
+  jobId: ID
 }
 
 "What one refresh of a location did."
@@ -7112,12 +7185,26 @@ func (ec *executionContext) childFields_Profile(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Profile", field.Name)
 }
 
+func (ec *executionContext) childFields_RefreshEntityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entity":
+		return ec.fieldContext_RefreshEntityPayload_entity(ctx, field)
+	case "stats":
+		return ec.fieldContext_RefreshEntityPayload_stats(ctx, field)
+	case "jobId":
+		return ec.fieldContext_RefreshEntityPayload_jobId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefreshEntityPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RefreshLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "location":
 		return ec.fieldContext_RefreshLocationPayload_location(ctx, field)
 	case "stats":
 		return ec.fieldContext_RefreshLocationPayload_stats(ctx, field)
+	case "jobId":
+		return ec.fieldContext_RefreshLocationPayload_jobId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RefreshLocationPayload", field.Name)
 }
@@ -8639,6 +8726,14 @@ func (ec *executionContext) field_Mutation_refreshEntity_args(ctx context.Contex
 		return nil, err
 	}
 	args["ref"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "wait",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wait"] = arg1
 	return args, nil
 }
 
@@ -8653,6 +8748,14 @@ func (ec *executionContext) field_Mutation_refreshLocation_args(ctx context.Cont
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "wait",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["wait"] = arg1
 	return args, nil
 }
 
@@ -8919,6 +9022,20 @@ func (ec *executionContext) field_Query_explain_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["resource"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_job_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -17329,7 +17446,7 @@ func (ec *executionContext) _Mutation_refreshLocation(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RefreshLocation(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().RefreshLocation(ctx, fc.Args["id"].(string), fc.Args["wait"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RefreshLocationPayload) graphql.Marshaler {
@@ -17373,11 +17490,11 @@ func (ec *executionContext) _Mutation_refreshEntity(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RefreshEntity(ctx, fc.Args["ref"].(string))
+			return ec.Resolvers.Mutation().RefreshEntity(ctx, fc.Args["ref"].(string), fc.Args["wait"].(*bool))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefreshEntityPayload) graphql.Marshaler {
+			return ec.marshalNRefreshEntityPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRefreshEntityPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17390,7 +17507,7 @@ func (ec *executionContext) fieldContext_Mutation_refreshEntity(ctx context.Cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+			return ec.childFields_RefreshEntityPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -18277,6 +18394,50 @@ func (ec *executionContext) fieldContext_Query_jobs(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_job(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Job(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *app.Job) graphql.Marshaler {
+			return ec.marshalOJob2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋappᚐJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_job(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Job(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_job_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_entityHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18517,6 +18678,93 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RefreshEntityPayload_entity(ctx context.Context, field graphql.CollectedField, obj *model.RefreshEntityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshEntityPayload_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshEntityPayload_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefreshEntityPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefreshEntityPayload_stats(ctx context.Context, field graphql.CollectedField, obj *model.RefreshEntityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshEntityPayload_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.RefreshStats) graphql.Marshaler {
+			return ec.marshalORefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshEntityPayload_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefreshEntityPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefreshStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefreshEntityPayload_jobId(ctx context.Context, field graphql.CollectedField, obj *model.RefreshEntityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshEntityPayload_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshEntityPayload_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshEntityPayload", field, false, false, "ID")
+}
+
 func (ec *executionContext) _RefreshLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.RefreshLocationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18562,10 +18810,10 @@ func (ec *executionContext) _RefreshLocationPayload_stats(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *catalog.RefreshStats) graphql.Marshaler {
-			return ec.marshalNRefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx, selections, v)
+			return ec.marshalORefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RefreshLocationPayload_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18579,6 +18827,29 @@ func (ec *executionContext) fieldContext_RefreshLocationPayload_stats(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RefreshLocationPayload_jobId(ctx context.Context, field graphql.CollectedField, obj *model.RefreshLocationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefreshLocationPayload_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefreshLocationPayload_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefreshLocationPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RefreshStats_emitted(ctx context.Context, field graphql.CollectedField, obj *catalog.RefreshStats) (ret graphql.Marshaler) {
@@ -27421,6 +27692,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_jobs(ctx, field)
 				})
+		case "job":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_job(ctx, field)
+				})
 		case "entityHistory":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -27476,6 +27753,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var refreshEntityPayloadImplementors = []string{"RefreshEntityPayload"}
+
+func (ec *executionContext) _RefreshEntityPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefreshEntityPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refreshEntityPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefreshEntityPayload")
+		case "entity":
+			out.Values[i] = ec._RefreshEntityPayload_entity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stats":
+			out.Values[i] = ec._RefreshEntityPayload_stats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._RefreshEntityPayload_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var refreshLocationPayloadImplementors = []string{"RefreshLocationPayload"}
 
 func (ec *executionContext) _RefreshLocationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefreshLocationPayload) graphql.Marshaler {
@@ -27494,7 +27814,12 @@ func (ec *executionContext) _RefreshLocationPayload(ctx context.Context, sel ast
 			}
 		case "stats":
 			out.Values[i] = ec._RefreshLocationPayload_stats(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._RefreshLocationPayload_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -29755,20 +30080,20 @@ func (ec *executionContext) marshalNProcessingError2ᚖgithubᚗcomᚋgreenroomh
 	return ec._ProcessingError(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRefreshEntityPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRefreshEntityPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefreshEntityPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RefreshEntityPayload!")
+		return graphql.Null
+	}
+	return ec._RefreshEntityPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRefreshLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRefreshLocationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefreshLocationPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RefreshLocationPayload!")
 		return graphql.Null
 	}
 	return ec._RefreshLocationPayload(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNRefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx context.Context, sel ast.SelectionSet, v *catalog.RefreshStats) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RefreshStats!")
-		return graphql.Null
-	}
-	return ec._RefreshStats(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRegisterLocationPayload2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐRegisterLocationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterLocationPayload) graphql.Marshaler {
@@ -30417,6 +30742,13 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	return res
 }
 
+func (ec *executionContext) marshalOJob2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋappᚐJob(ctx context.Context, sel ast.SelectionSet, v *app.Job) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Job(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOJobError2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋappᚐJobError(ctx context.Context, sel ast.SelectionSet, v *app.JobError) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -30496,6 +30828,13 @@ func (ec *executionContext) marshalOProfile2ᚖgithubᚗcomᚋgreenroomhqᚋgree
 		return graphql.Null
 	}
 	return ec._Profile(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORefreshStats2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐRefreshStats(ctx context.Context, sel ast.SelectionSet, v *catalog.RefreshStats) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RefreshStats(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx context.Context, sel ast.SelectionSet, v *catalog.Location) graphql.Marshaler {

@@ -13,6 +13,7 @@ import (
 	"github.com/greenroomhq/greenroom/graph"
 	"github.com/greenroomhq/greenroom/graph/model"
 	"github.com/greenroomhq/greenroom/internal/app"
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // ID is the resolver for the id field.
@@ -70,6 +71,18 @@ func (r *mutationResolver) CancelJob(ctx context.Context, id string) (*app.Job, 
 // Jobs is the resolver for the jobs field.
 func (r *queryResolver) Jobs(ctx context.Context, states []model.JobState, first *int, after *string) (*model.JobConnection, error) {
 	return jobs(ctx, r.Resolver.Jobs, states, first, after)
+}
+
+// Job is the resolver for the job field.
+func (r *queryResolver) Job(ctx context.Context, id string) (*app.Job, error) {
+	job, err := r.Resolver.Jobs.Get(ctx, id)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &job, nil
 }
 
 // Job returns graph.JobResolver implementation.

@@ -51,7 +51,11 @@ type Catalog interface {
 type Ingest interface {
 	RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error)
 	RefreshLocation(ctx context.Context, id string) (catalog.Location, catalog.RefreshStats, error)
-	RefreshEntity(ctx context.Context, ref string) (*catalog.Record, error)
+	RefreshEntity(ctx context.Context, ref string) (*catalog.Record, catalog.RefreshStats, error)
+	// StartRefreshLocation and StartRefreshEntity return at once with the
+	// id of the refresh job.
+	StartRefreshLocation(ctx context.Context, id string) (catalog.Location, string, error)
+	StartRefreshEntity(ctx context.Context, ref string) (*catalog.Record, string, error)
 	DeleteLocation(ctx context.Context, id string) (int, error)
 	// DeleteEntity returns the canonical ref of the entity it deleted.
 	DeleteEntity(ctx context.Context, ref string) (string, error)
@@ -75,6 +79,9 @@ type Jobs interface {
 	// List returns a page of jobs, oldest first, and whether more follow.
 	// Returns EFORBIDDEN unless the caller may read jobs.
 	List(ctx context.Context, q app.JobQuery) ([]app.Job, bool, error)
+	// Get returns a job. Returns EINVALID for a malformed id and
+	// ENOTFOUND for an unknown one.
+	Get(ctx context.Context, id string) (app.Job, error)
 	// Cancel cancels a job and returns it. Returns EINVALID for a malformed
 	// id and ENOTFOUND for an unknown one.
 	Cancel(ctx context.Context, id string) (app.Job, error)

@@ -81,7 +81,14 @@ func (r *mutationResolver) RegisterLocation(ctx context.Context, typeArg *string
 }
 
 // RefreshLocation is the resolver for the refreshLocation field.
-func (r *mutationResolver) RefreshLocation(ctx context.Context, id string) (*model.RefreshLocationPayload, error) {
+func (r *mutationResolver) RefreshLocation(ctx context.Context, id string, wait *bool) (*model.RefreshLocationPayload, error) {
+	if wait != nil && !*wait {
+		loc, jobID, err := r.Ingest.StartRefreshLocation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &model.RefreshLocationPayload{Location: &loc, JobID: &jobID}, nil
+	}
 	loc, stats, err := r.Ingest.RefreshLocation(ctx, id)
 	if err != nil {
 		return nil, err
@@ -90,15 +97,27 @@ func (r *mutationResolver) RefreshLocation(ctx context.Context, id string) (*mod
 }
 
 // RefreshEntity is the resolver for the refreshEntity field.
-func (r *mutationResolver) RefreshEntity(ctx context.Context, ref string) (gqltype.Node, error) {
-	rec, err := r.Ingest.RefreshEntity(ctx, ref)
+func (r *mutationResolver) RefreshEntity(ctx context.Context, ref string, wait *bool) (*model.RefreshEntityPayload, error) {
+	out := &model.RefreshEntityPayload{}
+	var rec *catalog.Record
+	var err error
+	if wait != nil && !*wait {
+		var jobID string
+		rec, jobID, err = r.Ingest.StartRefreshEntity(ctx, ref)
+		out.JobID = &jobID
+	} else {
+		var stats catalog.RefreshStats
+		rec, stats, err = r.Ingest.RefreshEntity(ctx, ref)
+		out.Stats = &stats
+	}
 	if err != nil {
 		return nil, err
 	}
 	if err := prefetchPage(ctx, []*catalog.Record{rec}); err != nil {
 		return nil, err
 	}
-	return gqltype.Wrap(rec), nil
+	out.Entity = gqltype.Wrap(rec)
+	return out, nil
 }
 
 // DeleteLocation is the resolver for the deleteLocation field.

@@ -132,3 +132,69 @@ func testWebhooks(t *testing.T, dsn string) {
 		t.Errorf("after the refused pushes and a signed one: %+v; want described third", ev)
 	}
 }
+
+// TestMain_RefreshNoWait checks on each database that refreshLocation and
+// refreshEntity with wait: false return at once with the location's
+// refresh job, which job(id) shows, and that the refresh then happens.
+func TestMain_RefreshNoWait(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, dsn string) {
+		dir := t.TempDir()
+		file := mustWrite(t, dir, "catalog-info.yaml", component("nowait", "first"))
+		cfg := DefaultConfig()
+		cfg.Listen = "127.0.0.1:0"
+		cfg.Database = dsn
+		cfg.Locations = []string{file}
+		cfg.Catalog.RefreshInterval = Duration(time.Hour)
+		cfg.Catalog.WatchFiles = false
+		m := &Main{Config: cfg}
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		base := "http://" + m.Addr()
+		waitReady(t, base)
+		loc := mustOnlyLocation(t, m)
+
+		mustWrite(t, dir, "catalog-info.yaml", component("nowait", "second"))
+		data, code := graphql(t, base, `mutation($id: ID!) { refreshLocation(id: $id, wait: false) { location { id } stats { updated } jobId } }`,
+			map[string]any{"id": loc.ID})
+		var started struct {
+			RefreshLocation struct {
+				Stats *struct{ Updated int }
+				JobID string
+			}
+		}
+		if json.Unmarshal(data, &started); code != "" || started.RefreshLocation.JobID == "" || started.RefreshLocation.Stats != nil {
+			t.Fatalf("refreshLocation(wait: false): %s %s; want a job id and no stats", code, data)
+		}
+		data, code = graphql(t, base, `query($id: ID!) { job(id: $id) { id kind } }`, map[string]any{"id": started.RefreshLocation.JobID})
+		var job struct{ Job *struct{ ID, Kind string } }
+		if json.Unmarshal(data, &job); code != "" || job.Job == nil || job.Job.Kind != "refresh_location" {
+			t.Errorf("job(%s): %s %s; want the refresh_location job", started.RefreshLocation.JobID, code, data)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			data, _ := graphql(t, base, `{ entity(ref: "component:nowait") { description } }`, nil)
+			var got struct{ Entity struct{ Description string } }
+			if json.Unmarshal(data, &got); got.Entity.Description == "second" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the refresh asked for without waiting did not happen in 10 s: %s", data)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+
+		data, code = graphql(t, base, `mutation { refreshEntity(ref: "component:nowait", wait: false) { entity { ref } stats { updated } jobId } }`, nil)
+		var entity struct {
+			RefreshEntity struct {
+				Entity struct{ Ref string }
+				JobID  string
+			}
+		}
+		if json.Unmarshal(data, &entity); code != "" || entity.RefreshEntity.Entity.Ref != "component:default/nowait" ||
+			entity.RefreshEntity.JobID != started.RefreshLocation.JobID {
+			t.Errorf("refreshEntity(wait: false): %s %s; want the entity and its location's job %s", code, data, started.RefreshLocation.JobID)
+		}
+	})
+}

@@ -255,10 +255,23 @@ type Mutation struct {
 type Query struct {
 }
 
+// What refreshEntity did.
+type RefreshEntityPayload struct {
+	// The entity after the refresh, or as it is now when the refresh was not waited for.
+	Entity gqltype.Node `json:"entity"`
+	// What the refresh of its location did; null when it was not waited for.
+	Stats *catalog.RefreshStats `json:"stats,omitempty"`
+	// The id of the location's refresh job when the refresh was not waited for; null otherwise.
+	JobID *string `json:"jobId,omitempty"`
+}
+
 // What refreshLocation did.
 type RefreshLocationPayload struct {
-	Location *catalog.Location     `json:"location"`
-	Stats    *catalog.RefreshStats `json:"stats"`
+	Location *catalog.Location `json:"location"`
+	// What the refresh did; null when it was not waited for.
+	Stats *catalog.RefreshStats `json:"stats,omitempty"`
+	// The id of the location's refresh job when the refresh was not waited for; null otherwise.
+	JobID *string `json:"jobId,omitempty"`
 }
 
 // What registerLocation did, or would do.

@@ -127,19 +127,44 @@ func (c *Catalog) RefreshLocation(ctx context.Context, id string) (loc catalog.L
 	return c.ingest.RefreshLocation(ctx, id)
 }
 
+// StartRefreshLocation asks for a refresh of a location by its job and
+// returns at once with the job's id. It needs what RefreshLocation needs.
+func (c *Catalog) StartRefreshLocation(ctx context.Context, id string) (loc catalog.Location, jobID string, err error) {
+	defer c.audit.record(ctx, "refreshLocation", id, map[string]any{"id": id, "wait": false}, &err)
+	if err := c.RequireOnLocation(ctx, policy.EntityRefresh, id); err != nil {
+		return catalog.Location{}, "", err
+	}
+	return c.ingest.StartRefreshLocation(ctx, id)
+}
+
 // RefreshEntity reads an entity's location again now and returns the
-// fresh entity. It needs catalog.entity.refresh on the entity. Returns
-// EINVALID for a ref that does not parse.
-func (c *Catalog) RefreshEntity(ctx context.Context, ref string) (rec *catalog.Record, err error) {
+// fresh entity, with what the refresh did. It needs catalog.entity.refresh
+// on the entity. Returns EINVALID for a ref that does not parse.
+func (c *Catalog) RefreshEntity(ctx context.Context, ref string) (rec *catalog.Record, st catalog.RefreshStats, err error) {
 	canonical, perr := parseRef(ref)
 	defer c.audit.record(ctx, "refreshEntity", canonical, map[string]any{"ref": ref}, &err)
 	if err := perr; err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	if err := c.RequireOn(ctx, policy.EntityRefresh, canonical); err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	return c.ingest.RefreshEntity(ctx, canonical)
+}
+
+// StartRefreshEntity asks for a refresh of an entity's location by its job
+// and returns at once with the entity as it is now and the job's id. It
+// needs what RefreshEntity needs.
+func (c *Catalog) StartRefreshEntity(ctx context.Context, ref string) (rec *catalog.Record, jobID string, err error) {
+	canonical, perr := parseRef(ref)
+	defer c.audit.record(ctx, "refreshEntity", canonical, map[string]any{"ref": ref, "wait": false}, &err)
+	if err := perr; err != nil {
+		return nil, "", err
+	}
+	if err := c.RequireOn(ctx, policy.EntityRefresh, canonical); err != nil {
+		return nil, "", err
+	}
+	return c.ingest.StartRefreshEntity(ctx, canonical)
 }
 
 // DeleteLocation unregisters a location and removes what it emitted, and

@@ -46,6 +46,8 @@ type Service struct {
 	refresher Refresher
 	// scheduler, with jobs, takes on the locations registered.
 	scheduler Scheduler
+	// jobs, when set, start refreshes that are not waited for.
+	jobs Jobs
 	reg       Registry
 	// allowedTypes are the location types that may be registered through
 	// the API; Backstage allows only url by default, since a file location
@@ -78,6 +80,9 @@ type Scheduler interface {
 type Jobs interface {
 	Refresher
 	Scheduler
+	// StartRefresh asks for a refresh of loc by its job without waiting
+	// for it, and returns the job's id.
+	StartRefresh(ctx context.Context, loc catalog.Location) (jobID string, err error)
 }
 
 // RefreshThrough makes the service's refreshes (refreshLocation,
@@ -86,7 +91,7 @@ type Jobs interface {
 // at once. A location registered is refreshed by the engine at once, as it
 // has no job yet, and then handed to j.
 func (s *Service) RefreshThrough(j Jobs) *Service {
-	s.refresher, s.scheduler = j, j
+	s.refresher, s.scheduler, s.jobs = j, j, j
 	return s
 }
 
@@ -150,18 +155,48 @@ func (s *Service) RefreshLocation(ctx context.Context, id string) (catalog.Locat
 	return loc, st, err
 }
 
+// StartRefreshLocation asks for a refresh of a registered location by its
+// job and returns at once with the job's id. Returns ENOTFOUND if there is
+// no location with that id, and EUNAVAILABLE in a process without jobs
+// (a command), whose refreshes run in the call.
+func (s *Service) StartRefreshLocation(ctx context.Context, id string) (catalog.Location, string, error) {
+	loc, err := s.reg.Location(ctx, id)
+	if err != nil {
+		return loc, "", err
+	}
+	if s.jobs == nil {
+		return loc, "", portal.Errorf(portal.EUNAVAILABLE, "this process has no background jobs: refresh and wait")
+	}
+	jobID, err := s.jobs.StartRefresh(ctx, loc)
+	return loc, jobID, err
+}
+
 // RefreshEntity reads the location of an entity again now and returns the
 // fresh entity. Returns ENOTFOUND if the entity does not exist, before or
 // after the refresh.
-func (s *Service) RefreshEntity(ctx context.Context, ref string) (*catalog.Record, error) {
+func (s *Service) RefreshEntity(ctx context.Context, ref string) (*catalog.Record, catalog.RefreshStats, error) {
 	rec, err := s.reg.EntityByRef(ctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, catalog.RefreshStats{}, err
 	}
-	if _, _, err := s.RefreshLocation(ctx, rec.LocationID); err != nil {
-		return nil, err
+	_, st, err := s.RefreshLocation(ctx, rec.LocationID)
+	if err != nil {
+		return nil, st, err
 	}
-	return s.reg.EntityByRef(ctx, ref)
+	rec, err = s.reg.EntityByRef(ctx, ref)
+	return rec, st, err
+}
+
+// StartRefreshEntity asks for a refresh of the location of an entity by
+// its job, and returns at once with the entity as it is now and the job's
+// id (see [Service.StartRefreshLocation]).
+func (s *Service) StartRefreshEntity(ctx context.Context, ref string) (*catalog.Record, string, error) {
+	rec, err := s.reg.EntityByRef(ctx, ref)
+	if err != nil {
+		return nil, "", err
+	}
+	_, jobID, err := s.StartRefreshLocation(ctx, rec.LocationID)
+	return rec, jobID, err
 }
 
 // DeleteLocation unregisters a location and removes what it emitted.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -153,18 +154,34 @@ func (j *Jobs) RequestRefresh(ctx context.Context, locationID string) (*RefreshR
 // does, without waiting for it: when the location's job is running, a
 // goroutine waits for that run to end and makes the job due again, since
 // the run may have read the location before the change the caller knows
-// of. What a file watcher asks for.
+// of. What a file watcher and a webhook ask for.
 func (j *Jobs) RefreshSoon(ctx context.Context, locationID string) error {
+	_, err := j.refreshSoon(ctx, locationID)
+	return err
+}
+
+// StartRefresh is [Jobs.RefreshSoon] for a refreshLocation that does not
+// wait: it returns the id of the location's job, whose state and output
+// say how the refresh went.
+func (j *Jobs) StartRefresh(ctx context.Context, loc catalog.Location) (string, error) {
+	req, err := j.refreshSoon(ctx, loc.ID)
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(req.jobID, 10), nil
+}
+
+func (j *Jobs) refreshSoon(ctx context.Context, locationID string) (*RefreshRequest, error) {
 	req, err := j.RequestRefresh(ctx, locationID)
 	if err != nil || !req.running {
-		return err
+		return req, err
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.ws.max)
 		defer cancel()
 		j.Wait(ctx, req) // a refresh logs its own failure
 	}()
-	return nil
+	return req, nil
 }
 
 // makeDue makes the job of req, as row shows it, run anew: now, or after

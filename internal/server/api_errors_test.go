@@ -38,7 +38,7 @@ func TestErrors_Codes(t *testing.T) {
 			{"RegisterNotAbsolute", `mutation { registerLocation(type: "file", target: "x.yaml") { dryRun } }`, nil, "INVALID", "registerLocation"},
 			{"RegisterTwice", `mutation($t: String!) { registerLocation(type: "file", target: $t) { dryRun } }`, map[string]any{"t": exampleCatalog(t)}, "CONFLICT", "registerLocation"},
 			{"RefreshLocationMissing", `mutation($id: ID!) { refreshLocation(id: $id) { stats { emitted } } }`, map[string]any{"id": missingID}, "NOT_FOUND", "refreshLocation"},
-			{"RefreshEntityMissing", `mutation { refreshEntity(ref: "component:no-such") { ref } }`, nil, "NOT_FOUND", "refreshEntity"},
+			{"RefreshEntityMissing", `mutation { refreshEntity(ref: "component:no-such") { entity { ref } } }`, nil, "NOT_FOUND", "refreshEntity"},
 			{"DeleteLocationMissing", `mutation($id: ID!) { deleteLocation(id: $id) { id } }`, map[string]any{"id": missingID}, "NOT_FOUND", "deleteLocation"},
 			{"DeleteEntityMissing", `mutation { deleteEntity(ref: "component:no-such") { ref } }`, nil, "NOT_FOUND", "deleteEntity"},
 			{"DeleteEntityEmitted", `mutation { deleteEntity(ref: "component:catalog-service") { ref } }`, nil, "CONFLICT", "deleteEntity"},

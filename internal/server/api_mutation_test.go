@@ -338,28 +338,37 @@ func TestMutation_RefreshEntity(t *testing.T) {
 				strings.Replace(desc, "%s", description, 1), 1))
 		}
 		MustRegister(t, srv, write("first version"), false)
-		const q = `mutation($ref: String!) { refreshEntity(ref: $ref) { __typename ref description etag ... on Component { lifecycle } } }`
+		const q = `mutation($ref: String!, $wait: Boolean) { refreshEntity(ref: $ref, wait: $wait) {
+			entity { __typename ref description etag ... on Component { lifecycle } } stats { updated } jobId } }`
 		type entity struct {
 			Typename    string `json:"__typename"`
 			Ref, Etag   string
 			Description *string
 			Lifecycle   string
 		}
-		var before struct{ RefreshEntity entity }
+		type refreshed struct {
+			Entity entity
+			Stats  *struct{ Updated int }
+			JobID  *string
+		}
+		var before struct{ RefreshEntity refreshed }
 		MustQuery(t, srv, q, map[string]any{"ref": "component:mutable"}, &before)
-		if deref(before.RefreshEntity.Description) != "first version" {
-			t.Fatalf("description %v; want the first version", before.RefreshEntity.Description)
+		if deref(before.RefreshEntity.Entity.Description) != "first version" {
+			t.Fatalf("description %v; want the first version", before.RefreshEntity.Entity.Description)
 		}
 
 		t.Run("OK", func(t *testing.T) {
 			write("second version")
-			var got struct{ RefreshEntity entity }
+			var got struct{ RefreshEntity refreshed }
 			MustQuery(t, srv, q, map[string]any{"ref": "Component:Default/Mutable"}, &got)
-			e := got.RefreshEntity
+			e := got.RefreshEntity.Entity
+			if st := got.RefreshEntity.Stats; st == nil || st.Updated != 1 || got.RefreshEntity.JobID != nil {
+				t.Errorf("stats %+v, job %v; want one entity updated and no job (waited)", st, got.RefreshEntity.JobID)
+			}
 			if e.Typename != "Component" || e.Ref != "component:default/mutable" || deref(e.Description) != "second version" || e.Lifecycle != "production" {
 				t.Errorf("got %+v; want the second version", e)
 			}
-			if e.Etag == before.RefreshEntity.Etag {
+			if e.Etag == before.RefreshEntity.Entity.Etag {
 				t.Error("etag unchanged after the entity changed")
 			}
 			var read struct{ Entity struct{ Description *string } }
@@ -369,14 +378,18 @@ func TestMutation_RefreshEntity(t *testing.T) {
 			}
 		})
 		t.Run("Unchanged", func(t *testing.T) {
-			var got struct{ RefreshEntity entity }
+			var got struct{ RefreshEntity refreshed }
 			MustQuery(t, srv, q, map[string]any{"ref": "component:catalog-service"}, &got)
-			if got.RefreshEntity.Ref != "component:default/catalog-service" {
+			if got.RefreshEntity.Entity.Ref != "component:default/catalog-service" {
 				t.Errorf("got %+v", got.RefreshEntity)
 			}
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
 			wantCode(t, srv, "NOT_FOUND", q, map[string]any{"ref": "component:no-such"})
+		})
+		t.Run("NoWaitWithoutJobs", func(t *testing.T) {
+			// This server refreshes in the request: there is no job to return.
+			wantCode(t, srv, "UNAVAILABLE", q, map[string]any{"ref": "component:mutable", "wait": false})
 		})
 		t.Run("ErrInvalidRef", func(t *testing.T) {
 			wantCode(t, srv, "INVALID", q, map[string]any{"ref": "component:"})

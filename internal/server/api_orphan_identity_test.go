@@ -73,7 +73,7 @@ func TestAuth_RemovedFromCatalog(t *testing.T) {
 		if got := bob.MustViewer(t); !slices.Equal(got.OwnershipRefs, []string{"user:default/bob", "group:default/team-b"}) {
 			t.Fatalf("bob before: %+v; want him of team-b", got)
 		}
-		var refreshed struct{ RefreshEntity refNode }
+		var refreshed struct{ RefreshEntity struct{ Entity refNode } }
 		bob.MustQuery(t, refreshEntityMutation, bSvc, &refreshed) // as an owner, through team-b
 		if d := admin.MustExplain(t, deletePerm, "component:default/b-svc"); !d.Allowed || deref(d.Rule) != "admins-do-everything" {
 			t.Fatalf("admin before: %+v; want allowed by admins-do-everything", d)

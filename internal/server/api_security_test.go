@@ -378,7 +378,7 @@ func (c caller) wantForbidden(t *testing.T, query string, vars map[string]any) s
 }
 
 const (
-	refreshEntityMutation = `mutation($ref: String!) { refreshEntity(ref: $ref) { ref } }`
+	refreshEntityMutation = `mutation($ref: String!) { refreshEntity(ref: $ref) { entity { ref } } }`
 	validateMutation      = `mutation($yaml: String!) { validateEntities(yaml: $yaml) { valid } }`
 	explainQuery          = `query($p: String!, $r: String) {
 		explain(permission: $p, resource: $r) { permission resource allowed rule line reason }
@@ -591,10 +591,10 @@ func TestAuth_ServiceToken(t *testing.T) {
 		t.Run("ToServices", func(t *testing.T) {
 			// services-refresh lets any service refresh, owner or not.
 			for _, c := range []caller{bot, other} {
-				var got struct{ RefreshEntity refNode }
+				var got struct{ RefreshEntity struct{ Entity refNode } }
 				c.MustQuery(t, refreshEntityMutation, map[string]any{"ref": "component:default/b-svc"}, &got)
-				if got.RefreshEntity.Ref != "component:default/b-svc" {
-					t.Errorf("refreshed %q", got.RefreshEntity.Ref)
+				if got.RefreshEntity.Entity.Ref != "component:default/b-svc" {
+					t.Errorf("refreshed %q", got.RefreshEntity.Entity.Ref)
 				}
 			}
 			d := bot.MustExplain(t, "catalog.entity.refresh", "component:default/b-svc")
@@ -642,10 +642,10 @@ func TestPolicy_OwnershipThroughNestedGroups(t *testing.T) {
 		t.Run("OwnerThroughParentGroupRefreshes", func(t *testing.T) {
 			// alice is in team-a, a child of dept, which owns dept-svc.
 			for _, c := range []caller{alice, admin} {
-				var got struct{ RefreshEntity refNode }
+				var got struct{ RefreshEntity struct{ Entity refNode } }
 				c.MustQuery(t, refreshEntityMutation, deptSvc, &got)
-				if got.RefreshEntity.Ref != "component:default/dept-svc" {
-					t.Errorf("refreshed %q", got.RefreshEntity.Ref)
+				if got.RefreshEntity.Entity.Ref != "component:default/dept-svc" {
+					t.Errorf("refreshed %q", got.RefreshEntity.Entity.Ref)
 				}
 			}
 			// Policy allows alice to delete it: the refusal is the store's,
@@ -667,7 +667,7 @@ func TestPolicy_OwnershipThroughNestedGroups(t *testing.T) {
 				t.Errorf("message %q; want it to name owners-maintain", msg)
 			}
 			// team-b is not under dept: bob may refresh only what team-b owns.
-			var got struct{ RefreshEntity refNode }
+			var got struct{ RefreshEntity struct{ Entity refNode } }
 			bob.MustQuery(t, refreshEntityMutation, map[string]any{"ref": "component:default/b-svc"}, &got)
 			anonymous(srv).wantForbidden(t, refreshEntityMutation, deptSvc)
 			// Read access is not write access: alice may read b-svc and not refresh it.
@@ -709,7 +709,7 @@ func TestPolicy_OwnershipThroughNestedGroups(t *testing.T) {
 			// leftover (owned by dept) leaves team.yaml; alice's refresh of
 			// a2-svc reads team.yaml again and makes it an orphan.
 			MustWriteFile(t, filepath.Dir(cat.team), "team.yaml", teamYAML)
-			var got struct{ RefreshEntity refNode }
+			var got struct{ RefreshEntity struct{ Entity refNode } }
 			alice.MustQuery(t, refreshEntityMutation, map[string]any{"ref": "component:default/a2-svc"}, &got)
 			var e struct{ Entity struct{ Orphan bool } }
 			alice.MustQuery(t, `{ entity(ref: "component:leftover") { orphan } }`, nil, &e)

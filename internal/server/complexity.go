@@ -73,13 +73,14 @@ func complexityRoot() graph.ComplexityRoot {
 	c.Query.Jobs = func(child int, _ []model.JobState, first *int, _ *string) int {
 		return add(readCost, mul(pageSize(first, nil), child))
 	}
+	c.Query.Job = func(child int, _ string) int { return read(child) }
 	c.Viewer.User = read
 	c.Viewer.Groups = readList
 	c.Viewer.Owns = entities
 
 	c.Mutation.RegisterLocation = func(child int, _ *string, _ string, _ *bool) int { return write(child) }
-	c.Mutation.RefreshLocation = func(child int, _ string) int { return write(child) }
-	c.Mutation.RefreshEntity = func(child int, _ string) int { return write(child) }
+	c.Mutation.RefreshLocation = func(child int, _ string, _ *bool) int { return write(child) }
+	c.Mutation.RefreshEntity = func(child int, _ string, _ *bool) int { return write(child) }
 	c.Mutation.DeleteLocation = func(child int, _ string) int { return write(child) }
 	c.Mutation.DeleteEntity = func(child int, _ string) int { return write(child) }
 	c.Mutation.ValidateEntities = func(child int, _ string) int { return write(child) }
