@@ -48,7 +48,7 @@ type Service struct {
 	scheduler Scheduler
 	// jobs, when set, start refreshes that are not waited for.
 	jobs Jobs
-	reg       Registry
+	reg  Registry
 	// allowedTypes are the location types that may be registered through
 	// the API; Backstage allows only url by default, since a file location
 	// reads the server's own disk.
