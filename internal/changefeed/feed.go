@@ -289,8 +289,10 @@ func (f *Feed) Wait(ctx context.Context, after int64) error {
 // asking the database whether there is one, so that a thousand followers
 // cost nothing between commits and a read or so at each.
 func (f *Feed) Follow(ctx context.Context, after int64, fn func([]catalog.Change) error) error {
-	for {
-		if f.Head() <= after {
+	// The first read is made whatever the head: it checks the position
+	// (EEXPIRED), and the head is not known until Run's first wake.
+	for first := true; ; first = false {
+		if !first && f.Head() <= after {
 			if err := f.Wait(ctx, after); err != nil {
 				return nil
 			}
