@@ -16,6 +16,11 @@ func MarshalJSON(v any) graphql.Marshaler {
 	if raw, ok := v.(json.RawMessage); ok && len(raw) > 0 {
 		return graphql.WriterFunc(func(w io.Writer) { w.Write(raw) })
 	}
+	// gqlgen's MarshalAny encodes with a json.Encoder, which ends each
+	// value with a newline inside the response.
+	if b, err := json.Marshal(v); err == nil {
+		return graphql.WriterFunc(func(w io.Writer) { w.Write(b) })
+	}
 	return graphql.MarshalAny(v)
 }
 
