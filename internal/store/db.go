@@ -67,8 +67,11 @@ func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Res
 // beginning would only cut parts short. The writes of River's client on
 // SQLite use a connection of their own and are not counted.
 func (db *DB) writeWaiting() bool {
-	return db.w.Stats().MaxOpenConnections == 1 && db.waiting.Load() > 0
+	return db.singleWriter() && db.waiting.Load() > 0
 }
+
+// singleWriter reports whether the writer has one connection (SQLite's).
+func (db *DB) singleWriter() bool { return db.w.Stats().MaxOpenConnections == 1 }
 
 // Dialect returns the database's dialect.
 func (db *DB) Dialect() Dialect { return db.d.name() }
