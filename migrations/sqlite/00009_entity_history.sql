@@ -15,7 +15,7 @@
 -- +goose Up
 -- +goose StatementBegin
 CREATE TABLE entity_history (
-    position    BIGINT PRIMARY KEY, -- the change feed position of the change
+    position    INTEGER PRIMARY KEY, -- the change feed position of the change: the rowid, so no second index to write
     ref         TEXT NOT NULL,      -- the entity's canonical ref
     operation   TEXT NOT NULL,      -- CREATED, UPDATED, ORPHANED or DELETED
     location_id TEXT NOT NULL,      -- the location that emitted it, or ''
