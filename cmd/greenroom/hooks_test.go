@@ -61,7 +61,7 @@ func testWebhooks(t *testing.T, dsn string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	ws := dialLive(ctx, t, base, map[string]any{"filter": map[string]any{"name": []string{"hooked"}}})
+	ws := dialLive(ctx, t, base, map[string]any{"after": headCursor(t, m), "filter": map[string]any{"name": []string{"hooked"}}})
 
 	push := func(provider, branch string, sign func(body []byte) string) (int, []string) {
 		t.Helper()

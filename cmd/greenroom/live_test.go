@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,9 +113,11 @@ func testSubscriptions(t *testing.T, dsn string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws := dialLive(ctx, t, base, map[string]any{"filter": map[string]any{"name": []string{"live-a"}}})
-	sse := openSSE(ctx, t, base, map[string]any{})
-	locEvents := openSSEQuery(ctx, t, base, `subscription { locationChanged { cursor operation id location { id target } } }`, nil)
+	head := headCursor(t, m)
+	ws := dialLive(ctx, t, base, map[string]any{"after": head, "filter": map[string]any{"name": []string{"live-a"}}})
+	sse := openSSE(ctx, t, base, map[string]any{"after": head})
+	locEvents := openSSEQuery(ctx, t, base, `subscription($after: String) { locationChanged(after: $after) { cursor operation id location { id target } } }`,
+		map[string]any{"after": head})
 
 	write("second", "second")
 	refresh()
@@ -381,7 +384,7 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 	if c := dialLiveAs(ctx, t, base, "not-a-token", map[string]any{}); c != nil {
 		t.Error("a token that does not verify: the connection was acknowledged")
 	}
-	ws := dialLiveAs(ctx, t, base, alice, map[string]any{})
+	ws := dialLiveAs(ctx, t, base, alice, map[string]any{"after": headCursor(t, m)})
 	noLocs := dialLiveAs(ctx, t, base, alice, nil)
 	noLocs.send(ctx, t, map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": `subscription { locationChanged { id } }`}})
 	for {
@@ -420,6 +423,20 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 	if msg := expiring.read(ctx, t); msg.Type != "complete" {
 		t.Errorf("after the expiry got %s; want complete", msg.Type)
 	}
+}
+
+// headCursor returns the cursor of the last change committed: a
+// subscription given it as after receives every change made after this
+// call, however late the server starts following it (without one, a
+// subscription starts where the feed is when the server handles it, which
+// a write made just after subscribing may precede).
+func headCursor(t *testing.T, m *Main) string {
+	t.Helper()
+	pos, err := m.feed.Latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(pos, 10)
 }
 
 // mustOnlyLocation returns the one location m serves.

@@ -57,8 +57,8 @@ func testSubscriptionReconnects(t *testing.T, dsn string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	// The first subscription starts at the head: the changes from here on.
-	ws := dialLive(ctx, t, base, map[string]any{})
+	// From the head: every change from here on.
+	ws := dialLive(ctx, t, base, map[string]any{"after": headCursor(t, m)})
 	refreshed := make(chan error, 1)
 	go func() {
 		for round := 1; round <= refreshes; round++ {

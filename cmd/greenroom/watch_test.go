@@ -68,7 +68,7 @@ func testWatchFiles(t *testing.T, dsn string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	ws := dialLive(ctx, t, base, map[string]any{"filter": map[string]any{"kind": []string{"component"}}})
+	ws := dialLive(ctx, t, base, map[string]any{"after": headCursor(t, m), "filter": map[string]any{"kind": []string{"component"}}})
 	// within waits for the next event and says how long it took.
 	within := func(what string, start time.Time) liveEvent {
 		t.Helper()
