@@ -250,19 +250,34 @@ func openSSE(ctx context.Context, t *testing.T, base string, vars map[string]any
 
 func openSSEQuery(ctx context.Context, t *testing.T, base, query string, vars map[string]any) *sseLive {
 	t.Helper()
+	s, status := openSSEAs(ctx, t, base, "", query, vars)
+	if s == nil {
+		t.Fatalf("SSE: %s", status)
+	}
+	return s
+}
+
+// openSSEAs opens an SSE subscription with a token in the Authorization
+// header ("" for none); it returns nil and the status when the server
+// answers with anything but a stream.
+func openSSEAs(ctx context.Context, t *testing.T, base, token, query string, vars map[string]any) (*sseLive, string) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("SSE: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+		return nil, resp.Status + " " + resp.Header.Get("Content-Type")
 	}
-	return &sseLive{r: bufio.NewReader(resp.Body)}
+	return &sseLive{r: bufio.NewReader(resp.Body)}, resp.Status
 }
 
 // result returns the data of the next "next" event.
@@ -329,11 +344,12 @@ spec: {memberOf: [team-a]}
 `
 
 // TestMain_SubscriptionsSecure subscribes over WebSocket with tokens in
-// the connection_init payload, under a policy that lets users read only
-// what they own: alice, of team-a, receives the changes of team-a's
-// component and not of team-b's; when her component passes to team-b it
-// arrives as DELETED; a token that does not verify closes the connection;
-// a subscription ends with code UNAUTHENTICATED when its token expires.
+// the connection_init payload, and over SSE with the Authorization header,
+// under a policy that lets users read only what they own: alice, of
+// team-a, receives the changes of team-a's component and not of team-b's;
+// when her component passes to team-b it arrives as DELETED; a token that
+// does not verify closes the connection (401 on SSE); a subscription ends
+// with code UNAUTHENTICATED when its token expires.
 func TestMain_SubscriptionsSecure(t *testing.T) {
 	eachDatabase(t, testSubscriptionsSecure)
 }
@@ -384,7 +400,16 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 	if c := dialLiveAs(ctx, t, base, "not-a-token", map[string]any{}); c != nil {
 		t.Error("a token that does not verify: the connection was acknowledged")
 	}
-	ws := dialLiveAs(ctx, t, base, alice, map[string]any{"after": headCursor(t, m)})
+	head := headCursor(t, m)
+	ws := dialLiveAs(ctx, t, base, alice, map[string]any{"after": head})
+	// On SSE the token is the request's Authorization header.
+	sse, _ := openSSEAs(ctx, t, base, alice, liveQuery, map[string]any{"after": head})
+	if sse == nil {
+		t.Fatal("SSE with alice's token: no stream")
+	}
+	if s, status := openSSEAs(ctx, t, base, "not-a-token", liveQuery, nil); s != nil || !strings.HasPrefix(status, "401") {
+		t.Errorf("SSE with a token that does not verify: %s; want 401", status)
+	}
 	noLocs := dialLiveAs(ctx, t, base, alice, nil)
 	noLocs.send(ctx, t, map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": `subscription { locationChanged { id } }`}})
 	for {
@@ -402,6 +427,9 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 	refresh()
 	if got := ws.next(ctx, t); got.Ref != "component:default/live-a" || got.Operation != "UPDATED" {
 		t.Errorf("alice got %+v; want live-a UPDATED, never live-b", got)
+	}
+	if got := sse.next(ctx, t); got.Ref != "component:default/live-a" || got.Operation != "UPDATED" {
+		t.Errorf("alice got %+v over SSE; want live-a UPDATED, never live-b", got)
 	}
 	write("team-b", "second")
 	refresh()
