@@ -37,17 +37,9 @@ func TestMain_GraphiQLSubscription(t *testing.T) {
 	dir := t.TempDir()
 	file := mustWrite(t, dir, "catalog-info.yaml", component("in-graphiql", "first"))
 	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = filepath.Join(t.TempDir(), "greenroom.db")
 	cfg.Locations = []string{file}
 	cfg.Catalog.RefreshInterval = Duration(time.Hour)
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	base := "http://" + m.Addr()
-	waitReady(t, base)
+	_, base := serve(t, cfg, filepath.Join(t.TempDir(), "greenroom.db"))
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser),
 		chromedp.NoSandbox, chromedp.Flag("headless", true), chromedp.UserDataDir(t.TempDir()))

@@ -46,18 +46,10 @@ func testWebhooks(t *testing.T, dsn string) {
 
 	const secret = "webhook-secret"
 	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = dsn
 	cfg.Locations = []string{forge.URL + "/acme/shop/blob/main/catalog-info.yaml"}
 	cfg.Catalog.RefreshInterval = Duration(time.Hour)
 	cfg.Hooks.Secrets.GitHub = secret
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	base := "http://" + m.Addr()
-	waitReady(t, base)
+	m, base := serve(t, cfg, dsn)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -141,18 +133,10 @@ func TestMain_RefreshNoWait(t *testing.T) {
 		dir := t.TempDir()
 		file := mustWrite(t, dir, "catalog-info.yaml", component("nowait", "first"))
 		cfg := DefaultConfig()
-		cfg.Listen = "127.0.0.1:0"
-		cfg.Database = dsn
 		cfg.Locations = []string{file}
 		cfg.Catalog.RefreshInterval = Duration(time.Hour)
 		cfg.Catalog.WatchFiles = false
-		m := &Main{Config: cfg}
-		if err := m.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
-		base := "http://" + m.Addr()
-		waitReady(t, base)
+		m, base := serve(t, cfg, dsn)
 		loc := mustOnlyLocation(t, m)
 
 		mustWrite(t, dir, "catalog-info.yaml", component("nowait", "second"))

@@ -88,16 +88,8 @@ func testSubscriptions(t *testing.T, dsn string) {
 	}
 	write("first", "first")
 	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = dsn
 	cfg.Locations = []string{file}
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	base := "http://" + m.Addr()
-	waitReady(t, base)
+	m, base := serve(t, cfg, dsn)
 	data, _ := graphql(t, base, `{ locations { id } }`, nil)
 	var locs struct{ Locations []struct{ ID string } }
 	json.Unmarshal(data, &locs)
@@ -373,18 +365,10 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = dsn
 	cfg.Locations = []string{filepath.Join(dir, "catalog-info.yaml")}
 	cfg.Auth.Secret = testSecret
 	cfg.Policy = policyFile
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	base := "http://" + m.Addr()
-	waitReady(t, base)
+	m, base := serve(t, cfg, dsn)
 	refresh := func() {
 		t.Helper()
 		if _, err := m.engine.Refresh(context.Background(), mustOnlyLocation(t, m)); err != nil {
@@ -451,6 +435,21 @@ func testSubscriptionsSecure(t *testing.T, dsn string) {
 	if msg := expiring.read(ctx, t); msg.Type != "complete" {
 		t.Errorf("after the expiry got %s; want complete", msg.Type)
 	}
+}
+
+// serve runs cfg's server on a free port over the database dsn until the
+// test ends, and returns it and its base URL once it is ready.
+func serve(t *testing.T, cfg Config, dsn string) (*Main, string) {
+	t.Helper()
+	cfg.Listen, cfg.Database = "127.0.0.1:0", dsn
+	m := &Main{Config: cfg}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	base := "http://" + m.Addr()
+	waitReady(t, base)
+	return m, base
 }
 
 // headCursor returns the cursor of the last change committed: a

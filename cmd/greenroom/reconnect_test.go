@@ -41,18 +41,10 @@ func testSubscriptionReconnects(t *testing.T, dsn string) {
 	}
 	write(0)
 	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = dsn
 	cfg.Locations = []string{file}
 	cfg.Catalog.RefreshInterval = Duration(time.Hour)
 	cfg.Catalog.WatchFiles = false // the refreshes below are the only ones
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	base := "http://" + m.Addr()
-	waitReady(t, base)
+	m, base := serve(t, cfg, dsn)
 	loc := mustOnlyLocation(t, m)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -54,17 +54,9 @@ func testWatchFiles(t *testing.T, dsn string) {
 	put("a/catalog-info.yaml", component("watched-a", "first"))
 	put("b/catalog-info.yaml", component("watched-b", "first"))
 	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Database = dsn
 	cfg.Locations = []string{filepath.Join(dir, "**", "catalog-info.yaml")}
 	cfg.Catalog.RefreshInterval = Duration(time.Hour)
-	m := &Main{Config: cfg}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	base := "http://" + m.Addr()
-	waitReady(t, base)
+	m, base := serve(t, cfg, dsn)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
