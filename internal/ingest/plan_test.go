@@ -249,7 +249,7 @@ func TestEngine_Refresh_StaleOrphanTaken(t *testing.T) {
 func TestEngine_Refresh_Parts(t *testing.T) {
 	t.Parallel()
 	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
-		const n = 1200 // more than a part (1,000), and more than one chunk of writes
+		const n = ingest.PartSize + 200 // more than a part, and more than one chunk of writes
 		content := func(lifecycle string) string {
 			d := []string{teamA}
 			for i := range n {
@@ -277,7 +277,7 @@ func TestEngine_Refresh_Parts(t *testing.T) {
 		rs.before = func(cs *catalog.ChangeSet) {
 			rs.before = nil
 			if !cs.Part {
-				t.Error("the first change set of 1,200 entities is not a part")
+				t.Errorf("the first change set of %d entities is not a part", n)
 			}
 			MustWrite(t, dir, "catalog-info.yaml", strings.Replace(content("production"), "production", "experimental", 1))
 			if _, err := ingest.NewEngine(db, ingest.Options{}).Refresh(context.Background(), loc); err != nil {
@@ -290,8 +290,8 @@ func TestEngine_Refresh_Parts(t *testing.T) {
 			t.Fatalf("second refresh updated %d in %d attempts, want %d in 3 (a stale part, the part, the rest)", st.Updated, rs.attempts, n-1)
 		}
 		changes := rs.since(t, mark)
-		if len(changes) != n-1 || changes[0] != "UPDATED component:default/c-001 spec.lifecycle" || changes[n-2] != "UPDATED component:default/c-1199 spec.lifecycle" {
-			t.Errorf("%d changes, %q … %q; want %d, c-001 to c-1199, each of spec.lifecycle", len(changes), changes[0], changes[len(changes)-1], n-1)
+		if last := fmt.Sprintf("UPDATED component:default/c-%03d spec.lifecycle", n-1); len(changes) != n-1 || changes[0] != "UPDATED component:default/c-001 spec.lifecycle" || changes[n-2] != last {
+			t.Errorf("%d changes, %q … %q; want %d, c-001 to c-%03d, each of spec.lifecycle", len(changes), changes[0], changes[len(changes)-1], n-1, n-1)
 		}
 		for i, c := range changes {
 			if want := fmt.Sprintf("UPDATED component:default/c-%03d spec.lifecycle", i+1); c != want {
@@ -333,7 +333,7 @@ func TestEngine_Refresh_Parts(t *testing.T) {
 func TestEngine_Refresh_PartYields(t *testing.T) {
 	t.Parallel()
 	storetest.EachParallel(t, func(t *testing.T, db *store.DB) {
-		const n = 1200 // a part of 1,000 (three chunks of writes), then the rest
+		const n = ingest.PartSize + 200 // a part (several chunks of writes), then the rest
 		content := func(attempt int) string {
 			d := []string{teamA}
 			for i := range n {

@@ -126,10 +126,11 @@ func TestEngine_Refresh_FailsAfterParts(t *testing.T) {
 		eng := ingest.NewEngine(db, ingest.Options{MaxLocationSize: 1 << 20})
 		MustRefresh(t, eng, loc)
 
-		// 1,100 small components, then one of 800 KB that takes the location
-		// over its limit after the first part (1,000 documents) was read.
+		// A part's worth of small components and 100 more, then one of 800 KB
+		// that takes the location over its limit after the first part was
+		// read.
 		var small []string
-		for i := range 1100 {
+		for i := range ingest.PartSize + 100 {
 			small = append(small, component(fmt.Sprintf("c%03d", i)))
 		}
 		MustWrite(t, dir, "a.yaml", docs(small...))
@@ -139,13 +140,16 @@ func TestEngine_Refresh_FailsAfterParts(t *testing.T) {
 		if err == nil {
 			t.Fatal("refresh succeeded; want the location over its limit")
 		}
-		// The first part: the generated Location, team-a, one, more and 996 components.
-		if stats.Added != 997 || stats.Orphaned+stats.Deleted != 0 {
-			t.Errorf("stats %+v; want 997 added (the first part's new entities), nothing orphaned", stats)
+		// The first part: the generated Location, team-a, one, more and the
+		// first PartSize-4 components; team-a and one were stored before.
+		added := ingest.PartSize - 3
+		if stats.Added != added || stats.Orphaned+stats.Deleted != 0 {
+			t.Errorf("stats %+v; want %d added (the first part's new entities), nothing orphaned", stats, added)
 		}
 		refs := MustRefs(t, db)
-		if !slices.Contains(refs, "component:default/c995") || slices.Contains(refs, "component:default/c996") || !slices.Contains(refs, "component:default/one") {
-			t.Errorf("stored %d refs; want the first part's (to c995) and one, not c996", len(refs))
+		last, next := fmt.Sprintf("component:default/c%03d", ingest.PartSize-5), fmt.Sprintf("component:default/c%03d", ingest.PartSize-4)
+		if !slices.Contains(refs, last) || slices.Contains(refs, next) || !slices.Contains(refs, "component:default/one") {
+			t.Errorf("stored %d refs; want the first part's (to %s) and one, not %s", len(refs), last, next)
 		}
 		for _, ref := range refs {
 			if e := MustEntity(t, db, ref); e.Metadata.Annotations[catalog.AnnotationOrphan] != "" {
@@ -156,6 +160,6 @@ func TestEngine_Refresh_FailsAfterParts(t *testing.T) {
 		if diff := cmp.Diff([]problem{{Level: "error", Code: catalog.ErrorCodeRefreshFailed, Key: loc.Key(), Doc: -1}}, problems(errs)); diff != "" {
 			t.Errorf("location errors mismatch (-want +got):\n%s", diff)
 		}
-		mustMention(t, errs, "catalog.maxLocationSize", "after storing 997 of the entities", "nothing was orphaned")
+		mustMention(t, errs, "catalog.maxLocationSize", fmt.Sprintf("after storing %d of the entities", added), "nothing was orphaned")
 	})
 }

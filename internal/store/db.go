@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,11 @@ type DB struct {
 	// [DB.writeWaiting]).
 	waiting atomic.Int32
 
+	// file is the SQLite database's path, "" on PostgreSQL; writerCache
+	// is the writer's page cache in KiB (see [DB.fitWriterCache]).
+	file        string
+	writerCache atomic.Int64
+
 	// dsn and open reopen the database: PostgreSQL's change-feed listener
 	// opens a connection of its own, and River may (see [DB.JobDriver]).
 	dsn       string
@@ -50,6 +56,42 @@ func (db *DB) beginWrite(ctx context.Context) (*sqlx.Tx, error) {
 	db.waiting.Add(1)
 	defer db.waiting.Add(-1)
 	return db.w.BeginTxx(ctx, nil)
+}
+
+// The writer's page cache on SQLite, in KiB: a quarter of the database
+// file, in steps of 4 MiB between these bounds. Index pages that a part of
+// a refresh dirties and the cache cannot hold are written to the WAL
+// before the commit and read back, so a cache small against the indexes
+// multiplies a refresh's writes: 100,000 entities (a 680 MB file) took
+// 67 s to ingest with 16 MiB and 56 s with 64 MiB, in parts of 1,000
+// (128 MiB was no faster and took 420 MB of RSS). Sized to the file, a
+// catalog of 10,000 entities (70 MB) keeps 16 MiB and its peak RSS; a
+// fixed 64 MiB added 90 MB to it.
+const (
+	minWriterCache = 16 << 10
+	maxWriterCache = 64 << 10
+)
+
+// fitWriterCache sizes SQLite's writer page cache to the database file,
+// in tx, which holds the writer; it runs a statement only when the size
+// changes, a dozen times as a catalog grows to its largest.
+func (db *DB) fitWriterCache(ctx context.Context, tx *sqlx.Tx) error {
+	if db.file == "" {
+		return nil
+	}
+	fi, err := os.Stat(db.file)
+	if err != nil {
+		return nil // the cache keeps its size; the write itself will say what is wrong
+	}
+	kib := min(max(fi.Size()/4>>10, minWriterCache), maxWriterCache) &^ (4<<10 - 1)
+	if kib == db.writerCache.Load() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", kib)); err != nil {
+		return formatError(err)
+	}
+	db.writerCache.Store(kib)
+	return nil
 }
 
 // execWrite runs one write statement, counted as waiting until it has its
@@ -112,6 +154,10 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, options ...Option) 
 		return nil, err
 	}
 	db.w, db.r = w, newReadPool(r)
+	if db.d.name() == SQLite {
+		db.file, _ = sqlitePath(dsn)
+		db.writerCache.Store(minWriterCache)
+	}
 	if err := db.w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s database: %w", db.d.name(), err)

@@ -43,11 +43,12 @@ func (sqliteDialect) connect(dsn string, open opener) (w, r *sqlx.DB, err error)
 	// WAL lets readers run beside the writer; immediate transactions take
 	// the write lock at BEGIN, so two writers wait instead of deadlocking.
 	params := "_time_format=sqlite&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	// The writer gets a 16 MiB page cache, which keeps the pages a refresh
-	// writes part after part. It checkpoints the WAL into the database
-	// every 8,192 pages (32 MiB) instead of SQLite's 1,000: a refresh
-	// commits a part every 1,000 entities, and checkpointing at 1,000 pages
-	// made every other part copy and sync the database (10,000 entities:
+	// The writer starts with a 16 MiB page cache, which keeps the pages a
+	// refresh writes part after part; [DB.fitWriterCache] grows it with the
+	// database. It checkpoints the WAL into the database every 8,192 pages
+	// (32 MiB) instead of SQLite's 1,000: a refresh commits a part at a
+	// time, and checkpointing at 1,000 pages made every other part (of
+	// 1,000 entities then) copy and sync the database (10,000 entities:
 	// 3.9 s against 3.4 s).
 	w, err = open("sqlite", "file:"+path+"?"+params+"&_pragma=cache_size(-16384)&_pragma=wal_autocheckpoint(8192)&_txlock=immediate")
 	if err != nil {

@@ -218,6 +218,9 @@ func (db *DB) applyChangeSet(ctx context.Context, cs *catalog.ChangeSet) (change
 		return nil, 0, formatError(err)
 	}
 	defer tx.Rollback()
+	if err := db.fitWriterCache(ctx, tx); err != nil {
+		return nil, 0, err
+	}
 	a := &apply{db: db, tx: tx, cs: cs, now: db.now()}
 	if err := a.check(ctx); err != nil {
 		return nil, 0, err
