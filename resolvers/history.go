@@ -17,7 +17,7 @@ import (
 // applies the read policy (see internal/access).
 type History interface {
 	// EntityHistory returns the versions of an entity (canonical ref),
-	// newest first, before the position before (0: the newest), at most
+	// newest first, numbered below before (0: the newest), at most
 	// limit. Returns ENOTFOUND for an entity the caller may not read.
 	EntityHistory(ctx context.Context, ref string, before int64, limit int) ([]catalog.Version, error)
 	// EntityAsOf returns the version in force at t. Returns ENOTFOUND when
@@ -60,7 +60,7 @@ func historyPage(ctx context.Context, r *Resolver, ref string, first *int, after
 		if i+1 < len(versions) {
 			prev = versions[i+1].Data
 		}
-		cursors[i] = strconv.FormatInt(page[i].Position, 10)
+		cursors[i] = strconv.FormatInt(page[i].Seq, 10)
 		out.Edges[i] = &model.EntityVersionEdge{Cursor: cursors[i], Node: versionOf(&page[i], prev)}
 	}
 	out.PageInfo = gqltype.NewPageInfo(cursors, len(versions) > limit, before != 0)

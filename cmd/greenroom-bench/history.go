@@ -34,7 +34,7 @@ func fillHistory(ctx context.Context, dsn string) (int64, error) {
 	now := time.Now().UTC()
 	for day := 1; day <= historyDays; day++ {
 		res, err := db.ExecContext(ctx, fmt.Sprintf(`
-			INSERT INTO entity_history (position, ref, operation, location_id, etag, actor, at, data)
+			INSERT INTO entity_history (seq, ref, operation, location_id, etag, actor, at, data)
 			SELECT -(%s + ROW_NUMBER() OVER (ORDER BY ref)), ref, 'UPDATED', location_id, etag, 'user:default/bench', %s, data
 			FROM entities`, ph(1), ph(2)), int64(day)*10_000_000, now.Add(-time.Duration(day)*24*time.Hour))
 		if err != nil {

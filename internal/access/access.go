@@ -406,7 +406,7 @@ func (g *Guard) Explain(ctx context.Context, perm, ref string) (policy.Decision,
 }
 
 // EntityHistory returns the versions of the entity ref (canonical), newest
-// first, before the position before (0: from the newest), at most limit of
+// first, numbered below before (0: from the newest), at most limit of
 // them. The history of an entity shows to those who may read the entity
 // as it is now or, once it is deleted, as it last was; to others it is not
 // found, as the entity is not.

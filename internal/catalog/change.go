@@ -210,10 +210,10 @@ func jsonEqual(a, b any) bool {
 // Version is one version of an entity in its history: what a change of
 // its content left (see internal/store's entity_history).
 type Version struct {
-	// Position is the change feed position of the change that made it;
-	// negative for the versions recorded when history began, which sort
-	// before every change.
-	Position   int64
+	// Seq numbers an entity's versions in the order they were made; it
+	// is negative for the versions recorded when history began. It is not
+	// the change feed position of the change.
+	Seq        int64
 	Ref        string
 	Op         ChangeOp // CREATED, UPDATED, ORPHANED or DELETED
 	LocationID string
@@ -232,7 +232,7 @@ func (v *Version) Record() (*Record, error) {
 	}
 	var e Entity
 	if err := json.Unmarshal(v.Data, &e); err != nil {
-		return nil, fmt.Errorf("catalog: decode version %d of %s: %w", v.Position, v.Ref, err)
+		return nil, fmt.Errorf("catalog: decode version %d of %s: %w", v.Seq, v.Ref, err)
 	}
 	return &Record{
 		UID: e.Metadata.UID, Ref: v.Ref, Kind: e.Kind, Namespace: e.Metadata.Namespace, Name: e.Metadata.Name,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -77,12 +76,18 @@ func (db *DB) appendChanges(ctx context.Context, tx *sqlx.Tx, actor string, chan
 	if len(changes) == 0 {
 		return nil
 	}
+	// The versions go first: from the head's UPDATE to the commit other
+	// writers wait, and copying a part's entities there took their p99
+	// past 50 ms on PostgreSQL.
+	at := db.now()
+	if err := db.recordHistory(ctx, tx, actor, at, changes); err != nil {
+		return err
+	}
 	var last int64
 	if err := tx.GetContext(ctx, &last, tx.Rebind(`
 		UPDATE change_feed_head SET position = position + ? WHERE id = 1 RETURNING position`), len(changes)); err != nil {
 		return fmt.Errorf("store: change feed position: %w", formatError(err))
 	}
-	at := db.now()
 	first := last - int64(len(changes)) + 1
 	fields := make([]string, len(changes))
 	for i := range changes {
@@ -100,11 +105,6 @@ func (db *DB) appendChanges(ctx context.Context, tx *sqlx.Tx, actor string, chan
 	}
 	if err := db.d.insertNew(ctx, tx, changeTable, len(changes), row); err != nil {
 		return fmt.Errorf("store: append changes: %w", err)
-	}
-	if slices.ContainsFunc(changes, func(c catalog.Change) bool { return c.Op.IsVersion() }) {
-		if err := recordHistory(ctx, tx, first, last); err != nil {
-			return err
-		}
 	}
 	return db.d.notify(ctx, tx, last)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,34 +15,69 @@ import (
 )
 
 // Entity history is the table entity_history: a version per change of an
-// entity's content, keyed by the position of the change feed event of the
-// same change (see migrations/*/00009_entity_history.sql). appendChanges
-// writes it, in the transaction of the change, with one INSERT … SELECT
-// that copies each changed entity as the transaction leaves it: the bytes
-// never travel to the process and back, and a version exists exactly when
-// its change committed. A change of the relations the catalog derives
-// alone (an UPDATED of "relations") is no version: the entity's content is
-// the same.
+// entity's content, numbered by seq in the order the versions were written
+// (see migrations/*/00010_history_seq.sql). appendChanges writes them, in
+// the transaction of the change and before it takes its turn for feed
+// positions (see changefeed.go), with one INSERT … SELECT per kind of
+// change that copies each changed entity as the transaction leaves it:
+// the bytes never travel to the process and back, and a version exists
+// exactly when its change committed. A change of the relations the
+// catalog derives alone (an UPDATED of "relations") is no version: the
+// entity's content is the same.
 
-// recordHistory copies the entities changed by the events at positions
-// first to last into entity_history, as tx leaves them.
-func recordHistory(ctx context.Context, tx *sqlx.Tx, first, last int64) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`
-		INSERT INTO entity_history (position, ref, operation, location_id, etag, actor, at, data)
-		SELECT f.position, f.ref, f.operation, f.location_id, f.etag, f.actor, f.at, e.data
-		FROM change_feed f LEFT JOIN entities e ON e.ref = f.ref
-		WHERE f.position BETWEEN ? AND ?
-		  AND f.operation IN ('CREATED', 'UPDATED', 'ORPHANED', 'DELETED')
-		  AND f.fields <> '["relations"]'`), first, last); err != nil {
-		return fmt.Errorf("store: record history: %w", formatError(err))
+// historyTable is entity_history's columns that a deletion's version
+// fills; its data stays NULL and seq is numbered by the database.
+var historyTable = newBulkTable("entity_history", 1000, "", "ref", "operation", "location_id", "etag", "actor", "at")
+
+// recordHistory writes a version of each entity whose content changes,
+// with actor and at, as tx leaves it: one statement per kind of change
+// present, a deletion's version from the change alone.
+func (db *DB) recordHistory(ctx context.Context, tx *sqlx.Tx, actor string, at time.Time, changes []catalog.Change) error {
+	var (
+		refs    = map[catalog.ChangeOp][]string{}
+		deleted []*catalog.Change
+	)
+	for i := range changes {
+		c := &changes[i]
+		switch {
+		case !c.Op.IsVersion() || (c.Op == catalog.ChangeUpdated && slices.Equal(c.Fields, relationsOnly)):
+		case c.Op == catalog.ChangeDeleted:
+			deleted = append(deleted, c)
+		default:
+			refs[c.Op] = append(refs[c.Op], c.Ref)
+		}
+	}
+	for _, op := range []catalog.ChangeOp{catalog.ChangeCreated, catalog.ChangeUpdated, catalog.ChangeOrphaned} {
+		if len(refs[op]) == 0 {
+			continue
+		}
+		in, arg := db.d.anyOf("ref", refs[op])
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`
+			INSERT INTO entity_history (ref, operation, location_id, etag, actor, at, data)
+			SELECT ref, ?, location_id, etag, ?, ?, data FROM entities WHERE `+in), string(op), actor, at, arg); err != nil {
+			return fmt.Errorf("store: record history: %w", formatError(err))
+		}
+	}
+	if len(deleted) == 0 {
+		return nil
+	}
+	row := func(dst []any, i int) []any {
+		c := deleted[i]
+		return append(dst, c.Ref, string(c.Op), c.LocationID, "", actor, at)
+	}
+	if err := db.d.insertNew(ctx, tx, historyTable, len(deleted), row); err != nil {
+		return fmt.Errorf("store: record history: %w", err)
 	}
 	return nil
 }
 
-const versionColumns = `position, ref, operation, location_id, etag, actor, at, data`
+// relationsOnly is the changed fields of an update of the relations alone.
+var relationsOnly = []string{"relations"}
+
+const versionColumns = `seq, ref, operation, location_id, etag, actor, at, data`
 
 type versionRow struct {
-	Position   int64          `db:"position"`
+	Seq        int64          `db:"seq"`
 	Ref        string         `db:"ref"`
 	Op         string         `db:"operation"`
 	LocationID string         `db:"location_id"`
@@ -52,7 +88,7 @@ type versionRow struct {
 }
 
 func (r versionRow) toCatalog() catalog.Version {
-	v := catalog.Version{Position: r.Position, Ref: r.Ref, Op: catalog.ChangeOp(r.Op), LocationID: r.LocationID,
+	v := catalog.Version{Seq: r.Seq, Ref: r.Ref, Op: catalog.ChangeOp(r.Op), LocationID: r.LocationID,
 		Etag: r.Etag, Actor: r.Actor, At: r.At.UTC()}
 	if r.Data.Valid {
 		v.Data = []byte(r.Data.String)
@@ -61,16 +97,16 @@ func (r versionRow) toCatalog() catalog.Version {
 }
 
 // EntityHistory returns the versions of the entity ref (canonical), newest
-// first, before the position before (0: from the newest), at most limit of
+// first, numbered below before (0: from the newest), at most limit of
 // them.
 func (db *DB) EntityHistory(ctx context.Context, ref string, before int64, limit int) ([]catalog.Version, error) {
 	q := `SELECT ` + versionColumns + ` FROM entity_history WHERE ref = ?`
 	args := []any{strings.ToLower(ref)}
 	if before != 0 {
-		q += ` AND position < ?`
+		q += ` AND seq < ?`
 		args = append(args, before)
 	}
-	q += ` ORDER BY position DESC LIMIT ?`
+	q += ` ORDER BY seq DESC LIMIT ?`
 	var rows []versionRow
 	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q), append(args, limit)...); err != nil {
 		return nil, fmt.Errorf("store: history of %s: %w", ref, formatError(err))
@@ -88,7 +124,7 @@ func (db *DB) EntityHistory(ctx context.Context, ref string, before int64, limit
 func (db *DB) EntityAsOf(ctx context.Context, ref string, t time.Time) (*catalog.Version, error) {
 	var r versionRow
 	err := db.r.GetContext(ctx, &r, db.r.Rebind(`SELECT `+versionColumns+` FROM entity_history
-		WHERE ref = ? AND at <= ? ORDER BY position DESC LIMIT 1`), strings.ToLower(ref), t.UTC())
+		WHERE ref = ? AND at <= ? ORDER BY seq DESC LIMIT 1`), strings.ToLower(ref), t.UTC())
 	if err == sql.ErrNoRows {
 		return nil, portal.Errorf(portal.ENOTFOUND, "no version of %s at %s", ref, t.UTC().Format(time.RFC3339))
 	}
@@ -105,7 +141,7 @@ func (db *DB) EntityAsOf(ctx context.Context, ref string, t time.Time) (*catalog
 func (db *DB) LastContent(ctx context.Context, ref string) (*catalog.Version, error) {
 	var r versionRow
 	err := db.r.GetContext(ctx, &r, db.r.Rebind(`SELECT `+versionColumns+` FROM entity_history
-		WHERE ref = ? AND data IS NOT NULL ORDER BY position DESC LIMIT 1`), strings.ToLower(ref))
+		WHERE ref = ? AND data IS NOT NULL ORDER BY seq DESC LIMIT 1`), strings.ToLower(ref))
 	if err == sql.ErrNoRows {
 		return nil, portal.Errorf(portal.ENOTFOUND, "no entity %s", ref)
 	}
@@ -133,7 +169,7 @@ func (db *DB) PruneHistory(ctx context.Context, before time.Time) (int64, error)
 		DELETE FROM entity_history
 		WHERE at < ? AND (operation = 'DELETED' OR EXISTS (
 			SELECT 1 FROM entity_history n
-			WHERE n.ref = entity_history.ref AND n.position > entity_history.position AND n.at < ?))`), cutoff, cutoff)
+			WHERE n.ref = entity_history.ref AND n.seq > entity_history.seq AND n.at < ?))`), cutoff, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("store: prune history: %w", formatError(err))
 	}
