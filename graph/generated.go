@@ -611,6 +611,7 @@ type ComplexityRoot struct {
 		Orphan         func(childComplexity int) int
 		Output         func(childComplexity int) int
 		Owner          func(childComplexity int) int
+		ParameterPages func(childComplexity int) int
 		Parameters     func(childComplexity int) int
 		Raw            func(childComplexity int) int
 		Ref            func(childComplexity int) int
@@ -623,6 +624,20 @@ type ComplexityRoot struct {
 		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
 		Type           func(childComplexity int) int
 		UID            func(childComplexity int) int
+		ValidateValues func(childComplexity int, values any) int
+	}
+
+	TemplateParameterPage struct {
+		Description func(childComplexity int) int
+		Index       func(childComplexity int) int
+		Schema      func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	TemplateValueError struct {
+		Message func(childComplexity int) int
+		Page    func(childComplexity int) int
+		Path    func(childComplexity int) int
 	}
 
 	TraversalConnection struct {
@@ -888,6 +903,9 @@ type TemplateResolver interface {
 	SourceLocation(ctx context.Context, obj *gqltype.Template) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Template, first *int, after *string) (*model.EntityVersionConnection, error)
 	Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
+
+	ParameterPages(ctx context.Context, obj *gqltype.Template) ([]*model.TemplateParameterPage, error)
+	ValidateValues(ctx context.Context, obj *gqltype.Template, values any) ([]*model.TemplateValueError, error)
 }
 type UserResolver interface {
 	Document(ctx context.Context, obj *gqltype.User) (any, error)
@@ -3813,6 +3831,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Owner(childComplexity), true
+	case "Template.parameterPages":
+		if e.ComplexityRoot.Template.ParameterPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.ParameterPages(childComplexity), true
 	case "Template.parameters":
 		if e.ComplexityRoot.Template.Parameters == nil {
 			break
@@ -3895,6 +3919,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.UID(childComplexity), true
+	case "Template.validateValues":
+		if e.ComplexityRoot.Template.ValidateValues == nil {
+			break
+		}
+
+		args, err := ec.field_Template_validateValues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Template.ValidateValues(childComplexity, args["values"].(any)), true
+
+	case "TemplateParameterPage.description":
+		if e.ComplexityRoot.TemplateParameterPage.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateParameterPage.Description(childComplexity), true
+	case "TemplateParameterPage.index":
+		if e.ComplexityRoot.TemplateParameterPage.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateParameterPage.Index(childComplexity), true
+	case "TemplateParameterPage.schema":
+		if e.ComplexityRoot.TemplateParameterPage.Schema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateParameterPage.Schema(childComplexity), true
+	case "TemplateParameterPage.title":
+		if e.ComplexityRoot.TemplateParameterPage.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateParameterPage.Title(childComplexity), true
+
+	case "TemplateValueError.message":
+		if e.ComplexityRoot.TemplateValueError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateValueError.Message(childComplexity), true
+	case "TemplateValueError.page":
+		if e.ComplexityRoot.TemplateValueError.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateValueError.Page(childComplexity), true
+	case "TemplateValueError.path":
+		if e.ComplexityRoot.TemplateValueError.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateValueError.Path(childComplexity), true
 
 	case "TraversalConnection.edges":
 		if e.ComplexityRoot.TraversalConnection.Edges == nil {
@@ -5494,10 +5573,45 @@ type Template implements Entity @key(fields: "ref") {
   lifecycle: String
   "The form the template asks its user to fill (` + "`" + `spec.parameters` + "`" + `), as JSON Schema: one object or a list of pages."
   parameters: JSON
+  """
+  The pages of the form: one for an object, one per item of a list. Each
+  is JSON Schema as written, ` + "`" + `ui:` + "`" + ` hints included, for form renderers such
+  as RJSF. A ` + "`" + `spec.parameters` + "`" + ` that is neither is an INVALID error.
+  """
+  parameterPages: [TemplateParameterPage!]!
+  """
+  Checks values against every page of the form (JSON Schema draft 7), as a
+  task's values are checked before it starts: what the pages refuse, a
+  field at a time, in page order; empty when the values pass. A page that
+  is not a JSON Schema is an INVALID error.
+  """
+  validateValues(values: JSON!): [TemplateValueError!]!
   "The steps the template runs (` + "`" + `spec.steps` + "`" + `)."
   steps: JSON
   "What the template shows when it is done (` + "`" + `spec.output` + "`" + `)."
   output: JSON
+}
+
+"One page of a template's form."
+type TemplateParameterPage {
+  "Its place among the pages, from 0."
+  index: Int!
+  "The page's ` + "`" + `title` + "`" + `, or null."
+  title: String
+  "The page's ` + "`" + `description` + "`" + `, or null."
+  description: String
+  "The page as written: JSON Schema with its ` + "`" + `ui:` + "`" + ` hints."
+  schema: JSON!
+}
+
+"A value that a page of a template's form refuses."
+type TemplateValueError {
+  "The page, from 0."
+  page: Int!
+  "The field, dotted (` + "`" + `name` + "`" + `, ` + "`" + `repo.branches.0` + "`" + `); empty for the values as a whole."
+  path: String!
+  "What is wrong, such as ` + "`" + `is required` + "`" + ` or ` + "`" + `does not match pattern …` + "`" + `."
+  message: String!
 }
 
 """
@@ -7423,6 +7537,32 @@ func (ec *executionContext) childFields_System(ctx context.Context, field graphq
 		return ec.fieldContext_System_resources(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type System", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateParameterPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_TemplateParameterPage_index(ctx, field)
+	case "title":
+		return ec.fieldContext_TemplateParameterPage_title(ctx, field)
+	case "description":
+		return ec.fieldContext_TemplateParameterPage_description(ctx, field)
+	case "schema":
+		return ec.fieldContext_TemplateParameterPage_schema(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateParameterPage", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateValueError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "page":
+		return ec.fieldContext_TemplateValueError_page(ctx, field)
+	case "path":
+		return ec.fieldContext_TemplateValueError_path(ctx, field)
+	case "message":
+		return ec.fieldContext_TemplateValueError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateValueError", field.Name)
 }
 
 func (ec *executionContext) childFields_TraversalConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9608,6 +9748,20 @@ func (ec *executionContext) field_Template_traverse_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Template_validateValues_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "values",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["values"] = arg0
 	return args, nil
 }
 
@@ -22132,6 +22286,88 @@ func (ec *executionContext) fieldContext_Template_parameters(_ context.Context, 
 	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
 }
 
+func (ec *executionContext) _Template_parameterPages(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_parameterPages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Template().ParameterPages(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TemplateParameterPage) graphql.Marshaler {
+			return ec.marshalNTemplateParameterPage2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateParameterPageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_parameterPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplateParameterPage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_validateValues(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_validateValues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Template().ValidateValues(ctx, obj,
+				func() any {
+					if fc.Args["values"] == nil {
+						return nil
+					}
+					return fc.Args["values"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TemplateValueError) graphql.Marshaler {
+			return ec.marshalNTemplateValueError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateValueErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_validateValues(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplateValueError(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Template_validateValues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Template_steps(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22176,6 +22412,167 @@ func (ec *executionContext) _Template_output(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Template_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Template", field, true, false, "JSON")
+}
+
+func (ec *executionContext) _TemplateParameterPage_index(ctx context.Context, field graphql.CollectedField, obj *model.TemplateParameterPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateParameterPage_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateParameterPage_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateParameterPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TemplateParameterPage_title(ctx context.Context, field graphql.CollectedField, obj *model.TemplateParameterPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateParameterPage_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateParameterPage_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateParameterPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _TemplateParameterPage_description(ctx context.Context, field graphql.CollectedField, obj *model.TemplateParameterPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateParameterPage_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateParameterPage_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateParameterPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _TemplateParameterPage_schema(ctx context.Context, field graphql.CollectedField, obj *model.TemplateParameterPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateParameterPage_schema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schema, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateParameterPage_schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateParameterPage", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _TemplateValueError_page(ctx context.Context, field graphql.CollectedField, obj *model.TemplateValueError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateValueError_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateValueError_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateValueError", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TemplateValueError_path(ctx context.Context, field graphql.CollectedField, obj *model.TemplateValueError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateValueError_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateValueError_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateValueError", field, false, false, "String")
+}
+
+func (ec *executionContext) _TemplateValueError_message(ctx context.Context, field graphql.CollectedField, obj *model.TemplateValueError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateValueError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateValueError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateValueError", field, false, false, "String")
 }
 
 func (ec *executionContext) _TraversalConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TraversalConnection) (ret graphql.Marshaler) {
@@ -28651,6 +29048,16 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "parameterPages":
+			out.Values[i] = ec._Template_parameterPages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validateValues":
+			out.Values[i] = ec._Template_validateValues(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "steps":
 			out.Values[i] = ec._Template_steps(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -28659,6 +29066,97 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 		case "output":
 			out.Values[i] = ec._Template_output(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templateParameterPageImplementors = []string{"TemplateParameterPage"}
+
+func (ec *executionContext) _TemplateParameterPage(ctx context.Context, sel ast.SelectionSet, obj *model.TemplateParameterPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateParameterPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplateParameterPage")
+		case "index":
+			out.Values[i] = ec._TemplateParameterPage_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._TemplateParameterPage_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._TemplateParameterPage_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "schema":
+			out.Values[i] = ec._TemplateParameterPage_schema(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templateValueErrorImplementors = []string{"TemplateValueError"}
+
+func (ec *executionContext) _TemplateValueError(ctx context.Context, sel ast.SelectionSet, obj *model.TemplateValueError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateValueErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplateValueError")
+		case "page":
+			out.Values[i] = ec._TemplateValueError_page(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._TemplateValueError_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._TemplateValueError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -30278,6 +30776,54 @@ func (ec *executionContext) marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreen
 		return graphql.Null
 	}
 	return ec._System(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTemplateParameterPage2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateParameterPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TemplateParameterPage) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTemplateParameterPage2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateParameterPage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTemplateParameterPage2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateParameterPage(ctx context.Context, sel ast.SelectionSet, v *model.TemplateParameterPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplateParameterPage!")
+		return graphql.Null
+	}
+	return ec._TemplateParameterPage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTemplateValueError2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateValueErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TemplateValueError) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTemplateValueError2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateValueError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTemplateValueError2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateValueError(ctx context.Context, sel ast.SelectionSet, v *model.TemplateValueError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplateValueError!")
+		return graphql.Null
+	}
+	return ec._TemplateValueError(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalConnection(ctx context.Context, sel ast.SelectionSet, v *model.TraversalConnection) graphql.Marshaler {

@@ -534,6 +534,16 @@ func (r *templateResolver) Traverse(ctx context.Context, obj *gqltype.Template, 
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
 }
 
+// ParameterPages is the resolver for the parameterPages field.
+func (r *templateResolver) ParameterPages(ctx context.Context, obj *gqltype.Template) ([]*model.TemplateParameterPage, error) {
+	return templateParameterPages(obj)
+}
+
+// ValidateValues is the resolver for the validateValues field.
+func (r *templateResolver) ValidateValues(ctx context.Context, obj *gqltype.Template, values any) ([]*model.TemplateValueError, error) {
+	return templateValidateValues(obj, values)
+}
+
 // Document is the resolver for the document field.
 func (r *userResolver) Document(ctx context.Context, obj *gqltype.User) (any, error) {
 	return entityDocument(ctx, r.Resolver, obj)

@@ -321,6 +321,28 @@ type TagFilter struct {
 	Any []string `json:"any,omitempty"`
 }
 
+// One page of a template's form.
+type TemplateParameterPage struct {
+	// Its place among the pages, from 0.
+	Index int `json:"index"`
+	// The page's `title`, or null.
+	Title *string `json:"title,omitempty"`
+	// The page's `description`, or null.
+	Description *string `json:"description,omitempty"`
+	// The page as written: JSON Schema with its `ui:` hints.
+	Schema any `json:"schema"`
+}
+
+// A value that a page of a template's form refuses.
+type TemplateValueError struct {
+	// The page, from 0.
+	Page int `json:"page"`
+	// The field, dotted (`name`, `repo.branches.0`); empty for the values as a whole.
+	Path string `json:"path"`
+	// What is wrong, such as `is required` or `does not match pattern …`.
+	Message string `json:"message"`
+}
+
 // The result of a traversal, ordered by depth then reference.
 type TraversalConnection struct {
 	Edges    []*TraversalEdge  `json:"edges"`

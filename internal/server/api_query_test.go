@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -228,6 +230,53 @@ func TestQuery_EntityKinds(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{"Repository", "Open in catalog"}, links); diff != "" {
 				t.Errorf("output links mismatch (-want +got):\n%s", diff)
+			}
+		})
+
+		t.Run("TemplateForm", func(t *testing.T) {
+			var got struct {
+				Entity struct {
+					ParameterPages []struct {
+						Index  int
+						Title  *string
+						Schema struct {
+							Required   []string
+							Properties map[string]map[string]any
+						}
+					}
+					Valid, Invalid []struct {
+						Page          int
+						Path, Message string
+					}
+				}
+			}
+			MustQuery(t, srv, `query($ok: JSON!, $bad: JSON!) { entity(ref: "template:go-service") { ... on Template {
+				parameterPages { index title schema }
+				valid: validateValues(values: $ok) { page path message }
+				invalid: validateValues(values: $bad) { page path message } } } }`, map[string]any{
+				"ok":  map[string]any{"name": "tempo", "description": "Keeps time.", "owner": "team-a", "repoUrl": "github.com?owner=larkspur&repo=tempo"},
+				"bad": map[string]any{"name": "Not A Name", "owner": "team-a", "visibility": "public"},
+			}, &got)
+			pages := got.Entity.ParameterPages
+			if len(pages) != 2 || pages[1].Index != 1 || pages[0].Title == nil || *pages[0].Title != "Service details" {
+				t.Fatalf("pages %+v; want Service details, then Repository", pages)
+			}
+			if f := pages[0].Schema.Properties["name"]["ui:field"]; f != "EntityNamePicker" {
+				t.Errorf("name's ui:field %v; want EntityNamePicker, passed through", f)
+			}
+			if len(got.Entity.Valid) != 0 {
+				t.Errorf("valid values refused: %+v", got.Entity.Valid)
+			}
+			var refused []string
+			for _, e := range got.Entity.Invalid {
+				refused = append(refused, fmt.Sprintf("%d %s", e.Page, e.Path))
+			}
+			slices.Sort(refused)
+			if diff := cmp.Diff([]string{"0 description", "0 name", "1 repoUrl", "1 visibility"}, refused); diff != "" {
+				t.Errorf("refused fields mismatch (-want +got):\n%s\n%+v", diff, got.Entity.Invalid)
+			}
+			if code, msg := MustFail(t, srv, `{ entity(ref: "template:go-service") { ... on Template { validateValues(values: [1]) { path } } } }`, nil); code != "INVALID" {
+				t.Errorf("values that are not an object: %s %q; want INVALID", code, msg)
 			}
 		})
 
