@@ -288,7 +288,10 @@ func stale(format string, args ...any) error {
 	return fmt.Errorf("store: %w: "+format, append([]any{catalog.ErrStale}, args...)...)
 }
 
-// check re-reads, locked, what the plan depends on.
+// check re-reads, locked, what the plan depends on: the location, the
+// entities it conflicts with, and the entities it writes. Where a change
+// set hands the writer over (see [apply.lazyCheck]) the entities it writes
+// are checked as it reaches them instead.
 func (a *apply) check(ctx context.Context) error {
 	cs := a.cs
 	var stamp string
@@ -303,15 +306,39 @@ func (a *apply) check(ctx context.Context) error {
 		return stale("location %s was changed by another refresh", cs.Location.Key())
 	}
 	want := make(map[string]catalog.StoredEntity, len(cs.Conflicts))
-	for _, c := range cs.Writes {
-		if c.Prev != nil {
-			want[c.Ref] = *c.Prev
-		}
-	}
 	conflict := make(map[string]bool, len(cs.Conflicts))
 	for _, c := range cs.Conflicts {
 		want[c.Ref], conflict[c.Ref] = c, true
 	}
+	if !a.lazyCheck() {
+		addPrev(want, cs.Writes)
+	}
+	return a.checkStored(ctx, want, conflict)
+}
+
+// lazyCheck reports whether the entities a change set writes are checked
+// a window at a time as it reaches them, rather than all at its start: on
+// SQLite, where it hands the writer over, the next transaction would check
+// again all that is left (2,000 entities of a refresh for every 100
+// written), holding the writer a waiting write wants.
+func (a *apply) lazyCheck() bool { return a.db.singleWriter() && !a.cs.Remove }
+
+// checkWindow is how many of its writes a change set that checks lazily
+// checks at once.
+const checkWindow = 5 * handOverChunk
+
+// addPrev adds to want the stored state the writes were planned from.
+func addPrev(want map[string]catalog.StoredEntity, writes []catalog.EntityWrite) {
+	for _, c := range writes {
+		if c.Prev != nil {
+			want[c.Ref] = *c.Prev
+		}
+	}
+}
+
+// checkStored re-reads, locked, the entities of want: each must be as
+// stored when planned or, in conflict, still held by its location.
+func (a *apply) checkStored(ctx context.Context, want map[string]catalog.StoredEntity, conflict map[string]bool) error {
 	refs := make([]string, 0, len(want))
 	for ref := range want {
 		refs = append(refs, ref)
@@ -363,9 +390,17 @@ func (a *apply) entities(ctx context.Context) (int, error) {
 	if a.db.singleWriter() {
 		step = handOverChunk
 	}
-	n := 0
+	n, checked := 0, 0
 	for n < len(a.cs.Writes) && (n == 0 || a.cs.Remove || !a.db.writeWaiting()) {
 		chunk := a.cs.Writes[n:min(n+step, len(a.cs.Writes))]
+		if a.lazyCheck() && n+len(chunk) > checked {
+			want := map[string]catalog.StoredEntity{}
+			addPrev(want, a.cs.Writes[checked:min(checked+checkWindow, len(a.cs.Writes))])
+			if err := a.checkStored(ctx, want, nil); err != nil {
+				return 0, err
+			}
+			checked = min(checked+checkWindow, len(a.cs.Writes))
+		}
 		n += len(chunk)
 		var (
 			inserts, upserts []*catalog.EntityDoc
