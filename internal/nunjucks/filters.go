@@ -1,0 +1,1305 @@
+package nunjucks
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+)
+
+// Built-in filters. Each follows Nunjucks 3.2.4's implementation over the
+// closed value kinds, including its coercions and the cases where it
+// returns its input unchanged (which keeps a safe string's identity).
+
+// filterFunc applies a filter to its input and positional arguments
+// (keywords are already lowered, see lowerKeywords).
+type filterFunc func(r *run, in value, args []value) value
+
+var builtinFilters map[string]filterFunc
+
+func init() {
+	builtinFilters = map[string]filterFunc{
+		"abs":         func(r *run, in value, _ []value) value { return math.Abs(r.toNumber(in)) },
+		"batch":       filterBatch,
+		"capitalize":  filterCapitalize,
+		"center":      filterCenter,
+		"default":     filterDefault,
+		"d":           filterDefault,
+		"dictsort":    filterDictsort,
+		"dump":        filterDump,
+		"escape":      filterEscape,
+		"e":           filterEscape,
+		"first":       func(r *run, in value, _ []value) value { return r.edge(in, false) },
+		"last":        func(r *run, in value, _ []value) value { return r.edge(in, true) },
+		"float":       filterFloat,
+		"forceescape": func(r *run, in value, _ []value) value { return &safeString{escapeHTML(r.render(in))} },
+		"groupby":     filterGroupby,
+		"indent":      filterIndent,
+		"int":         filterInt,
+		"join":        filterJoin,
+		"length":      filterLength,
+		"list":        filterList,
+		"lower":       func(r *run, in value, _ []value) value { return lowerJS(r.text(normalizeText(in))) },
+		"upper":       func(r *run, in value, _ []value) value { return upperJS(r.text(normalizeText(in))) },
+		"nl2br":       filterNl2br,
+		"random":      filterRandom,
+		"reject":      func(r *run, in value, args []value) value { return r.selectValues(in, args, false) },
+		"select":      func(r *run, in value, args []value) value { return r.selectValues(in, args, true) },
+		"rejectattr":  func(r *run, in value, args []value) value { return r.selectAttr(in, args, false) },
+		"selectattr":  func(r *run, in value, args []value) value { return r.selectAttr(in, args, true) },
+		"replace":     filterReplace,
+		"reverse":     filterReverse,
+		"round":       filterRound,
+		"safe":        filterSafe,
+		"slice":       filterSlice,
+		"sort":        filterSort,
+		"string":      filterString,
+		"striptags":   filterStriptags,
+		"sum":         filterSum,
+		"title":       filterTitle,
+		"trim":        func(r *run, in value, _ []value) value { return copySafe(in, trimJS(r.text(in))) },
+		"truncate":    filterTruncate,
+		"urlencode":   filterUrlencode,
+		"urlize":      filterUrlize,
+		"wordcount":   filterWordcount,
+	}
+}
+
+// macroFilters are the filters Nunjucks wraps with makeMacro, whose
+// keyword arguments bind to named parameters; the others receive their
+// keywords as one trailing record marked __keywords.
+var macroFilters = map[string][]string{
+	"int":  {"default", "base"},
+	"sort": {"reverse", "case_sensitive", "attribute"},
+}
+
+func lowerKeywords(name string, pos []value, kw kwargs) []value {
+	if names, ok := macroFilters[name]; ok {
+		pos, _ = normalizeArgs(names, nil, pos, kw)
+		return pos
+	}
+	if len(kw) == 0 {
+		return pos
+	}
+	return append(pos, newRecord(append(append([]entry(nil), kw...), entry{"__keywords", true})))
+}
+
+func (r *run) evalFilter(x *filterExpr, sc *scope, cx ctx) value {
+	r.pos = x.pos
+	if f, ok := r.t.filters[x.name]; ok {
+		in := r.eval(x.input, sc, cx)
+		pos, kw := r.evalArgs(x.args, sc, cx)
+		r.pos = x.pos
+		args := make([]any, len(pos))
+		for i, v := range pos {
+			args[i] = r.toGo(v, 0)
+		}
+		out, err := f(r.toGo(in, 0), args, r.kwToGo(kw))
+		if err != nil {
+			panic(&posError{pos: x.pos, msg: fmt.Sprintf("filter %s: %v", x.name, err), err: err})
+		}
+		return r.fromGo(out, 0)
+	}
+	name := x.name
+	if name == "jsonify" && r.t.opts.Cookiecutter {
+		name = "dump"
+	}
+	f, ok := builtinFilters[name]
+	if !ok {
+		r.fail("unknown filter %q", x.name)
+	}
+	in := r.eval(x.input, sc, cx)
+	pos, kw := r.evalArgs(x.args, sc, cx)
+	r.pos = x.pos
+	if containsCallable(in) {
+		r.fail("callable values cannot be filtered")
+	}
+	for _, v := range pos {
+		if containsCallable(v) {
+			r.fail("callable values cannot be passed to filter %s", name)
+		}
+	}
+	for _, e := range kw {
+		if containsCallable(e.v) {
+			r.fail("callable values cannot be passed to filter %s", name)
+		}
+	}
+	return f(r, in, lowerKeywords(name, pos, kw))
+}
+
+// text requires a string or safe string and returns its text.
+func (r *run) text(v value) string {
+	s, ok := isString(v)
+	if !ok {
+		r.fail("filter input must be a string, not %s", kindName(v))
+	}
+	return s
+}
+
+// normalizeText maps null, undefined and false to "", as Nunjucks'
+// normalize does for its text filters.
+func normalizeText(v value) value {
+	switch v {
+	case nil, null, false:
+		return ""
+	}
+	return v
+}
+
+// copySafe returns s, as a safe string if in was one.
+func copySafe(in value, s string) value {
+	if _, ok := in.(*safeString); ok {
+		return &safeString{s}
+	}
+	return s
+}
+
+func lowerJS(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return cases.Lower(language.Und).String(s)
+}
+
+func upperJS(s string) string {
+	if isASCII(s) {
+		return strings.ToUpper(s)
+	}
+	return cases.Upper(language.Und).String(s)
+}
+
+// spaces is " ".repeat(Math.ceil(n)), nothing for n <= 0 or NaN.
+func (r *run) spaces(n float64) string {
+	if math.IsNaN(n) || n <= 0 {
+		return ""
+	}
+	if n > float64(r.lim.MaxOutputBytes) {
+		r.limit("padding of %s spaces is over the output limit", formatNumber(n))
+	}
+	c := int(math.Ceil(n))
+	r.chargeString(c)
+	return strings.Repeat(" ", c)
+}
+
+// directLength is the length center and truncate compare: of text, an
+// array, or a record's own length property.
+func (r *run) directLength(v value) value {
+	switch x := v.(type) {
+	case string:
+		return float64(len16(x))
+	case *safeString:
+		return float64(len16(x.s))
+	case *array:
+		return float64(len(x.items))
+	case *record:
+		return x.m["length"]
+	}
+	return nil
+}
+
+// sequence returns the items of an array or the code units of a string.
+func (r *run) sequence(v value) ([]value, bool) {
+	switch x := v.(type) {
+	case *array:
+		r.step(len(x.items))
+		return append([]value(nil), x.items...), true
+	case string, *safeString:
+		s, _ := isString(x)
+		units := split16(s)
+		r.step(len(units))
+		out := make([]value, len(units))
+		for i, u := range units {
+			out[i] = u
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// recordItems reads an array-like record's entries 0..ceil(length)-1.
+func (r *run) recordItems(x *record) []value {
+	n := r.toNumber(x.m["length"])
+	if math.IsNaN(n) || n <= 0 {
+		return nil
+	}
+	if n > float64(r.lim.MaxSteps-r.steps) {
+		r.limit("array-like record length %s is over the step limit", formatNumber(n))
+	}
+	count := int(math.Ceil(n))
+	r.step(count)
+	out := make([]value, count)
+	for i := range out {
+		out[i] = x.m[strconv.Itoa(i)]
+	}
+	return out
+}
+
+// recordItemsStrict is recordItems for the filters that treat a record as
+// an array through Array.prototype methods, which refuse an invalid
+// numeric length.
+func (r *run) recordItemsStrict(x *record) []value {
+	if n, ok := x.m["length"].(float64); ok && !math.IsNaN(n) && (n != math.Trunc(n) || n < 0 || n > 1<<32-1) {
+		r.fail("invalid array length %s", formatNumber(n))
+	}
+	return r.recordItems(x)
+}
+
+func filterBatch(r *run, in value, args []value) value {
+	if in == nil || in == null {
+		r.fail("batch needs a sequence")
+	}
+	width := math.Trunc(r.toNumber(arg(args, 0)))
+	if math.IsNaN(width) || width <= 0 || width > 1<<53 {
+		r.fail("batch size must be a positive integer")
+	}
+	var items []value
+	if x, ok := in.(*record); ok {
+		items = r.recordItems(x)
+	} else if items, ok = r.sequence(in); !ok {
+		return newArray(nil)
+	}
+	fill := arg(args, 1)
+	w := len(items)
+	if width < float64(len(items)) {
+		w = int(width)
+	}
+	var out []value
+	for i := 0; i < len(items); i += w {
+		end := min(i+w, len(items))
+		row := append([]value(nil), items[i:end]...)
+		if end == len(items) && truthy(fill) {
+			for float64(len(row)) < width {
+				r.step(1)
+				row = append(row, fill)
+			}
+		}
+		out = append(out, newArray(row))
+	}
+	return newArray(out)
+}
+
+func filterCapitalize(r *run, in value, _ []value) value {
+	s := lowerJS(r.text(normalizeText(in)))
+	if s == "" {
+		return copySafe(in, s)
+	}
+	c, n := decodeWTF8(s)
+	if c < 0x10000 {
+		return copySafe(in, upperJS(s[:n])+s[n:])
+	}
+	return copySafe(in, s)
+}
+
+func filterCenter(r *run, in value, args []value) value {
+	in = normalizeText(in)
+	width := value(80.0)
+	if truthy(arg(args, 0)) {
+		width = args[0]
+	}
+	length := r.directLength(in)
+	if r.greaterEq(length, width) {
+		return in
+	}
+	pad := r.toNumber(width) - r.toNumber(length)
+	text := r.toString(in)
+	left := r.spaces(pad/2 - math.Mod(pad, 2))
+	right := r.spaces(pad / 2)
+	r.chargeString(len(left) + len(text) + len(right))
+	return copySafe(in, left+text+right)
+}
+
+func filterDefault(r *run, in value, args []value) value {
+	if truthy(arg(args, 1)) {
+		if truthy(in) {
+			return in
+		}
+		return arg(args, 0)
+	}
+	if in == nil {
+		return arg(args, 0)
+	}
+	return in
+}
+
+// filterDictsort sorts a record's entries by key or value, upper-casing
+// strings unless case-sensitive, with Nunjucks' comparator (greater, equal,
+// else -1).
+func filterDictsort(r *run, in value, args []value) value {
+	rec, ok := in.(*record)
+	if !ok {
+		r.fail("dictsort needs a record, not %s", kindName(in))
+	}
+	caseSensitive := truthy(arg(args, 0))
+	byValue := false
+	switch by := arg(args, 1); by {
+	case nil, "key":
+	case "value":
+		byValue = true
+	default:
+		r.fail("dictsort can only sort by key or value")
+	}
+	norm := func(v value) value {
+		if s, ok := isString(v); ok && !caseSensitive {
+			return upperJS(s)
+		}
+		return v
+	}
+	pairs := make([]value, len(rec.keys))
+	for i, k := range rec.keys {
+		pairs[i] = newArray([]value{k, rec.m[k]})
+	}
+	key := func(v value) value {
+		it := v.(*array).items
+		if byValue {
+			return norm(it[1])
+		}
+		return norm(it[0])
+	}
+	r.sortValues(pairs, func(a, b value) int {
+		x, y := key(a), key(b)
+		if r.greater(x, y) {
+			return 1
+		}
+		if strictEqual(x, y) {
+			return 0
+		}
+		return -1
+	})
+	return newArray(pairs)
+}
+
+func filterDump(r *run, in value, args []value) value {
+	indent := ""
+	switch s := arg(args, 0).(type) {
+	case string:
+		indent = slice16(s, 0, min(10, len16(s)))
+	case float64:
+		if !math.IsNaN(s) && s > 0 {
+			indent = strings.Repeat(" ", int(min(10, math.Trunc(s))))
+		}
+	}
+	out, ok := r.stringify(in, indent)
+	if !ok {
+		return nil
+	}
+	return out
+}
+
+func filterEscape(r *run, in value, _ []value) value {
+	if s, ok := in.(*safeString); ok {
+		return s
+	}
+	return &safeString{escapeHTML(r.render(in))}
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", `"`, "&quot;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `\`, "&#92;")
+
+func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
+
+// edge is the first and last filters.
+func (r *run) edge(in value, last bool) value {
+	switch x := in.(type) {
+	case nil, nullType:
+		r.fail("first and last need a sequence")
+	case *array:
+		if len(x.items) == 0 {
+			return nil
+		}
+		if last {
+			return x.items[len(x.items)-1]
+		}
+		return x.items[0]
+	case string, *safeString:
+		s, _ := isString(x)
+		n := len16(s)
+		if n == 0 {
+			return nil
+		}
+		if last {
+			return slice16(s, n-1, n)
+		}
+		return slice16(s, 0, 1)
+	case *record:
+		if !last {
+			return x.m["0"]
+		}
+		return x.m[r.propertyKey(r.toNumber(x.m["length"])-1)]
+	}
+	return nil
+}
+
+func filterFloat(r *run, in value, args []value) value {
+	f := parseFloatJS(r.toString(in))
+	if math.IsNaN(f) {
+		return arg(args, 0)
+	}
+	return f
+}
+
+func filterInt(r *run, in value, args []value) value {
+	base := 10.0
+	if b := arg(args, 1); b != nil {
+		base = math.Trunc(r.toNumber(b))
+	}
+	f := parseIntJS(r.toString(in), base)
+	if math.IsNaN(f) {
+		return arg(args, 0)
+	}
+	return f
+}
+
+// attrPath is the attribute argument of sort and groupby: none when falsy,
+// a dotted path when a string, else one key.
+func (r *run) attrPath(v value) []string {
+	if !truthy(v) {
+		return nil
+	}
+	if s, ok := v.(string); ok {
+		return strings.Split(s, ".")
+	}
+	return []string{r.propertyKey(v)}
+}
+
+func (r *run) getPath(v value, path []string) value {
+	for _, k := range path {
+		if v == nil || v == null {
+			r.fail("cannot read %q of %s", k, kindName(v))
+		}
+		if !hasMember(v, k) {
+			return nil
+		}
+		v = r.member(v, k)
+	}
+	return v
+}
+
+// getAttr reads one direct attribute, failing on null and undefined.
+func (r *run) getAttr(v value, k string) value {
+	if v == nil || v == null {
+		r.fail("cannot read %q of %s", k, kindName(v))
+	}
+	return r.member(v, k)
+}
+
+func filterGroupby(r *run, in value, args []value) value {
+	if in == nil || in == null {
+		r.fail("groupby needs a sequence")
+	}
+	var items []value
+	if x, ok := in.(*record); ok {
+		items = r.recordItems(x)
+	} else if items, ok = r.sequence(in); !ok {
+		return newRecord(nil)
+	}
+	path := r.attrPath(arg(args, 0))
+	var keys []string
+	groups := map[string][]value{}
+	for _, it := range items {
+		k := r.propertyKey(r.getPath(it, path))
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], it)
+	}
+	entries := make([]entry, len(keys))
+	for i, k := range keys {
+		entries[i] = entry{k, newArray(groups[k])}
+	}
+	return newRecord(entries)
+}
+
+func filterIndent(r *run, in value, args []value) value {
+	in = normalizeText(in)
+	text := r.text(in)
+	if in == "" {
+		return ""
+	}
+	width := value(4.0)
+	if truthy(arg(args, 0)) {
+		width = args[0]
+	}
+	pad := r.spaces(r.toNumber(width))
+	lines := strings.Split(text, "\n")
+	r.chargeString(len(text) + len(pad)*len(lines))
+	first := 1
+	if truthy(arg(args, 1)) {
+		first = 0
+	}
+	for i := first; i < len(lines); i++ {
+		lines[i] = pad + lines[i]
+	}
+	return copySafe(in, strings.Join(lines, "\n"))
+}
+
+// filterJoin joins an array's items, or with an attribute the attribute of
+// each item of an array, string or array-like record.
+func filterJoin(r *run, in value, args []value) value {
+	sep := ""
+	if truthy(arg(args, 0)) {
+		sep = r.toString(args[0])
+	}
+	var items []value
+	if attr := arg(args, 1); truthy(attr) {
+		items = r.project(in, r.propertyKey(attr))
+	} else {
+		a, ok := in.(*array)
+		if !ok {
+			r.fail("join needs an array, not %s", kindName(in))
+		}
+		items = a.items
+	}
+	var b strings.Builder
+	for i, it := range items {
+		r.step(1)
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		if it != nil && it != null {
+			b.WriteString(r.toString(it))
+		}
+		r.checkLen(b.Len())
+	}
+	r.chargeString(b.Len())
+	return b.String()
+}
+
+// project maps items to one direct attribute, as join and sum do.
+func (r *run) project(in value, attr string) []value {
+	var items []value
+	switch x := in.(type) {
+	case *array:
+		items = x.items
+	case string:
+		items, _ = r.sequence(x)
+	case *record:
+		items = r.recordItemsStrict(x)
+	case *safeString:
+		if x.s != "" {
+			r.getAttr(nil, attr)
+		}
+		return nil
+	default:
+		return nil
+	}
+	out := make([]value, len(items))
+	for i, it := range items {
+		r.step(1)
+		out[i] = r.getAttr(it, attr)
+	}
+	return out
+}
+
+func filterLength(r *run, in value, _ []value) value {
+	switch x := in.(type) {
+	case *array:
+		return float64(len(x.items))
+	case *record:
+		return float64(len(x.keys))
+	case string:
+		return float64(len16(x))
+	case *safeString:
+		return float64(len16(x.s))
+	case nil, nullType:
+		return 0.0
+	case bool:
+		if !x {
+			return 0.0
+		}
+	}
+	return nil
+}
+
+func filterList(r *run, in value, _ []value) value {
+	switch x := in.(type) {
+	case *array:
+		return x
+	case string, *safeString:
+		items, _ := r.sequence(x)
+		return newArray(items)
+	case *record:
+		out := make([]value, len(x.keys))
+		for i, k := range x.keys {
+			r.step(1)
+			out[i] = newRecord([]entry{{"key", k}, {"value", x.m[k]}})
+		}
+		return newArray(out)
+	}
+	r.fail("list needs an array, string or record, not %s", kindName(in))
+	return nil
+}
+
+func filterNl2br(r *run, in value, _ []value) value {
+	s := ""
+	if in != nil && in != null {
+		s = r.text(in)
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "<br />\n")
+	r.chargeString(len(s))
+	return copySafe(in, s)
+}
+
+func filterRandom(r *run, in value, _ []value) value {
+	switch x := in.(type) {
+	case nil, nullType:
+		r.fail("random needs a sequence")
+	case *record:
+		n := r.toNumber(x.m["length"])
+		if n > 0 && n <= 1<<53 && n == math.Trunc(n) {
+			return x.m[strconv.FormatInt(rand.Int64N(int64(n)), 10)]
+		}
+		return x.m[r.propertyKey(math.Floor(rand.Float64()*n))]
+	}
+	items, ok := r.sequence(in)
+	if !ok || len(items) == 0 {
+		return nil
+	}
+	return items[rand.IntN(len(items))]
+}
+
+// selectValues is select and reject: items passing (or failing) a test,
+// truthy by default.
+func (r *run) selectValues(in value, args []value, want bool) value {
+	name := "truthy"
+	if t := arg(args, 0); t != nil {
+		name = r.toString(t)
+	}
+	if _, ok := builtinTests[name]; !ok {
+		r.fail("unknown test %q", name)
+	}
+	var items []value
+	switch x := in.(type) {
+	case nil, nullType:
+		r.fail("select and reject need a sequence")
+	case *record:
+		items = r.presentItems(x)
+	default:
+		var ok bool
+		if items, ok = r.sequence(in); !ok {
+			return newArray(nil)
+		}
+	}
+	var targs []value
+	if len(args) > 1 {
+		targs = args[1:]
+	}
+	d := r.lookupTest(name, len(targs))
+	var out []value
+	for _, it := range items {
+		r.step(1)
+		if r.applyTest(d, it, targs) == want {
+			out = append(out, it)
+		}
+	}
+	return newArray(out)
+}
+
+// presentItems reads the numeric entries an array-like record has, below
+// its length, as Array.prototype.filter does.
+func (r *run) presentItems(x *record) []value {
+	n := r.toNumber(x.m["length"])
+	if math.IsNaN(n) || n <= 0 {
+		return nil
+	}
+	n = min(math.Floor(n), 1<<53-1)
+	var out []value
+	if n <= float64(len(x.keys)) {
+		for i := 0; float64(i) < n; i++ {
+			r.step(1)
+			if v, ok := x.m[strconv.Itoa(i)]; ok {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	// A huge length with few keys: visit the keys instead of every index.
+	for _, k := range x.keys {
+		r.step(1)
+		if isArrayIndex(k) {
+			if i, _ := strconv.ParseFloat(k, 64); i < n {
+				out = append(out, x.m[k])
+			}
+		}
+	}
+	return out
+}
+
+// selectAttr is selectattr and rejectattr: items whose direct attribute is
+// truthy (or not). Further arguments are ignored, as in Nunjucks.
+func (r *run) selectAttr(in value, args []value, want bool) value {
+	a, ok := in.(*array)
+	if !ok {
+		r.fail("selectattr and rejectattr need an array, not %s", kindName(in))
+	}
+	attr := r.propertyKey(arg(args, 0))
+	var out []value
+	for _, it := range a.items {
+		r.step(1)
+		if truthy(r.getAttr(it, attr)) == want {
+			out = append(out, it)
+		}
+	}
+	return newArray(out)
+}
+
+func filterReplace(r *run, in value, args []value) value {
+	search, repl := arg(args, 0), arg(args, 1)
+	maxCount := value(-1.0)
+	if len(args) > 2 && args[2] != nil {
+		maxCount = args[2]
+	}
+	if re, ok := search.(*regexValue); ok {
+		s, ok := isString(in)
+		if !ok {
+			r.fail("replacing a regular expression needs a string")
+		}
+		return r.replaceRegex(s, re.lit, r.toString(repl))
+	}
+	switch search.(type) {
+	case string, float64:
+	default:
+		return in
+	}
+	if f, ok := in.(float64); ok {
+		in = formatNumber(f)
+	}
+	text, ok := isString(in)
+	if !ok {
+		return in
+	}
+	needle := r.toString(search)
+	if needle == "" {
+		rs := r.toString(repl)
+		sep := rs
+		if repl == nil {
+			sep = ","
+		}
+		units := split16(text)
+		r.chargeString(len(text) + len(sep)*len(units) + 2*len(rs))
+		return copySafe(in, rs+strings.Join(units, sep)+rs)
+	}
+	if maxCount == 0.0 || !strings.Contains(text, needle) {
+		return in
+	}
+	rs := r.toString(repl)
+	if maxCount == -1.0 {
+		n := strings.Count(text, needle)
+		r.chargeString(len(text) + n*len(rs))
+		return copySafe(in, strings.ReplaceAll(text, needle, rs))
+	}
+	limit := r.toNumber(maxCount)
+	var b strings.Builder
+	rest := text
+	for count := 0.0; count < limit; count++ {
+		i := strings.Index(rest, needle)
+		if i < 0 {
+			break
+		}
+		r.step(1)
+		b.WriteString(rest[:i])
+		b.WriteString(rs)
+		rest = rest[i+len(needle):]
+	}
+	b.WriteString(rest)
+	r.chargeString(b.Len())
+	return copySafe(in, b.String())
+}
+
+func filterReverse(r *run, in value, _ []value) value {
+	switch x := in.(type) {
+	case string, *safeString:
+		s, _ := isString(x)
+		u := units16(s)
+		r.step(len(u))
+		for i, j := 0, len(u)-1; i < j; i, j = i+1, j-1 {
+			u[i], u[j] = u[j], u[i]
+		}
+		return copySafe(in, fromUnits16(u))
+	case *array:
+		r.step(len(x.items))
+		out := make([]value, len(x.items))
+		for i, it := range x.items {
+			out[len(out)-1-i] = it
+		}
+		return newArray(out)
+	case *record:
+		items := r.recordItemsStrict(x)
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+		return newArray(items)
+	}
+	return newArray(nil)
+}
+
+func filterRound(r *run, in value, args []value) value {
+	precision := 0.0
+	if truthy(arg(args, 0)) {
+		precision = r.toNumber(args[0])
+	}
+	factor := powJS(10, precision)
+	round := roundJS
+	switch arg(args, 1) {
+	case "ceil":
+		round = math.Ceil
+	case "floor":
+		round = math.Floor
+	}
+	return round(r.toNumber(in)*factor) / factor
+}
+
+func filterSafe(r *run, in value, _ []value) value {
+	if s, ok := in.(*safeString); ok {
+		return s
+	}
+	return &safeString{r.render(in)}
+}
+
+// filterSlice cuts a sequence into count parts, the first ones one longer;
+// with a fill value, the shorter parts get it appended.
+func filterSlice(r *run, in value, args []value) value {
+	items, ok := r.sequence(in)
+	if !ok {
+		r.fail("slice needs an array or string, not %s", kindName(in))
+	}
+	count := math.Trunc(r.toNumber(arg(args, 0)))
+	if math.IsNaN(count) || count <= 0 || count > 1<<53 {
+		r.fail("slice count must be a positive integer")
+	}
+	if count > float64(r.lim.MaxSteps) {
+		r.limit("slice count %s is over the step limit", formatNumber(count))
+	}
+	n := int(count)
+	r.step(n)
+	base, extra := len(items)/n, len(items)%n
+	fill := arg(args, 1)
+	text, isText := isString(in)
+	var units []uint16
+	if isText {
+		units = units16(text)
+	}
+	out := make([]value, 0, n)
+	off := 0
+	for i := 0; i < n; i++ {
+		l := base
+		if i < extra {
+			l++
+		}
+		if isText {
+			if truthy(fill) && i >= extra {
+				r.fail("slice cannot append a fill value to a string")
+			}
+			out = append(out, fromUnits16(units[off:off+l]))
+		} else {
+			part := append([]value(nil), items[off:off+l]...)
+			if truthy(fill) && i >= extra {
+				part = append(part, fill)
+			}
+			out = append(out, newArray(part))
+		}
+		off += l
+	}
+	return newArray(out)
+}
+
+func filterSort(r *run, in value, args []value) value {
+	var items []value
+	switch x := in.(type) {
+	case *record:
+		items = r.recordItemsStrict(x)
+	default:
+		var ok bool
+		if items, ok = r.sequence(in); !ok {
+			return newArray(nil)
+		}
+	}
+	reverse := truthy(arg(args, 0))
+	caseSensitive := truthy(arg(args, 1))
+	path := r.attrPath(arg(args, 2))
+	r.sortValues(items, func(a, b value) int {
+		x, y := r.getPath(a, path), r.getPath(b, path)
+		if !caseSensitive {
+			sx, okx := isString(x)
+			sy, oky := isString(y)
+			if okx && oky {
+				x, y = lowerJS(sx), lowerJS(sy)
+			}
+		}
+		o := r.order(x, y)
+		if reverse {
+			o = -o
+		}
+		if o == 1 || o == -1 {
+			return o
+		}
+		return 0
+	})
+	return newArray(items)
+}
+
+// sortValues sorts as Array.prototype.sort does in V8: undefined items go
+// last without being compared, and the rest are sorted stably. Short
+// arrays use V8's binary insertion sort exactly, so that even inconsistent
+// comparisons (NaN, mixed kinds) order items as Nunjucks does.
+func (r *run) sortValues(items []value, cmp func(a, b value) int) {
+	n := len(items)
+	r.step(n * (1 + bitLen(n)))
+	defined := items[:0:0]
+	undefined := 0
+	for _, it := range items {
+		if it == nil {
+			undefined++
+		} else {
+			defined = append(defined, it)
+		}
+	}
+	if len(defined) < 64 {
+		binaryInsertionSort(defined, cmp)
+	} else {
+		sort.SliceStable(defined, func(i, j int) bool { return cmp(defined[i], defined[j]) < 0 })
+	}
+	copy(items, defined)
+	for i := len(defined); i < n; i++ {
+		items[i] = nil
+	}
+}
+
+func bitLen(n int) int {
+	b := 0
+	for ; n > 0; n >>= 1 {
+		b++
+	}
+	return b
+}
+
+// binaryInsertionSort is V8's TimSort on fewer than 64 items: take the
+// leading run (reversing it if strictly descending), then insert the rest.
+func binaryInsertionSort(a []value, cmp func(a, b value) int) {
+	if len(a) < 2 {
+		return
+	}
+	run := 2
+	if cmp(a[1], a[0]) < 0 {
+		for run < len(a) && cmp(a[run], a[run-1]) < 0 {
+			run++
+		}
+		for i, j := 0, run-1; i < j; i, j = i+1, j-1 {
+			a[i], a[j] = a[j], a[i]
+		}
+	} else {
+		for run < len(a) && cmp(a[run], a[run-1]) >= 0 {
+			run++
+		}
+	}
+	for start := run; start < len(a); start++ {
+		pivot := a[start]
+		lo, hi := 0, start
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			if cmp(pivot, a[mid]) < 0 {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		copy(a[lo+1:start+1], a[lo:start])
+		a[lo] = pivot
+	}
+}
+
+func filterString(r *run, in value, _ []value) value {
+	switch x := in.(type) {
+	case nil, nullType:
+		r.fail("string needs a value")
+	case *safeString:
+		return x
+	}
+	return r.render(in)
+}
+
+var (
+	htmlTag     = regexp.MustCompile(`(?i)</?([a-z][a-z0-9]*)\b[^>]*>|<!--[\x{0}-\x{10FFFF}]*?-->`)
+	lineEdges   = regexp.MustCompile(`(?m)^ +| +$`)
+	spaceRuns   = regexp.MustCompile(` +`)
+	blankLines  = regexp.MustCompile(`\n\n\n+`)
+	wordPattern = regexp.MustCompile(`[A-Za-z0-9_]+`)
+)
+
+// filterStriptags removes tags, then collapses whitespace. Like Nunjitsu,
+// and unlike Nunjucks, it repeats the removal until no tag is left (up to
+// eight passes, failing beyond), so nested markup cannot survive.
+func filterStriptags(r *run, in value, args []value) value {
+	s := r.text(normalizeText(in))
+	r.chargeString(len(s))
+	for pass := 0; ; pass++ {
+		next := htmlTag.ReplaceAllString(s, "")
+		if next == s {
+			break
+		}
+		if pass == 8 {
+			r.fail("striptags input has too deeply nested markup")
+		}
+		s = next
+	}
+	s = trimJS(s)
+	if truthy(arg(args, 0)) {
+		s = lineEdges.ReplaceAllString(s, "")
+		s = spaceRuns.ReplaceAllString(s, " ")
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = blankLines.ReplaceAllString(s, "\n\n")
+	} else {
+		s = collapseJSSpace(s)
+	}
+	return copySafe(in, s)
+}
+
+// collapseJSSpace replaces each run of JavaScript whitespace with a space.
+func collapseJSSpace(s string) string {
+	var b strings.Builder
+	inSpace := false
+	for i := 0; i < len(s); {
+		c, n := decodeWTF8(s[i:])
+		if isJSSpace(c) {
+			if !inSpace {
+				b.WriteByte(' ')
+			}
+			inSpace = true
+		} else {
+			b.WriteString(s[i : i+n])
+			inSpace = false
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// filterSum adds items (or one direct attribute of each) to start, with
+// JavaScript's +, so strings concatenate.
+func filterSum(r *run, in value, args []value) value {
+	var items []value
+	if attr := arg(args, 0); truthy(attr) {
+		items = r.project(in, r.propertyKey(attr))
+	} else {
+		a, ok := in.(*array)
+		if !ok {
+			r.fail("sum needs an array, not %s", kindName(in))
+		}
+		items = a.items
+	}
+	total := value(0.0)
+	for _, it := range items {
+		r.step(1)
+		total = r.add(total, it)
+	}
+	start := arg(args, 1)
+	if start == nil {
+		start = 0.0
+	}
+	return r.add(start, total)
+}
+
+func filterTitle(r *run, in value, _ []value) value {
+	words := strings.Split(r.text(normalizeText(in)), " ")
+	for i, w := range words {
+		words[i] = filterCapitalize(r, w, nil).(string)
+	}
+	return copySafe(in, strings.Join(words, " "))
+}
+
+func filterTruncate(r *run, in value, args []value) value {
+	in = normalizeText(in)
+	length := value(255.0)
+	if truthy(arg(args, 0)) {
+		length = args[0]
+	}
+	if r.lessEq(r.directLength(in), length) {
+		return in
+	}
+	text := r.text(in)
+	units := units16(text)
+	n := r.toNumber(length)
+	var cut int
+	if truthy(arg(args, 1)) {
+		cut = substringEnd(n, len(units))
+	} else {
+		cut = -1
+		from := len(units) - 1
+		if !math.IsNaN(n) {
+			from = int(min(max(toIntegerOrInfinity(n), 0), float64(len(units)-1)))
+		}
+		for i := from; i >= 0; i-- {
+			if units[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		if cut < 0 {
+			cut = substringEnd(n, len(units))
+		}
+	}
+	end := "..."
+	if e := arg(args, 2); e != nil && e != null {
+		end = r.toString(e)
+	}
+	return copySafe(in, fromUnits16(units[:cut])+end)
+}
+
+// substringEnd clamps an end index as String.prototype.substring does.
+func substringEnd(n float64, length int) int {
+	return int(min(max(toIntegerOrInfinity(n), 0), float64(length)))
+}
+
+func filterUrlencode(r *run, in value, _ []value) value {
+	if s, ok := isString(in); ok {
+		return r.encodeURIComponent(s)
+	}
+	pair := func(k, v value) string {
+		return r.encodeURIComponent(r.toString(k)) + "=" + r.encodeURIComponent(r.toString(v))
+	}
+	var parts []string
+	switch x := in.(type) {
+	case *record:
+		for _, k := range x.keys {
+			r.step(1)
+			parts = append(parts, pair(k, x.m[k]))
+		}
+	case *array:
+		for _, it := range x.items {
+			r.step(1)
+			switch e := it.(type) {
+			case nil, nullType:
+				r.fail("urlencode entries cannot be %s", kindName(it))
+			case *array:
+				parts = append(parts, pair(arg(e.items, 0), arg(e.items, 1)))
+			case *record:
+				parts = append(parts, pair(e.m["0"], e.m["1"]))
+			case string, *safeString:
+				s, _ := isString(e)
+				u := split16(s)
+				parts = append(parts, pair(arg(stringValues(u), 0), arg(stringValues(u), 1)))
+			default:
+				parts = append(parts, pair(nil, nil))
+			}
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+func stringValues(s []string) []value {
+	out := make([]value, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+// encodeURIComponent escapes all but A-Z a-z 0-9 - _ . ! ~ * ' ( ).
+func (r *run) encodeURIComponent(s string) string {
+	for i := 0; i < len(s); {
+		c, n := decodeWTF8(s[i:])
+		if c >= 0xD800 && c < 0xE000 {
+			r.fail("urlencode: malformed URI (lone surrogate)")
+		}
+		i += n
+	}
+	e := url.QueryEscape(s)
+	e = strings.NewReplacer("+", "%20", "%21", "!", "%27", "'", "%28", "(", "%29", ")", "%2A", "*", "%7E", "~").Replace(e)
+	r.chargeString(len(e))
+	return e
+}
+
+var (
+	urlizeSplit  = regexp.MustCompile(`[\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}]+`)
+	urlizePunct  = regexp.MustCompile(`^(?:\(|<|&lt;)?([^\n\r\x{2028}\x{2029}]*?)(?:\.|,|\)|\n|&gt;)?$`)
+	httpURL      = regexp.MustCompile(`^https?://`)
+	wwwURL       = regexp.MustCompile(`^www\.`)
+	emailAddress = regexp.MustCompile("(?i)^[\\w.!#$%&'*+\\-/=?^`{|}~]+@[a-z\\d-]+(?:\\.[a-z\\d-]+)+$")
+	commonDomain = regexp.MustCompile(`\.(?:org|net|com)(?::|/|$)`)
+)
+
+// filterUrlize turns URLs and e-mail addresses in text into links, their
+// text cut to length code units.
+func filterUrlize(r *run, in value, args []value) value {
+	length := math.Inf(1)
+	if l := arg(args, 0); l != nil {
+		if f, ok := l.(float64); !ok || !math.IsNaN(f) {
+			n := r.toNumber(l)
+			switch {
+			case math.IsNaN(n) || n <= 0:
+				length = 0
+			default:
+				length = math.Trunc(n)
+			}
+		}
+	}
+	nofollow := ""
+	if arg(args, 1) == true {
+		nofollow = ` rel="nofollow"`
+	}
+	text := r.text(in)
+	r.chargeString(len(text))
+	var b strings.Builder
+	words := splitKeep(text, urlizeSplit)
+	for _, w := range words {
+		r.step(1)
+		possible := w
+		if m := urlizePunct.FindStringSubmatch(w); m != nil {
+			possible = m[1]
+		}
+		short := possible
+		if n := len16(possible); float64(n) > length {
+			short = slice16(possible, 0, int(length))
+		}
+		switch {
+		case httpURL.MatchString(possible):
+			b.WriteString(`<a href="` + possible + `"` + nofollow + `>` + short + `</a>`)
+		case wwwURL.MatchString(possible):
+			b.WriteString(`<a href="http://` + possible + `"` + nofollow + `>` + short + `</a>`)
+		case emailAddress.MatchString(possible):
+			b.WriteString(`<a href="mailto:` + possible + `">` + possible + `</a>`)
+		case commonDomain.MatchString(possible):
+			b.WriteString(`<a href="http://` + possible + `"` + nofollow + `>` + short + `</a>`)
+		default:
+			b.WriteString(w)
+		}
+		r.checkLen(b.Len())
+	}
+	r.chargeString(b.Len())
+	return b.String()
+}
+
+// splitKeep splits s around matches of sep, keeping the separators, as
+// JavaScript's split with a capturing group does; empty pieces are dropped.
+func splitKeep(s string, sep *regexp.Regexp) []string {
+	var out []string
+	last := 0
+	for _, m := range sep.FindAllStringIndex(s, -1) {
+		if m[0] > last {
+			out = append(out, s[last:m[0]])
+		}
+		out = append(out, s[m[0]:m[1]])
+		last = m[1]
+	}
+	if last < len(s) {
+		out = append(out, s[last:])
+	}
+	return out
+}
+
+func filterWordcount(r *run, in value, _ []value) value {
+	in = normalizeText(in)
+	if !truthy(in) {
+		return null
+	}
+	n := len(wordPattern.FindAllStringIndex(r.text(in), -1))
+	if n == 0 {
+		return null
+	}
+	return float64(n)
+}
