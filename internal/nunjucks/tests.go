@@ -15,65 +15,64 @@ type testDef struct {
 	fn               testFunc
 }
 
-var builtinTests map[string]testDef
+func testIdentity(r *run, in value, args []value) bool { return in == args[0] }
 
-func init() {
-	identity := func(r *run, in value, args []value) bool { return in == args[0] }
-	order := func(want ...int) testFunc {
-		return func(r *run, in value, args []value) bool {
-			o := r.order(in, args[0])
-			for _, w := range want {
-				if o == w {
-					return true
-				}
+// testOrder passes when the order of input and argument is one of want.
+func testOrder(want ...int) testFunc {
+	return func(r *run, in value, args []value) bool {
+		o := r.order(in, args[0])
+		for _, w := range want {
+			if o == w {
+				return true
 			}
-			return false
 		}
+		return false
 	}
-	builtinTests = map[string]testDef{
-		"callable": {0, true, func(r *run, in value, _ []value) bool { _, ok := in.(*callable); return ok }},
-		"defined":  {0, false, func(r *run, in value, _ []value) bool { return in != nil }},
-		"divisibleby": {1, false, func(r *run, in value, args []value) bool {
-			return math.Mod(r.toNumber(in), r.toNumber(args[0])) == 0
-		}},
-		"escaped":     {0, false, func(r *run, in value, _ []value) bool { _, ok := in.(*safeString); return ok }},
-		"eq":          {1, true, identity},
-		"equalto":     {1, true, identity},
-		"sameas":      {1, true, identity},
-		"ne":          {1, true, func(r *run, in value, args []value) bool { return in != args[0] }},
-		"even":        {0, false, func(r *run, in value, _ []value) bool { return math.Mod(r.toNumber(in), 2) == 0 }},
-		"odd":         {0, false, func(r *run, in value, _ []value) bool { return math.Mod(r.toNumber(in), 2) == 1 }},
-		"falsy":       {0, false, func(r *run, in value, _ []value) bool { return !truthy(in) }},
-		"truthy":      {0, false, func(r *run, in value, _ []value) bool { return truthy(in) }},
-		"ge":          {1, false, order(0, 1)},
-		"gt":          {1, false, order(1)},
-		"greaterthan": {1, false, order(1)},
-		"le":          {1, false, order(-1, 0)},
-		"lt":          {1, false, order(-1)},
-		"lessthan":    {1, false, order(-1)},
-		"iterable": {0, false, func(r *run, in value, _ []value) bool {
-			switch in.(type) {
-			case nil, nullType:
-				r.fail("the iterable test needs a value")
-			case string, *safeString, *array:
-				return true
-			}
-			return false
-		}},
-		"mapping": {0, false, func(r *run, in value, _ []value) bool {
-			switch in.(type) {
-			case *record, *safeString, *regexValue:
-				return true
-			}
-			return false
-		}},
-		"lower":     {0, false, func(r *run, in value, _ []value) bool { return r.caseTest(in, lowerJS) }},
-		"upper":     {0, false, func(r *run, in value, _ []value) bool { return r.caseTest(in, upperJS) }},
-		"null":      {0, false, func(r *run, in value, _ []value) bool { return in == null }},
-		"number":    {0, false, func(r *run, in value, _ []value) bool { _, ok := in.(float64); return ok }},
-		"string":    {0, false, func(r *run, in value, _ []value) bool { _, ok := in.(string); return ok }},
-		"undefined": {0, false, func(r *run, in value, _ []value) bool { return in == nil }},
-	}
+}
+
+var builtinTests = map[string]testDef{
+	"callable": {0, true, func(r *run, in value, _ []value) bool { _, ok := in.(*callable); return ok }},
+	"defined":  {0, false, func(r *run, in value, _ []value) bool { return in != nil }},
+	"divisibleby": {1, false, func(r *run, in value, args []value) bool {
+		return math.Mod(r.toNumber(in), r.toNumber(args[0])) == 0
+	}},
+	"escaped":     {0, false, func(r *run, in value, _ []value) bool { _, ok := in.(*safeString); return ok }},
+	"eq":          {1, true, testIdentity},
+	"equalto":     {1, true, testIdentity},
+	"sameas":      {1, true, testIdentity},
+	"ne":          {1, true, func(r *run, in value, args []value) bool { return in != args[0] }},
+	"even":        {0, false, func(r *run, in value, _ []value) bool { return math.Mod(r.toNumber(in), 2) == 0 }},
+	"odd":         {0, false, func(r *run, in value, _ []value) bool { return math.Mod(r.toNumber(in), 2) == 1 }},
+	"falsy":       {0, false, func(r *run, in value, _ []value) bool { return !truthy(in) }},
+	"truthy":      {0, false, func(r *run, in value, _ []value) bool { return truthy(in) }},
+	"ge":          {1, false, testOrder(0, 1)},
+	"gt":          {1, false, testOrder(1)},
+	"greaterthan": {1, false, testOrder(1)},
+	"le":          {1, false, testOrder(-1, 0)},
+	"lt":          {1, false, testOrder(-1)},
+	"lessthan":    {1, false, testOrder(-1)},
+	"iterable": {0, false, func(r *run, in value, _ []value) bool {
+		switch in.(type) {
+		case nil, nullType:
+			r.fail("the iterable test needs a value")
+		case string, *safeString, *array:
+			return true
+		}
+		return false
+	}},
+	"mapping": {0, false, func(r *run, in value, _ []value) bool {
+		switch in.(type) {
+		case *record, *safeString, *regexValue:
+			return true
+		}
+		return false
+	}},
+	"lower":     {0, false, func(r *run, in value, _ []value) bool { return r.caseTest(in, lowerJS) }},
+	"upper":     {0, false, func(r *run, in value, _ []value) bool { return r.caseTest(in, upperJS) }},
+	"null":      {0, false, func(r *run, in value, _ []value) bool { return in == null }},
+	"number":    {0, false, func(r *run, in value, _ []value) bool { _, ok := in.(float64); return ok }},
+	"string":    {0, false, func(r *run, in value, _ []value) bool { _, ok := in.(string); return ok }},
+	"undefined": {0, false, func(r *run, in value, _ []value) bool { return in == nil }},
 }
 
 // caseTest is the lower and upper tests: whether case mapping leaves a

@@ -1,0 +1,116 @@
+// Regenerates cases.json in this folder: everyday templates (the filters,
+// tests, globals and tags as scaffolder templates use them) with the output
+// of real Nunjucks 3.2.4 as the expected value. The compatibility corpus in
+// ../compat covers the edge cases; these cover ordinary use and the options
+// (trimBlocks, lstripBlocks, Backstage's ${{ }} delimiters) it leaves out.
+//
+//	npm install nunjucks@3.2.4 && node generate.js > cases.json
+//
+// A case whose template Nunjucks rejects is stored with "error": true.
+'use strict';
+const nunjucks = require('nunjucks');
+
+const cases = [
+  // Filters.
+  ['abs', '{{ -3|abs }}|{{ "-3.5"|abs }}|{{ 2|abs }}'],
+  ['batch', '{% for row in [1,2,3,4,5]|batch(2,"x") %}[{{ row|join(",") }}]{% endfor %}|{% for row in [1,2,3,4]|batch(2) %}[{{ row|join(",") }}]{% endfor %}'],
+  ['capitalize', '{{ "hELLO wORLD"|capitalize }}|{{ ""|capitalize }}|{{ "élan"|capitalize }}'],
+  ['center', '[{{ "abc"|center(9) }}]|[{{ "abcd"|center(9) }}]|[{{ "abcdefghij"|center(5) }}]'],
+  ['default', '{{ undefinedVar|default("d") }}|{{ ""|default("d") }}|{{ ""|default("d", true) }}|{{ 0|d(5) }}|{{ none|default("n") }}|{{ false|default("f", true) }}'],
+  ['dictsort', '{% for k, v in {b:2, a:1, C:3}|dictsort %}{{k}}={{v}};{% endfor %}|{% for k, v in {b:2, a:1, C:3}|dictsort(true) %}{{k}};{% endfor %}|{% for p in {x:3, y:1, z:2}|dictsort(false, "value") %}{{ p[0] }}{% endfor %}'],
+  ['dump', '{{ {a:[1,"x",null,true],b:{c:1.5} }|dump }}|{{ [1,{a:2}]|dump(2) }}|{{ "q\\"<&>\\\\"|dump }}|{{ "tab\\tnl\\n"|dump }}|{{ "é"|dump }}|{{ 1.0|dump }}|{{ missing|dump }}|{{ [missing]|dump }}|{{ {a:missing,b:1}|dump }}'],
+  ['escape', '{{ "<a href=\'x\'>&\\"</a>"|escape }}|{{ "<b>"|safe|escape }}|{{ "<i>"|e }}|{{ "<i>"|forceescape }}'],
+  ['first-last', '{{ [1,2,3]|first }}{{ [1,2,3]|last }}{{ "abc"|first }}{{ "abc"|last }}|{{ []|first }}'],
+  ['float-int', '{{ "3.5"|float }}|{{ "x"|float(1.5) }}|{{ "42abc"|int }}|{{ "0x1A"|int }}|{{ "ff"|int(base=16) }}|{{ 3.99|int }}|{{ "-7.9"|int }}|{{ "x"|int }}|{{ "x"|int(7) }}|{{ "1e3"|float }}|{{ " 12 "|int }}'],
+  ['groupby', '{% for g, items in [{t:"a",n:1},{t:"b",n:2},{t:"a",n:3}]|groupby("t") %}{{ g }}:{{ items|join(",","n") }};{% endfor %}|{% for g, items in people|groupby("address.city") %}{{ g }}={{ items|length }};{% endfor %}', {people: [{address: {city: 'Oslo'}}, {address: {city: 'Rome'}}, {address: {city: 'Oslo'}}]}],
+  ['indent', '{{ "a\\nb\\nc"|indent(2) }}|{{ "a\\nb"|indent(2, true) }}|{{ "a\\nb"|indent }}|{{ ""|indent }}'],
+  ['join', '{{ [1,2,3]|join }}|{{ [1,2,3]|join("-") }}|{{ [{a:1},{a:2}]|join(",","a") }}|{{ ["a",null,"b",missing]|join(",") }}|{{ [[1,2],[3]]|join(";") }}'],
+  ['length', '{{ [1,2]|length }}{{ "abc"|length }}{{ {a:1}|length }}{{ missing|length }}{{ ""|length }}'],
+  ['list', '{{ "abc"|list|join("|") }}|{{ [1,2]|list|join }}'],
+  ['case', '{{ "MiXeD"|lower }}|{{ "MiXeD"|upper }}|{{ "hello big world"|title }}|[{{ "  pad  "|trim }}]|{{ "straße"|upper }}'],
+  ['nl2br', '{{ "a\\nb\\r\\nc"|nl2br }}'],
+  ['select-reject', '{{ [1,2,3,4,5]|select("odd")|join }}|{{ [1,2,3,4,5]|reject("odd")|join }}|{{ [0,1,"",null,"x"]|select|join(",") }}|{{ [1,5,10]|select("gt",3)|join(",") }}|{{ [1,2,3,4]|select("divisibleby",2)|join }}|{{ ["a","B"]|select("upper")|join }}|{{ [1,"a",none]|select("number")|join }}|{{ [1,"a",none]|reject("string")|join(",") }}'],
+  ['selectattr', '{{ [{a:1},{a:0},{b:1}]|selectattr("a")|length }}|{{ [{a:1,n:"x"},{a:0,n:"y"}]|rejectattr("a")|join(",","n") }}'],
+  ['replace', '{{ "aaa"|replace("a","b",2) }}|{{ "hello"|replace(r/l+/,"L") }}|{{ "hello"|replace(r/l/g,"L") }}|{{ "a.b.c"|replace(".", "/") }}|{{ "john smith"|replace(r/(\\w+) (\\w+)/, "$2 $1") }}|{{ "aXbX"|replace(r/x/gi, "-") }}|{{ "abc"|replace("b", "[$&]") }}|{{ "abc"|replace(r/b/, "[$&]") }}'],
+  ['reverse', '{{ "abc"|reverse }}|{{ [1,2,3]|reverse|join }}'],
+  ['round', '{{ 2.5|round }}|{{ 3.14159|round(2) }}|{{ 2.1|round(0,"ceil") }}|{{ -2.5|round }}|{{ 2.9|round(0,"floor") }}|{{ 1234.5678|round(-2) }}'],
+  ['slice', '{% for col in [1,2,3,4,5]|slice(2) %}[{{ col|join }}]{% endfor %}|{% for col in [1,2,3,4]|slice(3, 0) %}[{{ col|join(",") }}]{% endfor %}'],
+  ['sort', '{{ [3,1,2]|sort|join }}|{{ ["b","A","c"]|sort|join }}|{{ ["b","A","c"]|sort(false,true)|join }}|{{ [{n:2},{n:1}]|sort(attribute="n")|join(",","n") }}|{{ [3,1,2]|sort(true)|join }}|{{ [10,9,100]|sort|join(",") }}|{{ ["10","9","100"]|sort|join(",") }}'],
+  ['string', '{{ 12|string ~ "x" }}|{{ [1,2]|string }}|{{ true|string }}'],
+  ['striptags', '{{ "<p>Hello <b>World</b></p>  \\n next"|striptags }}|{{ "<p>a</p>\\n\\n\\n<p>b   c</p>"|striptags(true) }}|{{ "x <!-- c --> y"|striptags }}'],
+  ['sum', '{{ [1,2,3]|sum }}|{{ [{v:1},{v:2}]|sum("v") }}|{{ [1,2]|sum(start=10) }}|{{ [1,2]|sum(null, 10) }}|{{ []|sum }}'],
+  ['truncate', '{{ "The quick brown fox"|truncate(10) }}|{{ "The quick brown fox"|truncate(10, true) }}|{{ "The quick brown fox"|truncate(10, false, "~") }}|{{ "short"|truncate(10) }}|{{ "abcdefghijkl"|truncate(5) }}'],
+  ['urlencode', '{{ "a b&c=d/é?"|urlencode }}|{{ {a:1,b:"x y"}|urlencode }}|{{ [["a",1],["b",2]]|urlencode }}|{{ "!\'()*~-_."|urlencode }}'],
+  ['urlize', '{{ "visit http://example.com or www.test.org, mail me@x.com now"|urlize }}|{{ "see https://example.com/a/long/path"|urlize(12, true) }}|{{ "(http://x.com)"|urlize }}|{{ "plain text"|urlize }}|{{ "foo.com"|urlize }}'],
+  ['wordcount', '{{ "hello big world"|wordcount }}|{{ "one, two; three-four"|wordcount }}'],
+  ['filter-chain', '{{ "  Hello World  "|trim|lower|replace("world","there")|capitalize }}|{{ [3,1,2]|sort|reverse|join(">") }}'],
+  // Tests.
+  ['tests', '{{ 4 is divisibleby(2) }}{{ 5 is divisibleby(2) }}|{{ x is defined }}{{ y is defined }}{{ y is undefined }}|{{ null is null }}{{ x is null }}|{{ 3 is odd }}{{ 3 is even }}|{{ "ab" is string }}{{ 1 is number }}{{ [1] is iterable }}{{ {a:1} is mapping }}|{{ "abc" is lower }}{{ "ABC" is upper }}{{ "aB" is lower }}|{{ 3 is gt(2) }}{{ 3 is lt(2) }}{{ 3 is ge(3) }}{{ 3 is le(2) }}{{ 3 is ne(2) }}{{ 3 is eq(3) }}{{ 3 is equalto(3) }}|{{ 1 is truthy }}{{ 0 is falsy }}|{{ x is callable }}{{ range is callable }}', {x: 1}],
+  ['test-negation', '{{ 3 is not odd }}|{{ x is not defined }}|{% if y is not defined %}undef{% endif %}'],
+  // Globals.
+  ['range', '{% for i in range(3) %}{{ i }}{% endfor %}|{% for i in range(1,10,3) %}{{ i }}{% endfor %}|{% for i in range(5,0,-2) %}{{ i }}{% endfor %}|{{ range(0)|length }}'],
+  ['cycler', '{% set c = cycler("odd","even") %}{% for i in range(3) %}{{ c.next() }},{% endfor %}{{ c.current }}|{% set ignored = c.reset() %}{{ c.next() }}'],
+  ['joiner', '{% set j = joiner("|") %}{% for i in [1,2,3] %}{{ j() }}{{ i }}{% endfor %}|{% set k = joiner() %}{{ k() }}a{{ k() }}b'],
+  // Loops.
+  ['loop-vars', '{% for i in ["a","b","c"] %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}'],
+  ['loop-object', '{% for k, v in {one:1, two:2} %}{{ k }}={{ v }}{% if not loop.last %},{% endif %}{% endfor %}'],
+  ['loop-else', '{% for i in [] %}x{% else %}empty{% endfor %}|{% for i in missing %}x{% else %}none{% endfor %}'],
+  ['loop-nested', '{% for row in rows %}{% for cell in row %}{{ loop.index }}{{ cell }}{% endfor %}/{{ loop.index }};{% endfor %}', {rows: [['a', 'b'], ['c']]}],
+  ['loop-pairs', '{% for name, age in [["ann",3],["bob",5]] %}{{ name }}:{{ age }};{% endfor %}'],
+  ['loop-string', '{% for c in "hey" %}{{ c }}.{% endfor %}'],
+  ['loop-context-array', '{% for p in parameters.items %}{{ p.name }}{% if p.enabled %}+{% endif %};{% endfor %}', {parameters: {items: [{name: 'a', enabled: true}, {name: 'b', enabled: false}]}}],
+  // Tags.
+  ['if-chain', '{% for n in [1,2,3,4] %}{% if n == 1 %}one{% elif n == 2 %}two{% elseif n == 3 %}three{% else %}many{% endif %},{% endfor %}'],
+  ['set', '{% set a = 1 %}{% set b, c = 2 %}{{ a }}{{ b }}{{ c }}|{% set s %}block {{ a }}{% endset %}{{ s }}|{% set a = a + 1 %}{{ a }}'],
+  ['set-scoping', '{% set x = 1 %}{% for i in [1,2] %}{% set x = x + i %}{% endfor %}{{ x }}|{% if true %}{% set y = 5 %}{% endif %}{{ y }}'],
+  ['macro', '{% macro field(name, value="", type="text") %}<input type="{{ type }}" name="{{ name }}" value="{{ value }}">{% endmacro %}{{ field("user") }}{{ field("pass", type="password") }}{{ field("n", 1, "number") }}'],
+  ['macro-recursion', '{% macro count(n) %}{{ n }}{% if n > 0 %}{{ count(n - 1) }}{% endif %}{% endmacro %}{{ count(5) }}'],
+  ['call-block', '{% macro panel(title) %}<div><h1>{{ title }}</h1>{{ caller() }}</div>{% endmacro %}{% call panel("T") %}body {{ x }}{% endcall %}', {x: 'X'}],
+  ['call-args', '{% macro each(items) %}{% for i in items %}{{ caller(i, loop.index) }}{% endfor %}{% endmacro %}{% call(item, n) each(["a","b"]) %}{{ n }}={{ item }};{% endcall %}'],
+  ['filter-block', '{% filter upper %}hello {{ name }}{% endfilter %}|{% filter replace("a", "o") %}banana{% endfilter %}', {name: 'you'}],
+  ['switch', '{% for v in ["a","b","c"] %}{% switch v %}{% case "a" %}A{% case "b" %}B{% default %}D{% endswitch %}{% endfor %}'],
+  ['raw', '{% raw %}{{ not rendered }}{% endraw %}|{% verbatim %}{% if %}{% endverbatim %}'],
+  ['comments', 'a{# comment #}b{#- trimmed -#} c'],
+  ['whitespace-control', '{% for i in [1,2] -%}\n  {{ i }}\n{%- endfor %}|  {{- "x" -}}  |'],
+  ['block', '{% block content %}in block {{ x }}{% endblock %}', {x: 1}],
+  // Expressions.
+  ['math', '{{ 7 // 2 }}|{{ -7 // 2 }}|{{ 7 % -3 }}|{{ -7 % 3 }}|{{ 2 ** 10 }}|{{ 1 / 0 }}|{{ -1 / 0 }}|{{ 0 / 0 }}|{{ 10 ** 21 }}|{{ 10 ** 20 }}|{{ 1 / 3 }}|{{ 0.000001 }}|{{ 0.0000001 }}|{{ 2 ** 0.5 }}|{{ 123456789 * 1000000000000 }}'],
+  ['compare-logic', '{{ 1 < 2 and 2 < 3 }}|{{ 1 > 2 or "x" }}|{{ not 0 }}|{{ "a" < "b" }}|{{ "10" < "9" }}|{{ 10 < 9 }}|{{ "1" == 1 }}|{{ "1" === 1 }}|{{ null == undefinedVar }}|{{ null === undefinedVar }}|{{ 1 != 2 }}'],
+  ['strings', '{{ "abc"[1] }}|{{ "abc".length }}|{{ [1,2,3].length }}|{{ obj["key with space"] }}|{{ "a" ~ 1 ~ true ~ none }}|{{ "a" + 1 }}|{{ 1 + "1" }}|{{ "3" * "4" }}|{{ "x" * 2 }}', {obj: {'key with space': 'v'}}],
+  ['inline-if', '{{ "yes" if x else "no" }}|{{ "yes" if y else "no" }}|[{{ "only" if y }}]', {x: true}],
+  ['in-operator', '{{ 1 in [1,2] }}|{{ "b" in "abc" }}|{{ "k" in {k:1} }}|{{ 3 not in [1,2] }}'],
+  ['arrays-objects', '{{ [1,[2,3],[]] }}|{{ {a:1} }}|{{ [null, missing, 1] }}|{{ obj.nested.list[1] }}|{{ obj.missing.deep }}', {obj: {nested: {list: ['p', 'q']}}}],
+  ['numbers-from-context', '{{ n }}|{{ n + 1 }}|{{ f }}|{{ big }}|{{ neg }}', {n: 41, f: 2.5, big: 1e21, neg: -0.5}],
+  ['unicode', '{{ "héllo"|length }}|{{ "héllo"|upper }}|{{ "日本語"|reverse }}|{{ "😀"|length }}|{{ "naïve café"|title }}'],
+];
+
+const optionCases = [
+  ['trim-blocks', '<ul>\n{% for i in [1,2] %}\n  <li>{{ i }}</li>\n{% endfor %}\n</ul>\n', {}, {trimBlocks: true}],
+  ['lstrip-blocks', '<ul>\n  {% for i in [1,2] %}\n  <li>{{ i }}</li>\n  {% endfor %}\n</ul>\n', {}, {lstripBlocks: true}],
+  ['trim-and-lstrip', '<ul>\n  {% for i in [1,2] %}\n  <li>{{ i }}</li>\n  {% endfor %}\n</ul>\n{% if true %}\n  yes\n  {% endif %}\n', {}, {trimBlocks: true, lstripBlocks: true}],
+  ['lstrip-inline', 'a {% if true %}b{% endif %}\n  {# c #}\n  x{% if true %}y{% endif %}\n', {}, {lstripBlocks: true}],
+  ['backstage-syntax', 'name: ${{ parameters.name }}\n{% if parameters.public %}public{% endif %}\n{{ literal }}', {parameters: {name: 'svc', public: true}}, {backstage: true}],
+  ['backstage-expression', '${{ parameters.owner | lower }}/${{ parameters.repo }}', {parameters: {owner: 'ACME', repo: 'r'}}, {backstage: true}],
+];
+
+const out = [];
+function run(id, template, context, opts) {
+  const envOpts = {autoescape: false, throwOnUndefined: false};
+  if (opts.trimBlocks) envOpts.trimBlocks = true;
+  if (opts.lstripBlocks) envOpts.lstripBlocks = true;
+  if (opts.backstage) envOpts.tags = {variableStart: '${{', variableEnd: '}}'};
+  const env = new nunjucks.Environment(null, envOpts);
+  const c = {id, template, context};
+  for (const k of ['trimBlocks', 'lstripBlocks', 'backstage']) {
+    if (opts[k]) c[k] = true;
+  }
+  try {
+    c.expected = env.renderString(template, context);
+  } catch (e) {
+    c.error = true;
+  }
+  out.push(c);
+}
+for (const [id, template, context] of cases) run(id, template, context || {}, {});
+for (const [id, template, context, opts] of optionCases) run(id, template, context, opts);
+process.stdout.write(JSON.stringify({cases: out}, null, 1) + '\n');
