@@ -134,8 +134,8 @@ func (r *run) toGo(v value, depth int) any {
 		return out
 	case *record:
 		out := make(map[string]any, len(x.keys))
-		for _, k := range x.keys {
-			if it := x.m[k]; it != nil {
+		for i, k := range x.keys {
+			if it := x.vals[i]; it != nil {
 				out[validUTF8(k)] = r.toGo(it, depth+1)
 			}
 		}
@@ -202,8 +202,8 @@ func (r *run) writeJSON(b *strings.Builder, v value, indent, prefix string, dept
 		inner := prefix + indent
 		b.WriteByte('{')
 		n := 0
-		for _, k := range x.keys {
-			it := x.m[k]
+		for i, k := range x.keys {
+			it := x.vals[i]
 			if it == nil {
 				continue
 			}

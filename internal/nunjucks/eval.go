@@ -103,8 +103,7 @@ func (s *scope) child(isolate bool) *scope { return &scope{parent: s, isolate: i
 
 func (s *scope) own(name string) (value, bool) {
 	if s.ctx != nil {
-		v, ok := s.ctx.m[name]
-		return v, ok
+		return s.ctx.lookup(name)
 	}
 	v, ok := s.vars[name]
 	return v, ok
@@ -306,12 +305,12 @@ func (r *run) execFor(s *forStmt, sc *scope, cx ctx, w *strings.Builder) {
 		if multi {
 			length = float64(len(x.keys))
 			more = func(i int) bool { return i < len(x.keys) }
-			item = func(i int) value { return newArray([]value{x.keys[i], x.m[x.keys[i]]}) }
+			item = func(i int) value { return newArray([]value{x.keys[i], x.vals[i]}) }
 		} else {
-			length = x.m["length"]
+			length = x.get("length")
 			n := r.toNumber(length)
 			more = func(i int) bool { return float64(i) < n }
-			item = func(i int) value { return x.m[strconv.Itoa(i)] }
+			item = func(i int) value { return x.get(strconv.Itoa(i)) }
 		}
 	case string:
 		units := split16(x)
@@ -385,7 +384,7 @@ func (r *run) destructure(v value, j int) value {
 			return x.items[j]
 		}
 	case *record:
-		return x.m[strconv.Itoa(j)]
+		return x.get(strconv.Itoa(j))
 	case string:
 		if j < len16(x) {
 			return slice16(x, j, j+1)

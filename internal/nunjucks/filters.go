@@ -195,7 +195,7 @@ func (r *run) directLength(v value) value {
 	case *array:
 		return float64(len(x.items))
 	case *record:
-		return x.m["length"]
+		return x.get("length")
 	}
 	return nil
 }
@@ -221,7 +221,7 @@ func (r *run) sequence(v value) ([]value, bool) {
 
 // recordItems reads an array-like record's entries 0..ceil(length)-1.
 func (r *run) recordItems(x *record) []value {
-	n := r.toNumber(x.m["length"])
+	n := r.toNumber(x.get("length"))
 	if math.IsNaN(n) || n <= 0 {
 		return nil
 	}
@@ -232,7 +232,7 @@ func (r *run) recordItems(x *record) []value {
 	r.step(count)
 	out := make([]value, count)
 	for i := range out {
-		out[i] = x.m[strconv.Itoa(i)]
+		out[i] = x.get(strconv.Itoa(i))
 	}
 	return out
 }
@@ -241,7 +241,7 @@ func (r *run) recordItems(x *record) []value {
 // an array through Array.prototype methods, which refuse an invalid
 // numeric length.
 func (r *run) recordItemsStrict(x *record) []value {
-	if n, ok := x.m["length"].(float64); ok && !math.IsNaN(n) && (n != math.Trunc(n) || n < 0 || n > 1<<32-1) {
+	if n, ok := x.get("length").(float64); ok && !math.IsNaN(n) && (n != math.Trunc(n) || n < 0 || n > 1<<32-1) {
 		r.fail("invalid array length %s", formatNumber(n))
 	}
 	return r.recordItems(x)
@@ -349,7 +349,7 @@ func filterDictsort(r *run, in value, args []value) value {
 	}
 	pairs := make([]value, len(rec.keys))
 	for i, k := range rec.keys {
-		pairs[i] = newArray([]value{k, rec.m[k]})
+		pairs[i] = newArray([]value{k, rec.vals[i]})
 	}
 	key := func(v value) value {
 		it := v.(*array).items
@@ -424,9 +424,9 @@ func (r *run) edge(in value, last bool) value {
 		return slice16(s, 0, 1)
 	case *record:
 		if !last {
-			return x.m["0"]
+			return x.get("0")
 		}
-		return x.m[r.propertyKey(r.toNumber(x.m["length"])-1)]
+		return x.get(r.propertyKey(r.toNumber(x.get("length")) - 1))
 	}
 	return nil
 }
@@ -623,7 +623,7 @@ func filterList(r *run, in value, _ []value) value {
 		out := make([]value, len(x.keys))
 		for i, k := range x.keys {
 			r.step(1)
-			out[i] = newRecord([]entry{{"key", k}, {"value", x.m[k]}})
+			out[i] = newRecord([]entry{{"key", k}, {"value", x.vals[i]}})
 		}
 		return newArray(out)
 	}
@@ -646,11 +646,11 @@ func filterRandom(r *run, in value, _ []value) value {
 	case nil, nullType:
 		r.fail("random needs a sequence")
 	case *record:
-		n := r.toNumber(x.m["length"])
+		n := r.toNumber(x.get("length"))
 		if n > 0 && n <= 1<<53 && n == math.Trunc(n) {
-			return x.m[strconv.FormatInt(rand.Int64N(int64(n)), 10)]
+			return x.get(strconv.FormatInt(rand.Int64N(int64(n)), 10))
 		}
-		return x.m[r.propertyKey(math.Floor(rand.Float64()*n))]
+		return x.get(r.propertyKey(math.Floor(rand.Float64()*n)))
 	}
 	items, ok := r.sequence(in)
 	if !ok || len(items) == 0 {
@@ -699,7 +699,7 @@ func (r *run) selectValues(in value, args []value, want bool) value {
 // presentItems reads the numeric entries an array-like record has, below
 // its length, as Array.prototype.filter does.
 func (r *run) presentItems(x *record) []value {
-	n := r.toNumber(x.m["length"])
+	n := r.toNumber(x.get("length"))
 	if math.IsNaN(n) || n <= 0 {
 		return nil
 	}
@@ -708,7 +708,7 @@ func (r *run) presentItems(x *record) []value {
 	if n <= float64(len(x.keys)) {
 		for i := 0; float64(i) < n; i++ {
 			r.step(1)
-			if v, ok := x.m[strconv.Itoa(i)]; ok {
+			if v, ok := x.lookup(strconv.Itoa(i)); ok {
 				out = append(out, v)
 			}
 		}
@@ -719,7 +719,7 @@ func (r *run) presentItems(x *record) []value {
 		r.step(1)
 		if isArrayIndex(k) {
 			if i, _ := strconv.ParseFloat(k, 64); i < n {
-				out = append(out, x.m[k])
+				out = append(out, x.get(k))
 			}
 		}
 	}
@@ -1161,9 +1161,9 @@ func filterUrlencode(r *run, in value, _ []value) value {
 	var parts []string
 	switch x := in.(type) {
 	case *record:
-		for _, k := range x.keys {
+		for i, k := range x.keys {
 			r.step(1)
-			parts = append(parts, pair(k, x.m[k]))
+			parts = append(parts, pair(k, x.vals[i]))
 		}
 	case *array:
 		for _, it := range x.items {
@@ -1174,7 +1174,7 @@ func filterUrlencode(r *run, in value, _ []value) value {
 			case *array:
 				parts = append(parts, pair(arg(e.items, 0), arg(e.items, 1)))
 			case *record:
-				parts = append(parts, pair(e.m["0"], e.m["1"]))
+				parts = append(parts, pair(e.get("0"), e.get("1")))
 			case string, *safeString:
 				s, _ := isString(e)
 				u := split16(s)

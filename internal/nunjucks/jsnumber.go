@@ -21,6 +21,8 @@ func formatNumber(f float64) string {
 		return "-Infinity"
 	case f == 0:
 		return "0"
+	case f == math.Trunc(f) && math.Abs(f) < 1<<53:
+		return strconv.FormatInt(int64(f), 10)
 	}
 	sign := ""
 	if f < 0 {

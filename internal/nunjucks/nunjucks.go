@@ -165,7 +165,14 @@ func Parse(src string, opts *Options) (*Template, error) {
 	return t, nil
 }
 
-func (t *Template) parse() error {
+func (t *Template) parse() (err error) {
+	defer func() {
+		// A panic here is a bug; as a last resort it becomes an error rather
+		// than taking the server down.
+		if v := recover(); v != nil {
+			err = &Error{Line: 1, Col: 1, Msg: fmt.Sprint("internal error: ", v)}
+		}
+	}()
 	toks, err := scan(t.src, t.opts)
 	if err != nil {
 		return err

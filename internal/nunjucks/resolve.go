@@ -35,7 +35,9 @@ type region struct {
 	names map[string]slotRef
 }
 
-func (g *region) child() *region {
+// child copies the region for a nested scope; r pays for the copy.
+func (g *region) child(r *resolver) *region {
+	r.work += len(g.names)
 	names := make(map[string]slotRef, len(g.names))
 	for k, v := range g.names {
 		names[k] = v
@@ -148,7 +150,7 @@ func (r *resolver) stmt(s stmt, g *region) stmt {
 func (r *resolver) forStmt(s *forStmt, g *region) stmt {
 	c := &forStmt{at: s.at, iter: r.expr(s.iter, g)}
 	c.lenSlot = g.newSlot()
-	arr := g.child()
+	arr := g.child(r)
 	for _, t := range s.targets {
 		c.targets = append(c.targets, arr.bind(t))
 	}
@@ -157,7 +159,7 @@ func (r *resolver) forStmt(s *forStmt, g *region) stmt {
 		c.els = r.stmts(s.els, arr)
 		return c
 	}
-	rec := arr.child()
+	rec := arr.child(r)
 	for _, t := range s.targets[:2] {
 		c.recTargets = append(c.recTargets, rec.bind(t))
 	}

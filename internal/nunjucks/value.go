@@ -43,9 +43,11 @@ type array struct {
 
 // record is an immutable plain object. Keys enumerate as JavaScript's do:
 // canonical array indices ascending, then the other keys in insertion order.
+// Small records (most are) are searched linearly; larger ones get an index.
 type record struct {
 	keys        []string
-	m           map[string]value
+	vals        []value
+	idx         map[string]int
 	hasCallable bool
 }
 
@@ -72,42 +74,92 @@ type entry struct {
 // newRecord builds a record; a repeated key keeps its first position and
 // its last value, as in a JavaScript object literal.
 func newRecord(entries []entry) *record {
-	r := &record{m: make(map[string]value, len(entries)), keys: make([]string, 0, len(entries))}
+	r := &record{keys: make([]string, 0, len(entries)), vals: make([]value, 0, len(entries))}
 	indexed := false
 	for _, e := range entries {
-		if _, ok := r.m[e.k]; !ok {
-			r.keys = append(r.keys, e.k)
-			if !indexed && isArrayIndex(e.k) {
-				indexed = true
-			}
+		if i := r.find(e.k); i >= 0 {
+			r.vals[i] = e.v
+			continue
 		}
-		r.m[e.k] = e.v
+		r.keys = append(r.keys, e.k)
+		r.vals = append(r.vals, e.v)
+		if r.idx != nil {
+			r.idx[e.k] = len(r.keys) - 1
+		} else if len(r.keys) > smallRecord {
+			r.buildIndex()
+		}
+		indexed = indexed || isArrayIndex(e.k)
 	}
-	for _, v := range r.m {
+	for _, v := range r.vals {
 		if containsCallable(v) {
 			r.hasCallable = true
 			break
 		}
 	}
 	if indexed {
-		sort.SliceStable(r.keys, func(i, j int) bool {
-			a, b := r.keys[i], r.keys[j]
+		order := make([]int, len(r.keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool {
+			a, b := r.keys[order[i]], r.keys[order[j]]
 			ai, bi := isArrayIndex(a), isArrayIndex(b)
 			if ai && bi {
 				return len(a) < len(b) || (len(a) == len(b) && a < b)
 			}
 			return ai && !bi
 		})
+		keys, vals := make([]string, len(order)), make([]value, len(order))
+		for i, o := range order {
+			keys[i], vals[i] = r.keys[o], r.vals[o]
+		}
+		r.keys, r.vals = keys, vals
+		if r.idx != nil {
+			r.buildIndex()
+		}
 	}
 	return r
 }
 
-func (r *record) get(k string) value { return r.m[k] }
+// smallRecord is the size up to which records are searched linearly.
+const smallRecord = 8
 
-func (r *record) has(k string) bool {
-	_, ok := r.m[k]
-	return ok
+func (r *record) buildIndex() {
+	r.idx = make(map[string]int, len(r.keys))
+	for i, k := range r.keys {
+		r.idx[k] = i
+	}
 }
+
+// find returns the position of key k, or -1.
+func (r *record) find(k string) int {
+	if r.idx != nil {
+		if i, ok := r.idx[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range r.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (r *record) lookup(k string) (value, bool) {
+	if i := r.find(k); i >= 0 {
+		return r.vals[i], true
+	}
+	return nil, false
+}
+
+func (r *record) get(k string) value {
+	v, _ := r.lookup(k)
+	return v
+}
+
+func (r *record) has(k string) bool { return r.find(k) >= 0 }
 
 // isArrayIndex reports whether k is a canonical array index, 0..2^32-2.
 func isArrayIndex(k string) bool {
@@ -374,13 +426,21 @@ func boolNumber(b bool) float64 {
 // code units, anything else as numbers. It returns -1, 0, 1, or 2 when the
 // values are unordered (a NaN is involved), so that < <= > >= are all false.
 func (r *run) order(a, b value) int {
+	if x, ok := a.(float64); ok {
+		if y, ok := b.(float64); ok {
+			return compareNumbers(x, y)
+		}
+	}
 	pa, pb := r.toPrimitive(a), r.toPrimitive(b)
 	if sa, ok := pa.(string); ok {
 		if sb, ok := pb.(string); ok {
 			return compare16(sa, sb)
 		}
 	}
-	x, y := r.toNumber(pa), r.toNumber(pb)
+	return compareNumbers(r.toNumber(pa), r.toNumber(pb))
+}
+
+func compareNumbers(x, y float64) int {
 	switch {
 	case x < y:
 		return -1
@@ -399,6 +459,11 @@ func (r *run) greaterEq(a, b value) bool { o := r.order(a, b); return o == 1 || 
 
 // add is JavaScript's binary +.
 func (r *run) add(a, b value) value {
+	if x, ok := a.(float64); ok {
+		if y, ok := b.(float64); ok {
+			return x + y
+		}
+	}
 	pa, pb := r.toPrimitive(a), r.toPrimitive(b)
 	_, sa := pa.(string)
 	_, sb := pb.(string)
@@ -419,7 +484,7 @@ func (r *run) propertyKey(v value) string { return r.toString(v) }
 func (r *run) member(target value, key string) value {
 	switch t := target.(type) {
 	case *record:
-		return t.m[key]
+		return t.get(key)
 	case *array:
 		if key == "length" {
 			return float64(len(t.items))
