@@ -650,7 +650,7 @@ func filterRandom(r *run, in value, _ []value) value {
 		if n > 0 && n <= 1<<53 && n == math.Trunc(n) {
 			return x.get(strconv.FormatInt(rand.Int64N(int64(n)), 10))
 		}
-		return x.get(r.propertyKey(math.Floor(rand.Float64()*n)))
+		return x.get(r.propertyKey(math.Floor(rand.Float64() * n)))
 	}
 	items, ok := r.sequence(in)
 	if !ok || len(items) == 0 {
