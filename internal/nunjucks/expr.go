@@ -32,7 +32,7 @@ type etok struct {
 
 // tokenize splits src[lo:hi] into expression tokens.
 func tokenize(src string, lo, hi int) ([]etok, error) {
-	var toks []etok
+	toks := make([]etok, 0, (hi-lo)/2+2)
 	i := lo
 	for i < hi {
 		if n := codeSpaceAt(src, i); n > 0 && i+n <= hi {

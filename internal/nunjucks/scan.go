@@ -49,7 +49,7 @@ type scanner struct {
 }
 
 func scan(src string, opts Options) ([]token, error) {
-	s := &scanner{src: src, opts: opts, varStart: "${{", next: map[string]int{}}
+	s := &scanner{src: src, opts: opts, varStart: "${{", next: map[string]int{}, toks: make([]token, 0, strings.Count(src, "{")/2+1)}
 	if opts.Syntax == NunjucksSyntax {
 		s.varStart = "{{"
 	}
