@@ -12,20 +12,24 @@ import (
 // Conversions across the boundary: Go data into template values, template
 // values back into plain Go values, and JSON.stringify for dump.
 
-// fromGoRecord converts the render context.
+// fromGoRecord converts the render context. Its size is the caller's
+// business: unlike a filter's result, it does not spend the step budget.
 func (r *run) fromGoRecord(data map[string]any) *record {
-	rec, _ := r.fromGo(data, 0).(*record)
+	rec, _ := r.fromGo(data, 0, false).(*record)
 	if rec == nil {
 		rec = newRecord(nil)
 	}
 	return rec
 }
 
-// fromGo converts plain Go data. Only the listed types are accepted: there
-// is no reflection into arbitrary Go values.
-func (r *run) fromGo(v any, depth int) value {
+// fromGo converts plain Go data, spending a step per value when charge is
+// set. Only the listed types are accepted: there is no reflection into
+// arbitrary Go values.
+func (r *run) fromGo(v any, depth int, charge bool) value {
 	r.checkValueDepth(depth)
-	r.step(1)
+	if charge {
+		r.step(1)
+	}
 	switch x := v.(type) {
 	case nil:
 		return null
@@ -62,7 +66,7 @@ func (r *run) fromGo(v any, depth int) value {
 	case []any:
 		items := make([]value, len(x))
 		for i, it := range x {
-			items[i] = r.fromGo(it, depth+1)
+			items[i] = r.fromGo(it, depth+1, charge)
 		}
 		return newArray(items)
 	case []string:
@@ -70,12 +74,14 @@ func (r *run) fromGo(v any, depth int) value {
 		for i, it := range x {
 			items[i] = it
 		}
-		r.step(len(x))
+		if charge {
+			r.step(len(x))
+		}
 		return newArray(items)
 	case []map[string]any:
 		items := make([]value, len(x))
 		for i, it := range x {
-			items[i] = r.fromGo(it, depth+1)
+			items[i] = r.fromGo(it, depth+1, charge)
 		}
 		return newArray(items)
 	case map[string]any:
@@ -86,7 +92,7 @@ func (r *run) fromGo(v any, depth int) value {
 		sort.Strings(keys)
 		entries := make([]entry, len(keys))
 		for i, k := range keys {
-			entries[i] = entry{k, r.fromGo(x[k], depth+1)}
+			entries[i] = entry{k, r.fromGo(x[k], depth+1, charge)}
 		}
 		return newRecord(entries)
 	case map[string]string:
@@ -99,7 +105,9 @@ func (r *run) fromGo(v any, depth int) value {
 		for i, k := range keys {
 			entries[i] = entry{k, x[k]}
 		}
-		r.step(len(x))
+		if charge {
+			r.step(len(x))
+		}
 		return newRecord(entries)
 	}
 	r.fail("unsupported Go value of type %T", v)

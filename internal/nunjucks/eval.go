@@ -296,8 +296,8 @@ func (r *run) execFor(s *forStmt, sc *scope, cx ctx, w *strings.Builder) {
 		item = func(i int) value { return x.items[i] }
 	case *safeString:
 		arrayBranch = true
+		r.step(len(x.s))
 		units := split16(x.s)
-		r.step(len(units))
 		length = float64(len(units))
 		more = func(i int) bool { return i < len(units) }
 		item = func(i int) value { return units[i] }
@@ -313,8 +313,8 @@ func (r *run) execFor(s *forStmt, sc *scope, cx ctx, w *strings.Builder) {
 			item = func(i int) value { return x.get(strconv.Itoa(i)) }
 		}
 	case string:
+		r.step(len(x))
 		units := split16(x)
-		r.step(len(units))
 		length = float64(len(units))
 		more = func(i int) bool { return i < len(units) }
 		if multi {
@@ -820,7 +820,7 @@ func (r *run) evalCall(x *callExpr, sc *scope, cx ctx) value {
 		if err != nil {
 			panic(&posError{pos: x.pos, msg: fmt.Sprintf("%s: %v", c.t.name, err), err: err})
 		}
-		return r.fromGo(out, 0)
+		return r.fromGo(out, 0, true)
 	}
 	r.checkBuiltinArgs(c.t, x.args)
 	pos, _ := r.evalArgs(x.args, sc, cx)

@@ -101,7 +101,7 @@ func (r *run) evalFilter(x *filterExpr, sc *scope, cx ctx) value {
 		if err != nil {
 			panic(&posError{pos: x.pos, msg: fmt.Sprintf("filter %s: %v", x.name, err), err: err})
 		}
-		return r.fromGo(out, 0)
+		return r.fromGo(out, 0, true)
 	}
 	name := x.name
 	if name == "jsonify" && r.t.opts.Cookiecutter {
@@ -208,8 +208,8 @@ func (r *run) sequence(v value) ([]value, bool) {
 		return append([]value(nil), x.items...), true
 	case string, *safeString:
 		s, _ := isString(x)
+		r.step(len(s))
 		units := split16(s)
-		r.step(len(units))
 		out := make([]value, len(units))
 		for i, u := range units {
 			out[i] = u

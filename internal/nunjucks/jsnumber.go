@@ -2,8 +2,10 @@ package nunjucks
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Numbers are float64 with JavaScript's conversions to and from strings:
@@ -234,13 +236,120 @@ func toIntegerOrInfinity(f float64) float64 {
 	return math.Trunc(f)
 }
 
-// powJS is JavaScript's ** operator, which differs from math.Pow for a NaN
-// exponent and for ±1 raised to an infinity.
+// powJS is JavaScript's ** operator. It differs from math.Pow for a NaN
+// exponent and for ±1 raised to an infinity, and V8 rounds correctly where
+// math.Pow can be an ulp off (10 ** 1.5, 2 ** -1.5), so finite results are
+// recomputed in extended precision.
 func powJS(x, y float64) float64 {
 	if math.IsNaN(y) || (math.IsInf(y, 0) && (x == 1 || x == -1)) {
 		return math.NaN()
 	}
-	return math.Pow(x, y)
+	p := math.Pow(x, y)
+	if p == 0 || math.IsInf(p, 0) || math.IsNaN(p) || y == 0 || y == 1 || x == 1 {
+		return p
+	}
+	return precisePow(x, y)
+}
+
+// powPrec is the working precision of precisePow: far more than the 53
+// bits kept, so that the final rounding is correct.
+const powPrec = 200
+
+// precisePow computes x**y for finite x, y with a finite nonzero result:
+// by repeated squaring for integer exponents, as exp(y·ln|x|) otherwise.
+func precisePow(x, y float64) float64 {
+	neg := x < 0
+	bx := new(big.Float).SetPrec(powPrec).SetFloat64(math.Abs(x))
+	var z *big.Float
+	if y == math.Trunc(y) && math.Abs(y) <= 1<<20 {
+		n := int64(math.Abs(y))
+		neg = neg && n%2 == 1
+		z = new(big.Float).SetPrec(powPrec).SetInt64(1)
+		for b := new(big.Float).Set(bx); n > 0; n >>= 1 {
+			if n&1 == 1 {
+				z.Mul(z, b)
+			}
+			b.Mul(b, b)
+		}
+		if y < 0 {
+			z.Quo(new(big.Float).SetPrec(powPrec).SetInt64(1), z)
+		}
+	} else {
+		if neg {
+			return math.NaN() // a negative base and a fractional exponent
+		}
+		t := bigLog(bx)
+		t.Mul(t, new(big.Float).SetPrec(powPrec).SetFloat64(y))
+		z = bigExp(t)
+	}
+	f, _ := z.Float64()
+	if neg {
+		f = -f
+	}
+	return f
+}
+
+var ln2 = sync.OnceValue(func() *big.Float {
+	// ln 2 = 2·atanh(1/3).
+	third := new(big.Float).SetPrec(powPrec + 20).Quo(big.NewFloat(1).SetPrec(powPrec+20), big.NewFloat(3))
+	return atanhSeries(third)
+})
+
+// atanhSeries is 2·atanh(z) = 2·(z + z³/3 + z⁵/5 + …) for small |z|.
+func atanhSeries(z *big.Float) *big.Float {
+	prec := z.Prec()
+	sum := new(big.Float).SetPrec(prec).Set(z)
+	z2 := new(big.Float).SetPrec(prec).Mul(z, z)
+	term := new(big.Float).SetPrec(prec).Set(z)
+	eps := new(big.Float).SetMantExp(big.NewFloat(1), -int(prec)-4)
+	for k := int64(3); ; k += 2 {
+		term.Mul(term, z2)
+		q := new(big.Float).SetPrec(prec).Quo(term, new(big.Float).SetInt64(k))
+		sum.Add(sum, q)
+		if q.Sign() == 0 || new(big.Float).Abs(q).Cmp(eps) < 0 {
+			break
+		}
+	}
+	return sum.Mul(sum, big.NewFloat(2))
+}
+
+// bigLog is the natural logarithm of x > 0.
+func bigLog(x *big.Float) *big.Float {
+	m := new(big.Float).SetPrec(powPrec)
+	e := x.MantExp(m) // x = m·2^e, m in [0.5, 1)
+	if m.Cmp(big.NewFloat(math.Sqrt2/2)) < 0 {
+		m.SetMantExp(m, 1)
+		e--
+	}
+	one := big.NewFloat(1)
+	num := new(big.Float).SetPrec(powPrec).Sub(m, one)
+	den := new(big.Float).SetPrec(powPrec).Add(m, one)
+	r := atanhSeries(num.Quo(num, den))
+	return r.Add(r, new(big.Float).SetPrec(powPrec).Mul(ln2(), new(big.Float).SetInt64(int64(e))))
+}
+
+// bigExp is e**t, for t whose result is a finite float64.
+func bigExp(t *big.Float) *big.Float {
+	// t = k·ln2 + r with |r| <= ln2/2, then e**r = (e**(r/256))**256.
+	kf, _ := new(big.Float).Quo(t, ln2()).Float64()
+	k := math.Round(kf)
+	r := new(big.Float).SetPrec(powPrec).Sub(t, new(big.Float).SetPrec(powPrec).Mul(ln2(), big.NewFloat(k)))
+	r.SetMantExp(r, -8)
+	sum := new(big.Float).SetPrec(powPrec).SetInt64(1)
+	term := new(big.Float).SetPrec(powPrec).SetInt64(1)
+	eps := new(big.Float).SetMantExp(big.NewFloat(1), -powPrec-4)
+	for n := int64(1); n < 100; n++ {
+		term.Mul(term, r)
+		term.Quo(term, new(big.Float).SetInt64(n))
+		sum.Add(sum, term)
+		if term.Sign() == 0 || new(big.Float).Abs(term).Cmp(eps) < 0 {
+			break
+		}
+	}
+	for range 8 {
+		sum.Mul(sum, sum)
+	}
+	return sum.SetMantExp(sum, int(k))
 }
 
 // roundJS is JavaScript's Math.round: halves round towards +Infinity.
