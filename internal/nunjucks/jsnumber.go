@@ -291,7 +291,7 @@ func precisePow(x, y float64) float64 {
 
 var ln2 = sync.OnceValue(func() *big.Float {
 	// ln 2 = 2·atanh(1/3).
-	third := new(big.Float).SetPrec(powPrec + 20).Quo(big.NewFloat(1).SetPrec(powPrec+20), big.NewFloat(3))
+	third := new(big.Float).SetPrec(powPrec+20).Quo(big.NewFloat(1).SetPrec(powPrec+20), big.NewFloat(3))
 	return atanhSeries(third)
 })
 
