@@ -709,6 +709,13 @@ func (r *run) evalBinary(x *binaryExpr, sc *scope, cx ctx) value {
 	case opMod:
 		return math.Mod(a, b)
 	}
+	return r.pow(a, b)
+}
+
+// pow is ** with its cost: the extended-precision computation takes as long
+// as a hundred ordinary steps.
+func (r *run) pow(a, b float64) float64 {
+	r.step(100)
 	return powJS(a, b)
 }
 

@@ -839,7 +839,7 @@ func filterRound(r *run, in value, args []value) value {
 	if truthy(arg(args, 0)) {
 		precision = r.toNumber(args[0])
 	}
-	factor := powJS(10, precision)
+	factor := r.pow(10, precision)
 	round := roundJS
 	switch arg(args, 1) {
 	case "ceil":

@@ -90,6 +90,12 @@ const optionCases = [
   ['lstrip-blocks', '<ul>\n  {% for i in [1,2] %}\n  <li>{{ i }}</li>\n  {% endfor %}\n</ul>\n', {}, {lstripBlocks: true}],
   ['trim-and-lstrip', '<ul>\n  {% for i in [1,2] %}\n  <li>{{ i }}</li>\n  {% endfor %}\n</ul>\n{% if true %}\n  yes\n  {% endif %}\n', {}, {trimBlocks: true, lstripBlocks: true}],
   ['lstrip-inline', 'a {% if true %}b{% endif %}\n  {# c #}\n  x{% if true %}y{% endif %}\n', {}, {lstripBlocks: true}],
+  ['lstrip-comment', 'a\n  {# c #}\nb\n  {% if true %}x{% endif %}\n', {}, {lstripBlocks: true, trimBlocks: true}],
+  ['trim-blocks-crlf', 'a{% if true %}\r\nb{% endif %}\r\nc', {}, {trimBlocks: true}],
+  ['trim-blocks-variable', '{{ 1 }}\n{% set x = 1 %}\n{{ x }}\n', {}, {trimBlocks: true}],
+  ['trim-raw', '{% raw %}\n{{ x }}\n{% endraw %}\nafter', {}, {trimBlocks: true, lstripBlocks: true}],
+  ['whitespace-minus-newlines', 'a  \n  {%- if true -%}  \n  b  \n  {%- endif -%}  \n  c', {}, {}],
+  ['lstrip-tabs', 'x\n\t\t{% if true %}y{% endif %}\n', {}, {lstripBlocks: true}],
   ['backstage-syntax', 'name: ${{ parameters.name }}\n{% if parameters.public %}public{% endif %}\n{{ literal }}', {parameters: {name: 'svc', public: true}}, {backstage: true}],
   ['backstage-expression', '${{ parameters.owner | lower }}/${{ parameters.repo }}', {parameters: {owner: 'ACME', repo: 'r'}}, {backstage: true}],
 ];
