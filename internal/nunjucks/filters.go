@@ -89,7 +89,7 @@ func lowerKeywords(name string, pos []value, kw kwargs) []value {
 
 func (r *run) evalFilter(x *filterExpr, sc *scope, cx ctx) value {
 	r.pos = x.pos
-	if f, ok := r.t.filters[x.name]; ok {
+	if f, ok := r.t.opts.Filters[x.name]; ok {
 		in := r.eval(x.input, sc, cx)
 		pos, kw := r.evalArgs(x.args, sc, cx)
 		r.pos = x.pos

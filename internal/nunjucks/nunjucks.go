@@ -3,6 +3,7 @@ package nunjucks
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"unicode/utf8"
 )
@@ -134,12 +135,11 @@ func (e *posError) at(src string) *Error {
 // Template is a parsed template. It is immutable and safe for concurrent
 // renders.
 type Template struct {
-	src     string
-	opts    Options
-	limits  Limits
-	root    []stmt
-	rootFn  *funcPlan
-	filters map[string]Filter
+	src    string
+	opts   Options
+	limits Limits
+	root   []stmt
+	rootFn *funcPlan
 }
 
 // Parse parses and checks a complete template. Syntax the subset does not
@@ -149,12 +149,15 @@ func Parse(src string, opts *Options) (*Template, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
+		// The template keeps its own registries: later changes to the
+		// caller's maps must not race with renders.
+		o.Filters, o.Globals = maps.Clone(o.Filters), maps.Clone(o.Globals)
 	}
 	lim := o.Limits.withDefaults()
 	if len(src) > lim.MaxSourceBytes {
 		return nil, &Error{Line: 1, Col: 1, Msg: fmt.Sprintf("source is %d bytes, over the limit of %d", len(src), lim.MaxSourceBytes), Err: ErrLimit}
 	}
-	t := &Template{src: src, opts: o, limits: lim, filters: o.Filters}
+	t := &Template{src: src, opts: o, limits: lim}
 	if err := t.parse(); err != nil {
 		var pe *posError
 		if errors.As(err, &pe) {

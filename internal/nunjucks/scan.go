@@ -16,6 +16,7 @@ const (
 	tokText tokKind = iota
 	tokVar
 	tokBlock
+	tokComment // scanned, never emitted
 )
 
 // token is a scanned piece of template. For tags, [lo, hi) is the content
@@ -39,9 +40,8 @@ type scanner struct {
 	pendingPos int
 
 	// lineContent is whether the current source line has anything but
-	// whitespace before i, for lstripBlocks; lineStart is where it begins.
+	// whitespace before i, for lstripBlocks.
 	lineContent bool
-	lineScanned int
 
 	// Cached next positions of each delimiter, so that scanning stays
 	// linear in the source size.
@@ -74,7 +74,7 @@ func (s *scanner) nextIndex(sep string) int {
 
 // advance moves to position to, tracking whether the line has content.
 func (s *scanner) advance(to int) {
-	for j := max(s.lineScanned, s.i); j < to; {
+	for j := s.i; j < to; {
 		r, n := decodeWTF8(s.src[j:])
 		if r == '\n' {
 			s.lineContent = false
@@ -83,7 +83,6 @@ func (s *scanner) advance(to int) {
 		}
 		j += n
 	}
-	s.lineScanned = max(s.lineScanned, to)
 	s.i = to
 }
 
@@ -112,7 +111,7 @@ func (s *scanner) run() error {
 		for _, c := range []struct {
 			k tokKind
 			d string
-		}{{tokVar, s.varStart}, {tokBlock, "{%"}, {tokText, "{#"}} {
+		}{{tokVar, s.varStart}, {tokBlock, "{%"}, {tokComment, "{#"}} {
 			if p := s.nextIndex(c.d); p >= 0 && (open < 0 || p < open) {
 				open, kind, opener = p, c.k, c.d
 			}
@@ -124,7 +123,7 @@ func (s *scanner) run() error {
 			s.appendText(len(src))
 			break
 		}
-		comment := opener == "{#"
+		comment := kind == tokComment
 		s.appendText(open)
 		if kind == tokBlock && s.opts.LstripBlocks && !s.lineContent {
 			s.pending = stripIndent(s.pending)
@@ -156,10 +155,7 @@ func (s *scanner) run() error {
 			}
 		}
 		if end < 0 {
-			what := map[tokKind]string{tokVar: "variable", tokBlock: "block"}[kind]
-			if comment {
-				what = "comment"
-			}
+			what := map[tokKind]string{tokVar: "variable", tokBlock: "block", tokComment: "comment"}[kind]
 			return &posError{pos: open, msg: "unterminated " + what + " tag"}
 		}
 		rightTrim := end > 0 && src[end-1] == '-'
