@@ -89,21 +89,24 @@ func (r *run) write(w *strings.Builder, s string) {
 	w.WriteString(s)
 }
 
-// scope is a runtime frame of variables, as Nunjucks' Frame. An isolated
-// frame keeps assignments to itself; the context frame is read-only.
+// scope is a runtime frame of variables, as Nunjucks' Frame. Frames skip
+// undefined values when looking a name up, as Nunjucks' do. The two
+// outermost scopes stand for Nunjucks' context instead: the names the
+// template exports (top-level sets and macros) over the context data,
+// where presence counts, not the value.
 type scope struct {
 	parent   *scope
-	isolate  bool
-	ctx      *record // the context, for the outermost frame
+	isolate  bool    // assignments do not search the parents
+	ctxLevel bool    // the exports or the context, not a frame
+	data     *record // the context data, for the outermost scope
 	vars     map[string]value
-	readonly bool
 }
 
 func (s *scope) child(isolate bool) *scope { return &scope{parent: s, isolate: isolate} }
 
 func (s *scope) own(name string) (value, bool) {
-	if s.ctx != nil {
-		return s.ctx.lookup(name)
+	if s.data != nil {
+		return s.data.lookup(name)
 	}
 	v, ok := s.vars[name]
 	return v, ok
@@ -111,7 +114,7 @@ func (s *scope) own(name string) (value, bool) {
 
 func (s *scope) get(name string) (value, bool) {
 	for f := s; f != nil; f = f.parent {
-		if v, ok := f.own(name); ok {
+		if v, ok := f.own(name); ok && (v != nil || f.ctxLevel) {
 			return v, true
 		}
 	}
@@ -126,24 +129,28 @@ func (s *scope) set(name string, v value) {
 	s.vars[name] = v
 }
 
-// assign is {% set %}: it updates the nearest frame that has the name and
-// may write it, unless isolation stops the search, else defines it here.
+// assign is {% set %}, Nunjucks' frame.set with resolveUp: it writes to the
+// nearest frame where the name has a value, searching the parents unless
+// this frame is isolated (their own isolation does not stop the search),
+// and otherwise defines the name here.
 func (s *scope) assign(name string, v value) {
-	if !s.isolate {
-		if _, ok := s.own(name); !ok && s.parent != nil && s.parent.canAssign(name) {
-			s.parent.assign(name, v)
+	for f := s; f != nil && !f.ctxLevel; f = f.parent {
+		if x, ok := f.own(name); ok && x != nil {
+			f.set(name, v)
 			return
+		}
+		if f == s && s.isolate {
+			break
 		}
 	}
 	s.set(name, v)
 }
 
-func (s *scope) canAssign(name string) bool {
-	if _, ok := s.own(name); ok {
-		return !s.readonly
-	}
-	return !s.isolate && s.parent != nil && s.parent.canAssign(name)
-}
+// frameCell is the variable holding the current frame in one compiled
+// function (the root or a block). Macros defined in that function and call
+// blocks in it share the variable, which is why a caller's frame extends
+// whatever frame is current when it is called: the macro's.
+type frameCell struct{ cur *scope }
 
 // lexFrame holds the slots of one invocation of a compiled function (see
 // resolve.go). A caller's frame continues its call block's frame.
@@ -170,18 +177,21 @@ func (l *lexFrame) get(s slotRef) value    { return l.find(s).vals[s.i] }
 func (l *lexFrame) set(s slotRef, v value) { l.find(s).vals[s.i] = v }
 
 // ctx is what a statement knows of the function it runs in: its slots,
-// and whether macros and assignments there are exported to the template's
-// top-level names (they are in the root; macros also in blocks and macros).
+// its frame variable, and whether macros and assignments there are
+// exported to the template's top-level names (they are in the root; macros
+// also in blocks and macros, outside loops and callers).
 type ctx struct {
 	lex          *lexFrame
+	cell         *frameCell
 	exportMacros bool
 	exportSets   bool
 }
 
 func (r *run) rootScope(data *record) (*scope, ctx) {
-	context := &scope{ctx: data, readonly: true}
-	r.exports = context.child(true)
-	return r.exports.child(true), ctx{newLexFrame(r.t.rootFn, nil), true, true}
+	context := &scope{data: data, ctxLevel: true}
+	r.exports = &scope{parent: context, ctxLevel: true}
+	root := &scope{parent: r.exports}
+	return root, ctx{newLexFrame(r.t.rootFn, nil), &frameCell{root}, true, true}
 }
 
 func (r *run) renderRoot(data *record) string {
@@ -234,15 +244,18 @@ func (r *run) exec(list []stmt, sc *scope, cx ctx, w *strings.Builder) {
 				}
 			}
 		case *macroStmt:
-			c := &callable{&callTarget{kind: kMacro, def: s.def, scope: r.exports}}
+			c := &callable{&callTarget{kind: kMacro, def: s.def, cell: cx.cell}}
 			cx.lex.set(s.slot, c)
 			if cx.exportMacros {
 				r.exports.set(s.def.name, c)
+			} else {
+				sc.set(s.def.name, c)
 			}
 		case *callStmt:
 			r.execCall(s, sc, cx, w)
 		case *blockStmt:
-			r.exec(s.body, sc.child(true), ctx{newLexFrame(s.fn, nil), true, false}, w)
+			bs := sc.child(true)
+			r.exec(s.body, bs, ctx{newLexFrame(s.fn, nil), &frameCell{bs}, true, false}, w)
 		case *switchStmt:
 			r.execSwitch(s, sc, cx, w)
 		default:
@@ -334,7 +347,9 @@ func (r *run) execFor(s *forStmt, sc *scope, cx ctx, w *strings.Builder) {
 		length = cx.lex.get(s.lenSlot)
 	}
 	loop := sc.child(false)
-	body, inner := s.body, ctx{cx.lex, false, false}
+	cx.cell.cur = loop
+	defer func() { cx.cell.cur = sc }()
+	body, inner := s.body, ctx{cx.lex, cx.cell, false, false}
 	if multi && !arrayBranch {
 		body = s.recBody
 	}
@@ -403,7 +418,7 @@ func (r *run) execCall(s *callStmt, sc *scope, cx ctx, w *strings.Builder) {
 		r.fail("call block target is %s, not a macro", kindName(target))
 	}
 	pos, kw := r.evalArgs(s.args, sc, cx)
-	kw = kw.with("caller", &callable{&callTarget{kind: kCaller, def: s.caller, scope: sc, lex: cx.lex}})
+	kw = kw.with("caller", &callable{&callTarget{kind: kCaller, def: s.caller, cell: cx.cell, lex: cx.lex}})
 	r.pos = s.pos
 	r.write(w, r.render(r.invokeMacro(c.t, pos, kw)))
 }
@@ -480,7 +495,7 @@ func normalizeArgs(names, defaults []string, pos []value, kw kwargs) ([]value, k
 
 // invokeMacro calls a macro or caller and returns its output as a safe
 // string. A macro runs in a fresh frame over the top-level names; a caller
-// in a frame over its call block's scope.
+// in a frame over the current frame of its function (see frameCell).
 func (r *run) invokeMacro(t *callTarget, pos []value, kw kwargs) value {
 	r.calls++
 	defer func() { r.calls-- }()
@@ -488,13 +503,18 @@ func (r *run) invokeMacro(t *callTarget, pos []value, kw kwargs) value {
 		r.limit("macro calls nested deeper than %d", r.lim.MaxDepth)
 	}
 	d := t.def
-	local := t.scope.child(true)
+	saved := t.cell.cur
+	defer func() { t.cell.cur = saved }()
+	var local *scope
 	var cx ctx
 	if t.kind == kCaller {
-		cx = ctx{newLexFrame(d.fn, t.lex), false, false}
+		local = saved.child(true)
+		cx = ctx{newLexFrame(d.fn, t.lex), t.cell, false, false}
 	} else {
-		cx = ctx{newLexFrame(d.fn, nil), true, false}
+		local = r.exports.child(true)
+		cx = ctx{newLexFrame(d.fn, nil), t.cell, true, false}
 	}
+	t.cell.cur = local
 	names := make([]string, len(d.formals))
 	declaresCaller := false
 	for i, f := range d.formals {
@@ -611,7 +631,7 @@ func (r *run) eval(x expr, sc *scope, cx ctx) value {
 	case *callExpr:
 		return r.evalCall(x, sc, cx)
 	case *captureExpr:
-		return r.capture(x.body, sc.child(false), cx)
+		return r.capture(x.body, sc, cx)
 	}
 	panic(fmt.Sprintf("nunjucks: unknown expression %T", x))
 }

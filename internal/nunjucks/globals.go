@@ -21,9 +21,9 @@ type callTarget struct {
 	kind callKind
 	name string // global name, or next/reset
 
-	def   *macroDef // macros and callers
-	scope *scope
-	lex   *lexFrame // callers: the call block's slots
+	def  *macroDef  // macros and callers
+	cell *frameCell // the frame variable of the defining function
+	lex  *lexFrame  // callers: the call block's slots
 
 	values []value // cyclers
 	index  int
