@@ -131,6 +131,78 @@ for (const t of ['defined', 'undefined', 'null', 'number', 'string', 'truthy', '
   }
 }
 
+// Random templates from a fixed seed: expressions over every kind, and
+// statements mixing set, for, if, switch, macros, call blocks, blocks and
+// captures around a few shared names, which exercise Nunjucks' scoping.
+let seed = 20261206;
+function rnd() {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+}
+function pick(a) {
+  return a[Math.floor(rnd() * a.length)];
+}
+const atoms = ['0', '1', '2', '-1', '2.5', '""', '"a"', '"ab c"', '"10"', '"B"', '"  héllo  wörld "', '"<b>x</b> y"', '"ß Σ ς"',
+  'true', 'false', 'null', 'none', 'missing', '[]', '[1,2]', '[3,"x"]', '{}', '{a:1}', '{a:"x",b:2}', 's', 'n', 'xs', 'o', 'o.a',
+  'xs[0]', 's.length', '(0/0)', '(1/0)'];
+const binops = ['+', '-', '*', '/', '%', '~', '==', '!=', '===', '<', '>', '<=', '>=', 'and', 'or', 'in', '//'];
+const rfilters = ['abs', 'length', 'string', 'int', 'float', 'default("d")', 'default(0, true)', 'round', 'round(1)', 'first',
+  'last', 'lower', 'upper', 'capitalize', 'title', 'trim', 'reverse', 'sort', 'join(",")', 'join', 'list', 'dump', 'escape',
+  'center(4)', 'truncate(3)', 'wordcount', 'urlencode', 'sum', 'batch(2)', 'slice(2)', 'select', 'reject', 'select("odd")',
+  'selectattr("a")', 'replace("a","b")', 'indent(2)', 'striptags', 'nl2br', 'dictsort', 'groupby("a")', 'int(2)', 'float(1)'];
+const rtests = ['defined', 'undefined', 'null', 'number', 'string', 'odd', 'even', 'truthy', 'falsy', 'mapping', 'iterable',
+  'escaped', 'divisibleby(2)', 'eq(1)', 'gt(1)', 'lt("b")', 'sameas(1)', 'lower', 'upper', 'callable'];
+function rexpr(d) {
+  const r = rnd();
+  if (d <= 0 || r < 0.3) return pick(atoms);
+  if (r < 0.55) return `${rexpr(d - 1)} ${pick(binops)} ${rexpr(d - 1)}`;
+  if (r < 0.75) return `${rexpr(d - 1)} | ${pick(rfilters)}`;
+  if (r < 0.82) return `(${rexpr(d - 1)})`;
+  if (r < 0.88) return `(${rexpr(d - 1)} is ${pick(rtests)})`;
+  if (r < 0.93) return `not ${rexpr(d - 1)}`;
+  if (r < 0.97) return `${rexpr(d - 1)} if ${rexpr(d - 1)} else ${rexpr(d - 1)}`;
+  return `[${rexpr(d - 1)}, ${rexpr(d - 1)}]`;
+}
+const rctx = {s: 'Hello World', n: 7, xs: [3, 1, 2], o: {a: 'x', b: [1, 2]}};
+for (let i = 0; i < 150; i++) {
+  const t = rnd() < 0.8 ? `{{ ${rexpr(3)} }}` : `{% for x in ${rexpr(2)} %}[{{ x }}{{ loop.index }}]{% else %}E{% endfor %}`;
+  cases.push([`random expression ${i}`, t, rctx]);
+}
+const vals = ['1', '"s"', '[1,2]', '{k:3}', 'a', 'b', 'x', 'a ~ b', 'x + 1', 'loop.index', '[[1,2],[3,4]]', '{p:1,q:2}', '""', '[]', 'none'];
+const iters = ['[1,2]', '[[1,2],[3,4]]', '{p:1,q:2}', '"ab"', '[]', 'a', 'b', 'x', 'none', '{}'];
+function rout() {
+  return `{{ ${pick(['a', 'b', 'x', 'loop'])} }}`;
+}
+function rstmts(d) {
+  let s = '';
+  for (let n = 1 + Math.floor(rnd() * 3); n > 0; n--) s += rstmt(d);
+  return s;
+}
+function rstmt(d) {
+  const r = rnd();
+  if (d <= 0 || r < 0.25) return rout() + '|';
+  if (r < 0.45) return `{% set ${pick(['a', 'b', 'x'])} = ${pick(vals)} %}`;
+  if (r < 0.6) {
+    const t = rnd() < 0.5 ? pick(['a', 'b', 'x']) : pick(['a, b', 'x, a', 'a, b, x']);
+    const els = rnd() < 0.3 ? `{% else %}${rstmts(d - 1)}` : '';
+    return `{% for ${t} in ${pick(iters)} %}${rstmts(d - 1)}${els}{% endfor %}`;
+  }
+  if (r < 0.7) return `{% if ${pick(vals)} %}${rstmts(d - 1)}{% else %}${rstmts(d - 1)}{% endif %}`;
+  if (r < 0.8) return `{% macro m(${pick(['', 'a', 'a, b=2', 'x=1', 'b, x'])}) %}${rstmts(d - 1)}{% endmacro %}`;
+  if (r < 0.87) return `{{ m(${pick(['', '5', '5, 6', 'b=7', 'x=8, 9'])}) }}|`;
+  if (r < 0.93) return `{% call${pick(['', '(a)', '(x=4)'])} m(${pick(['', '1'])}) %}${rstmts(d - 1)}{% endcall %}`;
+  if (r < 0.94) return `{% set b %}${rout()}{% endset %}`;
+  if (r < 0.955) return `{% filter upper %}${pick(['{% set a = "f" %}', '{% set x = 2 %}', ''])}${rout()}{% endfilter %}`;
+  if (r < 0.97) return `{% switch ${pick(vals)} %}{% case 1 %}${rstmts(d - 1)}{% case "s" %}{% default %}${rstmts(d - 1)}{% endswitch %}`;
+  return `{% block bl${Math.floor(rnd() * 1e9)} %}${rstmts(d - 1)}{% endblock %}`;
+}
+for (let i = 0; i < 150; i++) {
+  const head = pick(['{% macro m() %}M{{ caller() if caller }}{% endmacro %}',
+    '{% macro m(a) %}{% for x in [1,2] %}{{ caller(x) if caller }}{% endfor %}{% endmacro %}',
+    '{% macro m(b=1) %}{% set a = "in" %}{{ caller() if caller }}{{ a }}{% endmacro %}']);
+  cases.push([`random statements ${i}`, head + rstmts(3), {a: 'A', x: 10}]);
+}
+
 const out = [];
 function run(id, template, context, opts) {
   const envOpts = {autoescape: false, throwOnUndefined: false};
