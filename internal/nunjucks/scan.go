@@ -218,6 +218,8 @@ func (s *scanner) rawRegion(name string, open int, rightTrim bool) error {
 		return &posError{pos: open, msg: "missing end" + name + " tag"}
 	}
 	s.appendText(start)
+	// The region is text of its own: a - on the next tag does not trim it.
+	s.flush()
 	s.advance(end)
 	if rightTrim {
 		s.advance(len(s.src) - len(trimJSLeft(s.src[s.i:])))

@@ -203,6 +203,34 @@ for (let i = 0; i < 150; i++) {
   cases.push([`random statements ${i}`, head + rstmts(3), {a: 'A', x: 10}]);
 }
 
+// Random whitespace control: text, variables, comments, tags and raw
+// regions with and without -, under each trimBlocks/lstripBlocks setting.
+const texts = ['', ' ', '  ', '\n', '\n  ', '\t', 'a', ' b ', '\n\n', 'x\n', '  \n', '\r\n', ' c\n  '];
+function wtag(t) {
+  return pick(['{%', '{%-']) + ' ' + t + ' ' + pick(['%}', '-%}']);
+}
+function wpiece(d) {
+  const r = rnd();
+  if (d <= 0 || r < 0.35) return pick(texts);
+  if (r < 0.5) return pick(['{{', '{{-']) + ' ' + pick(['1', '"v"', 'x']) + ' ' + pick(['}}', '-}}']);
+  if (r < 0.6) return pick(['{#', '{#-']) + ' c ' + pick(['#}', '-#}']);
+  if (r < 0.78) return wtag('if ' + pick(['true', 'false'])) + wseq(d - 1) + wtag('else') + wseq(d - 1) + wtag('endif');
+  if (r < 0.9) return wtag('for i in [1,2]') + wseq(d - 1) + wtag('endfor');
+  if (r < 0.96) {
+    return pick(['{% raw %}', '{%- raw %}', '{% raw -%}', '{%- raw -%}']) + pick(texts) + pick(['{{ x }}', '{% if %}', '']) +
+      pick(texts) + pick(['{% endraw %}', '{% endraw -%}']) + pick(['', ' {% endraw %}']);
+  }
+  return wtag('set y = 1');
+}
+function wseq(d) {
+  let s = '';
+  for (let n = 1 + Math.floor(rnd() * 4); n > 0; n--) s += wpiece(d);
+  return s;
+}
+for (let i = 0; i < 100; i++) {
+  optionCases.push([`random whitespace ${i}`, wseq(3), {x: 'X'}, {trimBlocks: rnd() < 0.5, lstripBlocks: rnd() < 0.5}]);
+}
+
 const out = [];
 function run(id, template, context, opts) {
   const envOpts = {autoescape: false, throwOnUndefined: false};
