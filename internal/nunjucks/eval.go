@@ -64,6 +64,19 @@ func (r *run) chargeString(n int) {
 	r.step(n >> 6)
 }
 
+// chargeText accounts for reading strings whole (comparing, searching,
+// transforming): a long context string must not make each operation on it
+// cost one step.
+func (r *run) chargeText(vs ...value) {
+	n := 0
+	for _, v := range vs {
+		if s, ok := isString(v); ok {
+			n += len(s)
+		}
+	}
+	r.step(n >> 6)
+}
+
 // checkLen bounds a string being built, whose cost is charged once done.
 func (r *run) checkLen(n int) {
 	if n > r.lim.MaxOutputBytes {
@@ -276,8 +289,12 @@ func (r *run) execSwitch(s *switchStmt, sc *scope, cx ctx, w *strings.Builder) {
 	x := r.eval(s.x, sc, cx)
 	matched := false
 	for _, c := range s.cases {
-		if !matched && !strictEqual(x, r.eval(c.cond, sc, cx)) {
-			continue
+		if !matched {
+			y := r.eval(c.cond, sc, cx)
+			r.chargeText(x, y)
+			if !strictEqual(x, y) {
+				continue
+			}
 		}
 		matched = true
 		if len(c.body) > 0 {
@@ -673,6 +690,7 @@ func (r *run) lookupName(x *nameExpr, sc *scope, cx ctx) value {
 }
 
 func (r *run) compare(a value, op string, b value) bool {
+	r.chargeText(a, b)
 	switch op {
 	case "==":
 		return r.looseEqual(a, b)
@@ -742,6 +760,7 @@ func (r *run) pow(a, b float64) float64 {
 // contains is the in operator: substring of a string, own field (length,
 // val) of a safe string, === element of an array, own key of a record.
 func (r *run) contains(container, needle value) bool {
+	r.chargeText(container, needle)
 	switch c := container.(type) {
 	case string:
 		return strings.Contains(c, r.toString(needle))

@@ -127,7 +127,13 @@ func (r *run) evalFilter(x *filterExpr, sc *scope, cx ctx) value {
 			r.fail("callable values cannot be passed to filter %s", name)
 		}
 	}
-	return f(r, in, lowerKeywords(name, pos, kw))
+	r.chargeText(in)
+	out := f(r, in, lowerKeywords(name, pos, kw))
+	if s, ok := isString(out); ok {
+		r.checkLen(len(s))
+		r.chargeText(out)
+	}
+	return out
 }
 
 // text requires a string or safe string and returns its text.

@@ -21,6 +21,7 @@ func TestLimits(t *testing.T) {
 	}
 	cyclic := map[string]any{}
 	cyclic["self"] = cyclic
+	big := map[string]any{"a": strings.Repeat("x", 1<<20), "b": strings.Repeat("x", 1<<20)}
 
 	tests := []struct {
 		name string
@@ -58,6 +59,9 @@ func TestLimits(t *testing.T) {
 		{"deep data", "${{ 1 }}", deepData, nunjucks.Limits{}},
 		{"cyclic data", "${{ 1 }}", cyclic, nunjucks.Limits{}},
 		{"deep value built in a loop", `{% set a = [] %}{% for i in range(1000) %}{% set a = [a] %}{% endfor %}${{ a | dump }}`, nil, nunjucks.Limits{}},
+		{"comparing long strings", `{% for i in range(100000) %}{% if a == b %}{% endif %}{% endfor %}`, big, nunjucks.Limits{}},
+		{"filtering long strings", `{% for i in range(100000) %}{% set c = a | upper %}{% endfor %}`, big, nunjucks.Limits{}},
+		{"searching long strings", `{% for i in range(100000) %}{% if "y" in a %}{% endif %}{% endfor %}`, big, nunjucks.Limits{}},
 		{"sort work", `${{ range(100000) | sort | length }}`, nil, nunjucks.Limits{MaxSteps: 100000}},
 		{"steps", `{% for i in range(10) %}${{ i }}{% endfor %}`, nil, nunjucks.Limits{MaxSteps: 20}},
 	}

@@ -98,6 +98,7 @@ func (r *run) lookupTest(name string, nargs int) testDef {
 }
 
 func (r *run) applyTest(d testDef, in value, args []value) bool {
+	r.chargeText(append([]value{in}, args...)...)
 	if !d.carriesCallables {
 		if containsCallable(in) {
 			r.fail("callable values cannot be tested")
