@@ -20,13 +20,27 @@
 // Output matches what Nunjucks renders, JavaScript semantics included:
 // undefined versus null, NaN and Infinity, number formatting, UTF-16 string
 // lengths and indices, object key order, SafeString identity, and the
-// scoping of Nunjucks' compiled code. The Nunjitsu compatibility corpus in
-// testdata/compat (cases adapted from Nunjucks' own tests, whose expected
-// strings are real Nunjucks output) is the oracle. Two things necessarily
-// differ: Go maps have no key order, so records built from them enumerate
-// their keys sorted (array indices first, numerically); and regular
-// expressions run on Go's RE2, so patterns RE2 cannot run (lookaround,
-// backreferences) are parse errors.
+// scoping of Nunjucks' compiled code (static bindings of macros, loop
+// variables and parameters, runtime frames, and the frame a caller extends).
+// Two corpora check it: the Nunjitsu compatibility corpus in
+// testdata/compat (adapted from Nunjucks' own tests) and everyday, value
+// and random templates in testdata/oracle; both hold real Nunjucks 3.2.4
+// output.
+//
+// Where Nunjitsu deliberately departs from Nunjucks, this package follows
+// Nunjitsu: a safe string is its text for length, indexing, iteration,
+// sorting and dump (Nunjucks sees the SafeString object); tests take
+// exactly their number of arguments; callables cannot be printed, converted
+// or passed to filters; macros cannot be declared in set or filter blocks;
+// a raw region needs a plain {% endraw %} on one line; a single loop
+// variable cannot be named loop; "#}" outside a comment is an error.
+//
+// Other differences: Go maps have no key order, so records built from
+// them enumerate their keys sorted (array indices first, numerically);
+// regular expressions run on Go's RE2, so patterns RE2 cannot run
+// (lookaround, backreferences) are parse errors; and ** is correctly
+// rounded, where V8's pow can be an ulp off (Nunjucks prints 10 ** -5 as
+// 0.000009999999999999999).
 //
 // # Closed and bounded
 //
