@@ -54,7 +54,7 @@
 // Every render is bounded by [Limits]: source size (1 MiB by default),
 // output and string size (10 MiB), work (1,000,000 steps, counting nodes
 // evaluated, loop iterations, elements produced and string bytes built, so
-// that range(1e9), "x"|center(1e9) or a string doubled in a loop stop
+// that range(10 ** 9), "x"|center(10 ** 9) or a string doubled in a loop stop
 // early), and nesting of syntax, macro calls and values (200). Exceeding a
 // limit is an error wrapping [ErrLimit]; no input makes the interpreter
 // panic or grow without bound.
