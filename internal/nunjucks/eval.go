@@ -58,9 +58,7 @@ func (r *run) step(n int) {
 
 // chargeString accounts for building a string of n bytes.
 func (r *run) chargeString(n int) {
-	if n > r.lim.MaxOutputBytes {
-		r.limit("string longer than %d bytes", r.lim.MaxOutputBytes)
-	}
+	r.checkLen(n)
 	r.step(n >> 6)
 }
 
