@@ -5580,10 +5580,12 @@ type Template implements Entity @key(fields: "ref") {
   """
   parameterPages: [TemplateParameterPage!]!
   """
-  Checks values against every page of the form (JSON Schema draft 7), as a
-  task's values are checked before it starts: what the pages refuse, a
-  field at a time, in page order; empty when the values pass. A page that
-  is not a JSON Schema is an INVALID error.
+  Checks values against every page of the form that shows (JSON Schema
+  draft 7), as a task's values are checked before it starts: what the pages
+  refuse, a field at a time, in page order; empty when the values pass. A
+  page whose ` + "`" + `when` + "`" + ` (a boolean, or a ` + "`" + `${{ }}` + "`" + ` expression over ` + "`" + `parameters` + "`" + `)
+  is false is hidden and not checked. A page that is not a JSON Schema is
+  an INVALID error.
   """
   validateValues(values: JSON!): [TemplateValueError!]!
   "The steps the template runs (` + "`" + `spec.steps` + "`" + `)."

@@ -145,6 +145,7 @@ func run(ctx context.Context) int {
 	api := flag.Bool("api", true, "serve each ingested database and measure the GraphQL API")
 	feed := flag.Bool("feed", true, "measure the change feed from a write to a consumer in another process")
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
+	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus")
 	flag.Parse()
 
 	sizes, err := parseSizes(*sizesFlag)
@@ -244,6 +245,10 @@ func run(ctx context.Context) int {
 			}
 		}
 	}
+	var tmpl templatingResult
+	if *templates && ctx.Err() == nil {
+		tmpl = b.templating()
+	}
 	failed, missed := report(results)
 	if *api {
 		apiFailed, apiMissed := reportAPI(apiResults)
@@ -256,6 +261,10 @@ func run(ctx context.Context) int {
 	if len(liveResults) > 0 {
 		liveFailed, liveMissed := reportLive(liveResults)
 		failed, missed = failed || liveFailed, missed || liveMissed
+	}
+	if *templates {
+		tmplFailed, tmplMissed := reportTemplating(tmpl)
+		failed, missed = failed || tmplFailed, missed || tmplMissed
 	}
 	switch {
 	case failed:

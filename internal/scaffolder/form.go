@@ -26,6 +26,22 @@ type Page struct {
 	Schema map[string]any
 }
 
+// Visible reports whether the page shows for values: its `when`, a
+// boolean or a ${{ }} expression over parameters (the values), is true or
+// absent. A `when` that fails to render shows the page, as an `if` that
+// fails to render runs its step.
+func (p Page) Visible(values map[string]any) bool {
+	when, ok := p.Schema["when"]
+	if !ok {
+		return true
+	}
+	if s, isString := when.(string); isString {
+		v, defined, err := renderString(s, map[string]any{"parameters": values})
+		return err != nil || truthy(v, defined)
+	}
+	return truthy(when, true)
+}
+
 // Pages returns the pages of a template's spec.parameters: none when it
 // is absent, one for an object, one per item of a list. Anything else is
 // an EINVALID error naming where.
@@ -61,10 +77,11 @@ type FieldError struct {
 	Message string
 }
 
-// Validate checks values against each page, as one JSON object: a page
-// names the fields it asks for and ignores the others. It returns what the
-// pages refuse, a field at a time, in page order; an error only when a
-// page is not a schema it can compile (EINVALID, naming the page).
+// Validate checks values against each visible page (see [Page.Visible]),
+// as one JSON object: a page names the fields it asks for and ignores the
+// others. It returns what the pages refuse, a field at a time, in page
+// order; an error only when a page is not a schema it can compile
+// (EINVALID, naming the page).
 func Validate(pages []Page, values map[string]any) ([]FieldError, error) {
 	instance, err := jsonValue(values)
 	if err != nil {
@@ -72,6 +89,9 @@ func Validate(pages []Page, values map[string]any) ([]FieldError, error) {
 	}
 	var out []FieldError
 	for i, p := range pages {
+		if !p.Visible(values) {
+			continue
+		}
 		schema, err := compile(i, p.Schema)
 		if err != nil {
 			return nil, err

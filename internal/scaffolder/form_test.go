@@ -146,3 +146,52 @@ func TestValidate_BadSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestValidate_When(t *testing.T) {
+	pages, err := scaffolder.Pages(parameters(t, `
+- required: [kind]
+  properties:
+    kind: {type: string}
+- when: '${{ parameters.kind == "service" }}'
+  required: [port]
+  properties:
+    port: {type: integer}
+- when: false
+  required: [never]
+- when: '{% if parameters.kind %}true{% else %}false{% endif %}'
+  required: [owner]
+- when: '${{ parameters.kind | nosuchfilter }}'
+  required: [checked]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind string
+		want []string // page and path of each error
+	}{
+		{"service", []string{"1 port", "3 owner", "4 checked"}},
+		{"library", []string{"3 owner", "4 checked"}},
+		{"", []string{"4 checked"}},
+	} {
+		values := map[string]any{}
+		if tc.kind != "" {
+			values["kind"] = tc.kind
+		}
+		errs, err := scaffolder.Validate(pages, values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range errs {
+			got = append(got, fmt.Sprint(e.Page, " ", e.Path))
+		}
+		want := tc.want
+		if tc.kind == "" {
+			want = append([]string{"0 kind"}, want...)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("kind %q: errors mismatch (-want +got):\n%s", tc.kind, diff)
+		}
+	}
+}
