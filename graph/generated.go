@@ -5584,7 +5584,7 @@ type Template implements Entity @key(fields: "ref") {
   draft 7), as a task's values are checked before it starts: what the pages
   refuse, a field at a time, in page order; empty when the values pass. A
   page whose ` + "`" + `when` + "`" + ` (a boolean, or a ` + "`" + `${{ }}` + "`" + ` expression over ` + "`" + `parameters` + "`" + `)
-  is false is hidden and not checked. A page that is not a JSON Schema is
+  is false does not show and is not checked. A page that is not a JSON Schema is
   an INVALID error.
   """
   validateValues(values: JSON!): [TemplateValueError!]!
