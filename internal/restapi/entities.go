@@ -82,7 +82,7 @@ func (h *handler) entities(w http.ResponseWriter, r *http.Request) {
 	recs, _, more, err := readPages(ctx, h.Catalog, query, pos.Limit)
 	if err == nil {
 		var rels map[string][]catalog.RelationRow
-		if rels, err = relationsOf(ctx, h.Catalog, recs); err == nil {
+		if rels, err = relationsOf(ctx, h.Catalog, recs, fields); err == nil {
 			if more {
 				next := r.URL.Query()
 				next.Del("offset")
@@ -116,7 +116,7 @@ func (h *handler) stream(ctx context.Context, out *listWriter, f catalog.EntityF
 	out.start()
 	next := h.refPages(f)
 	if o != nil {
-		next = h.orderedPages(f, *o)
+		next = h.orderedPages(f, *o, fields)
 	}
 	for {
 		recs, rels, more, err := next(ctx)
@@ -160,14 +160,14 @@ func (h *handler) refPages(f catalog.EntityFilter) pageReader {
 
 // orderedPages reads the entities f selects in the order of o's field,
 // those without the field left out.
-func (h *handler) orderedPages(f catalog.EntityFilter, o order) pageReader {
+func (h *handler) orderedPages(f catalog.EntityFilter, o order, fields []string) pageReader {
 	q := catalog.EntityQuery{Filter: f, OrderPath: o.field, Desc: o.desc, Limit: pageSize}
 	return func(ctx context.Context) ([]*catalog.Record, map[string][]catalog.RelationRow, bool, error) {
 		page, err := h.Catalog.FindEntities(ctx, q)
 		if err != nil {
 			return nil, nil, false, err
 		}
-		rels, err := relationsOf(ctx, h.Catalog, page.Records)
+		rels, err := relationsOf(ctx, h.Catalog, page.Records, fields)
 		if err != nil || len(page.Records) == 0 {
 			return page.Records, rels, false, err
 		}
@@ -218,9 +218,10 @@ func readPages(ctx context.Context, c Catalog, q catalog.EntityQuery, limit int)
 	return recs, keys, true, nil
 }
 
-// relationsOf returns the relations of recs by source, read at once.
-func relationsOf(ctx context.Context, c Catalog, recs []*catalog.Record) (map[string][]catalog.RelationRow, error) {
-	if len(recs) == 0 {
+// relationsOf returns the relations of recs by source, read at once, or
+// none when fields leave them out.
+func relationsOf(ctx context.Context, c Catalog, recs []*catalog.Record, fields []string) (map[string][]catalog.RelationRow, error) {
+	if len(recs) == 0 || !wantsRelations(fields) {
 		return nil, nil
 	}
 	refs := make([]string, len(recs))

@@ -23,7 +23,7 @@ func (h *handler) byName(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	rels, err := relationsOf(r.Context(), h.Catalog, []*catalog.Record{rec})
+	rels, err := relationsOf(r.Context(), h.Catalog, []*catalog.Record{rec}, nil)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -93,7 +93,7 @@ func (h *handler) byRefs(w http.ResponseWriter, r *http.Request) {
 		}
 		found = append(found, page.Records...)
 	}
-	rels, err := relationsOf(r.Context(), h.Catalog, found)
+	rels, err := relationsOf(r.Context(), h.Catalog, found, fields)
 	if err != nil {
 		h.fail(w, r, err)
 		return

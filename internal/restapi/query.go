@@ -174,7 +174,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, req queryRequest
 		h.fail(w, r, err)
 		return
 	}
-	rels, err := relationsOf(ctx, h.Catalog, recs)
+	rels, err := relationsOf(ctx, h.Catalog, recs, req.fields)
 	if err != nil {
 		h.fail(w, r, err)
 		return
