@@ -3,11 +3,12 @@ package resolvers
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/greenroomhq/greenroom/graph/model"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
@@ -244,11 +245,14 @@ func entityDocument(ctx context.Context, _ *Resolver, obj gqltype.Node) (any, er
 	if err != nil {
 		return nil, err
 	}
-	doc, err := catalog.AppendDocument(nil, rec.Ref, rec.Data, rows)
+	head, tail, err := catalog.DocumentParts(rec.Ref, rec.Data, rows)
 	if err != nil {
 		return nil, err
 	}
-	return json.RawMessage(doc), nil
+	return graphql.WriterFunc(func(w io.Writer) {
+		w.Write(head)
+		w.Write(tail)
+	}), nil
 }
 
 // entitySourceLocation answers Entity.sourceLocation.

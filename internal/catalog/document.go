@@ -13,28 +13,42 @@ import (
 // No part of it is decoded: the REST API's lists and GraphQL's
 // Entity.document write whole entities at the speed of copying bytes.
 func AppendDocument(dst []byte, ref string, data []byte, rels []RelationRow) ([]byte, error) {
+	head, tail, err := DocumentParts(ref, data, rels)
+	if err != nil {
+		return dst, err
+	}
+	dst = slices.Grow(dst, len(head)+len(tail))
+	return append(append(dst, head...), tail...), nil
+}
+
+// DocumentParts returns the document AppendDocument appends in two parts:
+// head, the stored document up to its closing brace (a slice of data), and
+// tail, its relations and the brace. Writing them one after the other
+// spares copying the document, the bulk of the bytes, into a buffer of
+// its own first.
+func DocumentParts(ref string, data []byte, rels []RelationRow) (head, tail []byte, err error) {
 	doc := bytes.TrimRight(data, " \t\r\n")
 	if len(doc) < 2 || doc[len(doc)-1] != '}' {
-		return dst, fmt.Errorf("catalog: stored entity %s is not a JSON object", ref)
+		return nil, nil, fmt.Errorf("catalog: stored entity %s is not a JSON object", ref)
 	}
-	// One allocation for the whole: relations take some 60 bytes each.
-	dst = slices.Grow(dst, len(doc)+len(rels)*64+16)
-	dst = append(dst, doc[:len(doc)-1]...)
+	head = doc[:len(doc)-1]
+	// One allocation: relations take some 60 bytes each.
+	tail = make([]byte, 0, len(rels)*64+16)
 	if len(bytes.TrimSpace(doc[1:len(doc)-1])) > 0 {
-		dst = append(dst, ',')
+		tail = append(tail, ',')
 	}
-	dst = append(dst, `"relations":[`...)
+	tail = append(tail, `"relations":[`...)
 	for i, r := range rels {
 		if i > 0 {
-			dst = append(dst, ',')
+			tail = append(tail, ',')
 		}
-		dst = append(dst, `{"type":`...)
-		dst = appendJSONString(dst, r.Type)
-		dst = append(dst, `,"targetRef":`...)
-		dst = appendJSONString(dst, r.Target)
-		dst = append(dst, '}')
+		tail = append(tail, `{"type":`...)
+		tail = appendJSONString(tail, r.Type)
+		tail = append(tail, `,"targetRef":`...)
+		tail = appendJSONString(tail, r.Target)
+		tail = append(tail, '}')
 	}
-	return append(dst, "]}"...), nil
+	return head, append(tail, "]}"...), nil
 }
 
 // appendJSONString appends s as a JSON string: as it is when nothing in it

@@ -349,7 +349,11 @@ func (db *DB) cachedRelations(ctx context.Context, column string, refs, types []
 		keys = append(keys, ref)
 	}
 	slices.Sort(keys)
-	var out []catalog.RelationRow
+	n := 0
+	for _, rows := range byRef {
+		n += len(rows)
+	}
+	out := make([]catalog.RelationRow, 0, n) // at most n: types may leave some out
 	for _, ref := range keys {
 		for _, r := range byRef[ref] {
 			if len(types) == 0 || slices.Contains(types, r.Type) {
