@@ -112,19 +112,7 @@ func Validate(pages []Page, values map[string]any) ([]FieldError, error) {
 // compile compiles page i's schema under draft 7, as its own document, so
 // that its $refs to #/… resolve within the page.
 func compile(i int, page map[string]any) (*jsonschema.Schema, error) {
-	doc, err := jsonValue(page)
-	if err != nil {
-		return nil, portal.Errorf(portal.EINVALID, "spec.parameters[%d] is not JSON: %v", i, err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft7)
-	// No loader: a $ref outside the page is an error, never a fetch.
-	c.UseLoader(noLoader{})
-	url := "page-" + strconv.Itoa(i) + ".json"
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, portal.Errorf(portal.EINVALID, "spec.parameters[%d] is not a JSON Schema: %v", i, err)
-	}
-	schema, err := c.Compile(url)
+	schema, err := compileSchema("page-"+strconv.Itoa(i)+".json", page)
 	if err != nil {
 		return nil, portal.Errorf(portal.EINVALID, "spec.parameters[%d] is not a JSON Schema: %v", i, err)
 	}

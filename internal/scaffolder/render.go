@@ -18,13 +18,18 @@ var templateOptions = &nunjucks.Options{Syntax: nunjucks.BackstageSyntax, Filter
 // empty is undefined (defined is false), but ${{ "" }} stays "". A string
 // without ${{ or {% is itself.
 func renderString(s string, data map[string]any) (v any, defined bool, err error) {
+	return renderWith(s, data, templateOptions)
+}
+
+// renderWith is renderString with other options: a run's status functions.
+func renderWith(s string, data map[string]any, opts *nunjucks.Options) (v any, defined bool, err error) {
 	if s == "" {
 		return nil, false, nil
 	}
 	if !strings.Contains(s, "${{") && !strings.Contains(s, "{%") {
 		return s, true, nil
 	}
-	t, err := nunjucks.Parse(s, templateOptions)
+	t, err := nunjucks.Parse(s, opts)
 	if err != nil {
 		return nil, false, err
 	}
