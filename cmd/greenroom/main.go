@@ -2,8 +2,8 @@
 // catalog API, migrate the database, ingest locations once, validate
 // descriptor files offline, list processing errors, print the change feed,
 // list, register and delete locations, export the catalog as descriptor
-// files, list and cancel background jobs, mint
-// development tokens and check policy files.
+// files, list and cancel background jobs, mint development tokens, check
+// policy files, and check and dry-run software templates.
 package main
 
 import (
@@ -41,6 +41,8 @@ Usage:
   greenroom jobs     cancel ID            cancel a background job (audited)
   greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
   greenroom policy   check FILE...        check permission policy files
+  greenroom template validate DIR         check a template folder offline (file and line)
+  greenroom template dry-run DIR --values FILE --out OUTDIR  run a template offline, write its files
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)
   greenroom version                       print the version
 
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdToken(rest, getenv, stdout, stderr)
 	case "policy":
 		return cmdPolicy(rest, stdout, stderr)
+	case "template":
+		return cmdTemplate(ctx, rest, stdout, stderr)
 	case "schema":
 		fmt.Fprint(stdout, schema.SDL())
 		return 0

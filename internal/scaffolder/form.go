@@ -172,3 +172,27 @@ func typeName(v any) string {
 		return fmt.Sprintf("%T", v)
 	}
 }
+
+// VisibleValues returns values without the fields that only pages that do
+// not show ask for, as Backstage drops them before a task runs
+// (backstage-spec.md §3.1).
+func VisibleValues(pages []Page, values map[string]any) map[string]any {
+	hidden, shown := map[string]bool{}, map[string]bool{}
+	for _, p := range pages {
+		props, _ := p.Schema["properties"].(map[string]any)
+		seen := hidden
+		if p.Visible(values) {
+			seen = shown
+		}
+		for k := range props {
+			seen[k] = true
+		}
+	}
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		if !hidden[k] || shown[k] {
+			out[k] = v
+		}
+	}
+	return out
+}
