@@ -44,7 +44,11 @@ func (in Integrations) ParseRepoURL(s string) (RepoURL, error) {
 	q := u.Query()
 	r := RepoURL{Host: u.Host, Owner: q.Get("owner"), Repo: q.Get("repo"), Organization: q.Get("organization"),
 		Workspace: q.Get("workspace"), Project: q.Get("project")}
-	kind, ok := in[strings.ToLower(u.Hostname())]
+	// A host is configured with its port, if it has one.
+	kind, ok := in[strings.ToLower(u.Host)]
+	if !ok {
+		kind, ok = in[strings.ToLower(u.Hostname())]
+	}
 	if !ok {
 		return RepoURL{}, portal.Errorf(portal.EINVALID, "no matching integration configuration for host %s, please check your integrations config", u.Host)
 	}

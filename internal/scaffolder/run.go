@@ -60,6 +60,9 @@ type Run struct {
 	// DryRun runs actions that support it in dry-run mode and skips the
 	// others, making their outputs up from their schemas.
 	DryRun bool
+	// Integrations are the hosts parseRepoUrl knows; nil for the public
+	// ones (see Forges.Integrations).
+	Integrations Integrations
 	// StepTimeout bounds each step; zero is no bound.
 	StepTimeout time.Duration
 	// Done holds the steps a previous run of the task finished (its
@@ -94,7 +97,7 @@ func (r *Run) Execute(ctx context.Context) *Result {
 		}
 		*m, _ = v.(map[string]any)
 	}
-	x := &execution{Run: &run, rend: newRenderer(), steps: map[string]any{}, mask: &masker{}}
+	x := &execution{Run: &run, rend: newRenderer(run.Integrations), steps: map[string]any{}, mask: &masker{}}
 	x.mask.addValue(run.Secrets)
 	x.rend.taint = x.mask.add
 	return x.execute(ctx)

@@ -18,9 +18,12 @@ type renderer struct {
 	taint func(string)
 }
 
-func newRenderer() *renderer {
+func newRenderer(in Integrations) *renderer {
 	r := &renderer{}
 	opts := *templateOptions
+	if in != nil {
+		opts.Filters = in.Filters()
+	}
 	opts.Globals = map[string]nunjucks.Function{
 		"always":  func([]any, map[string]any) (any, error) { return true, nil },
 		"failure": func([]any, map[string]any) (any, error) { return r.failed, nil },
