@@ -21,6 +21,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
 	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/scaffolder"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -52,8 +53,11 @@ type ResolverRoot interface {
 	RegisteredLocation() RegisteredLocationResolver
 	Relation() RelationResolver
 	Resource() ResourceResolver
+	ScaffolderAction() ScaffolderActionResolver
 	Subscription() SubscriptionResolver
 	System() SystemResolver
+	Task() TaskResolver
+	TaskEvent() TaskEventResolver
 	Template() TemplateResolver
 	User() UserResolver
 	Viewer() ViewerResolver
@@ -214,6 +218,29 @@ type ComplexityRoot struct {
 		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
 		Type           func(childComplexity int) int
 		UID            func(childComplexity int) int
+	}
+
+	DryRunFile struct {
+		Base64     func(childComplexity int) int
+		Executable func(childComplexity int) int
+		Path       func(childComplexity int) int
+		Symlink    func(childComplexity int) int
+	}
+
+	DryRunLogLine struct {
+		At      func(childComplexity int) int
+		Level   func(childComplexity int) int
+		Message func(childComplexity int) int
+		Status  func(childComplexity int) int
+		Step    func(childComplexity int) int
+	}
+
+	DryRunResult struct {
+		Error  func(childComplexity int) int
+		Files  func(childComplexity int) int
+		Log    func(childComplexity int) int
+		Output func(childComplexity int) int
+		Steps  func(childComplexity int) int
 	}
 
 	EntityConnection struct {
@@ -420,11 +447,15 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CancelJob        func(childComplexity int, id string) int
+		CancelTask       func(childComplexity int, id string) int
 		DeleteEntity     func(childComplexity int, ref string) int
 		DeleteLocation   func(childComplexity int, id string) int
+		DryRunTemplate   func(childComplexity int, input model.DryRunInput) int
 		RefreshEntity    func(childComplexity int, ref string, wait *bool) int
 		RefreshLocation  func(childComplexity int, id string, wait *bool) int
 		RegisterLocation func(childComplexity int, typeArg *string, target string, dryRun *bool) int
+		RetryTask        func(childComplexity int, id string) int
+		RunTemplate      func(childComplexity int, ref string, values any, secrets any) int
 		ValidateEntities func(childComplexity int, yaml string) int
 	}
 
@@ -463,6 +494,9 @@ type ComplexityRoot struct {
 		Jobs               func(childComplexity int, states []model.JobState, first *int, after *string) int
 		Location           func(childComplexity int, id string) int
 		Locations          func(childComplexity int) int
+		ScaffolderActions  func(childComplexity int) int
+		Task               func(childComplexity int, id string) int
+		Tasks              func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
 		Viewer             func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
@@ -556,9 +590,18 @@ type ComplexityRoot struct {
 		UID            func(childComplexity int) int
 	}
 
+	ScaffolderAction struct {
+		Description func(childComplexity int) int
+		DryRun      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Input       func(childComplexity int) int
+		Output      func(childComplexity int) int
+	}
+
 	Subscription struct {
 		CatalogChanged  func(childComplexity int, after *string, filter *model.EntityFilter) int
 		LocationChanged func(childComplexity int, after *string) int
+		TaskEvents      func(childComplexity int, id string, after *string) int
 	}
 
 	System struct {
@@ -591,6 +634,50 @@ type ComplexityRoot struct {
 		Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
 		Type           func(childComplexity int) int
 		UID            func(childComplexity int) int
+	}
+
+	Task struct {
+		CreatedAt    func(childComplexity int) int
+		CreatedBy    func(childComplexity int) int
+		EndedAt      func(childComplexity int) int
+		Error        func(childComplexity int) int
+		Events       func(childComplexity int, after *string, first *int) int
+		ID           func(childComplexity int) int
+		Output       func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Steps        func(childComplexity int) int
+		Template     func(childComplexity int) int
+		TemplateEtag func(childComplexity int) int
+		TemplateRef  func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Values       func(childComplexity int) int
+	}
+
+	TaskConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	TaskEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TaskEvent struct {
+		At      func(childComplexity int) int
+		Cursor  func(childComplexity int) int
+		Level   func(childComplexity int) int
+		Message func(childComplexity int) int
+		Status  func(childComplexity int) int
+		Step    func(childComplexity int) int
+	}
+
+	TaskStep struct {
+		Action func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Output func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	Template struct {
@@ -832,6 +919,10 @@ type MutationResolver interface {
 	DeleteEntity(ctx context.Context, ref string) (*model.DeleteEntityPayload, error)
 	ValidateEntities(ctx context.Context, yaml string) (*model.ValidateEntitiesPayload, error)
 	CancelJob(ctx context.Context, id string) (*app.Job, error)
+	RunTemplate(ctx context.Context, ref string, values any, secrets any) (*portal.Task, error)
+	CancelTask(ctx context.Context, id string) (*portal.Task, error)
+	RetryTask(ctx context.Context, id string) (*portal.Task, error)
+	DryRunTemplate(ctx context.Context, input model.DryRunInput) (*model.DryRunResult, error)
 }
 type ProcessingErrorResolver interface {
 	Document(ctx context.Context, obj *catalog.ProcessingError) (*int, error)
@@ -849,6 +940,9 @@ type QueryResolver interface {
 	Jobs(ctx context.Context, states []model.JobState, first *int, after *string) (*model.JobConnection, error)
 	Job(ctx context.Context, id string) (*app.Job, error)
 	EntityHistory(ctx context.Context, ref string, first *int, after *string) (*model.EntityVersionConnection, error)
+	Task(ctx context.Context, id string) (*portal.Task, error)
+	Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error)
+	ScaffolderActions(ctx context.Context) ([]*scaffolder.ActionInfo, error)
 	Viewer(ctx context.Context) (*portal.Principal, error)
 	Explain(ctx context.Context, permission string, resource *string) (*model.Decision, error)
 	AuditEvents(ctx context.Context, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
@@ -875,9 +969,15 @@ type ResourceResolver interface {
 	DependsOn(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
 	Dependents(ctx context.Context, obj *gqltype.Resource, first *int, after *string) ([]gqltype.Node, error)
 }
+type ScaffolderActionResolver interface {
+	Description(ctx context.Context, obj *scaffolder.ActionInfo) (*string, error)
+	Input(ctx context.Context, obj *scaffolder.ActionInfo) (any, error)
+	Output(ctx context.Context, obj *scaffolder.ActionInfo) (any, error)
+}
 type SubscriptionResolver interface {
 	CatalogChanged(ctx context.Context, after *string, filter *model.EntityFilter) (<-chan *model.CatalogChange, error)
 	LocationChanged(ctx context.Context, after *string) (<-chan *model.LocationChange, error)
+	TaskEvents(ctx context.Context, id string, after *string) (<-chan *portal.TaskEvent, error)
 }
 type SystemResolver interface {
 	Document(ctx context.Context, obj *gqltype.System) (any, error)
@@ -893,6 +993,21 @@ type SystemResolver interface {
 	Components(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Component, error)
 	Apis(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.API, error)
 	Resources(ctx context.Context, obj *gqltype.System, first *int, after *string) ([]*gqltype.Resource, error)
+}
+type TaskResolver interface {
+	Template(ctx context.Context, obj *portal.Task) (*gqltype.Template, error)
+	Status(ctx context.Context, obj *portal.Task) (model.TaskStatus, error)
+
+	Values(ctx context.Context, obj *portal.Task) (any, error)
+	Output(ctx context.Context, obj *portal.Task) (any, error)
+	Error(ctx context.Context, obj *portal.Task) (*string, error)
+	Steps(ctx context.Context, obj *portal.Task) ([]*model.TaskStep, error)
+	Events(ctx context.Context, obj *portal.Task, after *string, first *int) ([]*portal.TaskEvent, error)
+}
+type TaskEventResolver interface {
+	Cursor(ctx context.Context, obj *portal.TaskEvent) (string, error)
+	Step(ctx context.Context, obj *portal.TaskEvent) (*string, error)
+	Status(ctx context.Context, obj *portal.TaskEvent) (*string, error)
 }
 type TemplateResolver interface {
 	Document(ctx context.Context, obj *gqltype.Template) (any, error)
@@ -1800,6 +1915,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.UID(childComplexity), true
+
+	case "DryRunFile.base64":
+		if e.ComplexityRoot.DryRunFile.Base64 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunFile.Base64(childComplexity), true
+	case "DryRunFile.executable":
+		if e.ComplexityRoot.DryRunFile.Executable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunFile.Executable(childComplexity), true
+	case "DryRunFile.path":
+		if e.ComplexityRoot.DryRunFile.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunFile.Path(childComplexity), true
+	case "DryRunFile.symlink":
+		if e.ComplexityRoot.DryRunFile.Symlink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunFile.Symlink(childComplexity), true
+
+	case "DryRunLogLine.at":
+		if e.ComplexityRoot.DryRunLogLine.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunLogLine.At(childComplexity), true
+	case "DryRunLogLine.level":
+		if e.ComplexityRoot.DryRunLogLine.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunLogLine.Level(childComplexity), true
+	case "DryRunLogLine.message":
+		if e.ComplexityRoot.DryRunLogLine.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunLogLine.Message(childComplexity), true
+	case "DryRunLogLine.status":
+		if e.ComplexityRoot.DryRunLogLine.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunLogLine.Status(childComplexity), true
+	case "DryRunLogLine.step":
+		if e.ComplexityRoot.DryRunLogLine.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunLogLine.Step(childComplexity), true
+
+	case "DryRunResult.error":
+		if e.ComplexityRoot.DryRunResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunResult.Error(childComplexity), true
+	case "DryRunResult.files":
+		if e.ComplexityRoot.DryRunResult.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunResult.Files(childComplexity), true
+	case "DryRunResult.log":
+		if e.ComplexityRoot.DryRunResult.Log == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunResult.Log(childComplexity), true
+	case "DryRunResult.output":
+		if e.ComplexityRoot.DryRunResult.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunResult.Output(childComplexity), true
+	case "DryRunResult.steps":
+		if e.ComplexityRoot.DryRunResult.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DryRunResult.Steps(childComplexity), true
 
 	case "EntityConnection.edges":
 		if e.ComplexityRoot.EntityConnection.Edges == nil {
@@ -2781,6 +2983,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelJob(childComplexity, args["id"].(string)), true
+	case "Mutation.cancelTask":
+		if e.ComplexityRoot.Mutation.CancelTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelTask(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteEntity":
 		if e.ComplexityRoot.Mutation.DeleteEntity == nil {
 			break
@@ -2803,6 +3016,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteLocation(childComplexity, args["id"].(string)), true
+	case "Mutation.dryRunTemplate":
+		if e.ComplexityRoot.Mutation.DryRunTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dryRunTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DryRunTemplate(childComplexity, args["input"].(model.DryRunInput)), true
 	case "Mutation.refreshEntity":
 		if e.ComplexityRoot.Mutation.RefreshEntity == nil {
 			break
@@ -2836,6 +3060,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterLocation(childComplexity, args["type"].(*string), args["target"].(string), args["dryRun"].(*bool)), true
+	case "Mutation.retryTask":
+		if e.ComplexityRoot.Mutation.RetryTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryTask(childComplexity, args["id"].(string)), true
+	case "Mutation.runTemplate":
+		if e.ComplexityRoot.Mutation.RunTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunTemplate(childComplexity, args["ref"].(string), args["values"].(any), args["secrets"].(any)), true
 	case "Mutation.validateEntities":
 		if e.ComplexityRoot.Mutation.ValidateEntities == nil {
 			break
@@ -3052,6 +3298,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Locations(childComplexity), true
+	case "Query.scaffolderActions":
+		if e.ComplexityRoot.Query.ScaffolderActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ScaffolderActions(childComplexity), true
+	case "Query.task":
+		if e.ComplexityRoot.Query.Task == nil {
+			break
+		}
+
+		args, err := ec.field_Query_task_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Task(childComplexity, args["id"].(string)), true
+	case "Query.tasks":
+		if e.ComplexityRoot.Query.Tasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_tasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3486,6 +3760,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Resource.UID(childComplexity), true
 
+	case "ScaffolderAction.description":
+		if e.ComplexityRoot.ScaffolderAction.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaffolderAction.Description(childComplexity), true
+	case "ScaffolderAction.supportsDryRun":
+		if e.ComplexityRoot.ScaffolderAction.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaffolderAction.DryRun(childComplexity), true
+	case "ScaffolderAction.id":
+		if e.ComplexityRoot.ScaffolderAction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaffolderAction.ID(childComplexity), true
+	case "ScaffolderAction.input":
+		if e.ComplexityRoot.ScaffolderAction.Input == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaffolderAction.Input(childComplexity), true
+	case "ScaffolderAction.output":
+		if e.ComplexityRoot.ScaffolderAction.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScaffolderAction.Output(childComplexity), true
+
 	case "Subscription.catalogChanged":
 		if e.ComplexityRoot.Subscription.CatalogChanged == nil {
 			break
@@ -3508,6 +3813,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.LocationChanged(childComplexity, args["after"].(*string)), true
+	case "Subscription.taskEvents":
+		if e.ComplexityRoot.Subscription.TaskEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_taskEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TaskEvents(childComplexity, args["id"].(string), args["after"].(*string)), true
 
 	case "System.apiVersion":
 		if e.ComplexityRoot.System.APIVersion == nil {
@@ -3718,6 +4034,190 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.System.UID(childComplexity), true
+
+	case "Task.createdAt":
+		if e.ComplexityRoot.Task.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.CreatedAt(childComplexity), true
+	case "Task.createdBy":
+		if e.ComplexityRoot.Task.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.CreatedBy(childComplexity), true
+	case "Task.endedAt":
+		if e.ComplexityRoot.Task.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.EndedAt(childComplexity), true
+	case "Task.error":
+		if e.ComplexityRoot.Task.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Error(childComplexity), true
+	case "Task.events":
+		if e.ComplexityRoot.Task.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Task_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Task.Events(childComplexity, args["after"].(*string), args["first"].(*int)), true
+	case "Task.id":
+		if e.ComplexityRoot.Task.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.ID(childComplexity), true
+	case "Task.output":
+		if e.ComplexityRoot.Task.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Output(childComplexity), true
+	case "Task.status":
+		if e.ComplexityRoot.Task.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Status(childComplexity), true
+	case "Task.steps":
+		if e.ComplexityRoot.Task.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Steps(childComplexity), true
+	case "Task.template":
+		if e.ComplexityRoot.Task.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Template(childComplexity), true
+	case "Task.templateEtag":
+		if e.ComplexityRoot.Task.TemplateEtag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.TemplateEtag(childComplexity), true
+	case "Task.templateRef":
+		if e.ComplexityRoot.Task.TemplateRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.TemplateRef(childComplexity), true
+	case "Task.updatedAt":
+		if e.ComplexityRoot.Task.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.UpdatedAt(childComplexity), true
+	case "Task.values":
+		if e.ComplexityRoot.Task.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Values(childComplexity), true
+
+	case "TaskConnection.edges":
+		if e.ComplexityRoot.TaskConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskConnection.Edges(childComplexity), true
+	case "TaskConnection.pageInfo":
+		if e.ComplexityRoot.TaskConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskConnection.PageInfo(childComplexity), true
+
+	case "TaskEdge.cursor":
+		if e.ComplexityRoot.TaskEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEdge.Cursor(childComplexity), true
+	case "TaskEdge.node":
+		if e.ComplexityRoot.TaskEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
+
+	case "TaskEvent.at":
+		if e.ComplexityRoot.TaskEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.At(childComplexity), true
+	case "TaskEvent.cursor":
+		if e.ComplexityRoot.TaskEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Cursor(childComplexity), true
+	case "TaskEvent.level":
+		if e.ComplexityRoot.TaskEvent.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Level(childComplexity), true
+	case "TaskEvent.message":
+		if e.ComplexityRoot.TaskEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Message(childComplexity), true
+	case "TaskEvent.status":
+		if e.ComplexityRoot.TaskEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Status(childComplexity), true
+	case "TaskEvent.step":
+		if e.ComplexityRoot.TaskEvent.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Step(childComplexity), true
+
+	case "TaskStep.action":
+		if e.ComplexityRoot.TaskStep.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStep.Action(childComplexity), true
+	case "TaskStep.id":
+		if e.ComplexityRoot.TaskStep.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStep.ID(childComplexity), true
+	case "TaskStep.name":
+		if e.ComplexityRoot.TaskStep.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStep.Name(childComplexity), true
+	case "TaskStep.output":
+		if e.ComplexityRoot.TaskStep.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStep.Output(childComplexity), true
+	case "TaskStep.status":
+		if e.ComplexityRoot.TaskStep.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStep.Status(childComplexity), true
 
 	case "Template.apiVersion":
 		if e.ComplexityRoot.Template.APIVersion == nil {
@@ -4301,11 +4801,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
+			graphql.NewInputUnmarshaler("DryRunFileInput", ec.unmarshalInputDryRunFileInput),
+			graphql.NewInputUnmarshaler("DryRunInput", ec.unmarshalInputDryRunInput),
 			graphql.NewInputUnmarshaler("EntityFilter", ec.unmarshalInputEntityFilter),
 			graphql.NewInputUnmarshaler("EntityOrder", ec.unmarshalInputEntityOrder),
 			graphql.NewInputUnmarshaler("KeyFilter", ec.unmarshalInputKeyFilter),
 			graphql.NewInputUnmarshaler("RelationFilter", ec.unmarshalInputRelationFilter),
 			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
+			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 		)
 	}
 	first := true
@@ -6249,6 +6752,261 @@ type FieldChange {
   after: JSON
 }
 `, BuiltIn: false},
+	{Name: "../schema/scaffolder.graphqls", Input: `extend type Query {
+  """
+  A task: a run of a software template. Null when there is none, or when
+  the caller may not read it (its creator may; others need the
+  ` + "`" + `scaffolder.task.read` + "`" + ` permission).
+  """
+  task(id: ID!): Task
+  """
+  A page of tasks, newest first: every task for a caller with
+  ` + "`" + `scaffolder.task.read` + "`" + `, the caller's own otherwise. Page with ` + "`" + `first` + "`" + `
+  (default 20, at most 100) and ` + "`" + `after` + "`" + `.
+  """
+  tasks(filter: TaskFilter, first: Int, after: String): TaskConnection!
+  """
+  Every action a template's steps can name, with its input and output as
+  JSON Schema (what a step's input is checked against before it runs).
+  """
+  scaffolderActions: [ScaffolderAction!]!
+}
+
+extend type Mutation {
+  """
+  Runs a template as a task, as the caller. The values are checked against
+  every page of the template's form first (as ` + "`" + `Template.validateValues` + "`" + `
+  does): what the form refuses is an INVALID error naming each field, and
+  no task is made; so is a step naming an unknown action. ` + "`" + `secrets` + "`" + ` (such
+  as tokens) are visible to steps' input only, masked as ` + "`" + `***` + "`" + ` in the log,
+  and cleared when the task ends. Needs ` + "`" + `scaffolder.task.create` + "`" + ` and
+  reading the template. The task runs in the background: follow it with
+  ` + "`" + `taskEvents` + "`" + `.
+  """
+  runTemplate(ref: String!, values: JSON!, secrets: JSON): Task!
+  """
+  Cancels a task. One that waits ends at once; one that runs has its step
+  cancelled (within about two seconds when another replica runs it) and
+  runs no further step. Cancelling a task that ended returns it as it is.
+  Its creator may; others need ` + "`" + `scaffolder.task.cancel` + "`" + `.
+  """
+  cancelTask(id: ID!): Task!
+  """
+  Runs a failed or cancelled task again, from its first step that did not
+  complete, with the values it kept and the files its completed steps
+  made; secrets were cleared when it ended, so the retry runs without them.
+  Needs ` + "`" + `scaffolder.task.create` + "`" + `; any other status is CONFLICT.
+  """
+  retryTask(id: ID!): Task!
+  """
+  Runs a template in a throwaway workspace, with every action that changes
+  something outside the workspace in dry-run mode (publishing makes the
+  commit and pushes nothing), and returns the files it made, its output,
+  each step and its log. A stored template (` + "`" + `ref` + "`" + `) or one written out
+  (` + "`" + `yaml` + "`" + `, with the files of its folder such as its skeleton). A step that
+  fails ends the dry run with ` + "`" + `error` + "`" + ` set, not as a GraphQL error. Needs
+  ` + "`" + `scaffolder.task.create` + "`" + `.
+  """
+  dryRunTemplate(input: DryRunInput!): DryRunResult!
+}
+
+extend type Subscription {
+  """
+  A task's log: every event after ` + "`" + `after` + "`" + ` (the cursor of an event received
+  before; from the first without it), then each as it is written, until
+  the task has ended and its last event is sent, when the subscription
+  completes. The same reading rules as ` + "`" + `task` + "`" + `.
+  """
+  taskEvents(id: ID!, after: String): TaskEvent!
+}
+
+"Where a task stands."
+enum TaskStatus {
+  "Waits for a worker."
+  OPEN
+  "Runs."
+  PROCESSING
+  "Waits at a gate, holding no worker."
+  WAITING
+  "Every step passed; ` + "`" + `output` + "`" + ` is set."
+  COMPLETED
+  "A step failed; ` + "`" + `error` + "`" + ` says which and why."
+  FAILED
+  "Cancelled."
+  CANCELLED
+}
+
+"Narrows a list of tasks; fields left out narrow nothing."
+input TaskFilter {
+  "Tasks in one of these statuses."
+  statuses: [TaskStatus!]
+  "Tasks created by one of these principals (` + "`" + `user:default/jane` + "`" + `)."
+  createdBy: [String!]
+  "Tasks of this template (` + "`" + `template:default/go-service` + "`" + `)."
+  template: String
+}
+
+"A page of tasks."
+type TaskConnection {
+  "The tasks of the page, newest first."
+  edges: [TaskEdge!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+}
+
+"A task with its cursor."
+type TaskEdge {
+  "Pass it as ` + "`" + `after` + "`" + ` to read the tasks that follow."
+  cursor: String!
+  "The task."
+  node: Task!
+}
+
+"A run of a software template."
+type Task {
+  "The task's id (a UUID; ids grow with time)."
+  id: ID!
+  "The template's ref, as it was run."
+  templateRef: String!
+  "The template's etag when the task was made: the version it runs."
+  templateEtag: String!
+  "The template as the catalog holds it now, or null when it is gone or the caller may not read it."
+  template: Template
+  "Where the task stands."
+  status: TaskStatus!
+  "Who made it: the task runs as this principal."
+  createdBy: String!
+  "When it was made."
+  createdAt: DateTime!
+  "When its status or checkpoint last changed."
+  updatedAt: DateTime!
+  "When it ended, or null."
+  endedAt: DateTime
+  "The form's values it runs with."
+  values: JSON!
+  "The template's rendered ` + "`" + `output` + "`" + ` once COMPLETED, else null."
+  output: JSON
+  "Why it FAILED or was CANCELLED, or null."
+  error: String
+  """
+  Every step of the template, in order, with where it stands: the steps it
+  has not reached are OPEN.
+  """
+  steps: [TaskStep!]!
+  "Its log, oldest first: the events after ` + "`" + `after` + "`" + ` (a cursor), at most ` + "`" + `first` + "`" + ` (default 100, at most 1000)."
+  events(after: String, first: Int): [TaskEvent!]!
+}
+
+"A step of a task, or of a dry run."
+type TaskStep {
+  "The step's id (` + "`" + `step-<n>` + "`" + ` when the template gives none)."
+  id: String!
+  "The step's name (its action's id when the template gives none)."
+  name: String!
+  "The action it runs, such as ` + "`" + `fetch:template` + "`" + `."
+  action: String!
+  "open, processing, completed, failed, skipped or cancelled."
+  status: String!
+  "The outputs it set (a list per output for a step with ` + "`" + `each` + "`" + `), or null."
+  output: JSON
+}
+
+"A line of a task's log."
+type TaskEvent {
+  "Give it back as ` + "`" + `after` + "`" + ` to resume after this event."
+  cursor: String!
+  "The step it is about, or null for the task."
+  step: String
+  "Set on the events that change a step's or the task's status."
+  status: String
+  "info or error."
+  level: String!
+  "What happened; secrets, and values made from them, show as ` + "`" + `***` + "`" + `."
+  message: String!
+  "When it was written."
+  at: DateTime!
+}
+
+"An action that a template's steps can run."
+type ScaffolderAction {
+  "Its id, such as ` + "`" + `fetch:template` + "`" + `."
+  id: String!
+  "What it does."
+  description: String
+  "Its input, as JSON Schema (draft 7)."
+  input: JSON
+  "The outputs it sets, as JSON Schema, or null."
+  output: JSON
+  "Whether it runs in a dry run (or is skipped, its outputs made up from ` + "`" + `output` + "`" + `)."
+  supportsDryRun: Boolean!
+}
+
+"What ` + "`" + `dryRunTemplate` + "`" + ` runs: a stored template or one written out."
+input DryRunInput {
+  "A stored template's ref. Give this or ` + "`" + `yaml` + "`" + `."
+  ref: String
+  "A Template entity written out. Give this or ` + "`" + `ref` + "`" + `."
+  yaml: String
+  "The form's values."
+  values: JSON!
+  "Secrets for the steps' input."
+  secrets: JSON
+  """
+  The files of the template's folder (its skeletons), where relative URLs
+  such as ` + "`" + `./skeleton` + "`" + ` point; for a stored template they replace its
+  folder. At most 1,000 files and 16 MiB.
+  """
+  files: [DryRunFileInput!]
+}
+
+"A file of a template's folder, for a dry run."
+input DryRunFileInput {
+  "Its path in the folder, slash-separated."
+  path: String!
+  "Its content, base64."
+  base64: String!
+}
+
+"What a dry run did."
+type DryRunResult {
+  "The files it made, in path order."
+  files: [DryRunFile!]!
+  "The template's rendered ` + "`" + `output` + "`" + `, or null when a step failed."
+  output: JSON
+  "Every step it ran or skipped."
+  steps: [TaskStep!]!
+  "Its log."
+  log: [DryRunLogLine!]!
+  "Why it failed, or null."
+  error: String
+}
+
+"A file a dry run made."
+type DryRunFile {
+  "Its path in the workspace, slash-separated."
+  path: String!
+  "Its content, base64 (empty for a symlink)."
+  base64: String!
+  "Whether it is executable."
+  executable: Boolean!
+  "The target of a symlink, or null."
+  symlink: String
+}
+
+"A line of a dry run's log."
+type DryRunLogLine {
+  "The step it is about, or null."
+  step: String
+  "Set on the events that change a step's status."
+  status: String
+  "info or error."
+  level: String!
+  "What happened; secrets show as ` + "`" + `***` + "`" + `."
+  message: String!
+  "When it was written."
+  at: DateTime!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `extend schema
   @link(
     url: "https://specs.apollo.dev/federation/v2.3"
@@ -6905,6 +7663,52 @@ func (ec *executionContext) childFields_Domain(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Domain", field.Name)
 }
 
+func (ec *executionContext) childFields_DryRunFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "path":
+		return ec.fieldContext_DryRunFile_path(ctx, field)
+	case "base64":
+		return ec.fieldContext_DryRunFile_base64(ctx, field)
+	case "executable":
+		return ec.fieldContext_DryRunFile_executable(ctx, field)
+	case "symlink":
+		return ec.fieldContext_DryRunFile_symlink(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DryRunFile", field.Name)
+}
+
+func (ec *executionContext) childFields_DryRunLogLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_DryRunLogLine_step(ctx, field)
+	case "status":
+		return ec.fieldContext_DryRunLogLine_status(ctx, field)
+	case "level":
+		return ec.fieldContext_DryRunLogLine_level(ctx, field)
+	case "message":
+		return ec.fieldContext_DryRunLogLine_message(ctx, field)
+	case "at":
+		return ec.fieldContext_DryRunLogLine_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DryRunLogLine", field.Name)
+}
+
+func (ec *executionContext) childFields_DryRunResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "files":
+		return ec.fieldContext_DryRunResult_files(ctx, field)
+	case "output":
+		return ec.fieldContext_DryRunResult_output(ctx, field)
+	case "steps":
+		return ec.fieldContext_DryRunResult_steps(ctx, field)
+	case "log":
+		return ec.fieldContext_DryRunResult_log(ctx, field)
+	case "error":
+		return ec.fieldContext_DryRunResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DryRunResult", field.Name)
+}
+
 func (ec *executionContext) childFields_EntityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -7477,6 +8281,22 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Resource", field.Name)
 }
 
+func (ec *executionContext) childFields_ScaffolderAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ScaffolderAction_id(ctx, field)
+	case "description":
+		return ec.fieldContext_ScaffolderAction_description(ctx, field)
+	case "input":
+		return ec.fieldContext_ScaffolderAction_input(ctx, field)
+	case "output":
+		return ec.fieldContext_ScaffolderAction_output(ctx, field)
+	case "supportsDryRun":
+		return ec.fieldContext_ScaffolderAction_supportsDryRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScaffolderAction", field.Name)
+}
+
 func (ec *executionContext) childFields_System(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ref":
@@ -7539,6 +8359,162 @@ func (ec *executionContext) childFields_System(ctx context.Context, field graphq
 		return ec.fieldContext_System_resources(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type System", field.Name)
+}
+
+func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Task_id(ctx, field)
+	case "templateRef":
+		return ec.fieldContext_Task_templateRef(ctx, field)
+	case "templateEtag":
+		return ec.fieldContext_Task_templateEtag(ctx, field)
+	case "template":
+		return ec.fieldContext_Task_template(ctx, field)
+	case "status":
+		return ec.fieldContext_Task_status(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Task_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Task_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Task_updatedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_Task_endedAt(ctx, field)
+	case "values":
+		return ec.fieldContext_Task_values(ctx, field)
+	case "output":
+		return ec.fieldContext_Task_output(ctx, field)
+	case "error":
+		return ec.fieldContext_Task_error(ctx, field)
+	case "steps":
+		return ec.fieldContext_Task_steps(ctx, field)
+	case "events":
+		return ec.fieldContext_Task_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TaskConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TaskConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TaskEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TaskEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TaskEvent_cursor(ctx, field)
+	case "step":
+		return ec.fieldContext_TaskEvent_step(ctx, field)
+	case "status":
+		return ec.fieldContext_TaskEvent_status(ctx, field)
+	case "level":
+		return ec.fieldContext_TaskEvent_level(ctx, field)
+	case "message":
+		return ec.fieldContext_TaskEvent_message(ctx, field)
+	case "at":
+		return ec.fieldContext_TaskEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TaskStep_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TaskStep_name(ctx, field)
+	case "action":
+		return ec.fieldContext_TaskStep_action(ctx, field)
+	case "status":
+		return ec.fieldContext_TaskStep_status(ctx, field)
+	case "output":
+		return ec.fieldContext_TaskStep_output(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskStep", field.Name)
+}
+
+func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Template_ref(ctx, field)
+	case "uid":
+		return ec.fieldContext_Template_uid(ctx, field)
+	case "apiVersion":
+		return ec.fieldContext_Template_apiVersion(ctx, field)
+	case "kind":
+		return ec.fieldContext_Template_kind(ctx, field)
+	case "namespace":
+		return ec.fieldContext_Template_namespace(ctx, field)
+	case "name":
+		return ec.fieldContext_Template_name(ctx, field)
+	case "title":
+		return ec.fieldContext_Template_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Template_description(ctx, field)
+	case "labels":
+		return ec.fieldContext_Template_labels(ctx, field)
+	case "annotations":
+		return ec.fieldContext_Template_annotations(ctx, field)
+	case "annotation":
+		return ec.fieldContext_Template_annotation(ctx, field)
+	case "tags":
+		return ec.fieldContext_Template_tags(ctx, field)
+	case "links":
+		return ec.fieldContext_Template_links(ctx, field)
+	case "etag":
+		return ec.fieldContext_Template_etag(ctx, field)
+	case "spec":
+		return ec.fieldContext_Template_spec(ctx, field)
+	case "raw":
+		return ec.fieldContext_Template_raw(ctx, field)
+	case "document":
+		return ec.fieldContext_Template_document(ctx, field)
+	case "relations":
+		return ec.fieldContext_Template_relations(ctx, field)
+	case "owner":
+		return ec.fieldContext_Template_owner(ctx, field)
+	case "errors":
+		return ec.fieldContext_Template_errors(ctx, field)
+	case "orphan":
+		return ec.fieldContext_Template_orphan(ctx, field)
+	case "sourceLocation":
+		return ec.fieldContext_Template_sourceLocation(ctx, field)
+	case "history":
+		return ec.fieldContext_Template_history(ctx, field)
+	case "traverse":
+		return ec.fieldContext_Template_traverse(ctx, field)
+	case "type":
+		return ec.fieldContext_Template_type(ctx, field)
+	case "lifecycle":
+		return ec.fieldContext_Template_lifecycle(ctx, field)
+	case "parameters":
+		return ec.fieldContext_Template_parameters(ctx, field)
+	case "parameterPages":
+		return ec.fieldContext_Template_parameterPages(ctx, field)
+	case "validateValues":
+		return ec.fieldContext_Template_validateValues(ctx, field)
+	case "steps":
+		return ec.fieldContext_Template_steps(ctx, field)
+	case "output":
+		return ec.fieldContext_Template_output(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
 }
 
 func (ec *executionContext) childFields_TemplateParameterPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8829,6 +9805,20 @@ func (ec *executionContext) field_Mutation_cancelJob_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteEntity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8854,6 +9844,20 @@ func (ec *executionContext) field_Mutation_deleteLocation_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_dryRunTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DryRunInput, error) {
+			return ec.unmarshalNDryRunInput2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -8928,6 +9932,50 @@ func (ec *executionContext) field_Mutation_registerLocation_args(ctx context.Con
 		return nil, err
 	}
 	args["dryRun"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "values",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalNJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["values"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "secrets",
+		func(ctx context.Context, v any) (any, error) {
+			return ec.unmarshalOJSON2interface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["secrets"] = arg2
 	return args, nil
 }
 
@@ -9225,6 +10273,50 @@ func (ec *executionContext) field_Query_location_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_task_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TaskFilter, error) {
+			return ec.unmarshalOTaskFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_RegisteredLocation_entities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9447,6 +10539,28 @@ func (ec *executionContext) field_Subscription_locationChanged_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_taskEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_System_annotation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9630,6 +10744,28 @@ func (ec *executionContext) field_System_traverse_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Task_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -13551,6 +14687,355 @@ func (ec *executionContext) fieldContext_Domain_systems(ctx context.Context, fie
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DryRunFile_path(ctx context.Context, field graphql.CollectedField, obj *model.DryRunFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunFile_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunFile_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunFile_base64(ctx context.Context, field graphql.CollectedField, obj *model.DryRunFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunFile_base64(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Base64, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunFile_base64(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunFile_executable(ctx context.Context, field graphql.CollectedField, obj *model.DryRunFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunFile_executable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Executable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunFile_executable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunFile", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DryRunFile_symlink(ctx context.Context, field graphql.CollectedField, obj *model.DryRunFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunFile_symlink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Symlink, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunFile_symlink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunLogLine_step(ctx context.Context, field graphql.CollectedField, obj *model.DryRunLogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunLogLine_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunLogLine_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunLogLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunLogLine_status(ctx context.Context, field graphql.CollectedField, obj *model.DryRunLogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunLogLine_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunLogLine_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunLogLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunLogLine_level(ctx context.Context, field graphql.CollectedField, obj *model.DryRunLogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunLogLine_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunLogLine_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunLogLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunLogLine_message(ctx context.Context, field graphql.CollectedField, obj *model.DryRunLogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunLogLine_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunLogLine_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunLogLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _DryRunLogLine_at(ctx context.Context, field graphql.CollectedField, obj *model.DryRunLogLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunLogLine_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunLogLine_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunLogLine", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _DryRunResult_files(ctx context.Context, field graphql.CollectedField, obj *model.DryRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunResult_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Files, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DryRunFile) graphql.Marshaler {
+			return ec.marshalNDryRunFile2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunResult_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DryRunResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DryRunFile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DryRunResult_output(ctx context.Context, field graphql.CollectedField, obj *model.DryRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunResult_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Output, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunResult_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunResult", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _DryRunResult_steps(ctx context.Context, field graphql.CollectedField, obj *model.DryRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunResult_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaskStep) graphql.Marshaler {
+			return ec.marshalNTaskStep2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunResult_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DryRunResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DryRunResult_log(ctx context.Context, field graphql.CollectedField, obj *model.DryRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunResult_log(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Log, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DryRunLogLine) graphql.Marshaler {
+			return ec.marshalNDryRunLogLine2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunLogLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunResult_log(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DryRunResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DryRunLogLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DryRunResult_error(ctx context.Context, field graphql.CollectedField, obj *model.DryRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DryRunResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DryRunResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DryRunResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _EntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityConnection) (ret graphql.Marshaler) {
@@ -17856,6 +19341,194 @@ func (ec *executionContext) fieldContext_Mutation_cancelJob(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_runTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunTemplate(ctx, fc.Args["ref"].(string),
+				func() any {
+					if fc.Args["values"] == nil {
+						return nil
+					}
+					return fc.Args["values"].(any)
+				}(),
+				func() any {
+					if fc.Args["secrets"] == nil {
+						return nil
+					}
+					return fc.Args["secrets"].(any)
+				}())
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelTask(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retryTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryTask(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dryRunTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dryRunTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DryRunTemplate(ctx, fc.Args["input"].(model.DryRunInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DryRunResult) graphql.Marshaler {
+			return ec.marshalNDryRunResult2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dryRunTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DryRunResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_dryRunTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *gqltype.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18634,6 +20307,126 @@ func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context
 	if fc.Args, err = ec.field_Query_entityHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_task(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Task(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_task(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_task_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskConnection) graphql.Marshaler {
+			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_tasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_scaffolderActions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_scaffolderActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ScaffolderActions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*scaffolder.ActionInfo) graphql.Marshaler {
+			return ec.marshalNScaffolderAction2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋscaffolderᚐActionInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_scaffolderActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScaffolderAction(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -20564,6 +22357,121 @@ func (ec *executionContext) fieldContext_Resource_dependents(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ScaffolderAction_id(ctx context.Context, field graphql.CollectedField, obj *scaffolder.ActionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScaffolderAction_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScaffolderAction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScaffolderAction", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScaffolderAction_description(ctx context.Context, field graphql.CollectedField, obj *scaffolder.ActionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScaffolderAction_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScaffolderAction().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScaffolderAction_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScaffolderAction", field, true, true, "String")
+}
+
+func (ec *executionContext) _ScaffolderAction_input(ctx context.Context, field graphql.CollectedField, obj *scaffolder.ActionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScaffolderAction_input(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScaffolderAction().Input(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScaffolderAction_input(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScaffolderAction", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _ScaffolderAction_output(ctx context.Context, field graphql.CollectedField, obj *scaffolder.ActionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScaffolderAction_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScaffolderAction().Output(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScaffolderAction_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScaffolderAction", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _ScaffolderAction_supportsDryRun(ctx context.Context, field graphql.CollectedField, obj *scaffolder.ActionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScaffolderAction_supportsDryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScaffolderAction_supportsDryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScaffolderAction", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Subscription_catalogChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -20646,6 +22554,50 @@ func (ec *executionContext) fieldContext_Subscription_locationChanged(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_locationChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_taskEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_taskEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TaskEvents(ctx, fc.Args["id"].(string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.TaskEvent) graphql.Marshaler {
+			return ec.marshalNTaskEvent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTaskEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_taskEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_taskEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21527,6 +23479,739 @@ func (ec *executionContext) fieldContext_System_resources(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Task_templateRef(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_templateRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateRef, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_templateRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_templateEtag(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_templateEtag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateEtag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_templateEtag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_template(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Template(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.Template) graphql.Marshaler {
+			return ec.marshalOTemplate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Task",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Task_status(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TaskStatus) graphql.Marshaler {
+			return ec.marshalNTaskStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, true, "TaskStatus")
+}
+
+func (ec *executionContext) _Task_createdBy(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
+}
+
+func (ec *executionContext) _Task_createdAt(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Task_endedAt(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Task_values(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Values(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Task_output(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Output(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Task_error(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Error(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, true, true, "String")
+}
+
+func (ec *executionContext) _Task_steps(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Steps(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaskStep) graphql.Marshaler {
+			return ec.marshalNTaskStep2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Task",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Task_events(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Task().Events(ctx, obj, fc.Args["after"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*portal.TaskEvent) graphql.Marshaler {
+			return ec.marshalNTaskEvent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTaskEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Task",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Task_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TaskEdge) graphql.Marshaler {
+			return ec.marshalNTaskEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TaskConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *portal.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskEvent().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _TaskEvent_step(ctx context.Context, field graphql.CollectedField, obj *portal.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskEvent().Step(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _TaskEvent_status(ctx context.Context, field graphql.CollectedField, obj *portal.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskEvent().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _TaskEvent_level(ctx context.Context, field graphql.CollectedField, obj *portal.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskEvent_message(ctx context.Context, field graphql.CollectedField, obj *portal.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskEvent_at(ctx context.Context, field graphql.CollectedField, obj *portal.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TaskStep_id(ctx context.Context, field graphql.CollectedField, obj *model.TaskStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStep_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStep_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskStep_name(ctx context.Context, field graphql.CollectedField, obj *model.TaskStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStep_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStep_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskStep_action(ctx context.Context, field graphql.CollectedField, obj *model.TaskStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStep_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStep_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskStep_status(ctx context.Context, field graphql.CollectedField, obj *model.TaskStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStep_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStep_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskStep_output(ctx context.Context, field graphql.CollectedField, obj *model.TaskStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStep_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Output, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStep_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStep", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Template_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
@@ -25056,6 +27741,125 @@ func UnmarshalAuditEventFilter(ctx context.Context, raw any) (model.AuditEventFi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDryRunFileInput(ctx context.Context, obj any) (model.DryRunFileInput, error) {
+	var it model.DryRunFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"path", "base64"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "base64":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("base64"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Base64 = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDryRunFileInput unmarshals raw into the DryRunFileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDryRunFileInput(ctx context.Context, raw any) (model.DryRunFileInput, error) {
+	var out model.DryRunFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DryRunFileInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDryRunInput(ctx context.Context, obj any) (model.DryRunInput, error) {
+	var it model.DryRunInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ref", "yaml", "values", "secrets", "files"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ref"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		case "yaml":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("yaml"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Yaml = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalNJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "secrets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secrets"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secrets = data
+		case "files":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("files"))
+			data, err := ec.unmarshalODryRunFileInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFileInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Files = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDryRunInput unmarshals raw into the DryRunInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDryRunInput(ctx context.Context, raw any) (model.DryRunInput, error) {
+	var out model.DryRunInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DryRunInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj any) (model.EntityFilter, error) {
 	var it model.EntityFilter
 	if obj == nil {
@@ -25403,6 +28207,62 @@ func (ec *executionContext) unmarshalInputTagFilter(ctx context.Context, obj any
 func UnmarshalTagFilter(ctx context.Context, raw any) (model.TagFilter, error) {
 	var out model.TagFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj any) (model.TaskFilter, error) {
+	var it model.TaskFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"statuses", "createdBy", "template"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOTaskStatus2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "template":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("template"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Template = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTaskFilter unmarshals raw into the TaskFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTaskFilter(ctx context.Context, raw any) (model.TaskFilter, error) {
+	var out model.TaskFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskFilter", raw, &out)
 	return out, err
 }
 
@@ -26495,6 +29355,160 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 		case "systems":
 			out.Values[i] = ec._Domain_systems(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dryRunFileImplementors = []string{"DryRunFile"}
+
+func (ec *executionContext) _DryRunFile(ctx context.Context, sel ast.SelectionSet, obj *model.DryRunFile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dryRunFileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DryRunFile")
+		case "path":
+			out.Values[i] = ec._DryRunFile_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "base64":
+			out.Values[i] = ec._DryRunFile_base64(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "executable":
+			out.Values[i] = ec._DryRunFile_executable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "symlink":
+			out.Values[i] = ec._DryRunFile_symlink(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dryRunLogLineImplementors = []string{"DryRunLogLine"}
+
+func (ec *executionContext) _DryRunLogLine(ctx context.Context, sel ast.SelectionSet, obj *model.DryRunLogLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dryRunLogLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DryRunLogLine")
+		case "step":
+			out.Values[i] = ec._DryRunLogLine_step(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DryRunLogLine_status(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._DryRunLogLine_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._DryRunLogLine_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._DryRunLogLine_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dryRunResultImplementors = []string{"DryRunResult"}
+
+func (ec *executionContext) _DryRunResult(ctx context.Context, sel ast.SelectionSet, obj *model.DryRunResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dryRunResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DryRunResult")
+		case "files":
+			out.Values[i] = ec._DryRunResult_files(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "output":
+			out.Values[i] = ec._DryRunResult_output(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._DryRunResult_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "log":
+			out.Values[i] = ec._DryRunResult_log(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._DryRunResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -27847,6 +30861,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "runTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRunTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dryRunTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28102,6 +31144,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entityHistory(ctx, field)
+				})
+		case "task":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_task(ctx, field)
+				})
+		case "tasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_tasks(ctx, field)
+				})
+		case "scaffolderActions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_scaffolderActions(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -28709,6 +31769,62 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var scaffolderActionImplementors = []string{"ScaffolderAction"}
+
+func (ec *executionContext) _ScaffolderAction(ctx context.Context, sel ast.SelectionSet, obj *scaffolder.ActionInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scaffolderActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScaffolderAction")
+		case "id":
+			out.Values[i] = ec._ScaffolderAction_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScaffolderAction_description(ctx, field, obj)
+				})
+		case "input":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScaffolderAction_input(ctx, field, obj)
+				})
+		case "output":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ScaffolderAction_output(ctx, field, obj)
+				})
+		case "supportsDryRun":
+			out.Values[i] = ec._ScaffolderAction_supportsDryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -28726,6 +31842,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_catalogChanged(ctx, fields[0])
 	case "locationChanged":
 		return ec._Subscription_locationChanged(ctx, fields[0])
+	case "taskEvents":
+		return ec._Subscription_taskEvents(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -28885,6 +32003,301 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 		case "resources":
 			out.Values[i] = ec._System_resources(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskImplementors = []string{"Task"}
+
+func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *portal.Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Task")
+		case "id":
+			out.Values[i] = ec._Task_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templateRef":
+			out.Values[i] = ec._Task_templateRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "templateEtag":
+			out.Values[i] = ec._Task_templateEtag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "template":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_template(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_status(ctx, field, obj)
+				})
+		case "createdBy":
+			out.Values[i] = ec._Task_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Task_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Task_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedAt":
+			out.Values[i] = ec._Task_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "values":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_values(ctx, field, obj)
+				})
+		case "output":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_output(ctx, field, obj)
+				})
+		case "error":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_error(ctx, field, obj)
+				})
+		case "steps":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_steps(ctx, field, obj)
+				})
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_events(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskConnectionImplementors = []string{"TaskConnection"}
+
+func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TaskConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskConnection")
+		case "edges":
+			out.Values[i] = ec._TaskConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TaskConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskEdgeImplementors = []string{"TaskEdge"}
+
+func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TaskEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskEdge")
+		case "cursor":
+			out.Values[i] = ec._TaskEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TaskEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskEventImplementors = []string{"TaskEvent"}
+
+func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *portal.TaskEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskEvent")
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskEvent_cursor(ctx, field, obj)
+				})
+		case "step":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskEvent_step(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskEvent_status(ctx, field, obj)
+				})
+		case "level":
+			out.Values[i] = ec._TaskEvent_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.Values[i] = ec._TaskEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._TaskEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskStepImplementors = []string{"TaskStep"}
+
+func (ec *executionContext) _TaskStep(ctx context.Context, sel ast.SelectionSet, obj *model.TaskStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskStep")
+		case "id":
+			out.Values[i] = ec._TaskStep_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TaskStep_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._TaskStep_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._TaskStep_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "output":
+			out.Values[i] = ec._TaskStep_output(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -30058,6 +33471,20 @@ func (ec *executionContext) marshalNComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgr
 	return ec._Component(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := gqltype.UnmarshalDateTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := gqltype.MarshalDateTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDecision(ctx context.Context, sel ast.SelectionSet, v *model.Decision) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Decision!")
@@ -30104,6 +33531,72 @@ func (ec *executionContext) marshalNDomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreen
 		return graphql.Null
 	}
 	return ec._Domain(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDryRunFile2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DryRunFile) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDryRunFile2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDryRunFile2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFile(ctx context.Context, sel ast.SelectionSet, v *model.DryRunFile) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DryRunFile!")
+		return graphql.Null
+	}
+	return ec._DryRunFile(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDryRunFileInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFileInput(ctx context.Context, v any) (*model.DryRunFileInput, error) {
+	res, err := ec.unmarshalInputDryRunFileInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDryRunInput2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunInput(ctx context.Context, v any) (model.DryRunInput, error) {
+	res, err := ec.unmarshalInputDryRunInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDryRunLogLine2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunLogLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DryRunLogLine) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDryRunLogLine2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunLogLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDryRunLogLine2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunLogLine(ctx context.Context, sel ast.SelectionSet, v *model.DryRunLogLine) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DryRunLogLine!")
+		return graphql.Null
+	}
+	return ec._DryRunLogLine(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDryRunResult2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunResult(ctx context.Context, sel ast.SelectionSet, v *model.DryRunResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DryRunResult!")
+		return graphql.Null
+	}
+	return ec._DryRunResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
@@ -30713,6 +34206,30 @@ func (ec *executionContext) marshalNResource2ᚖgithubᚗcomᚋgreenroomhqᚋgre
 	return ec._Resource(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNScaffolderAction2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋscaffolderᚐActionInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*scaffolder.ActionInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScaffolderAction2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋscaffolderᚐActionInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScaffolderAction2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋscaffolderᚐActionInfo(ctx context.Context, sel ast.SelectionSet, v *scaffolder.ActionInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScaffolderAction!")
+		return graphql.Null
+	}
+	return ec._ScaffolderAction(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30778,6 +34295,104 @@ func (ec *executionContext) marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreen
 		return graphql.Null
 	}
 	return ec._System(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx context.Context, sel ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Task!")
+		return graphql.Null
+	}
+	return ec._Task(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskConnection(ctx context.Context, sel ast.SelectionSet, v *model.TaskConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskConnection!")
+		return graphql.Null
+	}
+	return ec._TaskConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaskEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskEdge(ctx context.Context, sel ast.SelectionSet, v *model.TaskEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskEdge!")
+		return graphql.Null
+	}
+	return ec._TaskEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskEvent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTaskEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*portal.TaskEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskEvent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTaskEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaskEvent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTaskEvent(ctx context.Context, sel ast.SelectionSet, v *portal.TaskEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskEvent!")
+		return graphql.Null
+	}
+	return ec._TaskEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTaskStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatus(ctx context.Context, v any) (model.TaskStatus, error) {
+	var res model.TaskStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatus(ctx context.Context, sel ast.SelectionSet, v model.TaskStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTaskStep2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TaskStep) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskStep2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaskStep2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStep(ctx context.Context, sel ast.SelectionSet, v *model.TaskStep) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskStep!")
+		return graphql.Null
+	}
+	return ec._TaskStep(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTemplateParameterPage2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateParameterPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TemplateParameterPage) graphql.Marshaler {
@@ -31189,6 +34804,23 @@ func (ec *executionContext) marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreen
 	return ec._Domain(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalODryRunFileInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFileInputᚄ(ctx context.Context, v any) ([]*model.DryRunFileInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.DryRunFileInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDryRunFileInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDryRunFileInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -31487,6 +35119,64 @@ func (ec *executionContext) unmarshalOTagFilter2ᚖgithubᚗcomᚋgreenroomhqᚋ
 	}
 	res, err := ec.unmarshalInputTagFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx context.Context, sel ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Task(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTaskFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskFilter(ctx context.Context, v any) (*model.TaskFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaskFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTaskStatus2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatusᚄ(ctx context.Context, v any) ([]model.TaskStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.TaskStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTaskStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTaskStatus2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TaskStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOTemplate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *gqltype.Template) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Template(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUser(ctx context.Context, sel ast.SelectionSet, v *gqltype.User) graphql.Marshaler {

@@ -20,6 +20,8 @@ import (
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
 	"github.com/greenroomhq/greenroom/internal/policy"
+	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/scaffolder"
 	"github.com/greenroomhq/greenroom/schema"
 )
 
@@ -98,6 +100,27 @@ type Resolver struct {
 	Live Live
 	// History reads entities' histories.
 	History History
+	// Tasks runs software templates; nil answers UNAVAILABLE.
+	Tasks Tasks
+}
+
+// Tasks runs templates as tasks and reads, follows, cancels and retries
+// them, each call authorized (and each change audited) by the service
+// (see internal/app).
+type Tasks interface {
+	RunTemplate(ctx context.Context, ref string, values, secrets map[string]any) (*portal.Task, error)
+	// Task returns ENOTFOUND for a task the caller may not read.
+	Task(ctx context.Context, id string) (*portal.Task, error)
+	Tasks(ctx context.Context, f portal.TaskFilter, after string, limit int) ([]*portal.Task, error)
+	Steps(ctx context.Context, t *portal.Task) ([]portal.TaskStep, error)
+	Events(ctx context.Context, t *portal.Task, after int64, limit int) ([]portal.TaskEvent, error)
+	// Follow sends the events after after, then each as it is written,
+	// until the task has ended.
+	Follow(ctx context.Context, t *portal.Task, after int64, send func(portal.TaskEvent) error) error
+	Cancel(ctx context.Context, id string) (*portal.Task, error)
+	Retry(ctx context.Context, id string) (*portal.Task, error)
+	DryRun(ctx context.Context, in app.DryRunInput) (*app.DryRunResult, error)
+	Actions() []scaffolder.ActionInfo
 }
 
 // Live follows the catalog as it changes (see internal/app).

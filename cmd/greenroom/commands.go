@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/jobs"
 	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/internal/restapi"
+	"github.com/greenroomhq/greenroom/internal/scaffolder"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/watch"
@@ -276,6 +278,7 @@ type Main struct {
 	db     *store.DB
 	engine *ingest.Engine
 	feed   *changefeed.Feed
+	tasks  *app.Tasks
 	jobs   *jobs.Jobs
 	watch  *watch.Watcher // nil when files are not watched
 	ready  atomic.Bool    // every configured location refreshed since start
@@ -337,7 +340,12 @@ func (m *Main) Run(ctx context.Context) error {
 		db.Close()
 		return err
 	}
-	if m.jobs, err = newJobs(db, m.engine, m.Config, m.Log, ops.jobObserver()); err != nil {
+	forges := scaffolder.NewForges(m.Config.integrations(), nil)
+	actions := templateActions(forges)
+	runner := &scaffolder.Tasks{Store: db, Registry: actions, Integrations: forges.Integrations(),
+		WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout),
+		User: userEntity(db), Log: m.Log}
+	if m.jobs, err = newJobs(db, m.engine, runner, m.Config, m.Log, ops.jobObserver()); err != nil {
 		db.Close()
 		return err
 	}
@@ -350,11 +358,15 @@ func (m *Main) Run(ctx context.Context) error {
 	m.feed = changefeed.New(db, changefeed.Options{Retention: time.Duration(m.Config.ChangeFeed.Retention),
 		HistoryRetention: time.Duration(m.Config.History.Retention), Log: m.Log})
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
-		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log})
+		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log,
+		Tasks: db, TaskQueue: m.jobs, TaskOptions: app.TaskOptions{Registry: actions, Integrations: forges.Integrations(),
+			WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout)}})
+	runner.Woke = svcs.Tasks.Woke
+	m.tasks = svcs.Tasks
 	svc := svcs.Catalog
 	lim := limits(m.Config)
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc, Tasks: svcs.Tasks},
 		Loaders:  svc,
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),
@@ -422,10 +434,19 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(feedDone)
 		m.feed.Run(loopCtx)
 	}()
+	// Other replicas' task events wake this one's followers.
+	tasksDone := make(chan struct{})
+	go func() {
+		defer close(tasksDone)
+		if err := db.WatchTaskEvents(loopCtx, m.tasks.Woke); err != nil {
+			m.Log.Error("task events of other processes are not followed", "err", err)
+		}
+	}()
 	go func() {
 		defer close(m.done)
 		m.warmUp(loopCtx)
 		<-feedDone
+		<-tasksDone
 	}()
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -456,6 +477,22 @@ func (m *Main) Close() error {
 	return errors.Join(err, m.jobs.Stop(ctx), m.ops.close(ctx), m.sec.close(), m.db.Close())
 }
 
+// userEntity returns the User entity of a task's creator, for
+// ${{ user.entity }}: nil for a service or a user not in the catalog.
+func userEntity(db *store.DB) func(ctx context.Context, ref string) (map[string]any, error) {
+	return func(ctx context.Context, ref string) (map[string]any, error) {
+		if !strings.HasPrefix(ref, "user:") {
+			return nil, nil
+		}
+		rec, err := db.EntityByRef(ctx, ref)
+		if err != nil || rec == nil {
+			return nil, err
+		}
+		var entity map[string]any
+		return entity, json.Unmarshal(rec.Data, &entity)
+	}
+}
+
 // fileRefresher asks for the refreshes of locations whose files changed.
 type fileRefresher struct{ m *Main }
 
@@ -470,14 +507,15 @@ func (r fileRefresher) RequestRefresh(ctx context.Context, id string) error {
 }
 
 // newJobs returns the jobs of a server: every location refreshed by its
-// job at the refresh interval, with eng.
-func newJobs(db *store.DB, eng *ingest.Engine, cfg Config, log *slog.Logger, obs jobs.Observer) (*jobs.Jobs, error) {
+// job at the refresh interval, with eng, and template tasks run by tasks.
+func newJobs(db *store.DB, eng *ingest.Engine, tasks jobs.TaskRunner, cfg Config, log *slog.Logger, obs jobs.Observer) (*jobs.Jobs, error) {
 	drv, err := db.JobDriver()
 	if err != nil {
 		return nil, err
 	}
 	ws := jobs.NewWorkers()
 	jobs.AddRefreshes(ws, db, eng, time.Duration(cfg.Catalog.RefreshInterval))
+	jobs.AddTasks(ws, tasks)
 	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
 		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter),
 		DeadAfter: time.Duration(cfg.Jobs.DeadAfter)})

@@ -19,6 +19,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/changefeed"
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/jobs"
+	"github.com/greenroomhq/greenroom/internal/scaffolder"
 )
 
 // Config is everything `greenroom serve` can be told. It is read from
@@ -176,6 +177,22 @@ type Config struct {
 			Bitbucket string `yaml:"bitbucket"`
 		} `yaml:"secrets"`
 	} `yaml:"hooks"`
+	// Scaffolder configures software templates' tasks.
+	Scaffolder struct {
+		// WorkingDirectory is where tasks make their workspaces; the
+		// system's temporary directory when empty.
+		WorkingDirectory string `yaml:"workingDirectory"`
+		// StepTimeout bounds each step of a task.
+		StepTimeout Duration `yaml:"stepTimeout"`
+	} `yaml:"scaffolder"`
+	// Integrations are the source hosts that publish:github and
+	// publish:gitlab create repositories on, written as Backstage's
+	// integrations config is; github.com and gitlab.com are known without
+	// an entry, but need one for a token.
+	Integrations struct {
+		GitHub []Integration `yaml:"github"`
+		GitLab []Integration `yaml:"gitlab"`
+	} `yaml:"integrations"`
 	// History configures the entities' histories (versions, asOf).
 	History struct {
 		// Retention is how long versions are kept; an entity unchanged for
@@ -205,6 +222,28 @@ type URLAuth struct {
 	ValueFile string `yaml:"valueFile"`
 	// AllowHTTP sends it over plain http too; https only by default.
 	AllowHTTP bool `yaml:"allowHTTP"`
+}
+
+// Integration is one host of an integration.
+type Integration struct {
+	Host string `yaml:"host"`
+	// APIBaseURL is the REST API's base URL: for GitHub Enterprise
+	// https://HOST/api/v3, for self-hosted GitLab https://HOST/api/v4.
+	APIBaseURL string `yaml:"apiBaseUrl"`
+	// Token authenticates the API calls and the push; ${VAR} takes an
+	// environment variable.
+	Token string `yaml:"token"`
+}
+
+// integrations returns the configured integrations for publish actions.
+func (c Config) integrations() []scaffolder.Integration {
+	var out []scaffolder.Integration
+	for kind, list := range map[string][]Integration{"github": c.Integrations.GitHub, "gitlab": c.Integrations.GitLab} {
+		for _, i := range list {
+			out = append(out, scaffolder.Integration{Kind: kind, Host: i.Host, APIBaseURL: i.APIBaseURL, Token: i.Token})
+		}
+	}
+	return out
 }
 
 // Duration is a time.Duration written as "90s" or "5m" in YAML.
@@ -242,6 +281,7 @@ func DefaultConfig() Config {
 	c.API.IdleTimeout = Duration(2 * time.Minute)
 	c.ChangeFeed.Retention = Duration(changefeed.DefaultRetention)
 	c.History.Retention = Duration(changefeed.DefaultHistoryRetention)
+	c.Scaffolder.StepTimeout = Duration(10 * time.Minute)
 	return c
 }
 
@@ -357,6 +397,11 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	}
 	for i, a := range c.Catalog.URLAuth {
 		c.Catalog.URLAuth[i].Value = os.Expand(a.Value, getenv)
+	}
+	for _, list := range [][]Integration{c.Integrations.GitHub, c.Integrations.GitLab} {
+		for i := range list {
+			list[i].Token = os.Expand(list[i].Token, getenv)
+		}
 	}
 	if v := getenv("GREENROOM_METRICS_LISTEN"); v != "" {
 		c.Metrics.Listen = v

@@ -131,7 +131,7 @@ func TestRun_PolicyCheck(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d; want 0\n%s%s", code, out, errOut)
 		}
-		if want := example + ": 3 rules, no problems\n"; out != want {
+		if want := example + ": 4 rules, no problems\n"; out != want {
 			t.Errorf("output %q; want %q", out, want)
 		}
 	})

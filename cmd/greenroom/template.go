@@ -46,11 +46,12 @@ func cmdTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 2
 }
 
-// templateActions is the registry the CLI checks and runs templates with.
-func templateActions() *scaffolder.Registry {
-	r, err := scaffolder.NewRegistry(scaffolder.Builtins()...)
+// templateActions is the registry of every built-in action, publishing
+// through forges.
+func templateActions(forges *scaffolder.Forges) *scaffolder.Registry {
+	r, err := scaffolder.NewRegistry(append(scaffolder.Builtins(), forges.PublishActions()...)...)
 	if err != nil {
-		panic(err) // the built-in actions' schemas compile; a test checks it
+		panic(err) // the built-in actions' schemas compile; TestBuiltins checks it
 	}
 	return r
 }
@@ -78,7 +79,7 @@ func cmdTemplateValidate(ctx context.Context, args []string, stdout, stderr io.W
 		return 2
 	}
 	errs := printProblems(stdout, res.Problems)
-	problems := scaffolder.Check(ctx, src, templateActions())
+	problems := scaffolder.Check(ctx, src, templateActions(scaffolder.NewForges(nil, nil)))
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
@@ -154,7 +155,7 @@ func cmdTemplateDryRun(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	defer ws.Remove()
 	run := scaffolder.Run{
-		Spec: spec, Registry: templateActions(), Values: scaffolder.VisibleValues(spec.Pages, values), Secrets: secrets,
+		Spec: spec, Registry: templateActions(scaffolder.NewForges(nil, nil)), Values: scaffolder.VisibleValues(spec.Pages, values), Secrets: secrets,
 		TemplateRef: src.Ref(), TaskID: "dry-run", Template: root.FS(), Workspace: ws, DryRun: true, StepTimeout: *timeout,
 		Emit: func(e scaffolder.Event) {
 			fmt.Fprintf(stdout, "%s [%s] %s\n", e.Time.Format("15:04:05.000"), e.StepID, e.Message)

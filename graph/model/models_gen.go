@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/audit"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // A page of audit events.
@@ -95,6 +97,70 @@ type DeleteLocationPayload struct {
 	ID string `json:"id"`
 	// How many entities were removed with it.
 	DeletedEntities int `json:"deletedEntities"`
+}
+
+// A file a dry run made.
+type DryRunFile struct {
+	// Its path in the workspace, slash-separated.
+	Path string `json:"path"`
+	// Its content, base64 (empty for a symlink).
+	Base64 string `json:"base64"`
+	// Whether it is executable.
+	Executable bool `json:"executable"`
+	// The target of a symlink, or null.
+	Symlink *string `json:"symlink,omitempty"`
+}
+
+// A file of a template's folder, for a dry run.
+type DryRunFileInput struct {
+	// Its path in the folder, slash-separated.
+	Path string `json:"path"`
+	// Its content, base64.
+	Base64 string `json:"base64"`
+}
+
+// What `dryRunTemplate` runs: a stored template or one written out.
+type DryRunInput struct {
+	// A stored template's ref. Give this or `yaml`.
+	Ref *string `json:"ref,omitempty"`
+	// A Template entity written out. Give this or `ref`.
+	Yaml *string `json:"yaml,omitempty"`
+	// The form's values.
+	Values any `json:"values"`
+	// Secrets for the steps' input.
+	Secrets any `json:"secrets,omitempty"`
+	// The files of the template's folder (its skeletons), where relative URLs
+	// such as `./skeleton` point; for a stored template they replace its
+	// folder. At most 1,000 files and 16 MiB.
+	Files []*DryRunFileInput `json:"files,omitempty"`
+}
+
+// A line of a dry run's log.
+type DryRunLogLine struct {
+	// The step it is about, or null.
+	Step *string `json:"step,omitempty"`
+	// Set on the events that change a step's status.
+	Status *string `json:"status,omitempty"`
+	// info or error.
+	Level string `json:"level"`
+	// What happened; secrets show as `***`.
+	Message string `json:"message"`
+	// When it was written.
+	At time.Time `json:"at"`
+}
+
+// What a dry run did.
+type DryRunResult struct {
+	// The files it made, in path order.
+	Files []*DryRunFile `json:"files"`
+	// The template's rendered `output`, or null when a step failed.
+	Output any `json:"output,omitempty"`
+	// Every step it ran or skipped.
+	Steps []*TaskStep `json:"steps"`
+	// Its log.
+	Log []*DryRunLogLine `json:"log"`
+	// Why it failed, or null.
+	Error *string `json:"error,omitempty"`
 }
 
 // Which entities to list. The values of one field are alternatives (OR); the
@@ -319,6 +385,46 @@ type TagFilter struct {
 	All []string `json:"all,omitempty"`
 	// At least one of these tags.
 	Any []string `json:"any,omitempty"`
+}
+
+// A page of tasks.
+type TaskConnection struct {
+	// The tasks of the page, newest first.
+	Edges []*TaskEdge `json:"edges"`
+	// Where the page stands.
+	PageInfo *gqltype.PageInfo `json:"pageInfo"`
+}
+
+// A task with its cursor.
+type TaskEdge struct {
+	// Pass it as `after` to read the tasks that follow.
+	Cursor string `json:"cursor"`
+	// The task.
+	Node *portal.Task `json:"node"`
+}
+
+// Narrows a list of tasks; fields left out narrow nothing.
+type TaskFilter struct {
+	// Tasks in one of these statuses.
+	Statuses []TaskStatus `json:"statuses,omitempty"`
+	// Tasks created by one of these principals (`user:default/jane`).
+	CreatedBy []string `json:"createdBy,omitempty"`
+	// Tasks of this template (`template:default/go-service`).
+	Template *string `json:"template,omitempty"`
+}
+
+// A step of a task, or of a dry run.
+type TaskStep struct {
+	// The step's id (`step-<n>` when the template gives none).
+	ID string `json:"id"`
+	// The step's name (its action's id when the template gives none).
+	Name string `json:"name"`
+	// The action it runs, such as `fetch:template`.
+	Action string `json:"action"`
+	// open, processing, completed, failed, skipped or cancelled.
+	Status string `json:"status"`
+	// The outputs it set (a list per output for a step with `each`), or null.
+	Output any `json:"output,omitempty"`
 }
 
 // One page of a template's form.
@@ -818,6 +924,76 @@ func (e *PrincipalKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e PrincipalKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a task stands.
+type TaskStatus string
+
+const (
+	// Waits for a worker.
+	TaskStatusOpen TaskStatus = "OPEN"
+	// Runs.
+	TaskStatusProcessing TaskStatus = "PROCESSING"
+	// Waits at a gate, holding no worker.
+	TaskStatusWaiting TaskStatus = "WAITING"
+	// Every step passed; `output` is set.
+	TaskStatusCompleted TaskStatus = "COMPLETED"
+	// A step failed; `error` says which and why.
+	TaskStatusFailed TaskStatus = "FAILED"
+	// Cancelled.
+	TaskStatusCancelled TaskStatus = "CANCELLED"
+)
+
+var AllTaskStatus = []TaskStatus{
+	TaskStatusOpen,
+	TaskStatusProcessing,
+	TaskStatusWaiting,
+	TaskStatusCompleted,
+	TaskStatusFailed,
+	TaskStatusCancelled,
+}
+
+func (e TaskStatus) IsValid() bool {
+	switch e {
+	case TaskStatusOpen, TaskStatusProcessing, TaskStatusWaiting, TaskStatusCompleted, TaskStatusFailed, TaskStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (e TaskStatus) String() string {
+	return string(e)
+}
+
+func (e *TaskStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskStatus", str)
+	}
+	return nil
+}
+
+func (e TaskStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -12,6 +12,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/scaffolder"
 )
 
 // Store is the storage the services are built over: what the access
@@ -48,15 +49,22 @@ type Deps struct {
 	// service out.
 	Feed Feed
 	// Live bounds each subscription.
-	Live   LiveOptions
-	Logger *slog.Logger // nil logs nothing
+	Live LiveOptions
+	// Tasks keeps software template tasks; nil leaves the Tasks service
+	// out. TaskQueue runs them (nil: this process can read tasks and dry
+	// run templates, but not run them); TaskOptions has the actions.
+	Tasks       TaskStore
+	TaskQueue   TaskQueue
+	TaskOptions TaskOptions
+	Logger      *slog.Logger // nil logs nothing
 }
 
 // Services are every service, over one store and policy.
 type Services struct {
 	Catalog *Catalog
 	Jobs    *Jobs
-	Live    *Live // nil without Deps.Feed
+	Live    *Live  // nil without Deps.Feed
+	Tasks   *Tasks // nil without Deps.Tasks
 }
 
 // New returns the services over deps.
@@ -78,6 +86,14 @@ func New(deps Deps) Services {
 	out := Services{
 		Catalog: &Catalog{Guard: guard, ingest: svc, audit: aud},
 		Jobs:    &Jobs{guard: guard, queue: deps.Queue, audit: aud},
+	}
+	if deps.Tasks != nil {
+		reg := deps.TaskOptions.Registry
+		if reg == nil {
+			reg, _ = scaffolder.NewRegistry(scaffolder.Builtins()...) // the built-ins' schemas compile (tested)
+		}
+		out.Tasks = &Tasks{guard: guard, store: deps.Tasks, queue: deps.TaskQueue, audit: aud, registry: reg,
+			runs: deps.TaskOptions, hub: newTaskHub()}
 	}
 	if deps.Feed != nil {
 		opts := deps.Live

@@ -45,7 +45,8 @@ func problems(tb testing.TB, src string) []string {
 
 const knownPerms = `the permissions are catalog.entity.read, catalog.entity.refresh, catalog.entity.delete, ` +
 	`catalog.location.read, catalog.location.create, catalog.location.delete, audit.event.read, ` +
-	`jobs.job.read, jobs.job.cancel, and wildcards such as "*" and "catalog.entity.*"`
+	`jobs.job.read, jobs.job.cancel, scaffolder.task.create, scaffolder.task.read, scaffolder.task.cancel, ` +
+	`and wildcards such as "*" and "catalog.entity.*"`
 
 func TestParse_Problems(t *testing.T) {
 	tests := []struct {
@@ -95,8 +96,8 @@ func TestParse_Problems(t *testing.T) {
 		{"UnknownPermission", "rules:\n  - name: a\n    allow:\n      - catalog.entity.read\n      - catalog.entity.update\n    to: [anyone]\n", []string{
 			`p.yaml:5: rule a: unknown permission "catalog.entity.update"; ` + knownPerms,
 		}},
-		{"WildcardCoversNothing", "rules:\n  - name: a\n    allow: [scaffolder.*, catalog.ent*, catalog.entity.read.*]\n    to: [anyone]\n", []string{
-			`p.yaml:3: rule a: unknown permission "scaffolder.*"; ` + knownPerms,
+		{"WildcardCoversNothing", "rules:\n  - name: a\n    allow: [docs.*, catalog.ent*, catalog.entity.read.*]\n    to: [anyone]\n", []string{
+			`p.yaml:3: rule a: unknown permission "docs.*"; ` + knownPerms,
 			`p.yaml:3: rule a: unknown permission "catalog.ent*"; ` + knownPerms,
 			`p.yaml:3: rule a: unknown permission "catalog.entity.read.*"; ` + knownPerms,
 		}},
@@ -208,7 +209,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := pol.Len(), 3; got != want {
+		if got, want := pol.Len(), 4; got != want {
 			t.Errorf("Len() = %d; want %d", got, want)
 		}
 	})

@@ -18,6 +18,12 @@ const (
 	JobRead = "jobs.job.read"
 	// JobCancel lets a caller cancel a background job.
 	JobCancel = "jobs.job.cancel"
+	// TaskCreate lets a caller run a software template (and dry-run one);
+	// TaskRead and TaskCancel let a caller read and cancel the tasks of
+	// others, as a task's creator may always do with its own.
+	TaskCreate = "scaffolder.task.create"
+	TaskRead   = "scaffolder.task.read"
+	TaskCancel = "scaffolder.task.cancel"
 )
 
 // ResourceEntity is the resource type of the entity permissions: a rule
@@ -47,6 +53,9 @@ var permissions = []permission{
 	{AuditRead, ""},
 	{JobRead, ""},
 	{JobCancel, ""},
+	{TaskCreate, ""},
+	{TaskRead, ""},
+	{TaskCancel, ""},
 }
 
 // lookup returns the permission called name.

@@ -53,7 +53,7 @@ type Run struct {
 	// Values are the form's values (already validated), Secrets the
 	// task's secrets, User the caller as {ref, entity}.
 	Values, Secrets, User map[string]any
-	TemplateRef, TaskID  string
+	TemplateRef, TaskID   string
 	// Template is the template's directory (see ActionContext.Template).
 	Template  fs.FS
 	Workspace *Workspace
@@ -100,6 +100,7 @@ func (r *Run) Execute(ctx context.Context) *Result {
 	x := &execution{Run: &run, rend: newRenderer(run.Integrations), steps: map[string]any{}, mask: &masker{}}
 	x.mask.addValue(run.Secrets)
 	x.rend.taint = x.mask.add
+	x.rend.masked, _ = maskAll(run.Secrets).(map[string]any)
 	return x.execute(ctx)
 }
 

@@ -13,9 +13,11 @@ import (
 type renderer struct {
 	opts   *nunjucks.Options
 	failed bool
-	// taint, when set, is told each rendered string whose source reads
-	// secrets, so that the log can mask it wherever it appears.
+	// taint, when set, is told what each rendered string made of secrets
+	// (see value), so that the log can mask it wherever it appears.
 	taint func(string)
+	// masked are the secrets with every string replaced by ***.
+	masked map[string]any
 }
 
 func newRenderer(in Integrations) *renderer {
@@ -45,7 +47,7 @@ func (r *renderer) value(v any, data map[string]any) (out any, defined bool) {
 			return v, true
 		}
 		if r.taint != nil && defined && readsSecrets(v) {
-			r.taintValue(rendered)
+			r.taintDerived(v, rendered, data)
 		}
 		return rendered, defined
 	case map[string]any:
@@ -66,6 +68,64 @@ func (r *renderer) value(v any, data map[string]any) (out any, defined bool) {
 		return a, true
 	}
 	return v, true
+}
+
+// taintDerived reports to taint the part of a rendered string that the
+// secrets made: the string is rendered again with every secret as ***,
+// and what differs between the two renderings (between their common
+// prefix and suffix) is the secrets' doing. "token ${{ secrets.t }}" so
+// logs as "token ***", and "${{ secrets.t | upper }}" as "***". Two
+// secrets in one string mask the text between them too; a value that is
+// not a string is masked whole.
+func (r *renderer) taintDerived(src string, rendered any, data map[string]any) {
+	s, ok := rendered.(string)
+	if !ok || data["secrets"] == nil {
+		r.taintValue(rendered)
+		return
+	}
+	masked := make(map[string]any, len(data))
+	for k, v := range data {
+		masked[k] = v
+	}
+	masked["secrets"] = r.masked
+	other, _, err := renderWith(src, masked, r.opts)
+	o, isString := other.(string)
+	if err != nil || !isString {
+		r.taint(s)
+		return
+	}
+	prefix := 0
+	for prefix < len(s) && prefix < len(o) && s[prefix] == o[prefix] {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(s)-prefix && suffix < len(o)-prefix && s[len(s)-1-suffix] == o[len(o)-1-suffix] {
+		suffix++
+	}
+	if part := s[prefix : len(s)-suffix]; part != "" {
+		r.taint(part)
+	}
+}
+
+// maskAll returns v with every string replaced by ***.
+func maskAll(v any) any {
+	switch v := v.(type) {
+	case string:
+		return "***"
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, item := range v {
+			m[k] = maskAll(item)
+		}
+		return m
+	case []any:
+		a := make([]any, len(v))
+		for i, item := range v {
+			a[i] = maskAll(item)
+		}
+		return a
+	}
+	return v
 }
 
 // taintValue reports every string in v to taint.

@@ -103,6 +103,12 @@ type dialect interface {
 	// until ctx ends (see [DB.WatchChanges]).
 	watch(ctx context.Context, db *DB, wake func(position int64)) error
 
+	// notifyTask tells other processes, once tx commits, that a task has
+	// new events; watchTasks calls wake with the tasks other processes'
+	// commits gave events ("" for any task: look at all).
+	notifyTask(ctx context.Context, tx *sqlx.Tx, taskID string) error
+	watchTasks(ctx context.Context, db *DB, wake func(taskID string)) error
+
 	// jobDriver returns River's driver over the database, given the
 	// writer pool and the URL, and what closes whatever it opened.
 	jobDriver(w *sqlx.DB, dsn string, open opener) (riverdriver.Driver[*sql.Tx], func() error, error)

@@ -175,28 +175,57 @@ func (postgresDialect) notify(ctx context.Context, tx *sqlx.Tx, position int64) 
 	return formatError(err)
 }
 
-// watch listens to the feed's channel on a connection of its own, outside
-// the pools (lib/pq's Listener, which reconnects by itself). Notifications
-// sent while it was disconnected are lost, so on reconnecting it wakes with
-// the head; a ping every minute finds a connection that died quietly.
+// watch listens to the feed's channel (see listen). Notifications sent
+// while the listener was disconnected are lost, so on reconnecting it
+// wakes with the head.
 func (postgresDialect) watch(ctx context.Context, db *DB, wake func(int64)) error {
+	head := func() {
+		if h, err := db.feedHead(ctx); err == nil {
+			wake(h.Position)
+		}
+	}
+	return listen(ctx, db, notifyChannel, head, func(extra string) {
+		p, err := parsePosition(extra)
+		if err != nil {
+			db.log.WarnContext(ctx, "change feed", "err", err)
+			return
+		}
+		wake(p)
+	})
+}
+
+// notifyTask sends a task's id when tx, which wrote its events, commits.
+func (postgresDialect) notifyTask(ctx context.Context, tx *sqlx.Tx, taskID string) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+taskChannel+`', $1)`, taskID)
+	return formatError(err)
+}
+
+// watchTasks listens to the tasks' channel; after a reconnection it wakes
+// every task ("": what was sent meanwhile is lost).
+func (postgresDialect) watchTasks(ctx context.Context, db *DB, wake func(taskID string)) error {
+	return listen(ctx, db, taskChannel, func() { wake("") }, wake)
+}
+
+// listen listens to a channel on a connection of its own, outside the
+// pools (lib/pq's Listener, which reconnects by itself), calling
+// reconnected once listening (for what was sent before) and after each
+// reconnection, and notified with each notification's payload; a ping
+// every minute finds a connection that died quietly.
+func listen(ctx context.Context, db *DB, channel string, reconnected func(), notified func(string)) error {
 	dsn, _, err := poolSize(db.dsn)
 	if err != nil {
 		return err
 	}
 	l := pq.NewListener(dsn, 50*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil && ctx.Err() == nil {
-			db.log.WarnContext(ctx, "change feed: listener connection", "event", int(ev), "err", err)
+			db.log.WarnContext(ctx, "listener connection", "channel", channel, "event", int(ev), "err", err)
 		}
 	})
 	defer l.Close()
-	if err := l.Listen(notifyChannel); err != nil {
-		return fmt.Errorf("store: listen for changes: %w", err)
+	if err := l.Listen(channel); err != nil {
+		return fmt.Errorf("store: listen to %s: %w", channel, err)
 	}
-	// Commits between the caller's first read of the head and LISTEN.
-	if h, err := db.feedHead(ctx); err == nil {
-		wake(h.Position)
-	}
+	reconnected()
 	ping := time.NewTicker(time.Minute)
 	defer ping.Stop()
 	for {
@@ -204,21 +233,14 @@ func (postgresDialect) watch(ctx context.Context, db *DB, wake func(int64)) erro
 		case <-ctx.Done():
 			return nil
 		case n := <-l.Notify:
-			if n == nil { // reconnected: what was sent meanwhile is lost
-				if h, err := db.feedHead(ctx); err == nil {
-					wake(h.Position)
-				}
+			if n == nil {
+				reconnected()
 				continue
 			}
-			p, err := parsePosition(n.Extra)
-			if err != nil {
-				db.log.WarnContext(ctx, "change feed", "err", err)
-				continue
-			}
-			wake(p)
+			notified(n.Extra)
 		case <-ping.C:
 			if err := l.Ping(); err != nil {
-				db.log.WarnContext(ctx, "change feed: listener ping", "err", err)
+				db.log.WarnContext(ctx, "listener ping", "channel", channel, "err", err)
 			}
 		}
 	}

@@ -173,6 +173,14 @@ func (sqliteDialect) watch(ctx context.Context, db *DB, wake func(int64)) error 
 	return db.pollHead(ctx, wake)
 }
 
+// notifyTask does nothing: other processes poll (see watchTasks).
+func (sqliteDialect) notifyTask(context.Context, *sqlx.Tx, string) error { return nil }
+
+// watchTasks polls the newest task events every taskPoll.
+func (sqliteDialect) watchTasks(ctx context.Context, db *DB, wake func(string)) error {
+	return db.pollTaskEvents(ctx, wake)
+}
+
 // jobDriver opens a write connection of River's own on the file, beside the
 // store's writer rather than sharing it: River's producers, elector and
 // completer would otherwise queue in Go behind a refresh holding the one

@@ -39,6 +39,8 @@ func TestDialect(t *testing.T) {
 		"upsert":        testDialectUpsert,
 		"notify":        testDialectNotify,
 		"watch":         testDialectWatch,
+		"notifyTask":    testDialectNotifyTask,
+		"watchTasks":    testDialectWatchTasks,
 		"jobDriver":     testDialectJobDriver,
 		"migrationLock": testDialectMigrationLock,
 		"lastText":      testDialectLastText,

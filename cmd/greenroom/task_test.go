@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/greenroomhq/greenroom/internal/gittest"
+)
+
+const taskTemplate = `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: svc
+spec:
+  type: service
+  owner: team-a
+  parameters:
+    - required: [name, repoUrl]
+      properties:
+        name: {type: string, pattern: '^[a-z-]+$'}
+        repoUrl: {type: string}
+        slow: {type: boolean}
+  steps:
+    - {id: fetch, action: fetch:template, input: {url: ./skeleton, values: {name: '${{ parameters.name }}'}}}
+    - {id: log, action: debug:log, input: {message: 'token ${{ secrets.token }}'}}
+    - {id: publish, action: publish:github, input: {repoUrl: '${{ parameters.repoUrl }}', description: '${{ parameters.name }}'}}
+    - {id: wait, if: '${{ parameters.slow }}', action: debug:wait, input: {seconds: 60}}
+  output:
+    links:
+      - {title: Repository, url: '${{ steps.publish.output.remoteUrl }}'}
+`
+
+const taskFields = `id status templateRef templateEtag createdBy values output error endedAt
+  template { name } steps { id name action status output } events(first: 1000) { cursor step status level message }`
+
+type taskView struct {
+	ID, Status, TemplateRef, TemplateEtag, CreatedBy string
+	Values, Output                                   map[string]any
+	Error                                            *string
+	EndedAt                                          *string
+	Template                                         *struct{ Name string }
+	Steps                                            []struct{ ID, Name, Action, Status string }
+	Events                                           []struct{ Cursor, Level, Message string }
+}
+
+// TestMain_Templates runs a template through the real server on each
+// database: form values checked before a task exists, a task that renders
+// a skeleton, logs a masked secret and creates a repository on a local
+// forge, pushed to a real git server; its events replayed and followed
+// over SSE to the end; a cancel inside a long step; a dry run that pushes
+// nothing; the actions listed.
+func TestMain_Templates(t *testing.T) {
+	eachDatabase(t, testTemplates)
+}
+
+func testTemplates(t *testing.T, dsn string) {
+	forge := gittest.NewForge(t)
+	dir := t.TempDir()
+	tmpl := mustWrite(t, dir, "template.yaml", taskTemplate)
+	mustWrite(t, dir, "skeleton/README.md", "# ${{ values.name }}\n")
+	cfg := DefaultConfig()
+	cfg.Locations = []string{tmpl}
+	cfg.Integrations.GitHub = []Integration{{Host: forge.Host(), APIBaseURL: forge.Server.URL + "/api/v3", Token: forge.Token}}
+	cfg.Scaffolder.WorkingDirectory = t.TempDir()
+	_, base := serve(t, cfg, dsn)
+	repoURL := forge.Host() + "?owner=larkspur&repo="
+
+	run := func(values map[string]any) (taskView, string) {
+		t.Helper()
+		data, code := graphql(t, base, `mutation($v: JSON!, $s: JSON) { runTemplate(ref: "template:svc", values: $v, secrets: $s) { `+taskFields+` } }`,
+			map[string]any{"v": values, "s": map[string]any{"token": "s3cret-token"}})
+		var out struct{ RunTemplate taskView }
+		json.Unmarshal(data, &out)
+		return out.RunTemplate, code
+	}
+	task := func(id string) taskView {
+		t.Helper()
+		data, code := graphql(t, base, `query($id: ID!) { task(id: $id) { `+taskFields+` } }`, map[string]any{"id": id})
+		if code != "" {
+			t.Fatalf("task: %s", code)
+		}
+		var out struct{ Task taskView }
+		json.Unmarshal(data, &out)
+		return out.Task
+	}
+
+	t.Run("ErrValues", func(t *testing.T) {
+		if _, code := run(map[string]any{"name": "Not Valid", "repoUrl": repoURL + "x"}); code != "INVALID" {
+			t.Fatalf("code %q, want INVALID", code)
+		}
+		data, _ := graphql(t, base, `{ tasks { edges { node { id } } } }`, nil)
+		if !strings.Contains(string(data), `"edges":[]`) {
+			t.Errorf("a task was made for values the form refuses: %s", data)
+		}
+	})
+
+	t.Run("Run", func(t *testing.T) {
+		created, code := run(map[string]any{"name": "pay-svc", "repoUrl": repoURL + "pay-svc"})
+		if code != "" || created.ID == "" {
+			t.Fatalf("runTemplate: code %q, task %+v", code, created)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sse := openSSEQuery(ctx, t, base, `subscription($id: ID!) { taskEvents(id: $id) { cursor step status level message } }`, map[string]any{"id": created.ID})
+		var messages []string
+		for {
+			var ev struct {
+				Data *struct {
+					TaskEvents struct{ Cursor, Status, Message string }
+				}
+			}
+			if err := json.Unmarshal(sse.raw(ctx, t), &ev); err != nil || ev.Data == nil {
+				t.Fatalf("event: %v %+v", err, ev)
+			}
+			messages = append(messages, ev.Data.TaskEvents.Message)
+			if ev.Data.TaskEvents.Status == "completed" && ev.Data.TaskEvents.Message != "Finished step publish:github" && strings.HasPrefix(ev.Data.TaskEvents.Message, "Run completed") {
+				break
+			}
+		}
+		log := strings.Join(messages, "\n")
+		for _, want := range []string{"Starting the task", "Beginning step fetch:template", "token ***", "Skipping step wait because its if condition was false", "Run completed with status: completed"} {
+			if !strings.Contains(log, want) {
+				t.Errorf("log lacks %q:\n%s", want, log)
+			}
+		}
+		if strings.Contains(log, "s3cret") {
+			t.Errorf("log shows the secret:\n%s", log)
+		}
+		got := task(created.ID)
+		if got.Status != "COMPLETED" || got.EndedAt == nil || got.Template == nil || got.Template.Name != "svc" || got.CreatedBy == "" {
+			t.Fatalf("task %+v", got)
+		}
+		links, _ := got.Output["links"].([]any)
+		if len(links) != 1 || !strings.Contains(links[0].(map[string]any)["url"].(string), "/larkspur/pay-svc.git") {
+			t.Errorf("output %v", got.Output)
+		}
+		statuses := map[string]string{}
+		for _, s := range got.Steps {
+			statuses[s.ID] = s.Status
+		}
+		want := map[string]string{"fetch": "completed", "log": "completed", "publish": "completed", "wait": "skipped"}
+		for id, st := range want {
+			if statuses[id] != st {
+				t.Errorf("step %s is %q, want %q", id, statuses[id], st)
+			}
+		}
+		if files := forge.Git.Files(t, "larkspur/pay-svc.git", "main"); files["README.md"] != "# pay-svc\n" {
+			t.Errorf("pushed %v", files)
+		}
+		if n := forge.Git.Pushes("larkspur/pay-svc.git"); n != 1 {
+			t.Errorf("%d pushes", n)
+		}
+		// Resumed from a cursor: only what follows it.
+		mid := got.Events[len(got.Events)-2].Cursor
+		data, _ := graphql(t, base, `query($id: ID!, $after: String) { task(id: $id) { events(after: $after) { message } } }`, map[string]any{"id": created.ID, "after": mid})
+		if !strings.Contains(string(data), "Run completed") || strings.Contains(string(data), "Starting the task") {
+			t.Errorf("events after %s: %s", mid, data)
+		}
+	})
+
+	t.Run("Cancel", func(t *testing.T) {
+		created, code := run(map[string]any{"name": "slow-svc", "repoUrl": repoURL + "slow-svc", "slow": true})
+		if code != "" {
+			t.Fatalf("runTemplate: %s", code)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for task(created.ID).Steps[3].Status != "processing" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the wait step never started: %+v", task(created.ID))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		start := time.Now()
+		if _, code := graphql(t, base, `mutation($id: ID!) { cancelTask(id: $id) { status } }`, map[string]any{"id": created.ID}); code != "" {
+			t.Fatalf("cancelTask: %s", code)
+		}
+		for {
+			got := task(created.ID)
+			if got.Status == "CANCELLED" && got.Steps[3].Status == "cancelled" {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("not cancelled: %+v", got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	t.Run("DryRun", func(t *testing.T) {
+		calls := len(forge.Calls())
+		data, code := graphql(t, base, `mutation($in: DryRunInput!) { dryRunTemplate(input: $in) { files { path base64 } output steps { id status } log { step message } error } }`,
+			map[string]any{"in": map[string]any{"ref": "template:default/svc", "values": map[string]any{"name": "dry-svc", "repoUrl": repoURL + "dry-svc"}, "secrets": map[string]any{"token": "s3cret-token"}}})
+		if code != "" {
+			t.Fatalf("dryRunTemplate: %s", code)
+		}
+		var out struct {
+			DryRunTemplate struct {
+				Files []struct{ Path, Base64 string }
+				Error *string
+				Log   []struct{ Message string }
+			}
+		}
+		json.Unmarshal(data, &out)
+		res := out.DryRunTemplate
+		if res.Error != nil || len(res.Files) != 1 || res.Files[0].Path != "README.md" {
+			t.Fatalf("dry run: %s", data)
+		}
+		if content, _ := base64.StdEncoding.DecodeString(res.Files[0].Base64); string(content) != "# dry-svc\n" {
+			t.Errorf("README.md: %q", content)
+		}
+		if len(forge.Calls()) != calls || strings.Contains(string(data), "s3cret") {
+			t.Errorf("the dry run called the forge or showed the secret: %v\n%s", forge.Calls()[calls:], data)
+		}
+
+		// A template written out, with its skeleton uploaded.
+		data, code = graphql(t, base, `mutation($in: DryRunInput!) { dryRunTemplate(input: $in) { files { path } error } }`,
+			map[string]any{"in": map[string]any{"yaml": taskTemplate, "values": map[string]any{"name": "up", "repoUrl": repoURL + "up"},
+				"files": []map[string]any{{"path": "skeleton/up.txt", "base64": base64.StdEncoding.EncodeToString([]byte("${{ values.name }}"))}}}})
+		if code != "" || !strings.Contains(string(data), `"path":"up.txt"`) {
+			t.Errorf("dry run of uploaded files: %s %s", code, data)
+		}
+		_, code = graphql(t, base, `mutation($in: DryRunInput!) { dryRunTemplate(input: $in) { error } }`,
+			map[string]any{"in": map[string]any{"yaml": taskTemplate, "values": map[string]any{"name": "up", "repoUrl": repoURL + "up"},
+				"files": []map[string]any{{"path": "../x", "base64": ""}}}})
+		if code != "INVALID" {
+			t.Errorf("upload of ../x: code %q, want INVALID", code)
+		}
+	})
+
+	t.Run("Actions", func(t *testing.T) {
+		data, code := graphql(t, base, `{ scaffolderActions { id input supportsDryRun } }`, nil)
+		if code != "" {
+			t.Fatal(code)
+		}
+		for _, id := range []string{"fetch:template", "publish:github", "publish:gitlab", "publish:git", "fs:rename", "debug:wait"} {
+			if !strings.Contains(string(data), `"id":"`+id+`"`) {
+				t.Errorf("scaffolderActions lacks %s", id)
+			}
+		}
+	})
+}

@@ -1,0 +1,573 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river/rivertype"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/policy"
+	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/scaffolder"
+)
+
+// TaskStore is where tasks are kept: internal/store.
+type TaskStore interface {
+	CreateTask(ctx context.Context, t *portal.Task) error
+	Task(ctx context.Context, id string) (*portal.Task, error)
+	Tasks(ctx context.Context, f portal.TaskFilter, after string, limit int) ([]*portal.Task, error)
+	SetTaskJob(ctx context.Context, id string, jobID int64) error
+	UpdateTask(ctx context.Context, id string, u portal.TaskUpdate) (bool, error)
+	TaskSteps(ctx context.Context, id string) ([]portal.TaskStep, error)
+	ResetTaskSteps(ctx context.Context, id string, position int) error
+	TaskEvents(ctx context.Context, id string, after int64, limit int) ([]portal.TaskEvent, error)
+}
+
+// TaskQueue starts and cancels the jobs that run tasks: internal/jobs.
+type TaskQueue interface {
+	StartTask(ctx context.Context, taskID string) (int64, error)
+	Cancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
+}
+
+// Tasks is the software templates' service: running a template as a
+// task, dry runs, and reading, following, cancelling and retrying tasks.
+// Running or dry-running needs scaffolder.task.create and reading the
+// template; a task's creator may read and cancel it, others need
+// scaffolder.task.read and scaffolder.task.cancel. Runs, cancels and
+// retries are audited.
+type Tasks struct {
+	guard    taskGuard
+	store    TaskStore
+	queue    TaskQueue
+	audit    auditor
+	registry *scaffolder.Registry
+	// runs are the options dry runs use (registry, integrations, bounds).
+	runs TaskOptions
+	hub  *taskHub
+}
+
+type taskGuard interface {
+	Require(ctx context.Context, perm string, r *policy.Resource) error
+	EntityByRef(ctx context.Context, ref string) (*catalog.Record, error)
+}
+
+// TaskOptions configure the Tasks service.
+type TaskOptions struct {
+	Registry     *scaffolder.Registry
+	Integrations scaffolder.Integrations
+	// WorkDir is where dry runs make their workspaces.
+	WorkDir     string
+	StepTimeout time.Duration
+}
+
+// errNoTasks answers the calls that need a task queue in a process that
+// has none.
+var errNoTasks = portal.Errorf(portal.EUNAVAILABLE, "software templates are not available in this process")
+
+// Woke tells the service's subscribers that a task has new events: the
+// task runner calls it after each write, and the store's watch for
+// other processes' writes ("" wakes every subscriber).
+func (s *Tasks) Woke(taskID string) { s.hub.wake(taskID) }
+
+// Actions describes the actions templates can use.
+func (s *Tasks) Actions() []scaffolder.ActionInfo { return s.registry.Infos() }
+
+// template reads a Template entity the caller may read.
+func (s *Tasks) template(ctx context.Context, ref string) (*catalog.Record, map[string]any, error) {
+	canonical, err := catalog.ParseRef(strings.TrimSpace(ref), catalog.RefDefaults{Kind: "template", Namespace: "default"})
+	if err != nil {
+		return nil, nil, portal.Errorf(portal.EINVALID, "%v", err)
+	}
+	if !strings.EqualFold(canonical.Kind, "template") {
+		return nil, nil, portal.Errorf(portal.EINVALID, "%s is not a template: only Template entities can be run", canonical)
+	}
+	rec, err := s.guard.EntityByRef(ctx, canonical.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec == nil {
+		return nil, nil, portal.Errorf(portal.ENOTFOUND, "no template %s", canonical)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(rec.Data, &doc); err != nil {
+		return nil, nil, fmt.Errorf("template %s: %w", rec.Ref, err)
+	}
+	return rec, doc, nil
+}
+
+// templateDir is the directory of a template's descriptor, where its
+// relative fetch URLs point, when it was read from a file on this server.
+func templateDir(doc map[string]any) string {
+	meta, _ := doc["metadata"].(map[string]any)
+	ann, _ := meta["annotations"].(map[string]any)
+	loc, _ := ann[catalog.AnnotationManagedByLocation].(string)
+	if path, ok := strings.CutPrefix(loc, "file:"); ok && filepath.IsAbs(path) {
+		return filepath.Dir(path)
+	}
+	return ""
+}
+
+// prepare parses a template's spec and checks values against its form:
+// what the pages refuse is an EINVALID error naming each field, and no
+// task is made.
+func (s *Tasks) prepare(doc map[string]any, values map[string]any) (*scaffolder.Spec, map[string]any, error) {
+	spec, _ := doc["spec"].(map[string]any)
+	sp, err := scaffolder.ParseSpec(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sp.CheckActions(s.registry); err != nil {
+		return nil, nil, err
+	}
+	if values == nil {
+		values = map[string]any{}
+	}
+	errs, err := scaffolder.Validate(sp.Pages, values)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = fmt.Sprintf("page %d: %s %s", e.Page+1, cmp.Or(e.Path, "values"), e.Message)
+		}
+		return nil, nil, portal.Errorf(portal.EINVALID, "the values do not fill the form: %s", strings.Join(msgs, "; "))
+	}
+	return sp, scaffolder.VisibleValues(sp.Pages, values), nil
+}
+
+// RunTemplate checks values against a template's form and starts a task
+// that runs it as the caller, with the template as it is now (its etag is
+// kept with the task).
+func (s *Tasks) RunTemplate(ctx context.Context, ref string, values, secrets map[string]any) (task *portal.Task, err error) {
+	defer s.audit.record(ctx, "runTemplate", ref, map[string]any{"template": ref}, &err)
+	if err := s.guard.Require(ctx, policy.TaskCreate, nil); err != nil {
+		return nil, err
+	}
+	if s.queue == nil {
+		return nil, errNoTasks
+	}
+	rec, doc, err := s.template(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	_, visible, err := s.prepare(doc, values)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := json.Marshal(visible)
+	if err != nil {
+		return nil, portal.Errorf(portal.EINVALID, "values are not JSON: %v", err)
+	}
+	secs, err := json.Marshal(secrets)
+	if err != nil || secrets == nil {
+		secs = []byte("{}")
+	}
+	t := &portal.Task{
+		TemplateRef: rec.Ref, TemplateEtag: rec.Etag, Template: rec.Data, TemplateDir: templateDir(doc),
+		Values: vals, Secrets: secs, CreatedBy: portal.PrincipalFromContext(ctx).Ref,
+	}
+	if err := s.store.CreateTask(ctx, t); err != nil {
+		return nil, err
+	}
+	jobID, err := s.queue.StartTask(ctx, t.ID)
+	if err != nil {
+		s.store.UpdateTask(context.WithoutCancel(ctx), t.ID, portal.TaskUpdate{From: []portal.TaskStatus{portal.TaskOpen}, To: portal.TaskFailed, Error: "the task could not be queued"})
+		return nil, err
+	}
+	if err := s.store.SetTaskJob(ctx, t.ID, jobID); err != nil {
+		return nil, err
+	}
+	t.JobID = jobID
+	return t, nil
+}
+
+// mayActOn authorizes perm on a task: its creator may, others need perm.
+func (s *Tasks) mayActOn(ctx context.Context, perm string, t *portal.Task) error {
+	if p := portal.PrincipalFromContext(ctx); p.Ref != "" && strings.EqualFold(p.Ref, t.CreatedBy) {
+		return nil
+	}
+	return s.guard.Require(ctx, perm, nil)
+}
+
+// Task returns a task the caller may read. A task another may not read
+// is ENOTFOUND for them, as an entity they may not read is.
+func (s *Tasks) Task(ctx context.Context, id string) (*portal.Task, error) {
+	t, err := s.store.Task(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayActOn(ctx, policy.TaskRead, t); err != nil {
+		if portal.ErrorCode(err) == portal.EFORBIDDEN {
+			return nil, portal.Errorf(portal.ENOTFOUND, "no task %s", id)
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// Tasks lists the tasks f selects, newest first: every task for a caller
+// with scaffolder.task.read, the caller's own for others.
+func (s *Tasks) Tasks(ctx context.Context, f portal.TaskFilter, after string, limit int) ([]*portal.Task, error) {
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return nil, portal.Errorf(portal.EINVALID, "unknown task status %q", st)
+		}
+	}
+	if err := s.guard.Require(ctx, policy.TaskRead, nil); err != nil {
+		if portal.ErrorCode(err) != portal.EFORBIDDEN {
+			return nil, err
+		}
+		f.CreatedBy = []string{portal.PrincipalFromContext(ctx).Ref}
+	}
+	return s.store.Tasks(ctx, f, after, limit)
+}
+
+// Steps returns where each step of a task the caller may read ended.
+func (s *Tasks) Steps(ctx context.Context, t *portal.Task) ([]portal.TaskStep, error) {
+	return s.store.TaskSteps(ctx, t.ID)
+}
+
+// Events returns a task's events after an event, at most limit.
+func (s *Tasks) Events(ctx context.Context, t *portal.Task, after int64, limit int) ([]portal.TaskEvent, error) {
+	return s.store.TaskEvents(ctx, t.ID, after, limit)
+}
+
+// Cancel cancels a task: one that waits (for a worker, or at a gate) ends
+// at once; one that runs has its step cancelled, within about two seconds
+// in another process, and runs no further step. Cancelling a task that
+// ended is not an error; the task returned says how it ended.
+func (s *Tasks) Cancel(ctx context.Context, id string) (task *portal.Task, err error) {
+	defer s.audit.record(ctx, "cancelTask", id, map[string]any{"id": id}, &err)
+	t, err := s.store.Task(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayActOn(ctx, policy.TaskCancel, t); err != nil {
+		return nil, err
+	}
+	if s.queue == nil {
+		return nil, errNoTasks
+	}
+	if !t.Status.Ended() {
+		by := portal.PrincipalFromContext(ctx).Ref
+		changed, err := s.store.UpdateTask(ctx, id, portal.TaskUpdate{
+			From: []portal.TaskStatus{portal.TaskOpen, portal.TaskProcessing, portal.TaskWaiting}, To: portal.TaskCancelled,
+			Error: "cancelled by " + by,
+			Event: &portal.TaskEvent{TaskID: id, Status: string(portal.TaskCancelled), Level: "info", Message: "The task was cancelled by " + by},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if changed && t.JobID != 0 {
+			if _, err := s.queue.Cancel(ctx, t.JobID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+				return nil, err
+			}
+		}
+		s.hub.wake(id)
+	}
+	return s.store.Task(ctx, id)
+}
+
+// Retry runs a failed or cancelled task again, from its first step that
+// did not complete, with the values it kept. Its secrets were cleared when
+// it ended: a retry runs without them.
+func (s *Tasks) Retry(ctx context.Context, id string) (task *portal.Task, err error) {
+	defer s.audit.record(ctx, "retryTask", id, map[string]any{"id": id}, &err)
+	if err := s.guard.Require(ctx, policy.TaskCreate, nil); err != nil {
+		return nil, err
+	}
+	t, err := s.Task(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.queue == nil {
+		return nil, errNoTasks
+	}
+	if t.Status != portal.TaskFailed && t.Status != portal.TaskCancelled {
+		return nil, portal.Errorf(portal.ECONFLICT, "task %s is %s: only a failed or cancelled task can be retried", id, t.Status)
+	}
+	steps, err := s.store.TaskSteps(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// From the first step that failed or was cancelled: the steps after
+	// it were skipped for it, and run again too.
+	from := len(steps)
+	for _, st := range steps {
+		if st.Status != scaffolder.StatusCompleted && st.Status != scaffolder.StatusSkipped {
+			from = min(from, st.Position)
+		}
+	}
+	if err := s.store.ResetTaskSteps(ctx, id, from); err != nil {
+		return nil, err
+	}
+	changed, err := s.store.UpdateTask(ctx, id, portal.TaskUpdate{
+		From: []portal.TaskStatus{portal.TaskFailed, portal.TaskCancelled}, To: portal.TaskOpen,
+		Event: &portal.TaskEvent{TaskID: id, Status: string(portal.TaskOpen), Level: "info", Message: "The task is retried"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return nil, portal.Errorf(portal.ECONFLICT, "task %s changed meanwhile", id)
+	}
+	jobID, err := s.queue.StartTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.SetTaskJob(ctx, id, jobID); err != nil {
+		return nil, err
+	}
+	s.hub.wake(id)
+	return s.store.Task(ctx, id)
+}
+
+// Follow sends a task's events after an event, then each as it is
+// written, until the task has ended and its last event is sent, or ctx
+// ends. It reads the store again whenever the task is woken, and every
+// few seconds in case a wake was missed.
+func (s *Tasks) Follow(ctx context.Context, t *portal.Task, after int64, send func(portal.TaskEvent) error) error {
+	woken, stop := s.hub.subscribe(t.ID)
+	defer stop()
+	for {
+		for {
+			events, err := s.store.TaskEvents(ctx, t.ID, after, 500)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				if err := send(e); err != nil {
+					return err
+				}
+				after = e.ID
+			}
+			if len(events) < 500 {
+				break
+			}
+		}
+		cur, err := s.store.Task(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status.Ended() {
+			// The event that ended it was written with the status.
+			events, err := s.store.TaskEvents(ctx, t.ID, after, 500)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				if err := send(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-woken:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// taskHub wakes the followers of a task.
+type taskHub struct {
+	mu   sync.Mutex
+	subs map[string]map[chan struct{}]struct{}
+}
+
+func newTaskHub() *taskHub { return &taskHub{subs: map[string]map[chan struct{}]struct{}{}} }
+
+func (h *taskHub) subscribe(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.subs[id] == nil {
+		h.subs[id] = map[chan struct{}]struct{}{}
+	}
+	h.subs[id][ch] = struct{}{}
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.subs[id], ch)
+		if len(h.subs[id]) == 0 {
+			delete(h.subs, id)
+		}
+	}
+}
+
+// wake wakes a task's followers; "" wakes every follower.
+func (h *taskHub) wake(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for task, subs := range h.subs {
+		if id != "" && task != id {
+			continue
+		}
+		for ch := range subs {
+			select {
+			case ch <- struct{}{}:
+			default: // already woken
+			}
+		}
+	}
+}
+
+// DryRunInput is what a dry run runs: a stored template (Ref) or one
+// written out (YAML, with the files of its folder), and its values.
+type DryRunInput struct {
+	Ref     string
+	YAML    string
+	Values  map[string]any
+	Secrets map[string]any
+	Files   []DryRunFile
+}
+
+// DryRunFile is a file of a template's folder, for a dry run of a
+// template written out.
+type DryRunFile struct {
+	Path   string
+	Base64 string
+}
+
+// DryRunResult is what a dry run did.
+type DryRunResult struct {
+	Files  []scaffolder.File
+	Output map[string]any
+	Steps  []scaffolder.StepResult
+	Log    []scaffolder.Event
+	// Error is why it failed, or "".
+	Error string
+}
+
+// Bounds of a dry run's uploaded files and of the files it returns.
+const (
+	maxDryRunFiles = 1000
+	maxDryRunBytes = 16 << 20
+)
+
+// DryRun runs a template in a throwaway workspace, with the actions that
+// change something outside it in dry-run mode, and returns the files it
+// made, its output and its log. It needs scaffolder.task.create and, for a
+// stored template, reading it.
+func (s *Tasks) DryRun(ctx context.Context, in DryRunInput) (*DryRunResult, error) {
+	if err := s.guard.Require(ctx, policy.TaskCreate, nil); err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	ref, dir := "template:default/dry-run", ""
+	switch {
+	case in.Ref != "" && in.YAML != "":
+		return nil, portal.Errorf(portal.EINVALID, "give a template's ref or its YAML, not both")
+	case in.Ref != "":
+		rec, d, err := s.template(ctx, in.Ref)
+		if err != nil {
+			return nil, err
+		}
+		doc, ref, dir = d, rec.Ref, templateDir(d)
+	case in.YAML != "":
+		var v any
+		if err := yaml.Unmarshal([]byte(in.YAML), &v); err != nil {
+			return nil, portal.Errorf(portal.EINVALID, "the template's YAML: %v", err)
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, portal.Errorf(portal.EINVALID, "the template's YAML is not JSON: %v", err)
+		}
+		if err := json.Unmarshal(data, &doc); err != nil || doc["kind"] != "Template" {
+			return nil, portal.Errorf(portal.EINVALID, "the YAML is not a Template entity")
+		}
+	default:
+		return nil, portal.Errorf(portal.EINVALID, "give a template's ref or its YAML")
+	}
+	spec, values, err := s.prepare(doc, in.Values)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Files) > 0 {
+		tmp, err := os.MkdirTemp(s.runs.WorkDir, "greenroom-dry-run-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		if err := writeUploads(tmp, in.Files); err != nil {
+			return nil, err
+		}
+		dir = tmp
+	}
+	ws, err := scaffolder.NewWorkspace(s.runs.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Remove()
+	res := &DryRunResult{}
+	run := scaffolder.Run{
+		Spec: spec, Registry: s.registry, Values: values, Secrets: in.Secrets,
+		User:        map[string]any{"ref": portal.PrincipalFromContext(ctx).Ref},
+		TemplateRef: ref, TaskID: "dry-run", Workspace: ws, DryRun: true, StepTimeout: s.runs.StepTimeout,
+		Integrations: s.runs.Integrations,
+		Emit:         func(e scaffolder.Event) { res.Log = append(res.Log, e) },
+	}
+	if dir != "" {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return nil, portal.Errorf(portal.EUNAVAILABLE, "the template's folder cannot be read")
+		}
+		defer root.Close()
+		run.Template = root.FS()
+	}
+	r := run.Execute(ctx)
+	res.Steps, res.Output = r.Steps, r.Output
+	if r.Err != nil {
+		res.Error = r.Err.Error()
+	}
+	if res.Files, err = ws.Files(maxDryRunBytes); err != nil {
+		return nil, portal.Errorf(portal.EINVALID, "the dry run's files: %v", err)
+	}
+	return res, nil
+}
+
+// writeUploads writes a dry run's uploaded files under dir.
+func writeUploads(dir string, files []DryRunFile) error {
+	if len(files) > maxDryRunFiles {
+		return portal.Errorf(portal.EINVALID, "at most %d files can be given", maxDryRunFiles)
+	}
+	ws, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	total := 0
+	for _, f := range files {
+		p, err := scaffolder.Clean(f.Path)
+		if err != nil || p == "." {
+			return portal.Errorf(portal.EINVALID, "file %q: not a path inside the template's folder", f.Path)
+		}
+		data, err := base64.StdEncoding.DecodeString(f.Base64)
+		if err != nil {
+			return portal.Errorf(portal.EINVALID, "file %s: not base64: %v", f.Path, err)
+		}
+		if total += len(data); total > maxDryRunBytes {
+			return portal.Errorf(portal.EINVALID, "the files hold more than %d MiB", maxDryRunBytes>>20)
+		}
+		if err := ws.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := ws.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

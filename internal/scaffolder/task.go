@@ -1,0 +1,206 @@
+package scaffolder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// TaskStore is what running a task reads and writes: internal/store.
+type TaskStore interface {
+	Task(ctx context.Context, id string) (*portal.Task, error)
+	UpdateTask(ctx context.Context, id string, u portal.TaskUpdate) (bool, error)
+	SaveTaskStep(ctx context.Context, id string, s portal.TaskStep, workspace []byte) error
+	TaskSteps(ctx context.Context, id string) ([]portal.TaskStep, error)
+	TaskWorkspace(ctx context.Context, id string) ([]byte, error)
+	AppendTaskEvents(ctx context.Context, id string, events []portal.TaskEvent) error
+}
+
+// Tasks runs tasks: the work of each task's job (see internal/jobs).
+type Tasks struct {
+	Store    TaskStore
+	Registry *Registry
+	// Integrations are the hosts parseRepoUrl knows.
+	Integrations Integrations
+	// WorkDir is where workspaces are made ("" for the system's temporary
+	// directory).
+	WorkDir string
+	// StepTimeout bounds each step.
+	StepTimeout time.Duration
+	// User returns the caller's User entity, for ${{ user.entity }}; nil
+	// or a nil entity leaves it out.
+	User func(ctx context.Context, ref string) (map[string]any, error)
+	// Woke is told of each task that has new events, once they are
+	// stored, so that this process's subscribers read them at once.
+	Woke func(taskID string)
+	Log  *slog.Logger
+}
+
+// Run runs a task, or resumes it after the steps it finished: a task
+// found processing was running in a process that stopped, and goes on
+// from its last checkpoint, workspace included. It returns once the task
+// has ended, at once for a task already over (cancelled while it waited
+// for a worker); the error is for the job that runs it (the task records
+// its own outcome), nil unless the task's state could not be read or
+// written.
+func (ts *Tasks) Run(ctx context.Context, id string) error {
+	t, err := ts.Store.Task(ctx, id)
+	if err != nil {
+		return err
+	}
+	if t.Status.Ended() {
+		return nil
+	}
+	resumed := t.Status == portal.TaskProcessing
+	msg := "Starting the task"
+	if resumed {
+		msg = "Resuming the task after its worker stopped"
+	}
+	ok, err := ts.Store.UpdateTask(ctx, id, portal.TaskUpdate{
+		From: []portal.TaskStatus{portal.TaskOpen, portal.TaskProcessing}, To: portal.TaskProcessing,
+		Event: &portal.TaskEvent{TaskID: id, Status: string(portal.TaskProcessing), Level: "info", Message: msg},
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil // ended meanwhile
+	}
+	ts.wake(id)
+	res, err := ts.execute(ctx, t)
+	if err != nil {
+		return ts.finish(ctx, id, portal.TaskFailed, nil, err.Error())
+	}
+	switch {
+	case res.Err == nil:
+		out, _ := json.Marshal(res.Output)
+		return ts.finish(ctx, id, portal.TaskCompleted, out, "")
+	case ctx.Err() != nil:
+		return ts.finish(context.WithoutCancel(ctx), id, portal.TaskCancelled, nil, "the task was cancelled")
+	default:
+		return ts.finish(ctx, id, portal.TaskFailed, nil, res.Err.Error())
+	}
+}
+
+// execute runs the task's steps in a workspace made for it (with the files
+// of its last checkpoint), removed when it returns.
+func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
+	var doc struct {
+		Spec map[string]any `json:"spec"`
+	}
+	if err := json.Unmarshal(t.Template, &doc); err != nil {
+		return nil, fmt.Errorf("the task's template is not JSON: %w", err)
+	}
+	spec, err := ParseSpec(doc.Spec)
+	if err != nil {
+		return nil, err
+	}
+	var values, secrets map[string]any
+	if err := errors.Join(json.Unmarshal(t.Values, &values), json.Unmarshal(t.Secrets, &secrets)); err != nil {
+		return nil, fmt.Errorf("the task's values are not JSON: %w", err)
+	}
+	ws, err := NewWorkspace(ts.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Remove()
+	steps, err := ts.Store.TaskSteps(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	done := make([]StepResult, len(steps))
+	for i, s := range steps {
+		var out map[string]any
+		json.Unmarshal(s.Output, &out)
+		done[i] = StepResult{ID: s.StepID, Status: s.Status, Output: out}
+	}
+	if len(done) > 0 {
+		snap, err := ts.Store.TaskWorkspace(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(snap) > 0 {
+			if err := ws.Restore(snap); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var tmpl fs.FS
+	if t.TemplateDir != "" {
+		root, err := os.OpenRoot(t.TemplateDir)
+		if err != nil {
+			return nil, fmt.Errorf("the template's directory cannot be read: %w", unwrapPath(err))
+		}
+		defer root.Close()
+		tmpl = root.FS()
+	}
+	user := map[string]any{"ref": t.CreatedBy}
+	if ts.User != nil {
+		if entity, err := ts.User(ctx, t.CreatedBy); err == nil && entity != nil {
+			user["entity"] = entity
+		}
+	}
+	position := map[string]int{}
+	for i, s := range spec.Steps {
+		position[s.ID] = i
+	}
+	run := Run{
+		Spec: spec, Registry: ts.Registry, Values: values, Secrets: secrets, User: user,
+		TemplateRef: t.TemplateRef, TaskID: t.ID, Template: tmpl, Workspace: ws, StepTimeout: ts.StepTimeout,
+		Integrations: ts.Integrations, Done: done,
+		Emit: func(e Event) {
+			ev := portal.TaskEvent{TaskID: t.ID, StepID: e.StepID, Status: e.Status, Level: e.Level, Message: e.Message, At: e.Time}
+			// The log is best kept: a write that fails is logged, and the
+			// step goes on.
+			if err := ts.Store.AppendTaskEvents(context.WithoutCancel(ctx), t.ID, []portal.TaskEvent{ev}); err != nil {
+				ts.Log.WarnContext(ctx, "task event", "task", t.ID, "err", err)
+				return
+			}
+			ts.wake(t.ID)
+		},
+		Checkpoint: func(sr StepResult) error {
+			out, err := json.Marshal(sr.Output)
+			if err != nil {
+				return err
+			}
+			var snap []byte
+			if sr.Status == StatusCompleted {
+				if snap, err = ws.Snapshot(); err != nil {
+					return err
+				}
+			}
+			return ts.Store.SaveTaskStep(context.WithoutCancel(ctx), t.ID,
+				portal.TaskStep{StepID: sr.ID, Position: position[sr.ID], Status: sr.Status, Output: out}, snap)
+		},
+	}
+	return run.Execute(ctx), nil
+}
+
+// finish ends a task, unless something ended it first (a cancel).
+func (ts *Tasks) finish(ctx context.Context, id string, status portal.TaskStatus, output json.RawMessage, reason string) error {
+	msg := "Run completed with status: " + string(status)
+	level := "info"
+	if reason != "" && status != portal.TaskCompleted {
+		msg += ": " + reason
+		level = "error"
+	}
+	_, err := ts.Store.UpdateTask(ctx, id, portal.TaskUpdate{
+		From: []portal.TaskStatus{portal.TaskProcessing}, To: status, Output: output, Error: reason,
+		Event: &portal.TaskEvent{TaskID: id, Status: string(status), Level: level, Message: msg},
+	})
+	ts.wake(id)
+	return err
+}
+
+func (ts *Tasks) wake(id string) {
+	if ts.Woke != nil {
+		ts.Woke(id)
+	}
+}
