@@ -446,6 +446,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApproveTask      func(childComplexity int, id string, comment *string) int
 		CancelJob        func(childComplexity int, id string) int
 		CancelTask       func(childComplexity int, id string) int
 		DeleteEntity     func(childComplexity int, ref string) int
@@ -454,6 +455,7 @@ type ComplexityRoot struct {
 		RefreshEntity    func(childComplexity int, ref string, wait *bool) int
 		RefreshLocation  func(childComplexity int, id string, wait *bool) int
 		RegisterLocation func(childComplexity int, typeArg *string, target string, dryRun *bool) int
+		RejectTask       func(childComplexity int, id string, comment *string) int
 		RetryTask        func(childComplexity int, id string) int
 		RunTemplate      func(childComplexity int, ref string, values any, secrets any) int
 		ValidateEntities func(childComplexity int, yaml string) int
@@ -642,6 +644,7 @@ type ComplexityRoot struct {
 		EndedAt      func(childComplexity int) int
 		Error        func(childComplexity int) int
 		Events       func(childComplexity int, after *string, first *int) int
+		Gate         func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Output       func(childComplexity int) int
 		Status       func(childComplexity int) int
@@ -670,6 +673,13 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 		Status  func(childComplexity int) int
 		Step    func(childComplexity int) int
+	}
+
+	TaskGate struct {
+		Approvers func(childComplexity int) int
+		Deadline  func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		StepID    func(childComplexity int) int
 	}
 
 	TaskStep struct {
@@ -922,6 +932,8 @@ type MutationResolver interface {
 	RunTemplate(ctx context.Context, ref string, values any, secrets any) (*portal.Task, error)
 	CancelTask(ctx context.Context, id string) (*portal.Task, error)
 	RetryTask(ctx context.Context, id string) (*portal.Task, error)
+	ApproveTask(ctx context.Context, id string, comment *string) (*portal.Task, error)
+	RejectTask(ctx context.Context, id string, comment *string) (*portal.Task, error)
 	DryRunTemplate(ctx context.Context, input model.DryRunInput) (*model.DryRunResult, error)
 }
 type ProcessingErrorResolver interface {
@@ -1001,6 +1013,7 @@ type TaskResolver interface {
 	Values(ctx context.Context, obj *portal.Task) (any, error)
 	Output(ctx context.Context, obj *portal.Task) (any, error)
 	Error(ctx context.Context, obj *portal.Task) (*string, error)
+	Gate(ctx context.Context, obj *portal.Task) (*scaffolder.Gate, error)
 	Steps(ctx context.Context, obj *portal.Task) ([]*model.TaskStep, error)
 	Events(ctx context.Context, obj *portal.Task, after *string, first *int) ([]*portal.TaskEvent, error)
 }
@@ -2972,6 +2985,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LocationChange.Operation(childComplexity), true
 
+	case "Mutation.approveTask":
+		if e.ComplexityRoot.Mutation.ApproveTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveTask(childComplexity, args["id"].(string), args["comment"].(*string)), true
 	case "Mutation.cancelJob":
 		if e.ComplexityRoot.Mutation.CancelJob == nil {
 			break
@@ -3060,6 +3084,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterLocation(childComplexity, args["type"].(*string), args["target"].(string), args["dryRun"].(*bool)), true
+	case "Mutation.rejectTask":
+		if e.ComplexityRoot.Mutation.RejectTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectTask(childComplexity, args["id"].(string), args["comment"].(*string)), true
 	case "Mutation.retryTask":
 		if e.ComplexityRoot.Mutation.RetryTask == nil {
 			break
@@ -4070,6 +4105,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Events(childComplexity, args["after"].(*string), args["first"].(*int)), true
+	case "Task.gate":
+		if e.ComplexityRoot.Task.Gate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Gate(childComplexity), true
 	case "Task.id":
 		if e.ComplexityRoot.Task.ID == nil {
 			break
@@ -4187,6 +4228,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskEvent.Step(childComplexity), true
+
+	case "TaskGate.approvers":
+		if e.ComplexityRoot.TaskGate.Approvers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskGate.Approvers(childComplexity), true
+	case "TaskGate.deadline":
+		if e.ComplexityRoot.TaskGate.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskGate.Deadline(childComplexity), true
+	case "TaskGate.reason":
+		if e.ComplexityRoot.TaskGate.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskGate.Reason(childComplexity), true
+	case "TaskGate.step":
+		if e.ComplexityRoot.TaskGate.StepID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskGate.StepID(childComplexity), true
 
 	case "TaskStep.action":
 		if e.ComplexityRoot.TaskStep.Action == nil {
@@ -6799,6 +6865,19 @@ extend type Mutation {
   """
   retryTask(id: ID!): Task!
   """
+  Approves the gate (a ` + "`" + `greenroom:approval` + "`" + ` step) a WAITING task waits at:
+  the step completes with ` + "`" + `approvedBy` + "`" + ` and ` + "`" + `comment` + "`" + ` as its outputs, and
+  the task runs on. Needs ` + "`" + `scaffolder.task.approve` + "`" + `, and the gate must name
+  the caller or one of the caller's groups (FORBIDDEN otherwise); a task
+  that does not wait is CONFLICT. Audited.
+  """
+  approveTask(id: ID!, comment: String): Task!
+  """
+  Rejects the gate a WAITING task waits at: the task FAILS with the
+  comment as its reason. The same rules as ` + "`" + `approveTask` + "`" + `.
+  """
+  rejectTask(id: ID!, comment: String): Task!
+  """
   Runs a template in a throwaway workspace, with every action that changes
   something outside the workspace in dry-run mode (publishing makes the
   commit and pushes nothing), and returns the files it made, its output,
@@ -6888,6 +6967,8 @@ type Task {
   output: JSON
   "Why it FAILED or was CANCELLED, or null."
   error: String
+  "The approval gate it waits at while WAITING, else null."
+  gate: TaskGate
   """
   Every step of the template, in order, with where it stands: the steps it
   has not reached are OPEN.
@@ -6895,6 +6976,18 @@ type Task {
   steps: [TaskStep!]!
   "Its log, oldest first: the events after ` + "`" + `after` + "`" + ` (a cursor), at most ` + "`" + `first` + "`" + ` (default 100, at most 1000)."
   events(after: String, first: Int): [TaskEvent!]!
+}
+
+"An approval a task waits at (a ` + "`" + `greenroom:approval` + "`" + ` step)."
+type TaskGate {
+  "The step that waits."
+  step: String!
+  "Who may decide: user refs, or group refs whose members may."
+  approvers: [String!]!
+  "What they are asked to approve."
+  reason: String!
+  "When the task fails if nobody has decided."
+  deadline: DateTime!
 }
 
 "A step of a task, or of a dry run."
@@ -8387,6 +8480,8 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_output(ctx, field)
 	case "error":
 		return ec.fieldContext_Task_error(ctx, field)
+	case "gate":
+		return ec.fieldContext_Task_gate(ctx, field)
 	case "steps":
 		return ec.fieldContext_Task_steps(ctx, field)
 	case "events":
@@ -8431,6 +8526,20 @@ func (ec *executionContext) childFields_TaskEvent(ctx context.Context, field gra
 		return ec.fieldContext_TaskEvent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskGate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_TaskGate_step(ctx, field)
+	case "approvers":
+		return ec.fieldContext_TaskGate_approvers(ctx, field)
+	case "reason":
+		return ec.fieldContext_TaskGate_reason(ctx, field)
+	case "deadline":
+		return ec.fieldContext_TaskGate_deadline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskGate", field.Name)
 }
 
 func (ec *executionContext) childFields_TaskStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9791,6 +9900,28 @@ func (ec *executionContext) field_Location_traverse_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9932,6 +10063,28 @@ func (ec *executionContext) field_Mutation_registerLocation_args(ctx context.Con
 		return nil, err
 	}
 	args["dryRun"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
 	return args, nil
 }
 
@@ -19485,6 +19638,94 @@ func (ec *executionContext) fieldContext_Mutation_retryTask(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_approveTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveTask(ctx, fc.Args["id"].(string), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectTask(ctx, fc.Args["id"].(string), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Task) graphql.Marshaler {
+			return ec.marshalNTask2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_dryRunTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23766,6 +24007,38 @@ func (ec *executionContext) fieldContext_Task_error(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Task", field, true, true, "String")
 }
 
+func (ec *executionContext) _Task_gate(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_gate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Gate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scaffolder.Gate) graphql.Marshaler {
+			return ec.marshalOTaskGate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋscaffolderᚐGate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_gate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Task",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskGate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Task_steps(ctx context.Context, field graphql.CollectedField, obj *portal.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24097,6 +24370,98 @@ func (ec *executionContext) _TaskEvent_at(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TaskGate_step(ctx context.Context, field graphql.CollectedField, obj *scaffolder.Gate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskGate_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StepID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskGate_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskGate", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskGate_approvers(ctx context.Context, field graphql.CollectedField, obj *scaffolder.Gate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskGate_approvers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approvers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskGate_approvers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskGate", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskGate_reason(ctx context.Context, field graphql.CollectedField, obj *scaffolder.Gate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskGate_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskGate_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskGate", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskGate_deadline(ctx context.Context, field graphql.CollectedField, obj *scaffolder.Gate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskGate_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskGate_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskGate", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _TaskStep_id(ctx context.Context, field graphql.CollectedField, obj *model.TaskStep) (ret graphql.Marshaler) {
@@ -30882,6 +31247,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "approveTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "dryRunTemplate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_dryRunTemplate(ctx, field)
@@ -32098,6 +32477,12 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_error(ctx, field, obj)
 				})
+		case "gate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_gate(ctx, field, obj)
+				})
 		case "steps":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -32246,6 +32631,54 @@ func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._TaskEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskGateImplementors = []string{"TaskGate"}
+
+func (ec *executionContext) _TaskGate(ctx context.Context, sel ast.SelectionSet, obj *scaffolder.Gate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskGateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskGate")
+		case "step":
+			out.Values[i] = ec._TaskGate_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approvers":
+			out.Values[i] = ec._TaskGate_approvers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._TaskGate_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deadline":
+			out.Values[i] = ec._TaskGate_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35134,6 +35567,13 @@ func (ec *executionContext) unmarshalOTaskFilter2ᚖgithubᚗcomᚋgreenroomhq�
 	}
 	res, err := ec.unmarshalInputTaskFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTaskGate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋscaffolderᚐGate(ctx context.Context, sel ast.SelectionSet, v *scaffolder.Gate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TaskGate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTaskStatus2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskStatusᚄ(ctx context.Context, v any) ([]model.TaskStatus, error) {

@@ -119,6 +119,8 @@ type Tasks interface {
 	Follow(ctx context.Context, t *portal.Task, after int64, send func(portal.TaskEvent) error) error
 	Cancel(ctx context.Context, id string) (*portal.Task, error)
 	Retry(ctx context.Context, id string) (*portal.Task, error)
+	Approve(ctx context.Context, id, comment string) (*portal.Task, error)
+	Reject(ctx context.Context, id, comment string) (*portal.Task, error)
 	DryRun(ctx context.Context, in app.DryRunInput) (*app.DryRunResult, error)
 	Actions() []scaffolder.ActionInfo
 }

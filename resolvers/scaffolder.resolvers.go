@@ -50,6 +50,22 @@ func (r *mutationResolver) RetryTask(ctx context.Context, id string) (*portal.Ta
 	return r.Resolver.Tasks.Retry(ctx, id)
 }
 
+// ApproveTask is the resolver for the approveTask field.
+func (r *mutationResolver) ApproveTask(ctx context.Context, id string, comment *string) (*portal.Task, error) {
+	if r.Resolver.Tasks == nil {
+		return nil, errNoTemplates
+	}
+	return r.Resolver.Tasks.Approve(ctx, id, deref(comment))
+}
+
+// RejectTask is the resolver for the rejectTask field.
+func (r *mutationResolver) RejectTask(ctx context.Context, id string, comment *string) (*portal.Task, error) {
+	if r.Resolver.Tasks == nil {
+		return nil, errNoTemplates
+	}
+	return r.Resolver.Tasks.Reject(ctx, id, deref(comment))
+}
+
 // DryRunTemplate is the resolver for the dryRunTemplate field.
 func (r *mutationResolver) DryRunTemplate(ctx context.Context, input model.DryRunInput) (*model.DryRunResult, error) {
 	if r.Resolver.Tasks == nil {
@@ -148,6 +164,18 @@ func (r *taskResolver) Output(ctx context.Context, obj *portal.Task) (any, error
 // Error is the resolver for the error field.
 func (r *taskResolver) Error(ctx context.Context, obj *portal.Task) (*string, error) {
 	return optional(obj.Error), nil
+}
+
+// Gate is the resolver for the gate field.
+func (r *taskResolver) Gate(ctx context.Context, obj *portal.Task) (*scaffolder.Gate, error) {
+	if obj.Status != portal.TaskWaiting || len(obj.Gate) == 0 {
+		return nil, nil
+	}
+	var g scaffolder.Gate
+	if err := json.Unmarshal(obj.Gate, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // Steps is the resolver for the steps field.

@@ -233,3 +233,11 @@ func dryRun(ctx context.Context, svc Tasks, input model.DryRunInput) (*model.Dry
 	}
 	return out, nil
 }
+
+// deref is an optional string argument, "" when absent.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -34,6 +34,22 @@ spec:
       - {title: Repository, url: '${{ steps.publish.output.remoteUrl }}'}
 `
 
+const gatedTemplate = `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: gated
+spec:
+  type: service
+  parameters:
+    properties:
+      timeout: {type: string}
+  steps:
+    - id: gate
+      action: greenroom:approval
+      input: {approvers: [user:development/guest], reason: ship it, timeout: '${{ parameters.timeout }}'}
+    - {id: after, action: debug:log, input: {message: 'approved by ${{ steps.gate.output.approvedBy }}'}}
+`
+
 const taskFields = `id status templateRef templateEtag createdBy values output error endedAt
   template { name } steps { id name action status output } events(first: 1000) { cursor step status level message }`
 
@@ -63,7 +79,7 @@ func testTemplates(t *testing.T, dsn string) {
 	tmpl := mustWrite(t, dir, "template.yaml", taskTemplate)
 	mustWrite(t, dir, "skeleton/README.md", "# ${{ values.name }}\n")
 	cfg := DefaultConfig()
-	cfg.Locations = []string{tmpl}
+	cfg.Locations = []string{tmpl, mustWrite(t, dir, "gated.yaml", gatedTemplate)}
 	cfg.Integrations.GitHub = []Integration{{Host: forge.Host(), APIBaseURL: forge.Server.URL + "/api/v3", Token: forge.Token}}
 	cfg.Scaffolder.WorkingDirectory = t.TempDir()
 	_, base := serve(t, cfg, dsn)
@@ -228,6 +244,79 @@ func testTemplates(t *testing.T, dsn string) {
 				"files": []map[string]any{{"path": "../x", "base64": ""}}}})
 		if code != "INVALID" {
 			t.Errorf("upload of ../x: code %q, want INVALID", code)
+		}
+	})
+
+	// Gates: the task parks as WAITING until a decision or its deadline.
+	runGated := func(t *testing.T, timeout string) string {
+		t.Helper()
+		data, code := graphql(t, base, `mutation($v: JSON!) { runTemplate(ref: "template:gated", values: $v) { id } }`,
+			map[string]any{"v": map[string]any{"timeout": timeout}})
+		var out struct{ RunTemplate struct{ ID string } }
+		json.Unmarshal(data, &out)
+		if code != "" || out.RunTemplate.ID == "" {
+			t.Fatalf("runTemplate: %s %s", code, data)
+		}
+		return out.RunTemplate.ID
+	}
+	await := func(t *testing.T, id, status string) taskView {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			got := task(id)
+			if got.Status == status {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("task %s is %s, not %s: %+v", id, got.Status, status, got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	decide := func(t *testing.T, mutation, id string) (string, string) {
+		t.Helper()
+		data, code := graphql(t, base, `mutation($id: ID!) { `+mutation+`(id: $id, comment: "lgtm") { status } }`, map[string]any{"id": id})
+		return string(data), code
+	}
+	t.Run("GateApproved", func(t *testing.T) {
+		id := runGated(t, "")
+		await(t, id, "WAITING")
+		data, _ := graphql(t, base, `query($id: ID!) { task(id: $id) { gate { step approvers reason deadline } } }`, map[string]any{"id": id})
+		if !strings.Contains(string(data), `"approvers":["user:development/guest"]`) || !strings.Contains(string(data), `"reason":"ship it"`) {
+			t.Errorf("gate: %s", data)
+		}
+		if _, code := decide(t, "approveTask", id); code != "" {
+			t.Fatalf("approveTask: %s", code)
+		}
+		got := await(t, id, "COMPLETED")
+		log := ""
+		for _, e := range got.Events {
+			log += e.Message + "\n"
+		}
+		for _, want := range []string{"Waiting for approval by user:development/guest", "Approved by user:development/guest: lgtm", "approved by user:development/guest"} {
+			if !strings.Contains(log, want) {
+				t.Errorf("log lacks %q:\n%s", want, log)
+			}
+		}
+		if _, code := decide(t, "approveTask", id); code != "CONFLICT" {
+			t.Errorf("approving a completed task: code %q, want CONFLICT", code)
+		}
+	})
+	t.Run("GateRejected", func(t *testing.T) {
+		id := runGated(t, "")
+		await(t, id, "WAITING")
+		if _, code := decide(t, "rejectTask", id); code != "" {
+			t.Fatalf("rejectTask: %s", code)
+		}
+		if got := await(t, id, "FAILED"); got.Error == nil || !strings.Contains(*got.Error, "Rejected by user:development/guest: lgtm") {
+			t.Errorf("error %v", got.Error)
+		}
+	})
+	t.Run("GateTimesOut", func(t *testing.T) {
+		id := runGated(t, "1s")
+		await(t, id, "WAITING")
+		if got := await(t, id, "FAILED"); got.Error == nil || !strings.Contains(*got.Error, "step gate was not approved by") {
+			t.Errorf("error %v", got.Error)
 		}
 	})
 

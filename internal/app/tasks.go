@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,8 @@ type TaskStore interface {
 	SetTaskJob(ctx context.Context, id string, jobID int64) error
 	UpdateTask(ctx context.Context, id string, u portal.TaskUpdate) (bool, error)
 	TaskSteps(ctx context.Context, id string) ([]portal.TaskStep, error)
+	// SaveTaskStep checkpoints a step; a nil workspace keeps the last one.
+	SaveTaskStep(ctx context.Context, id string, s portal.TaskStep, workspace []byte) error
 	ResetTaskSteps(ctx context.Context, id string, position int) error
 	TaskEvents(ctx context.Context, id string, after int64, limit int) ([]portal.TaskEvent, error)
 }
@@ -37,6 +40,8 @@ type TaskStore interface {
 type TaskQueue interface {
 	StartTask(ctx context.Context, taskID string) (int64, error)
 	Cancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	// ResumeTask makes a waiting task's job due now.
+	ResumeTask(ctx context.Context, jobID int64) error
 }
 
 // Tasks is the software templates' service: running a template as a
@@ -277,6 +282,122 @@ func (s *Tasks) Cancel(ctx context.Context, id string) (task *portal.Task, err e
 		s.hub.wake(id)
 	}
 	return s.store.Task(ctx, id)
+}
+
+// Approve passes the gate a task waits at: its step completes with the
+// approver and the comment as its outputs, and the task runs on from the
+// next step. It needs scaffolder.task.approve, and the gate must name the
+// caller or one of the caller's groups. A task that does not wait is
+// CONFLICT.
+func (s *Tasks) Approve(ctx context.Context, id, comment string) (task *portal.Task, err error) {
+	defer s.audit.record(ctx, "approveTask", id, map[string]any{"id": id, "comment": comment}, &err)
+	t, gate, err := s.gate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	by := portal.PrincipalFromContext(ctx).Ref
+	out, _ := json.Marshal(map[string]any{"approvedBy": by, "comment": comment})
+	if err := s.store.SaveTaskStep(ctx, id, portal.TaskStep{StepID: gate.StepID, Position: gate.Position, Status: scaffolder.StatusCompleted, Output: out}, nil); err != nil {
+		return nil, err
+	}
+	changed, err := s.store.UpdateTask(ctx, id, portal.TaskUpdate{
+		From: []portal.TaskStatus{portal.TaskWaiting}, To: portal.TaskOpen,
+		Event: &portal.TaskEvent{TaskID: id, StepID: gate.StepID, Status: scaffolder.StatusCompleted, Level: "info", Message: decision("Approved", by, comment)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return nil, portal.Errorf(portal.ECONFLICT, "task %s was decided meanwhile", id)
+	}
+	if err := s.queue.ResumeTask(ctx, t.JobID); err != nil {
+		return nil, err
+	}
+	s.hub.wake(id)
+	return s.store.Task(ctx, id)
+}
+
+// Reject fails the task at its gate, with the comment as the reason. The
+// same rules as Approve.
+func (s *Tasks) Reject(ctx context.Context, id, comment string) (task *portal.Task, err error) {
+	defer s.audit.record(ctx, "rejectTask", id, map[string]any{"id": id, "comment": comment}, &err)
+	t, gate, err := s.gate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	by := portal.PrincipalFromContext(ctx).Ref
+	msg := decision("Rejected", by, comment)
+	changed, err := s.store.UpdateTask(ctx, id, portal.TaskUpdate{
+		From: []portal.TaskStatus{portal.TaskWaiting}, To: portal.TaskFailed, Error: msg,
+		Event: &portal.TaskEvent{TaskID: id, StepID: gate.StepID, Status: string(portal.TaskFailed), Level: "error", Message: msg},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return nil, portal.Errorf(portal.ECONFLICT, "task %s was decided meanwhile", id)
+	}
+	if _, err := s.queue.Cancel(ctx, t.JobID); err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+		return nil, err
+	}
+	s.hub.wake(id)
+	return s.store.Task(ctx, id)
+}
+
+func decision(what, by, comment string) string {
+	if comment == "" {
+		return what + " by " + by
+	}
+	return what + " by " + by + ": " + comment
+}
+
+// taskGate is a waiting task's gate as the store keeps it.
+type taskGate struct {
+	scaffolder.Gate
+	Position int `json:"-"`
+}
+
+// gate authorizes a decision on a task's gate and returns both.
+func (s *Tasks) gate(ctx context.Context, id string) (*portal.Task, *taskGate, error) {
+	if err := s.guard.Require(ctx, policy.TaskApprove, nil); err != nil {
+		return nil, nil, err
+	}
+	if s.queue == nil {
+		return nil, nil, errNoTasks
+	}
+	t, err := s.store.Task(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Status != portal.TaskWaiting {
+		return nil, nil, portal.Errorf(portal.ECONFLICT, "task %s is %s: only a task waiting at a gate can be approved or rejected", id, t.Status)
+	}
+	var g taskGate
+	if err := json.Unmarshal(t.Gate, &g.Gate); err != nil {
+		return nil, nil, fmt.Errorf("task %s: its gate: %w", id, err)
+	}
+	p := portal.PrincipalFromContext(ctx)
+	named := false
+	for _, ref := range p.Ownership {
+		named = named || slices.Contains(g.Approvers, strings.ToLower(ref))
+	}
+	if !named && !slices.Contains(g.Approvers, strings.ToLower(p.Ref)) {
+		return nil, nil, portal.Errorf(portal.EFORBIDDEN, "the gate of task %s is for %s", id, strings.Join(g.Approvers, ", "))
+	}
+	var doc struct {
+		Spec map[string]any `json:"spec"`
+	}
+	json.Unmarshal(t.Template, &doc)
+	spec, err := scaffolder.ParseSpec(doc.Spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, st := range spec.Steps {
+		if st.ID == g.StepID {
+			g.Position = i
+		}
+	}
+	return t, &g, nil
 }
 
 // Retry runs a failed or cancelled task again, from its first step that

@@ -2,8 +2,12 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
@@ -24,11 +28,14 @@ type TaskArgs struct {
 // Kind implements river.JobArgs.
 func (TaskArgs) Kind() string { return "scaffolder_task" }
 
-// TaskRunner runs a task until it ends: scaffolder.Tasks. It returns an
-// error only when it could not read or record the task's state, which is
-// worth another attempt; a task that failed has recorded so itself.
+// TaskRunner runs a task until it ends or waits: scaffolder.Tasks. A task
+// that waits (at an approval gate) returns when its job is to run again,
+// and the job is snoozed until then, holding no worker; a decision makes
+// it due at once ([Jobs.ResumeTask]). It returns an error only when it
+// could not read or record the task's state, which is worth another
+// attempt; a task that failed has recorded so itself.
 type TaskRunner interface {
-	Run(ctx context.Context, taskID string) error
+	Run(ctx context.Context, taskID string) (resumeAt time.Time, err error)
 }
 
 // taskMaxAttempts is how many times a task's job runs before it is
@@ -41,7 +48,11 @@ const taskMaxAttempts = 5
 func AddTasks(ws *Workers, r TaskRunner) {
 	Add(ws, Kind{Queue: QueueTasks, MaxAttempts: taskMaxAttempts, Unique: true},
 		func(ctx context.Context, job *river.Job[TaskArgs]) error {
-			return r.Run(ctx, job.Args.TaskID)
+			at, err := r.Run(ctx, job.Args.TaskID)
+			if err != nil || at.IsZero() {
+				return err
+			}
+			return river.JobSnooze(max(time.Until(at), time.Millisecond))
 		})
 }
 
@@ -54,3 +65,41 @@ func (j *Jobs) StartTask(ctx context.Context, taskID string) (int64, error) {
 	}
 	return res.Job.ID, nil
 }
+
+// ResumeTask makes the job of a task that waited due now, once a decision
+// was recorded. The run that parked the task may have returned without
+// River having recorded its snooze yet (its completer writes in
+// batches): ResumeTask waits for the job to stop running, at most
+// resumeWait, then makes it due, and nudges the queue to look now rather
+// than at its next poll.
+func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
+	ctx, cancel := context.WithTimeout(ctx, resumeWait)
+	defer cancel()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ended := j.ended.wait()
+		// JobRetry leaves a running job as it is and makes any other due now.
+		row, err := j.client.JobRetry(ctx, jobID)
+		if err != nil {
+			return fmt.Errorf("jobs: resume task job %d: %w", jobID, err)
+		}
+		if row.State != rivertype.JobStateRunning {
+			var args TaskArgs
+			if err := json.Unmarshal(row.EncodedArgs, &args); err != nil {
+				return err
+			}
+			_, err := j.Insert(ctx, args) // a duplicate, skipped: the queue looks now
+			return err
+		}
+		select {
+		case <-ended:
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("jobs: resume task job %d: it is still running", jobID)
+		}
+	}
+}
+
+// resumeWait bounds how long ResumeTask waits for a run to be recorded.
+const resumeWait = 30 * time.Second

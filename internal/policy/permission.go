@@ -24,6 +24,9 @@ const (
 	TaskCreate = "scaffolder.task.create"
 	TaskRead   = "scaffolder.task.read"
 	TaskCancel = "scaffolder.task.cancel"
+	// TaskApprove lets a caller decide a task's approval gate, when the
+	// gate names the caller or one of the caller's groups.
+	TaskApprove = "scaffolder.task.approve"
 )
 
 // ResourceEntity is the resource type of the entity permissions: a rule
@@ -56,6 +59,7 @@ var permissions = []permission{
 	{TaskCreate, ""},
 	{TaskRead, ""},
 	{TaskCancel, ""},
+	{TaskApprove, ""},
 }
 
 // lookup returns the permission called name.

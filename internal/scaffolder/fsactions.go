@@ -331,6 +331,6 @@ func (catalogWrite) Run(_ context.Context, ac *ActionContext) error {
 func Builtins() []Action {
 	return []Action{
 		fetchPlain{}, fetchPlainFile{}, fetchTemplate{}, fetchTemplateFile{},
-		fsRename{}, fsDelete{}, fsReaddir{}, debugLog{}, debugWait{}, catalogWrite{},
+		fsRename{}, fsDelete{}, fsReaddir{}, debugLog{}, debugWait{}, catalogWrite{}, approval{},
 	}
 }

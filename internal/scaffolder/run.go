@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -24,6 +25,8 @@ const (
 	StatusFailed     = "failed"
 	StatusSkipped    = "skipped"
 	StatusCancelled  = "cancelled"
+	// StatusWaiting is a step parked at a gate (see Gate).
+	StatusWaiting = "waiting"
 )
 
 // Event is a line of a run's log. A step's changes of status are events
@@ -80,6 +83,10 @@ type Result struct {
 	Steps  []StepResult
 	Output map[string]any // rendered spec.output; nil when the run failed
 	Err    error          // the first step's error, or why the run stopped
+	// Waiting is the gate the run stopped at, with no error: the steps
+	// after it run once the gate is passed (its step checkpointed as
+	// completed) and the run resumed.
+	Waiting *Gate
 }
 
 // Execute runs the steps one after another, as Backstage's
@@ -146,6 +153,12 @@ func (x *execution) execute(ctx context.Context) *Result {
 			x.emit(step.ID, sr.Status, "info", "Skipping step "+step.ID+" because a previous step failed")
 		default:
 			err := x.step(ctx, step, &sr)
+			var gate *Gate
+			if errors.As(err, &gate) && !x.rend.failed {
+				gate.StepID = step.ID
+				res.Steps, res.Waiting = append(res.Steps, sr), gate
+				return res
+			}
 			if err != nil && res.Err == nil {
 				res.Err = fmt.Errorf("step %s (%s): %w", step.ID, step.Name, err)
 			}
@@ -177,7 +190,15 @@ func (x *execution) step(ctx context.Context, step Step, sr *StepResult) error {
 	}
 	x.emit(step.ID, StatusProcessing, "info", "Beginning step "+step.Name)
 	err := x.iterations(ctx, step, sr)
+	var gate *Gate
+	if errors.As(err, &gate) && step.Each != nil {
+		err, gate = errors.New("a gate cannot wait in a step with each"), nil
+	}
 	switch {
+	case gate != nil:
+		sr.Status = StatusWaiting
+		x.emit(step.ID, sr.Status, "info", gate.describe())
+		return err
 	case err == nil:
 		sr.Status = StatusCompleted
 		x.emit(step.ID, sr.Status, "info", "Finished step "+step.Name)

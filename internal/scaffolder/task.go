@@ -45,47 +45,65 @@ type Tasks struct {
 
 // Run runs a task, or resumes it after the steps it finished: a task
 // found processing was running in a process that stopped, and goes on
-// from its last checkpoint, workspace included. It returns once the task
-// has ended, at once for a task already over (cancelled while it waited
-// for a worker); the error is for the job that runs it (the task records
-// its own outcome), nil unless the task's state could not be read or
-// written.
-func (ts *Tasks) Run(ctx context.Context, id string) error {
+// from its last checkpoint, workspace included; one found open again was
+// approved at a gate or retried. It returns once the task has ended, or
+// has stopped at a gate: then with the gate's deadline, when the job is
+// to run again (a task still waiting then fails). The error is for the
+// job that runs it (the task records its own outcome), nil unless the
+// task's state could not be read or written.
+func (ts *Tasks) Run(ctx context.Context, id string) (time.Time, error) {
 	t, err := ts.Store.Task(ctx, id)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	if t.Status.Ended() {
-		return nil
+	switch t.Status {
+	case portal.TaskCompleted, portal.TaskFailed, portal.TaskCancelled:
+		return time.Time{}, nil // cancelled while it waited for a worker
+	case portal.TaskWaiting:
+		var gate Gate
+		if err := json.Unmarshal(t.Gate, &gate); err != nil {
+			return time.Time{}, ts.finish(ctx, id, portal.TaskWaiting, portal.TaskFailed, nil, "the task's gate cannot be read")
+		}
+		if time.Now().Before(gate.Deadline) {
+			return gate.Deadline, nil
+		}
+		return time.Time{}, ts.finish(ctx, id, portal.TaskWaiting, portal.TaskFailed, nil,
+			fmt.Sprintf("step %s was not approved by %s", gate.StepID, gate.Deadline.Format(time.RFC3339)))
 	}
-	resumed := t.Status == portal.TaskProcessing
 	msg := "Starting the task"
-	if resumed {
+	switch {
+	case t.Status == portal.TaskProcessing:
 		msg = "Resuming the task after its worker stopped"
+	case t.UpdatedAt.After(t.CreatedAt):
+		msg = "Resuming the task"
 	}
 	ok, err := ts.Store.UpdateTask(ctx, id, portal.TaskUpdate{
 		From: []portal.TaskStatus{portal.TaskOpen, portal.TaskProcessing}, To: portal.TaskProcessing,
 		Event: &portal.TaskEvent{TaskID: id, Status: string(portal.TaskProcessing), Level: "info", Message: msg},
 	})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return nil // ended meanwhile
+	if err != nil || !ok {
+		return time.Time{}, err // !ok: it ended meanwhile
 	}
 	ts.wake(id)
 	res, err := ts.execute(ctx, t)
-	if err != nil {
-		return ts.finish(ctx, id, portal.TaskFailed, nil, err.Error())
-	}
 	switch {
+	case err != nil:
+		return time.Time{}, ts.finish(ctx, id, portal.TaskProcessing, portal.TaskFailed, nil, err.Error())
+	case res.Waiting != nil:
+		gate, _ := json.Marshal(res.Waiting)
+		_, err := ts.Store.UpdateTask(ctx, id, portal.TaskUpdate{
+			From: []portal.TaskStatus{portal.TaskProcessing}, To: portal.TaskWaiting, Gate: gate,
+			Event: &portal.TaskEvent{TaskID: id, StepID: res.Waiting.StepID, Status: string(portal.TaskWaiting), Level: "info", Message: "The task waits for approval"},
+		})
+		ts.wake(id)
+		return res.Waiting.Deadline, err
 	case res.Err == nil:
 		out, _ := json.Marshal(res.Output)
-		return ts.finish(ctx, id, portal.TaskCompleted, out, "")
+		return time.Time{}, ts.finish(ctx, id, portal.TaskProcessing, portal.TaskCompleted, out, "")
 	case ctx.Err() != nil:
-		return ts.finish(context.WithoutCancel(ctx), id, portal.TaskCancelled, nil, "the task was cancelled")
+		return time.Time{}, ts.finish(context.WithoutCancel(ctx), id, portal.TaskProcessing, portal.TaskCancelled, nil, "the task was cancelled")
 	default:
-		return ts.finish(ctx, id, portal.TaskFailed, nil, res.Err.Error())
+		return time.Time{}, ts.finish(ctx, id, portal.TaskProcessing, portal.TaskFailed, nil, res.Err.Error())
 	}
 }
 
@@ -183,8 +201,9 @@ func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
 	return run.Execute(ctx), nil
 }
 
-// finish ends a task, unless something ended it first (a cancel).
-func (ts *Tasks) finish(ctx context.Context, id string, status portal.TaskStatus, output json.RawMessage, reason string) error {
+// finish ends a task that is in from, unless something ended it first
+// (a cancel).
+func (ts *Tasks) finish(ctx context.Context, id string, from, status portal.TaskStatus, output json.RawMessage, reason string) error {
 	msg := "Run completed with status: " + string(status)
 	level := "info"
 	if reason != "" && status != portal.TaskCompleted {
@@ -192,7 +211,7 @@ func (ts *Tasks) finish(ctx context.Context, id string, status portal.TaskStatus
 		level = "error"
 	}
 	_, err := ts.Store.UpdateTask(ctx, id, portal.TaskUpdate{
-		From: []portal.TaskStatus{portal.TaskProcessing}, To: status, Output: output, Error: reason,
+		From: []portal.TaskStatus{from}, To: status, Output: output, Error: reason,
 		Event: &portal.TaskEvent{TaskID: id, Status: string(status), Level: level, Message: msg},
 	})
 	ts.wake(id)
