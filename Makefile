@@ -5,9 +5,9 @@ LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: run build test bench generate check-generated compose-check lint clean
 
-## run: serve the example catalog on http://127.0.0.1:7007 (SQLite in ./greenroom.db)
+## run: serve the example catalog and templates on http://127.0.0.1:7007 (SQLite in ./greenroom.db)
 run: build
-	./bin/greenroom serve --location examples/catalog/all.yaml
+	./bin/greenroom serve --location examples/catalog/all.yaml --location examples/templates/docs-site/template.yaml
 
 ## build: build bin/greenroom
 build:

@@ -162,9 +162,8 @@ func cmdTemplateDryRun(ctx context.Context, args []string, stdout, stderr io.Wri
 		},
 	}
 	res := run.Execute(ctx)
-	if res.Err != nil {
-		return fail(res.Err)
-	}
+	// The files are written even when a step failed: what it left is
+	// what an author debugs.
 	files, err := ws.Files(1 << 30)
 	if err != nil {
 		return fail(err)
@@ -176,6 +175,9 @@ func cmdTemplateDryRun(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	for _, f := range files {
 		fmt.Fprintf(stdout, "file %s (%d bytes)\n", f.Path, len(f.Data))
+	}
+	if res.Err != nil {
+		return fail(res.Err)
 	}
 	out, _ := json.MarshalIndent(res.Output, "", "  ")
 	fmt.Fprintf(stdout, "output %s\n", out)

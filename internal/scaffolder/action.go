@@ -177,11 +177,14 @@ func (r *Registry) checkInput(id string, input map[string]any) error {
 }
 
 // compileSchema compiles a JSON Schema (draft 7) that reads nothing from
-// outside itself; nil for none.
-func compileSchema(url string, schema map[string]any) (*jsonschema.Schema, error) {
+// outside itself; nil for none. name is made an absolute URL of no place:
+// a relative one would resolve against the server's working directory,
+// which error messages would then show.
+func compileSchema(name string, schema map[string]any) (*jsonschema.Schema, error) {
 	if schema == nil {
 		return nil, nil
 	}
+	url := "https://schemas.greenroom.invalid/" + name
 	doc, err := jsonValue(schema)
 	if err != nil {
 		return nil, err

@@ -265,26 +265,26 @@ func (p publishGitHub) Run(ctx context.Context, ac *ActionContext) error {
 	if err != nil {
 		return err
 	}
-	token := cmp.Or(in.Token, integ.Token)
-	if token == "" {
-		return fmt.Errorf("no token for %s: give the step a token or configure the integration's", loc.Host)
-	}
 	branch := cmp.Or(in.DefaultBranch, "main")
-	api := &restClient{base: integ.APIBaseURL, client: p.f.client, header: http.Header{
-		"Authorization": {"Bearer " + token}, "Accept": {"application/vnd.github+json"}, "X-Github-Api-Version": {"2022-11-28"},
-	}}
 	if ac.DryRun {
 		html := "https://" + loc.Host + "/" + loc.Owner + "/" + loc.Repo
+		ac.Logf("Dry run: would create the repository %s/%s on %s", loc.Owner, loc.Repo, loc.Host)
 		hash, err := push(ctx, ac, in.pushInput, html+".git", nil)
 		if err != nil {
 			return err
 		}
-		ac.Logf("Dry run: would create the repository %s/%s on %s", loc.Owner, loc.Repo, loc.Host)
 		ac.Output("remoteUrl", html+".git")
 		ac.Output("repoContentsUrl", html+"/blob/"+branch)
 		ac.Output("commitHash", hash)
 		return nil
 	}
+	token, err := tokenFor(in.Token, integ)
+	if err != nil {
+		return err
+	}
+	api := &restClient{base: integ.APIBaseURL, client: p.f.client, header: http.Header{
+		"Authorization": {"Bearer " + token}, "Accept": {"application/vnd.github+json"}, "X-Github-Api-Version": {"2022-11-28"},
+	}}
 	var owner struct {
 		Type string `json:"type"`
 	}
@@ -367,23 +367,23 @@ func (p publishGitLab) Run(ctx context.Context, ac *ActionContext) error {
 	if err != nil {
 		return err
 	}
-	token := cmp.Or(in.Token, integ.Token)
-	if token == "" {
-		return fmt.Errorf("no token for %s: give the step a token or configure the integration's", loc.Host)
-	}
 	branch := cmp.Or(in.DefaultBranch, "main")
 	if ac.DryRun {
 		web := "https://" + loc.Host + "/" + loc.Owner + "/" + loc.Repo
+		ac.Logf("Dry run: would create the project %s/%s on %s", loc.Owner, loc.Repo, loc.Host)
 		hash, err := push(ctx, ac, in.pushInput, web+".git", nil)
 		if err != nil {
 			return err
 		}
-		ac.Logf("Dry run: would create the project %s/%s on %s", loc.Owner, loc.Repo, loc.Host)
 		ac.Output("remoteUrl", web+".git")
 		ac.Output("repoContentsUrl", web+"/-/blob/"+branch)
 		ac.Output("commitHash", hash)
 		ac.Output("projectId", 0)
 		return nil
+	}
+	token, err := tokenFor(in.Token, integ)
+	if err != nil {
+		return err
 	}
 	api := &restClient{base: integ.APIBaseURL, client: p.f.client, header: http.Header{"Private-Token": {token}}}
 	var ns struct {
@@ -417,6 +417,14 @@ func (p publishGitLab) Run(ctx context.Context, ac *ActionContext) error {
 	ac.Output("commitHash", hash)
 	ac.Output("projectId", project.ID)
 	return nil
+}
+
+// tokenFor is the step's token, or else the integration's.
+func tokenFor(step string, integ Integration) (string, error) {
+	if token := cmp.Or(step, integ.Token); token != "" {
+		return token, nil
+	}
+	return "", fmt.Errorf("no token for %s: give the step a token or configure the integration's", integ.Host)
 }
 
 // restClient calls a forge's JSON REST API. A handful of calls is all the

@@ -237,7 +237,7 @@ func (x *execution) iterations(ctx context.Context, step Step, sr *StepResult) e
 			items = append(items, map[string]any{"key": k, "value": e[k]})
 		}
 	default:
-		return portal.Errorf(portal.EINVALID, "Invalid value on action %s.each parameter, %q cannot be iterated", step.Action, fmt.Sprint(each))
+		return portal.Errorf(portal.EINVALID, "Invalid value on action %s.each parameter, %q cannot be iterated", step.Action, fmt.Sprint(step.Each))
 	}
 	outputs := map[string]any{}
 	for _, item := range items {
