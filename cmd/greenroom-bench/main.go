@@ -145,7 +145,7 @@ func run(ctx context.Context) int {
 	api := flag.Bool("api", true, "serve each ingested database and measure the GraphQL API")
 	feed := flag.Bool("feed", true, "measure the change feed from a write to a consumer in another process")
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
-	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus")
+	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus, dry runs and tasks")
 	flag.Parse()
 
 	sizes, err := parseSizes(*sizesFlag)
@@ -246,8 +246,21 @@ func run(ctx context.Context) int {
 		}
 	}
 	var tmpl templatingResult
+	var taskResults []tasksResult
 	if *templates && ctx.Err() == nil {
 		tmpl = b.templating()
+		fmt.Println("\n# software templates")
+		path := filepath.Join(tmp, "tasks.db")
+		taskResults = append(taskResults, b.tasks(ctx, "sqlite", path, tmp, 1))
+		removeSQLite(path)
+		if pgURL != "" {
+			if dsn, drop, err := createPostgres(ctx, pgURL); err != nil {
+				taskResults = append(taskResults, tasksResult{database: "postgres", failure: err.Error()})
+			} else {
+				taskResults = append(taskResults, b.tasks(ctx, "postgres", dsn, tmp, 2))
+				drop()
+			}
+		}
 	}
 	failed, missed := report(results)
 	if *api {
@@ -264,7 +277,8 @@ func run(ctx context.Context) int {
 	}
 	if *templates {
 		tmplFailed, tmplMissed := reportTemplating(tmpl)
-		failed, missed = failed || tmplFailed, missed || tmplMissed
+		tasksFailed, tasksMissed := reportTasks(taskResults)
+		failed, missed = failed || tmplFailed || tasksFailed, missed || tmplMissed || tasksMissed
 	}
 	switch {
 	case failed:

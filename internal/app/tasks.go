@@ -457,10 +457,14 @@ func (s *Tasks) Retry(ctx context.Context, id string) (task *portal.Task, err er
 // Follow sends a task's events after an event, then each as it is
 // written, until the task has ended and its last event is sent, or ctx
 // ends. It reads the store again whenever the task is woken, and every
-// few seconds in case a wake was missed.
+// few seconds in case a wake was missed; it reads the task's status only
+// when an event may have ended it (the event that ends a task is written
+// with its status) and at those few seconds, so that a wake costs one
+// read.
 func (s *Tasks) Follow(ctx context.Context, t *portal.Task, after int64, send func(portal.TaskEvent) error) error {
 	woken, stop := s.hub.subscribe(t.ID)
 	defer stop()
+	check := true // the status: at the start, after an ending event, at each timeout
 	for {
 		for {
 			events, err := s.store.TaskEvents(ctx, t.ID, after, 500)
@@ -472,33 +476,38 @@ func (s *Tasks) Follow(ctx context.Context, t *portal.Task, after int64, send fu
 					return err
 				}
 				after = e.ID
+				check = check || portal.TaskStatus(e.Status).Ended()
 			}
 			if len(events) < 500 {
 				break
 			}
 		}
-		cur, err := s.store.Task(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Status.Ended() {
-			// The event that ended it was written with the status.
-			events, err := s.store.TaskEvents(ctx, t.ID, after, 500)
+		if check {
+			cur, err := s.store.Task(ctx, t.ID)
 			if err != nil {
 				return err
 			}
-			for _, e := range events {
-				if err := send(e); err != nil {
+			if cur.Status.Ended() {
+				// The event that ended it was written with the status.
+				events, err := s.store.TaskEvents(ctx, t.ID, after, 500)
+				if err != nil {
 					return err
 				}
+				for _, e := range events {
+					if err := send(e); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
-			return nil
+			check = false
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-woken:
 		case <-time.After(5 * time.Second):
+			check = true
 		}
 	}
 }
