@@ -341,7 +341,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	forges := scaffolder.NewForges(m.Config.integrations(), nil)
-	actions := templateActions(forges)
+	entities := &catalogReader{}
+	actions := templateActions(forges, entities)
 	runner := &scaffolder.Tasks{Store: db, Registry: actions, Integrations: forges.Integrations(),
 		WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout),
 		User: userEntity(db), Log: m.Log}
@@ -361,7 +362,7 @@ func (m *Main) Run(ctx context.Context) error {
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log,
 		Tasks: db, TaskQueue: m.jobs, TaskOptions: app.TaskOptions{Registry: actions, Integrations: forges.Integrations(),
 			WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout)}})
-	runner.Woke = svcs.Tasks.Woke
+	runner.Woke, entities.svc = svcs.Tasks.Woke, svcs.Catalog
 	m.tasks = svcs.Tasks
 	svc := svcs.Catalog
 	lim := limits(m.Config)
@@ -475,6 +476,22 @@ func (m *Main) Close() error {
 		m.watch.Close()
 	}
 	return errors.Join(err, m.jobs.Stop(ctx), m.ops.close(ctx), m.sec.close(), m.db.Close())
+}
+
+// catalogReader reads entities for catalog:fetch through the catalog
+// service, as the task's creator, once the service is built.
+type catalogReader struct{ svc *app.Catalog }
+
+func (c *catalogReader) Entity(ctx context.Context, ref string) (map[string]any, error) {
+	rec, err := c.svc.EntityByRef(ctx, ref)
+	if portal.ErrorCode(err) == portal.ENOTFOUND || (err == nil && rec == nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var entity map[string]any
+	return entity, json.Unmarshal(rec.Data, &entity)
 }
 
 // userEntity returns the User entity of a task's creator, for

@@ -320,6 +320,33 @@ func testTemplates(t *testing.T, dsn string) {
 		}
 	})
 
+	t.Run("CatalogFetch", func(t *testing.T) {
+		yaml := `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: fetcher}
+spec:
+  type: service
+  steps:
+    - {id: one, action: catalog:fetch, input: {entityRef: 'svc', defaultKind: template}}
+    - {id: many, action: catalog:fetch, input: {entityRefs: ['template:gated', 'component:nowhere'], optional: true}}
+    - {id: missing, if: '${{ parameters.strict }}', action: catalog:fetch, input: {entityRef: 'component:nowhere'}}
+  output:
+    name: ${{ steps.one.output.entity.metadata.name }}
+    kinds: ${{ steps.many.output.entities | length }}
+    second: ${{ steps.many.output.entities[1] }}
+`
+		data, code := graphql(t, base, `mutation($in: DryRunInput!) { dryRunTemplate(input: $in) { output error } }`,
+			map[string]any{"in": map[string]any{"yaml": yaml, "values": map[string]any{}}})
+		if code != "" || !strings.Contains(string(data), `"output":{"kinds":2,"name":"svc","second":null}`) {
+			t.Errorf("catalog:fetch: %s %s", code, data)
+		}
+		data, _ = graphql(t, base, `mutation($in: DryRunInput!) { dryRunTemplate(input: $in) { error } }`,
+			map[string]any{"in": map[string]any{"yaml": yaml, "values": map[string]any{"strict": true}}})
+		if !strings.Contains(string(data), "entity component:default/nowhere not found") {
+			t.Errorf("catalog:fetch of a missing entity: %s", data)
+		}
+	})
+
 	t.Run("Actions", func(t *testing.T) {
 		data, code := graphql(t, base, `{ scaffolderActions { id input supportsDryRun } }`, nil)
 		if code != "" {

@@ -47,9 +47,10 @@ func cmdTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 // templateActions is the registry of every built-in action, publishing
-// through forges.
-func templateActions(forges *scaffolder.Forges) *scaffolder.Registry {
-	r, err := scaffolder.NewRegistry(append(scaffolder.Builtins(), forges.PublishActions()...)...)
+// through forges and reading the catalog c.
+func templateActions(forges *scaffolder.Forges, c scaffolder.Catalog) *scaffolder.Registry {
+	actions := append(scaffolder.Builtins(), forges.PublishActions()...)
+	r, err := scaffolder.NewRegistry(append(actions, scaffolder.CatalogActions(c)...)...)
 	if err != nil {
 		panic(err) // the built-in actions' schemas compile; TestBuiltins checks it
 	}
@@ -79,7 +80,7 @@ func cmdTemplateValidate(ctx context.Context, args []string, stdout, stderr io.W
 		return 2
 	}
 	errs := printProblems(stdout, res.Problems)
-	problems := scaffolder.Check(ctx, src, templateActions(scaffolder.NewForges(nil, nil)))
+	problems := scaffolder.Check(ctx, src, templateActions(scaffolder.NewForges(nil, nil), scaffolder.OfflineCatalog{}))
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
@@ -155,7 +156,7 @@ func cmdTemplateDryRun(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	defer ws.Remove()
 	run := scaffolder.Run{
-		Spec: spec, Registry: templateActions(scaffolder.NewForges(nil, nil)), Values: scaffolder.VisibleValues(spec.Pages, values), Secrets: secrets,
+		Spec: spec, Registry: templateActions(scaffolder.NewForges(nil, nil), scaffolder.OfflineCatalog{}), Values: scaffolder.VisibleValues(spec.Pages, values), Secrets: secrets,
 		TemplateRef: src.Ref(), TaskID: "dry-run", Template: root.FS(), Workspace: ws, DryRun: true, StepTimeout: *timeout,
 		Emit: func(e scaffolder.Event) {
 			fmt.Fprintf(stdout, "%s [%s] %s\n", e.Time.Format("15:04:05.000"), e.StepID, e.Message)
