@@ -36,7 +36,18 @@ func (TaskArgs) Kind() string { return "scaffolder_task" }
 // attempt; a task that failed has recorded so itself.
 type TaskRunner interface {
 	Run(ctx context.Context, taskID string) (resumeAt time.Time, err error)
+	// Sweep fails the tasks whose job will not run them again.
+	Sweep(ctx context.Context) error
 }
+
+// sweepTasksArgs is the janitor that runs TaskRunner.Sweep every
+// taskSweepInterval, on the leader.
+type sweepTasksArgs struct{ Meta }
+
+func (sweepTasksArgs) Kind() string { return "sweep_tasks" }
+
+// taskSweepInterval is how often stranded tasks are looked for.
+const taskSweepInterval = time.Minute
 
 // taskMaxAttempts is how many times a task's job runs before it is
 // discarded: a task's own failures end it without an error, so each
@@ -54,6 +65,15 @@ func AddTasks(ws *Workers, r TaskRunner) {
 			}
 			return river.JobSnooze(max(time.Until(at), time.Millisecond))
 		})
+	Add(ws, Kind{MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[sweepTasksArgs]) error {
+		return r.Sweep(ctx)
+	})
+	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(taskSweepInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			args := sweepTasksArgs{Meta{As: System}}
+			opts, _ := ws.insertOpts(args) // registered just above
+			return args, opts
+		}, &river.PeriodicJobOpts{ID: "sweep_tasks", RunOnStart: true}))
 }
 
 // StartTask inserts the job that runs a task, as its creator, and returns

@@ -23,7 +23,7 @@ func (w *Workspace) Snapshot() ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a checkpoint per step: speed over size
 	tw := tar.NewWriter(gz)
 	for _, f := range files {
 		h := &tar.Header{Name: f.Path, Mode: 0o644, Size: int64(len(f.Data)), Typeflag: tar.TypeReg}

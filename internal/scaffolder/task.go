@@ -21,6 +21,9 @@ type TaskStore interface {
 	TaskSteps(ctx context.Context, id string) ([]portal.TaskStep, error)
 	TaskWorkspace(ctx context.Context, id string) ([]byte, error)
 	AppendTaskEvents(ctx context.Context, id string, events []portal.TaskEvent) error
+	// StrandedTasks returns the open or processing tasks whose job will
+	// not run them again, with the job's state ("" when it has none).
+	StrandedTasks(ctx context.Context, now time.Time) (map[string]string, error)
 }
 
 // Tasks runs tasks: the work of each task's job (see internal/jobs).
@@ -199,6 +202,29 @@ func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
 		},
 	}
 	return run.Execute(ctx), nil
+}
+
+// Sweep fails the tasks whose job will not run them again, so that no
+// task is left open or processing for ever: a job discarded after its
+// last attempt (each attempt's process died, or the database failed), or
+// one that was never queued.
+func (ts *Tasks) Sweep(ctx context.Context) error {
+	stranded, err := ts.Store.StrandedTasks(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	for id, state := range stranded {
+		reason := "the task's job was never queued"
+		if state != "" {
+			reason = "the task's job is " + state + " without having finished it"
+		}
+		for _, from := range []portal.TaskStatus{portal.TaskProcessing, portal.TaskOpen} {
+			if err := ts.finish(ctx, id, from, portal.TaskFailed, nil, reason); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // finish ends a task that is in from, unless something ended it first

@@ -364,3 +364,29 @@ func (db *DB) pollTaskEvents(ctx context.Context, wake func(string)) error {
 		}
 	}
 }
+
+// StrandedTasks returns the tasks left open or processing whose job will
+// not run them again: discarded after its last attempt (its process died
+// on it), cancelled, completed, or gone; or never queued (created more
+// than a minute before now without a job). A task is never left
+// processing: the jobs' janitor fails these (see internal/jobs).
+func (db *DB) StrandedTasks(ctx context.Context, now time.Time) (map[string]string, error) {
+	var rows []struct {
+		ID    string `db:"id"`
+		State string `db:"state"`
+	}
+	err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
+		SELECT t.id, COALESCE(CAST(j.state AS TEXT), '') AS state
+		FROM task t LEFT JOIN river_job j ON j.id = t.job_id
+		WHERE t.status IN ('open', 'processing')
+		  AND (j.state IN ('discarded', 'cancelled', 'completed') OR (j.id IS NULL AND t.created_at < ?))`),
+		now.Add(-time.Minute).UTC())
+	if err != nil {
+		return nil, formatError(err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.State
+	}
+	return out, nil
+}

@@ -224,4 +224,13 @@ func testTasks(t *testing.T, db *DB) {
 	if snap, _ := db.TaskWorkspace(ctx, a.ID); snap != nil {
 		t.Errorf("workspace kept after the end: %q", snap)
 	}
+
+	// b never got a job: stranded once a minute has passed, a never.
+	if stranded, err := db.StrandedTasks(ctx, time.Now()); err != nil || len(stranded) != 0 {
+		t.Errorf("stranded at once: %v %v", stranded, err)
+	}
+	stranded, err := db.StrandedTasks(ctx, time.Now().Add(2*time.Minute))
+	if state, ok := stranded[b.ID]; err != nil || !ok || state != "" || len(stranded) != 1 {
+		t.Errorf("stranded a minute later: %v %v", stranded, err)
+	}
 }
