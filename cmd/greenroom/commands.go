@@ -478,9 +478,27 @@ func (m *Main) Close() error {
 	return errors.Join(err, m.jobs.Stop(ctx), m.ops.close(ctx), m.sec.close(), m.db.Close())
 }
 
-// catalogReader reads entities for catalog:fetch through the catalog
-// service, as the task's creator, once the service is built.
+// catalogReader reads entities for catalog:fetch and registers locations
+// for catalog:register through the catalog service, as the task's
+// creator, once the service is built.
 type catalogReader struct{ svc *app.Catalog }
+
+func (c *catalogReader) Register(ctx context.Context, target string) ([]string, error) {
+	if _, _, err := c.svc.RegisterLocation(ctx, ingest.TypeURL, target, false); err != nil {
+		return nil, err
+	}
+	// What it emits, read again as Backstage's catalog:register does:
+	// registering answers with the location alone.
+	_, res, err := c.svc.RegisterLocation(ctx, ingest.TypeURL, target, true)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, 0, len(res.Emitted))
+	for _, e := range res.Emitted {
+		refs = append(refs, e.Entity.Ref().String())
+	}
+	return refs, nil
+}
 
 func (c *catalogReader) Entity(ctx context.Context, ref string) (map[string]any, error) {
 	rec, err := c.svc.EntityByRef(ctx, ref)
@@ -610,6 +628,7 @@ func engineOptions(cfg Config, log *slog.Logger) (ingest.Options, error) {
 		FileRoots:       cfg.fileRoots(),
 		AllowedHosts:    cfg.Catalog.AllowedHosts,
 		URLAuth:         auth,
+		Forges:          cfg.integrations(),
 	}, nil
 }
 

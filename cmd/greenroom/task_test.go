@@ -29,9 +29,11 @@ spec:
     - {id: log, action: debug:log, input: {message: 'token ${{ secrets.token }}'}}
     - {id: publish, action: publish:github, input: {repoUrl: '${{ parameters.repoUrl }}', description: '${{ parameters.name }}'}}
     - {id: wait, if: '${{ parameters.slow }}', action: debug:wait, input: {seconds: 60}}
+    - {id: register, action: catalog:register, input: {repoContentsUrl: '${{ steps.publish.output.repoContentsUrl }}', catalogInfoPath: /catalog-info.yaml}}
   output:
     links:
       - {title: Repository, url: '${{ steps.publish.output.remoteUrl }}'}
+      - {title: Open in catalog, entityRef: '${{ steps.register.output.entityRef }}'}
 `
 
 const gatedTemplate = `apiVersion: scaffolder.backstage.io/v1beta3
@@ -78,6 +80,7 @@ func testTemplates(t *testing.T, dsn string) {
 	dir := t.TempDir()
 	tmpl := mustWrite(t, dir, "template.yaml", taskTemplate)
 	mustWrite(t, dir, "skeleton/README.md", "# ${{ values.name }}\n")
+	mustWrite(t, dir, "skeleton/catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: '${{ values.name }}'}\nspec: {type: service, lifecycle: experimental, owner: team-a}\n")
 	cfg := DefaultConfig()
 	cfg.Locations = []string{tmpl, mustWrite(t, dir, "gated.yaml", gatedTemplate)}
 	cfg.Integrations.GitHub = []Integration{{Host: forge.Host(), APIBaseURL: forge.Server.URL + "/api/v3", Token: forge.Token}}
@@ -151,20 +154,26 @@ func testTemplates(t *testing.T, dsn string) {
 			t.Fatalf("task %+v", got)
 		}
 		links, _ := got.Output["links"].([]any)
-		if len(links) != 1 || !strings.Contains(links[0].(map[string]any)["url"].(string), "/larkspur/pay-svc.git") {
+		if len(links) != 2 || !strings.Contains(links[0].(map[string]any)["url"].(string), "/larkspur/pay-svc.git") ||
+			links[1].(map[string]any)["entityRef"] != "component:default/pay-svc" {
 			t.Errorf("output %v", got.Output)
+		}
+		// Registered from the pushed repository, read through the forge's API.
+		data, _ := graphql(t, base, `{ entity(ref: "component:pay-svc") { name annotations { key value } } }`, nil)
+		if !strings.Contains(string(data), `"name":"pay-svc"`) || !strings.Contains(string(data), "/larkspur/pay-svc/blob/main/catalog-info.yaml") {
+			t.Errorf("registered entity: %s", data)
 		}
 		statuses := map[string]string{}
 		for _, s := range got.Steps {
 			statuses[s.ID] = s.Status
 		}
-		want := map[string]string{"fetch": "completed", "log": "completed", "publish": "completed", "wait": "skipped"}
+		want := map[string]string{"fetch": "completed", "log": "completed", "publish": "completed", "wait": "skipped", "register": "completed"}
 		for id, st := range want {
 			if statuses[id] != st {
 				t.Errorf("step %s is %q, want %q", id, statuses[id], st)
 			}
 		}
-		if files := forge.Git.Files(t, "larkspur/pay-svc.git", "main"); files["README.md"] != "# pay-svc\n" {
+		if files := forge.Git.Files(t, "larkspur/pay-svc.git", "main"); files["README.md"] != "# pay-svc\n" || len(files) != 2 {
 			t.Errorf("pushed %v", files)
 		}
 		if n := forge.Git.Pushes("larkspur/pay-svc.git"); n != 1 {
@@ -172,7 +181,7 @@ func testTemplates(t *testing.T, dsn string) {
 		}
 		// Resumed from a cursor: only what follows it.
 		mid := got.Events[len(got.Events)-2].Cursor
-		data, _ := graphql(t, base, `query($id: ID!, $after: String) { task(id: $id) { events(after: $after) { message } } }`, map[string]any{"id": created.ID, "after": mid})
+		data, _ = graphql(t, base, `query($id: ID!, $after: String) { task(id: $id) { events(after: $after) { message } } }`, map[string]any{"id": created.ID, "after": mid})
 		if !strings.Contains(string(data), "Run completed") || strings.Contains(string(data), "Starting the task") {
 			t.Errorf("events after %s: %s", mid, data)
 		}
@@ -222,7 +231,7 @@ func testTemplates(t *testing.T, dsn string) {
 		}
 		json.Unmarshal(data, &out)
 		res := out.DryRunTemplate
-		if res.Error != nil || len(res.Files) != 1 || res.Files[0].Path != "README.md" {
+		if res.Error != nil || len(res.Files) != 2 || res.Files[0].Path != "README.md" || !strings.Contains(string(data), `"entityRef":"component:default/dry-svc"`) {
 			t.Fatalf("dry run: %s", data)
 		}
 		if content, _ := base64.StdEncoding.DecodeString(res.Files[0].Base64); string(content) != "# dry-svc\n" {

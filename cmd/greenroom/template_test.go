@@ -7,18 +7,15 @@ import (
 	"testing"
 )
 
-// TestRun_TemplateValidate checks template folders offline: the example
-// that runs is valid; the one that ends with an action not built yet
-// names it; a broken template has each problem reported with its file
+// TestRun_TemplateValidate checks template folders offline: the examples
+// are valid; a broken template has each problem reported with its file
 // and line.
 func TestRun_TemplateValidate(t *testing.T) {
-	docs := filepath.Join("..", "..", "examples", "templates", "docs-site")
-	if code, out, errOut := runCmd(t, nil, "template", "validate", docs); code != 0 || !strings.Contains(out, "template template:default/docs-site is valid") {
-		t.Errorf("docs-site: exit %d\n%s%s", code, out, errOut)
-	}
-	goService := filepath.Join("..", "..", "examples", "templates", "go-service")
-	if code, out, _ := runCmd(t, nil, "template", "validate", goService); code != 1 || !strings.Contains(out, "template.yaml:89: step register: action catalog:register is not registered") {
-		t.Errorf("go-service: exit %d\n%s", code, out)
+	for _, name := range []string{"docs-site", "go-service"} {
+		dir := filepath.Join("..", "..", "examples", "templates", name)
+		if code, out, errOut := runCmd(t, nil, "template", "validate", dir); code != 0 || !strings.Contains(out, "template template:default/"+name+" is valid") {
+			t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+		}
 	}
 
 	dir := t.TempDir()

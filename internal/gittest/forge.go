@@ -20,7 +20,10 @@ import (
 // GitHub: users#get-a-user (the login "alice" is a user, any other an
 // organization), repos#create-an-organization-repository,
 // repos#create-a-repository-for-the-authenticated-user,
-// repos#replace-all-repository-topics. GitLab: namespaces (only
+// repos#replace-all-repository-topics, and
+// repos/contents#get-repository-content with the raw media type. A
+// repository's html_url is on the forge's own host, so that its blob URLs
+// are read through that API. GitLab: namespaces (only
 // "platform/tools", id 42), projects#create-a-project.
 type Forge struct {
 	Server *httptest.Server
@@ -98,12 +101,24 @@ func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && strings.HasPrefix(p, "/api/v3/orgs/") && strings.HasSuffix(p, "/repos"):
 		org := strings.TrimSuffix(strings.TrimPrefix(p, "/api/v3/orgs/"), "/repos")
 		if clone, ok := create(org); ok {
-			reply(http.StatusCreated, map[string]any{"clone_url": clone, "html_url": "https://ghe.example/" + org + "/" + name, "visibility": body["visibility"]})
+			reply(http.StatusCreated, map[string]any{"clone_url": clone, "html_url": f.Server.URL + "/" + org + "/" + name, "visibility": body["visibility"]})
 		}
 	case r.Method == http.MethodPost && p == "/api/v3/user/repos":
 		if clone, ok := create("alice"); ok {
-			reply(http.StatusCreated, map[string]any{"clone_url": clone, "html_url": "https://ghe.example/alice/" + name})
+			reply(http.StatusCreated, map[string]any{"clone_url": clone, "html_url": f.Server.URL + "/alice/" + name})
 		}
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/api/v3/repos/") && strings.Contains(p, "/contents/"):
+		repo, file, _ := strings.Cut(strings.TrimPrefix(p, "/api/v3/repos/"), "/contents/")
+		if r.Header.Get("Accept") != "application/vnd.github.raw" {
+			reply(http.StatusNotAcceptable, map[string]string{"message": "ask for the raw media type"})
+			return
+		}
+		content, ok := f.Git.Show(repo+".git", r.URL.Query().Get("ref"), file)
+		if !ok {
+			reply(http.StatusNotFound, map[string]string{"message": "Not Found"})
+			return
+		}
+		w.Write([]byte(content))
 	case r.Method == http.MethodPut && strings.HasPrefix(p, "/api/v3/repos/") && strings.HasSuffix(p, "/topics"):
 		var names []string
 		list, _ := body["names"].([]any)

@@ -105,6 +105,14 @@ func (s *Server) Files(t testing.TB, name, branch string) map[string]string {
 	return out
 }
 
+// Show returns a file of a repository at a ref, and whether it exists.
+func (s *Server) Show(name, ref, file string) (string, bool) {
+	cmd := exec.Command("git", "show", ref+":"+file)
+	cmd.Dir = filepath.Join(s.root, filepath.FromSlash(name))
+	out, err := cmd.Output()
+	return string(out), err == nil
+}
+
 // Head returns the commit a branch of a repository points to.
 func (s *Server) Head(t testing.TB, name, branch string) string {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/forge"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
@@ -58,6 +59,11 @@ type Options struct {
 	// URLAuth are credentials sent to some hosts, so that location URLs
 	// need not carry them.
 	URLAuth []URLAuth
+	// Forges are the GitHub and GitLab hosts whose web URLs of files
+	// (…/blob/REF/PATH) are read through their APIs, with their tokens, as
+	// Backstage's UrlReaders read them; github.com and gitlab.com are
+	// known without one (public repositories).
+	Forges []forge.Integration
 	// Observer watches every refresh, for metrics and traces; nil watches
 	// none.
 	Observer Observer
@@ -114,6 +120,7 @@ func NewEngine(store Store, opts Options) *Engine {
 	}
 	r := newReader(opts.HTTPClient, opts.MaxFileSize)
 	r.guard(opts.AllowedHosts, opts.URLAuth)
+	r.forges = opts.Forges
 	r.fileRoots = opts.FileRoots
 	return &Engine{
 		store:  store,

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/greenroomhq/greenroom/internal/forge"
 )
 
 // Location types Greenroom reads.
@@ -49,6 +51,8 @@ type reader struct {
 	// fileRoots, when set, are the only directories files may be read from.
 	fileRoots []string
 	hosts     []string // allowed host patterns; none allows every host
+	// forges read the files of forges' web URLs through their APIs.
+	forges []forge.Integration
 
 	mu    sync.Mutex
 	cache map[string]cachedBody
@@ -239,9 +243,18 @@ func (r *reader) readURL(ctx context.Context, u string) ([]byte, error) {
 	if r.offline {
 		return nil, fmt.Errorf("%s %w", u, errOffline)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	fetch, header := u, http.Header{}
+	if parsed, err := url.Parse(u); err == nil {
+		if raw, h, ok := forge.RawRequest(r.forges, parsed); ok {
+			fetch, header = raw, h
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fetch, nil)
 	if err != nil {
 		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	r.mu.Lock()
 	cached, haveCache := r.cache[u]

@@ -1,9 +1,15 @@
 package scaffolder
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 )
@@ -14,10 +20,15 @@ type Catalog interface {
 	// Entity returns an entity as JSON holds it, or nil when there is none
 	// the caller may read.
 	Entity(ctx context.Context, ref string) (map[string]any, error)
+	// Register registers a url location, reads it, and returns the refs
+	// of the entities it emits. A location registered already is
+	// ECONFLICT.
+	Register(ctx context.Context, target string) ([]string, error)
 }
 
-// CatalogActions are the actions over the catalog: catalog:fetch.
-func CatalogActions(c Catalog) []Action { return []Action{catalogFetch{c}} }
+// CatalogActions are the actions over the catalog: catalog:fetch and
+// catalog:register.
+func CatalogActions(c Catalog) []Action { return []Action{catalogFetch{c}, catalogRegister{c}} }
 
 // OfflineCatalog is the catalog of an offline dry run: it holds nothing.
 type OfflineCatalog struct{}
@@ -26,6 +37,140 @@ type OfflineCatalog struct{}
 func (OfflineCatalog) Entity(context.Context, string) (map[string]any, error) {
 	return nil, errors.New("an offline dry run reads no catalog")
 }
+
+// Register registers nothing: catalog:register runs in dry-run mode there.
+func (OfflineCatalog) Register(context.Context, string) ([]string, error) {
+	return nil, errors.New("an offline dry run registers nothing")
+}
+
+// catalogRegister is catalog:register.
+type catalogRegister struct{ c Catalog }
+
+func (catalogRegister) Info() ActionInfo {
+	return ActionInfo{
+		ID:          "catalog:register",
+		Description: "Registers entities from a catalog descriptor file in the workspace into the software catalog.",
+		Input: map[string]any{
+			"oneOf": []any{
+				object([]string{"catalogInfoUrl"}, map[string]any{
+					"catalogInfoUrl": str("An absolute URL pointing to the catalog info file location"),
+					"optional":       map[string]any{"type": "boolean", "description": "Permit the registered location to optionally exist. Default: false"},
+				}),
+				object([]string{"repoContentsUrl"}, map[string]any{
+					"repoContentsUrl": str("An absolute URL pointing to the root of a repository directory tree"),
+					"catalogInfoPath": str("A relative path from the repo root pointing to the catalog info file, defaults to /catalog-info.yaml"),
+					"optional":        map[string]any{"type": "boolean", "description": "Permit the registered location to optionally exist. Default: false"},
+				}),
+			},
+		},
+		Output: object(nil, map[string]any{
+			"entityRef":      map[string]any{"type": "string", "examples": []any{"component:default/example"}},
+			"catalogInfoUrl": str("The URL registered"),
+		}),
+		DryRun: true,
+	}
+}
+
+// Run registers the URL as the task's creator; in a dry run it reads the
+// descriptor the workspace holds at catalogInfoPath instead (what would be
+// published there), registering nothing.
+func (a catalogRegister) Run(ctx context.Context, ac *ActionContext) error {
+	var in struct {
+		CatalogInfoURL  string
+		RepoContentsURL string
+		CatalogInfoPath string
+		Optional        bool
+	}
+	if err := ac.DecodeInput(&in); err != nil {
+		return err
+	}
+	target, file := in.CatalogInfoURL, ""
+	if target == "" {
+		file = strings.TrimPrefix(cmp.Or(in.CatalogInfoPath, "/catalog-info.yaml"), "/")
+		target = strings.TrimSuffix(in.RepoContentsURL, "/") + "/" + file
+	}
+	ac.Output("catalogInfoUrl", target)
+	var refs []string
+	var err error
+	if ac.DryRun {
+		if file == "" {
+			ac.Logf("Dry run: would register %s", target)
+			return nil
+		}
+		refs, err = descriptorRefs(ac.Workspace, file)
+		if err == nil {
+			ac.Logf("Dry run: would register %s, which the workspace holds as %s", target, file)
+		}
+	} else {
+		ac.Logf("Registering %s in the catalog", target)
+		refs, err = a.c.Register(ctx, target)
+	}
+	if err != nil {
+		if in.Optional {
+			ac.Logf("Not registered (optional): %v", err)
+			return nil
+		}
+		return err
+	}
+	if ref := pickEntityRef(refs); ref != "" {
+		ac.Output("entityRef", ref)
+	}
+	return nil
+}
+
+// pickEntityRef picks the ref catalog:register outputs, as Backstage
+// does: the first Component not generated, else the first entity not
+// generated (a registered location's own Location entity is), else the
+// first.
+func pickEntityRef(refs []string) string {
+	generated := func(r string) bool { return strings.Contains(r, "/generated-") }
+	for _, r := range refs {
+		if strings.HasPrefix(r, "component:") && !generated(r) {
+			return r
+		}
+	}
+	for _, r := range refs {
+		if !generated(r) {
+			return r
+		}
+	}
+	if len(refs) > 0 {
+		return refs[0]
+	}
+	return ""
+}
+
+// descriptorRefs reads the refs of the entities a descriptor file of the
+// workspace defines (kind, namespace and name; the catalog checks the
+// rest when it is registered).
+func descriptorRefs(ws *Workspace, file string) ([]string, error) {
+	p, err := Clean(file)
+	if err != nil {
+		return nil, err
+	}
+	data, err := ws.root.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("the workspace has no %s to register: %w", file, unwrapPath(err))
+	}
+	var refs []string
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+		}
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			return refs, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if doc.Kind == "" || doc.Metadata.Name == "" {
+			return nil, fmt.Errorf("%s: a document has no kind or metadata.name", file)
+		}
+		refs = append(refs, catalog.Ref{Kind: doc.Kind, Namespace: cmp.Or(doc.Metadata.Namespace, "default"), Name: doc.Metadata.Name}.String())
+	}
+}
+
 
 // catalogFetch is catalog:fetch.
 type catalogFetch struct{ c Catalog }

@@ -21,21 +21,13 @@ import (
 	gitobject "github.com/go-git/go-git/v5/plumbing/object"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/greenroomhq/greenroom/internal/forge"
 )
 
-// Integration is a source host that templates publish to, configured as
-// Backstage's integrations are: its kind (github or gitlab), its host, the
-// base URL of its REST API (for GitHub Enterprise and self-hosted GitLab)
-// and the token publish actions use when a step gives none.
-type Integration struct {
-	Kind       string `json:"kind" yaml:"kind"`
-	Host       string `json:"host" yaml:"host"`
-	APIBaseURL string `json:"apiBaseUrl" yaml:"apiBaseUrl"`
-	Token      string `json:"token" yaml:"token"`
-}
-
-// defaultAPIBase is the REST API of the public hosts.
-var defaultAPIBase = map[string]string{"github.com": "https://api.github.com", "gitlab.com": "https://gitlab.com/api/v4"}
+// Integration is a source host that templates publish to (see
+// internal/forge).
+type Integration = forge.Integration
 
 // Forges are the integrations publish actions may use.
 type Forges struct {
@@ -65,21 +57,14 @@ func (f *Forges) Integrations() Integrations {
 }
 
 func (f *Forges) lookup(kind, host string) (Integration, error) {
-	for _, i := range f.list {
-		if i.Host == host {
-			if i.Kind != kind {
-				return Integration{}, fmt.Errorf("%s is a %s host, not %s", host, i.Kind, kind)
-			}
-			if i.APIBaseURL == "" {
-				i.APIBaseURL = defaultAPIBase[host]
-			}
-			return i, nil
-		}
+	i, ok := forge.Lookup(f.list, host)
+	if !ok || i.APIBaseURL == "" {
+		return Integration{}, fmt.Errorf("no %s integration is configured for %s", kind, host)
 	}
-	if base, ok := defaultAPIBase[host]; ok && DefaultIntegrations[host] == kind {
-		return Integration{Kind: kind, Host: host, APIBaseURL: base}, nil
+	if i.Kind != kind {
+		return Integration{}, fmt.Errorf("%s is a %s host, not %s", host, i.Kind, kind)
 	}
-	return Integration{}, fmt.Errorf("no %s integration is configured for %s", kind, host)
+	return i, nil
 }
 
 // PublishActions are publish:git, publish:github and publish:gitlab.

@@ -75,7 +75,7 @@ output:
 	if diff := cmp.Diff([]string{"go", "service"}, f.Topics("larkspur/pay-svc")); diff != "" {
 		t.Errorf("topics (-want +got):\n%s", diff)
 	}
-	wantOut := map[string]any{"contents": "https://ghe.example/larkspur/pay-svc/blob/main", "gitlab": "https://gl.example/platform/tools/pay-svc/-/blob/main"}
+	wantOut := map[string]any{"contents": srv.URL + "/larkspur/pay-svc/blob/main", "gitlab": "https://gl.example/platform/tools/pay-svc/-/blob/main"}
 	if diff := cmp.Diff(wantOut, o.Output); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
