@@ -171,7 +171,6 @@ func descriptorRefs(ws *Workspace, file string) ([]string, error) {
 	}
 }
 
-
 // catalogFetch is catalog:fetch.
 type catalogFetch struct{ c Catalog }
 
