@@ -483,8 +483,8 @@ func (m *Main) Close() error {
 // creator, once the service is built.
 type catalogReader struct{ svc *app.Catalog }
 
-func (c *catalogReader) Register(ctx context.Context, target string) ([]string, error) {
-	if _, _, err := c.svc.RegisterLocation(ctx, ingest.TypeURL, target, false); err != nil {
+func (c *catalogReader) Register(ctx context.Context, target string, annotations map[string]string) ([]string, error) {
+	if _, err := c.svc.RegisterAnnotatedLocation(ctx, ingest.TypeURL, target, annotations); err != nil {
 		return nil, err
 	}
 	// What it emits, read again as Backstage's catalog:register does:

@@ -160,8 +160,13 @@ func testTemplates(t *testing.T, dsn string) {
 		}
 		// Registered from the pushed repository, read through the forge's API.
 		data, _ := graphql(t, base, `{ entity(ref: "component:pay-svc") { name annotations { key value } } }`, nil)
-		if !strings.Contains(string(data), `"name":"pay-svc"`) || !strings.Contains(string(data), "/larkspur/pay-svc/blob/main/catalog-info.yaml") {
-			t.Errorf("registered entity: %s", data)
+		for _, want := range []string{`"name":"pay-svc"`, "/larkspur/pay-svc/blob/main/catalog-info.yaml",
+			`{"key":"greenroom.dev/template-ref","value":"template:default/svc"}`,
+			`{"key":"greenroom.dev/template-etag","value":"` + got.TemplateEtag + `"}`,
+			`{"key":"greenroom.dev/task-id","value":"` + created.ID + `"}`} {
+			if !strings.Contains(string(data), want) {
+				t.Errorf("registered entity lacks %s: %s", want, data)
+			}
 		}
 		statuses := map[string]string{}
 		for _, s := range got.Steps {

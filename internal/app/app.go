@@ -132,6 +132,18 @@ func (c *Catalog) RegisterLocation(ctx context.Context, typ, target string, dryR
 	return c.ingest.RegisterLocation(ctx, typ, target, dryRun)
 }
 
+// RegisterAnnotatedLocation registers a location that stamps annotations
+// on every entity it emits, as RegisterLocation does (the same permission
+// and audit): what a template's catalog:register step registers carries
+// its provenance.
+func (c *Catalog) RegisterAnnotatedLocation(ctx context.Context, typ, target string, annotations map[string]string) (loc *catalog.Location, err error) {
+	defer c.audit.record(ctx, "registerLocation", target, map[string]any{"type": typ, "target": target, "annotations": annotations}, &err)
+	if err := c.Require(ctx, policy.LocationCreate, nil); err != nil {
+		return nil, err
+	}
+	return c.ingest.RegisterAnnotatedLocation(ctx, typ, target, annotations)
+}
+
 // RefreshLocation reads a location again now. It needs
 // catalog.entity.refresh on the location's Location entity: refreshing a
 // location refreshes what it emits.

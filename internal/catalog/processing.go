@@ -93,6 +93,10 @@ type Location struct {
 	// targets it may lead to; locations reached through its Location
 	// entities keep its trust.
 	Configured bool
+	// Annotations are stamped on every entity it emits, over the
+	// descriptors' own: the provenance of what a template's task
+	// registered (template, version, task).
+	Annotations map[string]string
 }
 
 // Key returns the location's "type:target" string, as Backstage writes it

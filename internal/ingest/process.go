@@ -534,12 +534,16 @@ func (p *run) processDoc(ctx context.Context, typ, name, key string, d Document)
 	return parsedDoc{emitted: em, size: size}
 }
 
-// annotate sets the location annotations Backstage sets. The two
-// managed-by annotations are always overwritten; for URLs the source and
-// view annotations are computed under the author's own values.
+// annotate sets the location annotations Backstage sets, and the root
+// location's own (its provenance). The two managed-by annotations and the
+// root's are always overwritten; for URLs the source and view annotations
+// are computed under the author's own values.
 func (p *run) annotate(e *catalog.Entity, typ, name, key string) {
 	e.SetAnnotation(catalog.AnnotationManagedByLocation, key)
 	e.SetAnnotation(catalog.AnnotationManagedByOriginLocation, p.origin)
+	for k, v := range p.root.Annotations {
+		e.SetAnnotation(k, v)
+	}
 	if typ != TypeURL {
 		return
 	}

@@ -22,6 +22,9 @@ type Registry interface {
 	// with the same type and target; created says which. with, when not
 	// nil, runs in the transaction that creates it.
 	RegisterLocation(ctx context.Context, typ, target string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error)
+	// RegisterAnnotatedLocation is RegisterLocation for a location that
+	// stamps annotations on what it emits (see [catalog.Location]).
+	RegisterAnnotatedLocation(ctx context.Context, typ, target string, annotations map[string]string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error)
 	// Location returns a registered location. Returns ENOTFOUND if there is none.
 	Location(ctx context.Context, id string) (catalog.Location, error)
 	// DeleteLocation removes a location and what it emitted, and returns how
@@ -100,6 +103,17 @@ func (s *Service) RefreshThrough(j Jobs) *Service {
 // Returns EINVALID for a type the API may not register or a malformed
 // target, ECONFLICT for a location registered already.
 func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryRun bool) (*catalog.Location, catalog.ReadResult, error) {
+	return s.register(ctx, typ, target, dryRun, nil)
+}
+
+// RegisterAnnotatedLocation registers a location as RegisterLocation
+// does, one that stamps annotations on every entity it emits.
+func (s *Service) RegisterAnnotatedLocation(ctx context.Context, typ, target string, annotations map[string]string) (*catalog.Location, error) {
+	loc, _, err := s.register(ctx, typ, target, false, annotations)
+	return loc, err
+}
+
+func (s *Service) register(ctx context.Context, typ, target string, dryRun bool, annotations map[string]string) (*catalog.Location, catalog.ReadResult, error) {
 	typ, target = strings.TrimSpace(typ), strings.TrimSpace(target)
 	if !slices.Contains(s.allowedTypes, typ) {
 		return nil, catalog.ReadResult{}, portal.Errorf(portal.EINVALID, "location type %q may not be registered here; allowed: %s (catalog.registerTypes)", typ, strings.Join(s.allowedTypes, ", "))
@@ -119,7 +133,7 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 		}
 		target = filepath.Clean(target)
 	}
-	loc := catalog.Location{Type: typ, Target: target}
+	loc := catalog.Location{Type: typ, Target: target, Annotations: annotations}
 	if dryRun {
 		res, err := s.engine.DryRun(ctx, loc)
 		return nil, res, err
@@ -128,7 +142,7 @@ func (s *Service) RegisterLocation(ctx context.Context, typ, target string, dryR
 	if s.scheduler != nil {
 		schedule = func(tx *sql.Tx, loc catalog.Location) error { return s.scheduler.ScheduleRefreshTx(ctx, tx, loc) }
 	}
-	stored, created, err := s.reg.RegisterLocation(ctx, typ, target, schedule)
+	stored, created, err := s.reg.RegisterAnnotatedLocation(ctx, typ, target, annotations, schedule)
 	if err != nil {
 		return nil, catalog.ReadResult{}, err
 	}

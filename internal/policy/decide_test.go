@@ -250,7 +250,7 @@ func TestPolicy_Decide_Example(t *testing.T) {
 		{policy.EntityDelete, sam, player, false},
 		{policy.EntityDelete, sam, mine, true},
 		{policy.EntityRefresh, sam, mine, true},
-		{policy.LocationCreate, sam, nil, false},
+		{policy.LocationCreate, sam, nil, true}, // users-run-templates: catalog:register registers as the task's user
 		{policy.LocationDelete, deployBot, nil, false},
 		{policy.EntityDelete, ravi, player, true},
 		{policy.LocationCreate, ravi, nil, true},

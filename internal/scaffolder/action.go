@@ -54,8 +54,9 @@ type ActionContext struct {
 	// Template is the template's own directory, where relative URLs such
 	// as ./skeleton point; nil when the template has none.
 	Template fs.FS
-	// TemplateRef is the template's entity ref, TaskID the task's id.
-	TemplateRef, TaskID string
+	// TemplateRef and TemplateEtag name the template and its version,
+	// TaskID the task.
+	TemplateRef, TemplateEtag, TaskID string
 	// DryRun asks the action to change nothing outside the workspace.
 	DryRun bool
 	// Secrets are the task's secrets, for actions that need a token.

@@ -20,10 +20,10 @@ type Catalog interface {
 	// Entity returns an entity as JSON holds it, or nil when there is none
 	// the caller may read.
 	Entity(ctx context.Context, ref string) (map[string]any, error)
-	// Register registers a url location, reads it, and returns the refs
-	// of the entities it emits. A location registered already is
-	// ECONFLICT.
-	Register(ctx context.Context, target string) ([]string, error)
+	// Register registers a url location that stamps annotations on what
+	// it emits, reads it, and returns the refs of the entities it emits.
+	// A location registered already is ECONFLICT.
+	Register(ctx context.Context, target string, annotations map[string]string) ([]string, error)
 }
 
 // CatalogActions are the actions over the catalog: catalog:fetch and
@@ -39,7 +39,7 @@ func (OfflineCatalog) Entity(context.Context, string) (map[string]any, error) {
 }
 
 // Register registers nothing: catalog:register runs in dry-run mode there.
-func (OfflineCatalog) Register(context.Context, string) ([]string, error) {
+func (OfflineCatalog) Register(context.Context, string, map[string]string) ([]string, error) {
 	return nil, errors.New("an offline dry run registers nothing")
 }
 
@@ -103,7 +103,7 @@ func (a catalogRegister) Run(ctx context.Context, ac *ActionContext) error {
 		}
 	} else {
 		ac.Logf("Registering %s in the catalog", target)
-		refs, err = a.c.Register(ctx, target)
+		refs, err = a.c.Register(ctx, target, Provenance(ac.TemplateRef, ac.TemplateEtag, ac.TaskID))
 	}
 	if err != nil {
 		if in.Optional {
@@ -116,6 +116,26 @@ func (a catalogRegister) Run(ctx context.Context, ac *ActionContext) error {
 		ac.Output("entityRef", ref)
 	}
 	return nil
+}
+
+// The annotations every entity a task registers carries: the template
+// that made it, the template's version (etag) when the task ran, and the
+// task, whose values are kept with it.
+const (
+	AnnotationTemplateRef  = "greenroom.dev/template-ref"
+	AnnotationTemplateEtag = "greenroom.dev/template-etag"
+	AnnotationTaskID       = "greenroom.dev/task-id"
+)
+
+// Provenance returns the annotations of what a task registers.
+func Provenance(templateRef, templateEtag, taskID string) map[string]string {
+	out := map[string]string{}
+	for k, v := range map[string]string{AnnotationTemplateRef: templateRef, AnnotationTemplateEtag: templateEtag, AnnotationTaskID: taskID} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // pickEntityRef picks the ref catalog:register outputs, as Backstage

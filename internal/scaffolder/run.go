@@ -55,8 +55,8 @@ type Run struct {
 	Registry *Registry
 	// Values are the form's values (already validated), Secrets the
 	// task's secrets, User the caller as {ref, entity}.
-	Values, Secrets, User map[string]any
-	TemplateRef, TaskID   string
+	Values, Secrets, User             map[string]any
+	TemplateRef, TemplateEtag, TaskID string
 	// Template is the template's directory (see ActionContext.Template).
 	Template  fs.FS
 	Workspace *Workspace
@@ -279,7 +279,7 @@ func (x *execution) runAction(ctx context.Context, step Step, each map[string]an
 	}
 	ac := &ActionContext{
 		StepID: step.ID, Input: input, Workspace: x.Workspace, Template: x.Template,
-		TemplateRef: x.TemplateRef, TaskID: x.TaskID, DryRun: x.DryRun, Secrets: x.Secrets,
+		TemplateRef: x.TemplateRef, TemplateEtag: x.TemplateEtag, TaskID: x.TaskID, DryRun: x.DryRun, Secrets: x.Secrets,
 		log: func(level, msg string) { x.emit(step.ID, "", level, msg) },
 	}
 	err := a.Run(ctx, ac)

@@ -174,7 +174,7 @@ func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
 	}
 	run := Run{
 		Spec: spec, Registry: ts.Registry, Values: values, Secrets: secrets, User: user,
-		TemplateRef: t.TemplateRef, TaskID: t.ID, Template: tmpl, Workspace: ws, StepTimeout: ts.StepTimeout,
+		TemplateRef: t.TemplateRef, TemplateEtag: t.TemplateEtag, TaskID: t.ID, Template: tmpl, Workspace: ws, StepTimeout: ts.StepTimeout,
 		Integrations: ts.Integrations, Done: done,
 		Emit: func(e Event) {
 			ev := portal.TaskEvent{TaskID: t.ID, StepID: e.StepID, Status: e.Status, Level: e.Level, Message: e.Message, At: e.Time}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,14 +16,22 @@ import (
 )
 
 type locationRow struct {
-	ID         string `db:"id"`
-	Type       string `db:"type"`
-	Target     string `db:"target"`
-	Configured bool   `db:"configured"`
+	ID          string `db:"id"`
+	Type        string `db:"type"`
+	Target      string `db:"target"`
+	Configured  bool   `db:"configured"`
+	Annotations string `db:"annotations"`
 }
 
+// locationColumns are what locationRow reads.
+const locationColumns = `id, type, target, configured, annotations`
+
 func (r locationRow) toCatalog() catalog.Location {
-	return catalog.Location{ID: r.ID, Type: r.Type, Target: r.Target, Configured: r.Configured}
+	loc := catalog.Location{ID: r.ID, Type: r.Type, Target: r.Target, Configured: r.Configured}
+	if r.Annotations != "" && r.Annotations != "{}" {
+		json.Unmarshal([]byte(r.Annotations), &loc.Annotations) // written by createLocation from a map
+	}
+	return loc
 }
 
 // CreateLocation records a location the operator configured, or returns
@@ -32,7 +41,7 @@ func (r locationRow) toCatalog() catalog.Location {
 // it is new. Locations registered through the API go through
 // [DB.RegisterLocation].
 func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catalog.Location, created bool, err error) {
-	return db.createLocation(ctx, typ, target, true, nil)
+	return db.createLocation(ctx, typ, target, true, nil, nil)
 }
 
 // RegisterLocation records a location registered through the API, or
@@ -42,10 +51,23 @@ func (db *DB) CreateLocation(ctx context.Context, typ, target string) (loc catal
 // refresh job is inserted there (see ingest.Scheduler), so a location is
 // never stored without it, and registering commits once, not twice.
 func (db *DB) RegisterLocation(ctx context.Context, typ, target string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
-	return db.createLocation(ctx, typ, target, false, with)
+	return db.createLocation(ctx, typ, target, false, nil, with)
 }
 
-func (db *DB) createLocation(ctx context.Context, typ, target string, configured bool, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
+// RegisterAnnotatedLocation is RegisterLocation for a location that
+// stamps annotations on every entity it emits; a location found stored
+// keeps its own.
+func (db *DB) RegisterAnnotatedLocation(ctx context.Context, typ, target string, annotations map[string]string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
+	return db.createLocation(ctx, typ, target, false, annotations, with)
+}
+
+func (db *DB) createLocation(ctx context.Context, typ, target string, configured bool, annotations map[string]string, with func(*sql.Tx, catalog.Location) error) (loc catalog.Location, created bool, err error) {
+	ann := []byte("{}")
+	if len(annotations) > 0 {
+		if ann, err = json.Marshal(annotations); err != nil {
+			return loc, false, err
+		}
+	}
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return loc, false, formatError(err)
@@ -56,14 +78,14 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 		Removed bool `db:"removed"`
 	}
 	err = tx.GetContext(ctx, &row, tx.Rebind(`
-		SELECT id, type, target, configured, removed_at IS NOT NULL AS removed FROM locations WHERE type = ? AND target = ?`), typ, target)
+		SELECT `+locationColumns+`, removed_at IS NOT NULL AS removed FROM locations WHERE type = ? AND target = ?`), typ, target)
 	if err == nil && row.Removed {
 		// Removed from the configuration before: it comes back as new, and
 		// its next refresh takes back the orphans it left.
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = NULL, configured = ? WHERE id = ?`), configured, row.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE locations SET removed_at = NULL, configured = ?, annotations = ? WHERE id = ?`), configured, string(ann), row.ID); err != nil {
 			return loc, false, formatError(err)
 		}
-		row.Configured = configured
+		row.Configured, row.Annotations = configured, string(ann)
 		return db.commitCreated(ctx, tx, row.toCatalog(), with)
 	}
 	if err == nil {
@@ -87,10 +109,10 @@ func (db *DB) createLocation(ctx context.Context, typ, target string, configured
 	if err != nil {
 		return loc, false, err
 	}
-	nrow := locationRow{ID: id.String(), Type: typ, Target: target, Configured: configured}
+	nrow := locationRow{ID: id.String(), Type: typ, Target: target, Configured: configured, Annotations: string(ann)}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`
-		INSERT INTO locations (id, type, target, configured, created_at) VALUES (?, ?, ?, ?, ?)`),
-		nrow.ID, nrow.Type, nrow.Target, nrow.Configured, db.now()); err != nil {
+		INSERT INTO locations (id, type, target, configured, annotations, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		nrow.ID, nrow.Type, nrow.Target, nrow.Configured, nrow.Annotations, db.now()); err != nil {
 		return loc, false, formatError(err)
 	}
 	return db.commitCreated(ctx, tx, nrow.toCatalog(), with)
@@ -127,7 +149,7 @@ func (db *DB) commitLocationChange(ctx context.Context, tx *sqlx.Tx, op catalog.
 // Locations returns every registered location, oldest first.
 func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
 	var rows []locationRow
-	if err := db.r.SelectContext(ctx, &rows, `SELECT id, type, target, configured FROM locations WHERE removed_at IS NULL ORDER BY created_at, id`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT `+locationColumns+` FROM locations WHERE removed_at IS NULL ORDER BY created_at, id`); err != nil {
 		return nil, fmt.Errorf("store: list locations: %w", formatError(err))
 	}
 	out := make([]catalog.Location, len(rows))
@@ -140,7 +162,7 @@ func (db *DB) Locations(ctx context.Context) ([]catalog.Location, error) {
 // Location returns one registered location. Returns ENOTFOUND if there is none with that id.
 func (db *DB) Location(ctx context.Context, id string) (catalog.Location, error) {
 	var row locationRow
-	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT id, type, target, configured FROM locations WHERE id = ? AND removed_at IS NULL`), id)
+	err := db.r.GetContext(ctx, &row, db.r.Rebind(`SELECT `+locationColumns+` FROM locations WHERE id = ? AND removed_at IS NULL`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Location{}, portal.Errorf(portal.ENOTFOUND, "no location with id %q", id)
 	}
@@ -236,7 +258,7 @@ func (db *DB) LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Locat
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	q, args, err := sqlx.In(`SELECT id, type, target, configured FROM locations WHERE id IN (?) AND removed_at IS NULL`, ids)
+	q, args, err := sqlx.In(`SELECT `+locationColumns+` FROM locations WHERE id IN (?) AND removed_at IS NULL`, ids)
 	if err != nil {
 		return nil, err
 	}

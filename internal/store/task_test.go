@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
@@ -116,6 +117,36 @@ func testDialectWatchTasks(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	awaitTask(t, woken, task.ID)
+}
+
+// TestLocationAnnotations: a location registered with annotations keeps
+// them, read back by every way of reading locations.
+func TestLocationAnnotations(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		t.Run(string(d.name()), func(t *testing.T) {
+			t.Parallel()
+			db := mustOpenDialect(t, d.name())
+			ctx := context.Background()
+			ann := map[string]string{"greenroom.dev/task-id": "t1"}
+			loc, created, err := db.RegisterAnnotatedLocation(ctx, "url", "https://example.com/a.yaml", ann, nil)
+			if err != nil || !created {
+				t.Fatal(created, err)
+			}
+			plain, _, _ := db.RegisterLocation(ctx, "url", "https://example.com/b.yaml", nil)
+			got, _ := db.Location(ctx, loc.ID)
+			all, _ := db.Locations(ctx)
+			byIDs, _ := db.LocationsByIDs(ctx, []string{loc.ID})
+			for _, l := range []catalog.Location{loc, got, all[0], byIDs[0]} {
+				if diff := cmp.Diff(ann, l.Annotations); diff != "" {
+					t.Errorf("annotations (-want +got):\n%s", diff)
+				}
+			}
+			if p, _ := db.Location(ctx, plain.ID); p.Annotations != nil {
+				t.Errorf("a plain location has annotations %v", p.Annotations)
+			}
+		})
+	}
 }
 
 func TestTasks(t *testing.T) {
