@@ -218,6 +218,31 @@ func testTemplates(t *testing.T, dsn string) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+
+		// Retried: from the step that was cancelled, the ones before it
+		// not run again (their files restored), then cancelled again.
+		if _, code := graphql(t, base, `mutation($id: ID!) { retryTask(id: $id) { status } }`, map[string]any{"id": created.ID}); code != "" {
+			t.Fatalf("retryTask: %s", code)
+		}
+		deadline = time.Now().Add(20 * time.Second)
+		for task(created.ID).Steps[3].Status != "processing" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the retried wait step never started: %+v", task(created.ID))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, code := graphql(t, base, `mutation($id: ID!) { retryTask(id: $id) { status } }`, map[string]any{"id": created.ID}); code != "CONFLICT" {
+			t.Errorf("retrying a running task: code %q, want CONFLICT", code)
+		}
+		graphql(t, base, `mutation($id: ID!) { cancelTask(id: $id) { status } }`, map[string]any{"id": created.ID})
+		got := task(created.ID)
+		log := ""
+		for _, e := range got.Events {
+			log += e.Message + "\n"
+		}
+		if !strings.Contains(log, "The task is retried") || strings.Count(log, "Beginning step fetch:template") != 1 || strings.Count(log, "Beginning step publish:github") != 1 {
+			t.Errorf("retry ran the finished steps again:\n%s", log)
+		}
 	})
 
 	t.Run("DryRun", func(t *testing.T) {

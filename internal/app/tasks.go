@@ -40,7 +40,9 @@ type TaskStore interface {
 type TaskQueue interface {
 	StartTask(ctx context.Context, taskID string) (int64, error)
 	Cancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	// ResumeTask makes a waiting task's job due now.
+	// ResumeTask makes a task's job due now, once its run in progress is
+	// recorded: a task that waited, or ended and is retried. ENOTFOUND
+	// when the job is gone.
 	ResumeTask(ctx context.Context, jobID int64) error
 }
 
@@ -443,11 +445,17 @@ func (s *Tasks) Retry(ctx context.Context, id string) (task *portal.Task, err er
 	if !changed {
 		return nil, portal.Errorf(portal.ECONFLICT, "task %s changed meanwhile", id)
 	}
-	jobID, err := s.queue.StartTask(ctx, id)
-	if err != nil {
-		return nil, err
+	// The task's job runs it again once its last run is recorded (it may
+	// still be finishing the run that ended the task); a job River has
+	// pruned since (a day after it ended) is replaced.
+	err = s.queue.ResumeTask(ctx, t.JobID)
+	if t.JobID == 0 || portal.ErrorCode(err) == portal.ENOTFOUND {
+		var jobID int64
+		if jobID, err = s.queue.StartTask(ctx, id); err == nil {
+			err = s.store.SetTaskJob(ctx, id, jobID)
+		}
 	}
-	if err := s.store.SetTaskJob(ctx, id, jobID); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	s.hub.wake(id)

@@ -133,7 +133,13 @@ func (ws *Workers) insertOpts(args Args) (*river.InsertOpts, error) {
 	}
 	o := &river.InsertOpts{Queue: k.Queue, MaxAttempts: k.MaxAttempts}
 	if k.Unique {
-		o.UniqueOpts = river.UniqueOpts{ByArgs: true}
+		// While waiting or running only: River's default also counts a
+		// completed job, which would keep a task retried after its job
+		// completed from getting a new one.
+		o.UniqueOpts = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}}
 	}
 	return o, nil
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,8 +87,8 @@ func (j *Jobs) StartTask(ctx context.Context, taskID string) (int64, error) {
 	return res.Job.ID, nil
 }
 
-// ResumeTask makes the job of a task that waited due now, once a decision
-// was recorded. The run that parked the task may have returned without
+// ResumeTask makes the job of a task due now: once a decision was
+// recorded on a task that waited, or to run a task that ended again. The run that parked the task may have returned without
 // River having recorded its snooze yet (its completer writes in
 // batches): ResumeTask waits for the job to stop running, at most
 // resumeWait, then makes it due, and nudges the queue to look now rather
@@ -101,6 +102,9 @@ func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
 		ended := j.ended.wait()
 		// JobRetry leaves a running job as it is and makes any other due now.
 		row, err := j.client.JobRetry(ctx, jobID)
+		if errors.Is(err, river.ErrNotFound) {
+			return portal.Errorf(portal.ENOTFOUND, "no job %d", jobID)
+		}
 		if err != nil {
 			return fmt.Errorf("jobs: resume task job %d: %w", jobID, err)
 		}
