@@ -499,6 +499,7 @@ type ComplexityRoot struct {
 		ScaffolderActions  func(childComplexity int) int
 		Task               func(childComplexity int, id string) int
 		Tasks              func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Templates          func(childComplexity int, filter *model.EntityFilter, first *int, after *string) int
 		Viewer             func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
@@ -952,6 +953,7 @@ type QueryResolver interface {
 	Jobs(ctx context.Context, states []model.JobState, first *int, after *string) (*model.JobConnection, error)
 	Job(ctx context.Context, id string) (*app.Job, error)
 	EntityHistory(ctx context.Context, ref string, first *int, after *string) (*model.EntityVersionConnection, error)
+	Templates(ctx context.Context, filter *model.EntityFilter, first *int, after *string) (*gqltype.EntityConnection, error)
 	Task(ctx context.Context, id string) (*portal.Task, error)
 	Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error)
 	ScaffolderActions(ctx context.Context) ([]*scaffolder.ActionInfo, error)
@@ -3361,6 +3363,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.templates":
+		if e.ComplexityRoot.Query.Templates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_templates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Templates(childComplexity, args["filter"].(*model.EntityFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -6819,6 +6832,12 @@ type FieldChange {
 }
 `, BuiltIn: false},
 	{Name: "../schema/scaffolder.graphqls", Input: `extend type Query {
+  """
+  The software templates the caller may read, by reference: ` + "`" + `entities` + "`" + ` with
+  the filter's kind set to Template, each a ` + "`" + `Template` + "`" + ` with its form
+  (` + "`" + `parameterPages` + "`" + `), ` + "`" + `steps` + "`" + ` and ` + "`" + `output` + "`" + `. Page as ` + "`" + `entities` + "`" + ` does.
+  """
+  templates(filter: EntityFilter, first: Int, after: String): EntityConnection!
   """
   A task: a run of a software template. Null when there is none, or when
   the caller may not read it (its creator may; others need the
@@ -10446,6 +10465,36 @@ func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.TaskFilter, error) {
 			return ec.unmarshalOTaskFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTaskFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_templates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EntityFilter, error) {
+			return ec.unmarshalOEntityFilter2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -20546,6 +20595,50 @@ func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_entityHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_templates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_templates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Templates(ctx, fc.Args["filter"].(*model.EntityFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gqltype.EntityConnection) graphql.Marshaler {
+			return ec.marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_templates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_templates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -31523,6 +31616,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entityHistory(ctx, field)
+				})
+		case "templates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_templates(ctx, field)
 				})
 		case "task":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

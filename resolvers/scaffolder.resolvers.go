@@ -74,6 +74,16 @@ func (r *mutationResolver) DryRunTemplate(ctx context.Context, input model.DryRu
 	return dryRun(ctx, r.Resolver.Tasks, input)
 }
 
+// Templates is the resolver for the templates field.
+func (r *queryResolver) Templates(ctx context.Context, filter *model.EntityFilter, first *int, after *string) (*gqltype.EntityConnection, error) {
+	f := model.EntityFilter{}
+	if filter != nil {
+		f = *filter
+	}
+	f.Kind = []string{"Template"}
+	return r.Entities(ctx, &f, nil, first, after, nil, nil)
+}
+
 // Task is the resolver for the task field.
 func (r *queryResolver) Task(ctx context.Context, id string) (*portal.Task, error) {
 	if r.Resolver.Tasks == nil {

@@ -386,6 +386,14 @@ spec:
 		}
 	})
 
+	t.Run("Templates", func(t *testing.T) {
+		data, code := graphql(t, base, `{ templates(filter: {kind: ["Component"]}) { edges { node { ref ... on Template { type parameterPages { index } } } } } }`, nil)
+		want := `{"templates":{"edges":[{"node":{"ref":"template:default/gated","type":"service","parameterPages":[{"index":0}]}},{"node":{"ref":"template:default/svc","type":"service","parameterPages":[{"index":0}]}}]}}`
+		if code != "" || string(data) != want {
+			t.Errorf("templates: %s %s", code, data)
+		}
+	})
+
 	t.Run("Actions", func(t *testing.T) {
 		data, code := graphql(t, base, `{ scaffolderActions { id input supportsDryRun } }`, nil)
 		if code != "" {
