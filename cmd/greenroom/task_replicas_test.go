@@ -33,7 +33,7 @@ spec:
 `
 
 // TestTaskReplicas runs two greenroom serve processes on one PostgreSQL,
-// gives them 20 tasks, and kills one with SIGKILL while its tasks wait in
+// gives them 50 tasks, and kills one with SIGKILL while its tasks wait in
 // their middle step. Every task completes, on the survivor for those the
 // victim held: resumed after the step they finished (which does not run
 // again) with the workspace it left, and each repository receives exactly
@@ -79,7 +79,7 @@ func TestTaskReplicas(t *testing.T) {
 	}
 	victim, survivor := "http://"+replicas[0].addr, "http://"+replicas[1].addr
 
-	const n = 20
+	const n = 50
 	ids := make([]string, n)
 	for i := range n {
 		name := fmt.Sprintf("svc-%02d", i)
