@@ -83,7 +83,7 @@ func TestTaskReplicas(t *testing.T) {
 	ids := make([]string, n)
 	for i := range n {
 		name := fmt.Sprintf("svc-%02d", i)
-		values := map[string]any{"name": name, "remote": git.NewRepo(t, name+".git"), "wait": 3}
+		values := map[string]any{"name": name, "remote": git.NewRepo(t, name+".git"), "wait": 4}
 		data, code := graphql(t, victim, `mutation($v: JSON!, $s: JSON) { runTemplate(ref: "template:resume", values: $v, secrets: $s) { id } }`,
 			map[string]any{"v": values, "s": map[string]any{"token": "push-token"}})
 		var out struct{ RunTemplate struct{ ID string } }
@@ -92,7 +92,41 @@ func TestTaskReplicas(t *testing.T) {
 		}
 		ids[i] = out.RunTemplate.ID
 	}
-	time.Sleep(1500 * time.Millisecond) // every task in its wait step
+	// Killed once every task that runs is in its wait step, none halfway
+	// through a push: a push made again after a kill is refused by the
+	// git server (its history moved on), as it would be on any forge.
+	waitFor := time.Now().Add(60 * time.Second)
+	for {
+		data, _ := graphql(t, survivor, `{ tasks(first: 100) { edges { node { status steps { id status } } } } }`, nil)
+		var out struct {
+			Tasks struct {
+				Edges []struct {
+					Node struct {
+						Status string
+						Steps  []struct{ ID, Status string }
+					}
+				}
+			}
+		}
+		json.Unmarshal(data, &out)
+		running, waiting := 0, 0
+		for _, e := range out.Tasks.Edges {
+			if e.Node.Status != "PROCESSING" {
+				continue
+			}
+			running++
+			if len(e.Node.Steps) == 3 && e.Node.Steps[1].Status == "processing" {
+				waiting++
+			}
+		}
+		if running > 0 && running == waiting {
+			break
+		}
+		if time.Now().After(waitFor) {
+			t.Fatalf("the running tasks never all waited at once: %s", data)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err := replicas[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +149,7 @@ func TestTaskReplicas(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		if view.Status != "COMPLETED" {
-			t.Errorf("task %d %s: %v", i, view.Status, view.Error)
+			t.Errorf("task %d %s: %s", i, view.Status, deref(view.Error))
 			continue
 		}
 		log := ""
@@ -140,4 +174,11 @@ func TestTaskReplicas(t *testing.T) {
 		t.Error("no task was resumed: the victim held none when it was killed")
 	}
 	t.Logf("%d of %d tasks were resumed by the survivor", resumed, n)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }
