@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -88,11 +87,11 @@ func (j *Jobs) StartTask(ctx context.Context, taskID string) (int64, error) {
 }
 
 // ResumeTask makes the job of a task due now: once a decision was
-// recorded on a task that waited, or to run a task that ended again. The run that parked the task may have returned without
-// River having recorded its snooze yet (its completer writes in
-// batches): ResumeTask waits for the job to stop running, at most
-// resumeWait, then makes it due, and nudges the queue to look now rather
-// than at its next poll.
+// recorded on a task that waited, or to run a task that ended again. The
+// run that parked or ended the task may have returned without River
+// having recorded it yet (its completer writes in batches): ResumeTask
+// waits for the job to stop running, at most resumeWait, then makes it
+// due; a queue takes it at its next poll (a second).
 func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
 	ctx, cancel := context.WithTimeout(ctx, resumeWait)
 	defer cancel()
@@ -109,12 +108,7 @@ func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
 			return fmt.Errorf("jobs: resume task job %d: %w", jobID, err)
 		}
 		if row.State != rivertype.JobStateRunning {
-			var args TaskArgs
-			if err := json.Unmarshal(row.EncodedArgs, &args); err != nil {
-				return err
-			}
-			_, err := j.Insert(ctx, args) // a duplicate, skipped: the queue looks now
-			return err
+			return nil
 		}
 		select {
 		case <-ended:

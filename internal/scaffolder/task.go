@@ -20,10 +20,10 @@ type TaskStore interface {
 	SaveTaskStep(ctx context.Context, id string, s portal.TaskStep, workspace []byte) error
 	TaskSteps(ctx context.Context, id string) ([]portal.TaskStep, error)
 	TaskWorkspace(ctx context.Context, id string) ([]byte, error)
-	AppendTaskEvents(ctx context.Context, id string, events []portal.TaskEvent) error
-	// StrandedTasks returns the open or processing tasks whose job will
-	// not run them again, with the job's state ("" when it has none).
-	StrandedTasks(ctx context.Context, now time.Time) (map[string]string, error)
+	AppendTaskEvents(ctx context.Context, events []portal.TaskEvent) error
+	// StrandedTasks returns the open or processing tasks that no job of
+	// theirs will run again.
+	StrandedTasks(ctx context.Context, now time.Time) ([]string, error)
 }
 
 // Tasks runs tasks: the work of each task's job (see internal/jobs).
@@ -180,7 +180,7 @@ func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
 			ev := portal.TaskEvent{TaskID: t.ID, StepID: e.StepID, Status: e.Status, Level: e.Level, Message: e.Message, At: e.Time}
 			// The log is best kept: a write that fails is logged, and the
 			// step goes on.
-			if err := ts.Store.AppendTaskEvents(context.WithoutCancel(ctx), t.ID, []portal.TaskEvent{ev}); err != nil {
+			if err := ts.Store.AppendTaskEvents(context.WithoutCancel(ctx), []portal.TaskEvent{ev}); err != nil {
 				ts.Log.WarnContext(ctx, "task event", "task", t.ID, "err", err)
 				return
 			}
@@ -213,11 +213,8 @@ func (ts *Tasks) Sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for id, state := range stranded {
-		reason := "the task's job was never queued"
-		if state != "" {
-			reason = "the task's job is " + state + " without having finished it"
-		}
+	for _, id := range stranded {
+		const reason = "no job is left to run the task: its last one ended without finishing it, or none was queued"
 		for _, from := range []portal.TaskStatus{portal.TaskProcessing, portal.TaskOpen} {
 			if err := ts.finish(ctx, id, from, portal.TaskFailed, nil, reason); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,7 +177,7 @@ func (db *DB) UpdateTask(ctx context.Context, id string, u portal.TaskUpdate) (b
 		sets, args = append(sets, "ended_at = ?", "secrets = '{}'", "workspace = NULL"), append(args, now)
 	}
 	var changed bool
-	err := db.inTaskTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
+	err := db.inTaskTx(ctx, []string{id}, func(tx *sqlx.Tx) (bool, error) {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE task SET `+strings.Join(sets, ", ")+` WHERE id = ? AND `+cond),
 			append(args, id, arg)...)
 		if err != nil {
@@ -195,7 +196,7 @@ func (db *DB) UpdateTask(ctx context.Context, id string, u portal.TaskUpdate) (b
 // it (nil keeps the one recorded), in one transaction: the checkpoint a
 // resumed task starts after.
 func (db *DB) SaveTaskStep(ctx context.Context, id string, s portal.TaskStep, workspace []byte) error {
-	return db.inTaskTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
+	return db.inTaskTx(ctx, []string{id}, func(tx *sqlx.Tx) (bool, error) {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM task_step WHERE task_id = ? AND step_id = ?`), id, s.StepID); err != nil {
 			return false, err
 		}
@@ -248,13 +249,20 @@ func (db *DB) TaskWorkspace(ctx context.Context, id string) ([]byte, error) {
 	return data, formatError(err)
 }
 
-// AppendTaskEvents appends events to a task's log, in one transaction,
-// and gives them their ids.
-func (db *DB) AppendTaskEvents(ctx context.Context, id string, events []portal.TaskEvent) error {
+// AppendTaskEvents appends events, of one task or several, to their logs
+// in one transaction, and gives them their ids: a process that runs many
+// tasks writes their events together (see scaffolder.Tasks).
+func (db *DB) AppendTaskEvents(ctx context.Context, events []portal.TaskEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return db.inTaskTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
+	var ids []string
+	for _, e := range events {
+		if !slices.Contains(ids, e.TaskID) {
+			ids = append(ids, e.TaskID)
+		}
+	}
+	return db.inTaskTx(ctx, ids, func(tx *sqlx.Tx) (bool, error) {
 		return true, db.insertTaskEvents(ctx, tx, events)
 	})
 }
@@ -275,8 +283,8 @@ func (db *DB) insertTaskEvents(ctx context.Context, tx *sqlx.Tx, events []portal
 }
 
 // inTaskTx runs fn in a write transaction; when fn reports that it wrote
-// events, other processes are told of the task's events as it commits.
-func (db *DB) inTaskTx(ctx context.Context, id string, fn func(tx *sqlx.Tx) (bool, error)) error {
+// events, other processes are told of the tasks' events as it commits.
+func (db *DB) inTaskTx(ctx context.Context, ids []string, fn func(tx *sqlx.Tx) (bool, error)) error {
 	tx, err := db.beginWrite(ctx)
 	if err != nil {
 		return formatError(err)
@@ -287,8 +295,10 @@ func (db *DB) inTaskTx(ctx context.Context, id string, fn func(tx *sqlx.Tx) (boo
 		return formatError(err)
 	}
 	if events {
-		if err := db.d.notifyTask(ctx, tx, id); err != nil {
-			return err
+		for _, id := range ids {
+			if err := db.d.notifyTask(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 	}
 	return formatError(tx.Commit())
@@ -365,28 +375,23 @@ func (db *DB) pollTaskEvents(ctx context.Context, wake func(string)) error {
 	}
 }
 
-// StrandedTasks returns the tasks left open or processing whose job will
-// not run them again: discarded after its last attempt (its process died
-// on it), cancelled, completed, or gone; or never queued (created more
-// than a minute before now without a job). A task is never left
-// processing: the jobs' janitor fails these (see internal/jobs).
-func (db *DB) StrandedTasks(ctx context.Context, now time.Time) (map[string]string, error) {
-	var rows []struct {
-		ID    string `db:"id"`
-		State string `db:"state"`
-	}
-	err := db.r.SelectContext(ctx, &rows, db.r.Rebind(`
-		SELECT t.id, COALESCE(CAST(j.state AS TEXT), '') AS state
-		FROM task t LEFT JOIN river_job j ON j.id = t.job_id
-		WHERE t.status IN ('open', 'processing')
-		  AND (j.state IN ('discarded', 'cancelled', 'completed') OR (j.id IS NULL AND t.created_at < ?))`),
+// StrandedTasks returns the tasks left open or processing, made more than
+// a minute before now, that no job of theirs will run again: none waits or
+// runs (River's table, as its schema version 8 has it) — the last was
+// discarded after its attempts (each one's process died), cancelled, or
+// completed without finishing the task, or none was ever queued. A task
+// is never left processing: the jobs' janitor fails these (see
+// internal/jobs). Jobs are matched by their argument, not by task.job_id,
+// which names the last job given the task, not every one.
+func (db *DB) StrandedTasks(ctx context.Context, now time.Time) ([]string, error) {
+	var ids []string
+	err := db.r.SelectContext(ctx, &ids, db.r.Rebind(`
+		SELECT t.id FROM task t
+		WHERE t.status IN ('open', 'processing') AND t.created_at < ?
+		  AND NOT EXISTS (
+			SELECT 1 FROM river_job j
+			WHERE j.kind = 'scaffolder_task' AND `+db.d.jsonText("j.args", "task_id")+` = t.id
+			  AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`),
 		now.Add(-time.Minute).UTC())
-	if err != nil {
-		return nil, formatError(err)
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.State
-	}
-	return out, nil
+	return ids, formatError(err)
 }
