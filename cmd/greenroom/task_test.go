@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ const gatedTemplate = `apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
 metadata:
   name: gated
+  labels: {golden: "true"}
 spec:
   type: service
   parameters:
@@ -405,4 +407,40 @@ spec:
 			}
 		}
 	})
+}
+
+// TestMain_TemplatePermission: scaffolder.template.read is decided on the
+// template, with the policy's conditions: a template without the label the
+// rule asks for is FORBIDDEN, one with it runs.
+func TestMain_TemplatePermission(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Locations = []string{mustWrite(t, dir, "template.yaml", taskTemplate), mustWrite(t, dir, "gated.yaml", gatedTemplate)}
+	cfg.Policy = mustWrite(t, dir, "policy.yaml", `rules:
+  - name: read
+    allow: [catalog.entity.read]
+    to: [anyone]
+  - name: run
+    allow: [scaffolder.task.create]
+    to: [users]
+  - name: golden-only
+    allow: [scaffolder.template.read]
+    to: [users]
+    when: {labels: {golden: "true"}}
+`)
+	_, base := serve(t, cfg, filepath.Join(t.TempDir(), "greenroom.db"))
+	dry := func(ref string) string {
+		_, code := graphql(t, base, `mutation($in: DryRunInput!) { dryRunTemplate(input: $in) { error } }`,
+			map[string]any{"in": map[string]any{"ref": ref, "values": map[string]any{}}})
+		return code
+	}
+	if code := dry("template:svc"); code != "FORBIDDEN" {
+		t.Errorf("a template without the label: code %q, want FORBIDDEN", code)
+	}
+	if code := dry("template:gated"); code != "" {
+		t.Errorf("a template with the label: code %q, want none", code)
+	}
+	if _, code := graphql(t, base, `mutation { runTemplate(ref: "template:svc", values: {name: "x", repoUrl: "github.com?owner=o&repo=x"}) { id } }`, nil); code != "FORBIDDEN" {
+		t.Errorf("runTemplate of a template without the label: code %q, want FORBIDDEN", code)
+	}
 }

@@ -48,8 +48,8 @@ type TaskQueue interface {
 
 // Tasks is the software templates' service: running a template as a
 // task, dry runs, and reading, following, cancelling and retrying tasks.
-// Running or dry-running needs scaffolder.task.create and reading the
-// template; a task's creator may read and cancel it, others need
+// Running or dry-running needs scaffolder.task.create, reading the
+// template and scaffolder.template.read on it; a task's creator may read and cancel it, others need
 // scaffolder.task.read and scaffolder.task.cancel. Runs, cancels and
 // retries are audited.
 type Tasks struct {
@@ -65,6 +65,7 @@ type Tasks struct {
 
 type taskGuard interface {
 	Require(ctx context.Context, perm string, r *policy.Resource) error
+	RequireOn(ctx context.Context, perm, ref string) error
 	EntityByRef(ctx context.Context, ref string) (*catalog.Record, error)
 }
 
@@ -89,7 +90,8 @@ func (s *Tasks) Woke(taskID string) { s.hub.wake(taskID) }
 // Actions describes the actions templates can use.
 func (s *Tasks) Actions() []scaffolder.ActionInfo { return s.registry.Infos() }
 
-// template reads a Template entity the caller may read.
+// template reads a Template entity the caller may read and use
+// (scaffolder.template.read, with its conditions on the template).
 func (s *Tasks) template(ctx context.Context, ref string) (*catalog.Record, map[string]any, error) {
 	canonical, err := catalog.ParseRef(strings.TrimSpace(ref), catalog.RefDefaults{Kind: "template", Namespace: "default"})
 	if err != nil {
@@ -104,6 +106,9 @@ func (s *Tasks) template(ctx context.Context, ref string) (*catalog.Record, map[
 	}
 	if rec == nil {
 		return nil, nil, portal.Errorf(portal.ENOTFOUND, "no template %s", canonical)
+	}
+	if err := s.guard.RequireOn(ctx, policy.TemplateRead, rec.Ref); err != nil {
+		return nil, nil, err
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(rec.Data, &doc); err != nil {

@@ -45,7 +45,7 @@ func problems(tb testing.TB, src string) []string {
 
 const knownPerms = `the permissions are catalog.entity.read, catalog.entity.refresh, catalog.entity.delete, ` +
 	`catalog.location.read, catalog.location.create, catalog.location.delete, audit.event.read, ` +
-	`jobs.job.read, jobs.job.cancel, scaffolder.task.create, scaffolder.task.read, scaffolder.task.cancel, ` +
+	`jobs.job.read, jobs.job.cancel, scaffolder.template.read, scaffolder.task.create, scaffolder.task.read, scaffolder.task.cancel, ` +
 	`scaffolder.task.approve, ` +
 	`and wildcards such as "*" and "catalog.entity.*"`
 

@@ -18,6 +18,10 @@ const (
 	JobRead = "jobs.job.read"
 	// JobCancel lets a caller cancel a background job.
 	JobCancel = "jobs.job.cancel"
+	// TemplateRead lets a caller use a software template (a Template
+	// entity it may read): run or dry-run it. A rule about it may have
+	// conditions on the template (its owner, labels, …).
+	TemplateRead = "scaffolder.template.read"
 	// TaskCreate lets a caller run a software template (and dry-run one);
 	// TaskRead and TaskCancel let a caller read and cancel the tasks of
 	// others, as a task's creator may always do with its own.
@@ -56,6 +60,7 @@ var permissions = []permission{
 	{AuditRead, ""},
 	{JobRead, ""},
 	{JobCancel, ""},
+	{TemplateRead, ResourceEntity},
 	{TaskCreate, ""},
 	{TaskRead, ""},
 	{TaskCancel, ""},
