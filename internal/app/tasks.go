@@ -303,10 +303,6 @@ func (s *Tasks) Approve(ctx context.Context, id, comment string) (task *portal.T
 		return nil, err
 	}
 	by := portal.PrincipalFromContext(ctx).Ref
-	out, _ := json.Marshal(map[string]any{"approvedBy": by, "comment": comment})
-	if err := s.store.SaveTaskStep(ctx, id, portal.TaskStep{StepID: gate.StepID, Position: gate.Position, Status: scaffolder.StatusCompleted, Output: out}, nil); err != nil {
-		return nil, err
-	}
 	changed, err := s.store.UpdateTask(ctx, id, portal.TaskUpdate{
 		From: []portal.TaskStatus{portal.TaskWaiting}, To: portal.TaskOpen,
 		Event: &portal.TaskEvent{TaskID: id, StepID: gate.StepID, Status: scaffolder.StatusCompleted, Level: "info", Message: decision("Approved", by, comment)},
@@ -316,6 +312,13 @@ func (s *Tasks) Approve(ctx context.Context, id, comment string) (task *portal.T
 	}
 	if !changed {
 		return nil, portal.Errorf(portal.ECONFLICT, "task %s was decided meanwhile", id)
+	}
+	// The gate's checkpoint once the decision is the caller's (a rejection
+	// that won leaves none, so a retry asks again), before the job, still
+	// snoozed, is made due.
+	out, _ := json.Marshal(map[string]any{"approvedBy": by, "comment": comment})
+	if err := s.store.SaveTaskStep(ctx, id, portal.TaskStep{StepID: gate.StepID, Position: gate.Position, Status: scaffolder.StatusCompleted, Output: out}, nil); err != nil {
+		return nil, err
 	}
 	if err := s.queue.ResumeTask(ctx, t.JobID); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package scaffolder
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -232,19 +233,11 @@ func (fetchPlain) Run(ctx context.Context, ac *ActionContext) error {
 	}
 	ac.Logf("Fetching plain content from %s", in.URL)
 	for _, e := range entries {
-		if _, err := place(ac.Workspace, path.Join(cleanTarget(in.TargetPath), e.path), e, true); err != nil {
+		if _, err := place(ac.Workspace, path.Join(cmp.Or(in.TargetPath, "."), e.path), e, true); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// cleanTarget is a targetPath, the workspace itself when empty.
-func cleanTarget(p string) string {
-	if p == "" {
-		return "."
-	}
-	return p
 }
 
 // fetchPlainFile is fetch:plain:file: one file of the template copied.
@@ -413,7 +406,7 @@ func (fetchTemplate) Run(ctx context.Context, ac *ActionContext) error {
 		if skipsPath(name) {
 			continue
 		}
-		dst := path.Join(cleanTarget(in.TargetPath), name)
+		dst := path.Join(cmp.Or(in.TargetPath, "."), name)
 		if _, err := Clean(dst); err != nil {
 			return fmt.Errorf("%s renders to %s, which leaves the workspace", e.path, name)
 		}

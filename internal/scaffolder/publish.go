@@ -230,38 +230,57 @@ func (publishGitHub) Info() ActionInfo {
 	}
 }
 
-func (p publishGitHub) Run(ctx context.Context, ac *ActionContext) error {
-	var in struct {
-		pushInput
-		RepoURL        string   `json:"repoUrl"`
-		Description    string   `json:"description"`
-		Homepage       string   `json:"homepage"`
-		RepoVisibility string   `json:"repoVisibility"`
-		Topics         []string `json:"topics"`
-	}
+// forgeInput is the input publish:github and publish:gitlab share.
+type forgeInput struct {
+	pushInput
+	RepoURL        string   `json:"repoUrl"`
+	Description    string   `json:"description"`
+	Homepage       string   `json:"homepage"`
+	RepoVisibility string   `json:"repoVisibility"`
+	Topics         []string `json:"topics"`
+}
+
+// forgeTarget reads a forge publish action's input and finds the
+// integration of the host its repoUrl names.
+func (f *Forges) forgeTarget(ac *ActionContext, kind string) (forgeInput, RepoURL, Integration, error) {
+	var in forgeInput
 	if err := ac.DecodeInput(&in); err != nil {
-		return err
+		return in, RepoURL{}, Integration{}, err
 	}
-	loc, err := p.f.Integrations().ParseRepoURL(in.RepoURL)
+	loc, err := f.Integrations().ParseRepoURL(in.RepoURL)
 	if err != nil {
-		return err
+		return in, loc, Integration{}, err
 	}
-	integ, err := p.f.lookup("github", loc.Host)
+	integ, err := f.lookup(kind, loc.Host)
+	return in, loc, integ, err
+}
+
+// dryPublish is a forge publish in a dry run: the commit made, nothing
+// created or pushed, the outputs those of the repository at web.
+func dryPublish(ctx context.Context, ac *ActionContext, in pushInput, web, blob string) error {
+	hash, err := push(ctx, ac, in, web+".git", nil)
+	if err == nil {
+		published(ac, web+".git", web+blob+cmp.Or(in.DefaultBranch, "main"), hash)
+	}
+	return err
+}
+
+// published sets the outputs every publish action to a forge sets.
+func published(ac *ActionContext, remote, contents, hash string) {
+	ac.Output("remoteUrl", remote)
+	ac.Output("repoContentsUrl", contents)
+	ac.Output("commitHash", hash)
+}
+
+func (p publishGitHub) Run(ctx context.Context, ac *ActionContext) error {
+	in, loc, integ, err := p.f.forgeTarget(ac, forge.GitHub)
 	if err != nil {
 		return err
 	}
 	branch := cmp.Or(in.DefaultBranch, "main")
 	if ac.DryRun {
-		html := "https://" + loc.Host + "/" + loc.Owner + "/" + loc.Repo
 		ac.Logf("Dry run: would create the repository %s/%s on %s", loc.Owner, loc.Repo, loc.Host)
-		hash, err := push(ctx, ac, in.pushInput, html+".git", nil)
-		if err != nil {
-			return err
-		}
-		ac.Output("remoteUrl", html+".git")
-		ac.Output("repoContentsUrl", html+"/blob/"+branch)
-		ac.Output("commitHash", hash)
-		return nil
+		return dryPublish(ctx, ac, in.pushInput, "https://"+loc.Host+"/"+loc.Owner+"/"+loc.Repo, "/blob/")
 	}
 	token, err := tokenFor(in.Token, integ)
 	if err != nil {
@@ -301,9 +320,7 @@ func (p publishGitHub) Run(ctx context.Context, ac *ActionContext) error {
 	if err != nil {
 		return err
 	}
-	ac.Output("remoteUrl", repo.CloneURL)
-	ac.Output("repoContentsUrl", repo.HTMLURL+"/blob/"+branch)
-	ac.Output("commitHash", hash)
+	published(ac, repo.CloneURL, repo.HTMLURL+"/blob/"+branch, hash)
 	return nil
 }
 
@@ -334,37 +351,15 @@ func (publishGitLab) Info() ActionInfo {
 }
 
 func (p publishGitLab) Run(ctx context.Context, ac *ActionContext) error {
-	var in struct {
-		pushInput
-		RepoURL        string   `json:"repoUrl"`
-		Description    string   `json:"description"`
-		RepoVisibility string   `json:"repoVisibility"`
-		Topics         []string `json:"topics"`
-	}
-	if err := ac.DecodeInput(&in); err != nil {
-		return err
-	}
-	loc, err := p.f.Integrations().ParseRepoURL(in.RepoURL)
-	if err != nil {
-		return err
-	}
-	integ, err := p.f.lookup("gitlab", loc.Host)
+	in, loc, integ, err := p.f.forgeTarget(ac, forge.GitLab)
 	if err != nil {
 		return err
 	}
 	branch := cmp.Or(in.DefaultBranch, "main")
 	if ac.DryRun {
-		web := "https://" + loc.Host + "/" + loc.Owner + "/" + loc.Repo
 		ac.Logf("Dry run: would create the project %s/%s on %s", loc.Owner, loc.Repo, loc.Host)
-		hash, err := push(ctx, ac, in.pushInput, web+".git", nil)
-		if err != nil {
-			return err
-		}
-		ac.Output("remoteUrl", web+".git")
-		ac.Output("repoContentsUrl", web+"/-/blob/"+branch)
-		ac.Output("commitHash", hash)
 		ac.Output("projectId", 0)
-		return nil
+		return dryPublish(ctx, ac, in.pushInput, "https://"+loc.Host+"/"+loc.Owner+"/"+loc.Repo, "/-/blob/")
 	}
 	token, err := tokenFor(in.Token, integ)
 	if err != nil {
@@ -397,9 +392,7 @@ func (p publishGitLab) Run(ctx context.Context, ac *ActionContext) error {
 	if err != nil {
 		return err
 	}
-	ac.Output("remoteUrl", project.HTTPURLToRepo)
-	ac.Output("repoContentsUrl", project.WebURL+"/-/blob/"+branch)
-	ac.Output("commitHash", hash)
+	published(ac, project.HTTPURLToRepo, project.WebURL+"/-/blob/"+branch, hash)
 	ac.Output("projectId", project.ID)
 	return nil
 }
