@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -330,6 +331,78 @@ func TestJobs_ListPages(t *testing.T) {
 		all, err := j.List(ctx, ids[1], 0, rivertype.JobStateAvailable, rivertype.JobStateRunning)
 		if err != nil || len(all) != 3 || all[0].ID != ids[2] {
 			t.Errorf("every job after the second: %d jobs, %v; want the last 3", len(all), err)
+		}
+	})
+}
+
+// parkingRunner parks each task at a gate on its first run, and records
+// the runs that follow.
+type parkingRunner struct {
+	parked, resumed chan string
+	runs            sync.Map // task id → *atomic.Int32
+}
+
+func (r *parkingRunner) Run(ctx context.Context, id string) (time.Time, error) {
+	n, _ := r.runs.LoadOrStore(id, new(atomic.Int32))
+	if n.(*atomic.Int32).Add(1) == 1 {
+		r.parked <- id
+		return time.Now().Add(time.Hour), nil
+	}
+	r.resumed <- id
+	return time.Time{}, nil
+}
+
+func (r *parkingRunner) Sweep(context.Context) error { return nil }
+
+// A decision made as the run that parked the task ends (its snooze being
+// committed) still makes the job due: on PostgreSQL, JobRetry racing the
+// completer returned the job as snoozed without having updated it, and
+// the task waited for its gate's deadline (a CI failure of
+// TestMain_Templates/GateApproved).
+func TestResumeTask_RacesTheSnooze(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		drv, err := db.JobDriver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &parkingRunner{parked: make(chan string), resumed: make(chan string, 1)}
+		ws := jobs.NewWorkers()
+		jobs.AddTasks(ws, r)
+		j, err := jobs.New(drv, ws, jobs.Options{PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			j.Stop(ctx)
+		})
+		ctx := context.Background()
+		for i := range 30 {
+			id := fmt.Sprintf("task-%d", i)
+			job, err := j.StartTask(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-r.parked
+			// Across the window in which the snooze is recorded.
+			time.Sleep(time.Duration(i%6) * time.Millisecond)
+			if err := j.ResumeTask(ctx, job); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case got := <-r.resumed:
+				if got != id {
+					t.Fatalf("resumed %s, want %s", got, id)
+				}
+			case <-time.After(5 * time.Second):
+				row, _ := j.Get(ctx, job)
+				t.Fatalf("%s was not resumed within 5 s of its decision: its job is %s until %s", id, row.State, row.ScheduledAt)
+			}
 		}
 	})
 }

@@ -91,7 +91,8 @@ func (j *Jobs) StartTask(ctx context.Context, taskID string) (int64, error) {
 // run that parked or ended the task may have returned without River
 // having recorded it yet (its completer writes in batches): ResumeTask
 // waits for the job to stop running, at most resumeWait, then makes it
-// due; a queue takes it at its next poll (a second).
+// due; a queue takes it at its next poll (a second). A job is due once
+// JobRetry returns it available.
 func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
 	ctx, cancel := context.WithTimeout(ctx, resumeWait)
 	defer cancel()
@@ -107,7 +108,12 @@ func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
 		if err != nil {
 			return fmt.Errorf("jobs: resume task job %d: %w", jobID, err)
 		}
-		if row.State != rivertype.JobStateRunning {
+		// Available: made due now (or it was). Any state but running means
+		// the row changed as JobRetry read it: on PostgreSQL, a run whose
+		// end the completer committed meanwhile is returned in its new
+		// state (snoozed until the gate's deadline) but was not updated,
+		// its statement's snapshot still seeing it running; so try again.
+		if row.State == rivertype.JobStateAvailable {
 			return nil
 		}
 		select {
