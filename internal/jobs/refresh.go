@@ -188,10 +188,17 @@ func (j *Jobs) refreshSoon(ctx context.Context, locationID string) (*RefreshRequ
 // the run in progress.
 func (j *Jobs) makeDue(ctx context.Context, req *RefreshRequest, row *rivertype.JobRow) error {
 	if row.State != rivertype.JobStateRunning {
-		var err error
-		// JobRetry leaves a running job as it is and makes any other due now.
-		if row, err = j.client.JobRetry(ctx, row.ID); err != nil {
-			return fmt.Errorf("jobs: refresh location %s now: %w", req.Location, err)
+		// JobRetry leaves a running job as it is and makes any other due
+		// now. A job it returns in another state changed as it read it (a
+		// run ending, see ResumeTask) and was not made due: asked again.
+		for tries := 0; row.State != rivertype.JobStateAvailable && row.State != rivertype.JobStateRunning; tries++ {
+			if tries == 3 {
+				return fmt.Errorf("jobs: refresh location %s now: its job stays %s", req.Location, row.State)
+			}
+			var err error
+			if row, err = j.client.JobRetry(ctx, row.ID); err != nil {
+				return fmt.Errorf("jobs: refresh location %s now: %w", req.Location, err)
+			}
 		}
 		// River looks for due jobs at each poll, but at once after an
 		// insert: inserting the job again, a duplicate skipped, makes this
