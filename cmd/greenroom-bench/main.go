@@ -146,6 +146,7 @@ func run(ctx context.Context) int {
 	feed := flag.Bool("feed", true, "measure the change feed from a write to a consumer in another process")
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
 	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus, dry runs and tasks")
+	workspaces := flag.String("workspaces", defaultWorkspaces(), "where the task benchmark's servers make task workspaces (their TMPDIR; empty: the system's temporary directory)")
 	flag.Parse()
 
 	sizes, err := parseSizes(*sizesFlag)
@@ -174,7 +175,7 @@ func run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom"), api: *api}
+	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom"), api: *api, workspaces: *workspaces}
 	fmt.Println("# build")
 	if err := b.command(ctx, "go", "build", "-o", b.bin, "./cmd/greenroom"); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-bench: build greenroom:", err)
@@ -277,7 +278,7 @@ func run(ctx context.Context) int {
 	}
 	if *templates {
 		tmplFailed, tmplMissed := reportTemplating(tmpl)
-		tasksFailed, tasksMissed := reportTasks(taskResults)
+		tasksFailed, tasksMissed := reportTasks(taskResults, b.workspaces)
 		failed, missed = failed || tmplFailed || tasksFailed, missed || tmplMissed || tasksMissed
 	}
 	switch {
@@ -294,6 +295,8 @@ func run(ctx context.Context) int {
 type bench struct {
 	root, bin string
 	api       bool // measure the API on each ingested database
+	// workspaces is where task workspaces are made ("" for the default).
+	workspaces string
 }
 
 // command runs a preparation step from the repository root, printing it
