@@ -343,7 +343,7 @@ func (m *Main) Run(ctx context.Context) error {
 	forges := scaffolder.NewForges(m.Config.integrations(), nil)
 	entities := &catalogReader{}
 	actions := templateActions(forges, entities)
-	runner := &scaffolder.Tasks{Store: db, Registry: actions, Integrations: forges.Integrations(),
+	runner := &scaffolder.Tasks{Store: db, Registry: actions, Integrations: forges.Integrations(), Sources: forges,
 		WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout),
 		User: userEntity(db), Log: m.Log}
 	if m.jobs, err = newJobs(db, m.engine, runner, m.Config, m.Log, ops.jobObserver()); err != nil {
@@ -360,7 +360,7 @@ func (m *Main) Run(ctx context.Context) error {
 		HistoryRetention: time.Duration(m.Config.History.Retention), Log: m.Log})
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log,
-		Tasks: db, TaskQueue: m.jobs, TaskOptions: app.TaskOptions{Registry: actions, Integrations: forges.Integrations(),
+		Tasks: db, TaskQueue: m.jobs, TaskOptions: app.TaskOptions{Registry: actions, Integrations: forges.Integrations(), Sources: forges,
 			WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout)}})
 	runner.Woke, entities.svc = svcs.Tasks.Woke, svcs.Catalog
 	m.tasks = svcs.Tasks

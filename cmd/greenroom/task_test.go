@@ -54,6 +54,20 @@ spec:
     - {id: after, action: debug:log, input: {message: 'approved by ${{ steps.gate.output.approvedBy }}'}}
 `
 
+const remoteTemplate = `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: remote}
+spec:
+  type: docs
+  steps:
+    - {id: fetch, action: fetch:template, input: {url: ./skeleton, values: {name: '${{ parameters.name }}'}}}
+    - {id: license, action: fetch:plain:file, input: {url: ../shared/LICENSE, targetPath: LICENSE}}
+    - {id: read, action: fs:readdir, input: {paths: ['.']}}
+  output:
+    files: ${{ steps.read.output.files | length }}
+    first: ${{ steps.read.output.files[0].name }}
+`
+
 const taskFields = `id status templateRef templateEtag createdBy values output error endedAt
   template { name } steps { id name action status output } events(first: 1000) { cursor step status level message }`
 
@@ -83,8 +97,14 @@ func testTemplates(t *testing.T, dsn string) {
 	tmpl := mustWrite(t, dir, "template.yaml", taskTemplate)
 	mustWrite(t, dir, "skeleton/README.md", "# ${{ values.name }}\n")
 	mustWrite(t, dir, "skeleton/catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: '${{ values.name }}'}\nspec: {type: service, lifecycle: experimental, owner: team-a}\n")
+	// A template that lives on the forge, registered by its URL.
+	remote := t.TempDir()
+	mustWrite(t, remote, "templates/remote/template.yaml", remoteTemplate)
+	mustWrite(t, remote, "templates/remote/skeleton/${{ values.name }}.md", "# ${{ values.name }}\n")
+	mustWrite(t, remote, "templates/shared/LICENSE", "MIT\n")
+	forge.Git.PushDir(t, remote, "org/templates.git", "main")
 	cfg := DefaultConfig()
-	cfg.Locations = []string{tmpl, mustWrite(t, dir, "gated.yaml", gatedTemplate)}
+	cfg.Locations = []string{tmpl, mustWrite(t, dir, "gated.yaml", gatedTemplate), forge.Server.URL + "/org/templates/blob/main/templates/remote/template.yaml"}
 	cfg.Integrations.GitHub = []Integration{{Host: forge.Host(), APIBaseURL: forge.Server.URL + "/api/v3", Token: forge.Token}}
 	cfg.Scaffolder.WorkingDirectory = t.TempDir()
 	_, base := serve(t, cfg, dsn)
@@ -361,6 +381,24 @@ func testTemplates(t *testing.T, dsn string) {
 		}
 	})
 
+	// A template registered by URL fetches its skeleton from its
+	// repository on the forge, in a task and in a dry run.
+	t.Run("RegisteredByURL", func(t *testing.T) {
+		data, code := graphql(t, base, `mutation { runTemplate(ref: "template:remote", values: {name: "guide"}) { id } }`, nil)
+		var out struct{ RunTemplate struct{ ID string } }
+		json.Unmarshal(data, &out)
+		if code != "" || out.RunTemplate.ID == "" {
+			t.Fatalf("runTemplate: %s %s", code, data)
+		}
+		if got := await(t, out.RunTemplate.ID, "COMPLETED"); got.Output["files"] != float64(2) || got.Output["first"] != "LICENSE" {
+			t.Errorf("output %v", got.Output)
+		}
+		data, code = graphql(t, base, `mutation { dryRunTemplate(input: {ref: "template:remote", values: {name: "dry"}}) { files { path } error } }`, nil)
+		if want := `{"dryRunTemplate":{"files":[{"path":"LICENSE"},{"path":"dry.md"}],"error":null}}`; code != "" || string(data) != want {
+			t.Errorf("dry run: %s %s", code, data)
+		}
+	})
+
 	t.Run("CatalogFetch", func(t *testing.T) {
 		yaml := `apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
@@ -390,7 +428,7 @@ spec:
 
 	t.Run("Templates", func(t *testing.T) {
 		data, code := graphql(t, base, `{ templates(filter: {kind: ["Component"]}) { edges { node { ref ... on Template { type parameterPages { index } } } } } }`, nil)
-		want := `{"templates":{"edges":[{"node":{"ref":"template:default/gated","type":"service","parameterPages":[{"index":0}]}},{"node":{"ref":"template:default/svc","type":"service","parameterPages":[{"index":0}]}}]}}`
+		want := `{"templates":{"edges":[{"node":{"ref":"template:default/gated","type":"service","parameterPages":[{"index":0}]}},{"node":{"ref":"template:default/remote","type":"docs","parameterPages":[]}},{"node":{"ref":"template:default/svc","type":"service","parameterPages":[{"index":0}]}}]}}`
 		if code != "" || string(data) != want {
 			t.Errorf("templates: %s %s", code, data)
 		}

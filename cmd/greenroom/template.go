@@ -157,7 +157,7 @@ func cmdTemplateDryRun(ctx context.Context, args []string, stdout, stderr io.Wri
 	defer ws.Remove()
 	run := scaffolder.Run{
 		Spec: spec, Registry: templateActions(scaffolder.NewForges(nil, nil), scaffolder.OfflineCatalog{}), Values: scaffolder.VisibleValues(spec.Pages, values), Secrets: secrets,
-		TemplateRef: src.Ref(), TaskID: "dry-run", Template: root.FS(), Workspace: ws, DryRun: true, StepTimeout: *timeout,
+		TemplateRef: src.Ref(), TaskID: "dry-run", Template: scaffolder.TemplateBase{Dir: root.FS()}, Workspace: ws, DryRun: true, StepTimeout: *timeout,
 		Emit: func(e scaffolder.Event) {
 			fmt.Fprintf(stdout, "%s [%s] %s\n", e.Time.Format("15:04:05.000"), e.StepID, e.Message)
 		},

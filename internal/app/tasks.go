@@ -73,6 +73,8 @@ type taskGuard interface {
 type TaskOptions struct {
 	Registry     *scaffolder.Registry
 	Integrations scaffolder.Integrations
+	// Sources locates what dry runs fetch by URL.
+	Sources scaffolder.Locator
 	// WorkDir is where dry runs make their workspaces.
 	WorkDir     string
 	StepTimeout time.Duration
@@ -117,16 +119,15 @@ func (s *Tasks) template(ctx context.Context, ref string) (*catalog.Record, map[
 	return rec, doc, nil
 }
 
-// templateDir is the directory of a template's descriptor, where its
-// relative fetch URLs point, when it was read from a file on this server.
-func templateDir(doc map[string]any) string {
+// templateBase is the folder of a template's descriptor, where its
+// relative fetch URLs point (see scaffolder.OpenTemplateBase): the
+// location it was read from names it.
+func templateBase(doc map[string]any) string {
 	meta, _ := doc["metadata"].(map[string]any)
 	ann, _ := meta["annotations"].(map[string]any)
 	loc, _ := ann[catalog.AnnotationManagedByLocation].(string)
-	if path, ok := strings.CutPrefix(loc, "file:"); ok && filepath.IsAbs(path) {
-		return filepath.Dir(path)
-	}
-	return ""
+	kind, target, _ := strings.Cut(loc, ":")
+	return scaffolder.BaseOfLocation(kind, target)
 }
 
 // prepare parses a template's spec and checks values against its form:
@@ -186,7 +187,7 @@ func (s *Tasks) RunTemplate(ctx context.Context, ref string, values, secrets map
 		secs = []byte("{}")
 	}
 	t := &portal.Task{
-		TemplateRef: rec.Ref, TemplateEtag: rec.Etag, Template: rec.Data, TemplateDir: templateDir(doc),
+		TemplateRef: rec.Ref, TemplateEtag: rec.Etag, Template: rec.Data, TemplateBase: templateBase(doc),
 		Values: vals, Secrets: secs, CreatedBy: portal.PrincipalFromContext(ctx).Ref,
 	}
 	if err := s.store.CreateTask(ctx, t); err != nil {
@@ -613,7 +614,7 @@ func (s *Tasks) DryRun(ctx context.Context, in DryRunInput) (*DryRunResult, erro
 		return nil, err
 	}
 	var doc map[string]any
-	ref, dir := "template:default/dry-run", ""
+	ref, base := "template:default/dry-run", ""
 	switch {
 	case in.Ref != "" && in.YAML != "":
 		return nil, portal.Errorf(portal.EINVALID, "give a template's ref or its YAML, not both")
@@ -622,7 +623,7 @@ func (s *Tasks) DryRun(ctx context.Context, in DryRunInput) (*DryRunResult, erro
 		if err != nil {
 			return nil, err
 		}
-		doc, ref, dir = d, rec.Ref, templateDir(d)
+		doc, ref, base = d, rec.Ref, templateBase(d)
 	case in.YAML != "":
 		var v any
 		if err := yaml.Unmarshal([]byte(in.YAML), &v); err != nil {
@@ -651,7 +652,7 @@ func (s *Tasks) DryRun(ctx context.Context, in DryRunInput) (*DryRunResult, erro
 		if err := writeUploads(tmp, in.Files); err != nil {
 			return nil, err
 		}
-		dir = tmp
+		base = tmp
 	}
 	ws, err := scaffolder.NewWorkspace(s.runs.WorkDir)
 	if err != nil {
@@ -663,17 +664,15 @@ func (s *Tasks) DryRun(ctx context.Context, in DryRunInput) (*DryRunResult, erro
 		Spec: spec, Registry: s.registry, Values: values, Secrets: in.Secrets,
 		User:        map[string]any{"ref": portal.PrincipalFromContext(ctx).Ref},
 		TemplateRef: ref, TaskID: "dry-run", Workspace: ws, DryRun: true, StepTimeout: s.runs.StepTimeout,
-		Integrations: s.runs.Integrations,
-		Emit:         func(e scaffolder.Event) { res.Log = append(res.Log, e) },
+		Integrations: s.runs.Integrations, Sources: s.runs.Sources,
+		Emit: func(e scaffolder.Event) { res.Log = append(res.Log, e) },
 	}
-	if dir != "" {
-		root, err := os.OpenRoot(dir)
-		if err != nil {
-			return nil, portal.Errorf(portal.EUNAVAILABLE, "the template's folder cannot be read")
-		}
-		defer root.Close()
-		run.Template = root.FS()
+	tmpl, closeBase, err := scaffolder.OpenTemplateBase(base)
+	if err != nil {
+		return nil, portal.Errorf(portal.EUNAVAILABLE, "the template's folder cannot be read")
 	}
+	defer closeBase()
+	run.Template = tmpl
 	r := run.Execute(ctx)
 	res.Steps, res.Output = r.Steps, r.Output
 	if r.Err != nil {

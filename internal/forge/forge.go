@@ -8,6 +8,7 @@
 package forge
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,45 +55,98 @@ func Lookup(list []Integration, host string) (Integration, bool) {
 	return Integration{}, false
 }
 
-// RawRequest returns the API request that reads the file a forge's web
-// URL shows, and whether u is such a URL of a known host: on GitHub
-// https://HOST/OWNER/REPO/blob/REF/PATH, read from the repository
-// contents API (GET /repos/OWNER/REPO/contents/PATH?ref=REF, media type
-// raw); on GitLab https://HOST/GROUP/PROJECT/-/blob/REF/PATH, read from
-// the repository files API (GET /projects/ID/repository/files/PATH/raw).
-// The ref is taken to have no slash. The header carries the token.
-func RawRequest(list []Integration, u *url.URL) (string, http.Header, bool) {
+// A Location is what a forge's web URL of a file or folder names: on
+// GitHub https://HOST/OWNER/REPO/blob|tree/REF/PATH, on GitLab
+// https://HOST/GROUP/PROJECT/-/blob|tree/REF/PATH. The ref is taken to
+// have no slash; Path is "" for the repository's root.
+type Location struct {
+	Integration
+	// Repo is OWNER/REPO on GitHub, GROUP/…/PROJECT on GitLab.
+	Repo      string
+	Ref, Path string
+	// Blob says the URL showed a file (blob/), not a folder (tree/).
+	Blob bool
+	// Scheme is the URL's, which its git remote shares.
+	Scheme string
+}
+
+// Parse returns the location a web URL of a known host names.
+func Parse(list []Integration, u *url.URL) (Location, bool) {
 	i, ok := Lookup(list, u.Host)
-	if !ok || i.APIBaseURL == "" {
-		return "", nil, false
+	if !ok {
+		return Location{}, false
 	}
-	base := strings.TrimSuffix(i.APIBaseURL, "/")
-	h := http.Header{}
+	loc := Location{Integration: i, Scheme: u.Scheme}
+	p := strings.TrimPrefix(u.Path, "/")
+	var kind, rest string
 	switch i.Kind {
 	case GitHub:
-		parts := strings.SplitN(strings.TrimPrefix(u.Path, "/"), "/", 5)
-		if len(parts) < 5 || parts[2] != "blob" || parts[4] == "" {
-			return "", nil, false
+		parts := strings.SplitN(p, "/", 4)
+		if len(parts) < 4 {
+			return Location{}, false
 		}
-		h.Set("Accept", "application/vnd.github.raw")
-		if i.Token != "" {
-			h.Set("Authorization", "Bearer "+i.Token)
-		}
-		return base + "/repos/" + url.PathEscape(parts[0]) + "/" + url.PathEscape(parts[1]) + "/contents/" +
-			escapePath(parts[4]) + "?ref=" + url.QueryEscape(parts[3]), h, true
+		loc.Repo, kind, rest = parts[0]+"/"+parts[1], parts[2], parts[3]
 	case GitLab:
-		project, rest, ok := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/-/blob/")
-		ref, file, ok2 := strings.Cut(rest, "/")
-		if !ok || !ok2 || project == "" || file == "" {
-			return "", nil, false
+		var ok bool
+		if loc.Repo, rest, ok = strings.Cut(p, "/-/"); !ok {
+			return Location{}, false
 		}
-		if i.Token != "" {
-			h.Set("Private-Token", i.Token)
-		}
-		return base + "/projects/" + url.PathEscape(project) + "/repository/files/" + url.PathEscape(file) +
-			"/raw?ref=" + url.QueryEscape(ref), h, true
+		kind, rest, _ = strings.Cut(rest, "/")
+	default:
+		return Location{}, false
 	}
-	return "", nil, false
+	loc.Ref, loc.Path, _ = strings.Cut(rest, "/")
+	loc.Path = strings.TrimSuffix(loc.Path, "/")
+	if (kind != "blob" && kind != "tree") || loc.Repo == "" || loc.Ref == "" || (kind == "blob" && loc.Path == "") {
+		return Location{}, false
+	}
+	loc.Blob = kind == "blob"
+	return loc, true
+}
+
+// CloneURL is the git remote of the location's repository, on the host
+// of its web URL, as GitHub (Enterprise) and GitLab serve them.
+func (l Location) CloneURL() string {
+	return cmp.Or(l.Scheme, "https") + "://" + l.Host + "/" + l.Repo + ".git"
+}
+
+// GitUser is the user name a token is sent with over git's smart HTTP:
+// GitHub takes any name with an installation or personal token,
+// GitLab's documented one is oauth2.
+func (l Location) GitUser() string {
+	if l.Kind == GitLab {
+		return "oauth2"
+	}
+	return "x-access-token"
+}
+
+// RawRequest returns the API request that reads the file a forge's web
+// blob URL shows (see Location), and whether u is such a URL of a known
+// host: on GitHub from the repository contents API (GET
+// /repos/OWNER/REPO/contents/PATH?ref=REF, media type raw), on GitLab
+// from the repository files API (GET /projects/ID/repository/files/PATH/raw).
+// The header carries the token.
+func RawRequest(list []Integration, u *url.URL) (string, http.Header, bool) {
+	loc, ok := Parse(list, u)
+	if !ok || !loc.Blob || loc.APIBaseURL == "" {
+		return "", nil, false
+	}
+	base := strings.TrimSuffix(loc.APIBaseURL, "/")
+	h := http.Header{}
+	if loc.Kind == GitLab {
+		if loc.Token != "" {
+			h.Set("Private-Token", loc.Token)
+		}
+		return base + "/projects/" + url.PathEscape(loc.Repo) + "/repository/files/" + url.PathEscape(loc.Path) +
+			"/raw?ref=" + url.QueryEscape(loc.Ref), h, true
+	}
+	h.Set("Accept", "application/vnd.github.raw")
+	if loc.Token != "" {
+		h.Set("Authorization", "Bearer "+loc.Token)
+	}
+	owner, repo, _ := strings.Cut(loc.Repo, "/")
+	return base + "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/contents/" +
+		escapePath(loc.Path) + "?ref=" + url.QueryEscape(loc.Ref), h, true
 }
 
 // escapePath escapes each segment of a slash-separated path.

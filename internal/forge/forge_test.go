@@ -30,3 +30,27 @@ func TestRawRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestParse(t *testing.T) {
+	list := []forge.Integration{{Kind: forge.GitLab, Host: "git.example.com", Token: "gl"}}
+	for _, tc := range []struct{ in, clone, ref, path, user string }{
+		{"https://github.com/org/repo/tree/main/templates/go", "https://github.com/org/repo.git", "main", "templates/go", "x-access-token"},
+		{"https://github.com/org/repo/tree/v1/", "https://github.com/org/repo.git", "v1", "", "x-access-token"},
+		{"http://git.example.com/group/sub/proj/-/tree/main/skeleton/", "http://git.example.com/group/sub/proj.git", "main", "skeleton", "oauth2"},
+		{"https://git.example.com/group/proj/-/blob/dev/a/template.yaml", "https://git.example.com/group/proj.git", "dev", "a/template.yaml", "oauth2"},
+		{"https://github.com/org/repo/commits/main", "", "", "", ""},
+		{"https://github.com/org/repo", "", "", "", ""},
+		{"https://git.example.com/group/proj/tree/main", "", "", "", ""},
+		{"https://unknown.example.com/org/repo/tree/main/x", "", "", "", ""},
+	} {
+		u, _ := url.Parse(tc.in)
+		loc, ok := forge.Parse(list, u)
+		if ok != (tc.clone != "") {
+			t.Errorf("%s: parsed %v", tc.in, ok)
+			continue
+		}
+		if ok && (loc.CloneURL() != tc.clone || loc.Ref != tc.ref || loc.Path != tc.path || loc.GitUser() != tc.user) {
+			t.Errorf("%s: %s %s %q %s", tc.in, loc.CloneURL(), loc.Ref, loc.Path, loc.GitUser())
+		}
+	}
+}

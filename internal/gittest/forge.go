@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,7 +25,9 @@ import (
 // repos/contents#get-repository-content with the raw media type. A
 // repository's html_url is on the forge's own host, so that its blob URLs
 // are read through that API. GitLab: namespaces (only
-// "platform/tools", id 42), projects#create-a-project.
+// "platform/tools", id 42), projects#create-a-project. Every path outside
+// the APIs is the git server's, so that a repository clones from the
+// forge's host as from GitHub's.
 type Forge struct {
 	Server *httptest.Server
 	Git    *Server
@@ -65,6 +68,13 @@ func (f *Forge) Topics(repo string) []string {
 }
 
 func (f *Forge) serve(w http.ResponseWriter, r *http.Request) {
+	// Git's smart HTTP on the forge's own host, as GitHub and GitLab serve
+	// a repository's clone URL beside its web pages.
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		target, _ := url.Parse(f.Git.URL)
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, r.Method+" "+r.URL.EscapedPath())

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,27 @@ func (s *Server) NewRepo(t testing.TB, name string) string {
 	s.git(t, dir, "init", "--bare", "--quiet")
 	s.git(t, dir, "config", "http.receivepack", "true")
 	return s.URL + "/" + name
+}
+
+// PushDir commits the files of dir (made a repository if it is not one)
+// and pushes them to branch of the repository name, made if need be.
+func (s *Server) PushDir(t testing.TB, dir, name, branch string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(s.root, filepath.FromSlash(name))); err != nil {
+		s.NewRepo(t, name)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		s.git(t, dir, "init", "--quiet", "--initial-branch", branch)
+	}
+	s.git(t, dir, "add", "--all")
+	s.git(t, dir, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "--quiet", "--allow-empty", "--message", "seed")
+	u, _ := url.Parse(s.URL + "/" + name)
+	s.mu.Lock()
+	if s.token != "" {
+		u.User = url.UserPassword("test", s.token)
+	}
+	s.mu.Unlock()
+	s.git(t, dir, "push", "--quiet", u.String(), "HEAD:refs/heads/"+branch)
 }
 
 // Pushes counts the pushes a repository has received.

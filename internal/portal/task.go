@@ -41,9 +41,10 @@ type Task struct {
 	// the task runs whatever the catalog holds later.
 	TemplateRef, TemplateEtag string
 	Template                  json.RawMessage
-	// TemplateDir is the directory the template's fetch actions read
-	// (its descriptor's directory), or "" when it has none on this server.
-	TemplateDir string
+	// TemplateBase is the folder the template's relative fetch URLs
+	// point to: its descriptor's directory on this server, the URL of its
+	// folder on a forge, or "" (see scaffolder.OpenTemplateBase).
+	TemplateBase string
 	// Values are the form's values; Secrets the task's secrets, cleared
 	// when it ends and never shown.
 	Values, Secrets json.RawMessage

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"sync"
@@ -51,9 +50,9 @@ type ActionContext struct {
 	Input map[string]any
 	// Workspace is where the task's files are.
 	Workspace *Workspace
-	// Template is the template's own directory, where relative URLs such
-	// as ./skeleton point; nil when the template has none.
-	Template fs.FS
+	// Template is the template's own folder, where relative URLs such as
+	// ./skeleton point (see Fetch).
+	Template TemplateBase
 	// TemplateRef and TemplateEtag name the template and its version,
 	// TaskID the task.
 	TemplateRef, TemplateEtag, TaskID string
@@ -62,6 +61,7 @@ type ActionContext struct {
 	// Secrets are the task's secrets, for actions that need a token.
 	Secrets map[string]any
 
+	sources *sources // nil: no forge is read
 	log     func(level, message string)
 	mu      sync.Mutex
 	outputs map[string]any

@@ -33,23 +33,6 @@ type entry struct {
 	data []byte
 }
 
-// sourcePath resolves a fetch action's url: a path in the template's own
-// directory (./skeleton). Backstage also reads URLs of source hosts through
-// its UrlReaders; Greenroom does not yet, and says so.
-func sourcePath(ac *ActionContext, url string) (string, error) {
-	if strings.Contains(url, "://") {
-		return "", fmt.Errorf("cannot fetch %s: only paths in the template's own directory, such as ./skeleton, can be fetched", url)
-	}
-	if ac.Template == nil {
-		return "", fmt.Errorf("cannot fetch %s: the template has no directory to fetch from", url)
-	}
-	p, err := Clean(url)
-	if err != nil {
-		return "", fmt.Errorf("cannot fetch %s: it leaves the template's directory", url)
-	}
-	return p, nil
-}
-
 // readTree reads every entry under dir of fsys, dotfiles included, in
 // lexical order. A symlink is kept as a link when its target stays in the
 // tree; one that leaves it is an error.
@@ -219,15 +202,15 @@ func (fetchPlain) Info() ActionInfo {
 }
 
 func (fetchPlain) Run(ctx context.Context, ac *ActionContext) error {
-	var in struct{ URL, TargetPath string }
+	var in struct{ URL, TargetPath, Token string }
 	if err := ac.DecodeInput(&in); err != nil {
 		return err
 	}
-	src, err := sourcePath(ac, in.URL)
+	fsys, src, err := ac.Fetch(ctx, in.URL, in.Token)
 	if err != nil {
 		return err
 	}
-	entries, err := readTree(ctx, ac.Template, src)
+	entries, err := readTree(ctx, fsys, src)
 	if err != nil {
 		return err
 	}
@@ -256,16 +239,16 @@ func (fetchPlainFile) Info() ActionInfo {
 	}
 }
 
-func (fetchPlainFile) Run(_ context.Context, ac *ActionContext) error {
-	var in struct{ URL, TargetPath string }
+func (fetchPlainFile) Run(ctx context.Context, ac *ActionContext) error {
+	var in struct{ URL, TargetPath, Token string }
 	if err := ac.DecodeInput(&in); err != nil {
 		return err
 	}
-	src, err := sourcePath(ac, in.URL)
+	fsys, src, err := ac.Fetch(ctx, in.URL, in.Token)
 	if err != nil {
 		return err
 	}
-	e, err := readOne(ac.Template, src)
+	e, err := readOne(fsys, src)
 	if err != nil {
 		return err
 	}
@@ -276,6 +259,7 @@ func (fetchPlainFile) Run(_ context.Context, ac *ActionContext) error {
 // templateInput is the input of fetch:template and fetch:template:file.
 type templateInput struct {
 	URL                   string         `json:"url"`
+	Token                 string         `json:"token"`
 	TargetPath            string         `json:"targetPath"`
 	Values                map[string]any `json:"values"`
 	CopyWithoutTemplating []string       `json:"copyWithoutTemplating"`
@@ -373,11 +357,11 @@ func (fetchTemplate) Run(ctx context.Context, ac *ActionContext) error {
 	if ext != "" && (len(in.CopyWithoutTemplating) > 0 || in.CookiecutterCompat) {
 		return errors.New("input extension incompatible with copyWithoutTemplating and cookiecutterCompat")
 	}
-	src, err := sourcePath(ac, in.URL)
+	fsys, src, err := ac.Fetch(ctx, in.URL, in.Token)
 	if err != nil {
 		return err
 	}
-	entries, err := readTree(ctx, ac.Template, src)
+	entries, err := readTree(ctx, fsys, src)
 	if err != nil {
 		return err
 	}
@@ -458,16 +442,16 @@ func (fetchTemplateFile) Info() ActionInfo {
 	}
 }
 
-func (fetchTemplateFile) Run(_ context.Context, ac *ActionContext) error {
+func (fetchTemplateFile) Run(ctx context.Context, ac *ActionContext) error {
 	var in templateInput
 	if err := ac.DecodeInput(&in); err != nil {
 		return err
 	}
-	src, err := sourcePath(ac, in.URL)
+	fsys, src, err := ac.Fetch(ctx, in.URL, in.Token)
 	if err != nil {
 		return err
 	}
-	e, err := readOne(ac.Template, src)
+	e, err := readOne(fsys, src)
 	if err != nil {
 		return err
 	}

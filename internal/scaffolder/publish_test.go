@@ -52,7 +52,7 @@ output:
 	plain := f.Git.NewRepo(t, "plain/repo.git")
 	values := map[string]any{"name": "pay-svc", "host": host, "plain": plain}
 	root := templateFS(t, dir)
-	o := run(t, context.Background(), scaffolder.Run{Spec: s, Values: values, Secrets: map[string]any{"gitToken": f.Token}, Template: root.FS()},
+	o := run(t, context.Background(), scaffolder.Run{Spec: s, Values: values, Secrets: map[string]any{"gitToken": f.Token}, Template: scaffolder.TemplateBase{Dir: root.FS()}},
 		publishRegistry(t, srv, f.Token)...)
 	if o.Err != nil {
 		t.Fatalf("run: %v\n%s", o.Err, o.logText())

@@ -57,8 +57,11 @@ type Run struct {
 	// task's secrets, User the caller as {ref, entity}.
 	Values, Secrets, User             map[string]any
 	TemplateRef, TemplateEtag, TaskID string
-	// Template is the template's directory (see ActionContext.Template).
-	Template  fs.FS
+	// Template is the template's folder (see ActionContext.Template).
+	Template TemplateBase
+	// Sources locates the repositories of forge URLs that fetch actions
+	// read; nil reads none.
+	Sources   Locator
 	Workspace *Workspace
 	// DryRun runs actions that support it in dry-run mode and skips the
 	// others, making their outputs up from their schemas.
@@ -105,6 +108,9 @@ func (r *Run) Execute(ctx context.Context) *Result {
 		*m, _ = v.(map[string]any)
 	}
 	x := &execution{Run: &run, rend: newRenderer(run.Integrations), steps: map[string]any{}, mask: &masker{}}
+	if run.Sources != nil {
+		x.sources = &sources{locator: run.Sources, clones: map[string]fs.FS{}}
+	}
 	x.mask.addValue(run.Secrets)
 	x.rend.taint = x.mask.add
 	x.rend.masked, _ = maskAll(run.Secrets).(map[string]any)
@@ -113,9 +119,10 @@ func (r *Run) Execute(ctx context.Context) *Result {
 
 type execution struct {
 	*Run
-	rend  *renderer
-	mask  *masker
-	steps map[string]any // id → {output: …}, what ${{ steps }} reads
+	rend    *renderer
+	mask    *masker
+	sources *sources
+	steps   map[string]any // id → {output: …}, what ${{ steps }} reads
 }
 
 func (x *execution) emit(stepID, status, level, msg string) {
@@ -278,7 +285,7 @@ func (x *execution) runAction(ctx context.Context, step Step, each map[string]an
 		defer cancel()
 	}
 	ac := &ActionContext{
-		StepID: step.ID, Input: input, Workspace: x.Workspace, Template: x.Template,
+		StepID: step.ID, Input: input, Workspace: x.Workspace, Template: x.Template, sources: x.sources,
 		TemplateRef: x.TemplateRef, TemplateEtag: x.TemplateEtag, TaskID: x.TaskID, DryRun: x.DryRun, Secrets: x.Secrets,
 		log: func(level, msg string) { x.emit(step.ID, "", level, msg) },
 	}

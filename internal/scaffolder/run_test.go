@@ -179,7 +179,7 @@ output:
 	o := run(t, context.Background(), scaffolder.Run{
 		Spec:     s,
 		Values:   map[string]any{"name": "pay-svc", "owner": "team-a", "ci": true},
-		Template: templateFS(t, dir).FS(),
+		Template: scaffolder.TemplateBase{Dir: templateFS(t, dir).FS()},
 	})
 	if o.Err != nil {
 		t.Fatalf("run failed: %v\n%s", o.Err, o.logText())
@@ -409,7 +409,8 @@ func TestRun_Confined(t *testing.T) {
 	root := templateFS(t, dir)
 	for _, tc := range []struct{ name, step, want string }{
 		{"url climbs", `{action: fetch:plain, input: {url: ../x}}`, "leaves the template's directory"},
-		{"absolute URL", `{action: fetch:plain, input: {url: 'https://example.com/x'}}`, "only paths in the template's own directory"},
+		{"absolute URL without git hosts", `{action: fetch:plain, input: {url: 'https://example.com/x'}}`, "no git host can be read here"},
+		{"file URL", `{action: fetch:plain, input: {url: 'file:///etc'}}`, "only https URLs"},
 		{"targetPath climbs", `{action: fetch:plain, input: {url: ok, targetPath: ../x}}`, "leaves the workspace"},
 		{"absolute symlink", `{action: fetch:plain, input: {url: escape}}`, "points outside the template"},
 		{"relative symlink", `{action: fetch:plain, input: {url: escape2}}`, "points outside the template"},
@@ -421,7 +422,7 @@ func TestRun_Confined(t *testing.T) {
 		{"unknown action", `{action: nope:nope}`, "action nope:nope is not registered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := run(t, context.Background(), scaffolder.Run{Spec: spec(t, "steps: ["+tc.step+"]"), Template: root.FS()})
+			o := run(t, context.Background(), scaffolder.Run{Spec: spec(t, "steps: ["+tc.step+"]"), Template: scaffolder.TemplateBase{Dir: root.FS()}})
 			if o.Err == nil || !strings.Contains(o.Err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", o.Err, tc.want)
 			}

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -32,6 +30,9 @@ type Tasks struct {
 	Registry *Registry
 	// Integrations are the hosts parseRepoUrl knows.
 	Integrations Integrations
+	// Sources locates the repositories fetch actions read by URL (and
+	// those of templates registered by URL); nil reads none.
+	Sources Locator
 	// WorkDir is where workspaces are made ("" for the system's temporary
 	// directory).
 	WorkDir string
@@ -153,15 +154,11 @@ func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
 			}
 		}
 	}
-	var tmpl fs.FS
-	if t.TemplateDir != "" {
-		root, err := os.OpenRoot(t.TemplateDir)
-		if err != nil {
-			return nil, fmt.Errorf("the template's directory cannot be read: %w", unwrapPath(err))
-		}
-		defer root.Close()
-		tmpl = root.FS()
+	base, closeBase, err := OpenTemplateBase(t.TemplateBase)
+	if err != nil {
+		return nil, err
 	}
+	defer closeBase()
 	user := map[string]any{"ref": t.CreatedBy}
 	if ts.User != nil {
 		if entity, err := ts.User(ctx, t.CreatedBy); err == nil && entity != nil {
@@ -174,7 +171,7 @@ func (ts *Tasks) execute(ctx context.Context, t *portal.Task) (*Result, error) {
 	}
 	run := Run{
 		Spec: spec, Registry: ts.Registry, Values: values, Secrets: secrets, User: user,
-		TemplateRef: t.TemplateRef, TemplateEtag: t.TemplateEtag, TaskID: t.ID, Template: tmpl, Workspace: ws, StepTimeout: ts.StepTimeout,
+		TemplateRef: t.TemplateRef, TemplateEtag: t.TemplateEtag, TaskID: t.ID, Template: base, Sources: ts.Sources, Workspace: ws, StepTimeout: ts.StepTimeout,
 		Integrations: ts.Integrations, Done: done,
 		Emit: func(e Event) {
 			ev := portal.TaskEvent{TaskID: t.ID, StepID: e.StepID, Status: e.Status, Level: e.Level, Message: e.Message, At: e.Time}

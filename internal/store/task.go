@@ -31,7 +31,7 @@ const taskChannel = "greenroom_tasks"
 // taskPoll is how often SQLite's watchTasks looks for new events.
 const taskPoll = 20 * time.Millisecond
 
-const taskColumns = `id, template_ref, template_etag, template, template_dir, parameters, secrets, created_by,
+const taskColumns = `id, template_ref, template_etag, template, template_base, parameters, secrets, created_by,
 	status, output, error, job_id, gate, created_at, updated_at, ended_at`
 
 type taskRow struct {
@@ -39,7 +39,7 @@ type taskRow struct {
 	TemplateRef  string         `db:"template_ref"`
 	TemplateEtag string         `db:"template_etag"`
 	Template     string         `db:"template"`
-	TemplateDir  string         `db:"template_dir"`
+	TemplateBase string         `db:"template_base"`
 	Parameters   string         `db:"parameters"`
 	Secrets      string         `db:"secrets"`
 	CreatedBy    string         `db:"created_by"`
@@ -56,7 +56,7 @@ type taskRow struct {
 func (r taskRow) task() *portal.Task {
 	t := &portal.Task{
 		ID: r.ID, TemplateRef: r.TemplateRef, TemplateEtag: r.TemplateEtag, Template: json.RawMessage(r.Template),
-		TemplateDir: r.TemplateDir, Values: json.RawMessage(r.Parameters), Secrets: json.RawMessage(r.Secrets),
+		TemplateBase: r.TemplateBase, Values: json.RawMessage(r.Parameters), Secrets: json.RawMessage(r.Secrets),
 		CreatedBy: r.CreatedBy, Status: portal.TaskStatus(r.Status), Output: json.RawMessage(r.Output), Error: r.Error,
 		JobID: r.JobID.Int64, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -81,7 +81,7 @@ func (db *DB) CreateTask(ctx context.Context, t *portal.Task) error {
 	t.Output = json.RawMessage("{}")
 	_, err = db.execWrite(ctx, db.w.Rebind(`INSERT INTO task (`+taskColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, NULL)`),
-		t.ID, t.TemplateRef, t.TemplateEtag, string(t.Template), t.TemplateDir, jsonOr(t.Values, "{}"), jsonOr(t.Secrets, "{}"),
+		t.ID, t.TemplateRef, t.TemplateEtag, string(t.Template), t.TemplateBase, jsonOr(t.Values, "{}"), jsonOr(t.Secrets, "{}"),
 		t.CreatedBy, string(t.Status), "{}", "", now, now)
 	return formatError(err)
 }
