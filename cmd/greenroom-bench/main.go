@@ -146,6 +146,7 @@ func run(ctx context.Context) int {
 	feed := flag.Bool("feed", true, "measure the change feed from a write to a consumer in another process")
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
 	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus, dry runs and tasks")
+	docs := flag.Bool("docs", true, "measure TechDocs builds of a generated 1,000-page site")
 	workspaces := flag.String("workspaces", defaultWorkspaces(), "where the task benchmark's servers make task workspaces (their TMPDIR; empty: the system's temporary directory)")
 	flag.Parse()
 
@@ -263,6 +264,11 @@ func run(ctx context.Context) int {
 			}
 		}
 	}
+	var docsRes docsResult
+	if *docs && ctx.Err() == nil {
+		fmt.Println("\n# TechDocs")
+		docsRes = b.docs(ctx, tmp)
+	}
 	failed, missed := report(results)
 	if *api {
 		apiFailed, apiMissed := reportAPI(apiResults)
@@ -280,6 +286,10 @@ func run(ctx context.Context) int {
 		tmplFailed, tmplMissed := reportTemplating(tmpl)
 		tasksFailed, tasksMissed := reportTasks(taskResults, b.workspaces)
 		failed, missed = failed || tmplFailed || tasksFailed, missed || tmplMissed || tasksMissed
+	}
+	if *docs {
+		docsFailed, docsMissed := reportDocs(docsRes)
+		failed, missed = failed || docsFailed, missed || docsMissed
 	}
 	switch {
 	case failed:

@@ -43,6 +43,7 @@ Usage:
   greenroom policy   check FILE...        check permission policy files
   greenroom template validate DIR         check a template folder offline (file and line)
   greenroom template dry-run DIR --values FILE --out OUTDIR  run a template offline, write its files
+  greenroom docs build DIR --out OUTDIR   build a docs folder (mkdocs.yml + docs/) offline, MkDocs' layout
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)
   greenroom version                       print the version
 
@@ -89,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdPolicy(rest, stdout, stderr)
 	case "template":
 		return cmdTemplate(ctx, rest, stdout, stderr)
+	case "docs":
+		return cmdDocs(ctx, rest, stdout, stderr)
 	case "schema":
 		fmt.Fprint(stdout, schema.SDL())
 		return 0

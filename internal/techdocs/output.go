@@ -1,0 +1,276 @@
+package techdocs
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"html"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SearchEntry is an entry of MkDocs' search/search_index.json: a page,
+// or a section of one from a heading to the next.
+type SearchEntry struct {
+	Location string `json:"location"`
+	Text     string `json:"text"`
+	Title    string `json:"title"`
+}
+
+// searchConfig is the config MkDocs' search plugin writes beside its
+// entries, with its defaults.
+var searchConfig = map[string]any{
+	"indexing": "full", "lang": []string{"en"}, "min_search_length": 3,
+	"prebuild_index": false, "separator": `[\s\-]+`,
+}
+
+// SearchIndex lists a site's search entries as MkDocs' search plugin
+// does: in file order, each page, then each of its headings' sections
+// (location page#id, title as the toc escapes it, the text up to the
+// next heading). Texts have tags replaced by spaces, and each run of
+// white space made one space.
+func (s *Site) SearchIndex() []SearchEntry {
+	per := make([][]SearchEntry, len(s.Pages))
+	parallel(len(s.Pages), func(i int) {
+		p := s.Pages[i]
+		whole, sections := sectionTexts(p.HTML)
+		entries := make([]SearchEntry, 0, len(p.TOC)+1)
+		entries = append(entries, SearchEntry{Location: p.URL, Title: p.Title, Text: whole})
+		for i, h := range p.TOC {
+			text := ""
+			if i < len(sections) {
+				text = sections[i]
+			}
+			entries = append(entries, SearchEntry{Location: p.URL + "#" + h.ID, Title: html.EscapeString(h.Text), Text: text})
+		}
+		per[i] = entries
+	})
+	var out []SearchEntry
+	for _, e := range per {
+		out = append(out, e...)
+	}
+	return out
+}
+
+// sectionTexts returns the text of a page's HTML, and of each part that
+// follows a heading, tags replaced by spaces and entities decoded; a
+// heading's own text and its permalink are not part of its section.
+func sectionTexts(h string) (string, []string) {
+	var whole strings.Builder
+	var sections []string
+	var cur *strings.Builder
+	inHeading := false
+	for len(h) > 0 {
+		lt := strings.IndexByte(h, '<')
+		if lt < 0 {
+			lt = len(h)
+		}
+		data := html.UnescapeString(h[:lt])
+		whole.WriteString(data)
+		if cur != nil && !inHeading {
+			cur.WriteString(data)
+		}
+		h = h[lt:]
+		if h == "" {
+			break
+		}
+		gt := strings.IndexByte(h, '>')
+		if gt < 0 {
+			break
+		}
+		tag := h[1:gt]
+		h = h[gt+1:]
+		whole.WriteByte(' ')
+		if cur != nil && !inHeading {
+			cur.WriteByte(' ')
+		}
+		if len(tag) >= 2 && (tag[0] == 'h' || tag[0] == 'H') && tag[1] >= '1' && tag[1] <= '6' && (len(tag) == 2 || tag[2] == ' ') {
+			if cur != nil {
+				sections = append(sections, collapse(cur.String()))
+			}
+			cur = &strings.Builder{}
+			inHeading = true
+		} else if len(tag) == 3 && tag[0] == '/' && (tag[1] == 'h' || tag[1] == 'H') && tag[2] >= '1' && tag[2] <= '6' {
+			inHeading = false
+		}
+	}
+	if cur != nil {
+		sections = append(sections, collapse(cur.String()))
+	}
+	return collapse(whole.String()), sections
+}
+
+// collapse makes each run of white space one space, and trims.
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Metadata is techdocs_metadata.json.
+type Metadata struct {
+	SiteName        string   `json:"site_name"`
+	SiteDescription string   `json:"site_description"`
+	Etag            string   `json:"etag"`
+	BuildTimestamp  int64    `json:"build_timestamp"`
+	Files           []string `json:"files"`
+	Engine          string   `json:"engine"`
+}
+
+// Stylesheets the standalone site links: Greenroom's layout and chroma's
+// classes coloured as GitHub colours them.
+const (
+	stylesheet      = "assets/greenroom/site.css"
+	highlightSheet  = "assets/greenroom/highlight.css"
+	techdocsEngine  = "greenroom"
+	searchIndexPath = "search/search_index.json"
+	metadataPath    = "techdocs_metadata.json"
+)
+
+// SiteFiles returns the files of the built site beside its pages and
+// assets: the search index, the stylesheets and techdocs_metadata.json,
+// which lists every file. etag names the source.
+func (s *Site) SiteFiles(etag string, built time.Time) map[string][]byte {
+	out := map[string][]byte{stylesheet: []byte(siteCSS), highlightSheet: highlightCSS()}
+	idx, _ := json.Marshal(map[string]any{"config": searchConfig, "docs": s.SearchIndex()})
+	out[searchIndexPath] = idx
+	meta := Metadata{SiteName: s.Name, SiteDescription: s.Description, Etag: etag, BuildTimestamp: built.UnixMilli(), Engine: techdocsEngine}
+	for _, p := range s.Pages {
+		meta.Files = append(meta.Files, p.Dest)
+	}
+	for _, a := range s.Assets {
+		meta.Files = append(meta.Files, a.Path)
+	}
+	for name := range out {
+		meta.Files = append(meta.Files, name)
+	}
+	meta.Files = append(meta.Files, metadataPath)
+	slices.Sort(meta.Files)
+	out[metadataPath], _ = json.Marshal(meta)
+	return out
+}
+
+// WriteDir writes the site under dir as MkDocs + techdocs-core lay it
+// out: each page's HTML at its URL, the assets, and SiteFiles. Pages are
+// written as they are made, on every core, rather than held.
+func (s *Site) WriteDir(dir, etag string, built time.Time) error {
+	write := func(name string, data []byte) error {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(p, data, 0o644)
+	}
+	errs := make([]error, len(s.Pages))
+	parallel(len(s.Pages), func(i int) { errs[i] = write(s.Pages[i].Dest, s.PageHTML(s.Pages[i])) })
+	for _, a := range s.Assets {
+		errs = append(errs, write(a.Path, a.Data))
+	}
+	for name, data := range s.SiteFiles(etag, built) {
+		errs = append(errs, write(name, data))
+	}
+	return errors.Join(errs...)
+}
+
+// PageHTML is a page as a whole HTML document: Material's layout and
+// class names (md-header, md-sidebar, md-nav, md-content, md-typeset),
+// the nav with the page marked active, and the page's table of contents.
+func (s *Site) PageHTML(p *Page) []byte {
+	var b bytes.Buffer
+	b.Grow(len(p.HTML) + 4096)
+	root := relativeURL(".", cmpOr(pageFileURL(p), "."))
+	if root == "." {
+		root = ""
+	} else {
+		root += "/"
+	}
+	b.WriteString(`<!doctype html>
+<html lang="en" class="no-js"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="generator" content="greenroom">`)
+	if s.Description != "" {
+		b.WriteString(`<meta name="description" content="` + esc(s.Description) + `">`)
+	}
+	b.WriteString("\n<title>")
+	if !p.home {
+		b.WriteString(esc(p.Title) + " - ")
+	}
+	b.WriteString(esc(s.Name) + "</title>\n")
+	b.WriteString(`<link rel="stylesheet" href="` + root + stylesheet + `"><link rel="stylesheet" href="` + root + highlightSheet + `">
+</head><body dir="ltr"><div class="md-container">
+<header class="md-header"><nav class="md-header__inner md-grid"><a class="md-header__button md-logo" href="` + cmpOr(root, "./") + `">` + esc(s.Name) + `</a></nav></header>
+<main class="md-main"><div class="md-main__inner md-grid">
+<div class="md-sidebar md-sidebar--primary"><div class="md-sidebar__scrollwrap"><div class="md-sidebar__inner">
+<nav class="md-nav md-nav--primary"><label class="md-nav__title">` + esc(s.Name) + "</label>\n")
+	b.WriteString(s.navHTML(root, p))
+	b.WriteString("</nav></div></div></div>\n")
+	if len(p.TOC) > 0 {
+		b.WriteString(`<div class="md-sidebar md-sidebar--secondary"><div class="md-sidebar__scrollwrap"><div class="md-sidebar__inner">
+<nav class="md-nav md-nav--secondary"><label class="md-nav__title">Table of contents</label><ul class="md-nav__list">` + "\n")
+		for _, h := range p.TOC {
+			if h.Level == 1 {
+				continue
+			}
+			b.WriteString(`<li class="md-nav__item md-nav__item--level-` + string(rune('0'+h.Level)) + `"><a class="md-nav__link" href="#` + esc(h.ID) + `">` + esc(h.Text) + "</a></li>\n")
+		}
+		b.WriteString("</ul></nav></div></div></div>\n")
+	}
+	b.WriteString(`<div class="md-content" data-md-component="content"><article class="md-content__inner md-typeset">` + "\n")
+	b.WriteString(p.HTML)
+	b.WriteString("</article></div>\n</div></main></div></body></html>\n")
+	return b.Bytes()
+}
+
+// pageFileURL is the page's folder URL, from which its links are
+// relative.
+func pageFileURL(p *Page) string {
+	if p.home {
+		return "."
+	}
+	return p.URL
+}
+
+// navHTML is the nav as the page p shows it: links relative to root
+// (the site's root as seen from p), p's own link marked active. The nav
+// of each root is written once and kept.
+func (s *Site) navHTML(root string, p *Page) string {
+	v, ok := s.navs.Load(root)
+	if !ok {
+		var b bytes.Buffer
+		s.writeNav(&b, s.Nav, root)
+		v, _ = s.navs.LoadOrStore(root, b.String())
+	}
+	nav := v.(string)
+	link := `<a class="md-nav__link" href="` + esc(navHref(root, p.URL)) + `">`
+	return strings.Replace(nav, link, `<a class="md-nav__link md-nav__link--active" href="`+esc(navHref(root, p.URL))+`">`, 1)
+}
+
+func navHref(root, path string) string { return cmpOr(root+path, "./") }
+
+func (s *Site) writeNav(b *bytes.Buffer, items []*NavItem, root string) {
+	b.WriteString(`<ul class="md-nav__list">` + "\n")
+	for _, it := range items {
+		switch {
+		case it.Children != nil:
+			b.WriteString(`<li class="md-nav__item md-nav__item--nested"><span class="md-nav__link">` + esc(it.Title) + "</span>\n<nav class=\"md-nav\">")
+			s.writeNav(b, it.Children, root)
+			b.WriteString("</nav></li>\n")
+		case it.URL != "":
+			b.WriteString(`<li class="md-nav__item"><a class="md-nav__link" href="` + esc(it.URL) + `">` + esc(it.Title) + "</a></li>\n")
+		default:
+			b.WriteString(`<li class="md-nav__item"><a class="md-nav__link" href="` + esc(navHref(root, it.Path)) + `">` + esc(it.Title) + "</a></li>\n")
+		}
+	}
+	b.WriteString("</ul>\n")
+}
+
+// highlightCSS colours chroma's classes with its GitHub style.
+func highlightCSS() []byte {
+	var b bytes.Buffer
+	formatter.WriteCSS(&b, codeStyle)
+	return b.Bytes()
+}
+
+// siteCSS lays out the standalone site.
+//
+//go:embed site.css
+var siteCSS string
