@@ -58,6 +58,8 @@ type ResolverRoot interface {
 	System() SystemResolver
 	Task() TaskResolver
 	TaskEvent() TaskEventResolver
+	TechDocs() TechDocsResolver
+	TechDocsPage() TechDocsPageResolver
 	Template() TemplateResolver
 	User() UserResolver
 	Viewer() ViewerResolver
@@ -74,6 +76,7 @@ type ComplexityRoot struct {
 		Consumers      func(childComplexity int, first *int, after *string) int
 		Definition     func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -143,6 +146,7 @@ type ComplexityRoot struct {
 		Dependents     func(childComplexity int, first *int, after *string) int
 		DependsOn      func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -194,6 +198,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -295,6 +300,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -323,6 +329,7 @@ type ComplexityRoot struct {
 		Annotations    func(childComplexity int) int
 		Children       func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -409,6 +416,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Entities       func(childComplexity int, first *int, after *string) int
 		Errors         func(childComplexity int) int
@@ -452,6 +460,7 @@ type ComplexityRoot struct {
 		DeleteEntity     func(childComplexity int, ref string) int
 		DeleteLocation   func(childComplexity int, id string) int
 		DryRunTemplate   func(childComplexity int, input model.DryRunInput) int
+		RefreshDocs      func(childComplexity int, ref string) int
 		RefreshEntity    func(childComplexity int, ref string, wait *bool) int
 		RefreshLocation  func(childComplexity int, id string, wait *bool) int
 		RegisterLocation func(childComplexity int, typeArg *string, target string, dryRun *bool) int
@@ -569,6 +578,7 @@ type ComplexityRoot struct {
 		Dependents     func(childComplexity int, first *int, after *string) int
 		DependsOn      func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -614,6 +624,7 @@ type ComplexityRoot struct {
 		Apis           func(childComplexity int, first *int, after *string) int
 		Components     func(childComplexity int, first *int, after *string) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Domain         func(childComplexity int) int
 		Errors         func(childComplexity int) int
@@ -691,11 +702,55 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	TechDocs struct {
+		BuiltAt func(childComplexity int) int
+		Error   func(childComplexity int) int
+		Nav     func(childComplexity int) int
+		Page    func(childComplexity int, path string) int
+		Pages   func(childComplexity int) int
+		Report  func(childComplexity int) int
+		Site    func(childComplexity int) int
+		Source  func(childComplexity int) int
+		Status  func(childComplexity int) int
+	}
+
+	TechDocsHeading struct {
+		ID    func(childComplexity int) int
+		Level func(childComplexity int) int
+		Text  func(childComplexity int) int
+	}
+
+	TechDocsNavItem struct {
+		Children func(childComplexity int) int
+		Path     func(childComplexity int) int
+		Title    func(childComplexity int) int
+		URL      func(childComplexity int) int
+	}
+
+	TechDocsPage struct {
+		HTML  func(childComplexity int) int
+		Path  func(childComplexity int) int
+		Title func(childComplexity int) int
+		Toc   func(childComplexity int) int
+	}
+
+	TechDocsSite struct {
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	TechDocsWarning struct {
+		File    func(childComplexity int) int
+		Line    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	Template struct {
 		APIVersion     func(childComplexity int) int
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -756,6 +811,7 @@ type ComplexityRoot struct {
 		Annotation     func(childComplexity int, key string) int
 		Annotations    func(childComplexity int) int
 		Description    func(childComplexity int) int
+		Docs           func(childComplexity int) int
 		Document       func(childComplexity int) int
 		Errors         func(childComplexity int) int
 		Etag           func(childComplexity int) int
@@ -814,6 +870,7 @@ type APIResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.API) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.API, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.API) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.API, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.API) (*gqltype.System, error)
@@ -839,6 +896,7 @@ type ComponentResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.Component) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Component, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.Component) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.Component, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.Component) (*gqltype.System, error)
@@ -857,6 +915,7 @@ type DomainResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.Domain) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Domain, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.Domain) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	SubdomainOf(ctx context.Context, obj *gqltype.Domain) (*gqltype.Domain, error)
@@ -874,6 +933,7 @@ type GenericEntityResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.GenericEntity) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.GenericEntity, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.GenericEntity) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 }
 type GroupResolver interface {
@@ -884,6 +944,7 @@ type GroupResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.Group) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Group, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.Group) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.Group, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Parent(ctx context.Context, obj *gqltype.Group) (*gqltype.Group, error)
@@ -918,6 +979,7 @@ type LocationResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.Location) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.Location) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.Location, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Entities(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*gqltype.EntityConnection, error)
@@ -929,6 +991,7 @@ type MutationResolver interface {
 	DeleteLocation(ctx context.Context, id string) (*model.DeleteLocationPayload, error)
 	DeleteEntity(ctx context.Context, ref string) (*model.DeleteEntityPayload, error)
 	ValidateEntities(ctx context.Context, yaml string) (*model.ValidateEntitiesPayload, error)
+	RefreshDocs(ctx context.Context, ref string) (*portal.DocsSite, error)
 	CancelJob(ctx context.Context, id string) (*app.Job, error)
 	RunTemplate(ctx context.Context, ref string, values any, secrets any) (*portal.Task, error)
 	CancelTask(ctx context.Context, id string) (*portal.Task, error)
@@ -977,6 +1040,7 @@ type ResourceResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.Resource) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Resource, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.Resource) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	System(ctx context.Context, obj *gqltype.Resource) (*gqltype.System, error)
@@ -1001,6 +1065,7 @@ type SystemResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.System) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.System, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.System) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.System, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	Domain(ctx context.Context, obj *gqltype.System) (*gqltype.Domain, error)
@@ -1024,6 +1089,20 @@ type TaskEventResolver interface {
 	Step(ctx context.Context, obj *portal.TaskEvent) (*string, error)
 	Status(ctx context.Context, obj *portal.TaskEvent) (*string, error)
 }
+type TechDocsResolver interface {
+	Site(ctx context.Context, obj *portal.DocsSite) (*model.TechDocsSite, error)
+	Nav(ctx context.Context, obj *portal.DocsSite) ([]*model.TechDocsNavItem, error)
+	Page(ctx context.Context, obj *portal.DocsSite, path string) (*portal.DocsPage, error)
+	Pages(ctx context.Context, obj *portal.DocsSite) ([]*portal.DocsPage, error)
+	BuiltAt(ctx context.Context, obj *portal.DocsSite) (*time.Time, error)
+	Status(ctx context.Context, obj *portal.DocsSite) (model.TechDocsStatus, error)
+	Error(ctx context.Context, obj *portal.DocsSite) (*string, error)
+	Report(ctx context.Context, obj *portal.DocsSite) ([]*model.TechDocsWarning, error)
+	Source(ctx context.Context, obj *portal.DocsSite) (*string, error)
+}
+type TechDocsPageResolver interface {
+	Toc(ctx context.Context, obj *portal.DocsPage) ([]*model.TechDocsHeading, error)
+}
 type TemplateResolver interface {
 	Document(ctx context.Context, obj *gqltype.Template) (any, error)
 	Relations(ctx context.Context, obj *gqltype.Template, typeArg *string, first *int, after *string) (*model.RelationConnection, error)
@@ -1032,6 +1111,7 @@ type TemplateResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.Template) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.Template, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.Template) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	ParameterPages(ctx context.Context, obj *gqltype.Template) ([]*model.TemplateParameterPage, error)
@@ -1045,6 +1125,7 @@ type UserResolver interface {
 
 	SourceLocation(ctx context.Context, obj *gqltype.User) (*catalog.Location, error)
 	History(ctx context.Context, obj *gqltype.User, first *int, after *string) (*model.EntityVersionConnection, error)
+	Docs(ctx context.Context, obj *gqltype.User) (*portal.DocsSite, error)
 	Traverse(ctx context.Context, obj *gqltype.User, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error)
 
 	MemberOf(ctx context.Context, obj *gqltype.User, first *int, after *string) ([]*gqltype.Group, error)
@@ -1124,6 +1205,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.API.Description(childComplexity), true
+	case "API.docs":
+		if e.ComplexityRoot.API.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Docs(childComplexity), true
 	case "API.document":
 		if e.ComplexityRoot.API.Document == nil {
 			break
@@ -1493,6 +1580,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Component.Description(childComplexity), true
+	case "Component.docs":
+		if e.ComplexityRoot.Component.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Docs(childComplexity), true
 	case "Component.document":
 		if e.ComplexityRoot.Component.Document == nil {
 			break
@@ -1761,6 +1854,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Description(childComplexity), true
+	case "Domain.docs":
+		if e.ComplexityRoot.Domain.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Docs(childComplexity), true
 	case "Domain.document":
 		if e.ComplexityRoot.Domain.Document == nil {
 			break
@@ -2193,6 +2292,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GenericEntity.Description(childComplexity), true
+	case "GenericEntity.docs":
+		if e.ComplexityRoot.GenericEntity.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Docs(childComplexity), true
 	case "GenericEntity.document":
 		if e.ComplexityRoot.GenericEntity.Document == nil {
 			break
@@ -2369,6 +2474,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Description(childComplexity), true
+	case "Group.docs":
+		if e.ComplexityRoot.Group.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Docs(childComplexity), true
 	case "Group.document":
 		if e.ComplexityRoot.Group.Document == nil {
 			break
@@ -2779,6 +2890,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Location.Description(childComplexity), true
+	case "Location.docs":
+		if e.ComplexityRoot.Location.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Docs(childComplexity), true
 	case "Location.document":
 		if e.ComplexityRoot.Location.Document == nil {
 			break
@@ -3053,6 +3170,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DryRunTemplate(childComplexity, args["input"].(model.DryRunInput)), true
+	case "Mutation.refreshDocs":
+		if e.ComplexityRoot.Mutation.RefreshDocs == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshDocs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshDocs(childComplexity, args["ref"].(string)), true
 	case "Mutation.refreshEntity":
 		if e.ComplexityRoot.Mutation.RefreshEntity == nil {
 			break
@@ -3660,6 +3788,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.Description(childComplexity), true
+	case "Resource.docs":
+		if e.ComplexityRoot.Resource.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Docs(childComplexity), true
 	case "Resource.document":
 		if e.ComplexityRoot.Resource.Document == nil {
 			break
@@ -3924,6 +4058,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.System.Description(childComplexity), true
+	case "System.docs":
+		if e.ComplexityRoot.System.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Docs(childComplexity), true
 	case "System.document":
 		if e.ComplexityRoot.System.Document == nil {
 			break
@@ -4298,6 +4438,167 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskStep.Status(childComplexity), true
 
+	case "TechDocs.builtAt":
+		if e.ComplexityRoot.TechDocs.BuiltAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.BuiltAt(childComplexity), true
+	case "TechDocs.error":
+		if e.ComplexityRoot.TechDocs.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Error(childComplexity), true
+	case "TechDocs.nav":
+		if e.ComplexityRoot.TechDocs.Nav == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Nav(childComplexity), true
+	case "TechDocs.page":
+		if e.ComplexityRoot.TechDocs.Page == nil {
+			break
+		}
+
+		args, err := ec.field_TechDocs_page_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TechDocs.Page(childComplexity, args["path"].(string)), true
+	case "TechDocs.pages":
+		if e.ComplexityRoot.TechDocs.Pages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Pages(childComplexity), true
+	case "TechDocs.report":
+		if e.ComplexityRoot.TechDocs.Report == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Report(childComplexity), true
+	case "TechDocs.site":
+		if e.ComplexityRoot.TechDocs.Site == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Site(childComplexity), true
+	case "TechDocs.source":
+		if e.ComplexityRoot.TechDocs.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Source(childComplexity), true
+	case "TechDocs.status":
+		if e.ComplexityRoot.TechDocs.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocs.Status(childComplexity), true
+
+	case "TechDocsHeading.id":
+		if e.ComplexityRoot.TechDocsHeading.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsHeading.ID(childComplexity), true
+	case "TechDocsHeading.level":
+		if e.ComplexityRoot.TechDocsHeading.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsHeading.Level(childComplexity), true
+	case "TechDocsHeading.text":
+		if e.ComplexityRoot.TechDocsHeading.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsHeading.Text(childComplexity), true
+
+	case "TechDocsNavItem.children":
+		if e.ComplexityRoot.TechDocsNavItem.Children == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsNavItem.Children(childComplexity), true
+	case "TechDocsNavItem.path":
+		if e.ComplexityRoot.TechDocsNavItem.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsNavItem.Path(childComplexity), true
+	case "TechDocsNavItem.title":
+		if e.ComplexityRoot.TechDocsNavItem.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsNavItem.Title(childComplexity), true
+	case "TechDocsNavItem.url":
+		if e.ComplexityRoot.TechDocsNavItem.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsNavItem.URL(childComplexity), true
+
+	case "TechDocsPage.html":
+		if e.ComplexityRoot.TechDocsPage.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsPage.HTML(childComplexity), true
+	case "TechDocsPage.path":
+		if e.ComplexityRoot.TechDocsPage.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsPage.Path(childComplexity), true
+	case "TechDocsPage.title":
+		if e.ComplexityRoot.TechDocsPage.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsPage.Title(childComplexity), true
+	case "TechDocsPage.toc":
+		if e.ComplexityRoot.TechDocsPage.Toc == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsPage.Toc(childComplexity), true
+
+	case "TechDocsSite.description":
+		if e.ComplexityRoot.TechDocsSite.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsSite.Description(childComplexity), true
+	case "TechDocsSite.name":
+		if e.ComplexityRoot.TechDocsSite.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsSite.Name(childComplexity), true
+
+	case "TechDocsWarning.file":
+		if e.ComplexityRoot.TechDocsWarning.File == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsWarning.File(childComplexity), true
+	case "TechDocsWarning.line":
+		if e.ComplexityRoot.TechDocsWarning.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsWarning.Line(childComplexity), true
+	case "TechDocsWarning.message":
+		if e.ComplexityRoot.TechDocsWarning.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TechDocsWarning.Message(childComplexity), true
+
 	case "Template.apiVersion":
 		if e.ComplexityRoot.Template.APIVersion == nil {
 			break
@@ -4327,6 +4628,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Description(childComplexity), true
+	case "Template.docs":
+		if e.ComplexityRoot.Template.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Docs(childComplexity), true
 	case "Template.document":
 		if e.ComplexityRoot.Template.Document == nil {
 			break
@@ -4627,6 +4934,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Description(childComplexity), true
+	case "User.docs":
+		if e.ComplexityRoot.User.Docs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Docs(childComplexity), true
 	case "User.document":
 		if e.ComplexityRoot.User.Document == nil {
 			break
@@ -5053,6 +5366,8 @@ interface Entity {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5141,6 +5456,8 @@ interface Owner implements Entity {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5243,6 +5560,8 @@ type Component implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5374,6 +5693,8 @@ type API implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5484,6 +5805,8 @@ type Resource implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5590,6 +5913,8 @@ type System implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5703,6 +6028,8 @@ type Domain implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5809,6 +6136,8 @@ type Group implements Owner & Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -5924,6 +6253,8 @@ type User implements Owner & Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -6035,6 +6366,8 @@ type Location implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -6133,6 +6466,8 @@ type Template implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -6268,6 +6603,8 @@ type GenericEntity implements Entity @key(fields: "ref") {
   of that time.
   """
   history(first: Int = 20, after: String): EntityVersionConnection!
+  "The entity's TechDocs, or null when it has no ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  docs: TechDocs
   """
   The entities reachable from this one by following relations of the given
   types, transitively: each once, at its shortest depth, with one shortest
@@ -6527,6 +6864,106 @@ type RegisteredLocation {
   entities(first: Int = 50, after: String): EntityConnection!
   "Every problem found the last time the location was read, with dangling references as warnings."
   errors: [ProcessingError!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/docs.graphqls", Input: `"""
+An entity's TechDocs: the site its ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation
+leads to (an ` + "`" + `mkdocs.yml` + "`" + ` and its docs folder), built by Greenroom without
+MkDocs each time the entity's location is refreshed or ` + "`" + `refreshDocs` + "`" + ` asks,
+and stored, so that every replica serves the same pages. A build that
+fails leaves the last good one serving, with ` + "`" + `status` + "`" + ` FAILED and ` + "`" + `error` + "`" + `.
+The pages are also served as a site at ` + "`" + `/docs/{namespace}/{kind}/{name}/` + "`" + `.
+"""
+type TechDocs {
+  "The site's name and description (` + "`" + `site_name` + "`" + `, ` + "`" + `site_description` + "`" + `)."
+  site: TechDocsSite!
+  "The navigation: the ` + "`" + `nav` + "`" + ` of ` + "`" + `mkdocs.yml` + "`" + `, or MkDocs' automatic one."
+  nav: [TechDocsNavItem!]!
+  "A page by its path (MkDocs' URL: ` + "`" + `\"\"` + "`" + ` for the home page, ` + "`" + `guide/` + "`" + ` or ` + "`" + `guide.html` + "`" + `); null when the site has none there."
+  page(path: String! = ""): TechDocsPage
+  "Every page, in the order of the docs folder's files."
+  pages: [TechDocsPage!]!
+  "When the pages served were built; null before a first good build."
+  builtAt: DateTime
+  "How the last build went."
+  status: TechDocsStatus!
+  "Why the last build failed; null when it did not."
+  error: String
+  "The last good build's report: broken links and anchors, nav entries without a page, what it does not support."
+  report: [TechDocsWarning!]!
+  "The folder the docs are read from: a directory of the server, or a URL."
+  source: String
+}
+
+"How an entity's docs build went."
+enum TechDocsStatus {
+  "The entity has docs, and no build has ended yet."
+  PENDING
+  "The last build succeeded."
+  BUILT
+  "The last build failed; the pages of the last good one, if any, are served."
+  FAILED
+}
+
+"A docs site's name and description."
+type TechDocsSite {
+  "` + "`" + `site_name` + "`" + `, or the entity's title or name."
+  name: String!
+  "` + "`" + `site_description` + "`" + `, or null."
+  description: String
+}
+
+"An entry of a docs site's navigation: a page, a link or a section."
+type TechDocsNavItem {
+  "The entry's title."
+  title: String!
+  "A page's path (see ` + "`" + `TechDocs.page` + "`" + `); null for links and sections."
+  path: String
+  "A link's URL; null for pages and sections."
+  url: String
+  "A section's entries; empty for pages and links."
+  children: [TechDocsNavItem!]!
+}
+
+"A page of a docs site: its content, without the site around it."
+type TechDocsPage {
+  "The page's path (MkDocs' URL)."
+  path: String!
+  "The page's title: the nav's, its front matter's, its first heading, or its file name."
+  title: String!
+  "The page's content as HTML, sanitized (no scripts); links to other pages are relative to its path."
+  html: String!
+  "Its headings, with the ids MkDocs gives them."
+  toc: [TechDocsHeading!]!
+}
+
+"A heading of a page."
+type TechDocsHeading {
+  "1 for ` + "`" + `#` + "`" + `, 2 for ` + "`" + `##` + "`" + `, …"
+  level: Int!
+  "The heading's id, for ` + "`" + `path#id` + "`" + `."
+  id: String!
+  "The heading's text."
+  text: String!
+}
+
+"A finding of a docs build, on a file of the docs source."
+type TechDocsWarning {
+  "The file, relative to the docs source (` + "`" + `docs/guide.md` + "`" + `, ` + "`" + `mkdocs.yml` + "`" + `)."
+  file: String!
+  "The line, or null."
+  line: Int
+  "What is wrong."
+  message: String!
+}
+
+extend type Mutation {
+  """
+  Asks for a build of an entity's docs now (the build runs as a job, on
+  whichever replica takes it) and returns the docs as they are. Needs
+  ` + "`" + `catalog.entity.refresh` + "`" + ` on the entity.
+  """
+  refreshDocs(ref: String!): TechDocs
 }
 `, BuiltIn: false},
 	{Name: "../schema/federation.graphqls", Input: `# Apollo Federation v2 subgraph machinery (the subgraph specification),
@@ -7517,6 +7954,8 @@ func (ec *executionContext) childFields_API(ctx context.Context, field graphql.C
 		return ec.fieldContext_API_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_API_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_API_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_API_traverse(ctx, field)
 	case "type":
@@ -7653,6 +8092,8 @@ func (ec *executionContext) childFields_Component(ctx context.Context, field gra
 		return ec.fieldContext_Component_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_Component_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_Component_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Component_traverse(ctx, field)
 	case "type":
@@ -7761,6 +8202,8 @@ func (ec *executionContext) childFields_Domain(ctx context.Context, field graphq
 		return ec.fieldContext_Domain_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_Domain_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_Domain_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Domain_traverse(ctx, field)
 	case "type":
@@ -7963,6 +8406,8 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 		return ec.fieldContext_Group_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_Group_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_Group_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Group_traverse(ctx, field)
 	case "type":
@@ -8137,6 +8582,8 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_Location_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_Location_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Location_traverse(ctx, field)
 	case "type":
@@ -8379,6 +8826,8 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 		return ec.fieldContext_Resource_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_Resource_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_Resource_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Resource_traverse(ctx, field)
 	case "type":
@@ -8457,6 +8906,8 @@ func (ec *executionContext) childFields_System(ctx context.Context, field graphq
 		return ec.fieldContext_System_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_System_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_System_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_System_traverse(ctx, field)
 	case "type":
@@ -8577,6 +9028,92 @@ func (ec *executionContext) childFields_TaskStep(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type TaskStep", field.Name)
 }
 
+func (ec *executionContext) childFields_TechDocs(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "site":
+		return ec.fieldContext_TechDocs_site(ctx, field)
+	case "nav":
+		return ec.fieldContext_TechDocs_nav(ctx, field)
+	case "page":
+		return ec.fieldContext_TechDocs_page(ctx, field)
+	case "pages":
+		return ec.fieldContext_TechDocs_pages(ctx, field)
+	case "builtAt":
+		return ec.fieldContext_TechDocs_builtAt(ctx, field)
+	case "status":
+		return ec.fieldContext_TechDocs_status(ctx, field)
+	case "error":
+		return ec.fieldContext_TechDocs_error(ctx, field)
+	case "report":
+		return ec.fieldContext_TechDocs_report(ctx, field)
+	case "source":
+		return ec.fieldContext_TechDocs_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TechDocs", field.Name)
+}
+
+func (ec *executionContext) childFields_TechDocsHeading(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_TechDocsHeading_level(ctx, field)
+	case "id":
+		return ec.fieldContext_TechDocsHeading_id(ctx, field)
+	case "text":
+		return ec.fieldContext_TechDocsHeading_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TechDocsHeading", field.Name)
+}
+
+func (ec *executionContext) childFields_TechDocsNavItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_TechDocsNavItem_title(ctx, field)
+	case "path":
+		return ec.fieldContext_TechDocsNavItem_path(ctx, field)
+	case "url":
+		return ec.fieldContext_TechDocsNavItem_url(ctx, field)
+	case "children":
+		return ec.fieldContext_TechDocsNavItem_children(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TechDocsNavItem", field.Name)
+}
+
+func (ec *executionContext) childFields_TechDocsPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "path":
+		return ec.fieldContext_TechDocsPage_path(ctx, field)
+	case "title":
+		return ec.fieldContext_TechDocsPage_title(ctx, field)
+	case "html":
+		return ec.fieldContext_TechDocsPage_html(ctx, field)
+	case "toc":
+		return ec.fieldContext_TechDocsPage_toc(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TechDocsPage", field.Name)
+}
+
+func (ec *executionContext) childFields_TechDocsSite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_TechDocsSite_name(ctx, field)
+	case "description":
+		return ec.fieldContext_TechDocsSite_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TechDocsSite", field.Name)
+}
+
+func (ec *executionContext) childFields_TechDocsWarning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "file":
+		return ec.fieldContext_TechDocsWarning_file(ctx, field)
+	case "line":
+		return ec.fieldContext_TechDocsWarning_line(ctx, field)
+	case "message":
+		return ec.fieldContext_TechDocsWarning_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TechDocsWarning", field.Name)
+}
+
 func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ref":
@@ -8625,6 +9162,8 @@ func (ec *executionContext) childFields_Template(ctx context.Context, field grap
 		return ec.fieldContext_Template_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_Template_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_Template_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_Template_traverse(ctx, field)
 	case "type":
@@ -8745,6 +9284,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_sourceLocation(ctx, field)
 	case "history":
 		return ec.fieldContext_User_history(ctx, field)
+	case "docs":
+		return ec.fieldContext_User_docs(ctx, field)
 	case "traverse":
 		return ec.fieldContext_User_traverse(ctx, field)
 	case "profile":
@@ -10011,6 +10552,20 @@ func (ec *executionContext) field_Mutation_dryRunTemplate_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_refreshDocs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_refreshEntity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10968,6 +11523,20 @@ func (ec *executionContext) field_Task_events_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_TechDocs_page_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg0
 	return args, nil
 }
 
@@ -12029,6 +12598,38 @@ func (ec *executionContext) fieldContext_API_history(ctx context.Context, field 
 	if fc.Args, err = ec.field_API_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _API_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.API().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_API_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "API",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -13477,6 +14078,38 @@ func (ec *executionContext) fieldContext_Component_history(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Component_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Component().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Component_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14700,6 +15333,38 @@ func (ec *executionContext) fieldContext_Domain_history(ctx context.Context, fie
 	if fc.Args, err = ec.field_Domain_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -16487,6 +17152,38 @@ func (ec *executionContext) fieldContext_GenericEntity_history(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _GenericEntity_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GenericEntity().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _GenericEntity_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.GenericEntity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17173,6 +17870,38 @@ func (ec *executionContext) fieldContext_Group_history(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Group_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -18908,6 +19637,38 @@ func (ec *executionContext) fieldContext_Location_history(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Location_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Location().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Location_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Location) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19493,6 +20254,50 @@ func (ec *executionContext) fieldContext_Mutation_validateEntities(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_validateEntities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refreshDocs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshDocs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshDocs(ctx, fc.Args["ref"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshDocs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshDocs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22504,6 +23309,38 @@ func (ec *executionContext) fieldContext_Resource_history(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Resource_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Resource().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Resource_traverse(ctx context.Context, field graphql.CollectedField, obj *gqltype.Resource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23580,6 +24417,38 @@ func (ec *executionContext) fieldContext_System_history(ctx context.Context, fie
 	if fc.Args, err = ec.field_System_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.System().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -24672,6 +25541,656 @@ func (ec *executionContext) fieldContext_TaskStep_output(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TaskStep", field, false, false, "JSON")
 }
 
+func (ec *executionContext) _TechDocs_site(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_site(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Site(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TechDocsSite) graphql.Marshaler {
+			return ec.marshalNTechDocsSite2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsSite(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_site(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocs",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsSite(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocs_nav(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_nav(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Nav(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TechDocsNavItem) graphql.Marshaler {
+			return ec.marshalNTechDocsNavItem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsNavItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_nav(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocs",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsNavItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocs_page(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.TechDocs().Page(ctx, obj, fc.Args["path"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsPage) graphql.Marshaler {
+			return ec.marshalOTechDocsPage2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsPage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_page(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocs",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_TechDocs_page_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocs_pages(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_pages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Pages(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*portal.DocsPage) graphql.Marshaler {
+			return ec.marshalNTechDocsPage2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsPageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_pages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocs",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsPage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocs_builtAt(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_builtAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().BuiltAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_builtAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocs", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _TechDocs_status(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TechDocsStatus) graphql.Marshaler {
+			return ec.marshalNTechDocsStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocs", field, true, true, "TechDocsStatus")
+}
+
+func (ec *executionContext) _TechDocs_error(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Error(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocs", field, true, true, "String")
+}
+
+func (ec *executionContext) _TechDocs_report(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_report(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Report(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TechDocsWarning) graphql.Marshaler {
+			return ec.marshalNTechDocsWarning2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_report(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocs",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocs_source(ctx context.Context, field graphql.CollectedField, obj *portal.DocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocs_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocs().Source(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocs_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocs", field, true, true, "String")
+}
+
+func (ec *executionContext) _TechDocsHeading_level(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsHeading) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsHeading_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsHeading_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsHeading", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TechDocsHeading_id(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsHeading) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsHeading_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsHeading_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsHeading", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsHeading_text(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsHeading) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsHeading_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsHeading_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsHeading", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsNavItem_title(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsNavItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsNavItem_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsNavItem_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsNavItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsNavItem_path(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsNavItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsNavItem_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsNavItem_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsNavItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsNavItem_url(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsNavItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsNavItem_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsNavItem_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsNavItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsNavItem_children(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsNavItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsNavItem_children(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Children, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TechDocsNavItem) graphql.Marshaler {
+			return ec.marshalNTechDocsNavItem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsNavItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsNavItem_children(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocsNavItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsNavItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocsPage_path(ctx context.Context, field graphql.CollectedField, obj *portal.DocsPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsPage_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsPage_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsPage_title(ctx context.Context, field graphql.CollectedField, obj *portal.DocsPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsPage_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsPage_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsPage_html(ctx context.Context, field graphql.CollectedField, obj *portal.DocsPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsPage_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsPage_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsPage_toc(ctx context.Context, field graphql.CollectedField, obj *portal.DocsPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsPage_toc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TechDocsPage().Toc(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TechDocsHeading) graphql.Marshaler {
+			return ec.marshalNTechDocsHeading2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsHeadingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsPage_toc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TechDocsPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocsHeading(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TechDocsSite_name(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsSite_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsSite_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsSite", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsSite_description(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsSite_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsSite_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsSite", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsWarning_file(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsWarning_file(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.File, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsWarning_file(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsWarning", field, false, false, "String")
+}
+
+func (ec *executionContext) _TechDocsWarning_line(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsWarning_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsWarning_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsWarning", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TechDocsWarning_message(ctx context.Context, field graphql.CollectedField, obj *model.TechDocsWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TechDocsWarning_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TechDocsWarning_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TechDocsWarning", field, false, false, "String")
+}
+
 func (ec *executionContext) _Template_ref(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25314,6 +26833,38 @@ func (ec *executionContext) fieldContext_Template_history(ctx context.Context, f
 	if fc.Args, err = ec.field_Template_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Template_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Template().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -26550,6 +28101,38 @@ func (ec *executionContext) fieldContext_User_history(ctx context.Context, field
 	if fc.Args, err = ec.field_User_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_docs(ctx context.Context, field graphql.CollectedField, obj *gqltype.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_docs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Docs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+			return ec.marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_docs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechDocs(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -29056,6 +30639,11 @@ func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "docs":
+			out.Values[i] = ec._API_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._API_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -29468,6 +31056,11 @@ func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "docs":
+			out.Values[i] = ec._Component_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Component_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -29788,6 +31381,11 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 		case "history":
 			out.Values[i] = ec._Domain_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docs":
+			out.Values[i] = ec._Domain_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "traverse":
@@ -30451,6 +32049,11 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "docs":
+			out.Values[i] = ec._GenericEntity_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._GenericEntity_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30597,6 +32200,11 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		case "history":
 			out.Values[i] = ec._Group_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docs":
+			out.Values[i] = ec._Group_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "traverse":
@@ -31146,6 +32754,11 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "docs":
+			out.Values[i] = ec._Location_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Location_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31310,6 +32923,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 				return ec._Mutation_validateEntities(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshDocs":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshDocs(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "cancelJob":
@@ -32205,6 +33825,11 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "docs":
+			out.Values[i] = ec._Resource_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "traverse":
 			out.Values[i] = ec._Resource_traverse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32451,6 +34076,11 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 		case "history":
 			out.Values[i] = ec._System_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docs":
+			out.Values[i] = ec._System_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "traverse":
@@ -32849,6 +34479,309 @@ func (ec *executionContext) _TaskStep(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var techDocsImplementors = []string{"TechDocs"}
+
+func (ec *executionContext) _TechDocs(ctx context.Context, sel ast.SelectionSet, obj *portal.DocsSite) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, techDocsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TechDocs")
+		case "site":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_site(ctx, field, obj)
+				})
+		case "nav":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_nav(ctx, field, obj)
+				})
+		case "page":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_page(ctx, field, obj)
+				})
+		case "pages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_pages(ctx, field, obj)
+				})
+		case "builtAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_builtAt(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_status(ctx, field, obj)
+				})
+		case "error":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_error(ctx, field, obj)
+				})
+		case "report":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_report(ctx, field, obj)
+				})
+		case "source":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocs_source(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var techDocsHeadingImplementors = []string{"TechDocsHeading"}
+
+func (ec *executionContext) _TechDocsHeading(ctx context.Context, sel ast.SelectionSet, obj *model.TechDocsHeading) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, techDocsHeadingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TechDocsHeading")
+		case "level":
+			out.Values[i] = ec._TechDocsHeading_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._TechDocsHeading_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._TechDocsHeading_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var techDocsNavItemImplementors = []string{"TechDocsNavItem"}
+
+func (ec *executionContext) _TechDocsNavItem(ctx context.Context, sel ast.SelectionSet, obj *model.TechDocsNavItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, techDocsNavItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TechDocsNavItem")
+		case "title":
+			out.Values[i] = ec._TechDocsNavItem_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._TechDocsNavItem_path(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._TechDocsNavItem_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "children":
+			out.Values[i] = ec._TechDocsNavItem_children(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var techDocsPageImplementors = []string{"TechDocsPage"}
+
+func (ec *executionContext) _TechDocsPage(ctx context.Context, sel ast.SelectionSet, obj *portal.DocsPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, techDocsPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TechDocsPage")
+		case "path":
+			out.Values[i] = ec._TechDocsPage_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._TechDocsPage_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "html":
+			out.Values[i] = ec._TechDocsPage_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toc":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TechDocsPage_toc(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var techDocsSiteImplementors = []string{"TechDocsSite"}
+
+func (ec *executionContext) _TechDocsSite(ctx context.Context, sel ast.SelectionSet, obj *model.TechDocsSite) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, techDocsSiteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TechDocsSite")
+		case "name":
+			out.Values[i] = ec._TechDocsSite_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._TechDocsSite_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var techDocsWarningImplementors = []string{"TechDocsWarning"}
+
+func (ec *executionContext) _TechDocsWarning(ctx context.Context, sel ast.SelectionSet, obj *model.TechDocsWarning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, techDocsWarningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup // resolved in sequence: nothing is deferred
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TechDocsWarning")
+		case "file":
+			out.Values[i] = ec._TechDocsWarning_file(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "line":
+			out.Values[i] = ec._TechDocsWarning_line(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._TechDocsWarning_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var templateImplementors = []string{"Template", "Entity", "_Entity"}
 
 func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Template) graphql.Marshaler {
@@ -32973,6 +34906,11 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 		case "history":
 			out.Values[i] = ec._Template_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docs":
+			out.Values[i] = ec._Template_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "traverse":
@@ -33338,6 +35276,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "history":
 			out.Values[i] = ec._User_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docs":
+			out.Values[i] = ec._User_docs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "traverse":
@@ -33884,7 +35827,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPIᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.API) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐAPI(ctx, sel, v[i])
@@ -33980,7 +35923,7 @@ func (ec *executionContext) marshalNCatalogChangeOperation2githubᚗcomᚋgreenr
 }
 
 func (ec *executionContext) marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx, sel, v[i])
@@ -34042,7 +35985,7 @@ func (ec *executionContext) marshalNDeleteLocationPayload2ᚖgithubᚗcomᚋgree
 }
 
 func (ec *executionContext) marshalNDomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx, sel, v[i])
@@ -34140,7 +36083,7 @@ func (ec *executionContext) marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroo
 }
 
 func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
@@ -34150,7 +36093,7 @@ func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreen
 }
 
 func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
@@ -34174,7 +36117,7 @@ func (ec *executionContext) marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroom
 }
 
 func (ec *executionContext) marshalNEntityEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.EntityEdge) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntityEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityEdge(ctx, sel, v[i])
@@ -34339,7 +36282,7 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Group) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐGroup(ctx, sel, v[i])
@@ -34377,7 +36320,7 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNIngestedEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IngestedEntity) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIngestedEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐIngestedEntity(ctx, sel, v[i])
@@ -34630,7 +36573,7 @@ func (ec *executionContext) marshalNRegisterLocationPayload2ᚖgithubᚗcomᚋgr
 }
 
 func (ec *executionContext) marshalNRegisteredLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Location) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋcatalogᚐLocation(ctx, sel, v[i])
@@ -34654,7 +36597,7 @@ func (ec *executionContext) marshalNRegisteredLocation2ᚖgithubᚗcomᚋgreenro
 }
 
 func (ec *executionContext) marshalNRelation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Relation) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelation(ctx, sel, v[i])
@@ -34686,7 +36629,7 @@ func (ec *executionContext) marshalNRelationConnection2ᚖgithubᚗcomᚋgreenro
 }
 
 func (ec *executionContext) marshalNRelationEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.RelationEdge) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐRelationEdge(ctx, sel, v[i])
@@ -34715,7 +36658,7 @@ func (ec *executionContext) unmarshalNRelationFilter2ᚖgithubᚗcomᚋgreenroom
 }
 
 func (ec *executionContext) marshalNResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Resource) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐResource(ctx, sel, v[i])
@@ -34806,7 +36749,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) marshalNSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystemᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.System) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐSystem(ctx, sel, v[i])
@@ -34927,6 +36870,120 @@ func (ec *executionContext) marshalNTaskStep2ᚖgithubᚗcomᚋgreenroomhqᚋgre
 	return ec._TaskStep(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTechDocsHeading2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsHeadingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TechDocsHeading) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTechDocsHeading2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsHeading(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTechDocsHeading2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsHeading(ctx context.Context, sel ast.SelectionSet, v *model.TechDocsHeading) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TechDocsHeading!")
+		return graphql.Null
+	}
+	return ec._TechDocsHeading(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTechDocsNavItem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsNavItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TechDocsNavItem) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTechDocsNavItem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsNavItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTechDocsNavItem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsNavItem(ctx context.Context, sel ast.SelectionSet, v *model.TechDocsNavItem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TechDocsNavItem!")
+		return graphql.Null
+	}
+	return ec._TechDocsNavItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTechDocsPage2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*portal.DocsPage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTechDocsPage2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsPage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTechDocsPage2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsPage(ctx context.Context, sel ast.SelectionSet, v *portal.DocsPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TechDocsPage!")
+		return graphql.Null
+	}
+	return ec._TechDocsPage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTechDocsSite2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsSite(ctx context.Context, sel ast.SelectionSet, v *model.TechDocsSite) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TechDocsSite!")
+		return graphql.Null
+	}
+	return ec._TechDocsSite(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTechDocsStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsStatus(ctx context.Context, v any) (model.TechDocsStatus, error) {
+	var res model.TechDocsStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTechDocsStatus2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsStatus(ctx context.Context, sel ast.SelectionSet, v model.TechDocsStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTechDocsWarning2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TechDocsWarning) graphql.Marshaler {
+	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTechDocsWarning2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsWarning(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTechDocsWarning2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTechDocsWarning(ctx context.Context, sel ast.SelectionSet, v *model.TechDocsWarning) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TechDocsWarning!")
+		return graphql.Null
+	}
+	return ec._TechDocsWarning(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTemplateParameterPage2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTemplateParameterPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TemplateParameterPage) graphql.Marshaler {
 	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -34984,7 +37041,7 @@ func (ec *executionContext) marshalNTraversalConnection2ᚖgithubᚗcomᚋgreenr
 }
 
 func (ec *executionContext) marshalNTraversalEdge2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TraversalEdge) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐTraversalEdge(ctx, sel, v[i])
@@ -35008,7 +37065,7 @@ func (ec *executionContext) marshalNTraversalEdge2ᚖgithubᚗcomᚋgreenroomhq�
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.User) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐUser(ctx, sel, v[i])
@@ -35095,7 +37152,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx context.Context, sel ast.SelectionSet, v []gqltype.FederatedEntity) graphql.Marshaler {
-	ret := gqltype.MarshalChunked(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐFederatedEntity(ctx, sel, v[i])
@@ -35709,6 +37766,20 @@ func (ec *executionContext) marshalOTaskStatus2ᚕgithubᚗcomᚋgreenroomhqᚋg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOTechDocs2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsSite(ctx context.Context, sel ast.SelectionSet, v *portal.DocsSite) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TechDocs(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTechDocsPage2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐDocsPage(ctx context.Context, sel ast.SelectionSet, v *portal.DocsPage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TechDocsPage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOTemplate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *gqltype.Template) graphql.Marshaler {

@@ -55,6 +55,7 @@ type EntityFieldPrices struct {
 	Errors         func(childComplexity int) int
 	SourceLocation func(childComplexity int) int
 	History        func(childComplexity int, first *int, after *string) int
+	Docs           func(childComplexity int) int
 	Traverse       func(childComplexity int, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) int
 }
 
@@ -65,59 +66,69 @@ func PriceEntityFields(c *ComplexityRoot, p EntityFieldPrices) {
 	c.API.Errors = p.Errors
 	c.API.SourceLocation = p.SourceLocation
 	c.API.History = p.History
+	c.API.Docs = p.Docs
 	c.API.Traverse = p.Traverse
 	c.Component.Document = p.Document
 	c.Component.Relations = p.Relations
 	c.Component.Errors = p.Errors
 	c.Component.SourceLocation = p.SourceLocation
 	c.Component.History = p.History
+	c.Component.Docs = p.Docs
 	c.Component.Traverse = p.Traverse
 	c.Domain.Document = p.Document
 	c.Domain.Relations = p.Relations
 	c.Domain.Errors = p.Errors
 	c.Domain.SourceLocation = p.SourceLocation
 	c.Domain.History = p.History
+	c.Domain.Docs = p.Docs
 	c.Domain.Traverse = p.Traverse
 	c.GenericEntity.Document = p.Document
 	c.GenericEntity.Relations = p.Relations
 	c.GenericEntity.Errors = p.Errors
 	c.GenericEntity.SourceLocation = p.SourceLocation
 	c.GenericEntity.History = p.History
+	c.GenericEntity.Docs = p.Docs
 	c.GenericEntity.Traverse = p.Traverse
 	c.Group.Document = p.Document
 	c.Group.Relations = p.Relations
 	c.Group.Errors = p.Errors
 	c.Group.SourceLocation = p.SourceLocation
 	c.Group.History = p.History
+	c.Group.Docs = p.Docs
 	c.Group.Traverse = p.Traverse
 	c.Location.Document = p.Document
 	c.Location.Relations = p.Relations
 	c.Location.Errors = p.Errors
 	c.Location.SourceLocation = p.SourceLocation
 	c.Location.History = p.History
+	c.Location.Docs = p.Docs
 	c.Location.Traverse = p.Traverse
 	c.Resource.Document = p.Document
 	c.Resource.Relations = p.Relations
 	c.Resource.Errors = p.Errors
 	c.Resource.SourceLocation = p.SourceLocation
 	c.Resource.History = p.History
+	c.Resource.Docs = p.Docs
 	c.Resource.Traverse = p.Traverse
 	c.System.Document = p.Document
 	c.System.Relations = p.Relations
 	c.System.Errors = p.Errors
 	c.System.SourceLocation = p.SourceLocation
 	c.System.History = p.History
+	c.System.Docs = p.Docs
 	c.System.Traverse = p.Traverse
 	c.Template.Document = p.Document
 	c.Template.Relations = p.Relations
 	c.Template.Errors = p.Errors
 	c.Template.SourceLocation = p.SourceLocation
 	c.Template.History = p.History
+	c.Template.Docs = p.Docs
 	c.Template.Traverse = p.Traverse
 	c.User.Document = p.Document
 	c.User.Relations = p.Relations
 	c.User.Errors = p.Errors
 	c.User.SourceLocation = p.SourceLocation
 	c.User.History = p.History
+	c.User.Docs = p.Docs
 	c.User.Traverse = p.Traverse
 }

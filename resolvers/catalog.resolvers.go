@@ -13,6 +13,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
 	"github.com/greenroomhq/greenroom/internal/loader"
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // Document is the resolver for the document field.
@@ -43,6 +44,11 @@ func (r *aPIResolver) SourceLocation(ctx context.Context, obj *gqltype.API) (*ca
 // History is the resolver for the history field.
 func (r *aPIResolver) History(ctx context.Context, obj *gqltype.API, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
+// Docs is the resolver for the docs field.
+func (r *aPIResolver) Docs(ctx context.Context, obj *gqltype.API) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -93,6 +99,11 @@ func (r *componentResolver) SourceLocation(ctx context.Context, obj *gqltype.Com
 // History is the resolver for the history field.
 func (r *componentResolver) History(ctx context.Context, obj *gqltype.Component, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
+// Docs is the resolver for the docs field.
+func (r *componentResolver) Docs(ctx context.Context, obj *gqltype.Component) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -165,6 +176,11 @@ func (r *domainResolver) History(ctx context.Context, obj *gqltype.Domain, first
 	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
+// Docs is the resolver for the docs field.
+func (r *domainResolver) Docs(ctx context.Context, obj *gqltype.Domain) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *domainResolver) Traverse(ctx context.Context, obj *gqltype.Domain, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -220,6 +236,11 @@ func (r *genericEntityResolver) History(ctx context.Context, obj *gqltype.Generi
 	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
+// Docs is the resolver for the docs field.
+func (r *genericEntityResolver) Docs(ctx context.Context, obj *gqltype.GenericEntity) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *genericEntityResolver) Traverse(ctx context.Context, obj *gqltype.GenericEntity, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -253,6 +274,11 @@ func (r *groupResolver) SourceLocation(ctx context.Context, obj *gqltype.Group) 
 // History is the resolver for the history field.
 func (r *groupResolver) History(ctx context.Context, obj *gqltype.Group, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
+// Docs is the resolver for the docs field.
+func (r *groupResolver) Docs(ctx context.Context, obj *gqltype.Group) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -323,6 +349,11 @@ func (r *locationResolver) SourceLocation(ctx context.Context, obj *gqltype.Loca
 // History is the resolver for the history field.
 func (r *locationResolver) History(ctx context.Context, obj *gqltype.Location, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
+// Docs is the resolver for the docs field.
+func (r *locationResolver) Docs(ctx context.Context, obj *gqltype.Location) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -424,6 +455,11 @@ func (r *resourceResolver) History(ctx context.Context, obj *gqltype.Resource, f
 	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
+// Docs is the resolver for the docs field.
+func (r *resourceResolver) Docs(ctx context.Context, obj *gqltype.Resource) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *resourceResolver) Traverse(ctx context.Context, obj *gqltype.Resource, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -472,6 +508,11 @@ func (r *systemResolver) SourceLocation(ctx context.Context, obj *gqltype.System
 // History is the resolver for the history field.
 func (r *systemResolver) History(ctx context.Context, obj *gqltype.System, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
+// Docs is the resolver for the docs field.
+func (r *systemResolver) Docs(ctx context.Context, obj *gqltype.System) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.
@@ -529,6 +570,11 @@ func (r *templateResolver) History(ctx context.Context, obj *gqltype.Template, f
 	return entityHistory(ctx, r.Resolver, obj, first, after)
 }
 
+// Docs is the resolver for the docs field.
+func (r *templateResolver) Docs(ctx context.Context, obj *gqltype.Template) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
+}
+
 // Traverse is the resolver for the traverse field.
 func (r *templateResolver) Traverse(ctx context.Context, obj *gqltype.Template, relations []string, direction *model.Direction, maxDepth *int, kinds []string, first *int, after *string) (*model.TraversalConnection, error) {
 	return entityTraverse(ctx, r.Resolver, obj, relations, direction, maxDepth, kinds, first, after)
@@ -572,6 +618,11 @@ func (r *userResolver) SourceLocation(ctx context.Context, obj *gqltype.User) (*
 // History is the resolver for the history field.
 func (r *userResolver) History(ctx context.Context, obj *gqltype.User, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return entityHistory(ctx, r.Resolver, obj, first, after)
+}
+
+// Docs is the resolver for the docs field.
+func (r *userResolver) Docs(ctx context.Context, obj *gqltype.User) (*portal.DocsSite, error) {
+	return entityDocs(ctx, r.Resolver, obj)
 }
 
 // Traverse is the resolver for the traverse field.

@@ -102,6 +102,8 @@ type Resolver struct {
 	History History
 	// Tasks runs software templates; nil answers UNAVAILABLE.
 	Tasks Tasks
+	// Docs serves TechDocs; nil leaves every entity without docs.
+	Docs Docs
 }
 
 // Tasks runs templates as tasks and reads, follows, cancels and retries

@@ -33,6 +33,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/scaffolder"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
+	"github.com/greenroomhq/greenroom/internal/techdocs"
 	"github.com/greenroomhq/greenroom/internal/watch"
 	"github.com/greenroomhq/greenroom/resolvers"
 )
@@ -360,6 +361,7 @@ func (m *Main) Run(ctx context.Context) error {
 		HistoryRetention: time.Duration(m.Config.History.Retention), Log: m.Log})
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log,
+		Docs: db, DocsQueue: m.jobs,
 		Tasks: db, TaskQueue: m.jobs, TaskOptions: app.TaskOptions{Registry: actions, Integrations: forges.Integrations(), Sources: forges,
 			WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout)}})
 	runner.Woke, entities.svc = svcs.Tasks.Woke, svcs.Catalog
@@ -367,10 +369,11 @@ func (m *Main) Run(ctx context.Context) error {
 	svc := svcs.Catalog
 	lim := limits(m.Config)
 	handler := server.New(server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc, Tasks: svcs.Tasks},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc, Tasks: svcs.Tasks, Docs: svcs.Docs},
 		Loaders:  svc,
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),
+		Docs:             techdocs.Handler(svcs.Docs),
 		Logger:           m.Log,
 		Limits:           lim,
 		Authenticate:     sec.authenticate,
@@ -549,11 +552,57 @@ func newJobs(db *store.DB, eng *ingest.Engine, tasks jobs.TaskRunner, cfg Config
 		return nil, err
 	}
 	ws := jobs.NewWorkers()
-	jobs.AddRefreshes(ws, db, eng, time.Duration(cfg.Catalog.RefreshInterval))
+	var j *jobs.Jobs
+	jobs.AddRefreshes(ws, db, docsAfterRefresh{Refresher: eng, db: db, jobs: func() *jobs.Jobs { return j }, log: log},
+		time.Duration(cfg.Catalog.RefreshInterval))
 	jobs.AddTasks(ws, tasks)
-	return jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
+	docs := &techdocs.Builder{Store: db, Entity: entityDocument(db), Forges: cfg.integrations(), Log: log}
+	jobs.AddDocs(ws, func(ctx context.Context, ref string) (any, error) { return docs.BuildEntity(ctx, ref) })
+	j, err = jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
 		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter),
 		DeadAfter: time.Duration(cfg.Jobs.DeadAfter)})
+	return j, err
+}
+
+// docsAfterRefresh asks for a docs build of each entity of a refreshed
+// location that has docs: the refresh may have been a push, or an edit of
+// a docs folder, that changed them (a build that finds its source as it
+// was writes nothing).
+type docsAfterRefresh struct {
+	jobs.Refresher
+	db   *store.DB
+	jobs func() *jobs.Jobs
+	log  *slog.Logger
+}
+
+func (r docsAfterRefresh) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
+	stats, err := r.Refresher.Refresh(ctx, loc)
+	if err != nil {
+		return stats, err
+	}
+	refs, err := r.db.EntitiesWithAnnotation(ctx, loc.ID, techdocs.AnnotationRef)
+	if err == nil {
+		err = r.jobs().BuildDocs(ctx, refs...)
+	}
+	if err != nil {
+		r.log.WarnContext(ctx, "could not ask for docs builds", "location_id", loc.ID, "err", err)
+	}
+	return stats, nil
+}
+
+// entityDocument reads an entity's document; nil when there is none.
+func entityDocument(db *store.DB) func(ctx context.Context, ref string) (map[string]any, error) {
+	return func(ctx context.Context, ref string) (map[string]any, error) {
+		rec, err := db.EntityByRef(ctx, ref)
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var doc map[string]any
+		return doc, json.Unmarshal(rec.Data, &doc)
+	}
 }
 
 // requestRefreshes asks for a refresh of every location now, by whichever

@@ -82,7 +82,12 @@ func testSubscriptions(t *testing.T, dsn string) {
 	write := func(a, b string) {
 		t.Helper()
 		doc := strings.Replace(strings.Replace(liveCatalog, "%s", a, 1), "%s", b, 1)
-		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		// Written whole, then renamed: the file watcher's refresh must not
+		// read it truncated (live-a orphaned, as CI once saw).
+		if err := os.WriteFile(file+".tmp", []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(file+".tmp", file); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -427,6 +427,46 @@ type TaskStep struct {
 	Output any `json:"output,omitempty"`
 }
 
+// A heading of a page.
+type TechDocsHeading struct {
+	// 1 for `#`, 2 for `##`, …
+	Level int `json:"level"`
+	// The heading's id, for `path#id`.
+	ID string `json:"id"`
+	// The heading's text.
+	Text string `json:"text"`
+}
+
+// An entry of a docs site's navigation: a page, a link or a section.
+type TechDocsNavItem struct {
+	// The entry's title.
+	Title string `json:"title"`
+	// A page's path (see `TechDocs.page`); null for links and sections.
+	Path *string `json:"path,omitempty"`
+	// A link's URL; null for pages and sections.
+	URL *string `json:"url,omitempty"`
+	// A section's entries; empty for pages and links.
+	Children []*TechDocsNavItem `json:"children"`
+}
+
+// A docs site's name and description.
+type TechDocsSite struct {
+	// `site_name`, or the entity's title or name.
+	Name string `json:"name"`
+	// `site_description`, or null.
+	Description *string `json:"description,omitempty"`
+}
+
+// A finding of a docs build, on a file of the docs source.
+type TechDocsWarning struct {
+	// The file, relative to the docs source (`docs/guide.md`, `mkdocs.yml`).
+	File string `json:"file"`
+	// The line, or null.
+	Line *int `json:"line,omitempty"`
+	// What is wrong.
+	Message string `json:"message"`
+}
+
 // One page of a template's form.
 type TemplateParameterPage struct {
 	// Its place among the pages, from 0.
@@ -994,6 +1034,67 @@ func (e *TaskStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e TaskStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How an entity's docs build went.
+type TechDocsStatus string
+
+const (
+	// The entity has docs, and no build has ended yet.
+	TechDocsStatusPending TechDocsStatus = "PENDING"
+	// The last build succeeded.
+	TechDocsStatusBuilt TechDocsStatus = "BUILT"
+	// The last build failed; the pages of the last good one, if any, are served.
+	TechDocsStatusFailed TechDocsStatus = "FAILED"
+)
+
+var AllTechDocsStatus = []TechDocsStatus{
+	TechDocsStatusPending,
+	TechDocsStatusBuilt,
+	TechDocsStatusFailed,
+}
+
+func (e TechDocsStatus) IsValid() bool {
+	switch e {
+	case TechDocsStatusPending, TechDocsStatusBuilt, TechDocsStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e TechDocsStatus) String() string {
+	return string(e)
+}
+
+func (e *TechDocsStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TechDocsStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TechDocsStatus", str)
+	}
+	return nil
+}
+
+func (e TechDocsStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TechDocsStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TechDocsStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

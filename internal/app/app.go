@@ -56,7 +56,11 @@ type Deps struct {
 	Tasks       TaskStore
 	TaskQueue   TaskQueue
 	TaskOptions TaskOptions
-	Logger      *slog.Logger // nil logs nothing
+	// Docs reads built docs sites, DocsQueue builds them; nil Docs leaves
+	// the Docs service out.
+	Docs      DocsStore
+	DocsQueue DocsQueue
+	Logger    *slog.Logger // nil logs nothing
 }
 
 // Services are every service, over one store and policy.
@@ -65,6 +69,7 @@ type Services struct {
 	Jobs    *Jobs
 	Live    *Live  // nil without Deps.Feed
 	Tasks   *Tasks // nil without Deps.Tasks
+	Docs    *Docs  // nil without Deps.Docs
 }
 
 // New returns the services over deps.
@@ -94,6 +99,9 @@ func New(deps Deps) Services {
 		}
 		out.Tasks = &Tasks{guard: guard, store: deps.Tasks, queue: deps.TaskQueue, audit: aud, registry: reg,
 			runs: deps.TaskOptions, hub: newTaskHub()}
+	}
+	if deps.Docs != nil {
+		out.Docs = &Docs{guard: guard, store: deps.Docs, queue: deps.DocsQueue, audit: aud}
 	}
 	if deps.Feed != nil {
 		opts := deps.Live

@@ -331,8 +331,11 @@ func New(drv riverdriver.Driver[*sql.Tx], ws *Workers, opts Options) (*Jobs, err
 			n := opts.QueueWorkers[k.Queue]
 			if n <= 0 {
 				n = 10
-				if k.Queue == QueueRefresh {
+				switch k.Queue {
+				case QueueRefresh:
 					n = 1
+				case QueueDocs: // a build holds its site in memory
+					n = 2
 				}
 			}
 			cfg.Queues[k.Queue] = river.QueueConfig{MaxWorkers: n}

@@ -47,6 +47,9 @@ type Options struct {
 	// /api/catalog (internal/restapi), behind the same authentication and
 	// sharing the GraphQL requests' slots.
 	REST http.Handler
+	// Docs, when set, serves built TechDocs sites under /docs/
+	// (techdocs.Handler), behind the same authentication.
+	Docs http.Handler
 	// Metrics, when set, serves GET /metrics, before authentication: a
 	// scraper sends no token, and what it reads is no catalog data.
 	Metrics http.Handler
@@ -119,6 +122,9 @@ func New(opts Options) http.Handler {
 	mux.Handle("/graphql", limitRequests(lim, slots, newStreams(lim.MaxSubscriptions), transports, gql))
 	if opts.REST != nil {
 		mux.Handle("/api/catalog/", limitREST(lim, slots, opts.REST))
+	}
+	if opts.Docs != nil {
+		mux.Handle("GET /docs/", limitREST(lim, slots, opts.Docs))
 	}
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)

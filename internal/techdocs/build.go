@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,7 +73,9 @@ type Site struct {
 	// Rendered counts the pages rendered; the others were reused from
 	// the previous build.
 	Rendered int
-	navs     sync.Map // root → the nav's HTML (see navHTML)
+	// Etag is a digest of everything the site was built from.
+	Etag string
+	navs sync.Map // root → the nav's HTML (see navHTML)
 }
 
 // Page is a built page.
@@ -83,28 +86,41 @@ type Page struct {
 	Title string
 	// HTML is the page's content (not the theme around it), sanitized.
 	HTML string
-	TOC  []heading
+	TOC  []Heading
 	// Hash names the page's inputs: its source, the site's files and
 	// URL style. A page whose hash did not change is not rendered again.
 	Hash  string
-	links []link
-	// missing are links to files not in the docs.
-	missing []link
-	home    bool
+	Links PageLinks
+	home  bool
+}
+
+// PageLinks are a page's relative links: to files of the docs, and to
+// files that are not there.
+type PageLinks struct {
+	Found   []Link `json:"found,omitempty"`
+	Missing []Link `json:"missing,omitempty"`
+}
+
+// StoredPage is a page as a previous build stored it, to be reused
+// (Options.Previous) when its hash is unchanged.
+func StoredPage(src, hash, title, html string, toc []Heading, links PageLinks) *Page {
+	return &Page{Src: src, Hash: hash, Title: title, HTML: html, TOC: toc, Links: links}
 }
 
 // Asset is a file of the docs folder that is not a page.
 type Asset struct {
 	Path string // relative to the docs folder and to the site's root
 	Data []byte
+	Hash string // of Data
 }
 
 // NavItem is an entry of a site's navigation: a page (Path is its URL),
 // a link (URL) or a section (Children).
 type NavItem struct {
 	Title    string     `json:"title"`
-	Path     string     `json:"path"`
+	Path     string     `json:"path,omitempty"`
 	URL      string     `json:"url,omitempty"`
+	Section  bool       `json:"section,omitempty"`
 	Children []*NavItem `json:"children,omitempty"`
 	page     *Page
 }
@@ -191,7 +207,8 @@ func Build(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 			continue
 		}
 		if !f.page {
-			site.Assets = append(site.Assets, &Asset{Path: f.src, Data: data})
+			sum := sha256.Sum256(data)
+			site.Assets = append(site.Assets, &Asset{Path: f.src, Data: data, Hash: hex.EncodeToString(sum[:])})
 			continue
 		}
 		h := sha256.New()
@@ -199,7 +216,7 @@ func Build(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		h.Write(data)
 		p := &Page{Src: f.src, Dest: f.dest, URL: f.pageURL(), Hash: hex.EncodeToString(h.Sum(nil)), home: f.url == "."}
 		if old := previous[f.src]; old != nil && old.Hash == p.Hash {
-			p.Title, p.HTML, p.TOC, p.links, p.missing = old.Title, old.HTML, old.TOC, old.links, old.missing
+			p.Title, p.HTML, p.TOC, p.Links = old.Title, old.HTML, old.TOC, old.Links
 		} else {
 			todo = append(todo, p)
 			sources[p] = data
@@ -224,6 +241,18 @@ func Build(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	}
 	checkLinks(site, byPath, r)
 	site.Warnings = r.list
+	etag := sha256.New()
+	etag.Write(siteHash)
+	fmt.Fprintf(etag, "name=%s\ndescription=%s\n", site.Name, site.Description)
+	for _, p := range site.Pages {
+		fmt.Fprintln(etag, p.Src, p.Hash, p.Title)
+	}
+	for _, a := range site.Assets {
+		fmt.Fprintln(etag, a.Path, a.Hash)
+	}
+	navJSON, _ := json.Marshal(site.Nav)
+	etag.Write(navJSON)
+	site.Etag = hex.EncodeToString(etag.Sum(nil))
 	return site, nil
 }
 
@@ -235,7 +264,7 @@ func renderAll(ctx context.Context, pages []*Page, sources map[*Page][]byte, fil
 		}
 		p := pages[i]
 		out := render(sources[p], renderCtx{self: files[p.Src], files: files})
-		p.Title, p.HTML, p.TOC, p.links, p.missing = out.Title, out.HTML, out.TOC, out.Links, out.Missing
+		p.Title, p.HTML, p.TOC, p.Links = out.Title, out.HTML, out.TOC, PageLinks{Found: out.Links, Missing: out.Missing}
 	})
 }
 
@@ -283,13 +312,13 @@ func autoNav(pages []*Page) []*NavItem {
 				title := nameToTitle(part)
 				var found *NavItem
 				for _, e := range *branch {
-					if e.page == nil && e.URL == "" && e.Title == title {
+					if e.Section && e.Title == title {
 						found = e
 						break
 					}
 				}
 				if found == nil {
-					found = &NavItem{Title: title, Children: []*NavItem{}}
+					found = &NavItem{Title: title, Section: true, Children: []*NavItem{}}
 					*branch = append(*branch, found)
 				}
 				branch = &found.Children
@@ -314,7 +343,7 @@ func explicitNav(entries []NavEntry, pages []*Page, files map[string]*file, r *r
 		for _, e := range entries {
 			switch {
 			case e.Children != nil:
-				out = append(out, &NavItem{Title: e.Title, Children: build(e.Children)})
+				out = append(out, &NavItem{Title: e.Title, Section: true, Children: build(e.Children)})
 			case e.URL != "":
 				out = append(out, &NavItem{Title: cmpOr(e.Title, e.URL), URL: e.URL})
 			default:
@@ -358,14 +387,14 @@ func checkLinks(site *Site, files map[string]*file, r *reporter) {
 		ids[p.Src] = m
 	}
 	for _, p := range site.Pages {
-		for _, l := range p.missing {
+		for _, l := range p.Links.Missing {
 			what := "links to"
 			if l.Image {
 				what = "shows the image"
 			}
 			r.warn(p.Src, l.Line, "%s %s, which is not in the docs", what, l.Target)
 		}
-		for _, l := range p.links {
+		for _, l := range p.Links.Found {
 			if l.Fragment == "" {
 				continue
 			}

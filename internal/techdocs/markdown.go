@@ -39,29 +39,29 @@ var markdown = goldmark.New(
 		renderer.WithNodeRenderers(util.Prioritized(materialRenderer{}, 100))),
 )
 
-// heading is an entry of a page's table of contents.
-type heading struct {
+// Heading is an entry of a page's table of contents.
+type Heading struct {
 	Level int    `json:"level"`
 	ID    string `json:"id"`
 	Text  string `json:"text"`
-	line  int
 }
 
-// link is a relative link or image of a page, for the build report.
-type link struct {
-	Target   string // the file it resolved to, relative to the docs folder
-	Fragment string
-	Line     int
-	Image    bool
+// Link is a relative link or image of a page, which each build checks
+// (a page not rendered again keeps its links).
+type Link struct {
+	Target   string `json:"target"` // the file it resolved to, relative to the docs folder
+	Fragment string `json:"fragment,omitempty"`
+	Line     int    `json:"line"`
+	Image    bool   `json:"image,omitempty"`
 }
 
 // rendered is what rendering one page's Markdown gives.
 type rendered struct {
 	Title   string // from front matter or the first "# " line; "" for none
 	HTML    string
-	TOC     []heading
-	Links   []link
-	Missing []link // links to files that are not in the docs
+	TOC     []Heading
+	Links   []Link
+	Missing []Link // links to files that are not in the docs
 }
 
 // renderCtx is what rendering a page needs from its site.
@@ -186,7 +186,7 @@ func prepare(doc ast.Node, src []byte, rc renderCtx, out *rendered) (unsafe bool
 			id = unique(slugify(txt), used)
 			h.SetAttributeString("id", []byte(id))
 		}
-		out.TOC = append(out.TOC, heading{Level: h.Level, ID: id, Text: txt, line: lineOf(h, src)})
+		out.TOC = append(out.TOC, Heading{Level: h.Level, ID: id, Text: txt})
 	}
 	return unsafe
 }
@@ -286,7 +286,7 @@ func (rc renderCtx) rewrite(dest []byte, line int, image bool, out *rendered) []
 	}
 	if u.Path == "" {
 		if u.Fragment != "" {
-			out.Links = append(out.Links, link{Target: rc.self.src, Fragment: u.Fragment, Line: line, Image: image})
+			out.Links = append(out.Links, Link{Target: rc.self.src, Fragment: u.Fragment, Line: line, Image: image})
 		}
 		return dest
 	}
@@ -300,7 +300,7 @@ func (rc renderCtx) rewrite(dest []byte, line int, image bool, out *rendered) []
 			}
 		}
 	}
-	l := link{Target: target, Fragment: u.Fragment, Line: line, Image: image}
+	l := Link{Target: target, Fragment: u.Fragment, Line: line, Image: image}
 	if !ok || strings.HasPrefix(target, "../") || target == ".." {
 		out.Missing = append(out.Missing, l)
 		return dest

@@ -250,7 +250,7 @@ func (s *Site) writeNav(b *bytes.Buffer, items []*NavItem, root string) {
 	b.WriteString(`<ul class="md-nav__list">` + "\n")
 	for _, it := range items {
 		switch {
-		case it.Children != nil:
+		case it.Section:
 			b.WriteString(`<li class="md-nav__item md-nav__item--nested"><span class="md-nav__link">` + esc(it.Title) + "</span>\n<nav class=\"md-nav\">")
 			s.writeNav(b, it.Children, root)
 			b.WriteString("</nav></li>\n")

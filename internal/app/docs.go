@@ -1,0 +1,110 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/access"
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/policy"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// DocsStore reads built docs sites: internal/store.
+type DocsStore interface {
+	DocsSite(ctx context.Context, ref string) (*portal.DocsSite, error)
+	DocsPage(ctx context.Context, ref, path string) (*portal.DocsPage, error)
+	DocsPages(ctx context.Context, ref string) ([]portal.DocsPage, error)
+	DocsAsset(ctx context.Context, ref, path string) (*portal.DocsAsset, error)
+}
+
+// DocsQueue builds docs as jobs: internal/jobs.
+type DocsQueue interface {
+	BuildDocs(ctx context.Context, refs ...string) error
+}
+
+// docsAnnotation is techdocs.AnnotationRef, which app does not import the
+// renderer for.
+const docsAnnotation = "backstage.io/techdocs-ref"
+
+// Docs serves entities' TechDocs: reading them needs reading the entity,
+// asking for a build needs catalog.entity.refresh on it.
+type Docs struct {
+	guard *access.Guard
+	store DocsStore
+	queue DocsQueue
+	audit auditor
+}
+
+// Site returns the docs of an entity the caller has read: nil when it has
+// no docs annotation; a site without pages (Status "") while no build has
+// ended.
+func (d *Docs) Site(ctx context.Context, rec *catalog.Record) (*portal.DocsSite, error) {
+	if !hasDocs(rec) {
+		return nil, nil
+	}
+	site, err := d.store.DocsSite(ctx, rec.Ref)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return &portal.DocsSite{EntityRef: rec.Ref}, nil
+	}
+	return site, err
+}
+
+// hasDocs reports whether an entity has a docs annotation; most do not,
+// and are told apart without decoding them.
+func hasDocs(rec *catalog.Record) bool {
+	if !strings.Contains(string(rec.Data), docsAnnotation) {
+		return false
+	}
+	e, err := rec.Entity()
+	return err == nil && e.Metadata.Annotations[docsAnnotation] != ""
+}
+
+// SiteOf reads an entity as the caller, then its docs: ENOTFOUND for an
+// entity it may not read, or one without docs.
+func (d *Docs) SiteOf(ctx context.Context, ref string) (*portal.DocsSite, error) {
+	rec, err := d.guard.EntityByRef(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	site, err := d.Site(ctx, rec)
+	if err == nil && site == nil {
+		err = portal.Errorf(portal.ENOTFOUND, "%s has no docs", rec.Ref)
+	}
+	return site, err
+}
+
+// Page returns a page of a site the caller got from Site or SiteOf.
+func (d *Docs) Page(ctx context.Context, site *portal.DocsSite, path string) (*portal.DocsPage, error) {
+	return d.store.DocsPage(ctx, site.EntityRef, path)
+}
+
+// Pages returns the pages of a site the caller got from Site or SiteOf.
+func (d *Docs) Pages(ctx context.Context, site *portal.DocsSite) ([]portal.DocsPage, error) {
+	return d.store.DocsPages(ctx, site.EntityRef)
+}
+
+// Asset returns a file of a site the caller got from Site or SiteOf.
+func (d *Docs) Asset(ctx context.Context, site *portal.DocsSite, path string) (*portal.DocsAsset, error) {
+	return d.store.DocsAsset(ctx, site.EntityRef, path)
+}
+
+// Refresh asks for a build of an entity's docs now and returns them as
+// they are. It needs catalog.entity.refresh on the entity.
+func (d *Docs) Refresh(ctx context.Context, ref string) (site *portal.DocsSite, err error) {
+	canonical, perr := parseRef(ref)
+	defer d.audit.record(ctx, "refreshDocs", canonical, map[string]any{"ref": ref}, &err)
+	if err := perr; err != nil {
+		return nil, err
+	}
+	if err := d.guard.RequireOn(ctx, policy.EntityRefresh, canonical); err != nil {
+		return nil, err
+	}
+	if site, err = d.SiteOf(ctx, canonical); err != nil {
+		return nil, err
+	}
+	if d.queue == nil {
+		return nil, portal.Errorf(portal.EUNAVAILABLE, "this process builds no docs")
+	}
+	return site, d.queue.BuildDocs(ctx, canonical)
+}

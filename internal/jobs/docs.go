@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"context"
+
+	"github.com/riverqueue/river"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// QueueDocs holds docs builds, beside refreshes and tasks so that none
+// waits for the others.
+const QueueDocs = "docs"
+
+// DocsArgs is the job that builds an entity's docs. It is unique by
+// entity while it waits: a build asked for again joins it.
+type DocsArgs struct {
+	Meta
+	EntityRef string `json:"entity_ref" river:"unique"`
+}
+
+// Kind implements river.JobArgs.
+func (DocsArgs) Kind() string { return "build_docs" }
+
+// DocsBuilder builds an entity's docs and stores them: techdocs.Builder,
+// through a function that returns what the build did (the job's output).
+type DocsBuilder func(ctx context.Context, ref string) (any, error)
+
+// AddDocs registers docs builds with b.
+func AddDocs(ws *Workers, b DocsBuilder) {
+	Add(ws, Kind{Queue: QueueDocs, MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[DocsArgs]) error {
+		out, err := b(ctx, job.Args.EntityRef)
+		if err != nil {
+			return err
+		}
+		return river.RecordOutput(ctx, out)
+	})
+}
+
+// BuildDocs asks for builds of the docs of refs, as the caller; one
+// already waiting for an entity is left as it is.
+func (j *Jobs) BuildDocs(ctx context.Context, refs ...string) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(refs))
+	for i, ref := range refs {
+		args := DocsArgs{Meta: Meta{As: PrincipalOf(portal.PrincipalFromContext(ctx))}, EntityRef: ref}
+		opts, err := j.ws.insertOpts(args)
+		if err != nil {
+			return err
+		}
+		params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
+	}
+	_, err := j.client.InsertMany(ctx, params)
+	return err
+}

@@ -1,0 +1,261 @@
+package techdocs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/forge"
+	"github.com/greenroomhq/greenroom/internal/gitfs"
+	"github.com/greenroomhq/greenroom/internal/portal"
+)
+
+// AnnotationRef names an entity's docs source: dir:PATH (relative to its
+// descriptor) or url:URL.
+const AnnotationRef = "backstage.io/techdocs-ref"
+
+// Store is what building an entity's docs reads and writes:
+// internal/store.
+type Store interface {
+	DocsSite(ctx context.Context, ref string) (*portal.DocsSite, error)
+	DocsPages(ctx context.Context, ref string) ([]portal.DocsPage, error)
+	SaveDocs(ctx context.Context, site portal.DocsSite, pages []portal.DocsPage, assets []portal.DocsAsset) (int, error)
+	FailDocs(ctx context.Context, ref, source, reason string, at time.Time) error
+	CheckedDocs(ctx context.Context, ref string, at time.Time) error
+	DeleteDocs(ctx context.Context, ref string) error
+}
+
+// Builder builds entities' docs and stores them: the work of a docs job.
+type Builder struct {
+	Store Store
+	// Entity returns an entity's document, nil when there is none.
+	Entity func(ctx context.Context, ref string) (map[string]any, error)
+	// Forges are the hosts whose URLs are read, with their tokens.
+	Forges []forge.Integration
+	Log    *slog.Logger
+}
+
+// Outcome is what a build of an entity's docs did.
+type Outcome struct {
+	Source   string
+	Status   portal.DocsStatus // "" when the entity has no docs (any stored were removed)
+	Pages    int
+	Rendered int // pages rendered; the others were reused
+	Written  int // pages and assets written to the store
+	// Unchanged says the source was as the stored site was built from.
+	Unchanged bool
+	Warnings  int
+	Error     string
+}
+
+// BuildEntity builds the docs of the entity ref from its techdocs-ref and
+// stores the site. A source that cannot be read or built is recorded as
+// a failed build, and the last good one keeps serving; an entity that is
+// gone, or has no techdocs-ref any more, loses its site. The error is for
+// the job (the store could not be read or written).
+func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) {
+	doc, err := b.Entity(ctx, ref)
+	if err != nil {
+		return Outcome{}, err
+	}
+	src, err := SourceOf(doc)
+	if errors.Is(err, errNoDocs) {
+		return Outcome{}, b.Store.DeleteDocs(ctx, ref)
+	}
+	now := time.Now()
+	fail := func(source string, err error) (Outcome, error) {
+		return Outcome{Source: source, Status: portal.DocsFailed, Error: err.Error()}, b.Store.FailDocs(ctx, ref, source, err.Error(), now)
+	}
+	if err != nil {
+		return fail("", err)
+	}
+	fsys, closeSource, err := b.open(ctx, src)
+	if err != nil {
+		return fail(src.String(), err)
+	}
+	defer closeSource()
+	stored, err := b.Store.DocsSite(ctx, ref)
+	if err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+		return Outcome{}, err
+	}
+	var prev *Site
+	if stored != nil && stored.BuiltAt != nil {
+		if prev, err = b.previous(ctx, ref); err != nil {
+			return Outcome{}, err
+		}
+	}
+	site, err := Build(ctx, fsys, Options{DefaultName: entityTitle(doc), Previous: prev})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Outcome{}, ctx.Err()
+		}
+		return fail(src.String(), err)
+	}
+	out := Outcome{Source: src.String(), Status: portal.DocsBuilt, Pages: len(site.Pages), Rendered: site.Rendered, Warnings: len(site.Warnings)}
+	if stored != nil && stored.Status == portal.DocsBuilt && stored.Etag == site.Etag && stored.Source == out.Source {
+		out.Unchanged = true
+		return out, b.Store.CheckedDocs(ctx, ref, now)
+	}
+	nav, _ := json.Marshal(site.Nav)
+	report, _ := json.Marshal(site.Warnings)
+	pages := make([]portal.DocsPage, len(site.Pages))
+	for i, p := range site.Pages {
+		toc, _ := json.Marshal(p.TOC)
+		links, _ := json.Marshal(p.Links)
+		pages[i] = portal.DocsPage{Path: p.URL, Position: i, Src: p.Src, Title: p.Title, HTML: p.HTML, TOC: toc, Links: links, Hash: p.Hash}
+	}
+	assets := make([]portal.DocsAsset, len(site.Assets))
+	for i, a := range site.Assets {
+		assets[i] = portal.DocsAsset{Path: a.Path, Data: a.Data, Hash: a.Hash}
+	}
+	out.Written, err = b.Store.SaveDocs(ctx, portal.DocsSite{
+		EntityRef: ref, Source: out.Source, Name: site.Name, Description: site.Description,
+		Nav: nav, Report: report, Etag: site.Etag, BuiltAt: &now, CheckedAt: now,
+	}, pages, assets)
+	return out, err
+}
+
+// previous is the stored site as a previous build, for its pages.
+func (b *Builder) previous(ctx context.Context, ref string) (*Site, error) {
+	pages, err := b.Store.DocsPages(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	site := &Site{}
+	for _, p := range pages {
+		var toc []Heading
+		var links PageLinks
+		if json.Unmarshal(p.TOC, &toc) != nil || json.Unmarshal(p.Links, &links) != nil {
+			continue // rendered again
+		}
+		site.Pages = append(site.Pages, StoredPage(p.Src, p.Hash, p.Title, p.HTML, toc, links))
+	}
+	return site, nil
+}
+
+var errNoDocs = errors.New("the entity has no " + AnnotationRef + " annotation")
+
+// Source is where an entity's docs are: a directory on this server, or
+// a folder URL on a forge.
+type Source struct {
+	Dir string
+	URL *url.URL
+}
+
+func (s Source) String() string {
+	if s.URL != nil {
+		return s.URL.String()
+	}
+	return s.Dir
+}
+
+// SourceOf resolves an entity's techdocs-ref as Backstage does: url: is
+// the folder; dir: is relative to the entity's source location (its
+// backstage.io/source-location, else the location it was read from) — for
+// a file, under the folder of that file, which it may not leave.
+func SourceOf(doc map[string]any) (Source, error) {
+	meta, _ := doc["metadata"].(map[string]any)
+	ann, _ := meta["annotations"].(map[string]any)
+	ref, _ := ann[AnnotationRef].(string)
+	if ref == "" {
+		return Source{}, errNoDocs
+	}
+	kind, target, ok := strings.Cut(ref, ":")
+	if !ok || target == "" {
+		return Source{}, fmt.Errorf("invalid %s annotation %q: it must be dir:PATH or url:URL", AnnotationRef, ref)
+	}
+	switch kind {
+	case "url":
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			return Source{}, fmt.Errorf("invalid %s annotation %q: not an http(s) URL", AnnotationRef, ref)
+		}
+		return Source{URL: u}, nil
+	case "dir":
+	default:
+		return Source{}, fmt.Errorf("invalid reference annotation %s: %s", kind, ref)
+	}
+	base, _ := ann[catalog.AnnotationSourceLocation].(string)
+	if base == "" {
+		base, _ = ann[catalog.AnnotationManagedByLocation].(string)
+	}
+	bkind, btarget, _ := strings.Cut(base, ":")
+	switch bkind {
+	case "file":
+		dir := btarget
+		if !strings.HasSuffix(dir, "/") {
+			dir = filepath.Dir(dir)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(target))
+		if rel, err := filepath.Rel(dir, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return Source{}, fmt.Errorf("%s %q leaves the folder of the entity's descriptor", AnnotationRef, ref)
+		}
+		return Source{Dir: p}, nil
+	case "url":
+		u, err := url.Parse(btarget)
+		if err != nil {
+			return Source{}, fmt.Errorf("the entity's location %q is not a URL", base)
+		}
+		return Source{URL: u.ResolveReference(&url.URL{Path: strings.TrimSuffix(target, "/") + "/"})}, nil
+	}
+	return Source{}, fmt.Errorf("%s %q needs the entity's location, which is %q", AnnotationRef, ref, base)
+}
+
+// open opens a source: a directory through an os.Root (no symlink
+// leaves it), a forge folder by a clone into memory.
+func (b *Builder) open(ctx context.Context, src Source) (fs.FS, func(), error) {
+	if src.URL == nil {
+		root, err := os.OpenRoot(src.Dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the docs folder cannot be read: %w", unwrap(err))
+		}
+		return root.FS(), func() { root.Close() }, nil
+	}
+	loc, ok := forge.Parse(b.Forges, src.URL)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s is not a folder URL of a known git host", src.URL.Redacted())
+	}
+	var auth *githttp.BasicAuth
+	if loc.Token != "" {
+		auth = &githttp.BasicAuth{Username: loc.GitUser(), Password: loc.Token}
+	}
+	fsys, err := gitfs.Clone(ctx, loc.CloneURL(), auth, loc.Ref, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	// A folder, even one resolved against a file's …/blob/… URL; a file
+	// URL names the folder it is in.
+	dir := loc.Path
+	if loc.Blob && !strings.HasSuffix(src.URL.Path, "/") {
+		dir = path.Dir(dir)
+	}
+	if dir != "" && dir != "." {
+		if fsys, err = fs.Sub(fsys, dir); err != nil {
+			return nil, nil, err
+		}
+	}
+	return fsys, func() {}, nil
+}
+
+// entityTitle names a site without an mkdocs.yml: the entity's title,
+// else its name.
+func entityTitle(doc map[string]any) string {
+	meta, _ := doc["metadata"].(map[string]any)
+	if t, _ := meta["title"].(string); t != "" {
+		return t
+	}
+	name, _ := meta["name"].(string)
+	return name
+}
