@@ -40,10 +40,10 @@ type TaskStore interface {
 type TaskQueue interface {
 	StartTask(ctx context.Context, taskID string) (int64, error)
 	Cancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
-	// ResumeTask makes a task's job due now, once its run in progress is
+	// RerunJob makes a task's job due now, once its run in progress is
 	// recorded: a task that waited, or ended and is retried. ENOTFOUND
 	// when the job is gone.
-	ResumeTask(ctx context.Context, jobID int64) error
+	RerunJob(ctx context.Context, jobID int64) error
 }
 
 // Tasks is the software templates' service: running a template as a
@@ -321,7 +321,7 @@ func (s *Tasks) Approve(ctx context.Context, id, comment string) (task *portal.T
 	if err := s.store.SaveTaskStep(ctx, id, portal.TaskStep{StepID: gate.StepID, Position: gate.Position, Status: scaffolder.StatusCompleted, Output: out}, nil); err != nil {
 		return nil, err
 	}
-	if err := s.queue.ResumeTask(ctx, t.JobID); err != nil {
+	if err := s.queue.RerunJob(ctx, t.JobID); err != nil {
 		return nil, err
 	}
 	s.hub.wake(id)
@@ -457,7 +457,7 @@ func (s *Tasks) Retry(ctx context.Context, id string) (task *portal.Task, err er
 	// The task's job runs it again once its last run is recorded (it may
 	// still be finishing the run that ended the task); a job River has
 	// pruned since (a day after it ended) is replaced.
-	err = s.queue.ResumeTask(ctx, t.JobID)
+	err = s.queue.RerunJob(ctx, t.JobID)
 	if t.JobID == 0 || portal.ErrorCode(err) == portal.ENOTFOUND {
 		var jobID int64
 		if jobID, err = s.queue.StartTask(ctx, id); err == nil {

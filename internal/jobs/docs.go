@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
@@ -38,7 +39,9 @@ func AddDocs(ws *Workers, b DocsBuilder) {
 }
 
 // BuildDocs asks for builds of the docs of refs, as the caller; one
-// already waiting for an entity is left as it is.
+// already waiting for an entity is left as it is, and one running, which
+// may have read the source before the change the caller knows of, is made
+// due again once it ends.
 func (j *Jobs) BuildDocs(ctx context.Context, refs ...string) error {
 	if len(refs) == 0 {
 		return nil
@@ -52,6 +55,14 @@ func (j *Jobs) BuildDocs(ctx context.Context, refs ...string) error {
 		}
 		params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
 	}
-	_, err := j.client.InsertMany(ctx, params)
-	return err
+	res, err := j.client.InsertMany(ctx, params)
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.UniqueSkippedAsDuplicate && r.Job.State == rivertype.JobStateRunning {
+			go j.RerunJob(context.WithoutCancel(ctx), r.Job.ID) // its own failure is the next trigger's to mend
+		}
+	}
+	return nil
 }

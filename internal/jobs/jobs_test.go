@@ -391,7 +391,7 @@ func TestResumeTask_RacesTheSnooze(t *testing.T) {
 			<-r.parked
 			// Across the window in which the snooze is recorded.
 			time.Sleep(time.Duration(i%6) * time.Millisecond)
-			if err := j.ResumeTask(ctx, job); err != nil {
+			if err := j.RerunJob(ctx, job); err != nil {
 				t.Fatal(err)
 			}
 			select {

@@ -190,7 +190,7 @@ func (j *Jobs) makeDue(ctx context.Context, req *RefreshRequest, row *rivertype.
 	if row.State != rivertype.JobStateRunning {
 		// JobRetry leaves a running job as it is and makes any other due
 		// now. A job it returns in another state changed as it read it (a
-		// run ending, see ResumeTask) and was not made due: asked again.
+		// run ending, see RerunJob) and was not made due: asked again.
 		for tries := 0; row.State != rivertype.JobStateAvailable && row.State != rivertype.JobStateRunning; tries++ {
 			if tries == 3 {
 				return fmt.Errorf("jobs: refresh location %s now: its job stays %s", req.Location, row.State)

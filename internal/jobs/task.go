@@ -31,7 +31,7 @@ func (TaskArgs) Kind() string { return "scaffolder_task" }
 // TaskRunner runs a task until it ends or waits: scaffolder.Tasks. A task
 // that waits (at an approval gate) returns when its job is to run again,
 // and the job is snoozed until then, holding no worker; a decision makes
-// it due at once ([Jobs.ResumeTask]). It returns an error only when it
+// it due at once ([Jobs.RerunJob]). It returns an error only when it
 // could not read or record the task's state, which is worth another
 // attempt; a task that failed has recorded so itself.
 type TaskRunner interface {
@@ -86,14 +86,14 @@ func (j *Jobs) StartTask(ctx context.Context, taskID string) (int64, error) {
 	return res.Job.ID, nil
 }
 
-// ResumeTask makes the job of a task due now: once a decision was
-// recorded on a task that waited, or to run a task that ended again. The
-// run that parked or ended the task may have returned without River
-// having recorded it yet (its completer writes in batches): ResumeTask
-// waits for the job to stop running, at most resumeWait, then makes it
-// due; a queue takes it at its next poll (a second). A job is due once
-// JobRetry returns it available.
-func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
+// RerunJob makes a job due now: a task's, once a decision was recorded
+// on a task that waited or to run a task that ended again; a docs
+// build's, asked for again while it ran. The run in progress may have
+// returned without River having recorded it yet (its completer writes in
+// batches): RerunJob waits for the job to stop running, at most
+// resumeWait, then makes it due; a queue takes it at its next poll (a
+// second). A job is due once JobRetry returns it available.
+func (j *Jobs) RerunJob(ctx context.Context, jobID int64) error {
 	ctx, cancel := context.WithTimeout(ctx, resumeWait)
 	defer cancel()
 	t := time.NewTicker(20 * time.Millisecond)
@@ -125,5 +125,5 @@ func (j *Jobs) ResumeTask(ctx context.Context, jobID int64) error {
 	}
 }
 
-// resumeWait bounds how long ResumeTask waits for a run to be recorded.
+// resumeWait bounds how long RerunJob waits for a run to be recorded.
 const resumeWait = 30 * time.Second
