@@ -6761,6 +6761,8 @@ input EntityFilter {
   hasErrors: Boolean
   "A term found in the name, title, description or tags."
   text: String
+  "Whose TechDocs are in any of these states: docs coverage (` + "`" + `docs: [MISSING, FAILED]` + "`" + ` lists the gaps)."
+  docs: [DocsCoverage!]
   "Any of these filters holds."
   or: [EntityFilter!]
   "This filter does not hold."
@@ -6902,6 +6904,18 @@ enum TechDocsStatus {
   "The last build succeeded."
   BUILT
   "The last build failed; the pages of the last good one, if any, are served."
+  FAILED
+}
+
+"Where an entity's TechDocs stand, to filter entities by (` + "`" + `EntityFilter.docs` + "`" + `)."
+enum DocsCoverage {
+  "No ` + "`" + `backstage.io/techdocs-ref` + "`" + ` annotation."
+  MISSING
+  "Annotated; no build has ended yet."
+  PENDING
+  "The last build succeeded."
+  BUILT
+  "The last build failed."
   FAILED
 }
 
@@ -29912,7 +29926,7 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "namespace", "name", "type", "lifecycle", "owner", "system", "tags", "labels", "annotations", "relation", "orphan", "hasErrors", "text", "or", "not"}
+	fieldsInOrder := [...]string{"kind", "namespace", "name", "type", "lifecycle", "owner", "system", "tags", "labels", "annotations", "relation", "orphan", "hasErrors", "text", "docs", "or", "not"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30017,6 +30031,13 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.Text = data
+		case "docs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("docs"))
+			data, err := ec.unmarshalODocsCoverage2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverageᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Docs = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
 			data, err := ec.unmarshalOEntityFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilterᚄ(ctx, v)
@@ -35984,6 +36005,16 @@ func (ec *executionContext) marshalNDeleteLocationPayload2ᚖgithubᚗcomᚋgree
 	return ec._DeleteLocationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDocsCoverage2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverage(ctx context.Context, v any) (model.DocsCoverage, error) {
+	var res model.DocsCoverage
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDocsCoverage2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverage(ctx context.Context, sel ast.SelectionSet, v model.DocsCoverage) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNDomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Domain) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -37384,6 +37415,42 @@ func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋgreenroomhqᚋgr
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalODocsCoverage2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverageᚄ(ctx context.Context, v any) ([]model.DocsCoverage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.DocsCoverage, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDocsCoverage2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverage(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODocsCoverage2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverageᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DocsCoverage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDocsCoverage2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐDocsCoverage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐDomain(ctx context.Context, sel ast.SelectionSet, v *gqltype.Domain) graphql.Marshaler {

@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"strings"
+
 	"github.com/greenroomhq/greenroom/graph/model"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -38,8 +40,11 @@ func convertFilter(f *model.EntityFilter, depth int, values *int) (catalog.Entit
 		Kinds: f.Kind, Namespaces: f.Namespace, Names: f.Name, Types: f.Type, Lifecycles: f.Lifecycle,
 		Orphan: f.Orphan, HasErrors: f.HasErrors,
 	}
-	if err := count(len(f.Kind) + len(f.Namespace) + len(f.Name) + len(f.Type) + len(f.Lifecycle)); err != nil {
+	if err := count(len(f.Kind) + len(f.Namespace) + len(f.Name) + len(f.Type) + len(f.Lifecycle) + len(f.Docs)); err != nil {
 		return out, err
+	}
+	for _, d := range f.Docs {
+		out.Docs = append(out.Docs, catalog.DocsState(strings.ToLower(string(d))))
 	}
 	var err error
 	if out.Owners, err = refs(f.Owner, catalog.KindGroup, count); err != nil {

@@ -103,6 +103,20 @@ func testDocs(t *testing.T, dsn string) {
 	if d := docs("component:undocumented", ""); d != nil {
 		t.Errorf("an entity without docs: %+v", d)
 	}
+	coverage := func(states string) string {
+		t.Helper()
+		data, code := graphql(t, base, `{ entities(filter: {kind: ["Component"], docs: [`+states+`]}) { edges { node { ref } } } }`, nil)
+		if code != "" {
+			t.Fatalf("entities by docs: %s", code)
+		}
+		return string(data)
+	}
+	if got := coverage("BUILT"); !strings.Contains(got, "component:default/payments") || strings.Contains(got, "undocumented") {
+		t.Errorf("docs: BUILT: %s", got)
+	}
+	if got := coverage("MISSING, FAILED, PENDING"); strings.Contains(got, "payments") || !strings.Contains(got, "component:default/undocumented") {
+		t.Errorf("docs: MISSING, FAILED, PENDING: %s", got)
+	}
 
 	get := func(path string) (int, http.Header, string) {
 		t.Helper()
@@ -151,6 +165,9 @@ func testDocs(t *testing.T, dsn string) {
 	d = await("failed", func(d *docsView) bool { return d.Status == "FAILED" })
 	if d.Error == nil || !strings.Contains(*d.Error, "mkdocs.yml:") || d.Page == nil || d.BuiltAt == nil {
 		t.Errorf("after a failed build: %+v", d)
+	}
+	if got := coverage("FAILED"); !strings.Contains(got, "component:default/payments") {
+		t.Errorf("docs: FAILED: %s", got)
 	}
 	if _, code := graphql(t, base, `mutation { refreshDocs(ref: "component:undocumented") { status } }`, nil); code != "NOT_FOUND" {
 		t.Errorf("refreshDocs of an entity without docs: %q", code)

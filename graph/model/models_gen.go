@@ -195,6 +195,8 @@ type EntityFilter struct {
 	HasErrors *bool `json:"hasErrors,omitempty"`
 	// A term found in the name, title, description or tags.
 	Text *string `json:"text,omitempty"`
+	// Whose TechDocs are in any of these states: docs coverage (`docs: [MISSING, FAILED]` lists the gaps).
+	Docs []DocsCoverage `json:"docs,omitempty"`
 	// Any of these filters holds.
 	Or []*EntityFilter `json:"or,omitempty"`
 	// This filter does not hold.
@@ -638,6 +640,70 @@ func (e *Direction) UnmarshalJSON(b []byte) error {
 }
 
 func (e Direction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where an entity's TechDocs stand, to filter entities by (`EntityFilter.docs`).
+type DocsCoverage string
+
+const (
+	// No `backstage.io/techdocs-ref` annotation.
+	DocsCoverageMissing DocsCoverage = "MISSING"
+	// Annotated; no build has ended yet.
+	DocsCoveragePending DocsCoverage = "PENDING"
+	// The last build succeeded.
+	DocsCoverageBuilt DocsCoverage = "BUILT"
+	// The last build failed.
+	DocsCoverageFailed DocsCoverage = "FAILED"
+)
+
+var AllDocsCoverage = []DocsCoverage{
+	DocsCoverageMissing,
+	DocsCoveragePending,
+	DocsCoverageBuilt,
+	DocsCoverageFailed,
+}
+
+func (e DocsCoverage) IsValid() bool {
+	switch e {
+	case DocsCoverageMissing, DocsCoveragePending, DocsCoverageBuilt, DocsCoverageFailed:
+		return true
+	}
+	return false
+}
+
+func (e DocsCoverage) String() string {
+	return string(e)
+}
+
+func (e *DocsCoverage) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DocsCoverage(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DocsCoverage", str)
+	}
+	return nil
+}
+
+func (e DocsCoverage) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DocsCoverage) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DocsCoverage) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -24,6 +24,8 @@ type EntityFilter struct {
 	Orphan    *bool
 	HasErrors *bool
 	Text      string // a term in the name, title, description or tags
+	// Docs matches entities whose TechDocs are in any of these states.
+	Docs []DocsState
 
 	// Set by the API itself, never by clients.
 	LocationIDs []string // emitted by these registered locations
@@ -36,6 +38,17 @@ type EntityFilter struct {
 	Or  []EntityFilter
 	Not *EntityFilter
 }
+
+// DocsState is where an entity's TechDocs stand, for docs coverage.
+type DocsState string
+
+// The states of an entity's docs.
+const (
+	DocsMissing DocsState = "missing" // no backstage.io/techdocs-ref annotation
+	DocsPending DocsState = "pending" // annotated, no build ended yet
+	DocsBuilt   DocsState = "built"   // the last build succeeded
+	DocsFailed  DocsState = "failed"  // the last build failed
+)
 
 // KeyFilter matches a label or annotation: present, or equal to Value.
 type KeyFilter struct {

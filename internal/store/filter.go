@@ -77,6 +77,9 @@ func (w *where) filter(f *catalog.EntityFilter) {
 			w.sb.WriteString("EXISTS (SELECT 1 FROM processing_errors pe WHERE pe.entity_ref = e.ref)")
 		})
 	}
+	if len(f.Docs) > 0 {
+		add(func() { orEach(w, f.Docs, w.docs) })
+	}
 	if t := strings.TrimSpace(f.Text); t != "" {
 		add(func() {
 			w.sb.WriteString(`e.search_text LIKE ? ESCAPE '\'`)
@@ -179,6 +182,25 @@ func (w *where) keyValue(column string, k catalog.KeyFilter) {
 		w.args = append(w.args, strings.ToLower(*k.Value))
 	}
 	w.sb.WriteString(")")
+}
+
+// docsAnnotation is techdocs.AnnotationRef.
+const docsAnnotation = "backstage.io/techdocs-ref"
+
+// docs matches entities whose TechDocs are in state: by the annotation,
+// and the docs_site row a build left.
+func (w *where) docs(state catalog.DocsState) {
+	annotated := "EXISTS (SELECT 1 FROM " + w.d.objectEntries("e.annotations") + " WHERE j.key = ?)"
+	w.args = append(w.args, docsAnnotation)
+	switch state {
+	case catalog.DocsMissing:
+		w.sb.WriteString("NOT " + annotated)
+	case catalog.DocsPending:
+		w.sb.WriteString(annotated + " AND NOT EXISTS (SELECT 1 FROM docs_site d WHERE d.entity_ref = e.ref)")
+	default:
+		w.sb.WriteString(annotated + " AND EXISTS (SELECT 1 FROM docs_site d WHERE d.entity_ref = e.ref AND d.status = ?)")
+		w.args = append(w.args, string(state))
+	}
 }
 
 // maxSearchValue is the longest value Backstage's search rows keep: a
