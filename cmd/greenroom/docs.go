@@ -5,8 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/greenroomhq/greenroom/internal/techdocs"
@@ -19,6 +24,9 @@ const docsUsage = `usage:
       URL, the assets, search/search_index.json and techdocs_metadata.json;
       prints the build report (file:line: warning) and exits 1 on warnings
       with --strict
+  greenroom docs serve DIR [--listen 127.0.0.1:8000]
+      previews a docs source while you edit it: rebuilt (only the pages that
+      changed) and reloaded in the browser at each save
 `
 
 // cmdDocs is "greenroom docs", for docs authors and their CI.
@@ -30,6 +38,8 @@ func cmdDocs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "build":
 		return cmdDocsBuild(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return cmdDocsServe(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, docsUsage)
 		return 0
@@ -92,4 +102,39 @@ func printWarnings(w io.Writer, dir string, warnings []techdocs.Warning) {
 		}
 		fmt.Fprintf(w, "%s: warning: %s\n", where, x.Message)
 	}
+}
+
+func cmdDocsServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("docs serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, docsUsage) }
+	listen := fs.String("listen", "127.0.0.1:8000", "the address to serve the preview on")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageExit(err)
+	}
+	if len(rest) != 1 {
+		fs.Usage()
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	p := &techdocs.Preview{Dir: rest[0], Log: log}
+	if err := p.Build(ctx); err != nil {
+		fmt.Fprintf(stderr, "greenroom docs serve: %s: %v\n", rest[0], err)
+		return 1
+	}
+	printWarnings(stderr, rest[0], p.Site().Warnings)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "greenroom docs serve:", err)
+		return 1
+	}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(stdout, "serving %s at http://%s/ (rebuilt and reloaded at each save; Ctrl-C stops)\n", rest[0], ln.Addr())
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p.Watch(ctx)
+	srv.Close()
+	return 0
 }

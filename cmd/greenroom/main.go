@@ -44,6 +44,7 @@ Usage:
   greenroom template validate DIR         check a template folder offline (file and line)
   greenroom template dry-run DIR --values FILE --out OUTDIR  run a template offline, write its files
   greenroom docs build DIR --out OUTDIR   build a docs folder (mkdocs.yml + docs/) offline, MkDocs' layout
+  greenroom docs serve DIR                preview a docs folder, rebuilt and reloaded at each save
   greenroom schema                        print the GraphQL schema (federation subgraph SDL)
   greenroom version                       print the version
 
