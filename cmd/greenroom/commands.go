@@ -867,11 +867,40 @@ func cmdErrors(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].LocationKey < problems[j].LocationKey })
 	errs := printProblems(stdout, problems)
-	fmt.Fprintf(stdout, "%s, %s\n", count(errs, "error"), count(len(problems)-errs, "warning"))
+	warnings := len(problems) - errs
+	docs, err := db.DocsProblems(ctx, id)
+	if err != nil {
+		return c.fail(err)
+	}
+	de, dw := printDocsProblems(stdout, docs)
+	errs, warnings = errs+de, warnings+dw
+	fmt.Fprintf(stdout, "%s, %s\n", count(errs, "error"), count(warnings, "warning"))
 	if errs > 0 {
 		return 1
 	}
 	return 0
+}
+
+// printDocsProblems prints the docs builds that failed (errors) and the
+// warnings of the others' reports, under the folder each was read from.
+func printDocsProblems(w io.Writer, sites []*portal.DocsSite) (errs, warnings int) {
+	for _, s := range sites {
+		if s.Status == portal.DocsFailed {
+			fmt.Fprintf(w, "%s: error: the docs of %s do not build: %s\n", s.Source, s.EntityRef, s.Error)
+			errs++
+		}
+		var report []techdocs.Warning
+		json.Unmarshal(s.Report, &report)
+		for _, x := range report {
+			where := s.Source + "/" + x.File
+			if x.Line > 0 {
+				where += ":" + strconv.Itoa(x.Line)
+			}
+			fmt.Fprintf(w, "%s: warning: %s (docs of %s)\n", where, x.Message, s.EntityRef)
+			warnings++
+		}
+	}
+	return errs, warnings
 }
 
 // openExistingStore opens, for a command that only reads, a database that

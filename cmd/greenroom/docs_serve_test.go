@@ -96,6 +96,10 @@ func testDocs(t *testing.T, dsn string) {
 	if len(d.Report) != 1 || d.Report[0].File != "docs/guide.md" || *d.Report[0].Line != 5 || !strings.Contains(d.Report[0].Message, "nowhere.md") {
 		t.Errorf("report: %+v", d.Report)
 	}
+	if code, out, errOut := runCmd(t, nil, "errors", "--database", dsn); code != 0 ||
+		!strings.Contains(out, dir+"/docs/guide.md:5: warning: links to nowhere.md, which is not in the docs (docs of component:default/payments)") {
+		t.Errorf("greenroom errors: exit %d\n%s%s", code, out, errOut)
+	}
 	home := docs("component:payments", "")
 	if html := home.Page.HTML; strings.Contains(html, "<script") || !strings.Contains(html, `<div class="admonition note">`) || !strings.Contains(html, `href="guide/#setup"`) {
 		t.Errorf("home page HTML: %s", html)
@@ -168,6 +172,9 @@ func testDocs(t *testing.T, dsn string) {
 	}
 	if got := coverage("FAILED"); !strings.Contains(got, "component:default/payments") {
 		t.Errorf("docs: FAILED: %s", got)
+	}
+	if code, out, _ := runCmd(t, nil, "errors", "--database", dsn); code != 1 || !strings.Contains(out, dir+": error: the docs of component:default/payments do not build: mkdocs.yml:") {
+		t.Errorf("greenroom errors after a failed build: exit %d\n%s", code, out)
 	}
 	if _, code := graphql(t, base, `mutation { refreshDocs(ref: "component:undocumented") { status } }`, nil); code != "NOT_FOUND" {
 		t.Errorf("refreshDocs of an entity without docs: %q", code)

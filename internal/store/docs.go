@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -284,4 +285,35 @@ func (db *DB) EntitiesWithAnnotation(ctx context.Context, locationID, key string
 		return nil, formatError(err)
 	}
 	return refs, nil
+}
+
+// DocsProblems returns the docs sites whose last build failed or
+// reported warnings, of a location's entities (every entity's when
+// locationID is ""), by entity ref.
+func (db *DB) DocsProblems(ctx context.Context, locationID string) ([]*portal.DocsSite, error) {
+	q := `SELECT ` + prefixed("d.", docsSiteColumns) + ` FROM docs_site d JOIN entities e ON e.ref = d.entity_ref
+		WHERE (d.status = ? OR d.report <> '[]')`
+	args := []any{string(portal.DocsFailed)}
+	if locationID != "" {
+		q += ` AND e.location_id = ?`
+		args = append(args, locationID)
+	}
+	var rows []docsSiteRow
+	if err := db.r.SelectContext(ctx, &rows, db.r.Rebind(q+` ORDER BY d.entity_ref`), args...); err != nil {
+		return nil, formatError(err)
+	}
+	out := make([]*portal.DocsSite, len(rows))
+	for i, r := range rows {
+		out[i] = r.site()
+	}
+	return out, nil
+}
+
+// prefixed qualifies each of a list of columns.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ", ")
+	for i, c := range parts {
+		parts[i] = prefix + c
+	}
+	return strings.Join(parts, ", ")
 }
