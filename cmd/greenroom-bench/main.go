@@ -267,7 +267,7 @@ func run(ctx context.Context) int {
 	var docsRes docsResult
 	if *docs && ctx.Err() == nil {
 		fmt.Println("\n# TechDocs")
-		docsRes = b.docs(ctx, tmp)
+		docsRes = b.docs(ctx, tmp, pgURL)
 	}
 	failed, missed := report(results)
 	if *api {
