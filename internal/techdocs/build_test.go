@@ -307,3 +307,32 @@ func TestBuild_Bad(t *testing.T) {
 		t.Errorf("a huge page: %d pages, warnings %s", len(site.Pages), warningText(site))
 	}
 }
+
+// A page's nav opens the sections that lead to it and closes the others
+// to a link to their first page.
+func TestPageHTML_Nav(t *testing.T) {
+	site := build(t, map[string]string{
+		"docs/index.md": "# Home\n", "docs/a/one.md": "# One\n", "docs/a/two.md": "# Two\n", "docs/b/deep/three.md": "# Three\n",
+	}, nil)
+	var two *Page
+	for _, p := range site.Pages {
+		if p.Src == "a/two.md" {
+			two = p
+		}
+	}
+	html := string(site.PageHTML(two))
+	for _, want := range []string{
+		`<a class="md-nav__link" href="../../">Home</a>`,
+		`<span class="md-nav__link">A</span>`,
+		`<a class="md-nav__link" href="../../a/one/">One</a>`,
+		`<a class="md-nav__link md-nav__link--active" href="../../a/two/">Two</a>`,
+		`<li class="md-nav__item md-nav__item--nested"><a class="md-nav__link" href="../../b/deep/three/">B</a></li>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the nav of a/two lacks %s:\n%s", want, html)
+		}
+	}
+	if strings.Contains(html, ">Three<") {
+		t.Errorf("a closed section shows its pages:\n%s", html)
+	}
+}
