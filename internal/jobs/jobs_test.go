@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -42,7 +43,13 @@ func start(t *testing.T, db *store.DB, k jobs.Kind, work jobs.Work[testArgs]) *j
 	}
 	ws := jobs.NewWorkers()
 	jobs.Add(ws, k, work)
-	j, err := jobs.New(drv, ws, jobs.Options{Timeout: 2 * time.Second, RescueAfter: 3 * time.Second, PollInterval: 100 * time.Millisecond})
+	return run(t, drv, ws, jobs.Options{Timeout: 2 * time.Second, RescueAfter: 3 * time.Second, PollInterval: 100 * time.Millisecond})
+}
+
+// run starts a client of ws, stopped when the test ends.
+func run(t *testing.T, drv riverdriver.Driver[*sql.Tx], ws *jobs.Workers, opts jobs.Options) *jobs.Jobs {
+	t.Helper()
+	j, err := jobs.New(drv, ws, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,18 +376,7 @@ func TestResumeTask_RacesTheSnooze(t *testing.T) {
 		r := &parkingRunner{parked: make(chan string), resumed: make(chan string, 1)}
 		ws := jobs.NewWorkers()
 		jobs.AddTasks(ws, r)
-		j, err := jobs.New(drv, ws, jobs.Options{PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := j.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			j.Stop(ctx)
-		})
+		j := run(t, drv, ws, jobs.Options{PollInterval: 50 * time.Millisecond})
 		ctx := context.Background()
 		for i := range 30 {
 			id := fmt.Sprintf("task-%d", i)
