@@ -14,7 +14,8 @@
 //     queue, attempts, timeout, bound on backoff and uniqueness. Template
 //     tasks and docs builds add a kind and its work, and nothing else.
 //   - Queues: one per kind of work, each with its own workers in every
-//     process ([Options.QueueWorkers]): refresh and default. Refresh runs
+//     process ([Options.QueueWorkers]): refresh, tasks, docs and default
+//     (their counts in defaultWorkers). Refresh runs
 //     one job at a time per process. That was chosen when each job a
 //     replica held as it died waited minutes for River's rescuer, so that
 //     more workers would have stalled more locations; such a job now waits
