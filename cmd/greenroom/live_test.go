@@ -175,6 +175,14 @@ func dialLive(ctx context.Context, t *testing.T, base string, vars map[string]an
 // acknowledging it.
 func dialLiveAs(ctx context.Context, t *testing.T, base, token string, vars map[string]any) *wsLive {
 	t.Helper()
+	return dialWS(ctx, t, base, token, liveQuery, vars)
+}
+
+// dialWS subscribes to query over graphql-transport-ws, with a token in
+// the connection_init payload ("" for none); it returns nil when the
+// server closes the connection instead of acknowledging it.
+func dialWS(ctx context.Context, t *testing.T, base, token, query string, vars map[string]any) *wsLive {
+	t.Helper()
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql",
 		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
@@ -197,7 +205,7 @@ func dialLiveAs(ctx context.Context, t *testing.T, base, token string, vars map[
 	if msg.Type != "connection_ack" {
 		t.Fatalf("got %+v; want connection_ack", msg)
 	}
-	c.send(ctx, t, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": liveQuery, "variables": vars}})
+	c.send(ctx, t, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
 	return c
 }
 

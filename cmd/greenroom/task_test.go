@@ -346,8 +346,28 @@ func testTemplates(t *testing.T, dsn string) {
 		if !strings.Contains(string(data), `"approvers":["user:development/guest"]`) || !strings.Contains(string(data), `"reason":"ship it"`) {
 			t.Errorf("gate: %s", data)
 		}
+		// The log over WebSocket: replayed, then live to the end.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ws := dialWS(ctx, t, base, "", `subscription($id: ID!) { taskEvents(id: $id) { status message } }`, map[string]any{"id": id})
 		if _, code := decide(t, "approveTask", id); code != "" {
 			t.Fatalf("approveTask: %s", code)
+		}
+		var live []string
+		for {
+			msg := ws.read(ctx, t)
+			if msg.Type == "complete" {
+				break
+			}
+			var ev struct{ Data struct{ TaskEvents struct{ Message string } } }
+			if msg.Type != "next" || json.Unmarshal(msg.Payload, &ev) != nil {
+				t.Fatalf("taskEvents over WebSocket: %s %s", msg.Type, msg.Payload)
+			}
+			live = append(live, ev.Data.TaskEvents.Message)
+		}
+		if got := strings.Join(live, "\n"); !strings.HasPrefix(got, "Starting the task") || !strings.Contains(got, "Approved by user:development/guest: lgtm") ||
+			!strings.HasSuffix(got, "Run completed with status: completed") {
+			t.Errorf("taskEvents over WebSocket:\n%s", got)
 		}
 		got := await(t, id, "COMPLETED")
 		log := ""
@@ -481,4 +501,46 @@ func TestMain_TemplatePermission(t *testing.T) {
 	if _, code := graphql(t, base, `mutation { runTemplate(ref: "template:svc", values: {name: "x", repoUrl: "github.com?owner=o&repo=x"}) { id } }`, nil); code != "FORBIDDEN" {
 		t.Errorf("runTemplate of a template without the label: code %q, want FORBIDDEN", code)
 	}
+}
+
+// TestMain_GateSurvivesRestart: a task waiting at its gate while its
+// server stops is decided on the next server, and completes there.
+func TestMain_GateSurvivesRestart(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, dsn string) {
+		cfg := DefaultConfig()
+		cfg.Locations = []string{mustWrite(t, t.TempDir(), "gated.yaml", gatedTemplate)}
+		m, base := serve(t, cfg, dsn)
+		data, code := graphql(t, base, `mutation { runTemplate(ref: "template:gated", values: {}) { id } }`, nil)
+		var out struct{ RunTemplate struct{ ID string } }
+		json.Unmarshal(data, &out)
+		if code != "" || out.RunTemplate.ID == "" {
+			t.Fatalf("runTemplate: %s %s", code, data)
+		}
+		id := out.RunTemplate.ID
+		status := func(base string) string {
+			data, _ := graphql(t, base, `query($id: ID!) { task(id: $id) { status } }`, map[string]any{"id": id})
+			var got struct{ Task struct{ Status string } }
+			json.Unmarshal(data, &got)
+			return got.Task.Status
+		}
+		await := func(base, want string) {
+			t.Helper()
+			for deadline := time.Now().Add(15 * time.Second); status(base) != want; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("task %s is %s, not %s", id, status(base), want)
+				}
+			}
+		}
+		await(base, "WAITING")
+		m.Close()
+
+		_, base = serve(t, cfg, dsn)
+		if got := status(base); got != "WAITING" {
+			t.Fatalf("after the restart the task is %s", got)
+		}
+		if _, code := graphql(t, base, `mutation($id: ID!) { approveTask(id: $id) { status } }`, map[string]any{"id": id}); code != "" {
+			t.Fatalf("approveTask: %s", code)
+		}
+		await(base, "COMPLETED")
+	})
 }
