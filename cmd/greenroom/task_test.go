@@ -359,7 +359,9 @@ func testTemplates(t *testing.T, dsn string) {
 			if msg.Type == "complete" {
 				break
 			}
-			var ev struct{ Data struct{ TaskEvents struct{ Message string } } }
+			var ev struct {
+				Data struct{ TaskEvents struct{ Message string } }
+			}
 			if msg.Type != "next" || json.Unmarshal(msg.Payload, &ev) != nil {
 				t.Fatalf("taskEvents over WebSocket: %s %s", msg.Type, msg.Payload)
 			}
