@@ -146,3 +146,35 @@ func TestBuilder_Forge(t *testing.T) {
 		t.Errorf("a wrong token: %+v", out)
 	}
 }
+
+// A symlink that leaves the docs source is not followed: the page behind
+// it is left out with a warning, and the rest of the site builds; an
+// image that is not there is reported.
+func TestBuilder_Escapes(t *testing.T) {
+	db := storetest.MustOpenSQLite(t)
+	outside := t.TempDir()
+	write(t, outside, map[string]string{"secret.md": "# Secret\n"})
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"mkdocs.yml":    "site_name: Escapes\n",
+		"docs/index.md": "# Home\n\n![logo](img/missing.png)\n",
+	})
+	if err := os.Symlink(filepath.Join(outside, "secret.md"), filepath.Join(dir, "docs", "secret.md")); err != nil {
+		t.Fatal(err)
+	}
+	doc := component("file:"+filepath.Join(dir, "catalog-info.yaml"), "dir:.")
+	b := &techdocs.Builder{Store: db, Entity: func(context.Context, string) (map[string]any, error) { return doc, nil }}
+	out, err := b.BuildEntity(context.Background(), "component:default/payments")
+	if err != nil || out.Status != portal.DocsBuilt || out.Pages != 1 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	site, _ := db.DocsSite(context.Background(), "component:default/payments")
+	for _, want := range []string{"secret.md cannot be read", "shows the image img/missing.png, which is not in the docs"} {
+		if !strings.Contains(string(site.Report), want) {
+			t.Errorf("report lacks %q: %s", want, site.Report)
+		}
+	}
+	if _, err := db.DocsPage(context.Background(), "component:default/payments", "secret/"); portal.ErrorCode(err) != portal.ENOTFOUND {
+		t.Errorf("the page behind the symlink was built: %v", err)
+	}
+}
