@@ -374,6 +374,7 @@ func (m *Main) Run(ctx context.Context) error {
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),
 		Docs:             techdocs.Handler(svcs.Docs),
+		BackstageDocs:    techdocs.BackstageHandler(svcs.Docs, svcs.Docs),
 		Logger:           m.Log,
 		Limits:           lim,
 		Authenticate:     sec.authenticate,

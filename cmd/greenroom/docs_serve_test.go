@@ -147,7 +147,23 @@ func testDocs(t *testing.T, dsn string) {
 	if code, _, body := get("/docs/default/component/payments/search/search_index.json"); code != 200 || !strings.Contains(body, `"location":"guide/#setup"`) {
 		t.Errorf("search index: %d %s", code, body)
 	}
-	for _, p := range []string{"/docs/default/component/payments/nope/", "/docs/default/component/undocumented/", "/docs/default/component/missing/"} {
+	// Backstage's TechDocs endpoints, for its own reader.
+	if code, h, body := get("/api/techdocs/static/docs/default/component/payments/guide/index.html"); code != 200 ||
+		h.Get("Content-Type") != "text/plain; charset=utf-8" || !strings.Contains(body, `<article class="md-content__inner md-typeset">`) {
+		t.Errorf("static/docs: %d %s", code, h.Get("Content-Type"))
+	}
+	if code, _, body := get("/api/techdocs/metadata/techdocs/default/component/payments"); code != 200 || !strings.Contains(body, `"site_name":"Payments"`) {
+		t.Errorf("metadata/techdocs: %d %s", code, body)
+	}
+	if code, _, body := get("/api/techdocs/metadata/entity/default/component/payments"); code != 200 ||
+		!strings.Contains(body, `"locationMetadata":{"target":"`+catalogFile+`","type":"file"}`) {
+		t.Errorf("metadata/entity: %d %s", code, body)
+	}
+	if code, _, body := get("/api/techdocs/sync/default/component/payments"); code != 200 || body != "event: finish\ndata: {\"updated\":false}\n\n" {
+		t.Errorf("sync: %d %q", code, body)
+	}
+	for _, p := range []string{"/docs/default/component/payments/nope/", "/docs/default/component/undocumented/", "/docs/default/component/missing/",
+		"/api/techdocs/static/docs/default/component/missing/index.html", "/api/techdocs/nope/default/component/payments"} {
 		if code, _, _ := get(p); code != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", p, code)
 		}

@@ -60,6 +60,12 @@ func hasDocs(rec *catalog.Record) bool {
 	return err == nil && e.Metadata.Annotations[docsAnnotation] != ""
 }
 
+// EntityOf reads an entity as the caller: ENOTFOUND for one it may not
+// read.
+func (d *Docs) EntityOf(ctx context.Context, ref string) (*catalog.Record, error) {
+	return d.guard.EntityByRef(ctx, ref)
+}
+
 // SiteOf reads an entity as the caller, then its docs: ENOTFOUND for an
 // entity it may not read, or one without docs.
 func (d *Docs) SiteOf(ctx context.Context, ref string) (*portal.DocsSite, error) {

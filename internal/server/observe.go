@@ -95,6 +95,9 @@ func route(path string) string {
 	if strings.HasPrefix(path, "/docs/") {
 		return "/docs/{namespace}/{kind}/{name}/{path}"
 	}
+	if strings.HasPrefix(path, "/api/techdocs/") {
+		return "/api/techdocs/{route}"
+	}
 	if rest, ok := strings.CutPrefix(path, "/api/catalog/"); ok {
 		switch {
 		case rest == "entities", rest == "entities/by-query", rest == "entities/by-refs", rest == "entity-facets":

@@ -48,8 +48,9 @@ type Options struct {
 	// sharing the GraphQL requests' slots.
 	REST http.Handler
 	// Docs, when set, serves built TechDocs sites under /docs/
-	// (techdocs.Handler), behind the same authentication.
-	Docs http.Handler
+	// (techdocs.Handler), behind the same authentication; BackstageDocs
+	// serves Backstage's TechDocs endpoints under /api/techdocs/.
+	Docs, BackstageDocs http.Handler
 	// Metrics, when set, serves GET /metrics, before authentication: a
 	// scraper sends no token, and what it reads is no catalog data.
 	Metrics http.Handler
@@ -125,6 +126,9 @@ func New(opts Options) http.Handler {
 	}
 	if opts.Docs != nil {
 		mux.Handle("GET /docs/", limitREST(lim, slots, opts.Docs))
+	}
+	if opts.BackstageDocs != nil {
+		mux.Handle("GET /api/techdocs/", limitREST(lim, slots, opts.BackstageDocs))
 	}
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)

@@ -3,11 +3,13 @@ package techdocs
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
 
+	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
@@ -39,76 +41,87 @@ func Handler(r Reader) http.Handler {
 			http.Redirect(w, req, req.URL.Path+"/", http.StatusMovedPermanently)
 			return
 		}
-		ref := strings.ToLower(parts[1] + ":" + parts[0] + "/" + parts[2])
-		rest := parts[3]
-		site, err := r.SiteOf(req.Context(), ref)
-		if err != nil {
-			serveError(w, err)
-			return
-		}
-		if site.BuiltAt == nil {
-			msg := "the docs of " + ref + " are not built yet"
-			if site.Error != "" {
-				msg = "the docs of " + ref + " could not be built: " + site.Error
-			}
-			http.Error(w, msg, http.StatusNotFound)
-			return
-		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		switch rest {
-		case stylesheet:
-			serveBytes(w, "text/css; charset=utf-8", []byte(siteCSS))
-			return
-		case highlightSheet:
-			serveBytes(w, "text/css; charset=utf-8", highlightCSS())
-			return
-		case searchIndexPath, metadataPath:
-			s, err := storedSite(req.Context(), r, site, true)
-			if err != nil {
-				serveError(w, err)
-				return
-			}
-			files := s.SiteFiles(site.Etag, *site.BuiltAt)
-			serveBytes(w, "application/json", files[rest])
-			return
-		}
-		for _, candidate := range pageCandidates(rest) {
-			page, err := r.Page(req.Context(), site, candidate)
-			if portal.ErrorCode(err) == portal.ENOTFOUND {
-				continue
-			}
-			if err != nil {
-				serveError(w, err)
-				return
-			}
-			if candidate != rest && !strings.HasSuffix(rest, "index.html") {
-				http.Redirect(w, req, path.Join("/docs", parts[0], parts[1], parts[2], candidate)+"/", http.StatusMovedPermanently)
-				return
-			}
-			s, err := storedSite(req.Context(), r, site, false)
-			if err != nil {
-				serveError(w, err)
-				return
-			}
-			var toc []Heading
-			json.Unmarshal(page.TOC, &toc)
-			p := &Page{Src: page.Src, URL: page.Path, Title: page.Title, HTML: page.HTML, TOC: toc, home: isHome(page.Src)}
-			w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:")
-			serveBytes(w, "text/html; charset=utf-8", s.PageHTML(p))
-			return
-		}
-		asset, err := r.Asset(req.Context(), site, rest)
-		if err != nil {
-			serveError(w, err)
-			return
-		}
-		ctype := mime.TypeByExtension(path.Ext(asset.Path))
-		if ctype == "" || strings.Contains(ctype, "html") || strings.Contains(ctype, "svg") || strings.Contains(ctype, "xml") {
-			ctype = "text/plain; charset=utf-8"
-		}
-		w.Header().Set("ETag", `"`+asset.Hash+`"`)
-		serveBytes(w, ctype, asset.Data)
+		serveSite(w, req, r, parts, "/docs", false)
 	})
+}
+
+// serveSite serves the file rest (parts[3]) of the site of the entity
+// namespace/kind/name (parts[:3]), under base. With plain, pages are
+// served as text, as Backstage's reader fetches and sanitizes them.
+func serveSite(w http.ResponseWriter, req *http.Request, r Reader, parts []string, base string, plain bool) {
+	ref := strings.ToLower(parts[1] + ":" + parts[0] + "/" + parts[2])
+	rest := parts[3]
+	site, err := r.SiteOf(req.Context(), ref)
+	if err != nil {
+		serveError(w, err)
+		return
+	}
+	if site.BuiltAt == nil {
+		msg := "the docs of " + ref + " are not built yet"
+		if site.Error != "" {
+			msg = "the docs of " + ref + " could not be built: " + site.Error
+		}
+		http.Error(w, msg, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	switch rest {
+	case stylesheet:
+		serveBytes(w, "text/css; charset=utf-8", []byte(siteCSS))
+		return
+	case highlightSheet:
+		serveBytes(w, "text/css; charset=utf-8", highlightCSS())
+		return
+	case searchIndexPath, metadataPath:
+		s, err := storedSite(req.Context(), r, site, true)
+		if err != nil {
+			serveError(w, err)
+			return
+		}
+		files := s.SiteFiles(site.Etag, *site.BuiltAt)
+		serveBytes(w, "application/json", files[rest])
+		return
+	}
+	for _, candidate := range pageCandidates(rest) {
+		page, err := r.Page(req.Context(), site, candidate)
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			serveError(w, err)
+			return
+		}
+		if candidate != rest && !strings.HasSuffix(rest, "index.html") {
+			http.Redirect(w, req, path.Join(base, parts[0], parts[1], parts[2], candidate)+"/", http.StatusMovedPermanently)
+			return
+		}
+		s, err := storedSite(req.Context(), r, site, false)
+		if err != nil {
+			serveError(w, err)
+			return
+		}
+		var toc []Heading
+		json.Unmarshal(page.TOC, &toc)
+		p := &Page{Src: page.Src, URL: page.Path, Title: page.Title, HTML: page.HTML, TOC: toc, home: isHome(page.Src)}
+		if plain {
+			serveBytes(w, "text/plain; charset=utf-8", s.PageHTML(p))
+			return
+		}
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:")
+		serveBytes(w, "text/html; charset=utf-8", s.PageHTML(p))
+		return
+	}
+	asset, err := r.Asset(req.Context(), site, rest)
+	if err != nil {
+		serveError(w, err)
+		return
+	}
+	ctype := mime.TypeByExtension(path.Ext(asset.Path))
+	if ctype == "" || strings.Contains(ctype, "html") || strings.Contains(ctype, "svg") || strings.Contains(ctype, "xml") {
+		ctype = "text/plain; charset=utf-8"
+	}
+	w.Header().Set("ETag", `"`+asset.Hash+`"`)
+	serveBytes(w, ctype, asset.Data)
 }
 
 // pageCandidates are the page paths a request path may name: itself, its
@@ -164,4 +177,85 @@ func serveError(w http.ResponseWriter, err error) {
 		msg = "the docs could not be read"
 	}
 	http.Error(w, msg, portal.HTTPStatus(code))
+}
+
+// EntityReader reads an entity as the caller may (ENOTFOUND otherwise):
+// internal/app's Docs service.
+type EntityReader interface {
+	EntityOf(ctx context.Context, ref string) (*catalog.Record, error)
+}
+
+// BackstageHandler serves Backstage's TechDocs backend endpoints under
+// /api/techdocs, so that Backstage's own TechDocs reader can show sites
+// Greenroom built (backstage-spec.md §4.2; the path order is
+// namespace/kind/name):
+//
+//	GET /static/docs/:namespace/:kind/:name/<file>  the site's files; pages as text, which the reader sanitizes
+//	GET /metadata/techdocs/:namespace/:kind/:name   techdocs_metadata.json
+//	GET /metadata/entity/:namespace/:kind/:name     the entity, with locationMetadata {type, target}
+//	GET /sync/:namespace/:kind/:name                server-sent events: finish {updated}, once a build has ended
+//
+// Builds are Greenroom's jobs, so sync asks for none: it reports whether
+// a build is there.
+func BackstageHandler(r Reader, e EntityReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		rest := strings.TrimPrefix(req.URL.Path, "/api/techdocs/")
+		route, rest, _ := strings.Cut(rest, "/")
+		if route == "static" {
+			var ok bool
+			if rest, ok = strings.CutPrefix(rest, "docs/"); !ok {
+				http.NotFound(w, req)
+				return
+			}
+		} else if route == "metadata" {
+			route, rest, _ = strings.Cut(rest, "/")
+			route = "metadata/" + route
+		}
+		parts := strings.SplitN(rest, "/", 4)
+		if len(parts) < 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+			http.NotFound(w, req)
+			return
+		}
+		ref := strings.ToLower(parts[1] + ":" + parts[0] + "/" + parts[2])
+		switch route {
+		case "static":
+			if len(parts) == 3 {
+				parts = append(parts, "")
+			}
+			serveSite(w, req, r, parts, "/api/techdocs/static/docs", true)
+		case "metadata/techdocs":
+			serveSite(w, req, r, append(parts[:3], metadataPath), "/api/techdocs/static/docs", true)
+		case "metadata/entity":
+			rec, err := e.EntityOf(req.Context(), ref)
+			if err != nil {
+				serveError(w, err)
+				return
+			}
+			var doc map[string]any
+			json.Unmarshal(rec.Data, &doc)
+			meta, _ := doc["metadata"].(map[string]any)
+			ann, _ := meta["annotations"].(map[string]any)
+			loc, _ := ann[catalog.AnnotationManagedByLocation].(string)
+			typ, target, _ := strings.Cut(loc, ":")
+			doc["locationMetadata"] = map[string]string{"type": typ, "target": target}
+			data, _ := json.Marshal(doc)
+			serveBytes(w, "application/json", data)
+		case "sync":
+			site, err := r.SiteOf(req.Context(), ref)
+			if err != nil {
+				serveError(w, err)
+				return
+			}
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Header().Set("Cache-Control", "no-cache")
+			if site.BuiltAt == nil && site.Error != "" {
+				data, _ := json.Marshal(site.Error)
+				fmt.Fprintf(w, "event: error\ndata: %s\n\n", data)
+				return
+			}
+			fmt.Fprintf(w, "event: finish\ndata: {\"updated\":false}\n\n")
+		default:
+			http.NotFound(w, req)
+		}
+	})
 }
