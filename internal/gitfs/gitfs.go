@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -324,4 +325,36 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 	out := d.entries[:n]
 	d.entries = d.entries[n:]
 	return out, nil
+}
+
+// Head returns the commit a branch or tag (or HEAD) of the repository at
+// remote points to, asking the server for its refs only: how a caller
+// tells a repository it read before is unchanged without cloning it.
+func Head(ctx context.Context, remote string, auth transport.AuthMethod, ref string) (string, error) {
+	r := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{remote}})
+	refs, err := r.ListContext(ctx, &git.ListOptions{Auth: auth})
+	if err != nil {
+		return "", fmt.Errorf("cannot list the refs of %s: %w", remote, err)
+	}
+	want := []plumbing.ReferenceName{plumbing.NewBranchReferenceName(ref), plumbing.NewTagReferenceName(ref)}
+	if ref == "HEAD" {
+		want = []plumbing.ReferenceName{plumbing.HEAD}
+	}
+	byName := map[plumbing.ReferenceName]*plumbing.Reference{}
+	for _, r := range refs {
+		byName[r.Name()] = r
+	}
+	for _, name := range want {
+		r := byName[name]
+		for range 5 { // HEAD is symbolic
+			if r == nil || r.Type() != plumbing.SymbolicReference {
+				break
+			}
+			r = byName[r.Target()]
+		}
+		if r != nil && r.Type() == plumbing.HashReference {
+			return r.Hash().String(), nil
+		}
+	}
+	return "", fmt.Errorf("%s has no branch or tag %s", remote, ref)
 }

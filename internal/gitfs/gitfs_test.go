@@ -99,4 +99,18 @@ func TestClone(t *testing.T) {
 	if _, err := gitfs.Clone(ctx, srv.URL+"/org/templates.git", &githttp.BasicAuth{Username: "x", Password: "wrong"}, "main", ""); err == nil {
 		t.Error("cloned with a wrong token")
 	}
+
+	// Head lists the refs only.
+	before := srv.Fetches("org/templates.git")
+	for ref, want := range map[string]string{"main": srv.Head(t, "org/templates.git", "main"), "next": srv.Head(t, "org/templates.git", "next")} {
+		if got, err := gitfs.Head(ctx, srv.URL+"/org/templates.git", auth, ref); got != want || err != nil {
+			t.Errorf("Head %s = %s, %v; want %s", ref, got, err, want)
+		}
+	}
+	if _, err := gitfs.Head(ctx, srv.URL+"/org/templates.git", auth, "nope"); err == nil || !strings.Contains(err.Error(), "has no branch or tag nope") {
+		t.Errorf("Head of no ref: %v", err)
+	}
+	if n := srv.Fetches("org/templates.git"); n != before {
+		t.Errorf("Head fetched %d times", n-before)
+	}
 }

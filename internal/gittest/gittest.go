@@ -23,9 +23,10 @@ type Server struct {
 	URL  string
 	root string
 
-	mu     sync.Mutex
-	pushes map[string]int
-	token  string
+	mu      sync.Mutex
+	pushes  map[string]int
+	fetches map[string]int
+	token   string
 }
 
 // RequireToken makes the server refuse pushes and fetches whose basic
@@ -45,7 +46,7 @@ func NewServer(t testing.TB) *Server {
 		t.Skip("git is not installed:", err)
 	}
 	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
-	s := &Server{root: t.TempDir(), pushes: map[string]int{}}
+	s := &Server{root: t.TempDir(), pushes: map[string]int{}, fetches: map[string]int{}}
 	h := &cgi.Handler{
 		Path: backend,
 		Env:  []string{"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=test"},
@@ -63,6 +64,11 @@ func NewServer(t testing.TB) *Server {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
 			s.mu.Lock()
 			s.pushes[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/git-receive-pack")]++
+			s.mu.Unlock()
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			s.mu.Lock()
+			s.fetches[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/git-upload-pack")]++
 			s.mu.Unlock()
 		}
 		h.ServeHTTP(w, r)
@@ -112,6 +118,14 @@ func (s *Server) Pushes(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pushes[name]
+}
+
+// Fetches counts the fetches (clones included) a repository has served;
+// listing its refs is not one.
+func (s *Server) Fetches(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches[name]
 }
 
 // Files lists the files of a branch of a repository, with their contents.

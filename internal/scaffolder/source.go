@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/greenroomhq/greenroom/internal/forge"
@@ -140,7 +141,7 @@ func (s *sources) open(ctx context.Context, u, base *url.URL, token string) (fs.
 	defer s.mu.Unlock() // one clone at a time: a run's steps are sequential
 	fsys, ok := s.clones[key]
 	if !ok {
-		var auth *githttp.BasicAuth
+		var auth transport.AuthMethod // nil, not a nil pointer, without a token
 		if t := cmp.Or(token, loc.Token); t != "" {
 			auth = &githttp.BasicAuth{Username: loc.GitUser(), Password: t}
 		}

@@ -12,8 +12,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -45,6 +47,9 @@ type Builder struct {
 	// Forges are the hosts whose URLs are read, with their tokens.
 	Forges []forge.Integration
 	Log    *slog.Logger
+
+	mu      sync.Mutex
+	commits map[string]string // entity ref → the commit its forge source was last built from here
 }
 
 // Outcome is what a build of an entity's docs did.
@@ -81,15 +86,26 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 	if err != nil {
 		return fail("", err)
 	}
+	stored, err := b.Store.DocsSite(ctx, ref)
+	if err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
+		return Outcome{}, err
+	}
+	// A source on a forge is cloned only when its ref moved since this
+	// process last built it: every refresh of the location asks.
+	var commit string
+	if src.URL != nil {
+		if commit, err = b.head(ctx, src); err != nil {
+			return fail(src.String(), err)
+		}
+		if stored != nil && stored.Status == portal.DocsBuilt && stored.Source == src.String() && b.built(ref) == commit {
+			return Outcome{Source: src.String(), Status: portal.DocsBuilt, Unchanged: true}, b.Store.CheckedDocs(ctx, ref, now)
+		}
+	}
 	fsys, closeSource, err := b.open(ctx, src)
 	if err != nil {
 		return fail(src.String(), err)
 	}
 	defer closeSource()
-	stored, err := b.Store.DocsSite(ctx, ref)
-	if err != nil && portal.ErrorCode(err) != portal.ENOTFOUND {
-		return Outcome{}, err
-	}
 	var prev *Site
 	if stored != nil && stored.BuiltAt != nil {
 		if prev, err = b.previous(ctx, ref); err != nil {
@@ -106,6 +122,7 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 	out := Outcome{Source: src.String(), Status: portal.DocsBuilt, Pages: len(site.Pages), Rendered: site.Rendered, Warnings: len(site.Warnings)}
 	if stored != nil && stored.Status == portal.DocsBuilt && stored.Etag == site.Etag && stored.Source == out.Source {
 		out.Unchanged = true
+		b.remember(ref, commit)
 		return out, b.Store.CheckedDocs(ctx, ref, now)
 	}
 	nav, _ := json.Marshal(site.Nav)
@@ -124,7 +141,47 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 		EntityRef: ref, Source: out.Source, Name: site.Name, Description: site.Description,
 		Nav: nav, Report: report, Etag: site.Etag, BuiltAt: &now, CheckedAt: now,
 	}, pages, assets)
+	if err == nil {
+		b.remember(ref, commit)
+	}
 	return out, err
+}
+
+// built is the commit this process last built ref's forge source from.
+func (b *Builder) built(ref string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.commits[ref]
+}
+
+func (b *Builder) remember(ref, commit string) {
+	if commit == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.commits == nil {
+		b.commits = map[string]string{}
+	}
+	b.commits[ref] = commit
+}
+
+// head is the commit a forge source's ref points to now.
+func (b *Builder) head(ctx context.Context, src Source) (string, error) {
+	loc, ok := forge.Parse(b.Forges, src.URL)
+	if !ok {
+		return "", fmt.Errorf("%s is not a folder URL of a known git host", src.URL.Redacted())
+	}
+	return gitfs.Head(ctx, loc.CloneURL(), auth(loc), loc.Ref)
+}
+
+// auth is the token a forge location is read with; nil (no interface
+// holding a nil pointer) without one.
+func auth(loc forge.Location) transport.AuthMethod {
+	if loc.Token == "" {
+		return nil
+	}
+	return &githttp.BasicAuth{Username: loc.GitUser(), Password: loc.Token}
 }
 
 // previous is the stored site as a previous build, for its pages.
@@ -227,11 +284,7 @@ func (b *Builder) open(ctx context.Context, src Source) (fs.FS, func(), error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("%s is not a folder URL of a known git host", src.URL.Redacted())
 	}
-	var auth *githttp.BasicAuth
-	if loc.Token != "" {
-		auth = &githttp.BasicAuth{Username: loc.GitUser(), Password: loc.Token}
-	}
-	fsys, err := gitfs.Clone(ctx, loc.CloneURL(), auth, loc.Ref, "")
+	fsys, err := gitfs.Clone(ctx, loc.CloneURL(), auth(loc), loc.Ref, "")
 	if err != nil {
 		return nil, nil, err
 	}

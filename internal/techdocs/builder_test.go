@@ -141,6 +141,15 @@ func TestBuilder_Forge(t *testing.T) {
 	if err != nil || out.Status != portal.DocsBuilt || out.Pages != 1 || out.Source != f.Server.URL+"/org/monorepo/blob/main/services/pay/" {
 		t.Fatalf("%+v %v", out, err)
 	}
+	// Unchanged: the refs are listed, nothing is cloned; pushed: cloned.
+	if out, err := b.BuildEntity(context.Background(), "component:default/pay"); err != nil || !out.Unchanged || f.Git.Fetches("org/monorepo.git") != 1 {
+		t.Errorf("an unchanged repository: %+v %v, %d fetches", out, err, f.Git.Fetches("org/monorepo.git"))
+	}
+	write(t, src, map[string]string{"services/pay/docs/index.md": "# Pay v2\n"})
+	f.Git.PushDir(t, src, "org/monorepo.git", "main")
+	if out, err := b.BuildEntity(context.Background(), "component:default/pay"); err != nil || out.Unchanged || out.Written != 1 || f.Git.Fetches("org/monorepo.git") != 2 {
+		t.Errorf("after a push: %+v %v, %d fetches", out, err, f.Git.Fetches("org/monorepo.git"))
+	}
 	b.Forges[0].Token = "wrong"
 	if out, _ := b.BuildEntity(context.Background(), "component:default/pay"); out.Status != portal.DocsFailed {
 		t.Errorf("a wrong token: %+v", out)
