@@ -558,7 +558,7 @@ func newJobs(db *store.DB, eng *ingest.Engine, tasks jobs.TaskRunner, cfg Config
 		time.Duration(cfg.Catalog.RefreshInterval))
 	jobs.AddTasks(ws, tasks)
 	docs := &techdocs.Builder{Store: db, Entity: entityDocument(db), Forges: cfg.integrations(), Log: log}
-	jobs.AddDocs(ws, func(ctx context.Context, ref string) (any, error) { return docs.BuildEntity(ctx, ref) })
+	jobs.AddDocs(ws, func(ctx context.Context, ref string) (any, error) { return docs.BuildEntity(ctx, ref) }, db.PruneDocs)
 	j, err = jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
 		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter),
 		DeadAfter: time.Duration(cfg.Jobs.DeadAfter)})

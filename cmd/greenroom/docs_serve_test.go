@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -61,7 +62,7 @@ func testDocs(t *testing.T, dsn string) {
 	mustWrite(t, dir, "docs/img/logo.svg", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
 	cfg := DefaultConfig()
 	cfg.Locations = []string{catalogFile}
-	_, base := serve(t, cfg, dsn)
+	m, base := serve(t, cfg, dsn)
 
 	docs := func(ref, page string) *docsView {
 		t.Helper()
@@ -191,6 +192,10 @@ func testDocs(t *testing.T, dsn string) {
 	}
 	if code, out, _ := runCmd(t, nil, "errors", "--database", dsn); code != 1 || !strings.Contains(out, dir+": error: the docs of component:default/payments do not build: mkdocs.yml:") {
 		t.Errorf("greenroom errors after a failed build: exit %d\n%s", code, out)
+	}
+	// The janitor keeps the docs of entities that exist.
+	if n, err := m.db.PruneDocs(context.Background()); n != 0 || err != nil {
+		t.Errorf("PruneDocs removed %d sites (%v)", n, err)
 	}
 	if _, code := graphql(t, base, `mutation { refreshDocs(ref: "component:undocumented") { status } }`, nil); code != "NOT_FOUND" {
 		t.Errorf("refreshDocs of an entity without docs: %q", code)

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -27,8 +28,20 @@ func (DocsArgs) Kind() string { return "build_docs" }
 // through a function that returns what the build did (the job's output).
 type DocsBuilder func(ctx context.Context, ref string) (any, error)
 
-// AddDocs registers docs builds with b.
-func AddDocs(ws *Workers, b DocsBuilder) {
+// pruneDocsArgs is the janitor that removes the docs of entities that
+// are gone, every pruneDocsInterval, on the leader.
+type pruneDocsArgs struct{ Meta }
+
+func (pruneDocsArgs) Kind() string { return "prune_docs" }
+
+// pruneDocsInterval is how often docs of deleted entities are removed;
+// until then they take room and nothing else (every read goes through
+// the entity).
+const pruneDocsInterval = time.Hour
+
+// AddDocs registers docs builds with b, and the removal of the docs of
+// entities that are gone with prune.
+func AddDocs(ws *Workers, b DocsBuilder, prune func(context.Context) (int, error)) {
 	Add(ws, Kind{Queue: QueueDocs, MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[DocsArgs]) error {
 		out, err := b(ctx, job.Args.EntityRef)
 		if err != nil {
@@ -36,6 +49,19 @@ func AddDocs(ws *Workers, b DocsBuilder) {
 		}
 		return river.RecordOutput(ctx, out)
 	})
+	Add(ws, Kind{MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[pruneDocsArgs]) error {
+		n, err := prune(ctx)
+		if err != nil {
+			return err
+		}
+		return river.RecordOutput(ctx, map[string]int{"removed": n})
+	})
+	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(pruneDocsInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			args := pruneDocsArgs{Meta{As: System}}
+			opts, _ := ws.insertOpts(args) // registered just above
+			return args, opts
+		}, &river.PeriodicJobOpts{ID: "prune_docs", RunOnStart: true}))
 }
 
 // BuildDocs asks for builds of the docs of refs, as the caller; one

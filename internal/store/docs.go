@@ -317,3 +317,26 @@ func prefixed(prefix, columns string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// PruneDocs removes the docs of entities that are gone (a deleted
+// location takes its entities without a refresh that would tell the docs
+// jobs), and returns how many sites went.
+func (db *DB) PruneDocs(ctx context.Context) (int, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return 0, formatError(err)
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, table := range []string{"docs_page", "docs_asset", "docs_site"} {
+		res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.ref = `+table+`.entity_ref)`)
+		if err != nil {
+			return 0, formatError(err)
+		}
+		if table == "docs_site" {
+			k, _ := res.RowsAffected()
+			n = int(k)
+		}
+	}
+	return n, formatError(tx.Commit())
+}

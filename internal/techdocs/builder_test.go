@@ -110,6 +110,18 @@ func TestBuilder(t *testing.T) {
 		if out := build(portal.DocsFailed); !strings.Contains(out.Error, "leaves the folder of the entity's descriptor") {
 			t.Errorf("dir: climbing out: %+v", out)
 		}
+		// An entity that is gone (here: never stored) loses its docs to
+		// the janitor.
+		write(t, dir, map[string]string{"mkdocs.yml": "site_name: Payments docs\n"})
+		doc = component("file:"+filepath.Join(dir, "catalog-info.yaml"), "dir:.")
+		build(portal.DocsBuilt)
+		if n, err := db.PruneDocs(ctx); n != 1 || err != nil {
+			t.Errorf("PruneDocs: %d, %v", n, err)
+		}
+		if _, err := db.DocsPage(ctx, ref, "guide/"); portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Errorf("a pruned site's page: %v", err)
+		}
+		build(portal.DocsBuilt)
 		doc = component("file:"+filepath.Join(dir, "catalog-info.yaml"), "")
 		build("")
 		if _, err := db.DocsSite(ctx, ref); portal.ErrorCode(err) != portal.ENOTFOUND {
