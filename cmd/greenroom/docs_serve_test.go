@@ -153,7 +153,8 @@ func testDocs(t *testing.T, dsn string) {
 		h.Get("Content-Type") != "text/plain; charset=utf-8" || !strings.Contains(body, `<article class="md-content__inner md-typeset">`) {
 		t.Errorf("static/docs: %d %s", code, h.Get("Content-Type"))
 	}
-	if code, _, body := get("/api/techdocs/metadata/techdocs/default/component/payments"); code != 200 || !strings.Contains(body, `"site_name":"Payments"`) {
+	if code, _, body := get("/api/techdocs/metadata/techdocs/default/component/payments"); code != 200 || !strings.Contains(body, `"site_name":"Payments"`) ||
+		!strings.Contains(body, `"files":["assets/greenroom/highlight.css","assets/greenroom/site.css","guide/index.html","img/logo.svg","index.html","search/search_index.json","techdocs_metadata.json"]`) {
 		t.Errorf("metadata/techdocs: %d %s", code, body)
 	}
 	if code, _, body := get("/api/techdocs/metadata/entity/default/component/payments"); code != 200 ||

@@ -16,6 +16,7 @@ type DocsStore interface {
 	DocsPage(ctx context.Context, ref, path string) (*portal.DocsPage, error)
 	DocsPages(ctx context.Context, ref string) ([]portal.DocsPage, error)
 	DocsAsset(ctx context.Context, ref, path string) (*portal.DocsAsset, error)
+	DocsAssetPaths(ctx context.Context, ref string) ([]string, error)
 }
 
 // DocsQueue builds docs as jobs: internal/jobs.
@@ -93,6 +94,12 @@ func (d *Docs) Pages(ctx context.Context, site *portal.DocsSite) ([]portal.DocsP
 // Asset returns a file of a site the caller got from Site or SiteOf.
 func (d *Docs) Asset(ctx context.Context, site *portal.DocsSite, path string) (*portal.DocsAsset, error) {
 	return d.store.DocsAsset(ctx, site.EntityRef, path)
+}
+
+// AssetPaths lists the files of a site the caller got from Site or
+// SiteOf that are not pages.
+func (d *Docs) AssetPaths(ctx context.Context, site *portal.DocsSite) ([]string, error) {
+	return d.store.DocsAssetPaths(ctx, site.EntityRef)
 }
 
 // Refresh asks for a build of an entity's docs now and returns them as

@@ -135,6 +135,15 @@ func (db *DB) DocsAsset(ctx context.Context, ref, path string) (*portal.DocsAsse
 	return &a, nil
 }
 
+// DocsAssetPaths lists a site's assets, by path.
+func (db *DB) DocsAssetPaths(ctx context.Context, ref string) ([]string, error) {
+	var paths []string
+	if err := db.r.SelectContext(ctx, &paths, db.r.Rebind(`SELECT path FROM docs_asset WHERE entity_ref = ? ORDER BY path`), ref); err != nil {
+		return nil, formatError(err)
+	}
+	return paths, nil
+}
+
 // SaveDocs stores a good build of a site in one transaction: the site's
 // row, the pages and assets whose hash changed, and the deletion of those
 // it no longer has. It returns how many pages and assets it wrote.

@@ -127,31 +127,40 @@ const (
 	metadataPath    = "techdocs_metadata.json"
 )
 
-// SiteFiles returns the files of the built site beside its pages and
-// assets: the search index, the stylesheets and techdocs_metadata.json,
-// which lists every file. etag names the source.
-func (s *Site) SiteFiles(etag string, built time.Time) map[string][]byte {
-	out := map[string][]byte{stylesheet: []byte(siteCSS), highlightSheet: highlightCSS()}
-	idx, _ := json.Marshal(map[string]any{"config": searchConfig, "docs": s.SearchIndex()})
-	out[searchIndexPath] = idx
-	meta := Metadata{SiteName: s.Name, SiteDescription: s.Description, Etag: etag, BuildTimestamp: built.UnixMilli(), Engine: techdocsEngine}
-	for _, p := range s.Pages {
-		meta.Files = append(meta.Files, p.Dest)
+// generated are the files a site has beside its pages and assets.
+var generated = []string{stylesheet, highlightSheet, searchIndexPath, metadataPath}
+
+// SiteFile returns one of the generated files of the built site: a
+// stylesheet, the search index or techdocs_metadata.json, which lists
+// every file; false for any other name. etag names the source. Only the
+// search index reads every page's HTML.
+func (s *Site) SiteFile(name, etag string, built time.Time) ([]byte, bool) {
+	switch name {
+	case stylesheet:
+		return []byte(siteCSS), true
+	case highlightSheet:
+		return highlightCSS(), true
+	case searchIndexPath:
+		idx, _ := json.Marshal(map[string]any{"config": searchConfig, "docs": s.SearchIndex()})
+		return idx, true
+	case metadataPath:
+		meta := Metadata{SiteName: s.Name, SiteDescription: s.Description, Etag: etag, BuildTimestamp: built.UnixMilli(), Engine: techdocsEngine}
+		for _, p := range s.Pages {
+			meta.Files = append(meta.Files, p.Dest)
+		}
+		for _, a := range s.Assets {
+			meta.Files = append(meta.Files, a.Path)
+		}
+		meta.Files = append(meta.Files, generated...)
+		slices.Sort(meta.Files)
+		data, _ := json.Marshal(meta)
+		return data, true
 	}
-	for _, a := range s.Assets {
-		meta.Files = append(meta.Files, a.Path)
-	}
-	for name := range out {
-		meta.Files = append(meta.Files, name)
-	}
-	meta.Files = append(meta.Files, metadataPath)
-	slices.Sort(meta.Files)
-	out[metadataPath], _ = json.Marshal(meta)
-	return out
+	return nil, false
 }
 
 // WriteDir writes the site under dir as MkDocs + techdocs-core lay it
-// out: each page's HTML at its URL, the assets, and SiteFiles. Pages are
+// out: each page's HTML at its URL, the assets, and the generated files. Pages are
 // written as they are made, on every core, rather than held.
 func (s *Site) WriteDir(dir, etag string, built time.Time) error {
 	write := func(name string, data []byte) error {
@@ -166,7 +175,8 @@ func (s *Site) WriteDir(dir, etag string, built time.Time) error {
 	for _, a := range s.Assets {
 		errs = append(errs, write(a.Path, a.Data))
 	}
-	for name, data := range s.SiteFiles(etag, built) {
+	for _, name := range generated {
+		data, _ := s.SiteFile(name, etag, built)
 		errs = append(errs, write(name, data))
 	}
 	return errors.Join(errs...)

@@ -164,7 +164,7 @@ func (p *Preview) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if data, ok := site.SiteFiles("", time.Now())[rest]; ok {
+	if data, ok := site.SiteFile(rest, "", time.Now()); ok {
 		w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(rest)))
 		w.Write(data)
 		return

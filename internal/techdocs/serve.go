@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -22,6 +23,7 @@ type Reader interface {
 	Page(ctx context.Context, site *portal.DocsSite, path string) (*portal.DocsPage, error)
 	Pages(ctx context.Context, site *portal.DocsSite) ([]portal.DocsPage, error)
 	Asset(ctx context.Context, site *portal.DocsSite, path string) (*portal.DocsAsset, error)
+	AssetPaths(ctx context.Context, site *portal.DocsSite) ([]string, error)
 }
 
 // Handler serves built sites at /docs/{namespace}/{kind}/{name}/{path}
@@ -66,20 +68,18 @@ func serveSite(w http.ResponseWriter, req *http.Request, r Reader, parts []strin
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch rest {
-	case stylesheet:
-		serveBytes(w, "text/css; charset=utf-8", []byte(siteCSS))
-		return
-	case highlightSheet:
-		serveBytes(w, "text/css; charset=utf-8", highlightCSS())
+	case stylesheet, highlightSheet:
+		data, _ := (&Site{}).SiteFile(rest, "", time.Time{})
+		serveBytes(w, "text/css; charset=utf-8", data)
 		return
 	case searchIndexPath, metadataPath:
-		s, err := storedSite(req.Context(), r, site, true)
+		s, err := storedSite(req.Context(), r, site, rest == metadataPath)
 		if err != nil {
 			serveError(w, err)
 			return
 		}
-		files := s.SiteFiles(site.Etag, *site.BuiltAt)
-		serveBytes(w, "application/json", files[rest])
+		data, _ := s.SiteFile(rest, site.Etag, *site.BuiltAt)
+		serveBytes(w, "application/json", data)
 		return
 	}
 	for _, candidate := range pageCandidates(rest) {
@@ -95,14 +95,12 @@ func serveSite(w http.ResponseWriter, req *http.Request, r Reader, parts []strin
 			http.Redirect(w, req, path.Join(base, parts[0], parts[1], parts[2], candidate)+"/", http.StatusMovedPermanently)
 			return
 		}
-		s, err := storedSite(req.Context(), r, site, false)
-		if err != nil {
+		s := &Site{Name: site.Name, Description: site.Description}
+		if err := json.Unmarshal(site.Nav, &s.Nav); err != nil && len(site.Nav) > 0 {
 			serveError(w, err)
 			return
 		}
-		var toc []Heading
-		json.Unmarshal(page.TOC, &toc)
-		p := &Page{Src: page.Src, URL: page.Path, Title: page.Title, HTML: page.HTML, TOC: toc, home: isHome(page.Src)}
+		p := servedPage(*page)
 		if plain {
 			serveBytes(w, "text/plain; charset=utf-8", s.PageHTML(p))
 			return
@@ -139,26 +137,39 @@ func pageCandidates(rest string) []string {
 
 func isHome(src string) bool { return src == "index.md" || src == "README.md" }
 
-// storedSite is a stored site as a Site, for its theme (nav) and, with
-// pages, for its search index.
-func storedSite(ctx context.Context, r Reader, site *portal.DocsSite, pages bool) (*Site, error) {
+// storedSite is a stored site as a Site, with its pages, for its search
+// index, and with its assets' paths too, for its metadata.
+func storedSite(ctx context.Context, r Reader, site *portal.DocsSite, assets bool) (*Site, error) {
 	s := &Site{Name: site.Name, Description: site.Description}
-	if err := json.Unmarshal(site.Nav, &s.Nav); err != nil && len(site.Nav) > 0 {
-		return nil, err
-	}
-	if !pages {
-		return s, nil
-	}
 	stored, err := r.Pages(ctx, site)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range stored {
-		var toc []Heading
-		json.Unmarshal(p.TOC, &toc)
-		s.Pages = append(s.Pages, &Page{Src: p.Src, URL: p.Path, Title: p.Title, HTML: p.HTML, TOC: toc, home: isHome(p.Src)})
+		s.Pages = append(s.Pages, servedPage(p))
+	}
+	if assets {
+		paths, err := r.AssetPaths(ctx, site)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			s.Assets = append(s.Assets, &Asset{Path: p})
+		}
 	}
 	return s, nil
+}
+
+// servedPage is a stored page as a Page: its output file follows from
+// its URL ("" and "a/" are folders, "a.html" a file).
+func servedPage(p portal.DocsPage) *Page {
+	var toc []Heading
+	json.Unmarshal(p.TOC, &toc)
+	dest := p.Path
+	if dest == "" || strings.HasSuffix(dest, "/") {
+		dest += "index.html"
+	}
+	return &Page{Src: p.Src, Dest: dest, URL: p.Path, Title: p.Title, HTML: p.HTML, TOC: toc, home: isHome(p.Src)}
 }
 
 func serveBytes(w http.ResponseWriter, ctype string, data []byte) {
