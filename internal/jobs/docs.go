@@ -49,19 +49,10 @@ func AddDocs(ws *Workers, b DocsBuilder, prune func(context.Context) (int, error
 		}
 		return river.RecordOutput(ctx, out)
 	})
-	Add(ws, Kind{MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[pruneDocsArgs]) error {
+	addJanitor(ws, pruneDocsArgs{Meta{As: System}}, pruneDocsInterval, func(ctx context.Context) (any, error) {
 		n, err := prune(ctx)
-		if err != nil {
-			return err
-		}
-		return river.RecordOutput(ctx, map[string]int{"removed": n})
+		return map[string]int{"removed": n}, err
 	})
-	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(pruneDocsInterval),
-		func() (river.JobArgs, *river.InsertOpts) {
-			args := pruneDocsArgs{Meta{As: System}}
-			opts, _ := ws.insertOpts(args) // registered just above
-			return args, opts
-		}, &river.PeriodicJobOpts{ID: "prune_docs", RunOnStart: true}))
 }
 
 // BuildDocs asks for builds of the docs of refs, as the caller; one

@@ -65,15 +65,24 @@ func AddTasks(ws *Workers, r TaskRunner) {
 			}
 			return river.JobSnooze(max(time.Until(at), time.Millisecond))
 		})
-	Add(ws, Kind{MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[sweepTasksArgs]) error {
-		return r.Sweep(ctx)
+	addJanitor(ws, sweepTasksArgs{Meta{As: System}}, taskSweepInterval, func(ctx context.Context) (any, error) { return nil, r.Sweep(ctx) })
+}
+
+// addJanitor registers a periodic job of args's kind, run every interval
+// (and at start) by the leader, as the system: work's output is recorded.
+func addJanitor[T Args](ws *Workers, args T, interval time.Duration, work func(context.Context) (any, error)) {
+	Add(ws, Kind{MaxAttempts: 3, Unique: true}, func(ctx context.Context, job *river.Job[T]) error {
+		out, err := work(ctx)
+		if err != nil || out == nil {
+			return err
+		}
+		return river.RecordOutput(ctx, out)
 	})
-	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(taskSweepInterval),
+	ws.periodic = append(ws.periodic, river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) {
-			args := sweepTasksArgs{Meta{As: System}}
 			opts, _ := ws.insertOpts(args) // registered just above
 			return args, opts
-		}, &river.PeriodicJobOpts{ID: "sweep_tasks", RunOnStart: true}))
+		}, &river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true}))
 }
 
 // StartTask inserts the job that runs a task, as its creator, and returns
