@@ -581,7 +581,7 @@ func (r docsAfterRefresh) Refresh(ctx context.Context, loc catalog.Location) (ca
 	if err != nil {
 		return stats, err
 	}
-	refs, err := r.db.EntitiesWithAnnotation(ctx, loc.ID, techdocs.AnnotationRef)
+	refs, err := r.db.EntitiesWithAnnotation(ctx, loc.ID, catalog.AnnotationTechDocsRef)
 	if err == nil {
 		err = r.jobs().BuildDocs(ctx, refs...)
 	}

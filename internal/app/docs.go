@@ -1,8 +1,8 @@
 package app
 
 import (
+	"bytes"
 	"context"
-	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/access"
 	"github.com/greenroomhq/greenroom/internal/catalog"
@@ -23,10 +23,6 @@ type DocsStore interface {
 type DocsQueue interface {
 	BuildDocs(ctx context.Context, refs ...string) error
 }
-
-// docsAnnotation is techdocs.AnnotationRef, which app does not import the
-// renderer for.
-const docsAnnotation = "backstage.io/techdocs-ref"
 
 // Docs serves entities' TechDocs: reading them needs reading the entity,
 // asking for a build needs catalog.entity.refresh on it.
@@ -54,11 +50,11 @@ func (d *Docs) Site(ctx context.Context, rec *catalog.Record) (*portal.DocsSite,
 // hasDocs reports whether an entity has a docs annotation; most do not,
 // and are told apart without decoding them.
 func hasDocs(rec *catalog.Record) bool {
-	if !strings.Contains(string(rec.Data), docsAnnotation) {
+	if !bytes.Contains(rec.Data, []byte(catalog.AnnotationTechDocsRef)) {
 		return false
 	}
 	e, err := rec.Entity()
-	return err == nil && e.Metadata.Annotations[docsAnnotation] != ""
+	return err == nil && e.Metadata.Annotations[catalog.AnnotationTechDocsRef] != ""
 }
 
 // EntityOf reads an entity as the caller: ENOTFOUND for one it may not

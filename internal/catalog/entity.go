@@ -12,7 +12,10 @@ const (
 	AnnotationManagedByOriginLocation = "backstage.io/managed-by-origin-location"
 	AnnotationOrphan                  = "backstage.io/orphan"
 	AnnotationSourceLocation          = "backstage.io/source-location"
-	AnnotationViewURL                 = "backstage.io/view-url"
+	// AnnotationTechDocsRef names an entity's docs source: dir:PATH
+	// (relative to its descriptor) or url:URL (internal/techdocs).
+	AnnotationTechDocsRef = "backstage.io/techdocs-ref"
+	AnnotationViewURL     = "backstage.io/view-url"
 )
 
 // Entity is one catalog entity: the Backstage envelope with its metadata

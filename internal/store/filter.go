@@ -184,14 +184,11 @@ func (w *where) keyValue(column string, k catalog.KeyFilter) {
 	w.sb.WriteString(")")
 }
 
-// docsAnnotation is techdocs.AnnotationRef.
-const docsAnnotation = "backstage.io/techdocs-ref"
-
 // docs matches entities whose TechDocs are in state: by the annotation,
 // and the docs_site row a build left.
 func (w *where) docs(state catalog.DocsState) {
 	annotated := "EXISTS (SELECT 1 FROM " + w.d.objectEntries("e.annotations") + " WHERE j.key = ?)"
-	w.args = append(w.args, docsAnnotation)
+	w.args = append(w.args, catalog.AnnotationTechDocsRef)
 	switch state {
 	case catalog.DocsMissing:
 		w.sb.WriteString("NOT " + annotated)

@@ -24,10 +24,6 @@ import (
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
-// AnnotationRef names an entity's docs source: dir:PATH (relative to its
-// descriptor) or url:URL.
-const AnnotationRef = "backstage.io/techdocs-ref"
-
 // Store is what building an entity's docs reads and writes:
 // internal/store.
 type Store interface {
@@ -202,7 +198,7 @@ func (b *Builder) previous(ctx context.Context, ref string) (*Site, error) {
 	return site, nil
 }
 
-var errNoDocs = errors.New("the entity has no " + AnnotationRef + " annotation")
+var errNoDocs = errors.New("the entity has no " + catalog.AnnotationTechDocsRef + " annotation")
 
 // Source is where an entity's docs are: a directory on this server, or
 // a folder URL on a forge.
@@ -225,19 +221,19 @@ func (s Source) String() string {
 func SourceOf(doc map[string]any) (Source, error) {
 	meta, _ := doc["metadata"].(map[string]any)
 	ann, _ := meta["annotations"].(map[string]any)
-	ref, _ := ann[AnnotationRef].(string)
+	ref, _ := ann[catalog.AnnotationTechDocsRef].(string)
 	if ref == "" {
 		return Source{}, errNoDocs
 	}
 	kind, target, ok := strings.Cut(ref, ":")
 	if !ok || target == "" {
-		return Source{}, fmt.Errorf("invalid %s annotation %q: it must be dir:PATH or url:URL", AnnotationRef, ref)
+		return Source{}, fmt.Errorf("invalid %s annotation %q: it must be dir:PATH or url:URL", catalog.AnnotationTechDocsRef, ref)
 	}
 	switch kind {
 	case "url":
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-			return Source{}, fmt.Errorf("invalid %s annotation %q: not an http(s) URL", AnnotationRef, ref)
+			return Source{}, fmt.Errorf("invalid %s annotation %q: not an http(s) URL", catalog.AnnotationTechDocsRef, ref)
 		}
 		return Source{URL: u}, nil
 	case "dir":
@@ -257,7 +253,7 @@ func SourceOf(doc map[string]any) (Source, error) {
 		}
 		p := filepath.Join(dir, filepath.FromSlash(target))
 		if rel, err := filepath.Rel(dir, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return Source{}, fmt.Errorf("%s %q leaves the folder of the entity's descriptor", AnnotationRef, ref)
+			return Source{}, fmt.Errorf("%s %q leaves the folder of the entity's descriptor", catalog.AnnotationTechDocsRef, ref)
 		}
 		return Source{Dir: p}, nil
 	case "url":
@@ -267,7 +263,7 @@ func SourceOf(doc map[string]any) (Source, error) {
 		}
 		return Source{URL: u.ResolveReference(&url.URL{Path: strings.TrimSuffix(target, "/") + "/"})}, nil
 	}
-	return Source{}, fmt.Errorf("%s %q needs the entity's location, which is %q", AnnotationRef, ref, base)
+	return Source{}, fmt.Errorf("%s %q needs the entity's location, which is %q", catalog.AnnotationTechDocsRef, ref, base)
 }
 
 // open opens a source: a directory through an os.Root (no symlink

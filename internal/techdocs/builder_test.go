@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/forge"
 	"github.com/greenroomhq/greenroom/internal/gittest"
 	"github.com/greenroomhq/greenroom/internal/portal"
@@ -31,7 +32,7 @@ func write(t *testing.T, dir string, files map[string]string) {
 func component(location, ref string) map[string]any {
 	ann := map[string]any{"backstage.io/managed-by-location": location}
 	if ref != "" {
-		ann[techdocs.AnnotationRef] = ref
+		ann[catalog.AnnotationTechDocsRef] = ref
 	}
 	return map[string]any{"kind": "Component", "metadata": map[string]any{"name": "payments", "title": "Payments", "annotations": ann}}
 }
