@@ -155,7 +155,7 @@ func Build(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		return nil, fmt.Errorf("%s is not a folder", cfg.DocsDir)
 	}
 	r := &reporter{docs: cfg.DocsDir}
-	cfgFile := "/" + cmpOr(cfg.File, "mkdocs.yml")
+	cfgFile := "/" + cmp.Or(cfg.File, "mkdocs.yml")
 	for _, x := range unknown(cfg.Extensions, supportedExtensions) {
 		r.warn(cfgFile, 0, "markdown extension %s is not supported: its syntax is shown as written", x)
 	}
@@ -345,7 +345,7 @@ func explicitNav(entries []NavEntry, pages []*Page, files map[string]*file, r *r
 			case e.Children != nil:
 				out = append(out, &NavItem{Title: e.Title, Section: true, Children: build(e.Children)})
 			case e.URL != "":
-				out = append(out, &NavItem{Title: cmpOr(e.Title, e.URL), URL: e.URL})
+				out = append(out, &NavItem{Title: cmp.Or(e.Title, e.URL), URL: e.URL})
 			default:
 				p := bySrc[e.Path]
 				if p == nil {

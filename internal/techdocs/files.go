@@ -1,6 +1,7 @@
 package techdocs
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"path"
@@ -49,17 +50,10 @@ func newFile(src string, size int64, dirURLs bool) *file {
 		}
 		f.url = f.dest
 		if dir, base := path.Split(f.dest); dirURLs && base == "index.html" {
-			f.url = cmpOr(dir, ".")
+			f.url = cmp.Or(dir, ".")
 		}
 	}
 	return f
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // pageURL is Page.url: "" for the home page.
@@ -75,7 +69,7 @@ func (f *file) pageURL() string {
 func relativeURL(url, other string) string {
 	if other != "." {
 		if dir, base := path.Split(other); strings.Contains(base, ".") {
-			other = cmpOr(strings.TrimSuffix(dir, "/"), ".")
+			other = cmp.Or(strings.TrimSuffix(dir, "/"), ".")
 		}
 	}
 	rel := relPath(url, other)

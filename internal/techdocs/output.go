@@ -2,6 +2,7 @@ package techdocs
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -188,7 +189,7 @@ func (s *Site) WriteDir(dir, etag string, built time.Time) error {
 func (s *Site) PageHTML(p *Page) []byte {
 	var b bytes.Buffer
 	b.Grow(len(p.HTML) + 4096)
-	root := relativeURL(".", cmpOr(pageFileURL(p), "."))
+	root := relativeURL(".", cmp.Or(pageFileURL(p), "."))
 	if root == "." {
 		root = ""
 	} else {
@@ -207,7 +208,7 @@ func (s *Site) PageHTML(p *Page) []byte {
 	b.WriteString(esc(s.Name) + "</title>\n")
 	b.WriteString(`<link rel="stylesheet" href="` + root + stylesheet + `"><link rel="stylesheet" href="` + root + highlightSheet + `">
 </head><body dir="ltr"><div class="md-container">
-<header class="md-header"><nav class="md-header__inner md-grid"><a class="md-header__button md-logo" href="` + cmpOr(root, "./") + `">` + esc(s.Name) + `</a></nav></header>
+<header class="md-header"><nav class="md-header__inner md-grid"><a class="md-header__button md-logo" href="` + cmp.Or(root, "./") + `">` + esc(s.Name) + `</a></nav></header>
 <main class="md-main"><div class="md-main__inner md-grid">
 <div class="md-sidebar md-sidebar--primary"><div class="md-sidebar__scrollwrap"><div class="md-sidebar__inner">
 <nav class="md-nav md-nav--primary"><label class="md-nav__title">` + esc(s.Name) + "</label>\n")
@@ -250,7 +251,7 @@ func (s *Site) navHTML(root string, p *Page) string {
 	return b.String()
 }
 
-func navHref(root, path string) string { return cmpOr(root+path, "./") }
+func navHref(root, path string) string { return cmp.Or(root+path, "./") }
 
 func writeNav(b *bytes.Buffer, items []*NavItem, root, current string) {
 	b.WriteString(`<ul class="md-nav__list">` + "\n")
