@@ -436,17 +436,24 @@ func TestMain_ServeDevelopment(t *testing.T) {
 // replicas migrating and refreshing 50 locations once took over 10 s.
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	if !readyWithin(base, 60*time.Second) {
+		t.Fatal("server not ready after 60s")
+	}
+}
+
+// readyWithin polls GET /readyz until it answers 200, for at most d.
+func readyWithin(base string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
 	for {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return true
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("server not ready after 60s")
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
