@@ -104,6 +104,9 @@ type Resolver struct {
 	Tasks Tasks
 	// Docs serves TechDocs; nil leaves every entity without docs.
 	Docs Docs
+	// Searcher searches entities, templates and docs; nil answers
+	// UNAVAILABLE.
+	Searcher Searcher
 }
 
 // Tasks runs templates as tasks and reads, follows, cancels and retries

@@ -370,6 +370,42 @@ type RelationFilter struct {
 	TargetRef string `json:"targetRef"`
 }
 
+// A search hit and its cursor.
+type SearchEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *gqltype.SearchHit `json:"node"`
+}
+
+// A search's hits counted by facet.
+type SearchFacets struct {
+	// By kind of hit: `entity`, `template`, `docs`.
+	Hits []*catalog.FacetValue `json:"hits"`
+	// By entity kind.
+	Kinds []*catalog.FacetValue `json:"kinds"`
+	// By `spec.type`.
+	Types []*catalog.FacetValue `json:"types"`
+	// By `spec.lifecycle`.
+	Lifecycles []*catalog.FacetValue `json:"lifecycles"`
+	// By owner (the target of `ownedBy`).
+	Owners []*catalog.FacetValue `json:"owners"`
+}
+
+// What a search's hits must be; a hit's fields are those of its entity (a docs hit's, the entity whose docs they are).
+type SearchFilter struct {
+	// Any of these kinds of hit.
+	Hits []SearchHitKind `json:"hits,omitempty"`
+	// Any of these entity kinds (`Component`, `api`, …).
+	Kinds []string `json:"kinds,omitempty"`
+	// Any of these types (`spec.type`).
+	Types []string `json:"types,omitempty"`
+	// Owned by any of these (refs; the kind defaults to Group, the namespace to `default`).
+	Owners []string `json:"owners,omitempty"`
+	// Any of these lifecycles (`spec.lifecycle`).
+	Lifecycles []string `json:"lifecycles,omitempty"`
+	// Any of these tags.
+	Tags []string `json:"tags,omitempty"`
+}
+
 // Live updates, over graphql-transport-ws (WebSocket, at /graphql) or
 // Server-Sent Events (POST /graphql with `Accept: text/event-stream`, the
 // graphql-sse protocol's distinct connections mode). On WebSocket the token
@@ -1030,6 +1066,134 @@ func (e *PrincipalKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e PrincipalKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a search hit is.
+type SearchHitKind string
+
+const (
+	// An entity other than a template.
+	SearchHitKindEntity SearchHitKind = "ENTITY"
+	// A software template (a Template entity).
+	SearchHitKindTemplate SearchHitKind = "TEMPLATE"
+	// A page of an entity's TechDocs, or a section of one under a heading.
+	SearchHitKindDocs SearchHitKind = "DOCS"
+)
+
+var AllSearchHitKind = []SearchHitKind{
+	SearchHitKindEntity,
+	SearchHitKindTemplate,
+	SearchHitKindDocs,
+}
+
+func (e SearchHitKind) IsValid() bool {
+	switch e {
+	case SearchHitKindEntity, SearchHitKindTemplate, SearchHitKindDocs:
+		return true
+	}
+	return false
+}
+
+func (e SearchHitKind) String() string {
+	return string(e)
+}
+
+func (e *SearchHitKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SearchHitKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SearchHitKind", str)
+	}
+	return nil
+}
+
+func (e SearchHitKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SearchHitKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SearchHitKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a search matched its words.
+type SearchMatch string
+
+const (
+	// The query was empty: every hit, by title.
+	SearchMatchAll SearchMatch = "ALL"
+	// Each word begins a word of the hit.
+	SearchMatchWords SearchMatch = "WORDS"
+	// No hit has every word; each is part of a word of the hit's name, title or keywords.
+	SearchMatchParts SearchMatch = "PARTS"
+	// No hit has every word, even in part; words were corrected for a typo (see `searchedFor`).
+	SearchMatchTypos SearchMatch = "TYPOS"
+	// Nothing matches.
+	SearchMatchNone SearchMatch = "NONE"
+)
+
+var AllSearchMatch = []SearchMatch{
+	SearchMatchAll,
+	SearchMatchWords,
+	SearchMatchParts,
+	SearchMatchTypos,
+	SearchMatchNone,
+}
+
+func (e SearchMatch) IsValid() bool {
+	switch e {
+	case SearchMatchAll, SearchMatchWords, SearchMatchParts, SearchMatchTypos, SearchMatchNone:
+		return true
+	}
+	return false
+}
+
+func (e SearchMatch) String() string {
+	return string(e)
+}
+
+func (e *SearchMatch) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SearchMatch(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SearchMatch", str)
+	}
+	return nil
+}
+
+func (e SearchMatch) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SearchMatch) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SearchMatch) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

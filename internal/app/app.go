@@ -60,16 +60,19 @@ type Deps struct {
 	// the Docs service out.
 	Docs      DocsStore
 	DocsQueue DocsQueue
-	Logger    *slog.Logger // nil logs nothing
+	// Search runs text searches; nil leaves the Search service out.
+	Search SearchStore
+	Logger *slog.Logger // nil logs nothing
 }
 
 // Services are every service, over one store and policy.
 type Services struct {
 	Catalog *Catalog
 	Jobs    *Jobs
-	Live    *Live  // nil without Deps.Feed
-	Tasks   *Tasks // nil without Deps.Tasks
-	Docs    *Docs  // nil without Deps.Docs
+	Live    *Live   // nil without Deps.Feed
+	Tasks   *Tasks  // nil without Deps.Tasks
+	Docs    *Docs   // nil without Deps.Docs
+	Search  *Search // nil without Deps.Search
 }
 
 // New returns the services over deps.
@@ -102,6 +105,9 @@ func New(deps Deps) Services {
 	}
 	if deps.Docs != nil {
 		out.Docs = &Docs{guard: guard, store: deps.Docs, queue: deps.DocsQueue, audit: aud}
+	}
+	if deps.Search != nil {
+		out.Search = &Search{guard: guard, store: deps.Search}
 	}
 	if deps.Feed != nil {
 		opts := deps.Live

@@ -97,6 +97,7 @@ type EntityBody struct {
 	Labels, Annotations                     string      // JSON objects
 	Data                                    string      // the entity as JSON, as served
 	Relations                               [][3]string // (source, type, target), each once
+	Search                                  SearchDocument
 }
 
 // NewEntityDoc encodes e, with uid, for storing. Its etag is e's own, or
@@ -128,7 +129,7 @@ func NewEntityDoc(e *Entity, uid, locationKey, parentRef string, rels []Relation
 			Kind: e.Kind, Namespace: md.Namespace, Name: md.Name,
 			Title: md.Title, Description: md.Description, SpecType: e.SpecString("type"), Lifecycle: e.SpecString("lifecycle"),
 			Tags: joined, Labels: jsonObject(md.Labels), Annotations: jsonObject(md.Annotations),
-			Data: string(data), Relations: DedupeRelations(rels),
+			Data: string(data), Relations: DedupeRelations(rels), Search: e.SearchDocument(),
 		},
 	}, nil
 }

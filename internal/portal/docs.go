@@ -41,6 +41,17 @@ type DocsPage struct {
 	// Links are its relative links, which each build checks again.
 	Links json.RawMessage
 	Hash  string
+	// Sections are the page's entries in the site's search index: the
+	// page, then each heading's section.
+	Sections []DocsSection
+}
+
+// DocsSection is an entry of a docs site's search index, as MkDocs'
+// search plugin writes it: a page or a heading's section.
+type DocsSection struct {
+	Location string // the page's path, and #anchor for a section
+	Title    string // as the table of contents escapes it
+	Text     string
 }
 
 // DocsAsset is a file of a docs site that is not a page.

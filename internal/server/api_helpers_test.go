@@ -82,10 +82,13 @@ func options(tb testing.TB, deps app.Deps, policyYAML string) server.Options {
 		tb.Fatal(err)
 	}
 	deps.Policies = fixedPolicy{pol}
+	if db, ok := deps.Store.(*store.DB); ok {
+		deps.Search = db
+	}
 	svcs := app.New(deps)
 	svc := svcs.Catalog
 	return server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc},
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc, Searcher: svcs.Search},
 		Loaders:  svc,
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/XSAM/otelsql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
@@ -31,6 +32,8 @@ type DB struct {
 	log      *slog.Logger
 	now      func() time.Time
 	watchers watchers
+	// terms are search terms this process added to the vocabulary.
+	terms *lru.Cache[string, struct{}]
 	// waiting counts the writes waiting for a connection of w (see
 	// [DB.writeWaiting]).
 	waiting atomic.Int32
@@ -94,6 +97,19 @@ func (db *DB) fitWriterCache(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
+// withWrite runs fn in a write transaction, committed when fn returns nil.
+func (db *DB) withWrite(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return formatError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return formatError(err)
+	}
+	return formatError(tx.Commit())
+}
+
 // execWrite runs one write statement, counted as waiting until it has its
 // connection.
 func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -148,6 +164,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger, options ...Option) 
 	}
 	db := &DB{log: log.With("component", "store"), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		cache: newReadCache(DefaultCacheSize), dsn: dsn, open: o.opener()}
+	db.terms, _ = lru.New[string, struct{}](searchTermCache) // a positive size never fails
 	db.d = dialectFor(dsn)
 	w, r, err := db.d.connect(dsn, db.open)
 	if err != nil {
@@ -235,8 +252,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	applied, err := p.Up(ctx)
+	if err != nil {
 		return fmt.Errorf("store: migrate up: %w", err)
+	}
+	for _, m := range applied {
+		if m.Source != nil && m.Source.Version == searchMigration {
+			if err := db.indexEntities(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return db.migrateJobs(ctx)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
+
+	"github.com/greenroomhq/greenroom/internal/search"
 )
 
 // Dialect names a supported database.
@@ -32,9 +34,9 @@ const (
 // replaced: a filter with a label is built with 21 allocations rather than
 // 25 on PostgreSQL, 24 rather than 26 on SQLite.
 //
-// Work to come has a place in this shape: full-text search is a pair of
-// methods, one that keeps the index (an FTS5 table on SQLite, a tsvector
-// column on PostgreSQL) and one that writes the match; a job claim is a
+// Full-text search is one method, the match (searchMatch): the index is
+// kept by the migrations, FTS5 tables on SQLite, a tsvector and a pg_trgm
+// index on PostgreSQL, over one table both write the same way. A job claim is a
 // sibling of lockRows (FOR UPDATE SKIP LOCKED on PostgreSQL, where replicas
 // claim side by side; nothing on SQLite, whose one writer claims alone).
 // The change feed wakes other processes with NOTIFY and LISTEN on
@@ -82,6 +84,13 @@ type dialect interface {
 	// document, so a document costs about as many rows as the path has
 	// keys.
 	pathValues(id, doc, from string) string
+
+	// searchMatch returns a query of the search rows whose words match p
+	// (in ModeWords, ModeParts or ModeTypos), with columns id and score,
+	// the higher the better, and its arguments. The words are the
+	// query's, of letters and digits only (search.Words), passed as
+	// arguments like any value.
+	searchMatch(p search.Plan) (string, []any)
 
 	// lockRows ends a SELECT in a write transaction so that the rows it
 	// reads stay locked until the transaction ends.

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 
+	"github.com/greenroomhq/greenroom/internal/search"
 	"github.com/greenroomhq/greenroom/migrations"
 )
 
@@ -278,4 +279,43 @@ func (postgresDialect) migrationLock(ctx context.Context, db *sqlx.DB) (func(), 
 		conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 	}, nil
+}
+
+// searchMatch matches the words tsvector with each word a prefix
+// (`pay:*`), ranked by ts_rank with its default weights (name 1, title
+// 0.4, keywords 0.2, text 0.1); or, in ModeParts, the lower-cased short
+// fields with each word anywhere (LIKE '%atewa%', which the pg_trgm index
+// serves), ranked by how well the query matches a part of them.
+func (postgresDialect) searchMatch(p search.Plan) (string, []any) {
+	if p.Mode == search.ModeParts {
+		var conds []string
+		var words []string
+		args := []any{nil}
+		for _, alts := range p.Words {
+			var ors []string
+			for _, w := range alts {
+				ors = append(ors, "parts LIKE ?")
+				args = append(args, "%"+escapeLike(w)+"%")
+				words = append(words, w)
+			}
+			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		}
+		args[0] = strings.Join(words, " ")
+		return `SELECT id, word_similarity(?, parts) AS score FROM search_docs WHERE ` + strings.Join(conds, " AND "), args
+	}
+	var b strings.Builder
+	for i, alts := range p.Words {
+		if i > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteString("(")
+		for j, w := range alts {
+			if j > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(w + ":*")
+		}
+		b.WriteString(")")
+	}
+	return `SELECT id, ts_rank(words, q) AS score FROM search_docs, to_tsquery('simple', ?) q WHERE words @@ q`, []any{b.String()}
 }

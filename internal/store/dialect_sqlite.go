@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"github.com/greenroomhq/greenroom/internal/search"
 	"github.com/greenroomhq/greenroom/migrations"
 )
 
@@ -208,3 +209,32 @@ func (sqliteDialect) jobDriver(_ *sqlx.DB, dsn string, open opener) (riverdriver
 // read the versions, which two processes starting on one file at the same
 // instant could miss (the loser fails and a restart succeeds).
 func (sqliteDialect) migrationLock(context.Context, *sqlx.DB) (func(), error) { return func() {}, nil }
+
+// searchMatch queries search_words, whose bm25 weighs a word in the name
+// 10, in the title 5, in the keywords 2 and in the text 1, with each word
+// a prefix (`"pay"*`); or, in ModeParts, search_parts with each word a
+// trigram phrase, which FTS5 matches anywhere in a word. bm25 is lower
+// for better rows, so the score is its negation.
+func (sqliteDialect) searchMatch(p search.Plan) (string, []any) {
+	var b strings.Builder
+	for i, alts := range p.Words {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString("(")
+		for j, w := range alts {
+			if j > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString(`"` + strings.ReplaceAll(w, `"`, `""`) + `"`)
+			if p.Mode != search.ModeParts {
+				b.WriteString("*")
+			}
+		}
+		b.WriteString(")")
+	}
+	if p.Mode == search.ModeParts {
+		return `SELECT rowid AS id, -bm25(search_parts, 10.0, 5.0, 2.0) AS score FROM search_parts WHERE search_parts MATCH ?`, []any{b.String()}
+	}
+	return `SELECT rowid AS id, -bm25(search_words, 10.0, 5.0, 2.0, 1.0) AS score FROM search_words WHERE search_words MATCH ?`, []any{b.String()}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/internal/search"
 )
 
 // TestDialect runs every method of each dialect directly against its
@@ -34,6 +35,7 @@ func TestDialect(t *testing.T) {
 		"objectEntries": testDialectObjectEntries,
 		"jsonText":      testDialectJSONText,
 		"pathValues":    testDialectPathValues,
+		"searchMatch":   testDialectSearchMatch,
 		"lockRows":      testDialectLockRows,
 		"insertNew":     testDialectInsertNew,
 		"upsert":        testDialectUpsert,
@@ -340,6 +342,45 @@ func testDialectPathValues(t *testing.T, db *DB) {
 		slices.Sort(got)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: values mismatch (-want +got):\n%s", path, diff)
+		}
+	}
+}
+
+// testDialectSearchMatch matches words by prefix and parts of words, and
+// ranks a word in the name above the same word in the text.
+func testDialectSearchMatch(t *testing.T, db *DB) {
+	ctx := context.Background()
+	mustEntity(t, db, "component:default/payment-gateway", `{}`, `{}`)
+	mustEntity(t, db, "component:default/ledger", `{}`, `{}`)
+	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`INSERT INTO search_docs (`+searchColumns+`) VALUES
+		(?, 'entity', '', '', 'payment-gateway', 'Payment gateway', 'component service', 'Takes card payments.'),
+		(?, 'entity', '', '', 'ledger', 'Ledger', 'component', 'Records every payment of the gateway.')`),
+		"component:default/payment-gateway", "component:default/ledger"); err != nil {
+		t.Fatal(err)
+	}
+	names := func(p search.Plan) []string {
+		t.Helper()
+		match, args := db.d.searchMatch(p)
+		var got []string
+		if err := db.r.SelectContext(ctx, &got, db.r.Rebind(`SELECT s.name FROM (`+match+`) m JOIN search_docs s ON s.id = m.id
+			ORDER BY m.score DESC`), args...); err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+		return got
+	}
+	for _, c := range []struct {
+		plan search.Plan
+		want []string
+	}{
+		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"gateway"}}}, []string{"payment-gateway", "ledger"}},
+		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"pay"}, {"card"}}}, []string{"payment-gateway"}},
+		{search.Plan{Mode: search.ModeTypos, Words: [][]string{{"ledger", "lodger"}}}, []string{"ledger"}},
+		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"atewa"}}}, nil},
+		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"atewa"}}}, []string{"payment-gateway"}},
+		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"edge"}, {"omp"}}}, []string{"ledger"}},
+	} {
+		if diff := cmp.Diff(c.want, names(c.plan)); diff != "" {
+			t.Errorf("%+v: rows mismatch (-want +got):\n%s", c.plan, diff)
 		}
 	}
 }

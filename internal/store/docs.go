@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -165,7 +166,14 @@ func (db *DB) SaveDocs(ctx context.Context, site portal.DocsSite, pages []portal
 		site.Etag, built, site.CheckedAt.UTC()); err != nil {
 		return 0, formatError(err)
 	}
+	// The entity is locked until the build is stored (a search row
+	// needs its entity), or, gone, gets no search rows.
+	var entity []int
+	if err := tx.SelectContext(ctx, &entity, tx.Rebind(`SELECT 1 FROM entities WHERE ref = ?`+db.d.lockRows()), site.EntityRef); err != nil {
+		return 0, formatError(err)
+	}
 	written := 0
+	var changed map[string]bool
 	for _, t := range []struct {
 		table string
 		paths []string
@@ -189,30 +197,43 @@ func (db *DB) SaveDocs(ctx context.Context, site portal.DocsSite, pages []portal
 			return err
 		}},
 	} {
-		n, err := db.syncRows(ctx, tx, t.table, site.EntityRef, t.paths, t.hash, t.put)
+		put, err := db.syncRows(ctx, tx, t.table, site.EntityRef, t.paths, t.hash, t.put)
 		if err != nil {
 			return 0, formatError(err)
 		}
-		written += n
+		if t.table == "docs_page" {
+			changed = put
+		}
+		written += len(put)
 	}
-	return written, formatError(tx.Commit())
+	if len(entity) > 0 {
+		if err := writeDocsSearch(ctx, db.d, tx, site, pages, changed); err != nil {
+			return 0, fmt.Errorf("store: write docs search rows: %w", formatError(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, formatError(err)
+	}
+	db.addTerms(ctx, docsTerms(pages))
+	return written, nil
 }
 
 // syncRows makes a site's rows of table those of paths: the rows whose
-// hash differs are put, the rows of other paths deleted.
-func (db *DB) syncRows(ctx context.Context, tx *sqlx.Tx, table, ref string, paths []string, hash func(int) string, put func(*sqlx.Tx, int) error) (int, error) {
+// hash differs are put, the rows of other paths deleted. It returns the
+// paths it put.
+func (db *DB) syncRows(ctx context.Context, tx *sqlx.Tx, table, ref string, paths []string, hash func(int) string, put func(*sqlx.Tx, int) error) (map[string]bool, error) {
 	var have []struct {
 		Path string `db:"path"`
 		Hash string `db:"hash"`
 	}
 	if err := tx.SelectContext(ctx, &have, tx.Rebind(`SELECT path, hash FROM `+table+` WHERE entity_ref = ?`), ref); err != nil {
-		return 0, err
+		return nil, err
 	}
 	stored := make(map[string]string, len(have))
 	for _, h := range have {
 		stored[h.Path] = h.Hash
 	}
-	n := 0
+	done := map[string]bool{}
 	for i, p := range paths {
 		if h, ok := stored[p]; ok && h == hash(i) {
 			delete(stored, p)
@@ -220,16 +241,16 @@ func (db *DB) syncRows(ctx context.Context, tx *sqlx.Tx, table, ref string, path
 		}
 		delete(stored, p)
 		if err := put(tx, i); err != nil {
-			return 0, err
+			return nil, err
 		}
-		n++
+		done[p] = true
 	}
 	for p := range stored {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+table+` WHERE entity_ref = ? AND path = ?`), ref, p); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	return n, nil
+	return done, nil
 }
 
 func pagePaths(pages []portal.DocsPage) []string {
@@ -271,6 +292,9 @@ func (db *DB) DeleteDocs(ctx context.Context, ref string) error {
 		return formatError(err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM search_docs WHERE entity_ref = ? AND type = 'docs'`), ref); err != nil {
+		return formatError(err)
+	}
 	for _, table := range []string{"docs_page", "docs_asset", "docs_site"} {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+table+` WHERE entity_ref = ?`), ref); err != nil {
 			return formatError(err)

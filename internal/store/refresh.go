@@ -197,6 +197,7 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 		rest.Writes = rest.Writes[n:]
 		rest.EarlierWrites += n
 	}
+	db.addTerms(ctx, entityTerms(cs.Writes))
 	if s := cs.Stats; !cs.Part && s.Added+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
@@ -404,14 +405,15 @@ func (a *apply) entities(ctx context.Context) (int, error) {
 		n += len(chunk)
 		var (
 			inserts, upserts []*catalog.EntityDoc
-			replaced         []string // ids whose relations are rewritten
+			searched         []*catalog.EntityDoc // whose search rows are written: an orphan's stay as they are
+			replaced         []string             // ids whose relations are rewritten
 		)
 		for _, c := range chunk {
 			switch c.Op {
 			case catalog.OpCreated:
-				inserts = append(inserts, c.Doc)
+				inserts, searched = append(inserts, c.Doc), append(searched, c.Doc)
 			case catalog.OpUpdated:
-				upserts = append(upserts, c.Doc)
+				upserts, searched = append(upserts, c.Doc), append(searched, c.Doc)
 			case catalog.OpOrphaned, catalog.OpUnorphaned:
 				upserts = append(upserts, c.Doc)
 			case catalog.OpDeleted:
@@ -438,6 +440,9 @@ func (a *apply) entities(ctx context.Context) (int, error) {
 		}
 		if err := a.db.d.upsert(ctx, a.tx, entityTable, len(upserts), a.entityValues(upserts)); err != nil {
 			return 0, fmt.Errorf("store: write entities: %w", err)
+		}
+		if err := writeEntitySearch(ctx, a.db.d, a.tx, searched); err != nil {
+			return 0, fmt.Errorf("store: write search rows: %w", err)
 		}
 		if err := a.deleteIn(ctx, `DELETE FROM relations WHERE originating_id IN (?)`, replaced); err != nil {
 			return 0, err

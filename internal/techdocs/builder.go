@@ -124,11 +124,17 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 	nav, _ := json.Marshal(site.Nav)
 	report, _ := json.Marshal(site.Warnings)
 	pages := make([]portal.DocsPage, len(site.Pages))
-	for i, p := range site.Pages {
+	parallel(len(site.Pages), func(i int) {
+		p := site.Pages[i]
 		toc, _ := json.Marshal(p.TOC)
 		links, _ := json.Marshal(p.Links)
-		pages[i] = portal.DocsPage{Path: p.URL, Position: i, Src: p.Src, Title: p.Title, HTML: p.HTML, TOC: toc, Links: links, Hash: p.Hash}
-	}
+		var sections []portal.DocsSection
+		for _, e := range p.SearchEntries() {
+			sections = append(sections, portal.DocsSection{Location: e.Location, Title: e.Title, Text: e.Text})
+		}
+		pages[i] = portal.DocsPage{Path: p.URL, Position: i, Src: p.Src, Title: p.Title, HTML: p.HTML, TOC: toc, Links: links,
+			Hash: p.Hash, Sections: sections}
+	})
 	assets := make([]portal.DocsAsset, len(site.Assets))
 	for i, a := range site.Assets {
 		assets[i] = portal.DocsAsset{Path: a.Path, Data: a.Data, Hash: a.Hash}

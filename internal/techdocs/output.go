@@ -36,25 +36,28 @@ var searchConfig = map[string]any{
 // white space made one space.
 func (s *Site) SearchIndex() []SearchEntry {
 	per := make([][]SearchEntry, len(s.Pages))
-	parallel(len(s.Pages), func(i int) {
-		p := s.Pages[i]
-		whole, sections := sectionTexts(p.HTML)
-		entries := make([]SearchEntry, 0, len(p.TOC)+1)
-		entries = append(entries, SearchEntry{Location: p.URL, Title: p.Title, Text: whole})
-		for i, h := range p.TOC {
-			text := ""
-			if i < len(sections) {
-				text = sections[i]
-			}
-			entries = append(entries, SearchEntry{Location: p.URL + "#" + h.ID, Title: html.EscapeString(h.Text), Text: text})
-		}
-		per[i] = entries
-	})
+	parallel(len(s.Pages), func(i int) { per[i] = s.Pages[i].SearchEntries() })
 	var out []SearchEntry
 	for _, e := range per {
 		out = append(out, e...)
 	}
 	return out
+}
+
+// SearchEntries are a page's entries in the site's search index (see
+// [Site.SearchIndex]).
+func (p *Page) SearchEntries() []SearchEntry {
+	whole, sections := sectionTexts(p.HTML)
+	entries := make([]SearchEntry, 0, len(p.TOC)+1)
+	entries = append(entries, SearchEntry{Location: p.URL, Title: p.Title, Text: whole})
+	for i, h := range p.TOC {
+		text := ""
+		if i < len(sections) {
+			text = sections[i]
+		}
+		entries = append(entries, SearchEntry{Location: p.URL + "#" + h.ID, Title: html.EscapeString(h.Text), Text: text})
+	}
+	return entries
 }
 
 // sectionTexts returns the text of a page's HTML, and of each part that
