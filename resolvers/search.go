@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"net/url"
 	"strings"
 
 	"github.com/greenroomhq/greenroom/graph/model"
@@ -44,20 +43,6 @@ func searchFilter(f *model.SearchFilter) (catalog.EntityFilter, []search.HitKind
 		kinds[i] = search.HitKind(strings.ToLower(string(k)))
 	}
 	return ef, kinds, nil
-}
-
-// searchLocation is where a portal shows a hit, as Backstage's collators
-// write it: /catalog/{namespace}/{kind}/{name}, or /docs/… and the page.
-func searchLocation(h *search.Hit) string {
-	r, err := catalog.ParseRef(h.EntityRef, catalog.RefDefaults{})
-	if err != nil {
-		return ""
-	}
-	triplet := url.PathEscape(r.Namespace) + "/" + url.PathEscape(r.Kind) + "/" + url.PathEscape(r.Name)
-	if h.Kind == search.HitDocs {
-		return "/docs/" + triplet + "/" + h.Location
-	}
-	return "/catalog/" + triplet
 }
 
 func searchHitKind(k search.HitKind) model.SearchHitKind {

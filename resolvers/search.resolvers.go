@@ -132,7 +132,7 @@ func (r *searchHitResolver) DocsLocation(ctx context.Context, obj *gqltype.Searc
 
 // Location is the resolver for the location field.
 func (r *searchHitResolver) Location(ctx context.Context, obj *gqltype.SearchHit) (string, error) {
-	return searchLocation(&obj.Hit), nil
+	return obj.Hit.URL(), nil
 }
 
 // SearchConnection returns graph.SearchConnectionResolver implementation.

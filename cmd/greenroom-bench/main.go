@@ -97,6 +97,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/internal/store"
 )
 
@@ -147,6 +148,7 @@ func run(ctx context.Context) int {
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
 	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus, dry runs and tasks")
 	docs := flag.Bool("docs", true, "measure TechDocs builds of a generated 1,000-page site")
+	searchFlag := flag.Bool("search", true, "measure search on each ingested database, with 50,000 docs sections added")
 	workspaces := flag.String("workspaces", defaultWorkspaces(), "where the task benchmark's servers make task workspaces (their TMPDIR; empty: the system's temporary directory)")
 	flag.Parse()
 
@@ -176,7 +178,7 @@ func run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom"), api: *api, workspaces: *workspaces}
+	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom"), tmp: tmp, api: *api, search: *searchFlag, workspaces: *workspaces}
 	fmt.Println("# build")
 	if err := b.command(ctx, "go", "build", "-o", b.bin, "./cmd/greenroom"); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-bench: build greenroom:", err)
@@ -287,6 +289,10 @@ func run(ctx context.Context) int {
 		tasksFailed, tasksMissed := reportTasks(taskResults, b.workspaces)
 		failed, missed = failed || tmplFailed || tasksFailed, missed || tmplMissed || tasksMissed
 	}
+	if len(b.searchResults) > 0 {
+		searchFailed, searchMissed := reportSearch(b.searchResults)
+		failed, missed = failed || searchFailed, missed || searchMissed
+	}
 	if *docs {
 		docsFailed, docsMissed := reportDocs(docsRes)
 		failed, missed = failed || docsFailed, missed || docsMissed
@@ -307,6 +313,12 @@ type bench struct {
 	api       bool // measure the API on each ingested database
 	// workspaces is where task workspaces are made ("" for the default).
 	workspaces string
+	tmp        string // the run's temporary directory
+	// search measures search on each ingested database, with the pages of
+	// a generated docs site (docsPages, built once) as docs sections.
+	search        bool
+	docsPages     []portal.DocsPage
+	searchResults []searchResult
 }
 
 // command runs a preparation step from the repository root, printing it
@@ -421,10 +433,14 @@ func (b *bench) database(ctx context.Context, database string, n int, m manifest
 		return r, nil
 	}
 	exported := b.measureExport(ctx, database, n, dsn)
-	if !b.api || ctx.Err() != nil {
-		return r, []apiResult{exported}
+	var api []apiResult
+	if b.api && ctx.Err() == nil {
+		api = b.serveAPI(ctx, database, n, m, dsn, location)
 	}
-	return r, append(b.serveAPI(ctx, database, n, m, dsn, location), exported)
+	if b.search && ctx.Err() == nil {
+		b.searchResults = append(b.searchResults, b.measureSearch(ctx, database, n, dsn, location, b.tmp))
+	}
+	return r, append(api, exported)
 }
 
 // ingest runs greenroom ingest for one catalog into the empty database at

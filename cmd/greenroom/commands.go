@@ -374,6 +374,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Loaders: svc,
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),
+		Search: restapi.NewSearch(restapi.SearchOptions{Search: svcs.Search, Logger: m.Log,
+			Timeout: lim.Effective().Timeout}),
 		Docs:             techdocs.Handler(svcs.Docs),
 		BackstageDocs:    techdocs.BackstageHandler(svcs.Docs, svcs.Docs),
 		Logger:           m.Log,

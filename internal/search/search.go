@@ -26,6 +26,7 @@
 package search
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -94,6 +95,21 @@ type Hit struct {
 	Title    string
 	Text     string
 	Score    float64
+}
+
+// URL is where a portal shows the hit, as Backstage's collators write
+// it: /catalog/{namespace}/{kind}/{name}, or /docs/{namespace}/{kind}/{name}/
+// and the docs location.
+func (h *Hit) URL() string {
+	r, err := catalog.ParseRef(h.EntityRef, catalog.RefDefaults{})
+	if err != nil {
+		return ""
+	}
+	triplet := url.PathEscape(r.Namespace) + "/" + url.PathEscape(r.Kind) + "/" + url.PathEscape(r.Name)
+	if h.Kind == HitDocs {
+		return "/docs/" + triplet + "/" + h.Location
+	}
+	return "/catalog/" + triplet
 }
 
 // Facets count the hits of a search by their entity's fields, and by

@@ -17,6 +17,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/internal/server"
+	"github.com/greenroomhq/greenroom/internal/restapi"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/resolvers"
 )
@@ -89,6 +90,7 @@ func options(tb testing.TB, deps app.Deps, policyYAML string) server.Options {
 	svc := svcs.Catalog
 	return server.Options{
 		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc, Searcher: svcs.Search},
+		Search:   restapi.NewSearch(restapi.SearchOptions{Search: svcs.Search}),
 		Loaders:  svc,
 	}
 }

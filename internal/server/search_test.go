@@ -3,9 +3,16 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/identity"
+	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/store/storetest"
 	"github.com/greenroomhq/greenroom/internal/techdocs"
@@ -165,6 +172,269 @@ func TestSearch_Relevance(t *testing.T) {
 		t.Logf("hit@3 %d/%d = %.1f%%", found, len(labelledQueries), 100*rate)
 		if len(labelledQueries) < 50 || rate < 0.9 {
 			t.Errorf("hit@3 %.1f%% over %d queries, want at least 90%% over 50 or more", 100*rate, len(labelledQueries))
+		}
+	})
+}
+
+// searchCatalog has two teams' components, each owned by its team, a
+// payment gateway among them.
+const searchCatalog = `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-a}
+spec: {type: team, children: [], members: [alice]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-b}
+spec: {type: team, children: [], members: [bob]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: alice}
+spec: {memberOf: [team-a]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: bob}
+spec: {memberOf: [team-b]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: payment-gateway, description: Takes card payments., tags: [java]}
+spec: {type: service, lifecycle: production, owner: team-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: payment-ledger, description: Records every payment.}
+spec: {type: library, lifecycle: experimental, owner: team-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: payout-service, description: "Pays sellers out, for every payment settled."}
+spec: {type: service, lifecycle: production, owner: team-b}
+`
+
+// TestSearch_ReadPolicy checks that each caller's pages, counts and facets
+// hold exactly what it may read, docs hits included, on GraphQL and on
+// Backstage's REST endpoint.
+func TestSearch_ReadPolicy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		file := MustWriteFile(t, t.TempDir(), "catalog.yaml", searchCatalog)
+		srv := MustServeSecure(t, db, MustIngest(t, db, file), readOwnPolicy, identity.Options{})
+		now := time.Now()
+		page := portal.DocsPage{Path: "", Title: "Payout", HTML: "<h1>Payout</h1>", TOC: json.RawMessage("[]"), Hash: "h",
+			Sections: []portal.DocsSection{{Location: "", Title: "Payout", Text: "How payouts settle each payment."}}}
+		if _, err := db.SaveDocs(ctx, portal.DocsSite{EntityRef: "component:default/payout-service", Name: "Payout", Etag: "e",
+			BuiltAt: &now, CheckedAt: now}, []portal.DocsPage{page}, nil); err != nil {
+			t.Fatal(err)
+		}
+		const q = `{ search(query: "payment") { totalCount nodes { kind entity { ref } }
+			facets { hits { value count } owners { value count } lifecycles { value count } } } }`
+		type facet struct {
+			Value string
+			Count int
+		}
+		var out struct {
+			Search struct {
+				TotalCount int
+				Nodes      []struct {
+					Kind   string
+					Entity struct{ Ref string }
+				}
+				Facets struct{ Hits, Owners, Lifecycles []facet }
+			}
+		}
+		as(t, srv, "user:default/alice").MustQuery(t, q, nil, &out)
+		var refs []string
+		for _, n := range out.Search.Nodes {
+			refs = append(refs, n.Entity.Ref)
+		}
+		slices.Sort(refs)
+		if want := []string{"component:default/payment-gateway", "component:default/payment-ledger"}; !slices.Equal(refs, want) || out.Search.TotalCount != 2 {
+			t.Errorf("alice found %v (%d); want %v", refs, out.Search.TotalCount, want)
+		}
+		if f := out.Search.Facets; !slices.Equal(f.Owners, []facet{{"group:default/team-a", 2}}) ||
+			!slices.Equal(f.Lifecycles, []facet{{"experimental", 1}, {"production", 1}}) || !slices.Equal(f.Hits, []facet{{"entity", 2}}) {
+			t.Errorf("alice's facets %+v", f)
+		}
+		as(t, srv, "user:default/bob").MustQuery(t, q, nil, &out)
+		if out.Search.TotalCount != 2 || len(out.Search.Nodes) != 2 || !slices.Equal(out.Search.Facets.Hits, []facet{{"docs", 1}, {"entity", 1}}) {
+			t.Errorf("bob found %+v; want payout-service and its docs", out.Search)
+		}
+		var none struct{ Search struct{ TotalCount int } }
+		anonymous(srv).MustQuery(t, `{ search(query: "payment") { totalCount } }`, nil, &none)
+		if none.Search.TotalCount != 0 {
+			t.Errorf("an anonymous caller found %d hits", none.Search.TotalCount)
+		}
+
+		// Backstage's endpoint: the same hits for the same caller.
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/search/query?term=payment&types%5B0%5D=techdocs", nil)
+		req.Header.Set("Authorization", "Bearer "+MustToken(t, "user:default/bob"))
+		var rest struct {
+			Results []struct {
+				Type     string
+				Document struct{ Title, Text, Location, Path string }
+				Rank     int
+			}
+			NumberOfResults int
+		}
+		mustGetJSON(t, req, http.StatusOK, &rest)
+		if len(rest.Results) != 1 || rest.NumberOfResults != 1 || rest.Results[0].Type != "techdocs" ||
+			rest.Results[0].Document.Location != "/docs/default/component/payout-service/" || rest.Results[0].Rank != 1 {
+			t.Errorf("bob's techdocs results %+v", rest)
+		}
+	})
+}
+
+// mustGetJSON sends req and decodes its JSON body, which must come with
+// status.
+func mustGetJSON(t *testing.T, req *http.Request, status int, out any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s: status %d, want %d: %s", req.URL, resp.StatusCode, status, body)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		t.Fatalf("%s: %v: %s", req.URL, err, body)
+	}
+}
+
+// TestSearch_Current checks that a search sees each change as soon as it
+// is written, finds parts of words and typos, and pages.
+func TestSearch_Current(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		dir := t.TempDir()
+		file := MustWriteFile(t, dir, "catalog.yaml", searchCatalog)
+		srv := MustServeFiles(t, db, file)
+		find := func(q string) searchHits {
+			t.Helper()
+			var out searchHits
+			MustQuery(t, srv, searchQuery, map[string]any{"q": q}, &out)
+			return out
+		}
+		if h := find("atewa"); h.Search.MatchedBy != "PARTS" || !slices.Equal(h.ids(), []string{"component:default/payment-gateway"}) {
+			t.Errorf("atewa: %s %v", h.Search.MatchedBy, h.ids())
+		}
+		if h := find("paymnet gatway"); h.Search.MatchedBy != "TYPOS" || len(h.ids()) == 0 || h.ids()[0] != "component:default/payment-gateway" {
+			t.Errorf("paymnet gatway: %s %v", h.Search.MatchedBy, h.ids())
+		}
+		if h := find("payment gateway"); h.Search.Nodes[0].Snippet != "Takes card <mark>payments</mark>." {
+			t.Errorf("snippet %q", h.Search.Nodes[0].Snippet)
+		}
+
+		// Paging: three hits for "pay", two pages.
+		var p1, p2 struct {
+			Search struct {
+				TotalCount int
+				Edges      []struct {
+					Cursor string
+					Node   struct{ Entity struct{ Ref string } }
+				}
+				PageInfo struct{ HasNextPage, HasPreviousPage bool }
+			}
+		}
+		const paged = `query($after: String) { search(query: "pay", first: 2, after: $after) { totalCount
+			edges { cursor node { entity { ref } } } pageInfo { hasNextPage hasPreviousPage } } }`
+		MustQuery(t, srv, paged, nil, &p1)
+		MustQuery(t, srv, paged, map[string]any{"after": p1.Search.Edges[1].Cursor}, &p2)
+		if p1.Search.TotalCount != 3 || len(p1.Search.Edges) != 2 || !p1.Search.PageInfo.HasNextPage ||
+			len(p2.Search.Edges) != 1 || p2.Search.PageInfo.HasNextPage || !p2.Search.PageInfo.HasPreviousPage {
+			t.Errorf("pages %+v, %+v", p1.Search, p2.Search)
+		}
+		wantCode(t, srv, "INVALID", `{ search(query: "pay", after: "bm9wZQ") { totalCount } }`, nil)
+
+		// An edit is found by the refresh that stores it: the old words go.
+		MustWriteFile(t, dir, "catalog.yaml", strings.Replace(searchCatalog, "Takes card payments.", "Settles wallet top-ups.", 1))
+		MustRefresh(t, srv, MustLocationID(t, srv, file))
+		if h := find("wallet"); !slices.Equal(h.ids(), []string{"component:default/payment-gateway"}) {
+			t.Errorf("after the edit, wallet finds %v", h.ids())
+		}
+		if h := find("card"); len(h.ids()) != 0 {
+			t.Errorf("after the edit, card still finds %v", h.ids())
+		}
+		// An orphan is still found, as in Backstage; a deleted entity is not.
+		MustWriteFile(t, dir, "catalog.yaml", strings.Split(searchCatalog, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: payment-gateway")[0])
+		MustRefresh(t, srv, MustLocationID(t, srv, file))
+		if h := find("gateway"); len(h.ids()) != 1 {
+			t.Errorf("the orphan gateway finds %v", h.ids())
+		}
+		var deleted struct{ DeleteEntity struct{ Ref string } }
+		MustQuery(t, srv, `mutation { deleteEntity(ref: "component:default/payment-gateway") { ref } }`, nil, &deleted)
+		if h := find("gateway"); len(h.ids()) != 0 {
+			t.Errorf("after the removal, gateway finds %v", h.ids())
+		}
+	})
+}
+
+// TestSearch_BadInput sends what a search box can be sent: each gets a
+// sane result or a clear error, never a database's.
+func TestSearch_BadInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := MustServeFiles(t, db, MustWriteFile(t, t.TempDir(), "catalog.yaml", searchCatalog))
+		for _, q := range []string{`"`, `"payment`, `payment"*`, `pay* OR`, `NEAR(pay gate)`, `{name}: pay`, `-pay`, `^pay`,
+			`pay AND NOT gate`, `'; DROP TABLE entities; --`, `%`, `_`, `\`, `:*`, `!&|`, "pay\x00ment", "ペイメント", "🙂", `(((`} {
+			var out searchHits
+			MustQuery(t, srv, searchQuery, map[string]any{"q": q}, &out)
+		}
+		var out searchHits
+		MustQuery(t, srv, searchQuery, map[string]any{"q": `"payment-gateway"`}, &out)
+		if len(out.ids()) == 0 || out.ids()[0] != "component:default/payment-gateway" {
+			t.Errorf(`"payment-gateway" finds %v`, out.ids())
+		}
+		MustQuery(t, srv, searchQuery, map[string]any{"q": "   "}, &out)
+		if out.Search.MatchedBy != "ALL" || out.Search.TotalCount != 8 {
+			t.Errorf("a blank query: %s, %d hits; want ALL, 8 (the location's entity too)", out.Search.MatchedBy, out.Search.TotalCount)
+		}
+		wantCode(t, srv, "INVALID", searchQuery, map[string]any{"q": strings.Repeat("pay ", 26)})
+		wantCode(t, srv, "INVALID", searchQuery, map[string]any{"q": "pay", "first": 101})
+		wantCode(t, srv, "INVALID", searchQuery, map[string]any{"q": "pay", "first": -1})
+		wantCode(t, srv, "INVALID", searchQuery, map[string]any{"q": "pay", "f": map[string]any{"owners": []string{"::"}}})
+
+		for path, status := range map[string]int{
+			"/api/search/query?term=" + strings.Repeat("x", 101): http.StatusBadRequest,
+			"/api/search/query?term=pay&types[0]=nope":           http.StatusBadRequest,
+			"/api/search/query?term=pay&filters[color]=red":      http.StatusBadRequest,
+			"/api/search/query?term=pay&pageLimit=0":             http.StatusBadRequest,
+			"/api/search/query?term=pay&pageCursor=bm9wZQ":       http.StatusBadRequest,
+			"/api/search/query?term=pay&pageCursor=LTE":          http.StatusBadRequest,
+			"/api/search/nope":                                   http.StatusNotFound,
+		} {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			var body struct {
+				Error struct{ Name, Message string }
+			}
+			mustGetJSON(t, req, status, &body)
+			if body.Error.Name == "" || body.Error.Message == "" {
+				t.Errorf("%s: error %+v; want Backstage's error body", path, body.Error)
+			}
+		}
+		// Backstage's paging.
+		var rest struct {
+			Results []struct {
+				Type     string
+				Document struct{ Title, Location string }
+				Rank     int
+			}
+			NextPageCursor, PreviousPageCursor string
+			NumberOfResults                    int
+		}
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/search/query?term=pay&filters%5Bkind%5D=Component&pageLimit=2", nil)
+		mustGetJSON(t, req, http.StatusOK, &rest)
+		if len(rest.Results) != 2 || rest.NumberOfResults != 3 || rest.NextPageCursor == "" || rest.Results[1].Rank != 2 ||
+			rest.Results[0].Type != "software-catalog" {
+			t.Fatalf("first page %+v", rest)
+		}
+		req, _ = http.NewRequest(http.MethodGet, srv.URL+"/api/search/query?term=pay&filters%5Bkind%5D=Component&pageLimit=2&pageCursor="+rest.NextPageCursor, nil)
+		rest.NextPageCursor = ""
+		mustGetJSON(t, req, http.StatusOK, &rest)
+		if len(rest.Results) != 1 || rest.Results[0].Rank != 3 || rest.NextPageCursor != "" || rest.PreviousPageCursor == "" {
+			t.Errorf("second page %+v", rest)
 		}
 	})
 }

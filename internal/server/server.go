@@ -47,6 +47,9 @@ type Options struct {
 	// /api/catalog (internal/restapi), behind the same authentication and
 	// sharing the GraphQL requests' slots.
 	REST http.Handler
+	// Search, when set, serves Backstage's search query endpoint under
+	// /api/search (restapi.NewSearch), as REST is served.
+	Search http.Handler
 	// Docs, when set, serves built TechDocs sites under /docs/
 	// (techdocs.Handler), behind the same authentication; BackstageDocs
 	// serves Backstage's TechDocs endpoints under /api/techdocs/.
@@ -123,6 +126,9 @@ func New(opts Options) http.Handler {
 	mux.Handle("/graphql", limitRequests(lim, slots, newStreams(lim.MaxSubscriptions), transports, gql))
 	if opts.REST != nil {
 		mux.Handle("/api/catalog/", limitREST(lim, slots, opts.REST))
+	}
+	if opts.Search != nil {
+		mux.Handle("/api/search/", limitREST(lim, slots, opts.Search))
 	}
 	if opts.Docs != nil {
 		mux.Handle("GET /docs/", limitREST(lim, slots, opts.Docs))

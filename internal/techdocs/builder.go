@@ -123,18 +123,7 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 	}
 	nav, _ := json.Marshal(site.Nav)
 	report, _ := json.Marshal(site.Warnings)
-	pages := make([]portal.DocsPage, len(site.Pages))
-	parallel(len(site.Pages), func(i int) {
-		p := site.Pages[i]
-		toc, _ := json.Marshal(p.TOC)
-		links, _ := json.Marshal(p.Links)
-		var sections []portal.DocsSection
-		for _, e := range p.SearchEntries() {
-			sections = append(sections, portal.DocsSection{Location: e.Location, Title: e.Title, Text: e.Text})
-		}
-		pages[i] = portal.DocsPage{Path: p.URL, Position: i, Src: p.Src, Title: p.Title, HTML: p.HTML, TOC: toc, Links: links,
-			Hash: p.Hash, Sections: sections}
-	})
+	pages := site.StoredPages()
 	assets := make([]portal.DocsAsset, len(site.Assets))
 	for i, a := range site.Assets {
 		assets[i] = portal.DocsAsset{Path: a.Path, Data: a.Data, Hash: a.Hash}
@@ -313,4 +302,22 @@ func entityTitle(doc map[string]any) string {
 	}
 	name, _ := meta["name"].(string)
 	return name
+}
+
+// StoredPages returns the site's pages as a store keeps them, with their
+// search entries.
+func (s *Site) StoredPages() []portal.DocsPage {
+	pages := make([]portal.DocsPage, len(s.Pages))
+	parallel(len(s.Pages), func(i int) {
+		p := s.Pages[i]
+		toc, _ := json.Marshal(p.TOC)
+		links, _ := json.Marshal(p.Links)
+		var sections []portal.DocsSection
+		for _, e := range p.SearchEntries() {
+			sections = append(sections, portal.DocsSection{Location: e.Location, Title: e.Title, Text: e.Text})
+		}
+		pages[i] = portal.DocsPage{Path: p.URL, Position: i, Src: p.Src, Title: p.Title, HTML: p.HTML, TOC: toc, Links: links,
+			Hash: p.Hash, Sections: sections}
+	})
+	return pages
 }
