@@ -15,8 +15,7 @@ import (
 // internal/app): the read policy is applied by the service.
 type Searcher interface {
 	Prepare(ctx context.Context, q app.SearchQuery) (*app.PreparedSearch, error)
-	Hits(ctx context.Context, p *app.PreparedSearch) ([]search.Hit, bool, error)
-	Count(ctx context.Context, p *app.PreparedSearch) (int, error)
+	Hits(ctx context.Context, p *app.PreparedSearch) ([]search.Hit, int, error)
 	Facets(ctx context.Context, p *app.PreparedSearch) (search.Facets, error)
 }
 

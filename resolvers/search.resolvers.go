@@ -42,12 +42,12 @@ func (r *queryResolver) Search(ctx context.Context, query string, filter *model.
 	if err != nil {
 		return nil, err
 	}
-	hits, more, err := r.Searcher.Hits(ctx, p)
+	hits, total, err := r.Searcher.Hits(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	plan := p.Plan()
-	out := &gqltype.SearchConnection{Search: p, More: more, Digest: digest, Hits: make([]*gqltype.SearchHit, len(hits))}
+	out := &gqltype.SearchConnection{Search: p, Total: total, Digest: digest, Hits: make([]*gqltype.SearchHit, len(hits))}
 	for i := range hits {
 		out.Hits[i] = &gqltype.SearchHit{Hit: hits[i], Plan: &plan}
 	}
@@ -74,12 +74,12 @@ func (r *searchConnectionResolver) PageInfo(ctx context.Context, obj *gqltype.Se
 	for i := range obj.Hits {
 		cursors[i] = gqltype.EncodeCursor(obj.Search.Offset()+i, obj.Digest)
 	}
-	return gqltype.NewPageInfo(cursors, obj.More, obj.Search.Offset() > 0), nil
+	return gqltype.NewPageInfo(cursors, obj.Search.Offset()+len(obj.Hits) < obj.Total, obj.Search.Offset() > 0), nil
 }
 
 // TotalCount is the resolver for the totalCount field.
 func (r *searchConnectionResolver) TotalCount(ctx context.Context, obj *gqltype.SearchConnection) (int, error) {
-	return r.Searcher.Count(ctx, obj.Search)
+	return obj.Total, nil
 }
 
 // Facets is the resolver for the facets field.

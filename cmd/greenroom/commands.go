@@ -389,7 +389,7 @@ func (m *Main) Run(ctx context.Context) error {
 				hooks.GitHub: m.Config.Hooks.Secrets.GitHub, hooks.GitLab: m.Config.Hooks.Secrets.GitLab,
 				hooks.Gitea: m.Config.Hooks.Secrets.Gitea, hooks.Bitbucket: m.Config.Hooks.Secrets.Bitbucket,
 			},
-			Locations: db, Refresher: m.jobs,
+			Locations: db, Refresher: docsOnPush{Jobs: m.jobs, db: db},
 			Principal: &portal.Principal{Kind: jobs.System.Kind, Ref: jobs.System.Ref},
 			Logger:    m.Log,
 		}),
@@ -557,11 +557,11 @@ func newJobs(db *store.DB, eng *ingest.Engine, tasks jobs.TaskRunner, cfg Config
 	}
 	ws := jobs.NewWorkers()
 	var j *jobs.Jobs
-	jobs.AddRefreshes(ws, db, docsAfterRefresh{Refresher: eng, db: db, jobs: func() *jobs.Jobs { return j }, log: log},
-		time.Duration(cfg.Catalog.RefreshInterval))
+	jobs.AddRefreshes(ws, db, docsAfterRefresh{Refresher: eng, db: db, jobs: func() *jobs.Jobs { return j },
+		every: time.Duration(cfg.TechDocs.CheckInterval), log: log}, time.Duration(cfg.Catalog.RefreshInterval))
 	jobs.AddTasks(ws, tasks)
-	docs := &techdocs.Builder{Store: db, Entity: entityDocument(db), Forges: cfg.integrations(), Log: log}
-	jobs.AddDocs(ws, func(ctx context.Context, ref string) (any, error) { return docs.BuildEntity(ctx, ref) }, db.PruneDocs)
+	docs := &techdocs.Builder{Store: db, Entity: entityDocument(db), Forges: cfg.integrations(), PublishDir: cfg.TechDocs.PublishDirectory, Log: log}
+	jobs.AddDocs(ws, func(ctx context.Context, ref string) (any, error) { return docs.BuildEntity(ctx, ref) }, docs.Prune)
 	j, err = jobs.New(drv, ws, jobs.Options{Logger: log, Observer: obs, Processes: db,
 		Timeout: time.Duration(cfg.Jobs.Timeout), RescueAfter: time.Duration(cfg.Jobs.RescueAfter),
 		DeadAfter: time.Duration(cfg.Jobs.DeadAfter)})
@@ -569,22 +569,44 @@ func newJobs(db *store.DB, eng *ingest.Engine, tasks jobs.TaskRunner, cfg Config
 }
 
 // docsAfterRefresh asks for a docs build of each entity of a refreshed
-// location that has docs: the refresh may have been a push, or an edit of
-// a docs folder, that changed them (a build that finds its source as it
-// was writes nothing).
+// location that has docs and that the refresh changed, or whose docs were
+// last looked at longer than every ago: an edit of a docs folder shows
+// then (or at once with refreshDocs, refreshEntity or a push webhook; a
+// build that finds its source as it was writes nothing).
 type docsAfterRefresh struct {
 	jobs.Refresher
-	db   *store.DB
-	jobs func() *jobs.Jobs
-	log  *slog.Logger
+	db    *store.DB
+	jobs  func() *jobs.Jobs
+	every time.Duration
+	log   *slog.Logger
+}
+
+// docsOnPush asks, beside the refresh a push webhook asks for, for docs
+// builds of the location's documented entities: a push may change docs
+// without changing the catalog's files.
+type docsOnPush struct {
+	*jobs.Jobs
+	db *store.DB
+}
+
+func (p docsOnPush) RefreshSoon(ctx context.Context, locationID string) error {
+	if err := p.Jobs.RefreshSoon(ctx, locationID); err != nil {
+		return err
+	}
+	refs, err := p.db.EntitiesWithAnnotation(ctx, locationID, catalog.AnnotationTechDocsRef)
+	if err != nil {
+		return err
+	}
+	return p.Jobs.BuildDocs(ctx, refs...)
 }
 
 func (r docsAfterRefresh) Refresh(ctx context.Context, loc catalog.Location) (catalog.RefreshStats, error) {
+	start := time.Now()
 	stats, err := r.Refresher.Refresh(ctx, loc)
 	if err != nil {
 		return stats, err
 	}
-	refs, err := r.db.EntitiesWithAnnotation(ctx, loc.ID, catalog.AnnotationTechDocsRef)
+	refs, err := r.db.DocsToCheck(ctx, loc.ID, start, time.Now().Add(-r.every))
 	if err == nil {
 		err = r.jobs().BuildDocs(ctx, refs...)
 	}

@@ -185,6 +185,18 @@ type Config struct {
 		// StepTimeout bounds each step of a task.
 		StepTimeout Duration `yaml:"stepTimeout"`
 	} `yaml:"scaffolder"`
+	// TechDocs configures docs builds.
+	TechDocs struct {
+		// PublishDirectory, when set, also receives each good build as
+		// files, at {namespace}/{kind}/{name}/ under it: Backstage's local
+		// publisher's layout. Pages are served from the database either way.
+		PublishDirectory string `yaml:"publishDirectory"`
+		// CheckInterval is how often a refresh of a location looks again
+		// at the docs of its entities that it did not change (an edit of
+		// a docs folder in place); a push webhook, refreshDocs and
+		// refreshEntity look at once.
+		CheckInterval Duration `yaml:"checkInterval"`
+	} `yaml:"techdocs"`
 	// Integrations are the source hosts that publish:github and
 	// publish:gitlab create repositories on, written as Backstage's
 	// integrations config is; github.com and gitlab.com are known without
@@ -266,6 +278,7 @@ func DefaultConfig() Config {
 	c.Database = "./greenroom.db"
 	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
+	c.TechDocs.CheckInterval = Duration(time.Hour)
 	c.Catalog.WatchFiles = true
 	c.Jobs.Timeout = Duration(10 * time.Minute)
 	c.Jobs.RescueAfter = Duration(15 * time.Minute)
@@ -473,6 +486,9 @@ func (c *Config) validate() error {
 	}
 	if c.Catalog.RefreshInterval <= 0 {
 		return errors.New("config: catalog.refreshInterval must be positive")
+	}
+	if c.TechDocs.CheckInterval <= 0 {
+		return errors.New("config: techdocs.checkInterval must be positive")
 	}
 	if c.ChangeFeed.Retention <= 0 {
 		return errors.New("config: changefeed.retention must be positive")

@@ -195,8 +195,8 @@ func testDocs(t *testing.T, dsn string) {
 		t.Errorf("greenroom errors after a failed build: exit %d\n%s", code, out)
 	}
 	// The janitor keeps the docs of entities that exist.
-	if n, err := m.db.PruneDocs(context.Background()); n != 0 || err != nil {
-		t.Errorf("PruneDocs removed %d sites (%v)", n, err)
+	if refs, err := m.db.PruneDocs(context.Background()); len(refs) != 0 || err != nil {
+		t.Errorf("PruneDocs removed %v (%v)", refs, err)
 	}
 	if _, code := graphql(t, base, `mutation { refreshDocs(ref: "component:undocumented") { status } }`, nil); code != "NOT_FOUND" {
 		t.Errorf("refreshDocs of an entity without docs: %q", code)

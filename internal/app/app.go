@@ -92,7 +92,7 @@ func New(deps Deps) Services {
 	}
 	aud := auditor{rec: deps.Store, log: log}
 	out := Services{
-		Catalog: &Catalog{Guard: guard, ingest: svc, audit: aud},
+		Catalog: &Catalog{Guard: guard, ingest: svc, audit: aud, docs: deps.DocsQueue},
 		Jobs:    &Jobs{guard: guard, queue: deps.Queue, audit: aud},
 	}
 	if deps.Tasks != nil {
@@ -132,6 +132,7 @@ type Catalog struct {
 	*access.Guard
 	ingest *ingest.Service
 	audit  auditor
+	docs   DocsQueue // nil: this process builds no docs
 }
 
 // RegisterLocation registers a location and refreshes it, or with dryRun
@@ -191,7 +192,21 @@ func (c *Catalog) RefreshEntity(ctx context.Context, ref string) (rec *catalog.R
 	if err := c.RequireOn(ctx, policy.EntityRefresh, canonical); err != nil {
 		return nil, st, err
 	}
-	return c.ingest.RefreshEntity(ctx, canonical)
+	if rec, st, err = c.ingest.RefreshEntity(ctx, canonical); err == nil {
+		err = c.buildDocs(ctx, rec)
+	}
+	return rec, st, err
+}
+
+// buildDocs asks for a build of a refreshed entity's docs, if it has
+// any: refreshing an entity is how a person says it changed, docs and
+// all, and a refresh of an unchanged file would leave its docs to the
+// next check.
+func (c *Catalog) buildDocs(ctx context.Context, rec *catalog.Record) error {
+	if c.docs == nil || !hasDocs(rec) {
+		return nil
+	}
+	return c.docs.BuildDocs(ctx, rec.Ref)
 }
 
 // StartRefreshEntity asks for a refresh of an entity's location by its job
@@ -206,7 +221,10 @@ func (c *Catalog) StartRefreshEntity(ctx context.Context, ref string) (rec *cata
 	if err := c.RequireOn(ctx, policy.EntityRefresh, canonical); err != nil {
 		return nil, "", err
 	}
-	return c.ingest.StartRefreshEntity(ctx, canonical)
+	if rec, jobID, err = c.ingest.StartRefreshEntity(ctx, canonical); err == nil {
+		err = c.buildDocs(ctx, rec)
+	}
+	return rec, jobID, err
 }
 
 // DeleteLocation unregisters a location and removes what it emitted, and

@@ -12,8 +12,7 @@ import (
 // SearchStore runs searches: internal/store.
 type SearchStore interface {
 	PlanSearch(ctx context.Context, words []string) (search.Plan, error)
-	Search(ctx context.Context, r search.Request) ([]search.Hit, bool, error)
-	CountSearch(ctx context.Context, r search.Request) (int, error)
+	Search(ctx context.Context, r search.Request) ([]search.Hit, int, error)
 	SearchFacets(ctx context.Context, r search.Request) (search.Facets, error)
 }
 
@@ -71,20 +70,12 @@ func (s *Search) Prepare(ctx context.Context, q SearchQuery) (*PreparedSearch, e
 	return &PreparedSearch{req: search.Request{Plan: plan, Filter: f, Kinds: q.Kinds, Limit: q.Limit, Offset: q.Offset}}, nil
 }
 
-// Hits returns the page of hits, and whether more follow.
-func (s *Search) Hits(ctx context.Context, p *PreparedSearch) ([]search.Hit, bool, error) {
+// Hits returns the page of hits, and how many there are in all.
+func (s *Search) Hits(ctx context.Context, p *PreparedSearch) ([]search.Hit, int, error) {
 	if p.none {
-		return nil, false, nil
+		return nil, 0, nil
 	}
 	return s.store.Search(ctx, p.req)
-}
-
-// Count counts all the hits.
-func (s *Search) Count(ctx context.Context, p *PreparedSearch) (int, error) {
-	if p.none {
-		return 0, nil
-	}
-	return s.store.CountSearch(ctx, p.req)
 }
 
 // Facets counts all the hits by kind and by their entities' fields.

@@ -5,12 +5,12 @@ import (
 	"github.com/greenroomhq/greenroom/internal/search"
 )
 
-// SearchConnection is a page of search hits. It keeps the search, so that
-// totalCount and facets are read only when asked for.
+// SearchConnection is a page of search hits, and how many there are. It
+// keeps the search, so that facets are read only when asked for.
 type SearchConnection struct {
 	Search *app.PreparedSearch
 	Hits   []*SearchHit
-	More   bool
+	Total  int
 	// Digest names the search, for its cursors (see [QueryDigest]).
 	Digest string
 }

@@ -18,8 +18,7 @@ import (
 // Searcher searches for the caller in the context (see internal/app).
 type Searcher interface {
 	Prepare(ctx context.Context, q app.SearchQuery) (*app.PreparedSearch, error)
-	Hits(ctx context.Context, p *app.PreparedSearch) ([]search.Hit, bool, error)
-	Count(ctx context.Context, p *app.PreparedSearch) (int, error)
+	Hits(ctx context.Context, p *app.PreparedSearch) ([]search.Hit, int, error)
 }
 
 // SearchOptions configures the search handler.
@@ -117,12 +116,7 @@ func (s *searchHandler) query(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	hits, more, err := s.search.Hits(r.Context(), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	total, err := s.search.Count(r.Context(), p)
+	hits, total, err := s.search.Hits(r.Context(), p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -145,7 +139,7 @@ func (s *searchHandler) query(w http.ResponseWriter, r *http.Request) {
 			Fields: map[string]string{"text": plan.Snippet(h.Text).Tagged(preTag, postTag, same)},
 		}}
 	}
-	if more {
+	if q.Offset+len(hits) < total {
 		set.NextPageCursor = pageCursor(page + 1)
 	}
 	if page > 0 {

@@ -11,8 +11,7 @@
 // read, so that the plan is the same for every caller and pages agree):
 //
 //  1. Words: every word of the query begins a word of the row (a prefix,
-//     so "pay" finds payments); ranked by bm25 on SQLite and ts_rank on
-//     PostgreSQL, a word in the name weighing most.
+//     so "pay" finds payments).
 //  2. Parts: every word of three letters or more is part of the row's
 //     name, title or keywords ("atewa" finds payment-gateway), through a
 //     trigram index.
@@ -21,6 +20,11 @@
 //     eight letters or more): insertions, deletions, substitutions and
 //     swaps of two neighbours, as in Damerau-Levenshtein distance; then
 //     step 1 again.
+//
+// Hits rank by tier, then within it (see [Tier]): first those with every
+// word in their name, title or keywords, by bm25 on SQLite and ts_rank on
+// PostgreSQL (a word in the name weighing most), then those with a word
+// only in their text. A tier too large to rank is ordered by size.
 //
 // It imports internal/catalog only.
 package search
@@ -69,14 +73,95 @@ const (
 )
 
 // Plan is how a search matches rows: each of Words is a list of
-// alternatives, one of which the row must have.
+// alternatives, one of which the row must have. Terms, where the store
+// could list them, are for each of Words the index's whole words that
+// begin with one of its alternatives (nil for a group it could not list):
+// matching those is matching the prefixes, and much faster. Counts are
+// how many rows of the whole index each of its tiers holds (see
+// [Plan.Tiers]).
 type Plan struct {
-	Mode  Mode
-	Words [][]string
+	Mode   Mode
+	Words  [][]string
+	Terms  [][]string
+	Counts []int
+}
+
+// MaxTerms is the most whole words a prefix is matched as: a shorter
+// prefix stays a prefix.
+const MaxTerms = 16
+
+// Fields are fields of a search row, which a match is looked for in.
+type Fields uint8
+
+// The fields, in the order of their weight.
+const (
+	FieldName Fields = 1 << iota
+	FieldTitle
+	FieldKeywords
+	FieldText
+	FieldsHead = FieldName | FieldTitle | FieldKeywords
+	FieldsAll  = FieldsHead | FieldText
+)
+
+// Tier is a rank of hits: those that have every word in its fields, and
+// not in the fields of the tier before (Not). A tier of more than
+// RankLimit hits is ordered by size, the shortest first, not by score
+// (bm25 on SQLite, ts_rank on PostgreSQL): scoring costs each hit's word
+// positions, and a tier that large answers a query too broad for the
+// order of its hits to matter much; among them, the shortest are the
+// likeliest to be about the words.
+type Tier struct {
+	In, Not   Fields
+	RankLimit int
+}
+
+// wordTiers rank a hit by where its words are: all in its name, title or
+// keywords, else (some) only in its text. A name is what a person types
+// to find a thing; a word only in the text of a long docs section says
+// less. Measured at 100,000 entities and 58,785 docs sections: ranking
+// 5,278 hits with "ledger" in their short fields took 6 ms on SQLite and
+// 10 ms on PostgreSQL (20 with the rest of the query), 31,000 with
+// "service" 36 and 60 ms; ranking 19,740 sections with two common words
+// in their text took 26 and 84 ms, where walking them by size took 11
+// and 10 ms.
+var wordTiers = []Tier{
+	{In: FieldsHead, RankLimit: 4000},
+	{In: FieldsAll, Not: FieldsHead, RankLimit: 2000},
+}
+
+// partTiers: parts of words are looked for in the short fields only.
+var partTiers = wordTiers[:1]
+
+// Tiers are the tiers of the plan's hits, best first: a hit ranks by its
+// tier, then within it. Each tier's In holds the tier before's.
+func (p Plan) Tiers() []Tier {
+	switch p.Mode {
+	case ModeWords, ModeTypos:
+		return wordTiers
+	case ModeParts:
+		return partTiers
+	}
+	return nil
+}
+
+// Every is the tier of all the plan's hits.
+func (p Plan) Every() Tier {
+	tiers := p.Tiers()
+	return Tier{In: tiers[len(tiers)-1].In}
+}
+
+// Total is how many rows of the whole index the plan matches.
+func (p Plan) Total() int {
+	n := 0
+	for _, c := range p.Counts {
+		n += c
+	}
+	return n
 }
 
 // Request is one search: its plan, what the caller's filter and read
-// policy let through, which kinds of hits, and the page.
+// policy let through (a zero filter: everything), which kinds of hits,
+// and the page.
 type Request struct {
 	Plan   Plan
 	Filter catalog.EntityFilter // over the hit's entity: the caller's filter and read policy
@@ -162,37 +247,33 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Term lengths the vocabulary keeps: shorter words are corrected to too
-// many others, longer ones are not words.
-const (
-	minTerm = 3
-	maxTerm = 40
-)
+// MaxTermBytes is the longest word the vocabulary keeps whole: a longer
+// one is kept as its first MaxTermBytes bytes (cut between runes), which
+// a prefix is then not matched as (see the store's searchTerms).
+const MaxTermBytes = 64
 
-// Terms returns the vocabulary words of fields, each once: words of
-// three to forty characters that are not numbers.
+// Terms returns the words of fields that seen does not hold, each once,
+// and adds them to seen: the vocabulary of the index, which prefixes are
+// matched as (see [Plan.Terms]) and typos corrected to. A word longer
+// than MaxTermBytes is cut to its first bytes.
 func Terms(seen map[string]bool, fields ...string) []string {
 	var out []string
 	for _, f := range fields {
 		for _, w := range Words(f) {
-			n := utf8.RuneCountInString(w)
-			if n < minTerm || n > maxTerm || seen[w] || isNumber(w) {
-				continue
+			if len(w) > MaxTermBytes {
+				cut := MaxTermBytes
+				for !utf8.RuneStart(w[cut]) {
+					cut--
+				}
+				w = w[:cut]
 			}
-			seen[w] = true
-			out = append(out, w)
+			if !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
 		}
 	}
 	return out
-}
-
-func isNumber(w string) bool {
-	for _, r := range w {
-		if !unicode.IsDigit(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // MaxEdits is how many edits a word's corrections may be away from it:

@@ -68,9 +68,13 @@ func TestCandidateRanges(t *testing.T) {
 
 func TestTerms(t *testing.T) {
 	seen := map[string]bool{"go": true}
-	got := Terms(seen, "Payment-Gateway v2", "payment 2024 go ab", strings.Repeat("x", 41))
-	if want := []string{"payment", "gateway"}; !cmp.Equal(got, want) {
+	long := strings.Repeat("é", 40) // 80 bytes
+	got := Terms(seen, "Payment-Gateway v2 go", "payment 2024 "+long)
+	if want := []string{"payment", "gateway", "v2", "2024", strings.Repeat("é", 32)}; !cmp.Equal(got, want) {
 		t.Errorf("Terms = %q, want %q", got, want)
+	}
+	if !seen["gateway"] || len(seen) != 6 {
+		t.Errorf("seen = %v", seen)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -327,6 +329,20 @@ func TestSearch_Current(t *testing.T) {
 		if h := find("payment gateway"); h.Search.Nodes[0].Snippet != "Takes card <mark>payments</mark>." {
 			t.Errorf("snippet %q", h.Search.Nodes[0].Snippet)
 		}
+		for filter, want := range map[string]string{
+			`{owners: ["team-b"]}`:                                       "component:default/payout-service",
+			`{owners: ["group:default/team-b"]}`:                         "component:default/payout-service",
+			`{lifecycles: ["experimental"]}`:                             "component:default/payment-ledger",
+			`{types: ["library"]}`:                                       "component:default/payment-ledger",
+			`{tags: ["java"]}`:                                           "component:default/payment-gateway",
+			`{kinds: ["component"], types: ["service"], tags: ["java"]}`: "component:default/payment-gateway",
+		} {
+			var out searchHits
+			MustQuery(t, srv, `{ search(query: "pay", filter: `+filter+`) { totalCount nodes { entity { ref } } } }`, nil, &out)
+			if got := out.ids(); !slices.Equal(got, []string{want}) || out.Search.TotalCount != 1 {
+				t.Errorf("pay with %s: %v (%d); want %s", filter, got, out.Search.TotalCount, want)
+			}
+		}
 
 		// Paging: three hits for "pay", two pages.
 		var p1, p2 struct {
@@ -435,6 +451,87 @@ func TestSearch_BadInput(t *testing.T) {
 		mustGetJSON(t, req, http.StatusOK, &rest)
 		if len(rest.Results) != 1 || rest.Results[0].Rank != 3 || rest.NextPageCursor != "" || rest.PreviousPageCursor == "" {
 			t.Errorf("second page %+v", rest)
+		}
+	})
+}
+
+// TestSearch_Docs checks that a docs build writes its sections to the
+// index with the pages: a changed page's sections replaced, a removed
+// page's gone, and those of pages that had none (built before the index)
+// written.
+func TestSearch_Docs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		dir := t.TempDir()
+		MustWriteFile(t, dir, "mkdocs.yml", "site_name: Payments\n")
+		MustWriteFile(t, dir, "docs/index.md", "# Payments\n\n## Refunds\n\nHow refunds settle.\n")
+		MustWriteFile(t, dir, "docs/guide.md", "# Guide\n\n## Setup\n\nInstall the agent.\n")
+		srv := MustServeFiles(t, db, MustWriteFile(t, dir, "catalog-info.yaml", `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: payments, annotations: {backstage.io/techdocs-ref: "dir:."}}
+spec: {type: service, lifecycle: production, owner: team-a}
+`))
+		find := func(q string) []string {
+			t.Helper()
+			var out searchHits
+			MustQuery(t, srv, searchQuery, map[string]any{"q": q, "f": map[string]any{"hits": []string{"DOCS"}}}, &out)
+			return out.ids()
+		}
+		mustBuildDocs(t, db)
+		if got := find("setup agent"); !slices.Equal(got, []string{"component:default/payments#guide/#setup", "component:default/payments#guide/"}) {
+			t.Errorf("setup agent: %v", got)
+		}
+		MustWriteFile(t, dir, "docs/guide.md", "# Guide\n\n## Install\n\nRun the installer.\n")
+		mustBuildDocs(t, db)
+		if got := find("setup"); len(got) != 0 {
+			t.Errorf("the changed page's old section is still found: %v", got)
+		}
+		if got := find("installer"); !slices.Contains(got, "component:default/payments#guide/#install") {
+			t.Errorf("the changed page's new section: %v", got)
+		}
+		if err := os.Remove(filepath.Join(dir, "docs", "guide.md")); err != nil {
+			t.Fatal(err)
+		}
+		mustBuildDocs(t, db)
+		if got := find("installer"); len(got) != 0 {
+			t.Errorf("a removed page is still found: %v", got)
+		}
+		// Sites built before the index: their rows are written by the next
+		// build, though their pages did not change.
+		storetest.MustExec(t, db, `DELETE FROM search_docs WHERE type = 'docs'`, `UPDATE docs_site SET etag = ''`)
+		mustBuildDocs(t, db)
+		if got := find("refunds"); !slices.Contains(got, "component:default/payments##refunds") {
+			t.Errorf("rows of an unchanged page, after the index was emptied: %v", got)
+		}
+	})
+}
+
+// TestSearch_StatementCount pins what a search costs: for whole words,
+// one statement listing each word's terms, one count per tier and one
+// page per tier the page reaches (entities are read for the hits only
+// when the query asks for them, through the read cache); parts of words
+// first count the words, then their own tiers; typos first the words and
+// the parts, then ask the vocabulary, list and count again.
+func TestSearch_StatementCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv := MustServeFiles(t, db, MustWriteFile(t, t.TempDir(), "catalog.yaml", searchCatalog))
+		for _, c := range []struct {
+			query string
+			want  int64
+		}{
+			{"payment gateway", 2 + 2 + 1}, // terms of two words, two counts, one page
+			{"pay", 1 + 2 + 1},
+			{"atewa", 1 + 2 + 1 + 1},                   // words: terms, counts; parts: a count, a page
+			{"paymnet", 1 + 2 + 1 + 1 + 2 + 1 + 2 + 2}, // words; parts; vocabulary, candidates of p and a; terms, counts, pages of both tiers
+			{"zzzzzz", 1 + 2 + 1 + 1 + 1},              // words; parts; vocabulary, candidates of z: none
+			{"", 2},                                    // every hit: a count and a page
+		} {
+			db.InvalidateCache()
+			before := db.ReadStatements()
+			var out struct{ Search struct{ TotalCount int } }
+			MustQuery(t, srv, `query($q: String!) { search(query: $q) { totalCount nodes { title snippet } } }`, map[string]any{"q": c.query}, &out)
+			if got := db.ReadStatements() - before; got != c.want {
+				t.Errorf("%q: %d statements; want %d", c.query, got, c.want)
+			}
 		}
 	})
 }

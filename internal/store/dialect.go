@@ -86,11 +86,24 @@ type dialect interface {
 	pathValues(id, doc, from string) string
 
 	// searchMatch returns a query of the search rows whose words match p
-	// (in ModeWords, ModeParts or ModeTypos), with columns id and score,
-	// the higher the better, and its arguments. The words are the
-	// query's, of letters and digits only (search.Words), passed as
-	// arguments like any value.
-	searchMatch(p search.Plan) (string, []any)
+	// in tier t's fields and not in those of the tier before, with column
+	// id, and score when scored (the higher the better), and its
+	// arguments. A tier's fields are search.FieldsHead or FieldsAll, and
+	// the tier before's none or FieldsHead. The words are the query's, of letters and digits only
+	// (search.Words), passed as arguments like any value.
+	searchMatch(p search.Plan, t search.Tier, scored bool) (string, []any)
+
+	// searchTerms returns the words of the search index that begin with
+	// prefix, at most search.MaxTerms+1, and whether they are all of them
+	// and whole, which a match of the prefix can then be written as.
+	searchTerms(ctx context.Context, db *DB, prefix string) ([]string, bool, error)
+
+	// searchBySize returns a table expression with search_docs s, read in
+	// the order of an index on size, and a condition on s that selects
+	// the rows searchMatch would, and its arguments: a large tier's first
+	// hits by size are found by walking that index, without reading every
+	// hit.
+	searchBySize(p search.Plan, t search.Tier) (table, cond string, args []any)
 
 	// lockRows ends a SELECT in a write transaction so that the rows it
 	// reads stay locked until the transaction ends.

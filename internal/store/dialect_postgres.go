@@ -281,41 +281,120 @@ func (postgresDialect) migrationLock(ctx context.Context, db *sqlx.DB) (func(), 
 	}, nil
 }
 
-// searchMatch matches the words tsvector with each word a prefix
-// (`pay:*`), ranked by ts_rank with its default weights (name 1, title
-// 0.4, keywords 0.2, text 0.1); or, in ModeParts, the lower-cased short
-// fields with each word anywhere (LIKE '%atewa%', which the pg_trgm index
-// serves), ranked by how well the query matches a part of them.
-func (postgresDialect) searchMatch(p search.Plan) (string, []any) {
+// searchMatch matches the tsvector of the tier's fields, head (name A,
+// title B, keywords C) or words (and text D), with each word a prefix
+// (`pay:*`), ranked by ts_rank with its default weights (1, 0.4, 0.2,
+// 0.1); or, in ModeParts, the lower-cased short fields with each word
+// anywhere (LIKE '%atewa%', which the pg_trgm index serves), those with
+// them in their name first, then the shortest: word_similarity ranked
+// better but cost 25 µs a row.
+func (d postgresDialect) searchMatch(p search.Plan, t search.Tier, scored bool) (string, []any) {
+	cond, args := d.searchCond(p, t)
+	if !scored {
+		return `SELECT s.id FROM search_docs s WHERE ` + cond, args
+	}
+	if p.Mode == search.ModeParts {
+		// A hit with the parts in its name first, then the shortest.
+		var inName []string
+		var nameArgs []any
+		for _, alts := range p.Words {
+			var names []string
+			for _, w := range alts {
+				names = append(names, "lower(s.name) LIKE ?")
+				nameArgs = append(nameArgs, "%"+escapeLike(w)+"%")
+			}
+			inName = append(inName, "("+strings.Join(names, " OR ")+")")
+		}
+		return `SELECT s.id, CASE WHEN ` + strings.Join(inName, " AND ") + ` THEN 1 ELSE 0 END + 1.0 / (1 + length(s.parts)) AS score
+			FROM search_docs s WHERE ` + cond, append(nameArgs, args...)
+	}
+	column := tsColumn(t.In)
+	return `SELECT s.id, ts_rank(s.` + column + `, to_tsquery('simple', ?)) AS score FROM search_docs s WHERE ` + cond,
+		append([]any{tsQuery(p)}, args...)
+}
+
+// searchTerms reads the vocabulary, search_terms, which holds every word
+// of the index, written with the rows (see writeTerms); a word cut to
+// search.MaxTermBytes is only matched as a prefix. GIN matches a prefix
+// (`fancy:* & alert:* & …`) by merging the entries of each before
+// intersecting them: 5.2 ms against 0.4 for the whole words of a
+// generated component's name among 158,787 rows.
+func (postgresDialect) searchTerms(ctx context.Context, db *DB, prefix string) ([]string, bool, error) {
+	var terms []string
+	if err := db.r.SelectContext(ctx, &terms, `SELECT term FROM search_terms WHERE term >= $1 AND term < $2 ORDER BY term LIMIT $3`,
+		prefix, prefix+"\U0010FFFF", search.MaxTerms+1); err != nil {
+		return nil, false, formatError(err)
+	}
+	for _, t := range terms {
+		if len(t) >= search.MaxTermBytes {
+			return terms, false, nil
+		}
+	}
+	return terms, len(terms) > 0 && len(terms) <= search.MaxTerms, nil
+}
+
+// searchBySize puts the match in the condition: PostgreSQL then walks the
+// size index and checks each row (10 ms for the 5,278 hits with "ledger"
+// in their short fields, against 27 joining the match's ids).
+func (d postgresDialect) searchBySize(p search.Plan, t search.Tier) (string, string, []any) {
+	cond, args := d.searchCond(p, t)
+	return "search_docs s", cond, args
+}
+
+// searchCond is the condition on search_docs s of the rows in tier t
+// whose words match p.
+func (postgresDialect) searchCond(p search.Plan, t search.Tier) (string, []any) {
 	if p.Mode == search.ModeParts {
 		var conds []string
-		var words []string
-		args := []any{nil}
+		var args []any
 		for _, alts := range p.Words {
 			var ors []string
 			for _, w := range alts {
-				ors = append(ors, "parts LIKE ?")
+				ors = append(ors, "s.parts LIKE ?")
 				args = append(args, "%"+escapeLike(w)+"%")
-				words = append(words, w)
 			}
 			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 		}
-		args[0] = strings.Join(words, " ")
-		return `SELECT id, word_similarity(?, parts) AS score FROM search_docs WHERE ` + strings.Join(conds, " AND "), args
+		return strings.Join(conds, " AND "), args
 	}
+	q := tsQuery(p)
+	cond := "s." + tsColumn(t.In) + " @@ to_tsquery('simple', ?)"
+	args := []any{q}
+	if t.Not != 0 {
+		cond += " AND NOT s." + tsColumn(t.Not) + " @@ to_tsquery('simple', ?)"
+		args = append(args, q)
+	}
+	return cond, args
+}
+
+// tsColumn is the tsvector of the fields f: head or words.
+func tsColumn(f search.Fields) string {
+	if f == search.FieldsHead {
+		return "head"
+	}
+	return "words"
+}
+
+// tsQuery writes p's words as a tsquery of prefixes, or of the words they
+// begin (see searchTerms).
+func tsQuery(p search.Plan) string {
 	var b strings.Builder
 	for i, alts := range p.Words {
 		if i > 0 {
 			b.WriteString(" & ")
 		}
+		words, suffix := alts, ":*"
+		if i < len(p.Terms) && p.Terms[i] != nil {
+			words, suffix = p.Terms[i], ""
+		}
 		b.WriteString("(")
-		for j, w := range alts {
+		for j, w := range words {
 			if j > 0 {
 				b.WriteString(" | ")
 			}
-			b.WriteString(w + ":*")
+			b.WriteString(w + suffix)
 		}
 		b.WriteString(")")
 	}
-	return `SELECT id, ts_rank(words, q) AS score FROM search_docs, to_tsquery('simple', ?) q WHERE words @@ q`, []any{b.String()}
+	return b.String()
 }

@@ -212,29 +212,83 @@ func (sqliteDialect) migrationLock(context.Context, *sqlx.DB) (func(), error) { 
 
 // searchMatch queries search_words, whose bm25 weighs a word in the name
 // 10, in the title 5, in the keywords 2 and in the text 1, with each word
-// a prefix (`"pay"*`); or, in ModeParts, search_parts with each word a
-// trigram phrase, which FTS5 matches anywhere in a word. bm25 is lower
-// for better rows, so the score is its negation.
-func (sqliteDialect) searchMatch(p search.Plan) (string, []any) {
+// a prefix (`"pay"*`), or the whole words it begins (see searchTerms); or, in ModeParts, search_parts with each word a
+// trigram phrase, which FTS5 matches anywhere in a word. Either has a
+// column filter for the tier's fields (`{name title}: (…) NOT {name}:
+// (…)`). bm25 is lower for better rows, so the score is its negation.
+func (sqliteDialect) searchMatch(p search.Plan, t search.Tier, scored bool) (string, []any) {
 	var b strings.Builder
 	for i, alts := range p.Words {
 		if i > 0 {
 			b.WriteString(" AND ")
 		}
+		words, suffix := alts, "*"
+		switch {
+		case p.Mode == search.ModeParts:
+			suffix = ""
+		case i < len(p.Terms) && p.Terms[i] != nil:
+			words, suffix = p.Terms[i], ""
+		}
 		b.WriteString("(")
-		for j, w := range alts {
+		for j, w := range words {
 			if j > 0 {
 				b.WriteString(" OR ")
 			}
-			b.WriteString(`"` + strings.ReplaceAll(w, `"`, `""`) + `"`)
-			if p.Mode != search.ModeParts {
-				b.WriteString("*")
-			}
+			b.WriteString(`"` + strings.ReplaceAll(w, `"`, `""`) + `"` + suffix)
 		}
 		b.WriteString(")")
 	}
+	table, weights := "search_words", "10.0, 5.0, 2.0, 1.0"
+	expr := b.String()
 	if p.Mode == search.ModeParts {
-		return `SELECT rowid AS id, -bm25(search_parts, 10.0, 5.0, 2.0) AS score FROM search_parts WHERE search_parts MATCH ?`, []any{b.String()}
+		table, weights = "search_parts", "10.0, 5.0, 2.0"
 	}
-	return `SELECT rowid AS id, -bm25(search_words, 10.0, 5.0, 2.0, 1.0) AS score FROM search_words WHERE search_words MATCH ?`, []any{b.String()}
+	expr = ftsColumns(t.In, expr)
+	if t.Not != 0 {
+		expr += " NOT " + ftsColumns(t.Not, b.String())
+	}
+	score := ""
+	if scored {
+		score = ", -bm25(" + table + ", " + weights + ") AS score"
+	}
+	return `SELECT rowid AS id` + score + ` FROM ` + table + ` WHERE ` + table + ` MATCH ?`, []any{expr}
+}
+
+// ftsColumns restricts an FTS5 expression to the columns of fields.
+func ftsColumns(f search.Fields, expr string) string {
+	if f == search.FieldsAll {
+		return "(" + expr + ")"
+	}
+	var cols []string
+	for _, c := range []struct {
+		f    search.Fields
+		name string
+	}{{search.FieldName, "name"}, {search.FieldTitle, "title"}, {search.FieldKeywords, "keywords"}, {search.FieldText, "text"}} {
+		if f&c.f != 0 {
+			cols = append(cols, c.name)
+		}
+	}
+	return "{" + strings.Join(cols, " ") + "}: (" + expr + ")"
+}
+
+// searchBySize names the size index: SQLite's planner would read every
+// row the match holds, by rowid, and sort them (36 ms for 19,740 docs
+// sections, against 11 walking the index).
+func (d sqliteDialect) searchBySize(p search.Plan, t search.Tier) (string, string, []any) {
+	match, args := d.searchMatch(p, t, false)
+	return "search_docs s INDEXED BY search_docs_size_idx", "s.id IN (" + match + ")", args
+}
+
+// searchTerms reads search_vocab, FTS5's list of search_words' terms. A
+// prefix query (`"fancy"* AND "alert"* AND …`) merges every doclist of
+// each prefix whole before intersecting them; whole words are
+// intersected by skipping through the rarest: 6.3 ms against 0.3 for
+// the four words of a generated component's name among 158,787 rows.
+func (sqliteDialect) searchTerms(ctx context.Context, db *DB, prefix string) ([]string, bool, error) {
+	var terms []string
+	if err := db.r.SelectContext(ctx, &terms, `SELECT term FROM search_vocab WHERE term >= ? AND term < ? ORDER BY term LIMIT ?`,
+		prefix, prefix+"\U0010FFFF", search.MaxTerms+1); err != nil {
+		return nil, false, formatError(err)
+	}
+	return terms, len(terms) > 0 && len(terms) <= search.MaxTerms, nil
 }

@@ -36,6 +36,8 @@ func TestDialect(t *testing.T) {
 		"jsonText":      testDialectJSONText,
 		"pathValues":    testDialectPathValues,
 		"searchMatch":   testDialectSearchMatch,
+		"searchBySize":  testDialectSearchBySize,
+		"searchTerms":   testDialectSearchTerms,
 		"lockRows":      testDialectLockRows,
 		"insertNew":     testDialectInsertNew,
 		"upsert":        testDialectUpsert,
@@ -346,21 +348,22 @@ func testDialectPathValues(t *testing.T, db *DB) {
 	}
 }
 
-// testDialectSearchMatch matches words by prefix and parts of words, and
-// ranks a word in the name above the same word in the text.
+// testDialectSearchMatch matches words by prefix, in a tier's fields and
+// not the tier before's, and parts of words; and ranks a word in the name
+// above the same word in the text.
 func testDialectSearchMatch(t *testing.T, db *DB) {
 	ctx := context.Background()
 	mustEntity(t, db, "component:default/payment-gateway", `{}`, `{}`)
 	mustEntity(t, db, "component:default/ledger", `{}`, `{}`)
 	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`INSERT INTO search_docs (`+searchColumns+`) VALUES
-		(?, 'entity', '', '', 'payment-gateway', 'Payment gateway', 'component service', 'Takes card payments.'),
-		(?, 'entity', '', '', 'ledger', 'Ledger', 'component', 'Records every payment of the gateway.')`),
+		(?, 'entity', 'component', '', '', 'payment-gateway', 'Payment gateway', 'component service', 'Takes card payments.', 60),
+		(?, 'entity', 'component', '', '', 'ledger', 'Ledger', 'component', 'Records every payment of the gateway.', 60)`),
 		"component:default/payment-gateway", "component:default/ledger"); err != nil {
 		t.Fatal(err)
 	}
-	names := func(p search.Plan) []string {
+	names := func(p search.Plan, tier search.Tier) []string {
 		t.Helper()
-		match, args := db.d.searchMatch(p)
+		match, args := db.d.searchMatch(p, tier, true)
 		var got []string
 		if err := db.r.SelectContext(ctx, &got, db.r.Rebind(`SELECT s.name FROM (`+match+`) m JOIN search_docs s ON s.id = m.id
 			ORDER BY m.score DESC`), args...); err != nil {
@@ -368,20 +371,95 @@ func testDialectSearchMatch(t *testing.T, db *DB) {
 		}
 		return got
 	}
+	words := func(w ...[]string) search.Plan { return search.Plan{Mode: search.ModeWords, Words: w} }
+	all, head := search.Tier{In: search.FieldsAll}, search.Tier{In: search.FieldsHead}
 	for _, c := range []struct {
 		plan search.Plan
+		tier search.Tier
 		want []string
 	}{
-		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"gateway"}}}, []string{"payment-gateway", "ledger"}},
-		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"pay"}, {"card"}}}, []string{"payment-gateway"}},
-		{search.Plan{Mode: search.ModeTypos, Words: [][]string{{"ledger", "lodger"}}}, []string{"ledger"}},
-		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"atewa"}}}, nil},
-		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"atewa"}}}, []string{"payment-gateway"}},
-		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"edge"}, {"omp"}}}, []string{"ledger"}},
+		{words([]string{"gateway"}), all, []string{"payment-gateway", "ledger"}},
+		{words([]string{"gateway"}), head, []string{"payment-gateway"}},
+		{words([]string{"gateway"}), search.Tier{In: search.FieldsAll, Not: search.FieldsHead}, []string{"ledger"}},
+		{words([]string{"pay"}, []string{"card"}), all, []string{"payment-gateway"}},
+		{words([]string{"pay"}, []string{"card"}), head, nil},
+		{words([]string{"service"}), head, []string{"payment-gateway"}},
+		{search.Plan{Mode: search.ModeTypos, Words: [][]string{{"ledger", "lodger"}}}, all, []string{"ledger"}},
+		{words([]string{"atewa"}), all, nil},
+		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"atewa"}}}, head, []string{"payment-gateway"}},
+		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"edge"}, {"omp"}}}, head, []string{"ledger"}},
 	} {
-		if diff := cmp.Diff(c.want, names(c.plan)); diff != "" {
-			t.Errorf("%+v: rows mismatch (-want +got):\n%s", c.plan, diff)
+		if diff := cmp.Diff(c.want, names(c.plan, c.tier)); diff != "" {
+			t.Errorf("%+v in %+v: rows mismatch (-want +got):\n%s", c.plan, c.tier, diff)
 		}
+	}
+}
+
+// testDialectSearchBySize selects a tier's rows as searchMatch does, in
+// the order of size.
+func testDialectSearchBySize(t *testing.T, db *DB) {
+	ctx := context.Background()
+	mustEntity(t, db, "component:default/sized", `{}`, `{}`)
+	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`INSERT INTO search_docs (`+searchColumns+`) VALUES
+		(?, 'docs', 'component', 'a/', 'a/', '', 'Rollout', 'sized', 'Canary rollout of the long kind, with more words.', 70),
+		(?, 'docs', 'component', 'b/', 'b/', '', 'Notes', 'sized', 'A canary rollout.', 30),
+		(?, 'docs', 'component', 'c/', 'c/', '', 'Other', 'sized', 'Nothing here.', 20)`),
+		"component:default/sized", "component:default/sized", "component:default/sized"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		plan search.Plan
+		tier search.Tier
+		want []string
+	}{
+		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"canary"}, {"roll"}}}, search.Tier{In: search.FieldsAll}, []string{"b/", "a/"}},
+		{search.Plan{Mode: search.ModeWords, Words: [][]string{{"rollout"}}}, search.Tier{In: search.FieldsAll, Not: search.FieldsHead}, []string{"b/"}},
+		{search.Plan{Mode: search.ModeParts, Words: [][]string{{"ize"}}}, search.Tier{In: search.FieldsHead}, []string{"c/", "b/", "a/"}},
+	} {
+		table, cond, args := db.d.searchBySize(c.plan, c.tier)
+		var got []string
+		if err := db.r.SelectContext(ctx, &got, db.r.Rebind(`SELECT s.location FROM `+table+` WHERE `+cond+` ORDER BY s.size, s.id`), args...); err != nil {
+			t.Fatalf("%+v: %v", c.plan, err)
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%+v in %+v: rows mismatch (-want +got):\n%s", c.plan, c.tier, diff)
+		}
+	}
+}
+
+// testDialectSearchTerms lists the index's words that begin with a
+// prefix, and what it lists matches as the prefix does.
+func testDialectSearchTerms(t *testing.T, db *DB) {
+	ctx := context.Background()
+	mustEntity(t, db, "component:default/terms", `{}`, `{}`)
+	if _, err := db.w.ExecContext(ctx, db.w.Rebind(`INSERT INTO search_docs (`+searchColumns+`) VALUES
+		(?, 'entity', 'component', '', '', 'terms', 'Zorbments', 'component', 'Zorbs, zorbable and zorbout.', 30)`),
+		"component:default/terms"); err != nil {
+		t.Fatal(err)
+	}
+	// The vocabulary is written with the rows (see writeTerms).
+	tx := db.w.MustBegin()
+	if _, err := db.writeTerms(ctx, tx, search.Terms(map[string]bool{}, "terms Zorbments component Zorbs, zorbable and zorbout.")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	terms, ok, err := db.d.searchTerms(ctx, db, "zorb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"zorbable", "zorbments", "zorbout", "zorbs"}; !ok || !slices.Equal(terms, want) {
+		t.Errorf("terms of zorb: %v, %v; want %v", terms, ok, want)
+	}
+	if terms, ok, _ := db.d.searchTerms(ctx, db, "zz"); ok || len(terms) != 0 {
+		t.Errorf("terms of zz: %v, %v", terms, ok)
+	}
+	p := search.Plan{Mode: search.ModeWords, Words: [][]string{{"zorb"}}, Terms: [][]string{terms}}
+	match, args := db.d.searchMatch(p, search.Tier{In: search.FieldsAll}, false)
+	var n int
+	if err := db.r.GetContext(ctx, &n, db.r.Rebind(`SELECT COUNT(*) FROM (`+match+`) m`), args...); err != nil || n != 1 {
+		t.Errorf("matching the terms: %d rows, %v", n, err)
 	}
 }
 

@@ -197,7 +197,6 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 		rest.Writes = rest.Writes[n:]
 		rest.EarlierWrites += n
 	}
-	db.addTerms(ctx, entityTerms(cs.Writes))
 	if s := cs.Stats; !cs.Part && s.Added+s.Deleted >= analyzeThreshold {
 		// The planner needs statistics that match the tables: a first load
 		// leaves PostgreSQL guessing a hundred rows where there are many
@@ -205,7 +204,7 @@ func (db *DB) ApplyChangeSet(ctx context.Context, cs *catalog.ChangeSet) ([]cata
 		// holds SQLite's one write lock (a refresh updating 2,000 entities
 		// in a loop made other writes wait up to 0.7 s), so they do not
 		// count. Failing to gather them is not a failed refresh.
-		for _, table := range []string{"entities", "relations"} {
+		for _, table := range []string{"entities", "relations", "search_docs"} {
 			if _, err := db.execWrite(ctx, `ANALYZE `+table); err != nil {
 				db.log.WarnContext(ctx, "analyze after refresh failed", "table", table, "err", err)
 			}
@@ -230,6 +229,10 @@ func (db *DB) applyChangeSet(ctx context.Context, cs *catalog.ChangeSet) (change
 		return nil, 0, err
 	}
 	if n, err = a.entities(ctx); err != nil {
+		return nil, 0, err
+	}
+	terms, err := db.writeTerms(ctx, tx, entityTerms(cs.Writes[:n]))
+	if err != nil {
 		return nil, 0, err
 	}
 	handOver := n < len(cs.Writes)
@@ -268,6 +271,7 @@ func (db *DB) applyChangeSet(ctx context.Context, cs *catalog.ChangeSet) (change
 	if err := tx.Commit(); err != nil {
 		return nil, 0, formatError(err)
 	}
+	db.rememberTerms(terms)
 	db.committed(ctx, changes)
 	return changes, n, nil
 }

@@ -33,6 +33,7 @@ type Store interface {
 	FailDocs(ctx context.Context, ref, source, reason string, at time.Time) error
 	CheckedDocs(ctx context.Context, ref string, at time.Time) error
 	DeleteDocs(ctx context.Context, ref string) error
+	PruneDocs(ctx context.Context) ([]string, error)
 }
 
 // Builder builds entities' docs and stores them: the work of a docs job.
@@ -42,7 +43,13 @@ type Builder struct {
 	Entity func(ctx context.Context, ref string) (map[string]any, error)
 	// Forges are the hosts whose URLs are read, with their tokens.
 	Forges []forge.Integration
-	Log    *slog.Logger
+	// PublishDir, when set, also receives each good build as files, in
+	// the layout `greenroom docs build` writes, at
+	// {namespace}/{kind}/{name}/ under it: the layout Backstage's local
+	// publisher serves, for a web server or a Backstage to read. The
+	// database stays what the API serves from.
+	PublishDir string
+	Log        *slog.Logger
 
 	mu      sync.Mutex
 	commits map[string]string // entity ref → the commit its forge source was last built from here
@@ -73,7 +80,10 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 	}
 	src, err := SourceOf(doc)
 	if errors.Is(err, errNoDocs) {
-		return Outcome{}, b.Store.DeleteDocs(ctx, ref)
+		if err := b.Store.DeleteDocs(ctx, ref); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{}, b.unpublish(ref)
 	}
 	now := time.Now()
 	fail := func(source string, err error) (Outcome, error) {
@@ -119,7 +129,13 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 	if stored != nil && stored.Status == portal.DocsBuilt && stored.Etag == site.Etag && stored.Source == out.Source {
 		out.Unchanged = true
 		b.remember(ref, commit)
-		return out, b.Store.CheckedDocs(ctx, ref, now)
+		if err := b.Store.CheckedDocs(ctx, ref, now); err != nil {
+			return out, err
+		}
+		if dir, ok := b.publishPath(ref); ok && !exists(dir) && stored.BuiltAt != nil {
+			return out, b.publish(ref, site, *stored.BuiltAt)
+		}
+		return out, nil
 	}
 	nav, _ := json.Marshal(site.Nav)
 	report, _ := json.Marshal(site.Warnings)
@@ -132,10 +148,81 @@ func (b *Builder) BuildEntity(ctx context.Context, ref string) (Outcome, error) 
 		EntityRef: ref, Source: out.Source, Name: site.Name, Description: site.Description,
 		Nav: nav, Report: report, Etag: site.Etag, BuiltAt: &now, CheckedAt: now,
 	}, pages, assets)
-	if err == nil {
-		b.remember(ref, commit)
+	if err != nil {
+		return out, err
 	}
-	return out, err
+	b.remember(ref, commit)
+	return out, b.publish(ref, site, now)
+}
+
+// Prune removes the docs of entities that are gone, published ones too,
+// and returns how many sites went: the work of the prune_docs janitor.
+func (b *Builder) Prune(ctx context.Context) (int, error) {
+	refs, err := b.Store.PruneDocs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, ref := range refs {
+		errs = append(errs, b.unpublish(ref))
+	}
+	return len(refs), errors.Join(errs...)
+}
+
+// publishPath is where an entity's site is published, if anywhere: the
+// ref's namespace, kind and name, lower-cased, under PublishDir.
+func (b *Builder) publishPath(ref string) (string, bool) {
+	if b.PublishDir == "" {
+		return "", false
+	}
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{})
+	if err != nil {
+		return "", false
+	}
+	parts := []string{strings.ToLower(r.Namespace), strings.ToLower(r.Kind), strings.ToLower(r.Name)}
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `/\`) {
+			return "", false
+		}
+	}
+	return filepath.Join(append([]string{b.PublishDir}, parts...)...), true
+}
+
+// publish writes a site to its folder under PublishDir, replacing the
+// last: it is written beside it and renamed into place, so that a
+// reader sees one build or the other.
+func (b *Builder) publish(ref string, site *Site, built time.Time) error {
+	dir, ok := b.publishPath(ref)
+	if !ok {
+		return nil
+	}
+	next, prev := dir+".next", dir+".prev"
+	os.RemoveAll(next)
+	if err := site.WriteDir(next, site.Etag, built); err != nil {
+		os.RemoveAll(next)
+		return fmt.Errorf("publish docs of %s: %w", ref, err)
+	}
+	os.RemoveAll(prev)
+	if err := os.Rename(dir, prev); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("publish docs of %s: %w", ref, err)
+	}
+	if err := os.Rename(next, dir); err != nil {
+		return fmt.Errorf("publish docs of %s: %w", ref, err)
+	}
+	return os.RemoveAll(prev)
+}
+
+// unpublish removes an entity's published site.
+func (b *Builder) unpublish(ref string) error {
+	if dir, ok := b.publishPath(ref); ok {
+		return os.RemoveAll(dir)
+	}
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // built is the commit this process last built ref's forge source from.

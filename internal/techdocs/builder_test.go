@@ -2,6 +2,8 @@ package techdocs_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,8 +55,10 @@ func TestBuilder(t *testing.T) {
 			"docs/img/a.png":    "PNG",
 		})
 		doc := component("file:"+filepath.Join(dir, "catalog-info.yaml"), "dir:.")
-		b := &techdocs.Builder{Store: db, Entity: func(context.Context, string) (map[string]any, error) { return doc, nil }}
+		published := t.TempDir()
+		b := &techdocs.Builder{Store: db, Entity: func(context.Context, string) (map[string]any, error) { return doc, nil }, PublishDir: published}
 		const ref = "component:default/payments"
+		guide := filepath.Join(published, "default", "component", "payments", "guide", "index.html")
 		build := func(want portal.DocsStatus) techdocs.Outcome {
 			t.Helper()
 			out, err := b.BuildEntity(ctx, ref)
@@ -79,8 +83,15 @@ func TestBuilder(t *testing.T) {
 			t.Errorf("guide page %+v %v", p, err)
 		}
 
+		if _, err := os.Stat(guide); err != nil {
+			t.Errorf("published: %v", err)
+		}
+		os.RemoveAll(filepath.Join(published, "default"))
 		if out := build(portal.DocsBuilt); !out.Unchanged || out.Written != 0 || out.Rendered != 0 {
 			t.Errorf("an unchanged source: %+v", out)
+		}
+		if _, err := os.Stat(guide); err != nil {
+			t.Errorf("published again when its folder went: %v", err)
 		}
 		write(t, dir, map[string]string{"docs/guide.md": "# Guide\n\n## Setup again\n"})
 		if out := build(portal.DocsBuilt); out.Rendered != 1 || out.Written != 1 || out.Warnings != 0 {
@@ -116,8 +127,11 @@ func TestBuilder(t *testing.T) {
 		write(t, dir, map[string]string{"mkdocs.yml": "site_name: Payments docs\n"})
 		doc = component("file:"+filepath.Join(dir, "catalog-info.yaml"), "dir:.")
 		build(portal.DocsBuilt)
-		if n, err := db.PruneDocs(ctx); n != 1 || err != nil {
-			t.Errorf("PruneDocs: %d, %v", n, err)
+		if n, err := b.Prune(ctx); n != 1 || err != nil {
+			t.Errorf("Prune: %d, %v", n, err)
+		}
+		if _, err := os.Stat(guide); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a pruned site's published page: %v", err)
 		}
 		if _, err := db.DocsPage(ctx, ref, "guide/"); portal.ErrorCode(err) != portal.ENOTFOUND {
 			t.Errorf("a pruned site's page: %v", err)
@@ -130,6 +144,9 @@ func TestBuilder(t *testing.T) {
 		}
 		if _, err := db.DocsPage(ctx, ref, ""); portal.ErrorCode(err) != portal.ENOTFOUND {
 			t.Errorf("pages without an annotation: %v", err)
+		}
+		if _, err := os.Stat(guide); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("published page without an annotation: %v", err)
 		}
 	})
 }

@@ -8,9 +8,11 @@
 -- Two FTS5 indexes read the rows (external content, kept by triggers):
 -- search_words, by word, ranks with bm25 and matches words by prefix;
 -- search_parts, by trigram over the short fields, finds parts of words
--- ("atewa" in payment-gateway). search_terms is the vocabulary of the
--- short fields that a word with a typo is corrected against; it only
--- grows, and a term no row has any more corrects to nothing.
+-- ("atewa" in payment-gateway). A tier of hits too large to rank is read
+-- in the order of the size index. search_terms is the vocabulary: every
+-- word of the rows, written in their transaction, which typos are
+-- corrected to. It only grows: a word no row has any more matches
+-- nothing.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -18,6 +20,8 @@ CREATE TABLE search_docs (
     id         INTEGER PRIMARY KEY,
     entity_ref TEXT NOT NULL REFERENCES entities (ref) ON DELETE CASCADE,
     type       TEXT NOT NULL,      -- entity, docs
+    kind       TEXT NOT NULL,      -- the entity's kind, lower-cased
+    size       INTEGER NOT NULL,   -- bytes of name, title, keywords and text: the order of a tier too large to rank
     page       TEXT NOT NULL,      -- a docs row's page path; '' for an entity
     location   TEXT NOT NULL,      -- a docs row's page path#anchor; '' for an entity
     name       TEXT NOT NULL,
@@ -26,6 +30,8 @@ CREATE TABLE search_docs (
     text       TEXT NOT NULL,
     UNIQUE (entity_ref, type, location)
 );
+
+CREATE INDEX search_docs_size_idx ON search_docs (size);
 
 CREATE VIRTUAL TABLE search_words USING fts5 (
     name, title, keywords, text,
@@ -38,6 +44,10 @@ CREATE VIRTUAL TABLE search_parts USING fts5 (
     content = 'search_docs', content_rowid = 'id',
     tokenize = 'trigram'
 );
+
+-- search_words' terms, which a word's prefix is matched as when they are
+-- few (internal/store/dialect_sqlite.go, searchTerms).
+CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_words, row);
 
 CREATE TRIGGER search_docs_insert AFTER INSERT ON search_docs BEGIN
     INSERT INTO search_words (rowid, name, title, keywords, text) VALUES (new.id, new.name, new.title, new.keywords, new.text);
@@ -68,6 +78,7 @@ UPDATE docs_site SET etag = '';
 -- +goose Down
 -- +goose StatementBegin
 DROP TABLE search_terms;
+DROP TABLE search_vocab;
 DROP TRIGGER search_docs_update;
 DROP TRIGGER search_docs_delete;
 DROP TRIGGER search_docs_insert;
