@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 
 	"github.com/greenroomhq/greenroom/graph/model"
-	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
+	"github.com/greenroomhq/greenroom/internal/loader"
 	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // Docs reads entities' TechDocs and asks for builds, each call authorized
 // by the service (see internal/app).
 type Docs interface {
-	Site(ctx context.Context, rec *catalog.Record) (*portal.DocsSite, error)
 	Page(ctx context.Context, site *portal.DocsSite, path string) (*portal.DocsPage, error)
 	Pages(ctx context.Context, site *portal.DocsSite) ([]portal.DocsPage, error)
 	Refresh(ctx context.Context, ref string) (*portal.DocsSite, error)
@@ -26,7 +26,7 @@ func entityDocs(ctx context.Context, r *Resolver, obj gqltype.Node) (*portal.Doc
 	if r.Docs == nil {
 		return nil, nil
 	}
-	return r.Docs.Site(ctx, obj.Record())
+	return app.SiteOf(ctx, obj.Record(), loader.DocsSite)
 }
 
 // navItem is an entry of a stored nav (techdocs.NavItem's JSON).

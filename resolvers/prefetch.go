@@ -7,6 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/greenroomhq/greenroom/graph"
+	"github.com/greenroomhq/greenroom/internal/app"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
 	"github.com/greenroomhq/greenroom/internal/loader"
@@ -116,6 +117,7 @@ type plan struct {
 	outgoing, incoming []loader.RelationKey
 	errors             []string
 	locations          []string
+	docs               []string // refs of entities with docs
 	follow             []follow
 }
 
@@ -148,6 +150,12 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 			case "sourceLocation":
 				for _, r := range recs {
 					p.locations = append(p.locations, r.LocationID)
+				}
+			case "docs":
+				for _, r := range recs {
+					if app.HasDocs(r) {
+						p.docs = append(p.docs, r.Ref)
+					}
 				}
 			case "relations":
 				args := f.ArgumentMap(op.Variables)
@@ -233,6 +241,9 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 		return nil, err
 	}
 	if err := loader.PrimeLocations(ctx, p.locations); err != nil {
+		return nil, err
+	}
+	if err := loader.PrimeDocs(ctx, p.docs); err != nil {
 		return nil, err
 	}
 	if err := loader.PrimeOutgoing(ctx, p.outgoing); err != nil {

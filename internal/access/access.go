@@ -55,6 +55,7 @@ type Store interface {
 	EntityHistory(ctx context.Context, ref string, before int64, limit int) ([]catalog.Version, error)
 	EntityAsOf(ctx context.Context, ref string, t time.Time) (*catalog.Version, error)
 	LastContent(ctx context.Context, ref string) (*catalog.Version, error)
+	DocsSites(ctx context.Context, refs []string) (map[string]*portal.DocsSite, error)
 }
 
 // Policies gives the policy in force; it changes when its file does.
@@ -191,6 +192,13 @@ func (g *Guard) EntitiesMatching(ctx context.Context, refs []string, f catalog.E
 		return nil, nil
 	}
 	return g.store.EntitiesByRefsWhere(ctx, refs, f)
+}
+
+// DocsSites returns the built docs sites of refs, by ref. It decides
+// nothing: its callers (the loaders) ask only for the docs of entities
+// the caller has read through the guard, whose docs it may read.
+func (g *Guard) DocsSites(ctx context.Context, refs []string) (map[string]*portal.DocsSite, error) {
+	return g.store.DocsSites(ctx, refs)
 }
 
 // Policy returns the policy in force.

@@ -203,7 +203,7 @@ func (c *Catalog) RefreshEntity(ctx context.Context, ref string) (rec *catalog.R
 // all, and a refresh of an unchanged file would leave its docs to the
 // next check.
 func (c *Catalog) buildDocs(ctx context.Context, rec *catalog.Record) error {
-	if c.docs == nil || !hasDocs(rec) {
+	if c.docs == nil || !HasDocs(rec) {
 		return nil
 	}
 	return c.docs.BuildDocs(ctx, rec.Ref)

@@ -37,19 +37,33 @@ type Docs struct {
 // no docs annotation; a site without pages (Status "") while no build has
 // ended.
 func (d *Docs) Site(ctx context.Context, rec *catalog.Record) (*portal.DocsSite, error) {
-	if !hasDocs(rec) {
+	return SiteOf(ctx, rec, func(ctx context.Context, ref string) (*portal.DocsSite, error) {
+		site, err := d.store.DocsSite(ctx, ref)
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			return nil, nil
+		}
+		return site, err
+	})
+}
+
+// SiteOf returns the docs of an entity the caller has read, the stored
+// site read with stored (nil when there is none): nil when the entity
+// has no docs annotation; a site without pages (Status "") while no build
+// has ended. Resolvers read the sites of a list's entities together.
+func SiteOf(ctx context.Context, rec *catalog.Record, stored func(ctx context.Context, ref string) (*portal.DocsSite, error)) (*portal.DocsSite, error) {
+	if !HasDocs(rec) {
 		return nil, nil
 	}
-	site, err := d.store.DocsSite(ctx, rec.Ref)
-	if portal.ErrorCode(err) == portal.ENOTFOUND {
-		return &portal.DocsSite{EntityRef: rec.Ref}, nil
+	site, err := stored(ctx, rec.Ref)
+	if err == nil && site == nil {
+		site = &portal.DocsSite{EntityRef: rec.Ref}
 	}
 	return site, err
 }
 
-// hasDocs reports whether an entity has a docs annotation; most do not,
+// HasDocs reports whether an entity has a docs annotation; most do not,
 // and are told apart without decoding them.
-func hasDocs(rec *catalog.Record) bool {
+func HasDocs(rec *catalog.Record) bool {
 	if !bytes.Contains(rec.Data, []byte(catalog.AnnotationTechDocsRef)) {
 		return false
 	}

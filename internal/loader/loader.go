@@ -15,7 +15,7 @@
 // caches must not outlive it. A batch runs with the context of the first
 // load in its window, so it may only read request-scoped values from it.
 //
-// It imports internal/catalog and dataloader.
+// It imports internal/catalog, internal/portal and dataloader.
 package loader
 
 import (
@@ -26,6 +26,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/portal"
 )
 
 // Source is the store's batch reads that loaders call.
@@ -40,6 +41,9 @@ type Source interface {
 	LocationsByIDs(ctx context.Context, ids []string) ([]catalog.Location, error)
 	// EntityErrors returns the processing errors of each of refs.
 	EntityErrors(ctx context.Context, refs []string) (map[string][]catalog.ProcessingError, error)
+	// DocsSites returns the built docs sites of refs, of entities the
+	// caller has read, by ref.
+	DocsSites(ctx context.Context, refs []string) (map[string]*portal.DocsSite, error)
 }
 
 // RelationKey names the relations of one entity (by canonical ref) of one
@@ -141,6 +145,7 @@ type loaderSet struct {
 	incoming *loader[RelationKey, []catalog.RelationRow]
 	location *loader[string, *catalog.Location]
 	errors   *loader[string, []catalog.ProcessingError]
+	docs     *loader[string, *portal.DocsSite]
 }
 
 // New returns fresh loaders over src.
@@ -176,6 +181,10 @@ func newLoaderSet(src Source) *loaderSet {
 		}),
 		errors: newLoader(func(ctx context.Context, refs []string) ([][]catalog.ProcessingError, error) {
 			byRef, err := src.EntityErrors(ctx, refs)
+			return inOrder(refs, byRef), err
+		}),
+		docs: newLoader(func(ctx context.Context, refs []string) ([]*portal.DocsSite, error) {
+			byRef, err := src.DocsSites(ctx, refs)
 			return inOrder(refs, byRef), err
 		}),
 	}
@@ -401,6 +410,12 @@ func Errors(ctx context.Context, ref string) ([]catalog.ProcessingError, error) 
 	return load(ctx, forOp(ctx).errors, ref)
 }
 
+// DocsSite returns the built docs site of an entity the caller has read,
+// or nil: the docs of a list's entities are read in one statement.
+func DocsSite(ctx context.Context, ref string) (*portal.DocsSite, error) {
+	return load(ctx, forOp(ctx).docs, ref)
+}
+
 // PrimeEntities reads the entities with these refs that are not cached yet,
 // in one statement.
 func PrimeEntities(ctx context.Context, refs []string) error {
@@ -428,4 +443,10 @@ func PrimeLocations(ctx context.Context, ids []string) error {
 // cached yet, in one statement.
 func PrimeErrors(ctx context.Context, refs []string) error {
 	return prime(ctx, forOp(ctx).errors, refs)
+}
+
+// PrimeDocs reads the docs sites of these refs that are not cached yet,
+// in one statement.
+func PrimeDocs(ctx context.Context, refs []string) error {
+	return prime(ctx, forOp(ctx).docs, refs)
 }

@@ -84,14 +84,15 @@ func options(tb testing.TB, deps app.Deps, policyYAML string) server.Options {
 	}
 	deps.Policies = fixedPolicy{pol}
 	if db, ok := deps.Store.(*store.DB); ok {
-		deps.Search = db
+		deps.Search, deps.Docs = db, db
 	}
 	svcs := app.New(deps)
 	svc := svcs.Catalog
 	return server.Options{
-		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc, Searcher: svcs.Search},
-		Search:   restapi.NewSearch(restapi.SearchOptions{Search: svcs.Search}),
-		Loaders:  svc,
+		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc, Searcher: svcs.Search,
+			Docs: svcs.Docs},
+		Search:  restapi.NewSearch(restapi.SearchOptions{Search: svcs.Search}),
+		Loaders: svc,
 	}
 }
 

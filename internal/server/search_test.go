@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -532,6 +533,40 @@ func TestSearch_StatementCount(t *testing.T) {
 			if got := db.ReadStatements() - before; got != c.want {
 				t.Errorf("%q: %d statements; want %d", c.query, got, c.want)
 			}
+		}
+	})
+}
+
+// TestDocs_StatementCount checks that the docs of a list's entities are
+// read in one statement, whatever the list's length.
+func TestDocs_StatementCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		dir := t.TempDir()
+		MustWriteFile(t, dir, "mkdocs.yml", "site_name: Shared\n")
+		MustWriteFile(t, dir, "docs/index.md", "# Shared\n")
+		var yaml []string
+		for i := range 5 {
+			yaml = append(yaml, fmt.Sprintf(`apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: documented-%d, annotations: {backstage.io/techdocs-ref: "dir:."}}
+spec: {type: service, lifecycle: production, owner: team-a}
+`, i))
+		}
+		srv := MustServeFiles(t, db, MustWriteFile(t, dir, "catalog-info.yaml", strings.Join(yaml, "---\n")))
+		mustBuildDocs(t, db)
+		statements := func(query string) int64 {
+			t.Helper()
+			db.InvalidateCache()
+			before := db.ReadStatements()
+			var out map[string]any
+			MustQuery(t, srv, query, nil, &out)
+			return db.ReadStatements() - before
+		}
+		const list = `{ entities(filter: {kind: ["Component"]}) { edges { node { ref %s } } } }`
+		without := statements(fmt.Sprintf(list, ""))
+		with := statements(fmt.Sprintf(list, "docs { status site { name } }"))
+		if with-without != 1 {
+			t.Errorf("the docs of 5 entities cost %d statements; want 1", with-without)
 		}
 	})
 }
