@@ -5495,7 +5495,7 @@ A catalog entity, read from a Backstage descriptor file (` + "`" + `catalog-info
 Each kind has its own type with its spec fields and relations typed; query
 the fields all kinds share here, and the others with ` + "`" + `... on Component { }` + "`" + `.
 """
-interface Entity {
+interface CatalogEntity {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -5585,7 +5585,7 @@ interface Entity {
 """
 An entity that can own others: a Group or a User.
 """
-interface Owner implements Entity {
+interface Owner implements CatalogEntity {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -5683,13 +5683,13 @@ interface Owner implements Entity {
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]! @relation(type: "ownedBy", direction: INCOMING)
+  ): [CatalogEntity!]! @relation(type: "ownedBy", direction: INCOMING)
 }
 
 """
 A piece of software: a service, a website, a library (` + "`" + `kind: Component` + "`" + `).
 """
-type Component implements Entity @key(fields: "ref") {
+type Component implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -5809,20 +5809,20 @@ type Component implements Entity @key(fields: "ref") {
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]! @relation(type: "dependsOn")
+  ): [CatalogEntity!]! @relation(type: "dependsOn")
   "The entities that depend on this component."
   dependents(
     "At most this many entities (up to 1000; 100 when not given), ordered by ref."
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]! @relation(type: "dependsOn", direction: INCOMING)
+  ): [CatalogEntity!]! @relation(type: "dependsOn", direction: INCOMING)
 }
 
 """
 An interface that components provide or consume (` + "`" + `kind: API` + "`" + `).
 """
-type API implements Entity @key(fields: "ref") {
+type API implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -5934,7 +5934,7 @@ type API implements Entity @key(fields: "ref") {
 """
 Infrastructure a component needs to run: a database, a bucket, a queue (` + "`" + `kind: Resource` + "`" + `).
 """
-type Resource implements Entity @key(fields: "ref") {
+type Resource implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6029,20 +6029,20 @@ type Resource implements Entity @key(fields: "ref") {
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]! @relation(type: "dependsOn")
+  ): [CatalogEntity!]! @relation(type: "dependsOn")
   "The entities that depend on this resource."
   dependents(
     "At most this many entities (up to 1000; 100 when not given), ordered by ref."
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]! @relation(type: "dependsOn", direction: INCOMING)
+  ): [CatalogEntity!]! @relation(type: "dependsOn", direction: INCOMING)
 }
 
 """
 A collection of components, APIs and resources that serve one purpose (` + "`" + `kind: System` + "`" + `).
 """
-type System implements Entity @key(fields: "ref") {
+type System implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6157,7 +6157,7 @@ type System implements Entity @key(fields: "ref") {
 """
 A business area that systems belong to (` + "`" + `kind: Domain` + "`" + `).
 """
-type Domain implements Entity @key(fields: "ref") {
+type Domain implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6265,7 +6265,7 @@ type Domain implements Entity @key(fields: "ref") {
 """
 A team, department or other unit of people (` + "`" + `kind: Group` + "`" + `).
 """
-type Group implements Owner & Entity @key(fields: "ref") {
+type Group implements Owner & CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6376,13 +6376,13 @@ type Group implements Owner & Entity @key(fields: "ref") {
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [CatalogEntity!]!
 }
 
 """
 A person (` + "`" + `kind: User` + "`" + `).
 """
-type User implements Owner & Entity @key(fields: "ref") {
+type User implements Owner & CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6489,13 +6489,13 @@ type User implements Owner & Entity @key(fields: "ref") {
     first: Int
     "Start after this ref, the last of the previous page, to read a longer list page by page."
     after: String
-  ): [Entity!]!
+  ): [CatalogEntity!]!
 }
 
 """
 A pointer to more descriptor files (` + "`" + `kind: Location` + "`" + `).
 """
-type Location implements Entity @key(fields: "ref") {
+type Location implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6595,7 +6595,7 @@ type Location implements Entity @key(fields: "ref") {
 """
 A software template for the scaffolder (` + "`" + `kind: Template` + "`" + `, ` + "`" + `scaffolder.backstage.io/v1beta3` + "`" + `).
 """
-type Template implements Entity @key(fields: "ref") {
+type Template implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6732,7 +6732,7 @@ type TemplateValueError {
 """
 An entity of a kind Greenroom does not model, such as ` + "`" + `AiResource` + "`" + `: kept as written, with its envelope and spec.
 """
-type GenericEntity implements Entity @key(fields: "ref") {
+type GenericEntity implements CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -6850,7 +6850,7 @@ type Relation {
   "The reference of the entity the relation points at."
   targetRef: String!
   "The entity the relation points at, or null when it is not in the catalog."
-  target: Entity
+  target: CatalogEntity
 }
 
 "A page of relations."
@@ -6898,7 +6898,7 @@ type TraversalEdge {
   "An opaque cursor pointing at this edge."
   cursor: String!
   "The entity reached."
-  node: Entity!
+  node: CatalogEntity!
   "How many relations away from the start it is, at the shortest."
   depth: Int!
   "The references of one shortest path from the start (left out) to the entity (included)."
@@ -6920,7 +6920,7 @@ type EntityEdge {
   "An opaque cursor pointing at this edge."
   cursor: String!
   "The entity."
-  node: Entity!
+  node: CatalogEntity!
 }
 
 """
@@ -7177,9 +7177,9 @@ extend type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "../schema/federation.graphqls", Input: `# Apollo Federation v2 subgraph machinery (the subgraph specification),
-# written out here rather than injected by gqlgen's federation plugin: that
-# plugin adds a type named ` + "`" + `Entity` + "`" + ` to the schema, the name of the catalog's
-# own entity type. This file is not part of the SDL served by ` + "`" + `_service` + "`" + `.
+# written out here and wired by cmd/greenroom-gqlgen rather than injected by
+# gqlgen's federation plugin (see there). This file is not part of the SDL
+# served by ` + "`" + `_service` + "`" + `.
 
 directive @link(url: String!, import: [String!]) repeatable on SCHEMA
 directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
@@ -7414,7 +7414,7 @@ type CatalogChange {
   The entity as it is when the event is sent (it may have changed again
   since, in events still to come); null when DELETED.
   """
-  entity: Entity
+  entity: CatalogEntity
 }
 
 "An instant, written as RFC 3339 (` + "`" + `2026-05-04T09:12:03Z` + "`" + `, any offset)."
@@ -7790,7 +7790,7 @@ type Query {
   as they were, while what is read through relations (owner, relations,
   related entities) and its errors are as they are now.
   """
-  entity(ref: String!, asOf: DateTime): Entity
+  entity(ref: String!, asOf: DateTime): CatalogEntity
 
   """
   A page of the entities the filter selects, in the given order (by
@@ -7811,7 +7811,7 @@ type Query {
   The entities with these references, in the same order, with null where
   none exists. At most 1000 references.
   """
-  entitiesByRefs(refs: [String!]!): [Entity]!
+  entitiesByRefs(refs: [String!]!): [CatalogEntity]!
 
   "Every registered location."
   locations: [RegisteredLocation!]!
@@ -7898,7 +7898,7 @@ type IngestedEntity {
   "Its problems; none means it is valid."
   errors: [ProcessingError!]!
   "The stored entity, or null for a dry run, a validation, or an entity another location owns."
-  entity: Entity
+  entity: CatalogEntity
 }
 
 "What refreshLocation did."
@@ -7913,7 +7913,7 @@ type RefreshLocationPayload {
 "What refreshEntity did."
 type RefreshEntityPayload {
   "The entity after the refresh, or as it is now when the refresh was not waited for."
-  entity: Entity!
+  entity: CatalogEntity!
   "What the refresh of its location did; null when it was not waited for."
   stats: RefreshStats
   "The id of the location's refresh job when the refresh was not waited for; null otherwise."
@@ -8072,7 +8072,7 @@ type SearchHit {
   "Up to 30 words of its text, around its first match, as HTML: the text escaped, each match in a ` + "`" + `<mark>` + "`" + `."
   snippet: String!
   "The entity found, or whose docs were."
-  entity: Entity!
+  entity: CatalogEntity!
   "A docs hit's page path and anchor, as MkDocs' search index has it (` + "`" + `operations/#deploying` + "`" + `); null for an entity."
   docsLocation: String
   "Where a portal shows it: ` + "`" + `/catalog/{namespace}/{kind}/{name}` + "`" + ` or ` + "`" + `/docs/{namespace}/{kind}/{name}/{docsLocation}` + "`" + `, as Backstage's search documents have it."
@@ -13843,7 +13843,7 @@ func (ec *executionContext) _CatalogChange_entity(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14840,7 +14840,7 @@ func (ec *executionContext) _Component_dependsOn(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14884,7 +14884,7 @@ func (ec *executionContext) _Component_dependents(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16458,7 +16458,7 @@ func (ec *executionContext) _EntityEdge_node(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18569,7 +18569,7 @@ func (ec *executionContext) _Group_ownedEntities(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18791,7 +18791,7 @@ func (ec *executionContext) _IngestedEntity_entity(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21390,7 +21390,7 @@ func (ec *executionContext) _Query_entity(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21478,7 +21478,7 @@ func (ec *executionContext) _Query_entitiesByRefs(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22253,7 +22253,7 @@ func (ec *executionContext) _RefreshEntityPayload_entity(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22976,7 +22976,7 @@ func (ec *executionContext) _Relation_target(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		false,
@@ -23928,7 +23928,7 @@ func (ec *executionContext) _Resource_dependsOn(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23972,7 +23972,7 @@ func (ec *executionContext) _Resource_dependents(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -24634,7 +24634,7 @@ func (ec *executionContext) _SearchHit_entity(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -28450,7 +28450,7 @@ func (ec *executionContext) _TraversalEdge_node(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
+			return ec.marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -29371,7 +29371,7 @@ func (ec *executionContext) _User_ownedEntities(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -31451,7 +31451,7 @@ func UnmarshalTaskFilter(ctx context.Context, raw any) (model.TaskFilter, error)
 
 // region    ************************** interface.gotpl ***************************
 
-func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, obj gqltype.Node) graphql.Marshaler {
+func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.SelectionSet, obj gqltype.Node) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
@@ -31534,7 +31534,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
 		} else {
-			panic(fmt.Errorf("unexpected type %T; non-generated variants of Entity must implement graphql.Marshaler", obj))
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CatalogEntity must implement graphql.Marshaler", obj))
 		}
 	}
 }
@@ -31653,7 +31653,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 // region    **************************** object.gotpl ****************************
 
-var aPIImplementors = []string{"API", "Entity", "_Entity"}
+var aPIImplementors = []string{"API", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj *gqltype.API) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIImplementors)
@@ -32070,7 +32070,7 @@ func (ec *executionContext) _CatalogChange(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var componentImplementors = []string{"Component", "Entity", "_Entity"}
+var componentImplementors = []string{"Component", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Component) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, componentImplementors)
@@ -32397,7 +32397,7 @@ func (ec *executionContext) _DeleteLocationPayload(ctx context.Context, sel ast.
 	return out
 }
 
-var domainImplementors = []string{"Domain", "Entity", "_Entity"}
+var domainImplementors = []string{"Domain", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Domain) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, domainImplementors)
@@ -33063,7 +33063,7 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var genericEntityImplementors = []string{"GenericEntity", "Entity", "_Entity"}
+var genericEntityImplementors = []string{"GenericEntity", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.SelectionSet, obj *gqltype.GenericEntity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, genericEntityImplementors)
@@ -33216,7 +33216,7 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var groupImplementors = []string{"Group", "Owner", "Entity", "_Entity"}
+var groupImplementors = []string{"Group", "Owner", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Group) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
@@ -33768,7 +33768,7 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-var locationImplementors = []string{"Location", "Entity", "_Entity"}
+var locationImplementors = []string{"Location", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Location) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
@@ -34845,7 +34845,7 @@ func (ec *executionContext) _RelationEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var resourceImplementors = []string{"Resource", "Entity", "_Entity"}
+var resourceImplementors = []string{"Resource", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Resource) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
@@ -35327,7 +35327,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
-var systemImplementors = []string{"System", "Entity", "_Entity"}
+var systemImplementors = []string{"System", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, obj *gqltype.System) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, systemImplementors)
@@ -36157,7 +36157,7 @@ func (ec *executionContext) _TechDocsWarning(ctx context.Context, sel ast.Select
 	return out
 }
 
-var templateImplementors = []string{"Template", "Entity", "_Entity"}
+var templateImplementors = []string{"Template", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *gqltype.Template) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
@@ -36527,7 +36527,7 @@ func (ec *executionContext) _TraversalEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var userImplementors = []string{"User", "Owner", "Entity", "_Entity"}
+var userImplementors = []string{"User", "Owner", "CatalogEntity", "_Entity"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *gqltype.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -37297,6 +37297,40 @@ func (ec *executionContext) marshalNCatalogChangeOperation2githubᚗcomᚋgreenr
 	return v
 }
 
+func (ec *executionContext) marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogEntity!")
+		return graphql.Null
+	}
+	return ec._CatalogEntity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []*gqltype.Component) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -37457,40 +37491,6 @@ func (ec *executionContext) marshalNDryRunResult2ᚖgithubᚗcomᚋgreenroomhq�
 		return graphql.Null
 	}
 	return ec._DryRunResult(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Entity!")
-		return graphql.Null
-	}
-	return ec._Entity(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalNEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []gqltype.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNEntityConnection2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐEntityConnection(ctx context.Context, sel ast.SelectionSet, v *gqltype.EntityConnection) graphql.Marshaler {
@@ -38857,6 +38857,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CatalogEntity(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐComponent(ctx context.Context, sel ast.SelectionSet, v *gqltype.Component) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38956,13 +38963,6 @@ func (ec *executionContext) unmarshalODryRunFileInput2ᚕᚖgithubᚗcomᚋgreen
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) marshalOEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋgqltypeᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltype.Node) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Entity(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOEntityFilter2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐEntityFilterᚄ(ctx context.Context, v any) ([]*model.EntityFilter, error) {

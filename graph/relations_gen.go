@@ -48,7 +48,7 @@ func PriceRelationFields(c *ComplexityRoot, one func(childComplexity int) int, l
 }
 
 // EntityFieldPrices prices the fields every entity type has from the
-// Entity interface and answers with a resolver; nil keeps gqlgen's default.
+// CatalogEntity interface and answers with a resolver; nil keeps gqlgen's default.
 type EntityFieldPrices struct {
 	Document       func(childComplexity int) int
 	Relations      func(childComplexity int, typeArg *string, first *int, after *string) int

@@ -223,11 +223,11 @@ func appendRelatedRefs(ctx context.Context, dst []string, ref string, f relatedF
 	return dst, nil
 }
 
-// The fields every entity type has from the Entity interface, relation
+// The fields every entity type has from the CatalogEntity interface, relation
 // fields aside: greenroom-gqlgen writes each type's resolver of the field
 // as a call to the function named entity<Field>.
 
-// entityErrors answers Entity.errors.
+// entityErrors answers CatalogEntity.errors.
 func entityErrors(ctx context.Context, _ *Resolver, obj gqltype.Node) ([]*catalog.ProcessingError, error) {
 	errs, err := loader.Errors(ctx, obj.Record().Ref)
 	if err != nil {
@@ -236,7 +236,7 @@ func entityErrors(ctx context.Context, _ *Resolver, obj gqltype.Node) ([]*catalo
 	return pointers(errs), nil
 }
 
-// entityDocument answers Entity.document: the stored bytes with the
+// entityDocument answers CatalogEntity.document: the stored bytes with the
 // entity's outgoing relations appended, which a page reads in one
 // statement (see prefetch).
 func entityDocument(ctx context.Context, _ *Resolver, obj gqltype.Node) (any, error) {
@@ -255,12 +255,12 @@ func entityDocument(ctx context.Context, _ *Resolver, obj gqltype.Node) (any, er
 	}), nil
 }
 
-// entitySourceLocation answers Entity.sourceLocation.
+// entitySourceLocation answers CatalogEntity.sourceLocation.
 func entitySourceLocation(ctx context.Context, _ *Resolver, obj gqltype.Node) (*catalog.Location, error) {
 	return loader.Location(ctx, obj.Record().LocationID)
 }
 
-// entityRelations answers Entity.relations.
+// entityRelations answers CatalogEntity.relations.
 func entityRelations(ctx context.Context, _ *Resolver, obj gqltype.Node, typeArg *string, first *int, after *string) (*model.RelationConnection, error) {
 	limit, err := pageSize(first)
 	if err != nil {
@@ -308,7 +308,7 @@ func entityRelations(ctx context.Context, _ *Resolver, obj gqltype.Node, typeArg
 	return conn, nil
 }
 
-// entityTraverse answers Entity.traverse.
+// entityTraverse answers CatalogEntity.traverse.
 func entityTraverse(ctx context.Context, r *Resolver, obj gqltype.Node, relationTypes []string, direction *model.Direction,
 	maxDepth *int, kinds []string, first *int, after *string,
 ) (*model.TraversalConnection, error) {

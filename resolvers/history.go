@@ -25,7 +25,7 @@ type History interface {
 	EntityAsOf(ctx context.Context, ref string, t time.Time) (*catalog.Version, error)
 }
 
-// entityHistory answers Entity.history.
+// entityHistory answers CatalogEntity.history.
 func entityHistory(ctx context.Context, r *Resolver, obj gqltype.Node, first *int, after *string) (*model.EntityVersionConnection, error) {
 	return historyPage(ctx, r, obj.Record().Ref, first, after)
 }

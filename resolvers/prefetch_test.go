@@ -20,10 +20,10 @@ func TestRelatedFields(t *testing.T) {
 		if def == nil {
 			return false
 		}
-		if name == "Entity" || name == "Owner" {
+		if name == "CatalogEntity" || name == "Owner" {
 			return true
 		}
-		return slices.ContainsFunc(s.GetImplements(def), func(d *ast.Definition) bool { return d.Name == "Entity" })
+		return slices.ContainsFunc(s.GetImplements(def), func(d *ast.Definition) bool { return d.Name == "CatalogEntity" })
 	}
 	// Fields resolved otherwise: a User's members is the user itself.
 	other := map[string]bool{"User.members": true}

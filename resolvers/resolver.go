@@ -5,7 +5,7 @@
 // Some resolvers are written by greenroom-gqlgen rather than by hand, and
 // rewritten by every `make generate`: those of relation fields, from their
 // @relation in the schema (with the descriptions in relations_gen.go, which
-// the prefetch shares), and those of the Entity interface's fields on every
+// the prefetch shares), and those of the CatalogEntity interface's fields on every
 // kind, which call the entity<Field> functions of entity.go.
 package resolvers
 

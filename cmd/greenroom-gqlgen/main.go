@@ -10,10 +10,13 @@
 // element, and no @defer group for them (see rewrite); without it the
 // 100-component screen costs 70% more instructions.
 //
-// gqlgen's own federation plugin adds a schema type named "Entity" (its
-// resolver root for entity lookups), which collides with the catalog's
-// Entity type; the subgraph machinery is therefore declared in
-// schema/federation.graphqls and wired here. Run it with `make generate`.
+// The subgraph machinery is declared in schema/federation.graphqls and
+// wired here rather than by gqlgen's own federation plugin, which was
+// first written off because it adds a schema type named "Entity" (its
+// resolver root for entity lookups): the catalog's interface had that
+// name. It is CatalogEntity now, so that plugins made with that plugin
+// can name it (see plugins/); the core keeps this wiring, which its
+// rewrites build on. Run it with `make generate`.
 package main
 
 import (

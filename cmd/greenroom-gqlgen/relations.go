@@ -26,11 +26,11 @@ import (
 // description the resolver and the prefetch read (resolvers/relations_gen.go);
 // and its complexity price (graph/relations_gen.go). A field of an object
 // type that declares none takes the directive of the same field of an
-// interface the type implements, so that Entity.owner is declared once for
+// interface the type implements, so that CatalogEntity.owner is declared once for
 // every kind.
 //
 // It also writes the resolvers of the fields every entity type has from
-// the Entity interface (relations, errors, …): each calls the function of
+// the CatalogEntity interface (relations, errors, …): each calls the function of
 // the same name in resolvers/entity.go, so that a new kind needs no
 // resolver code of its own.
 type relations struct {
@@ -39,7 +39,7 @@ type relations struct {
 }
 
 // entityInterface is the interface every catalog entity type implements.
-const entityInterface = "Entity"
+const entityInterface = "CatalogEntity"
 
 func (*relations) Name() string { return "greenroom-relations" }
 
@@ -162,7 +162,7 @@ func (r *relations) field(def *ast.Definition, f *ast.FieldDefinition) (relation
 	return rf, true, nil
 }
 
-// isEntity reports whether def is the Entity interface or a type that
+// isEntity reports whether def is the CatalogEntity interface or a type that
 // implements it.
 func (r *relations) isEntity(def *ast.Definition) bool {
 	if def == nil {
@@ -175,7 +175,7 @@ func (r *relations) isEntity(def *ast.Definition) bool {
 }
 
 // Implement writes the body of a resolver: the relation field's, from its
-// declaration; a field of the Entity interface on an entity type calls
+// declaration; a field of the CatalogEntity interface on an entity type calls
 // the function of resolvers/entity.go named after it; any other keeps what
 // was written by hand.
 func (r *relations) Implement(prev string, f *codegen.Field) string {
@@ -217,13 +217,13 @@ func argNames(f *codegen.Field) []string {
 
 // GenerateCode writes resolvers/relations_gen.go, the description of every
 // relation field, and graph/relations_gen.go, their prices and those of
-// the Entity interface's fields on every entity type.
+// the CatalogEntity interface's fields on every entity type.
 func (r *relations) GenerateCode(data *codegen.Data) error {
 	fields, err := r.fields()
 	if err != nil {
 		return err
 	}
-	var entityFields []string // Go names of the Entity fields resolvers answer
+	var entityFields []string // Go names of the CatalogEntity fields resolvers answer
 	var kinds []string        // the entity object types
 	for _, obj := range data.Objects {
 		if obj.Name == entityInterface || !r.isEntity(obj.Definition) {
@@ -357,7 +357,7 @@ func PriceRelationFields(c *ComplexityRoot, one func(childComplexity int) int, l
 }
 
 // EntityFieldPrices prices the fields every entity type has from the
-// Entity interface and answers with a resolver; nil keeps gqlgen's default.
+// CatalogEntity interface and answers with a resolver; nil keeps gqlgen's default.
 type EntityFieldPrices struct {
 {{- range .EntityFields}}
 	{{.}} {{index $.Signatures .}}

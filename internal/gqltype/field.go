@@ -19,7 +19,7 @@ func InList(fc *graphql.FieldContext) bool {
 
 // Sequential reports whether the fields of an object type are resolved one
 // after another rather than each on a goroutine of its own: the entity
-// types (those implementing Entity), Relation, and the small types they
+// types (those implementing CatalogEntity), Relation, and the small types they
 // lead to (RegisteredLocation, ProcessingError, Link, EntityConnection,
 // whose totalCount is one query). The fields of an
 // entity that read the database are read for a whole page before they run
@@ -34,5 +34,5 @@ func Sequential(object string, interfaces []string) bool {
 	case "Relation", "RegisteredLocation", "ProcessingError", "Link", "EntityConnection":
 		return true
 	}
-	return slices.Contains(interfaces, "Entity")
+	return slices.Contains(interfaces, "CatalogEntity")
 }

@@ -16,7 +16,7 @@ import (
 // union, the types a federation gateway can resolve by key.
 type FederatedEntity interface{ IsFederatedEntity() }
 
-// Node is a catalog entity of any kind: the Go side of the Entity interface.
+// Node is a catalog entity of any kind: the Go side of the CatalogEntity interface.
 type Node interface {
 	FederatedEntity
 	Record() *catalog.Record

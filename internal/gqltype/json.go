@@ -13,7 +13,7 @@ import (
 // re-reads and compacts bytes that are compact JSON already, 70% of the
 // time of a page of 500 raw entities.
 //
-// A graphql.Marshaler is a value that writes itself: Entity.document
+// A graphql.Marshaler is a value that writes itself: CatalogEntity.document
 // writes the stored bytes and the relations after them, without copying
 // them into one slice first.
 func MarshalJSON(v any) graphql.Marshaler {

@@ -11,7 +11,7 @@ import (
 
 const entitiesQuery = `query($r: [_Any!]!) { _entities(representations: $r) {
 	__typename
-	... on Entity { ref }
+	... on CatalogEntity { ref }
 	... on Component { lifecycle }
 	... on Group { type }
 	... on GenericEntity { kind }
@@ -38,9 +38,9 @@ func TestFederation_Entities(t *testing.T) {
 				rep("Location", "location:default/larkspur-catalog"),
 				rep("Template", "template:default/go-service"),
 				rep("GenericEntity", "airesource:default/summarizer"),
-				rep("Component", "component:default/no-such"),      // missing
-				rep("Group", "component:default/catalog-service"),  // wrong __typename
-				rep("Entity", "component:default/catalog-service"), // an interface, not a type
+				rep("Component", "component:default/no-such"),             // missing
+				rep("Group", "component:default/catalog-service"),         // wrong __typename
+				rep("CatalogEntity", "component:default/catalog-service"), // an interface, not a type
 				rep("Component", "component:default/catalog-service"),
 			}}, &got)
 			want := `[

@@ -187,7 +187,7 @@ func TestLimits(t *testing.T) {
 			// Fragments, named or inline, add no level of their own; their
 			// fields do.
 			const viaFragments = `{ entity(ref: "component:catalog-service") { ...Owner } }
-				fragment Owner on Entity { owner { ... on Group { parent { %s } } } }`
+				fragment Owner on CatalogEntity { owner { ... on Group { parent { %s } } } }`
 			wantOK(t, post(t, srv, fmt.Sprintf(viaFragments, "ref"), nil))
 			wantRefused(t, post(t, srv, fmt.Sprintf(viaFragments, "parent { ref }"), nil),
 				`{"code": "INVALID", "limit": "depth", "max": 4, "actual": 5}`)
@@ -196,7 +196,7 @@ func TestLimits(t *testing.T) {
 		t.Run("FragmentCycle", func(t *testing.T) {
 			// Validation refuses the cycle before the depth is measured.
 			const q = `{ entity(ref: "component:catalog-service") { ...A } }
-				fragment A on Entity { owner { ...B } }
+				fragment A on CatalogEntity { owner { ...B } }
 				fragment B on Owner { owner { ...A } }`
 			if code, msg := MustFail(t, defaults, q, nil); code != "GRAPHQL_VALIDATION_FAILED" {
 				t.Errorf("code %q (message %q); want GRAPHQL_VALIDATION_FAILED", code, msg)
@@ -224,7 +224,7 @@ func TestLimits(t *testing.T) {
 			wantOK(t, post(t, srv, `{ a: entity(ref: "component:catalog-service") { b: ref c: name ref } }`, nil))
 			// Aliases in fragments count where they are written.
 			wantRefused(t, post(t, srv, `{ a: entity(ref: "component:catalog-service") { ...F } }
-				fragment F on Entity { b: ref c: name d: kind }`, nil),
+				fragment F on CatalogEntity { b: ref c: name d: kind }`, nil),
 				`{"code": "INVALID", "limit": "aliases", "max": 3, "actual": 4}`)
 		})
 
@@ -375,7 +375,7 @@ func TestLimits(t *testing.T) {
 			srv, _ := MustServeLimits(t, db, server.Limits{DisableIntrospection: true})
 			for _, q := range []string{
 				`{ __schema { queryType { name } } }`,
-				`{ __type(name: "Entity") { name } }`,
+				`{ __type(name: "CatalogEntity") { name } }`,
 				`{ ...F } fragment F on Query { ... on Query { __schema { types { name } } } }`,
 			} {
 				wantRefused(t, post(t, srv, q, nil), `{"code": "INVALID", "limit": "introspection"}`)

@@ -224,7 +224,7 @@ func TestFederation(t *testing.T) {
 				Service struct{ SDL string } `json:"_service"`
 			}
 			mustData(t, post(t, srv, `{ _service { sdl } }`, nil), &got)
-			for _, want := range []string{`@link(`, `federation/v2.3`, `type Component implements Entity @key(fields: "ref")`, `type PageInfo @shareable`} {
+			for _, want := range []string{`@link(`, `federation/v2.3`, `type Component implements CatalogEntity @key(fields: "ref")`, `type PageInfo @shareable`} {
 				if !strings.Contains(got.Service.SDL, want) {
 					t.Errorf("sdl lacks %q", want)
 				}
@@ -237,7 +237,7 @@ func TestFederation(t *testing.T) {
 			var got struct {
 				Entities []*struct{ Ref, Name string } `json:"_entities"`
 			}
-			mustData(t, post(t, srv, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Entity { ref name } } }`,
+			mustData(t, post(t, srv, `query($r: [_Any!]!) { _entities(representations: $r) { ... on CatalogEntity { ref name } } }`,
 				map[string]any{"r": []map[string]any{
 					{"__typename": "Group", "ref": "group:default/platform-admins"},
 					{"__typename": "Component", "ref": "component:default/missing"},
