@@ -295,17 +295,8 @@ func (d postgresDialect) searchMatch(p search.Plan, t search.Tier, scored bool) 
 	}
 	if p.Mode == search.ModeParts {
 		// A hit with the parts in its name first, then the shortest.
-		var inName []string
-		var nameArgs []any
-		for _, alts := range p.Words {
-			var names []string
-			for _, w := range alts {
-				names = append(names, "lower(s.name) LIKE ?")
-				nameArgs = append(nameArgs, "%"+escapeLike(w)+"%")
-			}
-			inName = append(inName, "("+strings.Join(names, " OR ")+")")
-		}
-		return `SELECT s.id, CASE WHEN ` + strings.Join(inName, " AND ") + ` THEN 1 ELSE 0 END + 1.0 / (1 + length(s.parts)) AS score
+		inName, nameArgs := hasParts(p, "lower(s.name)")
+		return `SELECT s.id, CASE WHEN ` + inName + ` THEN 1 ELSE 0 END + 1.0 / (1 + length(s.parts)) AS score
 			FROM search_docs s WHERE ` + cond, append(nameArgs, args...)
 	}
 	column := tsColumn(t.In)
@@ -345,17 +336,7 @@ func (d postgresDialect) searchBySize(p search.Plan, t search.Tier) (string, str
 // whose words match p.
 func (postgresDialect) searchCond(p search.Plan, t search.Tier) (string, []any) {
 	if p.Mode == search.ModeParts {
-		var conds []string
-		var args []any
-		for _, alts := range p.Words {
-			var ors []string
-			for _, w := range alts {
-				ors = append(ors, "s.parts LIKE ?")
-				args = append(args, "%"+escapeLike(w)+"%")
-			}
-			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
-		}
-		return strings.Join(conds, " AND "), args
+		return hasParts(p, "s.parts")
 	}
 	q := tsQuery(p)
 	cond := "s." + tsColumn(t.In) + " @@ to_tsquery('simple', ?)"
@@ -365,6 +346,22 @@ func (postgresDialect) searchCond(p search.Plan, t search.Tier) (string, []any) 
 		args = append(args, q)
 	}
 	return cond, args
+}
+
+// hasParts is the condition that the text expr has every word of p (one
+// of its alternatives) somewhere in it, and its arguments.
+func hasParts(p search.Plan, expr string) (string, []any) {
+	var conds []string
+	var args []any
+	for _, alts := range p.Words {
+		var ors []string
+		for _, w := range alts {
+			ors = append(ors, expr+" LIKE ?")
+			args = append(args, "%"+escapeLike(w)+"%")
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+	}
+	return strings.Join(conds, " AND "), args
 }
 
 // tsColumn is the tsvector of the fields f: head or words.

@@ -230,29 +230,34 @@ func (db *DB) PlanSearch(ctx context.Context, words []string) (search.Plan, erro
 	none := search.Plan{Mode: search.ModeNone}
 	typos := search.Plan{Mode: search.ModeTypos}
 	corrected := false
-	for _, w := range words {
+	for i, w := range words {
 		// Whether a word begins any word of the index is asked of the
-		// vocabulary: a query of rows that matched none was a scan of
-		// every row on PostgreSQL (147 ms), planned for a LIMIT 1.
-		found, _, err := db.d.searchTerms(ctx, db, w)
-		if err != nil {
-			return p, err
+		// vocabulary, which listed it already when it begins few: a query
+		// of rows that matched none was a scan of every row on
+		// PostgreSQL (147 ms), planned for a LIMIT 1.
+		found := p.Terms[i]
+		if found == nil {
+			var err error
+			if found, _, err = db.d.searchTerms(ctx, db, w); err != nil {
+				return none, err
+			}
 		}
 		if len(found) > 0 {
-			typos.Words = append(typos.Words, one(w))
+			typos.Words, typos.Terms = append(typos.Words, one(w)), append(typos.Terms, p.Terms[i])
 			continue
 		}
 		fixes, err := db.corrections(ctx, w)
 		if err != nil || len(fixes) == 0 {
 			return none, err
 		}
-		typos.Words, corrected = append(typos.Words, fixes), true
+		terms, err := db.termsOf(ctx, fixes)
+		if err != nil {
+			return none, err
+		}
+		typos.Words, typos.Terms, corrected = append(typos.Words, fixes), append(typos.Terms, terms), true
 	}
 	if !corrected {
 		return none, nil
-	}
-	if err := db.listTerms(ctx, &typos); err != nil {
-		return none, err
 	}
 	if err := db.countTiers(ctx, &typos); err != nil || typos.Total() == 0 {
 		return none, err
@@ -265,21 +270,27 @@ func (db *DB) PlanSearch(ctx context.Context, words []string) (search.Plan, erro
 func (db *DB) listTerms(ctx context.Context, p *search.Plan) error {
 	p.Terms = make([][]string, len(p.Words))
 	for i, alts := range p.Words {
-		var terms []string
-		for _, w := range alts {
-			ts, ok, err := db.d.searchTerms(ctx, db, w)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				terms = nil
-				break
-			}
-			terms = append(terms, ts...)
+		terms, err := db.termsOf(ctx, alts)
+		if err != nil {
+			return err
 		}
 		p.Terms[i] = terms
 	}
 	return nil
+}
+
+// termsOf returns the index's words that begin with one of alts, or nil
+// when the dialect cannot list them all, or they are too many.
+func (db *DB) termsOf(ctx context.Context, alts []string) ([]string, error) {
+	var terms []string
+	for _, w := range alts {
+		ts, ok, err := db.d.searchTerms(ctx, db, w)
+		if err != nil || !ok {
+			return nil, err
+		}
+		terms = append(terms, ts...)
+	}
+	return terms, nil
 }
 
 // countTiers counts the rows of the whole index in each of p's tiers.
