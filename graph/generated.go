@@ -5494,8 +5494,10 @@ var sources = []*ast.Source{
 A catalog entity, read from a Backstage descriptor file (` + "`" + `catalog-info.yaml` + "`" + `).
 Each kind has its own type with its spec fields and relations typed; query
 the fields all kinds share here, and the others with ` + "`" + `... on Component { }` + "`" + `.
+Keyed by ` + "`" + `ref` + "`" + ` for federation: a plugin extends every kind at once with
+` + "`" + `type CatalogEntity @key(fields: "ref") @interfaceObject { … }` + "`" + `.
 """
-interface CatalogEntity {
+interface CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -5583,9 +5585,12 @@ interface CatalogEntity {
 }
 
 """
-An entity that can own others: a Group or a User.
+An entity that can own others: a Group or a User. It has the fields of
+` + "`" + `CatalogEntity` + "`" + ` without implementing it, so that a plugin's
+` + "`" + `@interfaceObject` + "`" + ` fields on ` + "`" + `CatalogEntity` + "`" + ` compose: read them through
+` + "`" + `... on Group` + "`" + ` or ` + "`" + `... on User` + "`" + `.
 """
-interface Owner implements CatalogEntity {
+interface Owner {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
   ref: String!
   "The entity's unique id (` + "`" + `metadata.uid` + "`" + `), stable for as long as it exists."
@@ -31490,11 +31495,6 @@ func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._Resource(ctx, sel, obj)
-	case gqltype.OwnerNode:
-		if obj == nil {
-			return graphql.Null
-		}
-		return ec._Owner(ctx, sel, obj)
 	case gqltype.Location:
 		return ec._Location(ctx, sel, &obj)
 	case *gqltype.Location:

@@ -465,7 +465,13 @@ func ingested(ctx context.Context, res catalog.ReadResult, withEntities bool) ([
 }
 
 // federatedEntities resolves federation representations {__typename, ref}
-// in one batch, keeping their order; an unknown ref resolves to null.
+// in one batch, keeping their order; an unknown ref, or one of another
+// kind than its __typename names, resolves to null. The __typename
+// CatalogEntity (an entity interface: a plugin's @interfaceObject) takes
+// any kind.
+// entityInterface is the interface every kind implements, keyed by ref.
+const entityInterface = "CatalogEntity"
+
 func federatedEntities(ctx context.Context, reps []map[string]any) ([]gqltype.FederatedEntity, error) {
 	refs := make([]string, len(reps))
 	for i, rep := range reps {
@@ -483,7 +489,7 @@ func federatedEntities(ctx context.Context, reps []map[string]any) ([]gqltype.Fe
 	out := make([]gqltype.FederatedEntity, len(reps))
 	for i, rec := range recs {
 		typename, _ := reps[i]["__typename"].(string)
-		if rec != nil && gqltype.TypeName(rec) == typename {
+		if rec != nil && (typename == entityInterface || gqltype.TypeName(rec) == typename) {
 			out[i] = gqltype.Wrap(rec)
 		}
 	}

@@ -162,14 +162,18 @@ func (r *relations) field(def *ast.Definition, f *ast.FieldDefinition) (relation
 	return rf, true, nil
 }
 
-// isEntity reports whether def is the CatalogEntity interface or a type that
-// implements it.
+// isEntity reports whether def is the CatalogEntity interface, a type that
+// implements it, or an interface whose types all do.
 func (r *relations) isEntity(def *ast.Definition) bool {
 	if def == nil {
 		return false
 	}
 	if def.Name == entityInterface {
 		return true
+	}
+	if def.Kind == ast.Interface { // such as Owner: entities, without implementing CatalogEntity
+		types := r.schema.GetPossibleTypes(def)
+		return len(types) > 0 && !slices.ContainsFunc(types, func(t *ast.Definition) bool { return !r.isEntity(t) })
 	}
 	return slices.ContainsFunc(r.schema.GetImplements(def), func(d *ast.Definition) bool { return d.Name == entityInterface })
 }

@@ -40,7 +40,9 @@ func TestFederation_Entities(t *testing.T) {
 				rep("GenericEntity", "airesource:default/summarizer"),
 				rep("Component", "component:default/no-such"),             // missing
 				rep("Group", "component:default/catalog-service"),         // wrong __typename
-				rep("CatalogEntity", "component:default/catalog-service"), // an interface, not a type
+				rep("CatalogEntity", "component:default/catalog-service"), // the entity interface: any kind (a plugin's @interfaceObject)
+				rep("CatalogEntity", "group:default/team-data"),
+				rep("CatalogEntity", "component:default/no-such"),
 				rep("Component", "component:default/catalog-service"),
 			}}, &got)
 			want := `[
@@ -54,7 +56,10 @@ func TestFederation_Entities(t *testing.T) {
 				{"__typename": "Location", "ref": "location:default/larkspur-catalog"},
 				{"__typename": "Template", "ref": "template:default/go-service"},
 				{"__typename": "GenericEntity", "ref": "airesource:default/summarizer", "kind": "AiResource"},
-				null, null, null,
+				null, null,
+				{"__typename": "Component", "ref": "component:default/catalog-service", "lifecycle": "production"},
+				{"__typename": "Group", "ref": "group:default/team-data", "type": "team"},
+				null,
 				{"__typename": "Component", "ref": "component:default/catalog-service", "lifecycle": "production"}
 			]`
 			if diff := diffJSON(t, want, got.Entities); diff != "" {
@@ -91,8 +96,13 @@ func TestFederation_Service(t *testing.T) {
 			t.Errorf("sdl lacks type %s with @key(fields: \"ref\")", kind)
 		}
 	}
-	// The Owner interface and the machinery carry no key.
-	for _, unwanted := range []string{`interface Owner implements Entity @key`, `_Service`, `_Any`} {
+	// The entity interface is keyed, so that plugins extend every kind at
+	// once with @interfaceObject; Owner does not implement it, or a plugin's
+	// fields on CatalogEntity would have to be declared on Owner too.
+	if !regexp.MustCompile(`(?m)^interface CatalogEntity @key\(fields: "ref"\) \{`).MatchString(got.Service.SDL) {
+		t.Error(`sdl lacks interface CatalogEntity @key(fields: "ref")`)
+	}
+	for _, unwanted := range []string{`interface Owner implements`, `interface Owner @key`, `_Service`, `_Any`} {
 		if regexp.MustCompile(regexp.QuoteMeta(unwanted)).MatchString(got.Service.SDL) {
 			t.Errorf("sdl includes %q", unwanted)
 		}
