@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Link() LinkResolver
 	Location() LocationResolver
 	Mutation() MutationResolver
+	Plugin() PluginResolver
 	ProcessingError() ProcessingErrorResolver
 	Query() QueryResolver
 	RegisteredLocation() RegisteredLocationResolver
@@ -456,6 +457,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddPlugin        func(childComplexity int, name string, url string) int
 		ApproveTask      func(childComplexity int, id string, comment *string) int
 		CancelJob        func(childComplexity int, id string) int
 		CancelTask       func(childComplexity int, id string) int
@@ -467,6 +469,7 @@ type ComplexityRoot struct {
 		RefreshLocation  func(childComplexity int, id string, wait *bool) int
 		RegisterLocation func(childComplexity int, typeArg *string, target string, dryRun *bool) int
 		RejectTask       func(childComplexity int, id string, comment *string) int
+		RemovePlugin     func(childComplexity int, name string) int
 		RetryTask        func(childComplexity int, id string) int
 		RunTemplate      func(childComplexity int, ref string, values any, secrets any) int
 		ValidateEntities func(childComplexity int, yaml string) int
@@ -477,6 +480,13 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Plugin struct {
+		AddedAt func(childComplexity int) int
+		AddedBy func(childComplexity int) int
+		Name    func(childComplexity int) int
+		URL     func(childComplexity int) int
 	}
 
 	ProcessingError struct {
@@ -507,6 +517,7 @@ type ComplexityRoot struct {
 		Jobs               func(childComplexity int, states []model.JobState, first *int, after *string) int
 		Location           func(childComplexity int, id string) int
 		Locations          func(childComplexity int) int
+		Plugins            func(childComplexity int) int
 		ScaffolderActions  func(childComplexity int) int
 		Search             func(childComplexity int, query string, filter *model.SearchFilter, first *int, after *string) int
 		Task               func(childComplexity int, id string) int
@@ -1029,12 +1040,17 @@ type MutationResolver interface {
 	ValidateEntities(ctx context.Context, yaml string) (*model.ValidateEntitiesPayload, error)
 	RefreshDocs(ctx context.Context, ref string) (*portal.DocsSite, error)
 	CancelJob(ctx context.Context, id string) (*app.Job, error)
+	AddPlugin(ctx context.Context, name string, url string) (*portal.Plugin, error)
+	RemovePlugin(ctx context.Context, name string) (*portal.Plugin, error)
 	RunTemplate(ctx context.Context, ref string, values any, secrets any) (*portal.Task, error)
 	CancelTask(ctx context.Context, id string) (*portal.Task, error)
 	RetryTask(ctx context.Context, id string) (*portal.Task, error)
 	ApproveTask(ctx context.Context, id string, comment *string) (*portal.Task, error)
 	RejectTask(ctx context.Context, id string, comment *string) (*portal.Task, error)
 	DryRunTemplate(ctx context.Context, input model.DryRunInput) (*model.DryRunResult, error)
+}
+type PluginResolver interface {
+	AddedAt(ctx context.Context, obj *portal.Plugin) (string, error)
 }
 type ProcessingErrorResolver interface {
 	Document(ctx context.Context, obj *catalog.ProcessingError) (*int, error)
@@ -1052,6 +1068,7 @@ type QueryResolver interface {
 	Jobs(ctx context.Context, states []model.JobState, first *int, after *string) (*model.JobConnection, error)
 	Job(ctx context.Context, id string) (*app.Job, error)
 	EntityHistory(ctx context.Context, ref string, first *int, after *string) (*model.EntityVersionConnection, error)
+	Plugins(ctx context.Context) ([]*portal.Plugin, error)
 	Templates(ctx context.Context, filter *model.EntityFilter, first *int, after *string) (*gqltype.EntityConnection, error)
 	Task(ctx context.Context, id string) (*portal.Task, error)
 	Tasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*model.TaskConnection, error)
@@ -3158,6 +3175,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LocationChange.Operation(childComplexity), true
 
+	case "Mutation.addPlugin":
+		if e.ComplexityRoot.Mutation.AddPlugin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPlugin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPlugin(childComplexity, args["name"].(string), args["url"].(string)), true
 	case "Mutation.approveTask":
 		if e.ComplexityRoot.Mutation.ApproveTask == nil {
 			break
@@ -3279,6 +3307,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectTask(childComplexity, args["id"].(string), args["comment"].(*string)), true
+	case "Mutation.removePlugin":
+		if e.ComplexityRoot.Mutation.RemovePlugin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePlugin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePlugin(childComplexity, args["name"].(string)), true
 	case "Mutation.retryTask":
 		if e.ComplexityRoot.Mutation.RetryTask == nil {
 			break
@@ -3337,6 +3376,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Plugin.addedAt":
+		if e.ComplexityRoot.Plugin.AddedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.AddedAt(childComplexity), true
+	case "Plugin.addedBy":
+		if e.ComplexityRoot.Plugin.AddedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.AddedBy(childComplexity), true
+	case "Plugin.name":
+		if e.ComplexityRoot.Plugin.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Name(childComplexity), true
+	case "Plugin.url":
+		if e.ComplexityRoot.Plugin.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.URL(childComplexity), true
 
 	case "ProcessingError.code":
 		if e.ComplexityRoot.ProcessingError.Code == nil {
@@ -3517,6 +3581,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Locations(childComplexity), true
+	case "Query.plugins":
+		if e.ComplexityRoot.Query.Plugins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Plugins(childComplexity), true
 	case "Query.scaffolderActions":
 		if e.ComplexityRoot.Query.ScaffolderActions == nil {
 			break
@@ -7483,6 +7553,47 @@ type FieldChange {
   after: JSON
 }
 `, BuiltIn: false},
+	{Name: "../schema/plugins.graphqls", Input: `extend type Query {
+  """
+  The plugin registry: the plugin subgraphs added at run time (with
+  ` + "`" + `addPlugin` + "`" + ` or ` + "`" + `greenroom plugins add` + "`" + `), by name. The gateway reads it
+  and composes them with the subgraphs of its own configuration; a plugin
+  that breaks composition is refused there, and the gateway's
+  ` + "`" + `/gateway/status` + "`" + ` says why. Needs the ` + "`" + `plugins.plugin.read` + "`" + ` permission.
+  """
+  plugins: [Plugin!]!
+}
+
+extend type Mutation {
+  """
+  Adds a plugin subgraph to the registry: ` + "`" + `name` + "`" + ` (1 to 40 lower-case
+  letters, digits and dashes) and the URL of its GraphQL endpoint. The
+  gateway composes it within its poll interval, or refuses it, keeping the
+  supergraph it serves, if it does not compose: check it first with
+  ` + "`" + `greenroom plugins check` + "`" + `. A name taken is CONFLICT. Needs the
+  ` + "`" + `plugins.plugin.create` + "`" + ` permission; audited.
+  """
+  addPlugin(name: String!, url: String!): Plugin!
+  """
+  Removes a plugin from the registry and returns what it was; the gateway
+  drops it from the supergraph within its poll interval. An unknown name is
+  NOT_FOUND. Needs the ` + "`" + `plugins.plugin.delete` + "`" + ` permission; audited.
+  """
+  removePlugin(name: String!): Plugin!
+}
+
+"A plugin subgraph in the registry."
+type Plugin {
+  "Its subgraph name in the supergraph."
+  name: String!
+  "Its GraphQL endpoint."
+  url: String!
+  "Who added it: a principal's ref, such as ` + "`" + `user:default/jane` + "`" + ` or ` + "`" + `cli:ops` + "`" + `."
+  addedBy: String!
+  "When it was added, RFC 3339, UTC."
+  addedAt: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema/scaffolder.graphqls", Input: `extend type Query {
   """
   The software templates the caller may read, by reference: ` + "`" + `entities` + "`" + ` with
@@ -8961,6 +9072,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Plugin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Plugin_name(ctx, field)
+	case "url":
+		return ec.fieldContext_Plugin_url(ctx, field)
+	case "addedBy":
+		return ec.fieldContext_Plugin_addedBy(ctx, field)
+	case "addedAt":
+		return ec.fieldContext_Plugin_addedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Plugin", field.Name)
 }
 
 func (ec *executionContext) childFields_ProcessingError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10857,6 +10982,28 @@ func (ec *executionContext) field_Location_traverse_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addPlugin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "url",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["url"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11056,6 +11203,20 @@ func (ec *executionContext) field_Mutation_rejectTask_args(ctx context.Context, 
 		return nil, err
 	}
 	args["comment"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removePlugin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -20783,6 +20944,94 @@ func (ec *executionContext) fieldContext_Mutation_cancelJob(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addPlugin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPlugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPlugin(ctx, fc.Args["name"].(string), fc.Args["url"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Plugin) graphql.Marshaler {
+			return ec.marshalNPlugin2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐPlugin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPlugin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plugin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPlugin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePlugin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePlugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePlugin(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *portal.Plugin) graphql.Marshaler {
+			return ec.marshalNPlugin2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐPlugin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePlugin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plugin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePlugin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_runTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21149,6 +21398,98 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_name(ctx context.Context, field graphql.CollectedField, obj *portal.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_url(ctx context.Context, field graphql.CollectedField, obj *portal.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_addedBy(ctx context.Context, field graphql.CollectedField, obj *portal.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_addedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_addedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_addedAt(ctx context.Context, field graphql.CollectedField, obj *portal.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_addedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plugin().AddedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_addedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, true, true, "String")
 }
 
 func (ec *executionContext) _ProcessingError_level(ctx context.Context, field graphql.CollectedField, obj *catalog.ProcessingError) (ret graphql.Marshaler) {
@@ -21837,6 +22178,38 @@ func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context
 	if fc.Args, err = ec.field_Query_entityHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_plugins(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_plugins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Plugins(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*portal.Plugin) graphql.Marshaler {
+			return ec.marshalNPlugin2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐPluginᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_plugins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plugin(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -34079,6 +34452,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addPlugin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPlugin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removePlugin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePlugin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "runTemplate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_runTemplate(ctx, field)
@@ -34169,6 +34556,55 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pluginImplementors = []string{"Plugin"}
+
+func (ec *executionContext) _Plugin(ctx context.Context, sel ast.SelectionSet, obj *portal.Plugin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pluginImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Plugin")
+		case "name":
+			out.Values[i] = ec._Plugin_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._Plugin_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addedBy":
+			out.Values[i] = ec._Plugin_addedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plugin_addedAt(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34376,6 +34812,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entityHistory(ctx, field)
+				})
+		case "plugins":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_plugins(ctx, field)
 				})
 		case "templates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37911,6 +38353,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋgreenroomhqᚋgre
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlugin2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐPluginᚄ(ctx context.Context, sel ast.SelectionSet, v []*portal.Plugin) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlugin2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐPlugin(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlugin2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋportalᚐPlugin(ctx context.Context, sel ast.SelectionSet, v *portal.Plugin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Plugin!")
+		return graphql.Null
+	}
+	return ec._Plugin(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPrincipalKind2githubᚗcomᚋgreenroomhqᚋgreenroomᚋgraphᚋmodelᚐPrincipalKind(ctx context.Context, v any) (model.PrincipalKind, error) {

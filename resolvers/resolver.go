@@ -107,6 +107,16 @@ type Resolver struct {
 	// Searcher searches entities, templates and docs; nil answers
 	// UNAVAILABLE.
 	Searcher Searcher
+	// Registry keeps the plugin registry; nil answers UNAVAILABLE.
+	Registry Plugins
+}
+
+// Plugins keeps the plugin registry, each call authorized and each
+// change audited by the service (see internal/app).
+type Plugins interface {
+	List(ctx context.Context) ([]portal.Plugin, error)
+	Add(ctx context.Context, name, url string) (portal.Plugin, error)
+	Remove(ctx context.Context, name string) (portal.Plugin, error)
 }
 
 // Tasks runs templates as tasks and reads, follows, cancels and retries

@@ -361,7 +361,7 @@ func (m *Main) Run(ctx context.Context) error {
 		HistoryRetention: time.Duration(m.Config.History.Retention), Log: m.Log})
 	svcs := app.New(app.Deps{Store: db, Engine: m.engine, Jobs: m.jobs, Queue: m.jobs, Policies: sec.policies,
 		RegisterTypes: m.Config.Catalog.RegisterTypes, Feed: m.feed, Logger: m.Log,
-		Docs: db, DocsQueue: m.jobs, Search: db,
+		Docs: db, DocsQueue: m.jobs, Search: db, Plugins: db,
 		Tasks: db, TaskQueue: m.jobs, TaskOptions: app.TaskOptions{Registry: actions, Integrations: forges.Integrations(), Sources: forges,
 			WorkDir: m.Config.Scaffolder.WorkingDirectory, StepTimeout: time.Duration(m.Config.Scaffolder.StepTimeout)}})
 	runner.Woke, entities.svc = svcs.Tasks.Woke, svcs.Catalog
@@ -370,7 +370,7 @@ func (m *Main) Run(ctx context.Context) error {
 	lim := limits(m.Config)
 	handler := server.New(server.Options{
 		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc, Tasks: svcs.Tasks, Docs: svcs.Docs,
-			Searcher: svcs.Search},
+			Searcher: svcs.Search, Registry: svcs.Plugins},
 		Loaders: svc,
 		REST: restapi.New(restapi.Options{Catalog: svc, Logger: m.Log,
 			Timeout: lim.Effective().Timeout, WriteTimeout: lim.Effective().WriteTimeout}),

@@ -39,6 +39,7 @@ Usage:
   greenroom export   [--format yaml|ndjson] [--output FILE]  write the catalog as descriptors ingest reads back
   greenroom jobs     [--state STATES]     list background jobs waiting, running and failed
   greenroom jobs     cancel ID            cancel a background job (audited)
+  greenroom plugins  list|add|remove|check  the plugin registry (audited); check a plugin composes
   greenroom token    --sub REF [flags]    mint a development token signed with the HS256 secret
   greenroom policy   check FILE...        check permission policy files
   greenroom template validate DIR         check a template folder offline (file and line)
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdLocations(ctx, rest, getenv, stdout, stderr)
 	case "jobs":
 		return cmdJobs(ctx, rest, getenv, stdout, stderr)
+	case "plugins":
+		return cmdPlugins(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		err = cmdToken(rest, getenv, stdout, stderr)
 	case "policy":

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -62,17 +63,20 @@ type Deps struct {
 	DocsQueue DocsQueue
 	// Search runs text searches; nil leaves the Search service out.
 	Search SearchStore
-	Logger *slog.Logger // nil logs nothing
+	// Plugins keeps the plugin registry; nil leaves the Plugins service out.
+	Plugins PluginStore
+	Logger  *slog.Logger // nil logs nothing
 }
 
 // Services are every service, over one store and policy.
 type Services struct {
 	Catalog *Catalog
 	Jobs    *Jobs
-	Live    *Live   // nil without Deps.Feed
-	Tasks   *Tasks  // nil without Deps.Tasks
-	Docs    *Docs   // nil without Deps.Docs
-	Search  *Search // nil without Deps.Search
+	Live    *Live    // nil without Deps.Feed
+	Tasks   *Tasks   // nil without Deps.Tasks
+	Docs    *Docs    // nil without Deps.Docs
+	Search  *Search  // nil without Deps.Search
+	Plugins *Plugins // nil without Deps.Plugins
 }
 
 // New returns the services over deps.
@@ -108,6 +112,9 @@ func New(deps Deps) Services {
 	}
 	if deps.Search != nil {
 		out.Search = &Search{guard: guard, store: deps.Search}
+	}
+	if deps.Plugins != nil {
+		out.Plugins = &Plugins{guard: guard, store: deps.Plugins, audit: aud, now: time.Now}
 	}
 	if deps.Feed != nil {
 		opts := deps.Live

@@ -30,7 +30,9 @@
 // catalog.entity.read, catalog.entity.refresh, catalog.entity.delete,
 // catalog.location.read, catalog.location.create, catalog.location.delete,
 // audit.event.read (list the audit log), jobs.job.read (list background
-// jobs), jobs.job.cancel, or a wildcard: "*" (every permission) or a
+// jobs), jobs.job.cancel, the scaffolder's, plugins.plugin.read (list the
+// plugin registry, as the gateway does), plugins.plugin.create,
+// plugins.plugin.delete, or a wildcard: "*" (every permission) or a
 // prefix ending in ".*" such as "catalog.*" or "jobs.*". Quote "*":
 // unquoted, YAML reads it as an alias.
 //

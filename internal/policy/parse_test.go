@@ -46,7 +46,7 @@ func problems(tb testing.TB, src string) []string {
 const knownPerms = `the permissions are catalog.entity.read, catalog.entity.refresh, catalog.entity.delete, ` +
 	`catalog.location.read, catalog.location.create, catalog.location.delete, audit.event.read, ` +
 	`jobs.job.read, jobs.job.cancel, scaffolder.template.read, scaffolder.task.create, scaffolder.task.read, scaffolder.task.cancel, ` +
-	`scaffolder.task.approve, ` +
+	`scaffolder.task.approve, plugins.plugin.read, plugins.plugin.create, plugins.plugin.delete, ` +
 	`and wildcards such as "*" and "catalog.entity.*"`
 
 func TestParse_Problems(t *testing.T) {

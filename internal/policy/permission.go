@@ -31,6 +31,12 @@ const (
 	// TaskApprove lets a caller decide a task's approval gate, when the
 	// gate names the caller or one of the caller's groups.
 	TaskApprove = "scaffolder.task.approve"
+	// PluginRead lets a caller list the plugin registry: what the gateway
+	// reads to compose the plugins added at run time. PluginCreate and
+	// PluginDelete let a caller add plugins to it and remove them.
+	PluginRead   = "plugins.plugin.read"
+	PluginCreate = "plugins.plugin.create"
+	PluginDelete = "plugins.plugin.delete"
 )
 
 // ResourceEntity is the resource type of the entity permissions: a rule
@@ -65,6 +71,9 @@ var permissions = []permission{
 	{TaskRead, ""},
 	{TaskCancel, ""},
 	{TaskApprove, ""},
+	{PluginRead, ""},
+	{PluginCreate, ""},
+	{PluginDelete, ""},
 }
 
 // lookup returns the permission called name.

@@ -84,13 +84,13 @@ func options(tb testing.TB, deps app.Deps, policyYAML string) server.Options {
 	}
 	deps.Policies = fixedPolicy{pol}
 	if db, ok := deps.Store.(*store.DB); ok {
-		deps.Search, deps.Docs = db, db
+		deps.Search, deps.Docs, deps.Plugins = db, db, db
 	}
 	svcs := app.New(deps)
 	svc := svcs.Catalog
 	return server.Options{
 		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc, Searcher: svcs.Search,
-			Docs: svcs.Docs},
+			Docs: svcs.Docs, Registry: svcs.Plugins},
 		Search:  restapi.NewSearch(restapi.SearchOptions{Search: svcs.Search}),
 		Loaders: svc,
 	}
