@@ -23,14 +23,15 @@ test:
 bench:
 	$(GO) run ./cmd/greenroom-bench
 
-## generate: regenerate graph/ from schema/*.graphqls
+## generate: regenerate graph/ from schema/*.graphqls, and each Go plugin's graph/ (stock gqlgen)
 generate:
 	$(GO) tool greenroom-gqlgen
+	cd plugins/techradar && $(GO) tool gqlgen generate --config gqlgen.yml
 
 ## check-generated: fail if graph/ or resolvers/ differ from what the schema generates
 check-generated: generate
-	@git diff --exit-code -- graph resolvers || { echo "graph/ is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- graph resolvers)" || { git status --porcelain -- graph resolvers; echo "make generate created files: commit them"; exit 1; }
+	@git diff --exit-code -- graph resolvers plugins/techradar/graph plugins/techradar/resolvers || { echo "graph/ is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- graph resolvers plugins/techradar/graph plugins/techradar/resolvers)" || { git status --porcelain -- graph resolvers plugins/techradar/graph plugins/techradar/resolvers; echo "make generate created files: commit them"; exit 1; }
 
 ## compose-check: compose the subgraph SDL (alone and with an example plugin) with Apollo's and The Guild's composition
 compose-check:

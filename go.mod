@@ -93,6 +93,7 @@ require (
 	github.com/tidwall/match v1.2.0 // indirect
 	github.com/tidwall/pretty v1.2.1 // indirect
 	github.com/tidwall/sjson v1.2.5 // indirect
+	github.com/urfave/cli/v3 v3.14.0 // indirect
 	github.com/xanzy/ssh-agent v0.3.3 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
@@ -116,4 +117,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-tool github.com/greenroomhq/greenroom/cmd/greenroom-gqlgen
+tool (
+	github.com/99designs/gqlgen
+	github.com/greenroomhq/greenroom/cmd/greenroom-gqlgen
+)

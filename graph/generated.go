@@ -6894,8 +6894,12 @@ type GenericEntity implements CatalogEntity @key(fields: "ref") {
   ): TraversalConnection!
 }
 
-"A label or annotation."
-type KeyValue {
+"""
+A label or annotation. A value type plugins share: one that reads an
+entity's annotations (` + "`" + `@requires(fields: "annotations { key value }")` + "`" + `)
+declares it too, identical and ` + "`" + `@shareable` + "`" + `.
+"""
+type KeyValue @shareable {
   key: String!
   value: String!
 }

@@ -27,7 +27,12 @@ import (
 // Options configures the HTTP handler.
 type Options struct {
 	Resolver *resolvers.Resolver
-	// Loaders is the store the per-operation loaders read from.
+	// Schema, when set, is served instead of the core's schema over
+	// Resolver: a plugin's subgraph (plugins/sdk), under the same
+	// transports, limits, budgets and error presenter.
+	Schema graphql.ExecutableSchema
+	// Loaders is the store the per-operation loaders read from; nil gives
+	// operations no loaders (a plugin's schema).
 	Loaders loader.Source
 	Logger  *slog.Logger
 	// Ready reports whether the server can serve: the database answers and
@@ -61,6 +66,9 @@ type Options struct {
 	// (internal/hooks), before authentication: a webhook carries its
 	// forge's signature, which the handler checks, and no token.
 	Hooks http.Handler
+	// Routes are more endpoints, by ServeMux pattern (a plugin's REST
+	// API), behind authentication and sharing the GraphQL requests' slots.
+	Routes map[string]http.Handler
 	// AuthenticateInit decides, as Authenticate does for a request, who a
 	// WebSocket's subscriptions run as, from the Authorization value of its
 	// connection_init payload (browsers cannot set headers on WebSocket
@@ -75,7 +83,10 @@ func New(opts Options) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	lim := opts.Limits.Effective()
-	exec := graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
+	exec := opts.Schema
+	if exec == nil {
+		exec = graph.NewExecutableSchema(graph.Config{Resolvers: opts.Resolver, Complexity: complexityRoot()})
+	}
 	gql := handler.New(exec)
 	if opts.Observer != nil {
 		// First, so that it is the outermost: it times all the rest.
@@ -93,7 +104,10 @@ func New(opts Options) http.Handler {
 	gql.SetErrorPresenter(timeoutErrors(lim.Timeout, errorPresenter(log)))
 	// Fresh loaders for every operation: their caches must not outlive it.
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(gqltype.WithStreamEnd(loader.NewContext(ctx, loader.New(opts.Loaders))))
+		if opts.Loaders != nil {
+			ctx = loader.NewContext(ctx, loader.New(opts.Loaders))
+		}
+		return next(gqltype.WithStreamEnd(ctx))
 	})
 	// Only the items of a list have siblings to batch with: a resolver
 	// outside any list reads at once instead of waiting for a batch, and so
@@ -135,6 +149,9 @@ func New(opts Options) http.Handler {
 	}
 	if opts.BackstageDocs != nil {
 		mux.Handle("GET /api/techdocs/", limitREST(lim, slots, opts.BackstageDocs))
+	}
+	for pattern, h := range opts.Routes {
+		mux.Handle(pattern, limitREST(lim, slots, h))
 	}
 	mux.HandleFunc("GET /{$}", graphiqlPage)
 	mux.HandleFunc("GET /graphiql/{name}", graphiqlAsset)

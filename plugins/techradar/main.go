@@ -1,17 +1,24 @@
-// Command techradar is Greenroom's Tech Radar plugin, its own process. For
-// now it serves a radar file (Backstage's TechRadarLoaderResponse as JSON
-// or YAML, or Roadie's CSV; see package radar) at Backstage's
-// GET /api/tech-radar/data, so that Backstage's stock Tech Radar page can
-// show it: the GraphQL subgraph of issue 13 comes next.
+// Command techradar is Greenroom's Tech Radar plugin: its own process and
+// database, serving a federation subgraph (schema.graphqls) that the
+// gateway composes with the core, and Backstage's GET /api/tech-radar/data
+// so that Backstage's stock Tech Radar page can show the same radars.
 //
 //	go run ./plugins/techradar --radar examples/techradar/radar.yaml
+//	go run ./plugins/techradar --radar platform=https://example.com/radar.json --radar data=data-radar.csv
 //
-// The file is read again when it changes; a change that does not parse
-// is logged and the last good radar keeps serving.
+// Each --radar is [ID=]FILE|URL: Backstage's TechRadarLoaderResponse as
+// JSON or YAML, or Roadie's CSV (package radar). Every version read is kept
+// as a snapshot in the plugin's database (--database: a SQLite file, or a
+// postgres:// URL). Sources are read again every --poll (a file only when
+// it changed); a version that does not parse is logged, naming the entry,
+// and the last good one keeps serving. Authentication, limits and the
+// core's URL are the core's settings (plugins/sdk): --config greenroom.yaml
+// and GREENROOM_* variables.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,114 +26,127 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/greenroomhq/greenroom/plugins/techradar/radar"
+	"github.com/greenroomhq/greenroom/plugins/sdk"
+	"github.com/greenroomhq/greenroom/plugins/techradar/graph"
+	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
+	"github.com/greenroomhq/greenroom/plugins/techradar/resolvers"
+	"github.com/greenroomhq/greenroom/plugins/techradar/store"
 )
+
+//go:generate go tool gqlgen generate --config gqlgen.yml
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Args[1:], os.Getenv, log); err != nil {
 		fmt.Fprintln(os.Stderr, "techradar:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+// listFlag is a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func run(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("techradar", flag.ContinueOnError)
-	file := fs.String("radar", "", "the radar file: .json, .yaml or .yml (Backstage's format), or .csv (Roadie's)")
+	var sources listFlag
+	fs.Var(&sources, "radar", "a radar, [ID=]FILE|URL: .json, .yaml or .yml (Backstage's format) or .csv (Roadie's); repeat for more")
 	listen := fs.String("listen", "127.0.0.1:7008", "the address to serve on")
+	database := fs.String("database", "./techradar.db", "the plugin's database: a SQLite file, or a postgres:// URL (GREENROOM_TECHRADAR_DATABASE)")
+	config := fs.String("config", "", "the core's greenroom.yaml, for its auth and api settings")
+	poll := fs.Duration("poll", 30*time.Second, "how often the radars are read again")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *file == "" {
-		return errors.New("--radar FILE is needed")
+	if len(sources) == 0 {
+		return errors.New("--radar [ID=]FILE|URL is needed")
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	src := &source{path: *file, log: log}
-	if err := src.load(); err != nil {
-		return err // the first radar must be good
+	if v := getenv("GREENROOM_TECHRADAR_DATABASE"); v != "" && !flagSet(fs, "database") {
+		*database = v
 	}
-	srv := &http.Server{Addr: *listen, Handler: src.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	log.Info("serving the tech radar", "radar", *file, "url", "http://"+*listen+"/api/tech-radar/data")
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if *poll < time.Second {
+		return fmt.Errorf("--poll %s: at least 1s", *poll)
 	}
-	return nil
-}
-
-// source is the radar file, read again when its modification time or size
-// changes, looked at no more than once a second.
-type source struct {
-	path string
-	log  *slog.Logger
-
-	mu      sync.Mutex
-	data    []byte // the last good radar, as Backstage's response
-	modTime time.Time
-	size    int64
-	looked  time.Time
-}
-
-// load reads the file; a radar that does not parse leaves the last good
-// one serving and is returned.
-func (s *source) load() error {
-	fi, err := os.Stat(s.path)
+	var srcs []radars.Source
+	seen := map[string]bool{}
+	for _, s := range sources {
+		src, err := radars.ParseSource(s)
+		if err != nil {
+			return err
+		}
+		if seen[src.ID] {
+			return fmt.Errorf("two radars have the id %q: name them, --radar ID=%s", src.ID, src.Location)
+		}
+		seen[src.ID] = true
+		srcs = append(srcs, src)
+	}
+	cfg, err := sdk.Load("techradar", *listen, *config, getenv)
 	if err != nil {
 		return err
 	}
-	if fi.Size() > radar.MaxFileSize {
-		return fmt.Errorf("%s: %d bytes, more than the %d a radar file may have", s.path, fi.Size(), radar.MaxFileSize)
-	}
-	data, err := os.ReadFile(s.path)
+	st, err := store.Open(ctx, *database)
 	if err != nil {
 		return err
 	}
-	s.modTime, s.size = fi.ModTime(), fi.Size() // a bad file is not read again until it changes
-	r, err := radar.Parse(s.path, data)
-	if err != nil {
-		return err
-	}
-	if s.data, err = r.Backstage(); err != nil {
-		return err
-	}
-	return nil
-}
-
-// current returns the radar as Backstage's response, reading the file
-// again first if it changed.
-func (s *source) current() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if time.Since(s.looked) >= time.Second {
-		s.looked = time.Now()
-		if fi, err := os.Stat(s.path); err == nil && (!fi.ModTime().Equal(s.modTime) || fi.Size() != s.size) {
-			if err := s.load(); err != nil {
-				s.log.Error("the radar file changed and does not parse; the last good radar keeps serving", "err", err)
+	defer st.Close()
+	svc := radars.New(st, srcs, log)
+	if err := svc.Load(ctx); err != nil {
+		// A radar with a good snapshot from an earlier run serves it; one
+		// with none cannot start.
+		for _, src := range srcs {
+			if svc.Radar(src.ID) == nil {
+				return err
 			}
 		}
 	}
-	return s.data
+	go svc.Poll(ctx, *poll)
+	exec := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Radars: svc, Core: sdk.Core{URL: cfg.CoreURL}}})
+	h, release, err := sdk.Handler(ctx, sdk.Options{Config: cfg, Schema: exec, Logger: log, Ready: st.Ping,
+		Routes: map[string]http.Handler{"GET /api/tech-radar/data": backstageData(svc)}})
+	if err != nil {
+		return err
+	}
+	defer release()
+	return sdk.Serve(ctx, cfg, h, log)
 }
 
-func (s *source) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/tech-radar/data", func(w http.ResponseWriter, r *http.Request) {
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// backstageData answers Backstage's GET /api/tech-radar/data: the radar
+// named by ?id=, or the first by id, as TechRadarLoaderResponse.
+func backstageData(svc *radars.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v *radars.View
+		if id := r.URL.Query().Get("id"); id != "" {
+			v = svc.Radar(id)
+		} else if all := svc.Radars(); len(all) > 0 {
+			v = all[0]
+		}
+		if v == nil {
+			writeError(w, http.StatusNotFound, "NotFoundError", "no such radar")
+			return
+		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Write(s.current())
+		w.Write(v.Backstage)
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Write([]byte(`{"status":"ok"}`))
-	})
-	return mux
+}
+
+// writeError writes Backstage's error body: {"error": {name, message}}.
+func writeError(w http.ResponseWriter, status int, name, message string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"name": name, "message": message},
+		"response": map[string]int{"statusCode": status}})
 }

@@ -1,0 +1,80 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/plugins/techradar/graph/model"
+	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
+)
+
+// Bounds of the lists a caller asks for.
+const (
+	maxSnapshots = 1000
+	maxUsedBy    = 500
+)
+
+// usedBy asks the core, as the caller, for the entities tagged with the
+// entry's id: the core applies its read policy, and the gateway resolves
+// the rest of each entity from the core by its ref.
+func (r *Resolver) usedBy(ctx context.Context, e *radars.Entry, first *int) ([]*model.CatalogEntity, error) {
+	n := 100
+	if first != nil {
+		n = *first
+	}
+	if n < 0 || n > maxUsedBy {
+		return nil, portal.Errorf(portal.EINVALID, "first must be between 0 and %d", maxUsedBy)
+	}
+	if n == 0 {
+		return []*model.CatalogEntity{}, nil
+	}
+	var out struct {
+		Entities struct {
+			Nodes []struct{ Ref string } `json:"nodes"`
+		} `json:"entities"`
+	}
+	// Tags are matched as written; the catalog's tags are lower-case
+	// (Backstage's rule), so the entry's id is asked for in lower case.
+	err := r.Core.Query(ctx, `query($tag: String!, $first: Int!) {
+		entities(filter: {tags: {any: [$tag]}}, first: $first) { nodes { ref } } }`,
+		map[string]any{"tag": strings.ToLower(e.ID), "first": n}, &out)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]*model.CatalogEntity, len(out.Entities.Nodes))
+	for i, node := range out.Entities.Nodes {
+		list[i] = &model.CatalogEntity{Ref: node.Ref}
+	}
+	return list, nil
+}
+
+func pointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// clip shortens what a caller sent to quote it in an error.
+func clip(s string) string {
+	if len(s) > 40 {
+		return strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	return s
+}
