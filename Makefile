@@ -5,13 +5,14 @@ LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: run build test bench generate check-generated compose-check lint clean
 
-## run: serve the example catalog and templates on http://127.0.0.1:7007 (SQLite in ./greenroom.db)
+## run: the whole portal with the example data: the core, the Tech Radar plugin and the gateway at http://127.0.0.1:4000/ (the core alone, at :7007, without Node 20+)
 run: build
-	./bin/greenroom serve --location examples/catalog/all.yaml --location examples/templates/docs-site/template.yaml
+	scripts/run.sh
 
-## build: build bin/greenroom
+## build: build bin/greenroom and bin/techradar
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/greenroom ./cmd/greenroom
+	$(GO) build -o bin/techradar ./plugins/techradar
 
 ## test: run every test; PostgreSQL tests run when GREENROOM_TEST_POSTGRES_URL is set
 test:
@@ -46,4 +47,4 @@ lint:
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin .bench greenroom.db greenroom.db-shm greenroom.db-wal
+	rm -rf bin .bench greenroom.db greenroom.db-shm greenroom.db-wal techradar.db techradar.db-shm techradar.db-wal

@@ -704,16 +704,21 @@ type TechRadarTimelineEntry {
   description: String
 }
 
-"""
-A catalog entity, as the Tech Radar plugin extends every kind: an entity
-uses a radar entry when one of its tags (` + "`" + `metadata.tags` + "`" + `) is the entry's id
-(` + "`" + `tags: [go, kafka]` + "`" + ` uses the entries ` + "`" + `go` + "`" + ` and ` + "`" + `kafka` + "`" + ` of every radar).
-"""
+# The core's CatalogEntity, extended for every kind at once. No description:
+# the core's is the one (two would make Apollo's composition hint
+# INCONSISTENT_DESCRIPTION).
 type CatalogEntity @key(fields: "ref") @interfaceObject {
   ref: String!
   tags: [String!]! @external
-  "The radar entries the entity uses, in every radar, by radar then title."
-  techRadarEntries: [TechRadarEntry!]! @requires(fields: "tags")
+  """
+  The radar entries the entity uses, in every radar, by radar then title:
+  an entity uses an entry when one of its tags (` + "`" + `metadata.tags` + "`" + `) is the
+  entry's id (` + "`" + `tags: [go, kafka]` + "`" + ` uses the entries ` + "`" + `go` + "`" + ` and ` + "`" + `kafka` + "`" + `).
+  Nullable, as every field a plugin adds to the catalog's types: when the
+  plugin is down, the gateway answers null for it, with an error naming the
+  plugin, and the rest of the answer stands.
+  """
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1324,10 +1329,10 @@ func (ec *executionContext) _CatalogEntity_techRadarEntries(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
-			return ec.marshalNTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CatalogEntity_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3823,7 +3828,7 @@ func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.Selectio
 			}
 		case "techRadarEntries":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CatalogEntity_techRadarEntries(ctx, field, obj)
 				})
@@ -5569,6 +5574,25 @@ func (ec *executionContext) marshalOTechRadar2ᚖgithubᚗcomᚋgreenroomhqᚋgr
 		return graphql.Null
 	}
 	return ec._TechRadar(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTechRadarEntry2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTechRadarEntry2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntry(ctx context.Context, sel ast.SelectionSet, v *radars.Entry) graphql.Marshaler {

@@ -31,20 +31,22 @@ func (r *Resolver) usedBy(ctx context.Context, e *radars.Entry, first *int) ([]*
 	}
 	var out struct {
 		Entities struct {
-			Nodes []struct{ Ref string } `json:"nodes"`
+			Edges []struct {
+				Node struct{ Ref string } `json:"node"`
+			} `json:"edges"`
 		} `json:"entities"`
 	}
 	// Tags are matched as written; the catalog's tags are lower-case
 	// (Backstage's rule), so the entry's id is asked for in lower case.
 	err := r.Core.Query(ctx, `query($tag: String!, $first: Int!) {
-		entities(filter: {tags: {any: [$tag]}}, first: $first) { nodes { ref } } }`,
+		entities(filter: {tags: {any: [$tag]}}, first: $first) { edges { node { ref } } } }`,
 		map[string]any{"tag": strings.ToLower(e.ID), "first": n}, &out)
 	if err != nil {
 		return nil, err
 	}
-	list := make([]*model.CatalogEntity, len(out.Entities.Nodes))
-	for i, node := range out.Entities.Nodes {
-		list[i] = &model.CatalogEntity{Ref: node.Ref}
+	list := make([]*model.CatalogEntity, len(out.Entities.Edges))
+	for i, e := range out.Entities.Edges {
+		list[i] = &model.CatalogEntity{Ref: e.Node.Ref}
 	}
 	return list, nil
 }
