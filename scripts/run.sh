@@ -27,11 +27,7 @@ core_alone() {
 command -v node >/dev/null 2>&1 || core_alone "Node.js is not installed (the gateway needs Node 20 or later)"
 major=$(node -p 'process.versions.node.split(".")[0]')
 ((major >= 20)) || core_alone "Node.js $(node --version) is too old (the gateway needs Node 20 or later)"
-# npm ci only when the lock file changed since the last install.
-if ! cmp -s gateway/package-lock.json gateway/node_modules/.greenroom-lock 2>/dev/null; then
-  npm ci --prefix gateway --no-audit --no-fund --loglevel=error || core_alone "npm ci --prefix gateway failed"
-  cp gateway/package-lock.json gateway/node_modules/.greenroom-lock
-fi
+scripts/node-deps.sh || core_alone "the gateway's npm packages could not be installed"
 
 ./bin/techradar --radar larkspur=examples/techradar/radar.yaml --database ./techradar.db &
 radar=$!

@@ -31,10 +31,15 @@ type Config struct {
 	// development mode, every caller the guest user, as the core does.
 	Auth auth.Config
 	// Limits bound each request as the core's api settings do.
-	Limits server.Limits
+	Limits Limits
 	// Production refuses to start without authentication.
 	Production bool
 }
+
+// Limits are the core's bounds on a request (internal/server): depth,
+// complexity, tokens, aliases, batch, body and response sizes, timeouts,
+// concurrent requests; a zero field takes the core's default.
+type Limits = server.Limits
 
 // fileConfig is the part of greenroom.yaml a plugin reads: the same keys
 // as the core's (cmd/greenroom/config.go). Other sections are the core's

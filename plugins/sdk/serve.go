@@ -79,9 +79,13 @@ func principalOf(_ context.Context, c *auth.Claims) (*portal.Principal, error) {
 	return &portal.Principal{Kind: kind, Ref: ref, Ownership: []string{ref}}, nil
 }
 
-// Caller returns who makes the request: its ref (user:default/jane,
-// service:deploy-bot, or the guest in development mode) and kind.
-func Caller(ctx context.Context) *portal.Principal { return portal.PrincipalFromContext(ctx) }
+// Principal is who makes a request: Kind (user, service or anonymous) and
+// Ref (user:default/jane, service:deploy-bot, or the guest in development
+// mode; "" when anonymous).
+type Principal = portal.Principal
+
+// Caller returns who makes the request.
+func Caller(ctx context.Context) *Principal { return portal.PrincipalFromContext(ctx) }
 
 type tokenKey struct{}
 

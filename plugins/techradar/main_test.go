@@ -231,22 +231,8 @@ func testPlugin(t *testing.T, db string) {
 		t.Error("an unknown radar is not null")
 	}
 
-	// An entity uses the entries its tags name, in every radar.
-	var ents struct {
-		Entities []struct {
-			Ref              string
-			TechRadarEntries []struct{ ID, RadarID string }
-		} `json:"_entities"`
-	}
-	p.query(t, `query($r: [_Any!]!) { _entities(representations: $r) { ... on CatalogEntity { ref techRadarEntries { id radarId } } } }`,
-		map[string]any{"r": []map[string]any{
-			{"__typename": "CatalogEntity", "ref": "component:default/a", "tags": []string{"Go", "duckdb", "kafka", "tier-1"}},
-			{"__typename": "CatalogEntity", "ref": "component:default/b", "tags": []string{}},
-		}}, &ents)
-	if e := ents.Entities; len(e) != 2 || len(e[0].TechRadarEntries) != 3 || e[0].TechRadarEntries[0].RadarID != "data" ||
-		e[0].TechRadarEntries[1].ID != "go" || e[0].TechRadarEntries[2].ID != "kafka" || len(e[1].TechRadarEntries) != 0 {
-		t.Errorf("_entities: %+v; want duckdb (data), go and kafka (larkspur) for a, nothing for b", e)
-	}
+	// CatalogEntity.techRadarEntries reads the entities' tags from the
+	// core: gateway/e2e_test.go checks it with a real core and gateway.
 
 	// A bad edit keeps the last good radar and adds no snapshot; a good
 	// one adds a snapshot, and the old one can still be read.

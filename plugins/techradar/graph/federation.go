@@ -210,10 +210,6 @@ func (ec *executionContext) resolveManyEntities(
 					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
 					continue
 				}
-				entity.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, reps[i].entity["tags"])
-				if err != nil {
-					return err
-				}
 				list[reps[i].index] = entity
 			}
 			return nil

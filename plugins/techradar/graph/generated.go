@@ -48,7 +48,6 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	CatalogEntity struct {
 		Ref              func(childComplexity int) int
-		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
@@ -131,10 +130,10 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CatalogEntityResolver interface {
-	TechRadarEntries(ctx context.Context, obj *model.CatalogEntity) ([]*radars.Entry, error)
+	TechRadarEntries(ctx context.Context, obj *radars.Entity) ([]*radars.Entry, error)
 }
 type EntityResolver interface {
-	FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]*model.CatalogEntity, error)
+	FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]*radars.Entity, error)
 }
 type QueryResolver interface {
 	TechRadars(ctx context.Context) ([]*radars.View, error)
@@ -159,7 +158,7 @@ type TechRadarEntryResolver interface {
 	Ring(ctx context.Context, obj *radars.Entry) (*radar.Ring, error)
 	Moved(ctx context.Context, obj *radars.Entry) (int, error)
 	Timeline(ctx context.Context, obj *radars.Entry) ([]*radars.Moment, error)
-	UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]*model.CatalogEntity, error)
+	UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]*radars.Entity, error)
 }
 type TechRadarRingResolver interface {
 	Description(ctx context.Context, obj *radar.Ring) (*string, error)
@@ -199,12 +198,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CatalogEntity.Ref(childComplexity), true
-	case "CatalogEntity.tags":
-		if e.ComplexityRoot.CatalogEntity.Tags == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CatalogEntity.Tags(childComplexity), true
 	case "CatalogEntity.techRadarEntries":
 		if e.ComplexityRoot.CatalogEntity.TechRadarEntries == nil {
 			break
@@ -594,7 +587,7 @@ var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `extend schema
   @link(
     url: "https://specs.apollo.dev/federation/v2.3"
-    import: ["@key", "@interfaceObject", "@external", "@requires"]
+    import: ["@key", "@interfaceObject"]
   )
 
 type Query {
@@ -706,10 +699,13 @@ type TechRadarTimelineEntry {
 
 # The core's CatalogEntity, extended for every kind at once. No description:
 # the core's is the one (two would make Apollo's composition hint
-# INCONSISTENT_DESCRIPTION).
+# INCONSISTENT_DESCRIPTION). The plugin reads the entities' tags from the
+# core itself, as the caller, one request per batch, rather than with
+# @requires: Hive Gateway leaves @requires fields of an @interfaceObject out
+# of the representations when a query selects the field inside a fragment
+# (` + "`" + `... on Component { techRadarEntries }` + "`" + `), which would answer null.
 type CatalogEntity @key(fields: "ref") @interfaceObject {
   ref: String!
-  tags: [String!]! @external
   """
   The radar entries the entity uses, in every radar, by radar then title:
   an entity uses an entry when one of its tags (` + "`" + `metadata.tags` + "`" + `) is the
@@ -718,7 +714,7 @@ type CatalogEntity @key(fields: "ref") @interfaceObject {
   plugin is down, the gateway answers null for it, with an error naming the
   plugin, and the rest of the answer stands.
   """
-  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
+  techRadarEntries: [TechRadarEntry!]
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -806,8 +802,6 @@ func (ec *executionContext) childFields_CatalogEntity(ctx context.Context, field
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_CatalogEntity_ref(ctx, field)
-	case "tags":
-		return ec.fieldContext_CatalogEntity_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_CatalogEntity_techRadarEntries(ctx, field)
 	}
@@ -1270,7 +1264,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _CatalogEntity_ref(ctx context.Context, field graphql.CollectedField, obj *model.CatalogEntity) (ret graphql.Marshaler) {
+func (ec *executionContext) _CatalogEntity_ref(ctx context.Context, field graphql.CollectedField, obj *radars.Entity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1293,30 +1287,7 @@ func (ec *executionContext) fieldContext_CatalogEntity_ref(_ context.Context, fi
 	return graphql.NewScalarFieldContext("CatalogEntity", field, false, false, "String")
 }
 
-func (ec *executionContext) _CatalogEntity_tags(ctx context.Context, field graphql.CollectedField, obj *model.CatalogEntity) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CatalogEntity_tags(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Tags, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_CatalogEntity_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CatalogEntity", field, false, false, "String")
-}
-
-func (ec *executionContext) _CatalogEntity_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.CatalogEntity) (ret graphql.Marshaler) {
+func (ec *executionContext) _CatalogEntity_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *radars.Entity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1361,8 +1332,8 @@ func (ec *executionContext) _Entity_findManyCatalogEntityByRefs(ctx context.Cont
 			return ec.Resolvers.Entity().FindManyCatalogEntityByRefs(ctx, fc.Args["reps"].([]*model.CatalogEntityByRefsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CatalogEntity) graphql.Marshaler {
-			return ec.marshalOCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
+			return ec.marshalOCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2231,8 +2202,8 @@ func (ec *executionContext) _TechRadarEntry_usedBy(ctx context.Context, field gr
 			return ec.Resolvers.TechRadarEntry().UsedBy(ctx, obj, fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CatalogEntity) graphql.Marshaler {
-			return ec.marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
+			return ec.marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntityᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3785,9 +3756,9 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.CatalogEntity:
+	case radars.Entity:
 		return ec._CatalogEntity(ctx, sel, &obj)
-	case *model.CatalogEntity:
+	case *radars.Entity:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -3807,7 +3778,7 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 var catalogEntityImplementors = []string{"CatalogEntity", "_Entity"}
 
-func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.SelectionSet, obj *model.CatalogEntity) graphql.Marshaler {
+func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.SelectionSet, obj *radars.Entity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, catalogEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3818,11 +3789,6 @@ func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("CatalogEntity")
 		case "ref":
 			out.Values[i] = ec._CatalogEntity_ref(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "tags":
-			out.Values[i] = ec._CatalogEntity_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -4776,11 +4742,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CatalogEntity) graphql.Marshaler {
+func (ec *executionContext) marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx, sel, v[i])
+		return ec.marshalNCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4792,7 +4758,7 @@ func (ec *executionContext) marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroom
 	return ret
 }
 
-func (ec *executionContext) marshalNCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx context.Context, sel ast.SelectionSet, v *model.CatalogEntity) graphql.Marshaler {
+func (ec *executionContext) marshalNCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx context.Context, sel ast.SelectionSet, v *radars.Entity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CatalogEntity!")
 		return graphql.Null
@@ -4868,35 +4834,6 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
-}
-
-func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]string, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := make(graphql.Array, len(v))
-	for i := range v {
-		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
-	}
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNTechRadar2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.View) graphql.Marshaler {
@@ -5440,20 +5377,20 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx context.Context, sel ast.SelectionSet, v []*model.CatalogEntity) graphql.Marshaler {
+func (ec *executionContext) marshalOCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx context.Context, sel ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx, sel, v[i])
+		return ec.marshalOCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx context.Context, sel ast.SelectionSet, v *model.CatalogEntity) graphql.Marshaler {
+func (ec *executionContext) marshalOCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx context.Context, sel ast.SelectionSet, v *radars.Entity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

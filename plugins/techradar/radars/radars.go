@@ -376,3 +376,13 @@ func (e *Entry) Moments() []*Moment {
 	}
 	return out
 }
+
+// Entity is a catalog entity as the plugin sees it: its ref, and the tags
+// that link it to entries, read from the core.
+type Entity struct {
+	Ref  string
+	Tags []string
+}
+
+// IsEntity marks Entity as a federation entity, as gqlgen's runtime wants.
+func (Entity) IsEntity() {}

@@ -10,15 +10,16 @@ import (
 
 	"github.com/greenroomhq/greenroom/plugins/techradar/graph"
 	"github.com/greenroomhq/greenroom/plugins/techradar/graph/model"
+	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
 )
 
 // FindManyCatalogEntityByRefs is the resolver for the findManyCatalogEntityByRefs field.
-func (r *entityResolver) FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]*model.CatalogEntity, error) {
-	out := make([]*model.CatalogEntity, len(reps))
+func (r *entityResolver) FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]*radars.Entity, error) {
+	refs := make([]string, len(reps))
 	for i, rep := range reps {
-		out[i] = &model.CatalogEntity{Ref: rep.Ref} // the gateway sends its tags, which gqlgen sets next
+		refs[i] = rep.Ref
 	}
-	return out, nil
+	return r.entities(ctx, refs)
 }
 
 // Entity returns graph.EntityResolver implementation.

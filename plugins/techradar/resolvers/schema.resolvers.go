@@ -12,14 +12,13 @@ import (
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/plugins/techradar/graph"
-	"github.com/greenroomhq/greenroom/plugins/techradar/graph/model"
 	"github.com/greenroomhq/greenroom/plugins/techradar/radar"
 	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
 	"github.com/greenroomhq/greenroom/plugins/techradar/store"
 )
 
 // TechRadarEntries is the resolver for the techRadarEntries field.
-func (r *catalogEntityResolver) TechRadarEntries(ctx context.Context, obj *model.CatalogEntity) ([]*radars.Entry, error) {
+func (r *catalogEntityResolver) TechRadarEntries(ctx context.Context, obj *radars.Entity) ([]*radars.Entry, error) {
 	return r.Radars.Used(obj.Tags), nil
 }
 
@@ -116,7 +115,7 @@ func (r *techRadarEntryResolver) Timeline(ctx context.Context, obj *radars.Entry
 }
 
 // UsedBy is the resolver for the usedBy field.
-func (r *techRadarEntryResolver) UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]*model.CatalogEntity, error) {
+func (r *techRadarEntryResolver) UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]*radars.Entity, error) {
 	return r.usedBy(ctx, obj, first)
 }
 

@@ -2,24 +2,6 @@
 
 package model
 
-import (
-	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
-)
-
-type CatalogEntity struct {
-	Ref  string   `json:"ref"`
-	Tags []string `json:"tags"`
-	// The radar entries the entity uses, in every radar, by radar then title:
-	// an entity uses an entry when one of its tags (`metadata.tags`) is the
-	// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
-	// Nullable, as every field a plugin adds to the catalog's types: when the
-	// plugin is down, the gateway answers null for it, with an error naming the
-	// plugin, and the rest of the answer stands.
-	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
-}
-
-func (CatalogEntity) IsEntity() {}
-
 type CatalogEntityByRefsInput struct {
 	Ref string `json:"Ref"`
 }
