@@ -39,12 +39,12 @@ check-generated: generate
 	@git diff --exit-code -- graph resolvers plugins/techradar/graph plugins/techradar/resolvers || { echo "graph/ is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- graph resolvers plugins/techradar/graph plugins/techradar/resolvers)" || { git status --porcelain -- graph resolvers plugins/techradar/graph plugins/techradar/resolvers; echo "make generate created files: commit them"; exit 1; }
 
-## compose-check: compose the subgraph SDL (alone and with an example plugin) with Apollo's and The Guild's composition
+## compose-check: compose the core's SDL (alone, with a synthetic plugin, with the Go plugins' schemas) with Apollo's and The Guild's composition
 compose-check:
 	npm ci --prefix gateway --no-audit --no-fund
 	mkdir -p bin
 	$(GO) run ./cmd/greenroom schema > bin/schema.graphql
-	node gateway/compose-check.mjs bin/schema.graphql
+	node gateway/compose-check.mjs bin/schema.graphql techradar=plugins/techradar/schema.graphqls
 
 ## lint: formatting and vet
 lint:

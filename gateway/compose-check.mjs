@@ -49,8 +49,11 @@ async function readStdin() {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+// Arguments of the form NAME=FILE are real plugins' SDL files, composed with the core at the end.
+const PLUGIN_ARGS = process.argv.slice(2).filter((a) => a.includes("="));
+
 async function readSDL() {
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => !a.includes("="));
   if (args.length > 1 || args[0] === "-h" || args[0] === "--help") {
     console.error("usage: node gateway/compose-check.mjs [schema.graphql]   (or the SDL on stdin)");
     process.exit(2);
@@ -346,6 +349,22 @@ if (!entity.type) {
   console.log(`plugin ${PLUGIN.name} extends ${entity.type} @key(fields: "${entity.key}")`);
   const expect = [[entity.type, "scorecardsScorecard"], ["Query", "scorecardsRanking"]];
   for (const lib of LIBRARIES) problems.push(...run(lib, [core, plugin], expect));
+}
+
+// The plugins of this repository, as they are: composed together with the core.
+if (PLUGIN_ARGS.length > 0) {
+  const plugins = [];
+  for (const arg of PLUGIN_ARGS) {
+    const [name, file] = [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)];
+    try {
+      plugins.push({ name, url: `http://127.0.0.1/${name}/graphql`, typeDefs: parse(readFileSync(file, "utf8")) });
+    } catch (err) {
+      problems.push(`${name}: cannot read ${file}: ${err.message}`);
+    }
+  }
+  if (plugins.length === PLUGIN_ARGS.length) {
+    for (const lib of LIBRARIES) problems.push(...run(lib, [core, ...plugins], []));
+  }
 }
 
 if (problems.length > 0) fail(problems);
