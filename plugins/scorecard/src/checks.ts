@@ -1,8 +1,8 @@
-// The documentation-hygiene checks. Pure functions of the three entity fields the plugin
-// @requires from the core (title, description, tags): no I/O, so a score depends only on
-// what the gateway sent.
+// The documentation-hygiene checks. Pure functions of the three entity fields the plugin reads
+// from the core (title, description, tags): no I/O, so a score depends only on what the core
+// answered.
 
-/** The entity fields a check reads: what `@requires(fields: "title description tags")` brings. */
+/** The entity fields a check reads, as the core's entitiesByRefs returns them. */
 export interface EntityDocs {
   title: string | null;
   description: string | null;

@@ -1,9 +1,12 @@
 // Greenroom's scorecard plugin: an Apollo Federation v2 subgraph, its own process, that adds
 // `scorecard` (documentation hygiene) to every catalog entity. The gateway composes it with
-// the core and forwards the caller's Authorization header; this plugin does not need it, and
-// logs no header.
+// the core and forwards the caller's Authorization header; this plugin forwards it in turn to
+// the core, whose entities it reads as the caller, and logs no header.
 //
-//   node dist/index.js [--listen HOST:PORT]     (default 127.0.0.1:7009)
+//   node dist/index.js [--listen HOST:PORT] [--core URL]
+//
+// --listen defaults to 127.0.0.1:7009; --core (the core's GraphQL endpoint) to the environment
+// variable GREENROOM_CORE_URL, else http://127.0.0.1:7007/graphql.
 //
 // Serves GraphQL at /graphql (POST and GET) and GET /healthz; every other path is a 404 (Yoga's
 // own /health included: /healthz is the name Greenroom uses).
@@ -11,7 +14,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
 import { createYoga } from "graphql-yoga";
-import { schema } from "./schema.js";
+import { Core, DEFAULT_CORE_URL, parseCoreUrl, showUrl } from "./core.js";
+import { makeSchema } from "./schema.js";
 
 const DEFAULT_LISTEN = "127.0.0.1:7009";
 
@@ -29,14 +33,26 @@ function parseListen(listen: string): { host: string; port: number } {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { listen: { type: "string", default: DEFAULT_LISTEN } },
+    options: { listen: { type: "string", default: DEFAULT_LISTEN }, core: { type: "string" } },
     strict: true,
     allowPositionals: false,
   });
   const { host, port } = parseListen(values.listen);
+  const env = process.env["GREENROOM_CORE_URL"];
+  const coreUrl =
+    values.core !== undefined
+      ? parseCoreUrl(values.core, "--core")
+      : env !== undefined && env !== ""
+        ? parseCoreUrl(env, "GREENROOM_CORE_URL")
+        : DEFAULT_CORE_URL;
+  const core = new Core({
+    url: coreUrl,
+    // One line per failed read of the core (a batch), with what went wrong; no header, no URL.
+    onError: (err) => log("the catalog did not answer", { reason: err.reason, detail: err.detail }),
+  });
 
   const yoga = createYoga({
-    schema,
+    schema: makeSchema(core),
     graphqlEndpoint: "/graphql",
     // A subgraph is called by the gateway, not by people: no GraphiQL, no landing page.
     graphiql: false,
@@ -67,7 +83,7 @@ function main(): void {
     process.exit(1);
   });
   server.listen(port, host, () => {
-    log("serving the scorecard subgraph", { url: `http://${values.listen}/graphql` });
+    log("serving the scorecard subgraph", { url: `http://${values.listen}/graphql`, core: showUrl(coreUrl) });
   });
 
   const stop = (signal: string): void => {
