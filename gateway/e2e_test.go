@@ -79,7 +79,7 @@ type portal struct {
 	radarArgs, radarEnv         []string
 	radar, gateway              *process
 	gatewayStart                time.Duration // from its start to its first supergraph served
-	entitiesCalls               atomic.Int64 // _entities requests that reached the Tech Radar plugin
+	entitiesCalls               atomic.Int64  // _entities requests that reached the Tech Radar plugin
 	userToken, adminToken       string
 }
 
@@ -188,6 +188,54 @@ func TestPortal(t *testing.T) {
 				t.Errorf("event %+v; want svc-000 UPDATED, using postgresql (the plugin's field, resolved for the event)", c)
 			}
 			break
+		}
+	})
+
+	t.Run("SubscriptionSSE", func(t *testing.T) {
+		events := openSSE(ctx, t, p.gatewayURL, p.userToken,
+			`subscription { catalogChanged(filter: {kind: ["Component"]}) { operation ref entity { techRadarEntries { id } } } }`)
+		time.Sleep(500 * time.Millisecond)
+		writeFile(t, filepath.Join(p.dir, "catalog.yaml"), catalog("[kotlin]"))
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			data := events.next(t, time.Until(deadline))
+			var res struct {
+				Data struct {
+					CatalogChanged struct {
+						Ref    string
+						Entity struct{ TechRadarEntries []struct{ ID string } }
+					}
+				}
+			}
+			if err := json.Unmarshal(data, &res); err != nil {
+				t.Fatalf("event %s: %v", data, err)
+			}
+			if c := res.Data.CatalogChanged; c.Ref == "component:default/svc-000" {
+				if len(c.Entity.TechRadarEntries) != 1 || c.Entity.TechRadarEntries[0].ID != "kotlin" {
+					t.Errorf("event %s; want svc-000 using kotlin", data)
+				}
+				break
+			}
+		}
+	})
+
+	t.Run("SlowPluginBounded", func(t *testing.T) {
+		// A plugin that answers _entities after the gateway's
+		// subgraphTimeout: the catalog's fields answer, the plugin's field
+		// is null with GATEWAY_TIMEOUT naming it, within the timeout.
+		slow := httptest.NewServer(slowSubgraph(10 * time.Second))
+		defer slow.Close()
+		p.query(t, p.adminToken, `mutation($u: String!) { addPlugin(name: "slow", url: $u) { name } }`, map[string]any{"u": slow.URL}, nil)
+		p.waitState(t, "slow", "up")
+		defer func() {
+			p.greenroom(t, "plugins", "remove", "slow")
+			p.waitState(t, "slow", "")
+		}()
+		began := time.Now()
+		res := p.raw(t, p.userToken, `{ entity(ref: "component:default/svc-004") { ref slowField } }`)
+		took := time.Since(began)
+		if took > 4*time.Second || !strings.Contains(string(res.Data), `"ref":"component:default/svc-004"`) || !strings.Contains(string(res.Data), `"slowField":null`) ||
+			len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "GATEWAY_TIMEOUT" || !strings.Contains(res.Errors[0].Message, `"slow"`) {
+			t.Errorf("a slow plugin: %s, %s %+v; want the core's fields, slowField null with GATEWAY_TIMEOUT naming slow, within the 2 s timeout", took, res.Data, res.Errors)
 		}
 	})
 
@@ -301,6 +349,29 @@ type Query { brokenThing: Int }
 type Component @key(fields: "ref") { ref: Int! }
 `
 
+// slowSDL is a plugin's field on every entity.
+const slowSDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@interfaceObject"])
+
+type CatalogEntity @key(fields: "ref") @interfaceObject { ref: String! slowField: Int }
+`
+
+// slowSubgraph serves slowSDL and answers _entities after delay (or when
+// the gateway gives up).
+func slowSubgraph(delay time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if bytes.Contains(body, []byte("_entities")) {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"_service": map[string]any{"sdl": slowSDL}}})
+	})
+}
+
 // brokenSubgraph serves brokenSDL as a subgraph's _service.
 func brokenSubgraph() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -365,7 +436,7 @@ registry:
   url: %s
   token: %s
 pollInterval: 1s
-subgraphTimeout: 5s
+subgraphTimeout: 2s
 `, p.coreURL, proxy.URL, p.coreURL, mint("service:gateway"))
 	writeFile(t, filepath.Join(p.dir, "gateway.yaml"), config)
 	began := time.Now()
@@ -607,6 +678,60 @@ func (p *portal) waitState(t testing.TB, name, state string) {
 		}
 	}
 	t.Fatalf("the gateway did not report %s %q within 20 s: %s", name, state, last)
+}
+
+// sseClient is a graphql-sse client (distinct connections mode).
+type sseClient struct{ r *bufio.Reader }
+
+func openSSE(ctx context.Context, t testing.TB, gateway, token, query string) *sseClient {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, gateway, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("SSE: %s %s", resp.Status, b)
+	}
+	return &sseClient{r: bufio.NewReader(resp.Body)}
+}
+
+// next returns the data of the next "next" event.
+func (c *sseClient) next(t testing.TB, within time.Duration) []byte {
+	t.Helper()
+	type line struct {
+		s   string
+		err error
+	}
+	event := ""
+	for {
+		ch := make(chan line, 1)
+		go func() { s, err := c.r.ReadString('\n'); ch <- line{s, err} }()
+		var l line
+		select {
+		case l = <-ch:
+		case <-time.After(within):
+			t.Fatal("no SSE event in time")
+		}
+		if l.err != nil {
+			t.Fatalf("SSE: %v", l.err)
+		}
+		s := strings.TrimRight(l.s, "\r\n")
+		switch {
+		case strings.HasPrefix(s, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(s, "event:"))
+		case strings.HasPrefix(s, "data:") && event == "next":
+			return []byte(strings.TrimSpace(strings.TrimPrefix(s, "data:")))
+		case strings.HasPrefix(s, "data:") && event == "complete":
+			t.Fatal("SSE: the subscription completed")
+		}
+	}
 }
 
 // wsClient is a graphql-transport-ws client with one subscription.
