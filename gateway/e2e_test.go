@@ -133,6 +133,20 @@ func TestPortal(t *testing.T) {
 		if calls := p.entitiesCalls.Load() - before; calls != 1 {
 			t.Errorf("the screen cost %d _entities calls to the plugin; want 1", calls)
 		}
+		// Through fields typed as a kind, and inside fragments, alike.
+		var owned struct {
+			Entity struct {
+				OwnedEntities []struct {
+					Ref              string
+					TechRadarEntries []struct{ ID string }
+				}
+			}
+		}
+		p.query(t, p.userToken, `{ entity(ref: "group:default/team-a") { ... on Group { ownedEntities(first: 4) {
+			ref ... on Component { techRadarEntries { id } } } } } }`, nil, &owned)
+		if o := owned.Entity.OwnedEntities; len(o) != 4 || len(o[0].TechRadarEntries) != 2 || len(o[1].TechRadarEntries) != 1 {
+			t.Errorf("team-a's entities through ownedEntities: %+v; want go+kafka, kotlin, …", o)
+		}
 		if len(got.TechRadars) != 1 || got.TechRadars[0].ID != "larkspur" {
 			t.Errorf("techRadars %+v", got.TechRadars)
 		}
@@ -231,7 +245,7 @@ func TestPortal(t *testing.T) {
 			p.waitState(t, "slow", "")
 		}()
 		began := time.Now()
-		res := p.raw(t, p.userToken, `{ entity(ref: "component:default/svc-004") { ref slowField } }`)
+		res := p.raw(t, p.userToken, `{ entity(ref: "component:default/svc-004") { ref ... on Component { slowField } } }`)
 		took := time.Since(began)
 		if took > 4*time.Second || !strings.Contains(string(res.Data), `"ref":"component:default/svc-004"`) || !strings.Contains(string(res.Data), `"slowField":null`) ||
 			len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != "GATEWAY_TIMEOUT" || !strings.Contains(res.Errors[0].Message, `"slow"`) {
@@ -349,10 +363,10 @@ type Query { brokenThing: Int }
 type Component @key(fields: "ref") { ref: Int! }
 `
 
-// slowSDL is a plugin's field on every entity.
-const slowSDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@interfaceObject"])
+// slowSDL is a plugin's field on components.
+const slowSDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
 
-type CatalogEntity @key(fields: "ref") @interfaceObject { ref: String! slowField: Int }
+type Component @key(fields: "ref") { ref: String! slowField: Int }
 `
 
 // slowSubgraph serves slowSDL and answers _entities after delay (or when

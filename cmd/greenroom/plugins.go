@@ -136,8 +136,10 @@ func printPlugins(w io.Writer, list []portal.Plugin, status *gatewayStatus) {
 			if i := slices.IndexFunc(status.Subgraphs, func(s gatewaySubgraph) bool { return s.Name == p.Name }); i >= 0 {
 				s := status.Subgraphs[i]
 				state = s.State
-				if s.Error != "" {
+				if s.Error != "" && !strings.HasPrefix(s.Error, s.State) {
 					state += ": " + s.Error
+				} else if s.Error != "" {
+					state = s.Error
 				}
 			}
 		}

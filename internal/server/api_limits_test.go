@@ -381,6 +381,7 @@ func TestLimits(t *testing.T) {
 				wantRefused(t, post(t, srv, q, nil), `{"code": "INVALID", "limit": "introspection"}`)
 			}
 			wantOK(t, post(t, srv, `{ __typename entity(ref: "component:catalog-service") { __typename } }`, nil))
+			wantOK(t, post(t, srv, `{ _service { sdl } }`, nil)) // what a gateway reads
 		})
 
 		t.Run("APQ", func(t *testing.T) {

@@ -97,9 +97,10 @@ func New(opts Options) http.Handler {
 		gql.AddTransport(t)
 	}
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if !lim.DisableIntrospection {
-		gql.Use(extension.Introspection{})
-	}
+	// Always on: gqlgen's federation code answers _service, which a gateway
+	// reads, only where introspection is; the operation limits refuse
+	// __schema and __type themselves when it is disabled.
+	gql.Use(extension.Introspection{})
 	useLimits(gql, lim)
 	gql.SetErrorPresenter(timeoutErrors(lim.Timeout, errorPresenter(log)))
 	// Fresh loaders for every operation: their caches must not outlive it.

@@ -80,6 +80,21 @@ func (c Core) Query(ctx context.Context, query string, vars map[string]any, out 
 	return json.Unmarshal(r.Data, out)
 }
 
+// Viewer returns the caller as the core knows it: its ref, resolved from the
+// token as the core's settings say (with auth.subject: email, the User
+// whose profile has the token's e-mail; [Caller] has the token's subject
+// only), and the refs it owns through (its groups).
+func (c Core) Viewer(ctx context.Context) (ref string, ownership []string, err error) {
+	var out struct {
+		Viewer struct {
+			Ref           string   `json:"ref"`
+			OwnershipRefs []string `json:"ownershipRefs"`
+		} `json:"viewer"`
+	}
+	err = c.Query(ctx, `{ viewer { ref ownershipRefs } }`, nil, &out)
+	return out.Viewer.Ref, out.Viewer.OwnershipRefs, err
+}
+
 // Decision is the core's answer to whether the caller may use a permission.
 type Decision struct {
 	Allowed bool   `json:"allowed"`

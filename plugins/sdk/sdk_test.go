@@ -86,7 +86,11 @@ func TestHandler(t *testing.T) {
 	exec := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Radars: radars.New(st, nil, slog.New(slog.DiscardHandler)), Core: c}})
 	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, err := c.Allowed(r.Context(), r.URL.Query().Get("permission"), "")
-		json.NewEncoder(w).Encode(map[string]any{"caller": sdk.Caller(r.Context()).Ref, "allowed": d.Allowed, "reason": d.Reason,
+		viewer, _, verr := c.Viewer(r.Context())
+		if verr != nil {
+			viewer = "error: " + verr.Error()
+		}
+		json.NewEncoder(w).Encode(map[string]any{"caller": sdk.Caller(r.Context()).Ref, "viewer": viewer, "allowed": d.Allowed, "reason": d.Reason,
 			"code": sdk.ErrorCode(err), "require": sdk.ErrorCode(c.Require(r.Context(), r.URL.Query().Get("permission"), ""))})
 	})
 	h, release, err := sdk.Handler(t.Context(), sdk.Options{Config: cfg, Schema: exec, Routes: map[string]http.Handler{"GET /check": check}})
@@ -155,7 +159,7 @@ func TestHandler(t *testing.T) {
 			bearer = token(c.sub)
 		}
 		code, out := get("/check?permission="+c.perm, bearer)
-		if code != http.StatusOK || out["allowed"] != c.allowed || out["caller"] != c.sub || out["require"] != c.requireCode || out["code"] != "" {
+		if code != http.StatusOK || out["allowed"] != c.allowed || out["caller"] != c.sub || out["viewer"] != c.sub || out["require"] != c.requireCode || out["code"] != "" {
 			t.Errorf("%s asks for %s: %d %v; want allowed %t", c.sub, c.perm, code, out, c.allowed)
 		}
 	}
@@ -163,6 +167,27 @@ func TestHandler(t *testing.T) {
 	if _, out := get("/check?permission=nope.nope", token("user:default/admin")); out["allowed"] != false ||
 		!strings.Contains(out["reason"].(string), "not a permission") || out["require"] != portal.EFORBIDDEN {
 		t.Errorf("an unknown permission: %v; want it denied, saying why", out)
+	}
+	// With introspection off, a gateway still reads the plugin's _service.
+	closed := cfg
+	closed.Limits.DisableIntrospection = true
+	h2, release2, err := sdk.Handler(t.Context(), sdk.Options{Config: closed, Schema: exec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release2()
+	noIntro := httptest.NewServer(h2)
+	defer noIntro.Close()
+	for q, ok := range map[string]bool{"%7B_service%7Bsdl%7D%7D": true, "%7B__schema%7BqueryType%7Bname%7D%7D%7D": false} {
+		resp, err := http.Get(noIntro.URL + "/graphql?query=" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := !strings.Contains(string(b), `"errors"`); got != ok {
+			t.Errorf("introspection off, %s: %s; want ok %t", q, b, ok)
+		}
 	}
 	// Health and metrics, as the core serves them.
 	for _, path := range []string{"/healthz", "/readyz"} {

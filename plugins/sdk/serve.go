@@ -84,7 +84,9 @@ func principalOf(_ context.Context, c *auth.Claims) (*portal.Principal, error) {
 // mode; "" when anonymous).
 type Principal = portal.Principal
 
-// Caller returns who makes the request.
+// Caller returns who makes the request, as its token says: the subject
+// claim. Where the core maps tokens to users by e-mail (auth.subject:
+// email), or to know the caller's groups, ask the core ([Core.Viewer]).
 func Caller(ctx context.Context) *Principal { return portal.PrincipalFromContext(ctx) }
 
 type tokenKey struct{}

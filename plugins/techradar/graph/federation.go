@@ -136,7 +136,27 @@ func (ec *executionContext) resolveEntityGroup(
 
 func isMulti(typeName string) bool {
 	switch typeName {
+	case "API":
+		return true
 	case "CatalogEntity":
+		return true
+	case "Component":
+		return true
+	case "Domain":
+		return true
+	case "GenericEntity":
+		return true
+	case "Group":
+		return true
+	case "Location":
+		return true
+	case "Resource":
+		return true
+	case "System":
+		return true
+	case "Template":
+		return true
+	case "User":
 		return true
 	default:
 		return false
@@ -178,6 +198,46 @@ func (ec *executionContext) resolveManyEntities(
 
 	switch typeName {
 
+	case "API":
+		resolverName, err := entityResolverNameForAPI(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "API": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyAPIByRefs":
+			typedReps := make([]*model.APIByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.APIByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyAPIByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
 	case "CatalogEntity":
 		resolverName, err := entityResolverNameForCatalogEntity(ctx, reps[0].entity)
 		if err != nil {
@@ -218,9 +278,404 @@ func (ec *executionContext) resolveManyEntities(
 			return fmt.Errorf("unknown resolver: %s", resolverName)
 		}
 
+	case "Component":
+		resolverName, err := entityResolverNameForComponent(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Component": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyComponentByRefs":
+			typedReps := make([]*model.ComponentByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.ComponentByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyComponentByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "Domain":
+		resolverName, err := entityResolverNameForDomain(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Domain": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyDomainByRefs":
+			typedReps := make([]*model.DomainByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.DomainByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyDomainByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "GenericEntity":
+		resolverName, err := entityResolverNameForGenericEntity(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "GenericEntity": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyGenericEntityByRefs":
+			typedReps := make([]*model.GenericEntityByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.GenericEntityByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyGenericEntityByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "Group":
+		resolverName, err := entityResolverNameForGroup(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Group": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyGroupByRefs":
+			typedReps := make([]*model.GroupByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.GroupByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyGroupByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "Location":
+		resolverName, err := entityResolverNameForLocation(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Location": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyLocationByRefs":
+			typedReps := make([]*model.LocationByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.LocationByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyLocationByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "Resource":
+		resolverName, err := entityResolverNameForResource(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Resource": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyResourceByRefs":
+			typedReps := make([]*model.ResourceByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.ResourceByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyResourceByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "System":
+		resolverName, err := entityResolverNameForSystem(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "System": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManySystemByRefs":
+			typedReps := make([]*model.SystemByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.SystemByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManySystemByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "Template":
+		resolverName, err := entityResolverNameForTemplate(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "Template": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyTemplateByRefs":
+			typedReps := make([]*model.TemplateByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.TemplateByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyTemplateByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
+	case "User":
+		resolverName, err := entityResolverNameForUser(ctx, reps[0].entity)
+		if err != nil {
+			return fmt.Errorf(`finding resolver for Entity "User": %w`, err)
+		}
+		switch resolverName {
+
+		case "findManyUserByRefs":
+			typedReps := make([]*model.UserByRefsInput, len(reps))
+
+			for i, rep := range reps {
+				id0, err := ec.unmarshalNString2string(ctx, rep.entity["ref"])
+				if err != nil {
+					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
+				}
+
+				typedReps[i] = &model.UserByRefsInput{
+					Ref: id0,
+				}
+			}
+
+			entities, err := ec.Resolvers.Entity().FindManyUserByRefs(ctx, typedReps)
+			entityErrs, err := fedruntime.SplitEntityBatchErrors(err)
+			if err != nil {
+				return err
+			}
+
+			for i, entity := range entities {
+				if i < len(entityErrs) && entityErrs[i] != nil {
+					ec.Error(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(reps[i].index)), entityErrs[i])
+					continue
+				}
+				list[reps[i].index] = entity
+			}
+			return nil
+
+		default:
+			return fmt.Errorf("unknown resolver: %s", resolverName)
+		}
+
 	default:
 		return errors.New("unknown type: " + typeName)
 	}
+}
+
+func entityResolverNameForAPI(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for API", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for API", ErrTypeNotFound))
+			break
+		}
+		return "findManyAPIByRefs", nil
+	}
+	return "", fmt.Errorf("%w for API due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
 }
 
 func entityResolverNameForCatalogEntity(ctx context.Context, rep EntityRepresentation) (string, error) {
@@ -255,5 +710,320 @@ func entityResolverNameForCatalogEntity(ctx context.Context, rep EntityRepresent
 		return "findManyCatalogEntityByRefs", nil
 	}
 	return "", fmt.Errorf("%w for CatalogEntity due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForComponent(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for Component", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Component", ErrTypeNotFound))
+			break
+		}
+		return "findManyComponentByRefs", nil
+	}
+	return "", fmt.Errorf("%w for Component due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForDomain(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for Domain", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Domain", ErrTypeNotFound))
+			break
+		}
+		return "findManyDomainByRefs", nil
+	}
+	return "", fmt.Errorf("%w for Domain due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForGenericEntity(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for GenericEntity", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for GenericEntity", ErrTypeNotFound))
+			break
+		}
+		return "findManyGenericEntityByRefs", nil
+	}
+	return "", fmt.Errorf("%w for GenericEntity due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForGroup(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for Group", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Group", ErrTypeNotFound))
+			break
+		}
+		return "findManyGroupByRefs", nil
+	}
+	return "", fmt.Errorf("%w for Group due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForLocation(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for Location", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Location", ErrTypeNotFound))
+			break
+		}
+		return "findManyLocationByRefs", nil
+	}
+	return "", fmt.Errorf("%w for Location due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForResource(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for Resource", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Resource", ErrTypeNotFound))
+			break
+		}
+		return "findManyResourceByRefs", nil
+	}
+	return "", fmt.Errorf("%w for Resource due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForSystem(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for System", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for System", ErrTypeNotFound))
+			break
+		}
+		return "findManySystemByRefs", nil
+	}
+	return "", fmt.Errorf("%w for System due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForTemplate(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for Template", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for Template", ErrTypeNotFound))
+			break
+		}
+		return "findManyTemplateByRefs", nil
+	}
+	return "", fmt.Errorf("%w for Template due to %v", ErrTypeNotFound,
+		errors.Join(entityResolverErrs...).Error())
+}
+
+func entityResolverNameForUser(ctx context.Context, rep EntityRepresentation) (string, error) {
+	// we collect errors because a later entity resolver may work fine
+	// when an entity has multiple keys
+	entityResolverErrs := []error{}
+	for {
+		var (
+			m   EntityRepresentation
+			val any
+			ok  bool
+		)
+		_ = val
+		// if all of the KeyFields values for this resolver are null,
+		// we shouldn't use use it
+		allNull := true
+		m = rep
+		val, ok = m["ref"]
+		if !ok {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to missing Key Field \"ref\" for User", ErrTypeNotFound))
+			break
+		}
+		if allNull {
+			allNull = val == nil
+		}
+		if allNull {
+			entityResolverErrs = append(entityResolverErrs,
+				fmt.Errorf("%w due to all null value KeyFields for User", ErrTypeNotFound))
+			break
+		}
+		return "findManyUserByRefs", nil
+	}
+	return "", fmt.Errorf("%w for User due to %v", ErrTypeNotFound,
 		errors.Join(entityResolverErrs...).Error())
 }

@@ -32,7 +32,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	CatalogEntity() CatalogEntityResolver
 	Entity() EntityResolver
 	Query() QueryResolver
 	TechRadar() TechRadarResolver
@@ -46,13 +45,48 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
-	CatalogEntity struct {
+	API struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
+	Component struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
+	Domain struct {
 		Ref              func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	Entity struct {
+		FindManyAPIByRefs           func(childComplexity int, reps []*model.APIByRefsInput) int
 		FindManyCatalogEntityByRefs func(childComplexity int, reps []*model.CatalogEntityByRefsInput) int
+		FindManyComponentByRefs     func(childComplexity int, reps []*model.ComponentByRefsInput) int
+		FindManyDomainByRefs        func(childComplexity int, reps []*model.DomainByRefsInput) int
+		FindManyGenericEntityByRefs func(childComplexity int, reps []*model.GenericEntityByRefsInput) int
+		FindManyGroupByRefs         func(childComplexity int, reps []*model.GroupByRefsInput) int
+		FindManyLocationByRefs      func(childComplexity int, reps []*model.LocationByRefsInput) int
+		FindManyResourceByRefs      func(childComplexity int, reps []*model.ResourceByRefsInput) int
+		FindManySystemByRefs        func(childComplexity int, reps []*model.SystemByRefsInput) int
+		FindManyTemplateByRefs      func(childComplexity int, reps []*model.TemplateByRefsInput) int
+		FindManyUserByRefs          func(childComplexity int, reps []*model.UserByRefsInput) int
+	}
+
+	GenericEntity struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
+	Group struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
+	Location struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
 	}
 
 	Query struct {
@@ -60,6 +94,16 @@ type ComplexityRoot struct {
 		TechRadars         func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	Resource struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
+	System struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
 	}
 
 	TechRadar struct {
@@ -120,6 +164,16 @@ type ComplexityRoot struct {
 		Ring        func(childComplexity int) int
 	}
 
+	Template struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
+	User struct {
+		Ref              func(childComplexity int) int
+		TechRadarEntries func(childComplexity int) int
+	}
+
 	_Service struct {
 		SDL func(childComplexity int) int
 	}
@@ -129,11 +183,18 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type CatalogEntityResolver interface {
-	TechRadarEntries(ctx context.Context, obj *radars.Entity) ([]*radars.Entry, error)
-}
 type EntityResolver interface {
-	FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]*radars.Entity, error)
+	FindManyAPIByRefs(ctx context.Context, reps []*model.APIByRefsInput) ([]*model.API, error)
+	FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]model.CatalogEntity, error)
+	FindManyComponentByRefs(ctx context.Context, reps []*model.ComponentByRefsInput) ([]*model.Component, error)
+	FindManyDomainByRefs(ctx context.Context, reps []*model.DomainByRefsInput) ([]*model.Domain, error)
+	FindManyGenericEntityByRefs(ctx context.Context, reps []*model.GenericEntityByRefsInput) ([]*model.GenericEntity, error)
+	FindManyGroupByRefs(ctx context.Context, reps []*model.GroupByRefsInput) ([]*model.Group, error)
+	FindManyLocationByRefs(ctx context.Context, reps []*model.LocationByRefsInput) ([]*model.Location, error)
+	FindManyResourceByRefs(ctx context.Context, reps []*model.ResourceByRefsInput) ([]*model.Resource, error)
+	FindManySystemByRefs(ctx context.Context, reps []*model.SystemByRefsInput) ([]*model.System, error)
+	FindManyTemplateByRefs(ctx context.Context, reps []*model.TemplateByRefsInput) ([]*model.Template, error)
+	FindManyUserByRefs(ctx context.Context, reps []*model.UserByRefsInput) ([]*model.User, error)
 }
 type QueryResolver interface {
 	TechRadars(ctx context.Context) ([]*radars.View, error)
@@ -158,7 +219,7 @@ type TechRadarEntryResolver interface {
 	Ring(ctx context.Context, obj *radars.Entry) (*radar.Ring, error)
 	Moved(ctx context.Context, obj *radars.Entry) (int, error)
 	Timeline(ctx context.Context, obj *radars.Entry) ([]*radars.Moment, error)
-	UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]*radars.Entity, error)
+	UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]model.CatalogEntity, error)
 }
 type TechRadarRingResolver interface {
 	Description(ctx context.Context, obj *radar.Ring) (*string, error)
@@ -192,19 +253,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
-	case "CatalogEntity.ref":
-		if e.ComplexityRoot.CatalogEntity.Ref == nil {
+	case "API.ref":
+		if e.ComplexityRoot.API.Ref == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CatalogEntity.Ref(childComplexity), true
-	case "CatalogEntity.techRadarEntries":
-		if e.ComplexityRoot.CatalogEntity.TechRadarEntries == nil {
+		return e.ComplexityRoot.API.Ref(childComplexity), true
+	case "API.techRadarEntries":
+		if e.ComplexityRoot.API.TechRadarEntries == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CatalogEntity.TechRadarEntries(childComplexity), true
+		return e.ComplexityRoot.API.TechRadarEntries(childComplexity), true
 
+	case "Component.ref":
+		if e.ComplexityRoot.Component.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Ref(childComplexity), true
+	case "Component.techRadarEntries":
+		if e.ComplexityRoot.Component.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.TechRadarEntries(childComplexity), true
+
+	case "Domain.ref":
+		if e.ComplexityRoot.Domain.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Ref(childComplexity), true
+	case "Domain.techRadarEntries":
+		if e.ComplexityRoot.Domain.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.TechRadarEntries(childComplexity), true
+
+	case "Entity.findManyAPIByRefs":
+		if e.ComplexityRoot.Entity.FindManyAPIByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyAPIByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyAPIByRefs(childComplexity, args["reps"].([]*model.APIByRefsInput)), true
 	case "Entity.findManyCatalogEntityByRefs":
 		if e.ComplexityRoot.Entity.FindManyCatalogEntityByRefs == nil {
 			break
@@ -216,6 +314,144 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.FindManyCatalogEntityByRefs(childComplexity, args["reps"].([]*model.CatalogEntityByRefsInput)), true
+	case "Entity.findManyComponentByRefs":
+		if e.ComplexityRoot.Entity.FindManyComponentByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyComponentByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyComponentByRefs(childComplexity, args["reps"].([]*model.ComponentByRefsInput)), true
+	case "Entity.findManyDomainByRefs":
+		if e.ComplexityRoot.Entity.FindManyDomainByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyDomainByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyDomainByRefs(childComplexity, args["reps"].([]*model.DomainByRefsInput)), true
+	case "Entity.findManyGenericEntityByRefs":
+		if e.ComplexityRoot.Entity.FindManyGenericEntityByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyGenericEntityByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyGenericEntityByRefs(childComplexity, args["reps"].([]*model.GenericEntityByRefsInput)), true
+	case "Entity.findManyGroupByRefs":
+		if e.ComplexityRoot.Entity.FindManyGroupByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyGroupByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyGroupByRefs(childComplexity, args["reps"].([]*model.GroupByRefsInput)), true
+	case "Entity.findManyLocationByRefs":
+		if e.ComplexityRoot.Entity.FindManyLocationByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyLocationByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyLocationByRefs(childComplexity, args["reps"].([]*model.LocationByRefsInput)), true
+	case "Entity.findManyResourceByRefs":
+		if e.ComplexityRoot.Entity.FindManyResourceByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyResourceByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyResourceByRefs(childComplexity, args["reps"].([]*model.ResourceByRefsInput)), true
+	case "Entity.findManySystemByRefs":
+		if e.ComplexityRoot.Entity.FindManySystemByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManySystemByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManySystemByRefs(childComplexity, args["reps"].([]*model.SystemByRefsInput)), true
+	case "Entity.findManyTemplateByRefs":
+		if e.ComplexityRoot.Entity.FindManyTemplateByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyTemplateByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyTemplateByRefs(childComplexity, args["reps"].([]*model.TemplateByRefsInput)), true
+	case "Entity.findManyUserByRefs":
+		if e.ComplexityRoot.Entity.FindManyUserByRefs == nil {
+			break
+		}
+
+		args, err := ec.field_Entity_findManyUserByRefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Entity.FindManyUserByRefs(childComplexity, args["reps"].([]*model.UserByRefsInput)), true
+
+	case "GenericEntity.ref":
+		if e.ComplexityRoot.GenericEntity.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Ref(childComplexity), true
+	case "GenericEntity.techRadarEntries":
+		if e.ComplexityRoot.GenericEntity.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.TechRadarEntries(childComplexity), true
+
+	case "Group.ref":
+		if e.ComplexityRoot.Group.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Ref(childComplexity), true
+	case "Group.techRadarEntries":
+		if e.ComplexityRoot.Group.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.TechRadarEntries(childComplexity), true
+
+	case "Location.ref":
+		if e.ComplexityRoot.Location.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Ref(childComplexity), true
+	case "Location.techRadarEntries":
+		if e.ComplexityRoot.Location.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.TechRadarEntries(childComplexity), true
 
 	case "Query.techRadar":
 		if e.ComplexityRoot.Query.TechRadar == nil {
@@ -251,6 +487,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "Resource.ref":
+		if e.ComplexityRoot.Resource.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Ref(childComplexity), true
+	case "Resource.techRadarEntries":
+		if e.ComplexityRoot.Resource.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.TechRadarEntries(childComplexity), true
+
+	case "System.ref":
+		if e.ComplexityRoot.System.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Ref(childComplexity), true
+	case "System.techRadarEntries":
+		if e.ComplexityRoot.System.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.TechRadarEntries(childComplexity), true
 
 	case "TechRadar.atSnapshot":
 		if e.ComplexityRoot.TechRadar.AtSnapshot == nil {
@@ -506,6 +768,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TechRadarTimelineEntry.Ring(childComplexity), true
 
+	case "Template.ref":
+		if e.ComplexityRoot.Template.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Ref(childComplexity), true
+	case "Template.techRadarEntries":
+		if e.ComplexityRoot.Template.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.TechRadarEntries(childComplexity), true
+
+	case "User.ref":
+		if e.ComplexityRoot.User.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Ref(childComplexity), true
+	case "User.techRadarEntries":
+		if e.ComplexityRoot.User.TechRadarEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TechRadarEntries(childComplexity), true
+
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
 			break
@@ -522,7 +810,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("APIByRefsInput", ec.unmarshalInputAPIByRefsInput),
 			graphql.NewInputUnmarshaler("CatalogEntityByRefsInput", ec.unmarshalInputCatalogEntityByRefsInput),
+			graphql.NewInputUnmarshaler("ComponentByRefsInput", ec.unmarshalInputComponentByRefsInput),
+			graphql.NewInputUnmarshaler("DomainByRefsInput", ec.unmarshalInputDomainByRefsInput),
+			graphql.NewInputUnmarshaler("GenericEntityByRefsInput", ec.unmarshalInputGenericEntityByRefsInput),
+			graphql.NewInputUnmarshaler("GroupByRefsInput", ec.unmarshalInputGroupByRefsInput),
+			graphql.NewInputUnmarshaler("LocationByRefsInput", ec.unmarshalInputLocationByRefsInput),
+			graphql.NewInputUnmarshaler("ResourceByRefsInput", ec.unmarshalInputResourceByRefsInput),
+			graphql.NewInputUnmarshaler("SystemByRefsInput", ec.unmarshalInputSystemByRefsInput),
+			graphql.NewInputUnmarshaler("TemplateByRefsInput", ec.unmarshalInputTemplateByRefsInput),
+			graphql.NewInputUnmarshaler("UserByRefsInput", ec.unmarshalInputUserByRefsInput),
 		)
 	}
 	first := true
@@ -697,14 +995,15 @@ type TechRadarTimelineEntry {
   description: String
 }
 
-# The core's CatalogEntity, extended for every kind at once. No description:
-# the core's is the one (two would make Apollo's composition hint
-# INCONSISTENT_DESCRIPTION). The plugin reads the entities' tags from the
-# core itself, as the caller, one request per batch, rather than with
-# @requires: Hive Gateway leaves @requires fields of an @interfaceObject out
-# of the representations when a query selects the field inside a fragment
-# (` + "`" + `... on Component { techRadarEntries }` + "`" + `), which would answer null.
-type CatalogEntity @key(fields: "ref") @interfaceObject {
+# The catalog's entity interface and every kind, extended by their key.
+# Hive Gateway 2.12.1 answers null, without an error, for a field a plugin
+# adds to CatalogEntity as an @interfaceObject on entities reached through a
+# field typed as a kind (System.components, Component.providesApis, …) and
+# inside fragments; on the interface and each kind, as here, it answers
+# everywhere. A subgraph that defines an entity interface defines all its
+# kinds. The plugin reads the entities' tags from the core itself, as the
+# caller, one request per batch.
+interface CatalogEntity @key(fields: "ref") {
   ref: String!
   """
   The radar entries the entity uses, in every radar, by radar then title:
@@ -714,6 +1013,56 @@ type CatalogEntity @key(fields: "ref") @interfaceObject {
   plugin is down, the gateway answers null for it, with an error naming the
   plugin, and the rest of the answer stands.
   """
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type Component implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type API implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type Resource implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type System implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type Domain implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type Group implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type User implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type Location implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type Template implements CatalogEntity @key(fields: "ref") {
+  ref: String!
+  techRadarEntries: [TechRadarEntry!]
+}
+
+type GenericEntity implements CatalogEntity @key(fields: "ref") {
+  ref: String!
   techRadarEntries: [TechRadarEntry!]
 }
 `, BuiltIn: false},
@@ -771,15 +1120,65 @@ type CatalogEntity @key(fields: "ref") @interfaceObject {
 `, BuiltIn: true},
 	{Name: "../federation/entity.graphql", Input: `
 # a union of all types that use the @key directive
-union _Entity = CatalogEntity
+union _Entity = API | Component | Domain | GenericEntity | Group | Location | Resource | System | Template | User
+
+input APIByRefsInput {
+	Ref: String!
+}
 
 input CatalogEntityByRefsInput {
 	Ref: String!
 }
 
+input ComponentByRefsInput {
+	Ref: String!
+}
+
+input DomainByRefsInput {
+	Ref: String!
+}
+
+input GenericEntityByRefsInput {
+	Ref: String!
+}
+
+input GroupByRefsInput {
+	Ref: String!
+}
+
+input LocationByRefsInput {
+	Ref: String!
+}
+
+input ResourceByRefsInput {
+	Ref: String!
+}
+
+input SystemByRefsInput {
+	Ref: String!
+}
+
+input TemplateByRefsInput {
+	Ref: String!
+}
+
+input UserByRefsInput {
+	Ref: String!
+}
+
 # fake type to build resolver interfaces for users to implement
 type Entity {
+	findManyAPIByRefs(reps: [APIByRefsInput]!): [API]
 	findManyCatalogEntityByRefs(reps: [CatalogEntityByRefsInput]!): [CatalogEntity]
+	findManyComponentByRefs(reps: [ComponentByRefsInput]!): [Component]
+	findManyDomainByRefs(reps: [DomainByRefsInput]!): [Domain]
+	findManyGenericEntityByRefs(reps: [GenericEntityByRefsInput]!): [GenericEntity]
+	findManyGroupByRefs(reps: [GroupByRefsInput]!): [Group]
+	findManyLocationByRefs(reps: [LocationByRefsInput]!): [Location]
+	findManyResourceByRefs(reps: [ResourceByRefsInput]!): [Resource]
+	findManySystemByRefs(reps: [SystemByRefsInput]!): [System]
+	findManyTemplateByRefs(reps: [TemplateByRefsInput]!): [Template]
+	findManyUserByRefs(reps: [UserByRefsInput]!): [User]
 }
 
 type _Service {
@@ -798,14 +1197,84 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
-func (ec *executionContext) childFields_CatalogEntity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_API(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ref":
-		return ec.fieldContext_CatalogEntity_ref(ctx, field)
+		return ec.fieldContext_API_ref(ctx, field)
 	case "techRadarEntries":
-		return ec.fieldContext_CatalogEntity_techRadarEntries(ctx, field)
+		return ec.fieldContext_API_techRadarEntries(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type CatalogEntity", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type API", field.Name)
+}
+
+func (ec *executionContext) childFields_Component(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Component_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_Component_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Component", field.Name)
+}
+
+func (ec *executionContext) childFields_Domain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Domain_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_Domain_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Domain", field.Name)
+}
+
+func (ec *executionContext) childFields_GenericEntity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_GenericEntity_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_GenericEntity_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GenericEntity", field.Name)
+}
+
+func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Group_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_Group_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Group", field.Name)
+}
+
+func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Location_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_Location_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
+}
+
+func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Resource_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_Resource_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Resource", field.Name)
+}
+
+func (ec *executionContext) childFields_System(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_System_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_System_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type System", field.Name)
 }
 
 func (ec *executionContext) childFields_TechRadar(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -922,6 +1391,26 @@ func (ec *executionContext) childFields_TechRadarTimelineEntry(ctx context.Conte
 		return ec.fieldContext_TechRadarTimelineEntry_description(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TechRadarTimelineEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Template(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_Template_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_Template_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Template", field.Name)
+}
+
+func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_User_ref(ctx, field)
+	case "techRadarEntries":
+		return ec.fieldContext_User_techRadarEntries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1048,12 +1537,152 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Entity_findManyAPIByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.APIByRefsInput, error) {
+			return ec.unmarshalNAPIByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPIByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Entity_findManyCatalogEntityByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
 		func(ctx context.Context, v any) ([]*model.CatalogEntityByRefsInput, error) {
 			return ec.unmarshalNCatalogEntityByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyComponentByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.ComponentByRefsInput, error) {
+			return ec.unmarshalNComponentByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponentByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyDomainByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.DomainByRefsInput, error) {
+			return ec.unmarshalNDomainByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomainByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyGenericEntityByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.GenericEntityByRefsInput, error) {
+			return ec.unmarshalNGenericEntityByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntityByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyGroupByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.GroupByRefsInput, error) {
+			return ec.unmarshalNGroupByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroupByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyLocationByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.LocationByRefsInput, error) {
+			return ec.unmarshalNLocationByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocationByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyResourceByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.ResourceByRefsInput, error) {
+			return ec.unmarshalNResourceByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResourceByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManySystemByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.SystemByRefsInput, error) {
+			return ec.unmarshalNSystemByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystemByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyTemplateByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.TemplateByRefsInput, error) {
+			return ec.unmarshalNTemplateByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplateByRefsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reps"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Entity_findManyUserByRefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "reps",
+		func(ctx context.Context, v any) ([]*model.UserByRefsInput, error) {
+			return ec.unmarshalNUserByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUserByRefsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1264,13 +1893,13 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _CatalogEntity_ref(ctx context.Context, field graphql.CollectedField, obj *radars.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_ref(ctx context.Context, field graphql.CollectedField, obj *model.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CatalogEntity_ref(ctx, field)
+			return ec.fieldContext_API_ref(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Ref, nil
@@ -1283,20 +1912,20 @@ func (ec *executionContext) _CatalogEntity_ref(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CatalogEntity_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CatalogEntity", field, false, false, "String")
+func (ec *executionContext) fieldContext_API_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, false, false, "String")
 }
 
-func (ec *executionContext) _CatalogEntity_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *radars.Entity) (ret graphql.Marshaler) {
+func (ec *executionContext) _API_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CatalogEntity_techRadarEntries(ctx, field)
+			return ec.fieldContext_API_techRadarEntries(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CatalogEntity().TechRadarEntries(ctx, obj)
+			return obj.TechRadarEntries, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
@@ -1306,15 +1935,169 @@ func (ec *executionContext) _CatalogEntity_techRadarEntries(ctx context.Context,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_CatalogEntity_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_API_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "CatalogEntity",
+		Object:     "API",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Component_ref(ctx context.Context, field graphql.CollectedField, obj *model.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, false, false, "String")
+}
+
+func (ec *executionContext) _Component_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Component_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Component",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_ref(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, false, false, "String")
+}
+
+func (ec *executionContext) _Domain_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyAPIByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyAPIByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyAPIByRefs(ctx, fc.Args["reps"].([]*model.APIByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.API) graphql.Marshaler {
+			return ec.marshalOAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyAPIByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_TechRadarEntry(ctx, field)
+			return ec.childFields_API(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyAPIByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -1332,8 +2115,8 @@ func (ec *executionContext) _Entity_findManyCatalogEntityByRefs(ctx context.Cont
 			return ec.Resolvers.Entity().FindManyCatalogEntityByRefs(ctx, fc.Args["reps"].([]*model.CatalogEntityByRefsInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
-			return ec.marshalOCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CatalogEntity) graphql.Marshaler {
+			return ec.marshalOCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1346,7 +2129,7 @@ func (ec *executionContext) fieldContext_Entity_findManyCatalogEntityByRefs(ctx 
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CatalogEntity(ctx, field)
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	defer func() {
@@ -1359,6 +2142,567 @@ func (ec *executionContext) fieldContext_Entity_findManyCatalogEntityByRefs(ctx 
 	if fc.Args, err = ec.field_Entity_findManyCatalogEntityByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyComponentByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyComponentByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyComponentByRefs(ctx, fc.Args["reps"].([]*model.ComponentByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Component) graphql.Marshaler {
+			return ec.marshalOComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyComponentByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Component(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyComponentByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyDomainByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyDomainByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyDomainByRefs(ctx, fc.Args["reps"].([]*model.DomainByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Domain) graphql.Marshaler {
+			return ec.marshalODomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomain(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyDomainByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Domain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyDomainByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyGenericEntityByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyGenericEntityByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyGenericEntityByRefs(ctx, fc.Args["reps"].([]*model.GenericEntityByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GenericEntity) graphql.Marshaler {
+			return ec.marshalOGenericEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyGenericEntityByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GenericEntity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyGenericEntityByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyGroupByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyGroupByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyGroupByRefs(ctx, fc.Args["reps"].([]*model.GroupByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyGroupByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyGroupByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyLocationByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyLocationByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyLocationByRefs(ctx, fc.Args["reps"].([]*model.LocationByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyLocationByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyLocationByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyResourceByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyResourceByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyResourceByRefs(ctx, fc.Args["reps"].([]*model.ResourceByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyResourceByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyResourceByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManySystemByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManySystemByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManySystemByRefs(ctx, fc.Args["reps"].([]*model.SystemByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.System) graphql.Marshaler {
+			return ec.marshalOSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManySystemByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_System(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManySystemByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyTemplateByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyTemplateByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyTemplateByRefs(ctx, fc.Args["reps"].([]*model.TemplateByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Template) graphql.Marshaler {
+			return ec.marshalOTemplate2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyTemplateByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Template(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyTemplateByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_findManyUserByRefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_findManyUserByRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Entity().FindManyUserByRefs(ctx, fc.Args["reps"].([]*model.UserByRefsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_findManyUserByRefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Entity_findManyUserByRefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GenericEntity_ref(ctx context.Context, field graphql.CollectedField, obj *model.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _GenericEntity_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GenericEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_ref(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
+}
+
+func (ec *executionContext) _Group_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Location_ref(ctx context.Context, field graphql.CollectedField, obj *model.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, false, false, "String")
+}
+
+func (ec *executionContext) _Location_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Location_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Location",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -1586,6 +2930,116 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_ref(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
+func (ec *executionContext) _Resource_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _System_ref(ctx context.Context, field graphql.CollectedField, obj *model.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, false, false, "String")
+}
+
+func (ec *executionContext) _System_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_System_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "System",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2202,8 +3656,8 @@ func (ec *executionContext) _TechRadarEntry_usedBy(ctx context.Context, field gr
 			return ec.Resolvers.TechRadarEntry().UsedBy(ctx, obj, fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
-			return ec.marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CatalogEntity) graphql.Marshaler {
+			return ec.marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2216,7 +3670,7 @@ func (ec *executionContext) fieldContext_TechRadarEntry_usedBy(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CatalogEntity(ctx, field)
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	defer func() {
@@ -2608,6 +4062,116 @@ func (ec *executionContext) _TechRadarTimelineEntry_description(ctx context.Cont
 }
 func (ec *executionContext) fieldContext_TechRadarTimelineEntry_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TechRadarTimelineEntry", field, true, true, "String")
+}
+
+func (ec *executionContext) _Template_ref(ctx context.Context, field graphql.CollectedField, obj *model.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
+}
+
+func (ec *executionContext) _Template_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Template_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Template",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_ref(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_techRadarEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TechRadarEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*radars.Entry) graphql.Marshaler {
+			return ec.marshalOTechRadarEntry2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_techRadarEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TechRadarEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) __Service_sdl(ctx context.Context, field graphql.CollectedField, obj *fedruntime.Service) (ret graphql.Marshaler) {
@@ -3706,6 +5270,48 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAPIByRefsInput(ctx context.Context, obj any) (model.APIByRefsInput, error) {
+	var it model.APIByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAPIByRefsInput unmarshals raw into the APIByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAPIByRefsInput(ctx context.Context, raw any) (model.APIByRefsInput, error) {
+	var out model.APIByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "APIByRefsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCatalogEntityByRefsInput(ctx context.Context, obj any) (model.CatalogEntityByRefsInput, error) {
 	var it model.CatalogEntityByRefsInput
 	if obj == nil {
@@ -3748,21 +5354,545 @@ func UnmarshalCatalogEntityByRefsInput(ctx context.Context, raw any) (model.Cata
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputComponentByRefsInput(ctx context.Context, obj any) (model.ComponentByRefsInput, error) {
+	var it model.ComponentByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalComponentByRefsInput unmarshals raw into the ComponentByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalComponentByRefsInput(ctx context.Context, raw any) (model.ComponentByRefsInput, error) {
+	var out model.ComponentByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ComponentByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDomainByRefsInput(ctx context.Context, obj any) (model.DomainByRefsInput, error) {
+	var it model.DomainByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDomainByRefsInput unmarshals raw into the DomainByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDomainByRefsInput(ctx context.Context, raw any) (model.DomainByRefsInput, error) {
+	var out model.DomainByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DomainByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGenericEntityByRefsInput(ctx context.Context, obj any) (model.GenericEntityByRefsInput, error) {
+	var it model.GenericEntityByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGenericEntityByRefsInput unmarshals raw into the GenericEntityByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGenericEntityByRefsInput(ctx context.Context, raw any) (model.GenericEntityByRefsInput, error) {
+	var out model.GenericEntityByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GenericEntityByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGroupByRefsInput(ctx context.Context, obj any) (model.GroupByRefsInput, error) {
+	var it model.GroupByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGroupByRefsInput unmarshals raw into the GroupByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGroupByRefsInput(ctx context.Context, raw any) (model.GroupByRefsInput, error) {
+	var out model.GroupByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GroupByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLocationByRefsInput(ctx context.Context, obj any) (model.LocationByRefsInput, error) {
+	var it model.LocationByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLocationByRefsInput unmarshals raw into the LocationByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLocationByRefsInput(ctx context.Context, raw any) (model.LocationByRefsInput, error) {
+	var out model.LocationByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputResourceByRefsInput(ctx context.Context, obj any) (model.ResourceByRefsInput, error) {
+	var it model.ResourceByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResourceByRefsInput unmarshals raw into the ResourceByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResourceByRefsInput(ctx context.Context, raw any) (model.ResourceByRefsInput, error) {
+	var out model.ResourceByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResourceByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSystemByRefsInput(ctx context.Context, obj any) (model.SystemByRefsInput, error) {
+	var it model.SystemByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSystemByRefsInput unmarshals raw into the SystemByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSystemByRefsInput(ctx context.Context, raw any) (model.SystemByRefsInput, error) {
+	var out model.SystemByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SystemByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTemplateByRefsInput(ctx context.Context, obj any) (model.TemplateByRefsInput, error) {
+	var it model.TemplateByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTemplateByRefsInput unmarshals raw into the TemplateByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTemplateByRefsInput(ctx context.Context, raw any) (model.TemplateByRefsInput, error) {
+	var out model.TemplateByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TemplateByRefsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUserByRefsInput(ctx context.Context, obj any) (model.UserByRefsInput, error) {
+	var it model.UserByRefsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"Ref"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("Ref"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUserByRefsInput unmarshals raw into the UserByRefsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserByRefsInput(ctx context.Context, raw any) (model.UserByRefsInput, error) {
+	var out model.UserByRefsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserByRefsInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
+
+func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.SelectionSet, obj model.CatalogEntity) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.User:
+		return ec._User(ctx, sel, &obj)
+	case *model.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case model.Template:
+		return ec._Template(ctx, sel, &obj)
+	case *model.Template:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Template(ctx, sel, obj)
+	case model.System:
+		return ec._System(ctx, sel, &obj)
+	case *model.System:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._System(ctx, sel, obj)
+	case model.Resource:
+		return ec._Resource(ctx, sel, &obj)
+	case *model.Resource:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resource(ctx, sel, obj)
+	case model.Location:
+		return ec._Location(ctx, sel, &obj)
+	case *model.Location:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Location(ctx, sel, obj)
+	case model.Group:
+		return ec._Group(ctx, sel, &obj)
+	case *model.Group:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Group(ctx, sel, obj)
+	case model.GenericEntity:
+		return ec._GenericEntity(ctx, sel, &obj)
+	case *model.GenericEntity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GenericEntity(ctx, sel, obj)
+	case model.Domain:
+		return ec._Domain(ctx, sel, &obj)
+	case *model.Domain:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Domain(ctx, sel, obj)
+	case model.Component:
+		return ec._Component(ctx, sel, &obj)
+	case *model.Component:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Component(ctx, sel, obj)
+	case model.API:
+		return ec._API(ctx, sel, &obj)
+	case *model.API:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._API(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CatalogEntity must implement graphql.Marshaler", obj))
+		}
+	}
+}
 
 func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, obj fedruntime.Entity) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case radars.Entity:
-		return ec._CatalogEntity(ctx, sel, &obj)
-	case *radars.Entity:
+	case model.User:
+		return ec._User(ctx, sel, &obj)
+	case *model.User:
 		if obj == nil {
 			return graphql.Null
 		}
-		return ec._CatalogEntity(ctx, sel, obj)
+		return ec._User(ctx, sel, obj)
+	case model.Template:
+		return ec._Template(ctx, sel, &obj)
+	case *model.Template:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Template(ctx, sel, obj)
+	case model.System:
+		return ec._System(ctx, sel, &obj)
+	case *model.System:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._System(ctx, sel, obj)
+	case model.Resource:
+		return ec._Resource(ctx, sel, &obj)
+	case *model.Resource:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Resource(ctx, sel, obj)
+	case model.Location:
+		return ec._Location(ctx, sel, &obj)
+	case *model.Location:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Location(ctx, sel, obj)
+	case model.Group:
+		return ec._Group(ctx, sel, &obj)
+	case *model.Group:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Group(ctx, sel, obj)
+	case model.GenericEntity:
+		return ec._GenericEntity(ctx, sel, &obj)
+	case *model.GenericEntity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GenericEntity(ctx, sel, obj)
+	case model.Domain:
+		return ec._Domain(ctx, sel, &obj)
+	case *model.Domain:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Domain(ctx, sel, obj)
+	case model.Component:
+		return ec._Component(ctx, sel, &obj)
+	case *model.Component:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Component(ctx, sel, obj)
+	case model.API:
+		return ec._API(ctx, sel, &obj)
+	case *model.API:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._API(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -3776,28 +5906,103 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 
 // region    **************************** object.gotpl ****************************
 
-var catalogEntityImplementors = []string{"CatalogEntity", "_Entity"}
+var aPIImplementors = []string{"API", "CatalogEntity", "_Entity"}
 
-func (ec *executionContext) _CatalogEntity(ctx context.Context, sel ast.SelectionSet, obj *radars.Entity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, catalogEntityImplementors)
+func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj *model.API) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aPIImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CatalogEntity")
+			out.Values[i] = graphql.MarshalString("API")
 		case "ref":
-			out.Values[i] = ec._CatalogEntity_ref(ctx, field, obj)
+			out.Values[i] = ec._API_ref(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "techRadarEntries":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CatalogEntity_techRadarEntries(ctx, field, obj)
-				})
+			out.Values[i] = ec._API_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var componentImplementors = []string{"Component", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet, obj *model.Component) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, componentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Component")
+		case "ref":
+			out.Values[i] = ec._Component_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._Component_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var domainImplementors = []string{"Domain", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, domainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Domain")
+		case "ref":
+			out.Values[i] = ec._Domain_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._Domain_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3834,12 +6039,186 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Entity")
+		case "findManyAPIByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyAPIByRefs(ctx, field)
+				})
 		case "findManyCatalogEntityByRefs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_findManyCatalogEntityByRefs(ctx, field)
 				})
+		case "findManyComponentByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyComponentByRefs(ctx, field)
+				})
+		case "findManyDomainByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyDomainByRefs(ctx, field)
+				})
+		case "findManyGenericEntityByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyGenericEntityByRefs(ctx, field)
+				})
+		case "findManyGroupByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyGroupByRefs(ctx, field)
+				})
+		case "findManyLocationByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyLocationByRefs(ctx, field)
+				})
+		case "findManyResourceByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyResourceByRefs(ctx, field)
+				})
+		case "findManySystemByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManySystemByRefs(ctx, field)
+				})
+		case "findManyTemplateByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyTemplateByRefs(ctx, field)
+				})
+		case "findManyUserByRefs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_findManyUserByRefs(ctx, field)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var genericEntityImplementors = []string{"GenericEntity", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.SelectionSet, obj *model.GenericEntity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, genericEntityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GenericEntity")
+		case "ref":
+			out.Values[i] = ec._GenericEntity_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._GenericEntity_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupImplementors = []string{"Group", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *model.Group) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Group")
+		case "ref":
+			out.Values[i] = ec._Group_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._Group_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var locationImplementors = []string{"Location", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *model.Location) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, locationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Location")
+		case "ref":
+			out.Values[i] = ec._Location_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._Location_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3913,6 +6292,82 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resourceImplementors = []string{"Resource", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *model.Resource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Resource")
+		case "ref":
+			out.Values[i] = ec._Resource_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._Resource_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var systemImplementors = []string{"System", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, obj *model.System) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, systemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("System")
+		case "ref":
+			out.Values[i] = ec._System_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._System_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4333,6 +6788,82 @@ func (ec *executionContext) _TechRadarTimelineEntry(ctx context.Context, sel ast
 	return out
 }
 
+var templateImplementors = []string{"Template", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet, obj *model.Template) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Template")
+		case "ref":
+			out.Values[i] = ec._Template_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._Template_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userImplementors = []string{"User", "CatalogEntity", "_Entity"}
+
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *model.User) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("User")
+		case "ref":
+			out.Values[i] = ec._User_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "techRadarEntries":
+			out.Values[i] = ec._User_techRadarEntries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var _ServiceImplementors = []string{"_Service"}
 
 func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet, obj *fedruntime.Service) graphql.Marshaler {
@@ -4728,6 +7259,20 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAPIByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPIByRefsInput(ctx context.Context, v any) ([]*model.APIByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.APIByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOAPIByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPIByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4742,11 +7287,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
+func (ec *executionContext) marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx context.Context, sel ast.SelectionSet, v model.CatalogEntity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogEntity!")
+		return graphql.Null
+	}
+	return ec._CatalogEntity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CatalogEntity) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx, sel, v[i])
+		return ec.marshalNCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4758,14 +7311,6 @@ func (ec *executionContext) marshalNCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroom
 	return ret
 }
 
-func (ec *executionContext) marshalNCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx context.Context, sel ast.SelectionSet, v *radars.Entity) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CatalogEntity!")
-		return graphql.Null
-	}
-	return ec._CatalogEntity(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCatalogEntityByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityByRefsInput(ctx context.Context, v any) ([]*model.CatalogEntityByRefsInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -4773,6 +7318,34 @@ func (ec *executionContext) unmarshalNCatalogEntityByRefsInput2ᚕᚖgithubᚗco
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalOCatalogEntityByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNComponentByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponentByRefsInput(ctx context.Context, v any) ([]*model.ComponentByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ComponentByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOComponentByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponentByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNDomainByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomainByRefsInput(ctx context.Context, v any) ([]*model.DomainByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.DomainByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalODomainByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomainByRefsInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -4792,6 +7365,34 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 		graphql.AddInvalidNullFromMarshaler(ctx, "FieldSet!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNGenericEntityByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntityByRefsInput(ctx context.Context, v any) ([]*model.GenericEntityByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GenericEntityByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOGenericEntityByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntityByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNGroupByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroupByRefsInput(ctx context.Context, v any) ([]*model.GroupByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GroupByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOGroupByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroupByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -4822,6 +7423,34 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNLocationByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocationByRefsInput(ctx context.Context, v any) ([]*model.LocationByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LocationByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOLocationByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocationByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNResourceByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResourceByRefsInput(ctx context.Context, v any) ([]*model.ResourceByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ResourceByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOResourceByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResourceByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4834,6 +7463,20 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNSystemByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystemByRefsInput(ctx context.Context, v any) ([]*model.SystemByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SystemByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOSystemByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystemByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNTechRadar2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.View) graphql.Marshaler {
@@ -4998,6 +7641,34 @@ func (ec *executionContext) marshalNTechRadarTimelineEntry2ᚖgithubᚗcomᚋgre
 		return graphql.Null
 	}
 	return ec._TechRadarTimelineEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTemplateByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplateByRefsInput(ctx context.Context, v any) ([]*model.TemplateByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.TemplateByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOTemplateByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplateByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUserByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUserByRefsInput(ctx context.Context, v any) ([]*model.UserByRefsInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.UserByRefsInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOUserByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUserByRefsInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalN_Any2map(ctx context.Context, v any) (map[string]any, error) {
@@ -5347,6 +8018,34 @@ func (ec *executionContext) marshalNfederation__Scope2ᚕᚕstringᚄ(ctx contex
 	return ret
 }
 
+func (ec *executionContext) marshalOAPI2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPI(ctx context.Context, sel ast.SelectionSet, v []*model.API) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPI(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAPI2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPI(ctx context.Context, sel ast.SelectionSet, v *model.API) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._API(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAPIByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐAPIByRefsInput(ctx context.Context, v any) (*model.APIByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAPIByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5377,24 +8076,24 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCatalogEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx context.Context, sel ast.SelectionSet, v []*radars.Entity) graphql.Marshaler {
+func (ec *executionContext) marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx context.Context, sel ast.SelectionSet, v model.CatalogEntity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CatalogEntity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCatalogEntity2ᚕgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx context.Context, sel ast.SelectionSet, v []model.CatalogEntity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx, sel, v[i])
+		return ec.marshalOCatalogEntity2githubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntity(ctx, sel, v[i])
 	})
 
 	return ret
-}
-
-func (ec *executionContext) marshalOCatalogEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐEntity(ctx context.Context, sel ast.SelectionSet, v *radars.Entity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._CatalogEntity(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCatalogEntityByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐCatalogEntityByRefsInput(ctx context.Context, v any) (*model.CatalogEntityByRefsInput, error) {
@@ -5402,6 +8101,118 @@ func (ec *executionContext) unmarshalOCatalogEntityByRefsInput2ᚖgithubᚗcom�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputCatalogEntityByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOComponent2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponent(ctx context.Context, sel ast.SelectionSet, v []*model.Component) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponent(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOComponent2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponent(ctx context.Context, sel ast.SelectionSet, v *model.Component) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Component(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOComponentByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐComponentByRefsInput(ctx context.Context, v any) (*model.ComponentByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputComponentByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODomain2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomain(ctx context.Context, sel ast.SelectionSet, v []*model.Domain) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomain(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODomain2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomain(ctx context.Context, sel ast.SelectionSet, v *model.Domain) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Domain(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODomainByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐDomainByRefsInput(ctx context.Context, v any) (*model.DomainByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDomainByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGenericEntity2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntity(ctx context.Context, sel ast.SelectionSet, v []*model.GenericEntity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGenericEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntity(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGenericEntity2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntity(ctx context.Context, sel ast.SelectionSet, v *model.GenericEntity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GenericEntity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGenericEntityByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGenericEntityByRefsInput(ctx context.Context, v any) (*model.GenericEntityByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGenericEntityByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGroup2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroup(ctx context.Context, sel ast.SelectionSet, v []*model.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroup(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGroup2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroup(ctx context.Context, sel ast.SelectionSet, v *model.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Group(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGroupByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐGroupByRefsInput(ctx context.Context, v any) (*model.GroupByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGroupByRefsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -5439,6 +8250,62 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOLocation2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocation(ctx context.Context, sel ast.SelectionSet, v []*model.Location) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocation(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOLocation2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocation(ctx context.Context, sel ast.SelectionSet, v *model.Location) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Location(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLocationByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐLocationByRefsInput(ctx context.Context, v any) (*model.LocationByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLocationByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResource2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResource(ctx context.Context, sel ast.SelectionSet, v []*model.Resource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResource(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOResource2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResource(ctx context.Context, sel ast.SelectionSet, v *model.Resource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Resource(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResourceByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐResourceByRefsInput(ctx context.Context, v any) (*model.ResourceByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputResourceByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
@@ -5506,6 +8373,34 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOSystem2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystem(ctx context.Context, sel ast.SelectionSet, v []*model.System) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystem(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSystem2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystem(ctx context.Context, sel ast.SelectionSet, v *model.System) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._System(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSystemByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystemByRefsInput(ctx context.Context, v any) (*model.SystemByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSystemByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOTechRadar2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐView(ctx context.Context, sel ast.SelectionSet, v *radars.View) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -5537,6 +8432,62 @@ func (ec *executionContext) marshalOTechRadarEntry2ᚖgithubᚗcomᚋgreenroomhq
 		return graphql.Null
 	}
 	return ec._TechRadarEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTemplate2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplate(ctx context.Context, sel ast.SelectionSet, v []*model.Template) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTemplate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplate(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOTemplate2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *model.Template) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Template(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTemplateByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐTemplateByRefsInput(ctx context.Context, v any) (*model.TemplateByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTemplateByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v []*model.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUser(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOUserByRefsInput2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐUserByRefsInput(ctx context.Context, v any) (*model.UserByRefsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUserByRefsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v fedruntime.Entity) graphql.Marshaler {

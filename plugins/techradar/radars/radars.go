@@ -348,7 +348,7 @@ func (s *Service) AtSnapshot(ctx context.Context, id string, snapshot int64) (*V
 // Used returns the entries that an entity with these tags uses: an entry
 // is used when a tag is its id. By radar id, then title.
 func (s *Service) Used(tags []string) []*Entry {
-	var out []*Entry
+	out := []*Entry{} // none is a list, not null: null says the plugin did not answer
 	for _, v := range s.Radars() {
 		start := len(out)
 		for _, t := range tags {
@@ -376,13 +376,3 @@ func (e *Entry) Moments() []*Moment {
 	}
 	return out
 }
-
-// Entity is a catalog entity as the plugin sees it: its ref, and the tags
-// that link it to entries, read from the core.
-type Entity struct {
-	Ref  string
-	Tags []string
-}
-
-// IsEntity marks Entity as a federation entity, as gqlgen's runtime wants.
-func (Entity) IsEntity() {}

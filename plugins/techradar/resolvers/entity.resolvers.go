@@ -10,16 +10,85 @@ import (
 
 	"github.com/greenroomhq/greenroom/plugins/techradar/graph"
 	"github.com/greenroomhq/greenroom/plugins/techradar/graph/model"
-	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
 )
 
+// FindManyAPIByRefs is the resolver for the findManyAPIByRefs field.
+func (r *entityResolver) FindManyAPIByRefs(ctx context.Context, reps []*model.APIByRefsInput) ([]*model.API, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.APIByRefsInput) string { return rep.Ref },
+		func(e found) *model.API { return &model.API{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
 // FindManyCatalogEntityByRefs is the resolver for the findManyCatalogEntityByRefs field.
-func (r *entityResolver) FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]*radars.Entity, error) {
+func (r *entityResolver) FindManyCatalogEntityByRefs(ctx context.Context, reps []*model.CatalogEntityByRefsInput) ([]model.CatalogEntity, error) {
 	refs := make([]string, len(reps))
 	for i, rep := range reps {
 		refs[i] = rep.Ref
 	}
-	return r.entities(ctx, refs)
+	entities, err := r.read(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.CatalogEntity, len(entities))
+	for i, e := range entities {
+		out[i] = r.entityOf(e.Typename, e.Ref, e.Tags)
+	}
+	return out, nil
+}
+
+// FindManyComponentByRefs is the resolver for the findManyComponentByRefs field.
+func (r *entityResolver) FindManyComponentByRefs(ctx context.Context, reps []*model.ComponentByRefsInput) ([]*model.Component, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.ComponentByRefsInput) string { return rep.Ref },
+		func(e found) *model.Component { return &model.Component{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManyDomainByRefs is the resolver for the findManyDomainByRefs field.
+func (r *entityResolver) FindManyDomainByRefs(ctx context.Context, reps []*model.DomainByRefsInput) ([]*model.Domain, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.DomainByRefsInput) string { return rep.Ref },
+		func(e found) *model.Domain { return &model.Domain{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManyGenericEntityByRefs is the resolver for the findManyGenericEntityByRefs field.
+func (r *entityResolver) FindManyGenericEntityByRefs(ctx context.Context, reps []*model.GenericEntityByRefsInput) ([]*model.GenericEntity, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.GenericEntityByRefsInput) string { return rep.Ref },
+		func(e found) *model.GenericEntity {
+			return &model.GenericEntity{Ref: e.Ref, TechRadarEntries: e.Entries}
+		})
+}
+
+// FindManyGroupByRefs is the resolver for the findManyGroupByRefs field.
+func (r *entityResolver) FindManyGroupByRefs(ctx context.Context, reps []*model.GroupByRefsInput) ([]*model.Group, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.GroupByRefsInput) string { return rep.Ref },
+		func(e found) *model.Group { return &model.Group{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManyLocationByRefs is the resolver for the findManyLocationByRefs field.
+func (r *entityResolver) FindManyLocationByRefs(ctx context.Context, reps []*model.LocationByRefsInput) ([]*model.Location, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.LocationByRefsInput) string { return rep.Ref },
+		func(e found) *model.Location { return &model.Location{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManyResourceByRefs is the resolver for the findManyResourceByRefs field.
+func (r *entityResolver) FindManyResourceByRefs(ctx context.Context, reps []*model.ResourceByRefsInput) ([]*model.Resource, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.ResourceByRefsInput) string { return rep.Ref },
+		func(e found) *model.Resource { return &model.Resource{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManySystemByRefs is the resolver for the findManySystemByRefs field.
+func (r *entityResolver) FindManySystemByRefs(ctx context.Context, reps []*model.SystemByRefsInput) ([]*model.System, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.SystemByRefsInput) string { return rep.Ref },
+		func(e found) *model.System { return &model.System{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManyTemplateByRefs is the resolver for the findManyTemplateByRefs field.
+func (r *entityResolver) FindManyTemplateByRefs(ctx context.Context, reps []*model.TemplateByRefsInput) ([]*model.Template, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.TemplateByRefsInput) string { return rep.Ref },
+		func(e found) *model.Template { return &model.Template{Ref: e.Ref, TechRadarEntries: e.Entries} })
+}
+
+// FindManyUserByRefs is the resolver for the findManyUserByRefs field.
+func (r *entityResolver) FindManyUserByRefs(ctx context.Context, reps []*model.UserByRefsInput) ([]*model.User, error) {
+	return findMany(r.Resolver, ctx, reps, func(rep *model.UserByRefsInput) string { return rep.Ref },
+		func(e found) *model.User { return &model.User{Ref: e.Ref, TechRadarEntries: e.Entries} })
 }
 
 // Entity returns graph.EntityResolver implementation.

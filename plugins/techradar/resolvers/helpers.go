@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/greenroomhq/greenroom/internal/portal"
+	"github.com/greenroomhq/greenroom/plugins/techradar/graph/model"
 	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
 )
 
@@ -17,7 +18,7 @@ const (
 // usedBy asks the core, as the caller, for the entities tagged with the
 // entry's id: the core applies its read policy, and the gateway resolves
 // the rest of each entity from the core by its ref.
-func (r *Resolver) usedBy(ctx context.Context, e *radars.Entry, first *int) ([]*radars.Entity, error) {
+func (r *Resolver) usedBy(ctx context.Context, e *radars.Entry, first *int) ([]model.CatalogEntity, error) {
 	n := 100
 	if first != nil {
 		n = *first
@@ -26,60 +27,116 @@ func (r *Resolver) usedBy(ctx context.Context, e *radars.Entry, first *int) ([]*
 		return nil, portal.Errorf(portal.EINVALID, "first must be between 0 and %d", maxUsedBy)
 	}
 	if n == 0 {
-		return []*radars.Entity{}, nil
+		return []model.CatalogEntity{}, nil
 	}
 	var out struct {
 		Entities struct {
 			Edges []struct {
-				Node struct{ Ref string } `json:"node"`
+				Node coreEntity `json:"node"`
 			} `json:"edges"`
 		} `json:"entities"`
 	}
 	// Tags are matched as written; the catalog's tags are lower-case
 	// (Backstage's rule), so the entry's id is asked for in lower case.
 	err := r.Core.Query(ctx, `query($tag: String!, $first: Int!) {
-		entities(filter: {tags: {any: [$tag]}}, first: $first) { edges { node { ref } } } }`,
+		entities(filter: {tags: {any: [$tag]}}, first: $first) { edges { node { __typename ref tags } } } }`,
 		map[string]any{"tag": strings.ToLower(e.ID), "first": n}, &out)
 	if err != nil {
 		return nil, err
 	}
-	list := make([]*radars.Entity, len(out.Entities.Edges))
-	for i, e := range out.Entities.Edges {
-		list[i] = &radars.Entity{Ref: e.Node.Ref}
+	list := make([]model.CatalogEntity, len(out.Entities.Edges))
+	for i, edge := range out.Entities.Edges {
+		list[i] = r.entityOf(edge.Node.Typename, edge.Node.Ref, edge.Node.Tags)
 	}
 	return list, nil
+}
+
+// coreEntity is what the plugin reads of an entity from the core.
+type coreEntity struct {
+	Typename string   `json:"__typename"`
+	Ref      string   `json:"ref"`
+	Tags     []string `json:"tags"`
 }
 
 // refsPerRead is how many entities the plugin reads from the core in one
 // request: the core's entitiesByRefs takes up to 1,000.
 const refsPerRead = 500
 
-// entities reads the tags of the entities a gateway's _entities call names,
-// from the core as the caller: one request for a batch of up to
-// refsPerRead. An entity the core does not return (gone, or hidden from
-// the caller) has no tags, so it uses no entries.
-func (r *Resolver) entities(ctx context.Context, refs []string) ([]*radars.Entity, error) {
-	out := make([]*radars.Entity, len(refs))
+// read reads the entities a gateway's _entities call names from the core,
+// as the caller: one request for a batch of up to refsPerRead. An entity
+// the core does not return (gone, or hidden from the caller) comes back
+// with its ref alone, so it uses no entries.
+func (r *Resolver) read(ctx context.Context, refs []string) ([]coreEntity, error) {
+	out := make([]coreEntity, len(refs))
 	for start := 0; start < len(refs); start += refsPerRead {
 		chunk := refs[start:min(start+refsPerRead, len(refs))]
 		var got struct {
-			EntitiesByRefs []*struct {
-				Tags []string `json:"tags"`
-			} `json:"entitiesByRefs"`
+			EntitiesByRefs []*coreEntity `json:"entitiesByRefs"`
 		}
-		if err := r.Core.Query(ctx, `query($refs: [String!]!) { entitiesByRefs(refs: $refs) { tags } }`,
+		if err := r.Core.Query(ctx, `query($refs: [String!]!) { entitiesByRefs(refs: $refs) { __typename tags } }`,
 			map[string]any{"refs": chunk}, &got); err != nil {
 			return nil, err
 		}
 		for i, ref := range chunk {
-			e := &radars.Entity{Ref: ref}
+			out[start+i] = coreEntity{Ref: ref}
 			if i < len(got.EntitiesByRefs) && got.EntitiesByRefs[i] != nil {
-				e.Tags = got.EntitiesByRefs[i].Tags
+				out[start+i].Typename, out[start+i].Tags = got.EntitiesByRefs[i].Typename, got.EntitiesByRefs[i].Tags
 			}
-			out[start+i] = e
 		}
 	}
 	return out, nil
+}
+
+// findMany resolves a batch of one kind's representations: their refs,
+// read from the core, each made into the kind's object with the entries
+// its tags use.
+func findMany[R, T any](r *Resolver, ctx context.Context, reps []R, refOf func(R) string, build func(found) T) ([]T, error) {
+	refs := make([]string, len(reps))
+	for i, rep := range reps {
+		refs[i] = refOf(rep)
+	}
+	entities, err := r.read(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(entities))
+	for i, e := range entities {
+		out[i] = build(found{Ref: e.Ref, Entries: r.Radars.Used(e.Tags)})
+	}
+	return out, nil
+}
+
+// found is an entity of a batch: its ref and the entries it uses.
+type found struct {
+	Ref     string
+	Entries []*radars.Entry
+}
+
+// entityOf returns the plugin's object of the kind the core's __typename
+// names (GenericEntity for any other).
+func (r *Resolver) entityOf(typename, ref string, tags []string) model.CatalogEntity {
+	entries := r.Radars.Used(tags)
+	switch typename {
+	case "Component":
+		return &model.Component{Ref: ref, TechRadarEntries: entries}
+	case "API":
+		return &model.API{Ref: ref, TechRadarEntries: entries}
+	case "Resource":
+		return &model.Resource{Ref: ref, TechRadarEntries: entries}
+	case "System":
+		return &model.System{Ref: ref, TechRadarEntries: entries}
+	case "Domain":
+		return &model.Domain{Ref: ref, TechRadarEntries: entries}
+	case "Group":
+		return &model.Group{Ref: ref, TechRadarEntries: entries}
+	case "User":
+		return &model.User{Ref: ref, TechRadarEntries: entries}
+	case "Location":
+		return &model.Location{Ref: ref, TechRadarEntries: entries}
+	case "Template":
+		return &model.Template{Ref: ref, TechRadarEntries: entries}
+	}
+	return &model.GenericEntity{Ref: ref, TechRadarEntries: entries}
 }
 
 func pointers[T any](s []T) []*T {

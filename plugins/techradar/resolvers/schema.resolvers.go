@@ -12,15 +12,11 @@ import (
 
 	"github.com/greenroomhq/greenroom/internal/portal"
 	"github.com/greenroomhq/greenroom/plugins/techradar/graph"
+	"github.com/greenroomhq/greenroom/plugins/techradar/graph/model"
 	"github.com/greenroomhq/greenroom/plugins/techradar/radar"
 	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
 	"github.com/greenroomhq/greenroom/plugins/techradar/store"
 )
-
-// TechRadarEntries is the resolver for the techRadarEntries field.
-func (r *catalogEntityResolver) TechRadarEntries(ctx context.Context, obj *radars.Entity) ([]*radars.Entry, error) {
-	return r.Radars.Used(obj.Tags), nil
-}
 
 // TechRadars is the resolver for the techRadars field.
 func (r *queryResolver) TechRadars(ctx context.Context) ([]*radars.View, error) {
@@ -115,7 +111,7 @@ func (r *techRadarEntryResolver) Timeline(ctx context.Context, obj *radars.Entry
 }
 
 // UsedBy is the resolver for the usedBy field.
-func (r *techRadarEntryResolver) UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]*radars.Entity, error) {
+func (r *techRadarEntryResolver) UsedBy(ctx context.Context, obj *radars.Entry, first *int) ([]model.CatalogEntity, error) {
 	return r.usedBy(ctx, obj, first)
 }
 
@@ -149,9 +145,6 @@ func (r *techRadarTimelineEntryResolver) Description(ctx context.Context, obj *r
 	return optional(obj.Description), nil
 }
 
-// CatalogEntity returns graph.CatalogEntityResolver implementation.
-func (r *Resolver) CatalogEntity() graph.CatalogEntityResolver { return &catalogEntityResolver{r} }
-
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
@@ -175,7 +168,6 @@ func (r *Resolver) TechRadarTimelineEntry() graph.TechRadarTimelineEntryResolver
 }
 
 type (
-	catalogEntityResolver          struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
 	techRadarResolver              struct{ *Resolver }
 	techRadarEntryResolver         struct{ *Resolver }

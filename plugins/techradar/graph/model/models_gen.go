@@ -2,9 +2,336 @@
 
 package model
 
+import (
+	"github.com/greenroomhq/greenroom/plugins/techradar/radars"
+)
+
+type CatalogEntity interface {
+	IsEntity()
+	IsCatalogEntity()
+	GetRef() string
+	// The radar entries the entity uses, in every radar, by radar then title:
+	// an entity uses an entry when one of its tags (`metadata.tags`) is the
+	// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+	// Nullable, as every field a plugin adds to the catalog's types: when the
+	// plugin is down, the gateway answers null for it, with an error naming the
+	// plugin, and the rest of the answer stands.
+	GetTechRadarEntries() []*radars.Entry
+}
+
+type API struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (API) IsCatalogEntity()    {}
+func (this API) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this API) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (API) IsEntity() {}
+
+type APIByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
 type CatalogEntityByRefsInput struct {
 	Ref string `json:"Ref"`
 }
 
+type Component struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (Component) IsCatalogEntity()    {}
+func (this Component) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this Component) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (Component) IsEntity() {}
+
+type ComponentByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type Domain struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (Domain) IsCatalogEntity()    {}
+func (this Domain) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this Domain) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (Domain) IsEntity() {}
+
+type DomainByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type GenericEntity struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (GenericEntity) IsCatalogEntity()    {}
+func (this GenericEntity) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this GenericEntity) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (GenericEntity) IsEntity() {}
+
+type GenericEntityByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type Group struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (Group) IsCatalogEntity()    {}
+func (this Group) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this Group) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (Group) IsEntity() {}
+
+type GroupByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type Location struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (Location) IsCatalogEntity()    {}
+func (this Location) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this Location) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (Location) IsEntity() {}
+
+type LocationByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
 type Query struct {
+}
+
+type Resource struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (Resource) IsCatalogEntity()    {}
+func (this Resource) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this Resource) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (Resource) IsEntity() {}
+
+type ResourceByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type System struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (System) IsCatalogEntity()    {}
+func (this System) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this System) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (System) IsEntity() {}
+
+type SystemByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type Template struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (Template) IsCatalogEntity()    {}
+func (this Template) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this Template) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (Template) IsEntity() {}
+
+type TemplateByRefsInput struct {
+	Ref string `json:"Ref"`
+}
+
+type User struct {
+	Ref              string          `json:"ref"`
+	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
+}
+
+func (User) IsCatalogEntity()    {}
+func (this User) GetRef() string { return this.Ref }
+
+// The radar entries the entity uses, in every radar, by radar then title:
+// an entity uses an entry when one of its tags (`metadata.tags`) is the
+// entry's id (`tags: [go, kafka]` uses the entries `go` and `kafka`).
+// Nullable, as every field a plugin adds to the catalog's types: when the
+// plugin is down, the gateway answers null for it, with an error naming the
+// plugin, and the rest of the answer stands.
+func (this User) GetTechRadarEntries() []*radars.Entry {
+	if this.TechRadarEntries == nil {
+		return nil
+	}
+	interfaceSlice := make([]*radars.Entry, 0, len(this.TechRadarEntries))
+	for _, concrete := range this.TechRadarEntries {
+		interfaceSlice = append(interfaceSlice, concrete)
+	}
+	return interfaceSlice
+}
+
+func (User) IsEntity() {}
+
+type UserByRefsInput struct {
+	Ref string `json:"Ref"`
 }
