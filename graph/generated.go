@@ -5564,8 +5564,8 @@ var sources = []*ast.Source{
 A catalog entity, read from a Backstage descriptor file (` + "`" + `catalog-info.yaml` + "`" + `).
 Each kind has its own type with its spec fields and relations typed; query
 the fields all kinds share here, and the others with ` + "`" + `... on Component { }` + "`" + `.
-Keyed by ` + "`" + `ref` + "`" + ` for federation: a plugin extends every kind at once with
-` + "`" + `type CatalogEntity @key(fields: "ref") @interfaceObject { … }` + "`" + `.
+Keyed by ` + "`" + `ref` + "`" + ` for federation: a plugin adds a field to every kind by
+defining this interface and each kind with it (plugins/README.md).
 """
 interface CatalogEntity @key(fields: "ref") {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
@@ -5656,9 +5656,9 @@ interface CatalogEntity @key(fields: "ref") {
 
 """
 An entity that can own others: a Group or a User. It has the fields of
-` + "`" + `CatalogEntity` + "`" + ` without implementing it, so that a plugin's
-` + "`" + `@interfaceObject` + "`" + ` fields on ` + "`" + `CatalogEntity` + "`" + ` compose: read them through
-` + "`" + `... on Group` + "`" + ` or ` + "`" + `... on User` + "`" + `.
+` + "`" + `CatalogEntity` + "`" + ` without implementing it, so that the fields plugins add to
+` + "`" + `CatalogEntity` + "`" + ` compose without each plugin declaring them on ` + "`" + `Owner` + "`" + `:
+read them through ` + "`" + `... on Group` + "`" + ` or ` + "`" + `... on User` + "`" + `.
 """
 interface Owner {
   "The canonical reference ` + "`" + `kind:namespace/name` + "`" + `, lower-cased: the entity's key."
@@ -6895,9 +6895,8 @@ type GenericEntity implements CatalogEntity @key(fields: "ref") {
 }
 
 """
-A label or annotation. A value type plugins share: one that reads an
-entity's annotations (` + "`" + `@requires(fields: "annotations { key value }")` + "`" + `)
-declares it too, identical and ` + "`" + `@shareable` + "`" + `.
+A label or annotation. A value type plugins may share: one that returns
+it declares it too, identical and ` + "`" + `@shareable` + "`" + `.
 """
 type KeyValue @shareable {
   key: String!

@@ -56,7 +56,9 @@ func startCore(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	ids := identity.NewResolver(db, identity.Options{AllowUnknownUsers: true})
-	resolve := func(ctx context.Context, c *auth.Claims) (*portal.Principal, error) { return ids.Principal(ctx, c.Subject, c.Email) }
+	resolve := func(ctx context.Context, c *auth.Claims) (*portal.Principal, error) {
+		return ids.Principal(ctx, c.Subject, c.Email)
+	}
 	core := httptest.NewServer(server.New(server.Options{
 		Resolver:     &coreresolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, History: svc},
 		Loaders:      svc,
