@@ -15,7 +15,15 @@ export const TIMEOUT_MS = 10_000;
 /** The most of one answer the plugin reads. */
 export const MAX_RESPONSE_BYTES = 16 << 20;
 
-const QUERY = "query($refs: [String!]!) { entitiesByRefs(refs: $refs) { ref title description tags } }";
+// __typename: the entity's kind, which a representation of the interface (`CatalogEntity`)
+// does not carry and `_entities` must answer.
+const QUERY = "query($refs: [String!]!) { entitiesByRefs(refs: $refs) { __typename ref title description tags } }";
+
+/** What the plugin reads of one entity: its GraphQL type in the core (its kind) and its docs. */
+export interface CoreEntity extends EntityDocs {
+  /** The core's `__typename`, such as `Component` or `GenericEntity`. */
+  typename: string;
+}
 
 /**
  * The core did not answer a read usefully: down, too slow, an HTTP or GraphQL error, an answer
@@ -84,15 +92,15 @@ export class Core {
   }
 
   /**
-   * The title, description and tags of each entity of refs, in the same order: null for an
-   * entity that does not exist or that the caller may not read. One entitiesByRefs call per
+   * The type, title, description and tags of each entity of refs, in the same order: null for
+   * an entity that does not exist or that the caller may not read. One entitiesByRefs call per
    * chunkSize refs, made at once. Throws CatalogUnavailable when any of them fails.
    */
-  async entityDocs(
+  async entities(
     refs: readonly string[],
     authorization: string | null,
     signal?: AbortSignal,
-  ): Promise<(EntityDocs | null)[]> {
+  ): Promise<(CoreEntity | null)[]> {
     const chunks: string[][] = [];
     for (let i = 0; i < refs.length; i += this.chunkSize) chunks.push(refs.slice(i, i + this.chunkSize));
     // The first failure fails the batch: the other calls are not waited for.
@@ -118,7 +126,7 @@ export class Core {
     }
   }
 
-  private async call(refs: string[], authorization: string | null, signal: AbortSignal): Promise<(EntityDocs | null)[]> {
+  private async call(refs: string[], authorization: string | null, signal: AbortSignal): Promise<(CoreEntity | null)[]> {
     const ctrl = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -198,8 +206,8 @@ async function readBounded(res: Response, max: number): Promise<string> {
   return Buffer.concat(parts, size).toString("utf8");
 }
 
-/** Turns the core's answer into one EntityDocs or null per ref, or throws CatalogUnavailable. */
-function parseAnswer(status: number, text: string, want: number): (EntityDocs | null)[] {
+/** Turns the core's answer into one CoreEntity or null per ref, or throws CatalogUnavailable. */
+function parseAnswer(status: number, text: string, want: number): (CoreEntity | null)[] {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -234,20 +242,20 @@ function parseAnswer(status: number, text: string, want: number): (EntityDocs | 
   }
   return list.map((item: unknown, i) => {
     if (item === null) return null;
-    const docs = isObject(item) ? toDocs(item) : null;
-    if (docs === null) {
+    const entity = isObject(item) ? toEntity(item) : null;
+    if (entity === null) {
       throw new CatalogUnavailable("its answer was not understood", `entitiesByRefs[${i}]: ${clip(JSON.stringify(item))}`);
     }
-    return docs;
+    return entity;
   });
 }
 
-function toDocs(item: Record<string, unknown>): EntityDocs | null {
-  const { title, description, tags } = item;
+function toEntity(item: Record<string, unknown>): CoreEntity | null {
+  const { __typename, title, description, tags } = item;
   const text = (v: unknown): v is string | null => v === null || typeof v === "string";
-  if (!text(title) || !text(description)) return null;
+  if (typeof __typename !== "string" || !text(title) || !text(description)) return null;
   if (!Array.isArray(tags) || !tags.every((t): t is string => typeof t === "string")) return null;
-  return { title, description, tags };
+  return { typename: __typename, title, description, tags };
 }
 
 function mib(bytes: number): string {

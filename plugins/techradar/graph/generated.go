@@ -885,7 +885,7 @@ var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `extend schema
   @link(
     url: "https://specs.apollo.dev/federation/v2.3"
-    import: ["@key", "@interfaceObject"]
+    import: ["@key"]
   )
 
 type Query {
