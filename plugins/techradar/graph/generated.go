@@ -998,11 +998,12 @@ type TechRadarTimelineEntry {
 # The catalog's entity interface and every kind, extended by their key.
 # Hive Gateway 2.12.1 answers null, without an error, for a field a plugin
 # adds to CatalogEntity as an @interfaceObject on entities reached through a
-# field typed as a kind (System.components, Component.providesApis, …) and
-# inside fragments; on the interface and each kind, as here, it answers
-# everywhere. A subgraph that defines an entity interface defines all its
-# kinds. The plugin reads the entities' tags from the core itself, as the
-# caller, one request per batch.
+# field typed as a kind (System.components, Component.providesApis, …); on
+# the interface and each kind, as here, it answers everywhere. A subgraph
+# that defines an entity interface defines all its kinds. The plugin reads
+# the entities' tags from the core itself, as the caller, one request per
+# batch, rather than with @requires, whose fields Hive leaves out of the
+# representations of a field selected inside a fragment.
 interface CatalogEntity @key(fields: "ref") {
   ref: String!
   """
