@@ -104,7 +104,7 @@ ${KINDS.map(
 
   type Query {
     "The checks every scorecard runs, in order."
-    scorecardChecks: [ScorecardCheckInfo!]!
+    scorecardChecks: [ScorecardCheckInfo!]
   }
 `);
 

@@ -889,8 +889,12 @@ var sources = []*ast.Source{
   )
 
 type Query {
-  "Every radar this plugin serves, by id."
-  techRadars: [TechRadar!]!
+  """
+  Every radar this plugin serves, by id. Nullable, as every root field of a
+  plugin: when the plugin is down, the gateway answers null for it, with an
+  error naming the plugin, and the rest of the request's data stands.
+  """
+  techRadars: [TechRadar!]
   "One radar; null when none has that id."
   techRadar(id: ID!): TechRadar
 }
@@ -2721,10 +2725,10 @@ func (ec *executionContext) _Query_techRadars(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*radars.View) graphql.Marshaler {
-			return ec.marshalNTechRadar2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐViewᚄ(ctx, selections, v)
+			return ec.marshalOTechRadar2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐViewᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_techRadars(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6258,7 +6262,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = graphql.MarshalString("Query")
 		case "techRadars":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_techRadars(ctx, field)
 				})
@@ -7480,22 +7484,6 @@ func (ec *executionContext) unmarshalNSystemByRefsInput2ᚕᚖgithubᚗcomᚋgre
 	return res, nil
 }
 
-func (ec *executionContext) marshalNTechRadar2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.View) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTechRadar2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐView(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNTechRadar2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐView(ctx context.Context, sel ast.SelectionSet, v *radars.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TechRadar!")
@@ -8400,6 +8388,25 @@ func (ec *executionContext) unmarshalOSystemByRefsInput2ᚖgithubᚗcomᚋgreenr
 	}
 	res, err := ec.unmarshalInputSystemByRefsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTechRadar2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*radars.View) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTechRadar2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTechRadar2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋradarsᚐView(ctx context.Context, sel ast.SelectionSet, v *radars.View) graphql.Marshaler {
