@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,6 +150,20 @@ func TestPortal(t *testing.T) {
 		}
 		if len(got.TechRadars) != 1 || got.TechRadars[0].ID != "larkspur" {
 			t.Errorf("techRadars %+v", got.TechRadars)
+		}
+	})
+
+	t.Run("GraphiQLOffline", func(t *testing.T) {
+		// The page and every asset it loads come from the gateway itself.
+		base := strings.TrimSuffix(p.gatewayURL, "/graphql")
+		page := httpGet(t, base+"/")
+		if !strings.Contains(page, "GraphiQL") || strings.Contains(page, "https://") || strings.Contains(page, "http://") {
+			t.Fatalf("GraphiQL page: %.300s", page)
+		}
+		for _, m := range regexp.MustCompile(`(?:src|href)="(/[^"]+)"`).FindAllStringSubmatch(page, -1) {
+			if body := httpGet(t, base+m[1]); len(body) < 100 {
+				t.Errorf("%s: %d bytes", m[1], len(body))
+			}
 		}
 	})
 
@@ -548,6 +563,21 @@ func (p *process) waitLine(t testing.TB, prefix string, within time.Duration) st
 	b, _ := os.ReadFile(p.out.Name())
 	t.Fatalf("%s did not print %q:\n%s", p.name, prefix, tail(b, 4000))
 	return ""
+}
+
+// httpGet returns the body of a GET that must answer 200.
+func httpGet(t testing.TB, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", u, resp.Status)
+	}
+	return string(b)
 }
 
 func freeAddr(t testing.TB) string {
