@@ -21,9 +21,10 @@ test:
 	$(GO) test -race -count=1 ./...
 	@test -n "$$GREENROOM_TEST_POSTGRES_URL" || echo "GREENROOM_TEST_POSTGRES_URL is not set: the PostgreSQL tests were SKIPPED (SQLite only)"
 
-## bench: ingestion benchmark on generated catalogs (SQLite; PostgreSQL when GREENROOM_TEST_POSTGRES_URL is set)
+## bench: ingestion benchmark on generated catalogs (SQLite; PostgreSQL when GREENROOM_TEST_POSTGRES_URL is set), then the gateway's 100-component screen
 bench:
 	$(GO) run ./cmd/greenroom-bench
+	@scripts/node-deps.sh && $(GO) test ./gateway -run '^$$' -bench Screen -benchtime 1x || echo "the gateway's bench needs Node 20+: SKIPPED"
 
 ## node-deps: the gateway's and the TypeScript plugin's npm packages and build (scripts/node-deps.sh)
 node-deps:
