@@ -119,7 +119,12 @@ func Load(name, listen, path string, getenv func(string) string) (Config, error)
 		}
 	}
 	if v := getenv("GREENROOM_AUTH_AUDIENCE"); v != "" {
-		c.Auth.Audience = strings.Split(v, ",")
+		c.Auth.Audience = nil // as the core reads it: comma-separated, spaces and empty items dropped
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				c.Auth.Audience = append(c.Auth.Audience, a)
+			}
+		}
 	}
 	if v := getenv("GREENROOM_PRODUCTION"); v != "" {
 		b, err := strconv.ParseBool(v)

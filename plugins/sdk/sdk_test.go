@@ -219,7 +219,7 @@ func TestLoad(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "greenroom.yaml")
 	os.WriteFile(file, []byte("listen: 127.0.0.1:7007\ncatalog: {orphans: keep}\nauth:\n  issuer: https://idp.example\n  audience: [greenroom]\n  jwksURL: https://idp.example/jwks\napi:\n  maxDepth: 7\n  timeout: 5s\n"), 0o644)
 	cfg, err := sdk.Load("p", "127.0.0.1:9", file, func(k string) string {
-		return map[string]string{"GREENROOM_AUTH_AUDIENCE": "a,b"}[k]
+		return map[string]string{"GREENROOM_AUTH_AUDIENCE": "a, b,"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
