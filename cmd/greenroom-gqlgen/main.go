@@ -78,7 +78,19 @@ func (s *sequential) GenerateCode(data *codegen.Data) error {
 			s.objects[obj.Name] = true
 		}
 	}
-	s.chunked = calm(data)
+	var why map[string]string
+	s.chunked, why = calm(data)
+	// The entity types must stay calm: a field of theirs that leads to a
+	// type resolved concurrently would make every list of entities
+	// marshalled a goroutine per element again, silently (a page of 500
+	// whole entities took twice the CPU when TechDocs was added so).
+	for _, obj := range data.Objects {
+		for _, d := range obj.Implements {
+			if d.Name == "CatalogEntity" && !s.chunked[obj.Name] {
+				return fmt.Errorf("entity type %s is no longer resolved in sequence: %s; make that type sequential (gqltype.Sequential) or its fields plain", obj.Name, why[obj.Name])
+			}
+		}
+	}
 	return nil
 }
 
@@ -87,12 +99,14 @@ func (s *sequential) GenerateCode(data *codegen.Data) error {
 // types without resolvers), whose object fields are calm too, and the
 // interfaces and unions whose every type is calm. Only a list of such
 // elements may be marshalled in chunks: an element that waited for its
-// siblings to batch a read would wait for each in turn.
-func calm(data *codegen.Data) map[string]bool {
-	out := map[string]bool{}
+// siblings to batch a read would wait for each in turn. why says, for an
+// object that is not calm, which field leads to what.
+func calm(data *codegen.Data) (out map[string]bool, why map[string]string) {
+	out, why = map[string]bool{}, map[string]string{}
 	objects := map[string]*codegen.Object{}
 	for _, obj := range data.Objects {
 		if obj.Root || obj.IsConcurrent() {
+			why[obj.Name] = "its fields are resolved concurrently"
 			continue
 		}
 		objects[obj.Name] = obj
@@ -101,6 +115,7 @@ func calm(data *codegen.Data) map[string]bool {
 	abstract := func(def *ast.Definition) bool {
 		for _, t := range data.Schema.GetPossibleTypes(def) {
 			if t.Kind == ast.Object && !out[t.Name] { // interfaces such as Owner are judged by their own types
+				why[def.Name] = fmt.Sprintf("its type %s is not: %s", t.Name, why[t.Name])
 				return false
 			}
 		}
@@ -122,6 +137,7 @@ func calm(data *codegen.Data) map[string]bool {
 					ok = abstract(def)
 				}
 				if !ok {
+					why[name] = fmt.Sprintf("its field %s leads to %s (%s)", f.Name, def.Name, why[def.Name])
 					out[name], changed = false, true
 					break
 				}
@@ -133,7 +149,7 @@ func calm(data *codegen.Data) map[string]bool {
 			out[name] = true
 		}
 	}
-	return out
+	return out, why
 }
 
 // sliceCall is how gqlgen marshals each list of objects: a goroutine per

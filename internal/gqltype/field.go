@@ -21,7 +21,8 @@ func InList(fc *graphql.FieldContext) bool {
 // after another rather than each on a goroutine of its own: the entity
 // types (those implementing CatalogEntity), Relation, and the small types they
 // lead to (RegisteredLocation, ProcessingError, Link, EntityConnection,
-// whose totalCount is one query). The fields of an
+// whose totalCount is one query; TechDocs and TechDocsPage, whose fields
+// read their own site's rows directly). The fields of an
 // entity that read the database are read for a whole page before they run
 // (see resolvers/prefetch.go), or come from the store's read cache, so a
 // goroutine per field would cost far more than the field; a read that was
@@ -31,7 +32,7 @@ func InList(fc *graphql.FieldContext) bool {
 // server chooses how loaders read by it.
 func Sequential(object string, interfaces []string) bool {
 	switch object {
-	case "Relation", "RegisteredLocation", "ProcessingError", "Link", "EntityConnection":
+	case "Relation", "RegisteredLocation", "ProcessingError", "Link", "EntityConnection", "TechDocs", "TechDocsPage":
 		return true
 	}
 	return slices.Contains(interfaces, "CatalogEntity")
