@@ -60,7 +60,10 @@ const (
 
 // backstageWholePage is Backstage 4.0.5's p50 for its REST page of 500
 // whole components on this machine (the whole-entities issue): 10.8 ms at
-// 1,000 entities on SQLite, 22.9 ms at 10,000 on PostgreSQL.
+// 1,000 entities on SQLite, 22.9 ms at 10,000 on PostgreSQL. The issue asks
+// for half of it at 10,000 and 100,000 entities. There is no Backstage
+// figure at 100,000: the target there assumes Backstage's page is no faster
+// on a catalog ten times larger, which if anything favours Backstage.
 var backstageWholePage = map[string]time.Duration{"sqlite": 10800 * time.Microsecond, "postgres": 22900 * time.Microsecond}
 
 // apiCase is one measurement: an operation, how hard to drive it, and the
@@ -76,7 +79,10 @@ type apiCase struct {
 	time    time.Duration // measured time, at most
 	target  string
 	pass    func(apiResult) bool
-	check   func(data []byte) (note string, err error) // validates a warm-up response's data
+	// larger: the target holds at larger catalogs too (the whole pages:
+	// see backstageWholePage).
+	larger bool
+	check  func(data []byte) (note string, err error) // validates a warm-up response's data
 }
 
 // apiResult is one API measurement on one served database.
@@ -156,7 +162,8 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 		name: "500 whole components (document)", query: wholeQ,
 		clients: 1, warm: 5, runs: listRuns, time: maxTime,
 		target: "p50 < " + ms(wholeTarget), pass: func(r apiResult) bool { return r.p50 < wholeTarget },
-		check: checkEdges(components),
+		larger: true,
+		check:  checkEdges(components),
 	}, {
 		name: "500 components ref, name", query: leanQ,
 		clients: 1, warm: 5, runs: listRuns, time: maxTime,
@@ -165,7 +172,8 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 		name: "REST by-query 500 whole components", path: restWhole,
 		clients: 1, warm: 5, runs: listRuns, time: maxTime,
 		target: "p50 < " + ms(wholeTarget), pass: func(r apiResult) bool { return r.p50 < wholeTarget },
-		check: checkItems(components),
+		larger: true,
+		check:  checkItems(components),
 	}, {
 		name: "REST by-query 500 components, fields kind, name", path: restLean,
 		clients: 1, warm: 5, runs: listRuns, time: maxTime,
@@ -194,7 +202,7 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 		}
 		r := srv.measure(ctx, c)
 		r.database, r.entities = database, n
-		if n == apiTargetEntities && r.failure == "" && c.pass != nil {
+		if (n == apiTargetEntities || c.larger && n > apiTargetEntities) && r.failure == "" && c.pass != nil {
 			r.target = c.target
 			r.pass = c.pass(r)
 		}
@@ -637,7 +645,7 @@ func reportAPI(results []apiResult) (failed, missed bool) {
 			r.runs, ms(r.p50), ms(r.p99), r.rps, or(r.target), strings.TrimSpace(v), r.note)
 	}
 	w.Flush()
-	fmt.Printf("\nTargets (10,000 entities; other sizes get figures only): entity(ref) p99 < 2 ms with 1 client and > 3000 req/s with %d; 500 components p50 < 15 ms; 100 components p50 < 10 ms; traversal p50 < 50 ms; writes while refreshes run p99 < 50 ms; whole pages of 500 at most half Backstage's time; export peak RSS < 100 MB (at any size).\n", loadClients)
+	fmt.Printf("\nTargets (10,000 entities; other sizes get figures only, but the whole pages' targets hold at 100,000 too): entity(ref) p99 < 2 ms with 1 client and > 3000 req/s with %d; 500 components p50 < 15 ms; 100 components p50 < 10 ms; traversal p50 < 50 ms; writes while refreshes run p99 < 50 ms; whole pages of 500 at most half Backstage's time; export peak RSS < 100 MB (at any size).\n", loadClients)
 	fmt.Println("Backstage (from the issue): one entity by name 2.3–5.1 ms p50; a list of 500 components 29–43 ms; 51–77 ms across several REST calls for 100 components with owners and APIs.")
 	fmt.Println("Backstage 4.0.5 REST by-query of 500 whole components (the whole-entities issue): 10.8 ms p50 at 1,000 entities on SQLite, 22.9 ms at 10,000 on PostgreSQL; whole pages must take at most half.")
 	return failed, missed
