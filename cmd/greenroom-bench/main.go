@@ -35,7 +35,12 @@
 //   - 100 components with owner { name members } and provided and consumed APIs;
 //   - traverse(dependsOn, INCOMING, maxDepth 5, first 1000) from the resource
 //     with the most incoming dependsOn relations, found with the store's
-//     reads before serving.
+//     reads before serving;
+//   - the page of 500 whole components, as GraphQL's document and as
+//     Backstage's REST by-query, against half Backstage's figure, and the
+//     same page lean (ref and name; kind and name);
+//   - the whole catalog streamed by GET /api/catalog/entities as NDJSON,
+//     with the server's RSS sampled while it streams (export.go).
 //
 // Then the cost of authentication and the permission policy: a second
 // server is started beside the first, on the same database, with an HS256
