@@ -52,13 +52,40 @@ const policy = `rules:
 `
 
 // catalog writes 100 components — even ones tagged go and kafka, odd ones
-// kotlin — and the users the tokens name.
+// kotlin; the first two in system sys-a, the second depending on resource
+// db-a — the users the tokens name, and one entity of other kinds, each
+// tagged with radar entries (see kindTags).
 func catalog(firstTags string) string {
 	var b strings.Builder
-	b.WriteString("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-a}\nspec: {type: team, children: []}\n")
+	b.WriteString("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-a, tags: [techdocs]}\nspec: {type: team, children: []}\n")
 	for _, u := range []string{"admin", "jane"} {
-		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: %s}\nspec: {memberOf: [team-a]}\n", u)
+		tags := "[]"
+		if u == "jane" {
+			tags = "[cassandra]"
+		}
+		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: %s, tags: %s}\nspec: {memberOf: [team-a]}\n", u, tags)
 	}
+	b.WriteString(`---
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: dom-a, tags: [php]}
+spec: {owner: jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: sys-a, tags: [kubernetes]}
+spec: {owner: team-a, domain: dom-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: {name: api-a, tags: [postgresql, kafka]}
+spec: {type: openapi, lifecycle: production, owner: jane, system: sys-a, definition: "openapi: 3.0.0"}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata: {name: db-a, tags: [postgresql]}
+spec: {type: database, owner: team-a, system: sys-a}
+`)
 	for i := range 100 {
 		tags := "[kotlin]"
 		if i%2 == 0 {
@@ -67,9 +94,31 @@ func catalog(firstTags string) string {
 		if i == 0 {
 			tags = firstTags
 		}
-		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: svc-%03d, tags: %s}\nspec: {type: service, lifecycle: production, owner: team-a}\n", i, tags)
+		extra := ""
+		switch i {
+		case 0:
+			extra = ", system: sys-a"
+		case 1:
+			extra = ", system: sys-a, dependsOn: [resource:default/db-a]"
+		}
+		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: svc-%03d, tags: %s}\nspec: {type: service, lifecycle: production, owner: team-a%s}\n", i, tags, extra)
 	}
 	return b.String()
+}
+
+// kindTags is the radar entries each entity of catalog("[go, kafka]") but
+// the components from svc-002 on uses, by ref, as techRadarEntries lists
+// them (by title).
+var kindTags = map[string]string{
+	"component:default/svc-000": "go kafka",
+	"component:default/svc-001": "kotlin",
+	"system:default/sys-a":      "kubernetes",
+	"domain:default/dom-a":      "php",
+	"api:default/api-a":         "kafka postgresql",
+	"resource:default/db-a":     "postgresql",
+	"group:default/team-a":      "techdocs",
+	"user:default/jane":         "cassandra",
+	"user:default/admin":        "",
 }
 
 // portal is the processes of a running portal.
@@ -81,6 +130,9 @@ type portal struct {
 	radar, gateway              *process
 	gatewayStart                time.Duration // from its start to its first supergraph served
 	entitiesCalls               atomic.Int64  // _entities requests that reached the Tech Radar plugin
+	representations             atomic.Int64  // the representations they sent
+	untagged                    atomic.Int64  // those without tags, or of the interface rather than a kind
+	lastEntities                atomic.Value  // the body of the last _entities request, []byte
 	userToken, adminToken       string
 }
 
@@ -153,6 +205,128 @@ func TestPortal(t *testing.T) {
 		}
 	})
 
+	t.Run("RequiresShapes", func(t *testing.T) {
+		// techRadarEntries @requires each kind's tags: the gateway must put
+		// them in every representation, whatever shape selects the field.
+		// A missing tag list reads as no tags, so an entity answers []
+		// where it should answer its entries: every entity answered is
+		// checked, and each shape must answer the entities it names.
+		reps, untagged := p.representations.Load(), p.untagged.Load()
+		defer func() {
+			reps, untagged = p.representations.Load()-reps, p.untagged.Load()-untagged
+			if reps == 0 || untagged != 0 {
+				t.Errorf("the gateway sent the plugin %d representations, %d of them without tags or not of a kind", reps, untagged)
+			}
+			t.Logf("%d representations sent to the plugin, all of a kind, with tags", reps)
+		}()
+		const (
+			fragF = ` fragment F on CatalogEntity { ref techRadarEntries { id } }`
+			fragC = ` fragment C on Component { ref techRadarEntries { id } }`
+		)
+		all := []string{"component:default/svc-000", "component:default/svc-001", "system:default/sys-a", "domain:default/dom-a",
+			"api:default/api-a", "resource:default/db-a", "group:default/team-a", "user:default/jane"}
+		for _, c := range []struct {
+			name, q string
+			want    []string // refs the answer must hold
+		}{
+			{"interface, no fragment", `{ entities(first: 200) { edges { node { ref techRadarEntries { id } } } } }`, all},
+			{"inline fragment on each kind", `{ entities(first: 200) { edges { node { ref
+				... on Component { techRadarEntries { id } } ... on System { techRadarEntries { id } } ... on Domain { techRadarEntries { id } }
+				... on API { techRadarEntries { id } } ... on Resource { techRadarEntries { id } } ... on Group { techRadarEntries { id } }
+				... on User { techRadarEntries { id } } } } } }`, all},
+			{"named fragment on CatalogEntity", `{ entities(first: 200) { edges { node { ...F } } } }` + fragF, all},
+			{"inline fragment on CatalogEntity", `{ entities(first: 200) { edges { node { ... on CatalogEntity { ref techRadarEntries { id } } } } } }`, all},
+			{"nested fragments", `{ entities(first: 200) { edges { node { ref ... on CatalogEntity { ... on Component { ...C } } } } } }` + fragC, all[:2]},
+			{"interface and fragment together, alias, tags asked too", `{ entities(first: 200) { edges { node { ref tags techRadarEntries { id }
+				... on Component { radar: techRadarEntries { title } } } } } }`, all},
+			{"@include and @skip", `query($yes: Boolean = true, $no: Boolean = false) { entities(first: 200) { edges { node { ref
+				techRadarEntries @include(if: $yes) { id } ... on System @skip(if: $no) { techRadarEntries { id } } } } } }`, all},
+			{"entity(ref) of each kind, no fragment", `{ a: entity(ref: "component:default/svc-000") { ref techRadarEntries { id } }
+				b: entity(ref: "system:default/sys-a") { ref techRadarEntries { id } } c: entity(ref: "domain:default/dom-a") { ref techRadarEntries { id } }
+				d: entity(ref: "api:default/api-a") { ref techRadarEntries { id } } e: entity(ref: "resource:default/db-a") { ref techRadarEntries { id } }
+				g: entity(ref: "group:default/team-a") { ref techRadarEntries { id } } u: entity(ref: "user:default/jane") { ref techRadarEntries { id } } }`,
+				append([]string{all[0]}, all[2:]...)},
+			{"entity(ref), inline fragments", `{ a: entity(ref: "component:default/svc-001") { ref ... on Component { lifecycle techRadarEntries { id } } }
+				b: entity(ref: "system:default/sys-a") { ... on System { ref techRadarEntries { id } } } }`, []string{all[1], all[2]}},
+			{"entity(ref), named fragments", `{ a: entity(ref: "component:default/svc-000") { ...C } b: entity(ref: "api:default/api-a") { ...F } }` + fragF + fragC,
+				[]string{all[0], all[4]}},
+			{"Group.ownedEntities, no fragment", `{ entity(ref: "group:default/team-a") { ... on Group { ownedEntities(first: 200) { ref techRadarEntries { id } } } } }`,
+				[]string{all[0], all[1], all[2], all[5]}},
+			{"Group.ownedEntities, fragments", `{ entity(ref: "group:default/team-a") { ... on Group { ownedEntities(first: 200) { ...F
+				... on System { ref techRadarEntries { id } } ... on Resource { ...F } } } } }` + fragF, []string{all[0], all[1], all[2], all[5]}},
+			{"System.components/apis/resources, Domain.systems", `{ entity(ref: "domain:default/dom-a") { ref techRadarEntries { id } ... on Domain {
+				systems(first: 5) { ref techRadarEntries { id } components(first: 5) { ref techRadarEntries { id } } c: components(first: 5) { ...C } apis(first: 5) { ...F }
+				resources(first: 5) { ... on Resource { ref techRadarEntries { id } } } } } } }` + fragF + fragC,
+				[]string{all[3], all[2], all[0], all[1], all[4], all[5]}},
+			{"Component.system, dependsOn, owner; Group.members", `{ entity(ref: "component:default/svc-001") { ... on Component {
+				system { ref techRadarEntries { id } } dependsOn { ref techRadarEntries { id } }
+				owner { ... on Group { ref techRadarEntries { id } members { ref techRadarEntries { id } } } } } } }`,
+				[]string{all[2], all[5], all[6], all[7]}},
+			{"usedBy (plugin → core → plugin)", `{ techRadar(id: "larkspur") { k: entry(id: "kubernetes") { usedBy { ref techRadarEntries { id } } }
+				p: entry(id: "postgresql") { usedBy { ...F } } } }` + fragF, []string{all[2], all[4], all[5]}},
+		} {
+			res := p.raw(t, p.userToken, c.q)
+			if len(res.Errors) > 0 {
+				t.Errorf("%s: errors %+v", c.name, res.Errors)
+				continue
+			}
+			var data any
+			json.Unmarshal(res.Data, &data)
+			seen := map[string]bool{}
+			var walk func(v any)
+			walk = func(v any) {
+				switch v := v.(type) {
+				case []any:
+					for _, x := range v {
+						walk(x)
+					}
+				case map[string]any:
+					ref, _ := v["ref"].(string)
+					for _, key := range []string{"techRadarEntries", "radar"} {
+						list, asked := v[key]
+						if !asked || ref == "" {
+							continue
+						}
+						if list == nil {
+							t.Errorf("%s: %s.%s is null", c.name, ref, key)
+							continue
+						}
+						var ids []string
+						for _, e := range list.([]any) {
+							m := e.(map[string]any)
+							if id, ok := m["id"].(string); ok {
+								ids = append(ids, id)
+							} else {
+								ids = append(ids, strings.ToLower(m["title"].(string)))
+							}
+						}
+						want, known := kindTags[ref]
+						if !known && strings.HasPrefix(ref, "component:") {
+							want = "kotlin"
+							if n := ref[len(ref)-3:]; (n[2]-'0')%2 == 0 {
+								want = "go kafka"
+							}
+						}
+						if got := strings.Join(ids, " "); got != want {
+							t.Errorf("%s: %s.%s = [%s]; want [%s]", c.name, ref, key, got, want)
+						}
+						seen[ref] = true
+					}
+					for _, x := range v {
+						walk(x)
+					}
+				}
+			}
+			walk(data)
+			for _, ref := range c.want {
+				if !seen[ref] {
+					t.Errorf("%s: no techRadarEntries for %s in %.400s", c.name, ref, res.Data)
+				}
+			}
+			t.Logf("%s: ok, %d entities checked", c.name, len(seen))
+		}
+	})
+
 	t.Run("GraphiQLOffline", func(t *testing.T) {
 		// The page and every asset it loads come from the gateway itself.
 		base := strings.TrimSuffix(p.gatewayURL, "/graphql")
@@ -221,8 +395,10 @@ func TestPortal(t *testing.T) {
 	})
 
 	t.Run("SubscriptionSSE", func(t *testing.T) {
+		// The plugin's field inside a fragment on the kind (the WebSocket
+		// subscription above selects it on the interface).
 		events := openSSE(ctx, t, p.gatewayURL, p.userToken,
-			`subscription { catalogChanged(filter: {kind: ["Component"]}) { operation ref entity { techRadarEntries { id } } } }`)
+			`subscription { catalogChanged(filter: {kind: ["Component"]}) { operation ref entity { ... on Component { techRadarEntries { id } } } } }`)
 		time.Sleep(500 * time.Millisecond)
 		writeFile(t, filepath.Join(p.dir, "catalog.yaml"), catalog("[kotlin]"))
 		for deadline := time.Now().Add(20 * time.Second); ; {
@@ -450,6 +626,19 @@ func startPortal(t testing.TB) *portal {
 		body, _ := io.ReadAll(r.Body)
 		if bytes.Contains(body, []byte("_entities")) {
 			p.entitiesCalls.Add(1)
+			p.lastEntities.Store(body)
+			var req struct {
+				Variables map[string][]map[string]any
+			}
+			json.Unmarshal(body, &req)
+			for _, list := range req.Variables {
+				for _, rep := range list {
+					p.representations.Add(1)
+					if _, ok := rep["tags"]; !ok || rep["__typename"] == "CatalogEntity" {
+						p.untagged.Add(1)
+					}
+				}
+			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rp.ServeHTTP(w, r)

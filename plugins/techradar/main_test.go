@@ -28,7 +28,7 @@ type plugin struct {
 
 // startPlugin runs the plugin with args until the test ends, and waits for
 // it to serve.
-func startPlugin(t *testing.T, args ...string) *plugin {
+func startPlugin(t testing.TB, args ...string) *plugin {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -231,8 +231,33 @@ func testPlugin(t *testing.T, db string) {
 		t.Error("an unknown radar is not null")
 	}
 
-	// CatalogEntity.techRadarEntries reads the entities' tags from the
-	// core: gateway/e2e_test.go checks it with a real core and gateway.
+	// CatalogEntity.techRadarEntries uses the tags the gateway sends in
+	// each representation (@requires), any case, with no request to the
+	// core (the plugin has none here); gateway/e2e_test.go checks it with a
+	// real core and gateway.
+	var ents struct {
+		Entities []struct {
+			Ref              string
+			TechRadarEntries []struct{ ID string }
+		} `json:"_entities"`
+	}
+	p.query(t, `query($r: [_Any!]!) { _entities(representations: $r) { ... on CatalogEntity { ref techRadarEntries { id } } } }`,
+		map[string]any{"r": []any{
+			map[string]any{"__typename": "Component", "ref": "component:default/a", "tags": []string{"Kafka", "go", "nope"}},
+			map[string]any{"__typename": "System", "ref": "system:default/b", "tags": []string{}},
+			map[string]any{"__typename": "API", "ref": "api:default/c", "tags": []string{"kotlin"}},
+		}}, &ents)
+	var used []string
+	for _, e := range ents.Entities {
+		var ids []string
+		for _, x := range e.TechRadarEntries {
+			ids = append(ids, x.ID)
+		}
+		used = append(used, e.Ref+"="+strings.Join(ids, ","))
+	}
+	if got := strings.Join(used, " "); got != "component:default/a=go,kafka system:default/b= api:default/c=kotlin" {
+		t.Errorf("_entities with tags: %s", got)
+	}
 
 	// A bad edit keeps the last good radar and adds no snapshot; a good
 	// one adds a snapshot, and the old one can still be read.

@@ -214,9 +214,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.APIByRefsInput{
+				representation := &model.APIByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyAPIByRefs(ctx, typedReps)
@@ -254,9 +260,11 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.CatalogEntityByRefsInput{
+				representation := &model.CatalogEntityByRefsInput{
 					Ref: id0,
 				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyCatalogEntityByRefs(ctx, typedReps)
@@ -294,9 +302,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.ComponentByRefsInput{
+				representation := &model.ComponentByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyComponentByRefs(ctx, typedReps)
@@ -334,9 +348,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.DomainByRefsInput{
+				representation := &model.DomainByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyDomainByRefs(ctx, typedReps)
@@ -374,9 +394,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.GenericEntityByRefsInput{
+				representation := &model.GenericEntityByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyGenericEntityByRefs(ctx, typedReps)
@@ -414,9 +440,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.GroupByRefsInput{
+				representation := &model.GroupByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyGroupByRefs(ctx, typedReps)
@@ -454,9 +486,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.LocationByRefsInput{
+				representation := &model.LocationByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyLocationByRefs(ctx, typedReps)
@@ -494,9 +532,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.ResourceByRefsInput{
+				representation := &model.ResourceByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyResourceByRefs(ctx, typedReps)
@@ -534,9 +578,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.SystemByRefsInput{
+				representation := &model.SystemByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManySystemByRefs(ctx, typedReps)
@@ -574,9 +624,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.TemplateByRefsInput{
+				representation := &model.TemplateByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyTemplateByRefs(ctx, typedReps)
@@ -614,9 +670,15 @@ func (ec *executionContext) resolveManyEntities(
 					return errors.New(fmt.Sprintf("Field %s undefined in schema.", "ref"))
 				}
 
-				typedReps[i] = &model.UserByRefsInput{
+				representation := &model.UserByRefsInput{
 					Ref: id0,
 				}
+				representation.Tags, err = ec.unmarshalNString2ᚕstringᚄ(ctx, rep.entity["tags"])
+				if err != nil {
+					return err
+				}
+
+				typedReps[i] = representation
 			}
 
 			entities, err := ec.Resolvers.Entity().FindManyUserByRefs(ctx, typedReps)

@@ -47,16 +47,19 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	API struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	Component struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	Domain struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
@@ -76,16 +79,19 @@ type ComplexityRoot struct {
 
 	GenericEntity struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	Group struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	Location struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
@@ -98,11 +104,13 @@ type ComplexityRoot struct {
 
 	Resource struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	System struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
@@ -166,11 +174,13 @@ type ComplexityRoot struct {
 
 	Template struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
 	User struct {
 		Ref              func(childComplexity int) int
+		Tags             func(childComplexity int) int
 		TechRadarEntries func(childComplexity int) int
 	}
 
@@ -259,6 +269,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.API.Ref(childComplexity), true
+	case "API.tags":
+		if e.ComplexityRoot.API.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.API.Tags(childComplexity), true
 	case "API.techRadarEntries":
 		if e.ComplexityRoot.API.TechRadarEntries == nil {
 			break
@@ -272,6 +288,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Component.Ref(childComplexity), true
+	case "Component.tags":
+		if e.ComplexityRoot.Component.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Component.Tags(childComplexity), true
 	case "Component.techRadarEntries":
 		if e.ComplexityRoot.Component.TechRadarEntries == nil {
 			break
@@ -285,6 +307,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Ref(childComplexity), true
+	case "Domain.tags":
+		if e.ComplexityRoot.Domain.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Tags(childComplexity), true
 	case "Domain.techRadarEntries":
 		if e.ComplexityRoot.Domain.TechRadarEntries == nil {
 			break
@@ -420,6 +448,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GenericEntity.Ref(childComplexity), true
+	case "GenericEntity.tags":
+		if e.ComplexityRoot.GenericEntity.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenericEntity.Tags(childComplexity), true
 	case "GenericEntity.techRadarEntries":
 		if e.ComplexityRoot.GenericEntity.TechRadarEntries == nil {
 			break
@@ -433,6 +467,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Ref(childComplexity), true
+	case "Group.tags":
+		if e.ComplexityRoot.Group.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.Tags(childComplexity), true
 	case "Group.techRadarEntries":
 		if e.ComplexityRoot.Group.TechRadarEntries == nil {
 			break
@@ -446,6 +486,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Location.Ref(childComplexity), true
+	case "Location.tags":
+		if e.ComplexityRoot.Location.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.Tags(childComplexity), true
 	case "Location.techRadarEntries":
 		if e.ComplexityRoot.Location.TechRadarEntries == nil {
 			break
@@ -494,6 +540,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.Ref(childComplexity), true
+	case "Resource.tags":
+		if e.ComplexityRoot.Resource.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.Tags(childComplexity), true
 	case "Resource.techRadarEntries":
 		if e.ComplexityRoot.Resource.TechRadarEntries == nil {
 			break
@@ -507,6 +559,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.System.Ref(childComplexity), true
+	case "System.tags":
+		if e.ComplexityRoot.System.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.System.Tags(childComplexity), true
 	case "System.techRadarEntries":
 		if e.ComplexityRoot.System.TechRadarEntries == nil {
 			break
@@ -774,6 +832,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Template.Ref(childComplexity), true
+	case "Template.tags":
+		if e.ComplexityRoot.Template.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Template.Tags(childComplexity), true
 	case "Template.techRadarEntries":
 		if e.ComplexityRoot.Template.TechRadarEntries == nil {
 			break
@@ -787,6 +851,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Ref(childComplexity), true
+	case "User.tags":
+		if e.ComplexityRoot.User.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Tags(childComplexity), true
 	case "User.techRadarEntries":
 		if e.ComplexityRoot.User.TechRadarEntries == nil {
 			break
@@ -885,7 +955,7 @@ var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `extend schema
   @link(
     url: "https://specs.apollo.dev/federation/v2.3"
-    import: ["@key"]
+    import: ["@key", "@external", "@requires"]
   )
 
 type Query {
@@ -1004,10 +1074,11 @@ type TechRadarTimelineEntry {
 # adds to CatalogEntity as an @interfaceObject on entities reached through a
 # field typed as a kind (System.components, Component.providesApis, …); on
 # the interface and each kind, as here, it answers everywhere. A subgraph
-# that defines an entity interface defines all its kinds. The plugin reads
-# the entities' tags from the core itself, as the caller, one request per
-# batch, rather than with @requires, whose fields Hive leaves out of the
-# representations of a field selected inside a fragment.
+# that defines an entity interface defines all its kinds. Each kind's
+# techRadarEntries @requires its tags, which the gateway reads from the
+# core and sends in the representations: the plugin answers a batch without
+# a request of its own. Federation allows no @requires on an interface's
+# field; the gateway plans the interface's field kind by kind.
 interface CatalogEntity @key(fields: "ref") {
   ref: String!
   """
@@ -1023,52 +1094,62 @@ interface CatalogEntity @key(fields: "ref") {
 
 type Component implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type API implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type Resource implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type System implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type Domain implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type Group implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type User implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type Location implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type Template implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 
 type GenericEntity implements CatalogEntity @key(fields: "ref") {
   ref: String!
-  techRadarEntries: [TechRadarEntry!]
+  tags: [String!]! @external
+  techRadarEntries: [TechRadarEntry!] @requires(fields: "tags")
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1206,6 +1287,8 @@ func (ec *executionContext) childFields_API(ctx context.Context, field graphql.C
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_API_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_API_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_API_techRadarEntries(ctx, field)
 	}
@@ -1216,6 +1299,8 @@ func (ec *executionContext) childFields_Component(ctx context.Context, field gra
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_Component_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_Component_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_Component_techRadarEntries(ctx, field)
 	}
@@ -1226,6 +1311,8 @@ func (ec *executionContext) childFields_Domain(ctx context.Context, field graphq
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_Domain_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_Domain_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_Domain_techRadarEntries(ctx, field)
 	}
@@ -1236,6 +1323,8 @@ func (ec *executionContext) childFields_GenericEntity(ctx context.Context, field
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_GenericEntity_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_GenericEntity_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_GenericEntity_techRadarEntries(ctx, field)
 	}
@@ -1246,6 +1335,8 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_Group_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_Group_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_Group_techRadarEntries(ctx, field)
 	}
@@ -1256,6 +1347,8 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_Location_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_Location_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_Location_techRadarEntries(ctx, field)
 	}
@@ -1266,6 +1359,8 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_Resource_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_Resource_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_Resource_techRadarEntries(ctx, field)
 	}
@@ -1276,6 +1371,8 @@ func (ec *executionContext) childFields_System(ctx context.Context, field graphq
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_System_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_System_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_System_techRadarEntries(ctx, field)
 	}
@@ -1402,6 +1499,8 @@ func (ec *executionContext) childFields_Template(ctx context.Context, field grap
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_Template_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_Template_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_Template_techRadarEntries(ctx, field)
 	}
@@ -1412,6 +1511,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	switch field.Name {
 	case "ref":
 		return ec.fieldContext_User_ref(ctx, field)
+	case "tags":
+		return ec.fieldContext_User_tags(ctx, field)
 	case "techRadarEntries":
 		return ec.fieldContext_User_techRadarEntries(ctx, field)
 	}
@@ -1921,6 +2022,29 @@ func (ec *executionContext) fieldContext_API_ref(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("API", field, false, false, "String")
 }
 
+func (ec *executionContext) _API_tags(ctx context.Context, field graphql.CollectedField, obj *model.API) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_API_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_API_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("API", field, false, false, "String")
+}
+
 func (ec *executionContext) _API_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.API) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1976,6 +2100,29 @@ func (ec *executionContext) fieldContext_Component_ref(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Component", field, false, false, "String")
 }
 
+func (ec *executionContext) _Component_tags(ctx context.Context, field graphql.CollectedField, obj *model.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Component_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Component_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Component", field, false, false, "String")
+}
+
 func (ec *executionContext) _Component_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2028,6 +2175,29 @@ func (ec *executionContext) _Domain_ref(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Domain_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, false, false, "String")
+}
+
+func (ec *executionContext) _Domain_tags(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Domain", field, false, false, "String")
 }
 
@@ -2570,6 +2740,29 @@ func (ec *executionContext) fieldContext_GenericEntity_ref(_ context.Context, fi
 	return graphql.NewScalarFieldContext("GenericEntity", field, false, false, "String")
 }
 
+func (ec *executionContext) _GenericEntity_tags(ctx context.Context, field graphql.CollectedField, obj *model.GenericEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GenericEntity_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GenericEntity_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GenericEntity", field, false, false, "String")
+}
+
 func (ec *executionContext) _GenericEntity_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.GenericEntity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2625,6 +2818,29 @@ func (ec *executionContext) fieldContext_Group_ref(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
 }
 
+func (ec *executionContext) _Group_tags(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
+}
+
 func (ec *executionContext) _Group_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2677,6 +2893,29 @@ func (ec *executionContext) _Location_ref(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Location_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Location", field, false, false, "String")
+}
+
+func (ec *executionContext) _Location_tags(ctx context.Context, field graphql.CollectedField, obj *model.Location) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Location_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Location_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Location", field, false, false, "String")
 }
 
@@ -2963,6 +3202,29 @@ func (ec *executionContext) fieldContext_Resource_ref(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
 }
 
+func (ec *executionContext) _Resource_tags(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
 func (ec *executionContext) _Resource_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3015,6 +3277,29 @@ func (ec *executionContext) _System_ref(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_System_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("System", field, false, false, "String")
+}
+
+func (ec *executionContext) _System_tags(ctx context.Context, field graphql.CollectedField, obj *model.System) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_System_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_System_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("System", field, false, false, "String")
 }
 
@@ -4092,6 +4377,29 @@ func (ec *executionContext) fieldContext_Template_ref(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
 }
 
+func (ec *executionContext) _Template_tags(ctx context.Context, field graphql.CollectedField, obj *model.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Template_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Template_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Template", field, false, false, "String")
+}
+
 func (ec *executionContext) _Template_techRadarEntries(ctx context.Context, field graphql.CollectedField, obj *model.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4144,6 +4452,29 @@ func (ec *executionContext) _User_ref(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_User_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_tags(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
@@ -5927,6 +6258,11 @@ func (ec *executionContext) _API(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "tags":
+			out.Values[i] = ec._API_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "techRadarEntries":
 			out.Values[i] = ec._API_techRadarEntries(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -5965,6 +6301,11 @@ func (ec *executionContext) _Component(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "tags":
+			out.Values[i] = ec._Component_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "techRadarEntries":
 			out.Values[i] = ec._Component_techRadarEntries(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -6000,6 +6341,11 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = graphql.MarshalString("Domain")
 		case "ref":
 			out.Values[i] = ec._Domain_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Domain_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6143,6 +6489,11 @@ func (ec *executionContext) _GenericEntity(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "tags":
+			out.Values[i] = ec._GenericEntity_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "techRadarEntries":
 			out.Values[i] = ec._GenericEntity_techRadarEntries(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -6181,6 +6532,11 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "tags":
+			out.Values[i] = ec._Group_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "techRadarEntries":
 			out.Values[i] = ec._Group_techRadarEntries(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -6216,6 +6572,11 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = graphql.MarshalString("Location")
 		case "ref":
 			out.Values[i] = ec._Location_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Location_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6331,6 +6692,11 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "tags":
+			out.Values[i] = ec._Resource_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "techRadarEntries":
 			out.Values[i] = ec._Resource_techRadarEntries(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -6366,6 +6732,11 @@ func (ec *executionContext) _System(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = graphql.MarshalString("System")
 		case "ref":
 			out.Values[i] = ec._System_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._System_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6809,6 +7180,11 @@ func (ec *executionContext) _Template(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "tags":
+			out.Values[i] = ec._Template_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "techRadarEntries":
 			out.Values[i] = ec._Template_techRadarEntries(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -6844,6 +7220,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = graphql.MarshalString("User")
 		case "ref":
 			out.Values[i] = ec._User_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._User_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7468,6 +7849,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNSystemByRefsInput2ᚕᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋpluginsᚋtechradarᚋgraphᚋmodelᚐSystemByRefsInput(ctx context.Context, v any) ([]*model.SystemByRefsInput, error) {

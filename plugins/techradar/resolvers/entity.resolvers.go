@@ -14,8 +14,9 @@ import (
 
 // FindManyAPIByRefs is the resolver for the findManyAPIByRefs field.
 func (r *entityResolver) FindManyAPIByRefs(ctx context.Context, reps []*model.APIByRefsInput) ([]*model.API, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.APIByRefsInput) string { return rep.Ref },
-		func(e found) *model.API { return &model.API{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.APIByRefsInput) *model.API {
+		return &model.API{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyCatalogEntityByRefs is the resolver for the findManyCatalogEntityByRefs field.
@@ -37,58 +38,65 @@ func (r *entityResolver) FindManyCatalogEntityByRefs(ctx context.Context, reps [
 
 // FindManyComponentByRefs is the resolver for the findManyComponentByRefs field.
 func (r *entityResolver) FindManyComponentByRefs(ctx context.Context, reps []*model.ComponentByRefsInput) ([]*model.Component, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.ComponentByRefsInput) string { return rep.Ref },
-		func(e found) *model.Component { return &model.Component{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.ComponentByRefsInput) *model.Component {
+		return &model.Component{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyDomainByRefs is the resolver for the findManyDomainByRefs field.
 func (r *entityResolver) FindManyDomainByRefs(ctx context.Context, reps []*model.DomainByRefsInput) ([]*model.Domain, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.DomainByRefsInput) string { return rep.Ref },
-		func(e found) *model.Domain { return &model.Domain{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.DomainByRefsInput) *model.Domain {
+		return &model.Domain{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyGenericEntityByRefs is the resolver for the findManyGenericEntityByRefs field.
 func (r *entityResolver) FindManyGenericEntityByRefs(ctx context.Context, reps []*model.GenericEntityByRefsInput) ([]*model.GenericEntity, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.GenericEntityByRefsInput) string { return rep.Ref },
-		func(e found) *model.GenericEntity {
-			return &model.GenericEntity{Ref: e.Ref, TechRadarEntries: e.Entries}
-		})
+	return each(reps, func(rep *model.GenericEntityByRefsInput) *model.GenericEntity {
+		return &model.GenericEntity{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyGroupByRefs is the resolver for the findManyGroupByRefs field.
 func (r *entityResolver) FindManyGroupByRefs(ctx context.Context, reps []*model.GroupByRefsInput) ([]*model.Group, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.GroupByRefsInput) string { return rep.Ref },
-		func(e found) *model.Group { return &model.Group{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.GroupByRefsInput) *model.Group {
+		return &model.Group{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyLocationByRefs is the resolver for the findManyLocationByRefs field.
 func (r *entityResolver) FindManyLocationByRefs(ctx context.Context, reps []*model.LocationByRefsInput) ([]*model.Location, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.LocationByRefsInput) string { return rep.Ref },
-		func(e found) *model.Location { return &model.Location{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.LocationByRefsInput) *model.Location {
+		return &model.Location{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyResourceByRefs is the resolver for the findManyResourceByRefs field.
 func (r *entityResolver) FindManyResourceByRefs(ctx context.Context, reps []*model.ResourceByRefsInput) ([]*model.Resource, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.ResourceByRefsInput) string { return rep.Ref },
-		func(e found) *model.Resource { return &model.Resource{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.ResourceByRefsInput) *model.Resource {
+		return &model.Resource{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManySystemByRefs is the resolver for the findManySystemByRefs field.
 func (r *entityResolver) FindManySystemByRefs(ctx context.Context, reps []*model.SystemByRefsInput) ([]*model.System, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.SystemByRefsInput) string { return rep.Ref },
-		func(e found) *model.System { return &model.System{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.SystemByRefsInput) *model.System {
+		return &model.System{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyTemplateByRefs is the resolver for the findManyTemplateByRefs field.
 func (r *entityResolver) FindManyTemplateByRefs(ctx context.Context, reps []*model.TemplateByRefsInput) ([]*model.Template, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.TemplateByRefsInput) string { return rep.Ref },
-		func(e found) *model.Template { return &model.Template{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.TemplateByRefsInput) *model.Template {
+		return &model.Template{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // FindManyUserByRefs is the resolver for the findManyUserByRefs field.
 func (r *entityResolver) FindManyUserByRefs(ctx context.Context, reps []*model.UserByRefsInput) ([]*model.User, error) {
-	return findMany(r.Resolver, ctx, reps, func(rep *model.UserByRefsInput) string { return rep.Ref },
-		func(e found) *model.User { return &model.User{Ref: e.Ref, TechRadarEntries: e.Entries} })
+	return each(reps, func(rep *model.UserByRefsInput) *model.User {
+		return &model.User{Ref: rep.Ref, Tags: rep.Tags, TechRadarEntries: r.Radars.Used(rep.Tags)}
+	}), nil
 }
 
 // Entity returns graph.EntityResolver implementation.

@@ -62,10 +62,13 @@ type coreEntity struct {
 // request: the core's entitiesByRefs takes up to 1,000.
 const refsPerRead = 500
 
-// read reads the entities a gateway's _entities call names from the core,
-// as the caller: one request for a batch of up to refsPerRead. An entity
-// the core does not return (gone, or hidden from the caller) comes back
-// with its ref alone, so it uses no entries.
+// read reads the entities an _entities call names by the interface
+// (__typename CatalogEntity, which carries no tags: Federation allows no
+// @requires on an interface's field) from the core, as the caller, to learn
+// their kinds and tags: one request for a batch of up to refsPerRead. The
+// gateway names every entity by its kind, with its tags, so it does not
+// come here. An entity the core does not return (gone, or hidden from the
+// caller) comes back with its ref alone, so it uses no entries.
 func (r *Resolver) read(ctx context.Context, refs []string) ([]coreEntity, error) {
 	out := make([]coreEntity, len(refs))
 	for start := 0; start < len(refs); start += refsPerRead {
@@ -87,29 +90,16 @@ func (r *Resolver) read(ctx context.Context, refs []string) ([]coreEntity, error
 	return out, nil
 }
 
-// findMany resolves a batch of one kind's representations: their refs,
-// read from the core, each made into the kind's object with the entries
-// its tags use.
-func findMany[R, T any](r *Resolver, ctx context.Context, reps []R, refOf func(R) string, build func(found) T) ([]T, error) {
-	refs := make([]string, len(reps))
+// each makes every representation of a batch of one kind into the kind's
+// object. The gateway sends each entity's tags in its representation
+// (techRadarEntries @requires them), so the batch costs no request to the
+// core.
+func each[R, T any](reps []R, build func(R) T) []T {
+	out := make([]T, len(reps))
 	for i, rep := range reps {
-		refs[i] = refOf(rep)
+		out[i] = build(rep)
 	}
-	entities, err := r.read(ctx, refs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]T, len(entities))
-	for i, e := range entities {
-		out[i] = build(found{Ref: e.Ref, Entries: r.Radars.Used(e.Tags)})
-	}
-	return out, nil
-}
-
-// found is an entity of a batch: its ref and the entries it uses.
-type found struct {
-	Ref     string
-	Entries []*radars.Entry
+	return out
 }
 
 // entityOf returns the plugin's object of the kind the core's __typename
@@ -118,25 +108,25 @@ func (r *Resolver) entityOf(typename, ref string, tags []string) model.CatalogEn
 	entries := r.Radars.Used(tags)
 	switch typename {
 	case "Component":
-		return &model.Component{Ref: ref, TechRadarEntries: entries}
+		return &model.Component{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "API":
-		return &model.API{Ref: ref, TechRadarEntries: entries}
+		return &model.API{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "Resource":
-		return &model.Resource{Ref: ref, TechRadarEntries: entries}
+		return &model.Resource{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "System":
-		return &model.System{Ref: ref, TechRadarEntries: entries}
+		return &model.System{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "Domain":
-		return &model.Domain{Ref: ref, TechRadarEntries: entries}
+		return &model.Domain{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "Group":
-		return &model.Group{Ref: ref, TechRadarEntries: entries}
+		return &model.Group{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "User":
-		return &model.User{Ref: ref, TechRadarEntries: entries}
+		return &model.User{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "Location":
-		return &model.Location{Ref: ref, TechRadarEntries: entries}
+		return &model.Location{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	case "Template":
-		return &model.Template{Ref: ref, TechRadarEntries: entries}
+		return &model.Template{Ref: ref, Tags: tags, TechRadarEntries: entries}
 	}
-	return &model.GenericEntity{Ref: ref, TechRadarEntries: entries}
+	return &model.GenericEntity{Ref: ref, Tags: tags, TechRadarEntries: entries}
 }
 
 func pointers[T any](s []T) []*T {

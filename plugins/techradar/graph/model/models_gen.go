@@ -21,6 +21,7 @@ type CatalogEntity interface {
 
 type API struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -47,7 +48,8 @@ func (this API) GetTechRadarEntries() []*radars.Entry {
 func (API) IsEntity() {}
 
 type APIByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type CatalogEntityByRefsInput struct {
@@ -56,6 +58,7 @@ type CatalogEntityByRefsInput struct {
 
 type Component struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -82,11 +85,13 @@ func (this Component) GetTechRadarEntries() []*radars.Entry {
 func (Component) IsEntity() {}
 
 type ComponentByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type Domain struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -113,11 +118,13 @@ func (this Domain) GetTechRadarEntries() []*radars.Entry {
 func (Domain) IsEntity() {}
 
 type DomainByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type GenericEntity struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -144,11 +151,13 @@ func (this GenericEntity) GetTechRadarEntries() []*radars.Entry {
 func (GenericEntity) IsEntity() {}
 
 type GenericEntityByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type Group struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -175,11 +184,13 @@ func (this Group) GetTechRadarEntries() []*radars.Entry {
 func (Group) IsEntity() {}
 
 type GroupByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type Location struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -206,7 +217,8 @@ func (this Location) GetTechRadarEntries() []*radars.Entry {
 func (Location) IsEntity() {}
 
 type LocationByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type Query struct {
@@ -214,6 +226,7 @@ type Query struct {
 
 type Resource struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -240,11 +253,13 @@ func (this Resource) GetTechRadarEntries() []*radars.Entry {
 func (Resource) IsEntity() {}
 
 type ResourceByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type System struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -271,11 +286,13 @@ func (this System) GetTechRadarEntries() []*radars.Entry {
 func (System) IsEntity() {}
 
 type SystemByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type Template struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -302,11 +319,13 @@ func (this Template) GetTechRadarEntries() []*radars.Entry {
 func (Template) IsEntity() {}
 
 type TemplateByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
 
 type User struct {
 	Ref              string          `json:"ref"`
+	Tags             []string        `json:"tags"`
 	TechRadarEntries []*radars.Entry `json:"techRadarEntries,omitempty"`
 }
 
@@ -333,5 +352,6 @@ func (this User) GetTechRadarEntries() []*radars.Entry {
 func (User) IsEntity() {}
 
 type UserByRefsInput struct {
-	Ref string `json:"Ref"`
+	Ref  string   `json:"Ref"`
+	Tags []string `json:"-"`
 }
