@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 )
 
 // AppendDocument appends the entity ref as Backstage's REST API returns it:
@@ -13,12 +12,11 @@ import (
 // No part of it is decoded: the REST API's lists and GraphQL's
 // Entity.document write whole entities at the speed of copying bytes.
 func AppendDocument(dst []byte, ref string, data []byte, rels []RelationRow) ([]byte, error) {
-	head, tail, err := DocumentParts(ref, data, rels)
+	head, err := documentHead(ref, data)
 	if err != nil {
 		return dst, err
 	}
-	dst = slices.Grow(dst, len(head)+len(tail))
-	return append(append(dst, head...), tail...), nil
+	return appendRelations(append(dst, head...), head, rels), nil
 }
 
 // DocumentParts returns the document AppendDocument appends in two parts:
@@ -27,28 +25,40 @@ func AppendDocument(dst []byte, ref string, data []byte, rels []RelationRow) ([]
 // spares copying the document, the bulk of the bytes, into a buffer of
 // its own first.
 func DocumentParts(ref string, data []byte, rels []RelationRow) (head, tail []byte, err error) {
+	if head, err = documentHead(ref, data); err != nil {
+		return nil, nil, err
+	}
+	// One allocation: relations take some 60 bytes each.
+	return head, appendRelations(make([]byte, 0, len(rels)*64+16), head, rels), nil
+}
+
+// documentHead returns the stored document up to its closing brace.
+func documentHead(ref string, data []byte) ([]byte, error) {
 	doc := bytes.TrimRight(data, " \t\r\n")
 	if len(doc) < 2 || doc[len(doc)-1] != '}' {
-		return nil, nil, fmt.Errorf("catalog: stored entity %s is not a JSON object", ref)
+		return nil, fmt.Errorf("catalog: stored entity %s is not a JSON object", ref)
 	}
-	head = doc[:len(doc)-1]
-	// One allocation: relations take some 60 bytes each.
-	tail = make([]byte, 0, len(rels)*64+16)
-	if len(bytes.TrimSpace(doc[1:len(doc)-1])) > 0 {
-		tail = append(tail, ',')
+	return doc[:len(doc)-1], nil
+}
+
+// appendRelations appends what follows a document's head: its relations
+// and the closing brace.
+func appendRelations(dst, head []byte, rels []RelationRow) []byte {
+	if len(bytes.TrimSpace(head[1:])) > 0 {
+		dst = append(dst, ',')
 	}
-	tail = append(tail, `"relations":[`...)
+	dst = append(dst, `"relations":[`...)
 	for i, r := range rels {
 		if i > 0 {
-			tail = append(tail, ',')
+			dst = append(dst, ',')
 		}
-		tail = append(tail, `{"type":`...)
-		tail = appendJSONString(tail, r.Type)
-		tail = append(tail, `,"targetRef":`...)
-		tail = appendJSONString(tail, r.Target)
-		tail = append(tail, '}')
+		dst = append(dst, `{"type":`...)
+		dst = appendJSONString(dst, r.Type)
+		dst = append(dst, `,"targetRef":`...)
+		dst = appendJSONString(dst, r.Target)
+		dst = append(dst, '}')
 	}
-	return head, append(tail, "]}"...), nil
+	return append(dst, "]}"...)
 }
 
 // appendJSONString appends s as a JSON string: as it is when nothing in it

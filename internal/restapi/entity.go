@@ -37,3 +37,19 @@ func wantsRelations(fields []string) bool {
 		return f == "relations" || strings.HasPrefix(f, "relations.")
 	})
 }
+
+// listBuffer returns an empty buffer for a list of recs written whole,
+// large enough for all of them: growing one as it fills copied and
+// collected five times the list (4 MB for a page of 500 whole components,
+// a fifth of the page's time). A pruned list (fields) is much smaller than
+// its documents and grows as it goes.
+func listBuffer(recs []*catalog.Record, rels map[string][]catalog.RelationRow, fields []string) []byte {
+	if len(fields) > 0 {
+		return make([]byte, 0, 4096)
+	}
+	n := 256
+	for _, rec := range recs {
+		n += len(rec.Data) + 64*len(rels[rec.Ref]) + 32
+	}
+	return make([]byte, 0, n)
+}

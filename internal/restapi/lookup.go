@@ -98,7 +98,7 @@ func (h *handler) byRefs(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	out := []byte(`{"items":[`)
+	out := append(listBuffer(found, rels, fields), `{"items":[`...)
 	for i, ref := range refs {
 		if i > 0 {
 			out = append(out, ',')

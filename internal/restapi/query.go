@@ -179,7 +179,7 @@ func (h *handler) query(w http.ResponseWriter, r *http.Request, req queryRequest
 		h.fail(w, r, err)
 		return
 	}
-	out := []byte(`{"items":[`)
+	out := append(listBuffer(recs, rels, req.fields), `{"items":[`...)
 	for i, rec := range recs {
 		if i > 0 {
 			out = append(out, ',')

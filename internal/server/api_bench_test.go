@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/greenroomhq/greenroom/internal/ingest"
+	"github.com/greenroomhq/greenroom/internal/restapi"
 	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/store/storetest"
@@ -96,24 +97,37 @@ func BenchmarkScreen(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h := server.New(serverOptions(b, db, eng, allowAll))
-	for _, q := range screenQueries {
-		body, _ := json.Marshal(map[string]any{"query": q.query})
+	opts := serverOptions(b, db, eng, allowAll)
+	opts.REST = restapi.New(restapi.Options{Catalog: opts.Resolver.Catalog.(restapi.Catalog)})
+	h := server.New(opts)
+	run := func(name string, newRequest func() *http.Request) {
 		do := func() []byte {
-			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			h.ServeHTTP(rec, newRequest())
 			return rec.Body.Bytes()
 		}
-		if out := do(); bytes.Contains(out, []byte(`"errors"`)) || len(out) < 200 {
-			b.Fatalf("%s: %.500s", q.name, out)
+		// Short answers are allowed only on a catalog of another's
+		// (GREENROOM_SCREEN_DB), which may not have the entity asked for.
+		if out := do(); bytes.Contains(out, []byte(`"errors"`)) || bytes.Contains(out, []byte(`"error"`)) || len(out) < 200 && statErr != nil {
+			b.Fatalf("%s: %.500s", name, out)
 		}
-		b.Run(q.name, func(b *testing.B) {
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				do()
 			}
 		})
 	}
+	for _, q := range screenQueries {
+		body, _ := json.Marshal(map[string]any{"query": q.query})
+		run(q.name, func() *http.Request {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		})
+	}
+	// Backstage's REST page of 500 whole components (make bench's).
+	run("restWhole500", func() *http.Request {
+		return httptest.NewRequest(http.MethodGet, "/api/catalog/entities/by-query?filter=kind=component&limit=500", nil)
+	})
 }
