@@ -4,11 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/greenroomhq/greenroom/graph/model"
 	"github.com/greenroomhq/greenroom/internal/catalog"
 	"github.com/greenroomhq/greenroom/internal/gqltype"
@@ -249,10 +247,7 @@ func entityDocument(ctx context.Context, _ *Resolver, obj gqltype.Node) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return graphql.WriterFunc(func(w io.Writer) {
-		w.Write(head)
-		w.Write(tail)
-	}), nil
+	return gqltype.NewDocument(ctx, head, tail), nil
 }
 
 // entitySourceLocation answers CatalogEntity.sourceLocation.

@@ -117,7 +117,8 @@ type plan struct {
 	outgoing, incoming []loader.RelationKey
 	errors             []string
 	locations          []string
-	docs               []string // refs of entities with docs
+	docs               []string          // refs of entities with docs
+	documents          []*catalog.Record // entities whose document is selected
 	follow             []follow
 }
 
@@ -146,6 +147,7 @@ func (p *plan) add(op *graphql.OperationContext, ps pageSelection) {
 			case "document":
 				for _, r := range recs {
 					p.outgoing = append(p.outgoing, loader.RelationKey{Ref: r.Ref})
+					p.documents = append(p.documents, r)
 				}
 			case "sourceLocation":
 				for _, r := range recs {
@@ -249,6 +251,9 @@ func (p *plan) run(ctx context.Context) ([]pageSelection, error) {
 	if err := loader.PrimeOutgoing(ctx, p.outgoing); err != nil {
 		return nil, err
 	}
+	if err := p.reserveDocuments(ctx); err != nil {
+		return nil, err
+	}
 	if err := loader.PrimeIncoming(ctx, p.incoming); err != nil {
 		return nil, err
 	}
@@ -330,4 +335,23 @@ func selects(ctx context.Context, name string) bool {
 		}
 	}
 	return false
+}
+
+// reserveDocuments reserves the bytes the documents of the level will take
+// in the response (see gqltype.ReserveOutput): their stored data, and
+// their relations, read by now.
+func (p *plan) reserveDocuments(ctx context.Context) error {
+	n := 0
+	for _, r := range p.documents {
+		rels, err := loader.Outgoing(ctx, r.Ref, "")
+		if err != nil {
+			return err
+		}
+		n += len(r.Data) + 64 // and the edge and field around it
+		for _, rel := range rels {
+			n += len(rel.Type) + len(rel.Target) + len(`{"type":"","targetRef":""},`)
+		}
+	}
+	gqltype.ReserveOutput(ctx, n)
+	return nil
 }

@@ -166,6 +166,17 @@ func TestResponseSize(t *testing.T) {
 		if actual, _ := ext["actual"].(float64); actual <= 20_000 || actual > 21_000 {
 			t.Errorf("actual %v; want just over the limit", ext["actual"])
 		}
+		// Whole documents count by their size, though they write
+		// themselves: they too are stopped soon after the limit, not
+		// written whole and measured then.
+		const docs = `{ entity(ref:"component:default/hub") { ... on Component { dependsOn(first: 100) { document } } } }`
+		r = post(t, srv, docs, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["limit"] != "responseSize" {
+			t.Fatalf("documents: errors %+v; want the responseSize limit's error", r.Errors)
+		}
+		if actual, _ := r.Errors[0].Extensions["actual"].(float64); actual <= 20_000 || actual > 21_000 {
+			t.Errorf("documents: actual %v; want just over the limit", r.Errors[0].Extensions["actual"])
+		}
 		// A response under the limit is served whole.
 		const part = `{ entity(ref:\"component:default/hub\") { ... on Component { dependsOn(first: 120) { ref description } } } }`
 		wantOK(t, post(t, srv, strings.ReplaceAll(part, `\"`, `"`), nil))

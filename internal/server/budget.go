@@ -183,6 +183,8 @@ func valueSize(v any) int {
 		return n
 	case map[string]any, []any, json.RawMessage:
 		return jsonSize(v)
+	case interface{ Size() int }: // a value that writes itself (gqltype.Document)
+		return v.Size()
 	}
 	return 8
 }

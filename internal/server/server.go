@@ -108,7 +108,7 @@ func New(opts Options) http.Handler {
 		if opts.Loaders != nil {
 			ctx = loader.NewContext(ctx, loader.New(opts.Loaders))
 		}
-		return next(gqltype.WithStreamEnd(ctx))
+		return next(gqltype.WithOutputReserve(gqltype.WithStreamEnd(ctx)))
 	})
 	// Only the items of a list have siblings to batch with: a resolver
 	// outside any list reads at once instead of waiting for a batch, and so
