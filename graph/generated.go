@@ -252,6 +252,7 @@ type ComplexityRoot struct {
 	}
 
 	EntityConnection struct {
+		Documents  func(childComplexity int) int
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
@@ -971,6 +972,7 @@ type DomainResolver interface {
 }
 type EntityConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *gqltype.EntityConnection) (int, error)
+	Documents(ctx context.Context, obj *gqltype.EntityConnection) ([]any, error)
 }
 type GenericEntityResolver interface {
 	Document(ctx context.Context, obj *gqltype.GenericEntity) (any, error)
@@ -2188,6 +2190,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DryRunResult.Steps(childComplexity), true
 
+	case "EntityConnection.documents":
+		if e.ComplexityRoot.EntityConnection.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityConnection.Documents(childComplexity), true
 	case "EntityConnection.edges":
 		if e.ComplexityRoot.EntityConnection.Edges == nil {
 			break
@@ -6991,6 +6999,13 @@ type EntityConnection {
   pageInfo: PageInfo!
   "How many entities the filter selects, over every page."
   totalCount: Int!
+  """
+  The entities of this page, whole, in its order: each as Backstage's REST
+  API returns it, its ` + "`" + `document` + "`" + `. The cheapest way to read whole entities:
+  the page's relations are read in one statement, and each entity is
+  written as it is stored, without a field of its own.
+  """
+  documents: [JSON!]!
 }
 
 "An entity in a connection."
@@ -8717,6 +8732,8 @@ func (ec *executionContext) childFields_EntityConnection(ctx context.Context, fi
 		return ec.fieldContext_EntityConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_EntityConnection_totalCount(ctx, field)
+	case "documents":
+		return ec.fieldContext_EntityConnection_documents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EntityConnection", field.Name)
 }
@@ -16589,6 +16606,29 @@ func (ec *executionContext) _EntityConnection_totalCount(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_EntityConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EntityConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _EntityConnection_documents(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityConnection_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EntityConnection().Documents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []any) graphql.Marshaler {
+			return ec.marshalNJSON2ᚕinterfaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityConnection_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityConnection", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _EntityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *gqltype.EntityEdge) (ret graphql.Marshaler) {
@@ -33126,6 +33166,11 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "documents":
+			out.Values[i] = ec._EntityConnection_documents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38207,6 +38252,35 @@ func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNJSON2ᚕinterfaceᚄ(ctx context.Context, v any) ([]any, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNJSON2interface(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNJSON2ᚕinterfaceᚄ(ctx context.Context, sel ast.SelectionSet, v []any) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNJSON2interface(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNJob2ᚖgithubᚗcomᚋgreenroomhqᚋgreenroomᚋinternalᚋappᚐJob(ctx context.Context, sel ast.SelectionSet, v *app.Job) graphql.Marshaler {

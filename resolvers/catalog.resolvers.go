@@ -206,6 +206,11 @@ func (r *entityConnectionResolver) TotalCount(ctx context.Context, obj *gqltype.
 	return r.Catalog.CountEntities(ctx, obj.Filter)
 }
 
+// Documents is the resolver for the documents field.
+func (r *entityConnectionResolver) Documents(ctx context.Context, obj *gqltype.EntityConnection) ([]any, error) {
+	return pageDocuments(ctx, obj)
+}
+
 // Document is the resolver for the document field.
 func (r *genericEntityResolver) Document(ctx context.Context, obj *gqltype.GenericEntity) (any, error) {
 	return entityDocument(ctx, r.Resolver, obj)

@@ -250,6 +250,36 @@ func entityDocument(ctx context.Context, _ *Resolver, obj gqltype.Node) (any, er
 	return gqltype.NewDocument(ctx, head, tail), nil
 }
 
+// pageDocuments answers EntityConnection.documents: the document of each
+// entity of the page, their relations read in one statement, and the
+// response's buffer reserved for all of them at once.
+func pageDocuments(ctx context.Context, conn *gqltype.EntityConnection) ([]any, error) {
+	keys := make([]loader.RelationKey, len(conn.Edges))
+	for i, e := range conn.Edges {
+		keys[i] = loader.RelationKey{Ref: e.Node.Record().Ref}
+	}
+	if err := loader.PrimeOutgoing(ctx, keys); err != nil {
+		return nil, err
+	}
+	out := make([]any, len(conn.Edges))
+	size := 0
+	for i, e := range conn.Edges {
+		rec := e.Node.Record()
+		rows, err := loader.Outgoing(ctx, rec.Ref, "")
+		if err != nil {
+			return nil, err
+		}
+		head, tail, err := catalog.DocumentParts(rec.Ref, rec.Data, rows)
+		if err != nil {
+			return nil, err
+		}
+		doc := gqltype.NewDocument(ctx, head, tail)
+		out[i], size = doc, size+doc.Size()+1
+	}
+	gqltype.ReserveOutput(ctx, size)
+	return out, nil
+}
+
 // entitySourceLocation answers CatalogEntity.sourceLocation.
 func entitySourceLocation(ctx context.Context, _ *Resolver, obj gqltype.Node) (*catalog.Location, error) {
 	return loader.Location(ctx, obj.Record().LocationID)

@@ -36,9 +36,10 @@
 //   - traverse(dependsOn, INCOMING, maxDepth 5, first 1000) from the resource
 //     with the most incoming dependsOn relations, found with the store's
 //     reads before serving;
-//   - the page of 500 whole components, as GraphQL's document and as
-//     Backstage's REST by-query, against half Backstage's figure, and the
-//     same page lean (ref and name; kind and name);
+//   - the page of 500 whole components, as GraphQL's
+//     EntityConnection.documents and as Backstage's REST by-query, against
+//     half Backstage's figure; as each node's document; and the same page
+//     lean (ref and name; kind and name);
 //   - the whole catalog streamed by GET /api/catalog/entities as NDJSON,
 //     with the server's RSS sampled while it streams (export.go).
 //

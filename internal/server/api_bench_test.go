@@ -62,6 +62,7 @@ var screenQueries = []struct{ name, query string }{
 	{"list100", `{ entities(filter:{kind:["Component"]}, first:100){ edges{ node{ name ... on Component { owner{ name members{ name } } providesApis{ name } consumesApis{ name } } } } } }`},
 	{"list500", `{ entities(filter:{kind:["Component"]}, first:500){ edges{ node{ ref name ... on Component { owner{ name } system{ name } providesApis{ name } } } } } }`},
 	{"whole500", `{ entities(filter:{kind:["Component"]}, first:500){ edges{ node{ document } } } }`},
+	{"documents500", `{ entities(filter:{kind:["Component"]}, first:500){ documents } }`},
 	{"entity", `{ entity(ref:"component:default/svc-0042"){ ref kind name relations(first:100){ edges{ node{ type targetRef } } } } }`},
 }
 

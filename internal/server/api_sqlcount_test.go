@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -217,6 +219,31 @@ func TestQuery_DocumentStatementCount(t *testing.T) {
 			for _, e := range p.Entities.Edges {
 				if d := e.Node.Document; d.Metadata.Name == "" || len(d.Relations) < 5 {
 					t.Fatalf("first %d: document %+v; want the entity with its relations", n, d)
+				}
+			}
+			// EntityConnection.documents: the same documents, in the
+			// same statements, byte for byte.
+			db.InvalidateCache()
+			before = db.ReadStatements()
+			var both struct {
+				Entities struct {
+					Documents []json.RawMessage
+					Edges     []struct {
+						Node struct{ Document json.RawMessage }
+					}
+				}
+			}
+			MustQuery(t, srv, `query($first: Int) { entities(filter: {kind: ["Component"]}, first: $first) { documents edges { node { document } } } }`,
+				map[string]any{"first": n}, &both)
+			if got := db.ReadStatements() - before; got != 3 {
+				t.Errorf("first %d, documents: %d statements; want 3", n, got)
+			}
+			if len(both.Entities.Documents) != n || len(both.Entities.Edges) != n {
+				t.Fatalf("first %d: %d documents, %d edges", n, len(both.Entities.Documents), len(both.Entities.Edges))
+			}
+			for i, d := range both.Entities.Documents {
+				if want := both.Entities.Edges[i].Node.Document; !bytes.Equal(d, want) {
+					t.Fatalf("first %d: documents[%d] = %.200s; want the node's document %.200s", n, i, d, want)
 				}
 			}
 		}

@@ -210,6 +210,8 @@ func jsonSize(v any) int {
 		return len(v)
 	case json.Number:
 		return len(v)
+	case interface{ Size() int }: // a value that writes itself (gqltype.Document)
+		return v.Size()
 	}
 	return 8
 }
