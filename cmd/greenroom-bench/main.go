@@ -53,8 +53,9 @@
 // least 85% of the development-mode throughput, and the list's p50 within
 // 125%.
 //
-// The lists and the traversal run 50 times with 1 client, the owned list
-// 500 times on each server. Each measurement starts with a warm-up whose
+// The lists and the traversal run 50 times with 1 client, the pages of 500
+// whole or lean entities 200 times, the owned list 500 times on each
+// server. Each measurement starts with a warm-up whose
 // responses are checked in full (the entity exists, the lists hold 500 and
 // 100 entities, the traversal reaches some); every measured response must
 // be HTTP 200 without GraphQL errors, or the measurement fails. Each is
