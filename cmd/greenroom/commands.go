@@ -32,6 +32,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/restapi"
 	"github.com/greenroomhq/greenroom/internal/scaffolder"
 	"github.com/greenroomhq/greenroom/internal/server"
+	"github.com/greenroomhq/greenroom/internal/settings"
 	"github.com/greenroomhq/greenroom/internal/store"
 	"github.com/greenroomhq/greenroom/internal/techdocs"
 	"github.com/greenroomhq/greenroom/internal/watch"
@@ -183,7 +184,7 @@ func (f *configFlags) load(getenv func(string) string) (Config, error) {
 		case "location":
 			c.Locations, c.dir = f.locations, ""
 		case "refresh-interval":
-			c.Catalog.RefreshInterval = Duration(f.interval)
+			c.Catalog.RefreshInterval = settings.Duration(f.interval)
 		case "orphans":
 			c.Catalog.Orphans = f.orphans
 		case "log-level":
@@ -367,7 +368,7 @@ func (m *Main) Run(ctx context.Context) error {
 	runner.Woke, entities.svc = svcs.Tasks.Woke, svcs.Catalog
 	m.tasks = svcs.Tasks
 	svc := svcs.Catalog
-	lim := limits(m.Config)
+	lim := m.Config.API.Limits()
 	handler := server.New(server.Options{
 		Resolver: &resolvers.Resolver{Catalog: svc, Ingest: svc, Access: svc, Jobs: svcs.Jobs, Live: svcs.Live, History: svc, Tasks: svcs.Tasks, Docs: svcs.Docs,
 			Searcher: svcs.Search, Registry: svcs.Plugins},

@@ -20,6 +20,7 @@ import (
 	"github.com/greenroomhq/greenroom/internal/ingest"
 	"github.com/greenroomhq/greenroom/internal/jobs"
 	"github.com/greenroomhq/greenroom/internal/scaffolder"
+	"github.com/greenroomhq/greenroom/internal/settings"
 )
 
 // Config is everything `greenroom serve` can be told. It is read from
@@ -35,7 +36,7 @@ type Config struct {
 	Locations []string `yaml:"locations"`
 	Catalog   struct {
 		// RefreshInterval is the time between two reads of every location.
-		RefreshInterval Duration `yaml:"refreshInterval"`
+		RefreshInterval settings.Duration `yaml:"refreshInterval"`
 		// WatchFiles refreshes a file location as soon as one of its files
 		// changes (internal/watch), besides every interval.
 		WatchFiles bool `yaml:"watchFiles"`
@@ -72,27 +73,14 @@ type Config struct {
 		Level  string `yaml:"level"`  // debug, info, warn or error
 		Format string `yaml:"format"` // auto, text or json
 	} `yaml:"log"`
-	// Auth says how callers prove who they are. With none of secret,
-	// jwksURL and jwksFile set, the server runs in development mode: every
-	// request is the guest user.
+	// Auth says how callers prove who they are: the keys plugins share
+	// (settings.Auth), and how a token names its user.
 	Auth struct {
-		// Secret is an HS256 shared secret (development: `greenroom token`
-		// mints tokens with it).
-		Secret string `yaml:"secret"`
-		// JWKSURL and JWKSFile name the identity provider's public keys.
-		JWKSURL  string `yaml:"jwksURL"`
-		JWKSFile string `yaml:"jwksFile"`
-		// Issuer and Audience are the accepted iss and aud claims.
-		Issuer   string   `yaml:"issuer"`
-		Audience []string `yaml:"audience"`
-		// Algorithms are the accepted signing algorithms.
-		Algorithms []string `yaml:"algorithms"`
-		ClockSkew  Duration `yaml:"clockSkew"`
+		settings.Auth `yaml:",inline"`
 		// Subject is "sub" when the sub claim is a User entity ref (or
 		// service:NAME), or "email" to find the User whose
 		// spec.profile.email is the token's email claim.
-		Subject    string `yaml:"subject"`
-		EmailClaim string `yaml:"emailClaim"`
+		Subject string `yaml:"subject"`
 		// AllowUnknownUsers accepts tokens for users not in the catalog.
 		AllowUnknownUsers bool `yaml:"allowUnknownUsers"`
 	} `yaml:"auth"`
@@ -101,45 +89,29 @@ type Config struct {
 	Policy string `yaml:"policy"`
 	// Production refuses to start without authentication and a policy.
 	Production bool `yaml:"production"`
-	// API bounds what one request may ask; zero values take the defaults.
+	// API bounds what one request may ask (settings.API, which plugins
+	// share); zero values take the defaults.
 	API struct {
-		MaxTokens        int      `yaml:"maxTokens"`
-		MaxDepth         int      `yaml:"maxDepth"`
-		MaxComplexity    int      `yaml:"maxComplexity"`
-		MaxAliases       int      `yaml:"maxAliases"`
-		MaxBatch         int      `yaml:"maxBatch"`
-		MaxBodyBytes     int64    `yaml:"maxBodyBytes"`
-		MaxResponseBytes int64    `yaml:"maxResponseBytes"`
-		Timeout          Duration `yaml:"timeout"`
-		// ReadTimeout and WriteTimeout bound reading a GraphQL request's
-		// body and writing a response, set on each request (see
-		// server.Limits); ReadHeaderTimeout and IdleTimeout are the HTTP
-		// server's, for every connection.
-		ReadTimeout           Duration `yaml:"readTimeout"`
-		WriteTimeout          Duration `yaml:"writeTimeout"`
-		ReadHeaderTimeout     Duration `yaml:"readHeaderTimeout"`
-		IdleTimeout           Duration `yaml:"idleTimeout"`
-		MaxConcurrentRequests int      `yaml:"maxConcurrentRequests"`
-		QueueTimeout          Duration `yaml:"queueTimeout"`
-		DisableIntrospection  bool     `yaml:"disableIntrospection"`
-		// CORSOrigins are the other origins browsers may call the API
-		// from; none by default.
-		CORSOrigins []string `yaml:"corsOrigins"`
+		settings.API `yaml:",inline"`
+		// ReadHeaderTimeout and IdleTimeout are the HTTP server's, for
+		// every connection.
+		ReadHeaderTimeout settings.Duration `yaml:"readHeaderTimeout"`
+		IdleTimeout       settings.Duration `yaml:"idleTimeout"`
 	} `yaml:"api"`
 
 	// Jobs bounds the background jobs (refreshes, for now).
 	Jobs struct {
 		// Timeout is the longest a job runs before it is cancelled and
 		// its attempt fails.
-		Timeout Duration `yaml:"timeout"`
+		Timeout settings.Duration `yaml:"timeout"`
 		// RescueAfter is how long a job may stay running before it is
 		// taken for lost (its process died) and retried; longer than
 		// Timeout.
-		RescueAfter Duration `yaml:"rescueAfter"`
+		RescueAfter settings.Duration `yaml:"rescueAfter"`
 		// DeadAfter is how long a process that runs jobs may make no
 		// heartbeat (it makes one a second) before another takes it for
 		// dead and retries the jobs it was running; at least 2s.
-		DeadAfter Duration `yaml:"deadAfter"`
+		DeadAfter settings.Duration `yaml:"deadAfter"`
 	} `yaml:"jobs"`
 
 	// Metrics says where the Prometheus metrics are served.
@@ -164,7 +136,7 @@ type Config struct {
 	ChangeFeed struct {
 		// Retention is how long its events are kept; a consumer that
 		// falls further behind must resync.
-		Retention Duration `yaml:"retention"`
+		Retention settings.Duration `yaml:"retention"`
 	} `yaml:"changefeed"`
 	// Hooks configures the forges' push webhooks (internal/hooks), served
 	// at /hooks/refresh/{provider} for each provider with a secret.
@@ -183,7 +155,7 @@ type Config struct {
 		// system's temporary directory when empty.
 		WorkingDirectory string `yaml:"workingDirectory"`
 		// StepTimeout bounds each step of a task.
-		StepTimeout Duration `yaml:"stepTimeout"`
+		StepTimeout settings.Duration `yaml:"stepTimeout"`
 	} `yaml:"scaffolder"`
 	// TechDocs configures docs builds.
 	TechDocs struct {
@@ -195,7 +167,7 @@ type Config struct {
 		// at the docs of its entities that it did not change (an edit of
 		// a docs folder in place); a push webhook, refreshDocs and
 		// refreshEntity look at once.
-		CheckInterval Duration `yaml:"checkInterval"`
+		CheckInterval settings.Duration `yaml:"checkInterval"`
 	} `yaml:"techdocs"`
 	// Integrations are the source hosts that publish:github and
 	// publish:gitlab create repositories on, written as Backstage's
@@ -209,7 +181,7 @@ type Config struct {
 	History struct {
 		// Retention is how long versions are kept; an entity unchanged for
 		// longer keeps its last one.
-		Retention Duration `yaml:"retention"`
+		Retention settings.Duration `yaml:"retention"`
 	} `yaml:"history"`
 
 	// dir is the directory relative file locations in the config file are
@@ -258,31 +230,18 @@ func (c Config) integrations() []scaffolder.Integration {
 	return out
 }
 
-// Duration is a time.Duration written as "90s" or "5m" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 90s or 5m", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // DefaultConfig serves a demo: SQLite in ./greenroom.db on 127.0.0.1:7007.
 func DefaultConfig() Config {
 	var c Config
 	c.Listen = "127.0.0.1:7007"
 	c.Database = "./greenroom.db"
-	c.Catalog.RefreshInterval = Duration(3 * time.Minute)
+	c.Catalog.RefreshInterval = settings.Duration(3 * time.Minute)
 	c.Catalog.Orphans = "keep"
-	c.TechDocs.CheckInterval = Duration(time.Hour)
+	c.TechDocs.CheckInterval = settings.Duration(time.Hour)
 	c.Catalog.WatchFiles = true
-	c.Jobs.Timeout = Duration(10 * time.Minute)
-	c.Jobs.RescueAfter = Duration(15 * time.Minute)
-	c.Jobs.DeadAfter = Duration(jobs.DefaultDeadAfter)
+	c.Jobs.Timeout = settings.Duration(10 * time.Minute)
+	c.Jobs.RescueAfter = settings.Duration(15 * time.Minute)
+	c.Jobs.DeadAfter = settings.Duration(jobs.DefaultDeadAfter)
 	c.Catalog.MaxFileSize = ingest.DefaultMaxFileSize
 	c.Catalog.MaxEntitySize = ingest.DefaultMaxEntitySize
 	c.Catalog.MaxLocationSize = ingest.DefaultMaxLocationSize
@@ -290,11 +249,11 @@ func DefaultConfig() Config {
 	c.Log.Level = "info"
 	c.Log.Format = "auto"
 	c.Auth.Subject = "sub"
-	c.API.ReadHeaderTimeout = Duration(10 * time.Second)
-	c.API.IdleTimeout = Duration(2 * time.Minute)
-	c.ChangeFeed.Retention = Duration(changefeed.DefaultRetention)
-	c.History.Retention = Duration(changefeed.DefaultHistoryRetention)
-	c.Scaffolder.StepTimeout = Duration(10 * time.Minute)
+	c.API.ReadHeaderTimeout = settings.Duration(10 * time.Second)
+	c.API.IdleTimeout = settings.Duration(2 * time.Minute)
+	c.ChangeFeed.Retention = settings.Duration(changefeed.DefaultRetention)
+	c.History.Retention = settings.Duration(changefeed.DefaultHistoryRetention)
+	c.Scaffolder.StepTimeout = settings.Duration(10 * time.Minute)
 	return c
 }
 
@@ -337,47 +296,43 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		c.Database = v
 	}
 	if v := getenv("GREENROOM_LOCATIONS"); v != "" {
-		c.Locations, c.dir = splitList(v), ""
+		c.Locations, c.dir = settings.SplitList(v), ""
 	}
 	if v := getenv("GREENROOM_REFRESH_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return fmt.Errorf("GREENROOM_REFRESH_INTERVAL: %q is not a duration such as 90s or 5m", v)
 		}
-		c.Catalog.RefreshInterval = Duration(d)
+		c.Catalog.RefreshInterval = settings.Duration(d)
 	}
 	if v := getenv("GREENROOM_CHANGEFEED_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return fmt.Errorf("GREENROOM_CHANGEFEED_RETENTION: %q is not a duration such as 168h", v)
 		}
-		c.ChangeFeed.Retention = Duration(d)
+		c.ChangeFeed.Retention = settings.Duration(d)
 	}
 	if v := getenv("GREENROOM_HISTORY_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return fmt.Errorf("GREENROOM_HISTORY_RETENTION: %q is not a duration such as 2160h", v)
 		}
-		c.History.Retention = Duration(d)
+		c.History.Retention = settings.Duration(d)
 	}
 	if v := getenv("GREENROOM_ORPHANS"); v != "" {
 		c.Catalog.Orphans = v
 	}
-	if v := getenv("GREENROOM_WATCH_FILES"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("GREENROOM_WATCH_FILES: %q is not true or false", v)
-		}
-		c.Catalog.WatchFiles = b
+	if err := settings.Bool(getenv, "GREENROOM_WATCH_FILES", &c.Catalog.WatchFiles); err != nil {
+		return err
 	}
-	for name, d := range map[string]*Duration{"GREENROOM_JOBS_TIMEOUT": &c.Jobs.Timeout, "GREENROOM_JOBS_RESCUE_AFTER": &c.Jobs.RescueAfter,
+	for name, d := range map[string]*settings.Duration{"GREENROOM_JOBS_TIMEOUT": &c.Jobs.Timeout, "GREENROOM_JOBS_RESCUE_AFTER": &c.Jobs.RescueAfter,
 		"GREENROOM_JOBS_DEAD_AFTER": &c.Jobs.DeadAfter} {
 		if v := getenv(name); v != "" {
 			parsed, err := time.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("%s: %q is not a duration such as 90s or 5m", name, v)
 			}
-			*d = Duration(parsed)
+			*d = settings.Duration(parsed)
 		}
 	}
 	if v := getenv("GREENROOM_MAX_FILE_SIZE"); v != "" {
@@ -399,14 +354,14 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 		}
 	}
 	if v := getenv("GREENROOM_REGISTER_TYPES"); v != "" {
-		c.Catalog.RegisterTypes = splitList(v)
+		c.Catalog.RegisterTypes = settings.SplitList(v)
 	}
 	if v := getenv("GREENROOM_FILE_ROOTS"); v != "" {
-		c.Catalog.FileRoots = splitList(v)
+		c.Catalog.FileRoots = settings.SplitList(v)
 		c.rootsFromEnv = true
 	}
 	if v := getenv("GREENROOM_ALLOWED_HOSTS"); v != "" {
-		c.Catalog.AllowedHosts = splitList(v)
+		c.Catalog.AllowedHosts = settings.SplitList(v)
 	}
 	for i, a := range c.Catalog.URLAuth {
 		c.Catalog.URLAuth[i].Value = os.Expand(a.Value, getenv)
@@ -436,9 +391,8 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 	if v := getenv("GREENROOM_LOG_FORMAT"); v != "" {
 		c.Log.Format = v
 	}
+	c.Auth.LoadEnv(getenv)
 	for name, dst := range map[string]*string{
-		"GREENROOM_AUTH_SECRET": &c.Auth.Secret, "GREENROOM_AUTH_JWKS_URL": &c.Auth.JWKSURL,
-		"GREENROOM_AUTH_JWKS_FILE": &c.Auth.JWKSFile, "GREENROOM_AUTH_ISSUER": &c.Auth.Issuer,
 		"GREENROOM_AUTH_SUBJECT":        &c.Auth.Subject,
 		"GREENROOM_HOOKS_GITHUB_SECRET": &c.Hooks.Secrets.GitHub, "GREENROOM_HOOKS_GITLAB_SECRET": &c.Hooks.Secrets.GitLab,
 		"GREENROOM_HOOKS_GITEA_SECRET": &c.Hooks.Secrets.Gitea, "GREENROOM_HOOKS_BITBUCKET_SECRET": &c.Hooks.Secrets.Bitbucket,
@@ -447,34 +401,17 @@ func (c *Config) loadEnv(getenv func(string) string) error {
 			*dst = v
 		}
 	}
-	if v := getenv("GREENROOM_AUTH_AUDIENCE"); v != "" {
-		c.Auth.Audience = splitList(v)
-	}
 	if v := getenv("GREENROOM_POLICY"); v != "" {
 		c.Policy, c.policyDir = v, ""
 	}
 	for name, dst := range map[string]*bool{
 		"GREENROOM_PRODUCTION": &c.Production, "GREENROOM_AUTH_ALLOW_UNKNOWN_USERS": &c.Auth.AllowUnknownUsers,
 	} {
-		if v := getenv(name); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return fmt.Errorf("%s: %q is not true or false", name, v)
-			}
-			*dst = b
+		if err := settings.Bool(getenv, name, dst); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if p := strings.TrimSpace(part); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // validate checks settings that have a fixed set of values.
@@ -503,7 +440,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("config: jobs.timeout (%s) must be positive and jobs.rescueAfter (%s) longer, or a running job would be retried beside itself",
 			time.Duration(c.Jobs.Timeout), time.Duration(c.Jobs.RescueAfter))
 	}
-	if c.Jobs.DeadAfter < Duration(2*jobs.DefaultHeartbeat) {
+	if c.Jobs.DeadAfter < settings.Duration(2*jobs.DefaultHeartbeat) {
 		return fmt.Errorf("config: jobs.deadAfter (%s) must be at least two heartbeats (%s)", time.Duration(c.Jobs.DeadAfter), 2*jobs.DefaultHeartbeat)
 	}
 	if c.Catalog.MaxEntitySize <= 0 {
@@ -520,7 +457,7 @@ func (c *Config) validate() error {
 	if c.API.ReadHeaderTimeout <= 0 || c.API.IdleTimeout <= 0 {
 		return errors.New("config: api.readHeaderTimeout and api.idleTimeout must be positive")
 	}
-	if lim := limits(*c).Effective(); lim.WriteTimeout > 0 && lim.Timeout > 0 && lim.WriteTimeout <= lim.Timeout {
+	if lim := c.API.Limits().Effective(); lim.WriteTimeout > 0 && lim.Timeout > 0 && lim.WriteTimeout <= lim.Timeout {
 		return fmt.Errorf("config: api.writeTimeout (%s) must be longer than api.timeout (%s), or responses are cut before their deadline",
 			lim.WriteTimeout, lim.Timeout)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/greenroomhq/greenroom/internal/settings"
 )
 
 // chromium returns the path of a Chromium or Chrome, or "" when there is
@@ -39,7 +41,7 @@ func TestMain_GraphiQLSubscription(t *testing.T) {
 	file := mustWrite(t, dir, "catalog-info.yaml", component("in-graphiql", "first"))
 	cfg := DefaultConfig()
 	cfg.Locations = []string{file}
-	cfg.Catalog.RefreshInterval = Duration(time.Hour)
+	cfg.Catalog.RefreshInterval = settings.Duration(time.Hour)
 	_, base := serve(t, cfg, filepath.Join(t.TempDir(), "greenroom.db"))
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser),

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/greenroomhq/greenroom/internal/settings"
 )
 
 // TestMain_Webhooks serves a URL location from a local forge that serves
@@ -47,7 +49,7 @@ func testWebhooks(t *testing.T, dsn string) {
 	const secret = "webhook-secret"
 	cfg := DefaultConfig()
 	cfg.Locations = []string{forge.URL + "/acme/shop/blob/main/catalog-info.yaml"}
-	cfg.Catalog.RefreshInterval = Duration(time.Hour)
+	cfg.Catalog.RefreshInterval = settings.Duration(time.Hour)
 	cfg.Hooks.Secrets.GitHub = secret
 	m, base := serve(t, cfg, dsn)
 
@@ -134,7 +136,7 @@ func TestMain_RefreshNoWait(t *testing.T) {
 		file := mustWrite(t, dir, "catalog-info.yaml", component("nowait", "first"))
 		cfg := DefaultConfig()
 		cfg.Locations = []string{file}
-		cfg.Catalog.RefreshInterval = Duration(time.Hour)
+		cfg.Catalog.RefreshInterval = settings.Duration(time.Hour)
 		cfg.Catalog.WatchFiles = false
 		m, base := serve(t, cfg, dsn)
 		loc := mustOnlyLocation(t, m)

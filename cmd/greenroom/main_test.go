@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/greenroomhq/greenroom/internal/catalog"
+	"github.com/greenroomhq/greenroom/internal/settings"
 )
 
 func mustWrite(tb testing.TB, dir, name, content string) string {
@@ -114,7 +115,7 @@ catalog:
 		if err != nil {
 			t.Fatal(err)
 		}
-		lim := limits(c)
+		lim := c.API.Limits()
 		if lim.ReadTimeout != 5*time.Second || lim.WriteTimeout != 2*time.Minute || lim.MaxConcurrentRequests != 8 ||
 			lim.QueueTimeout != 250*time.Millisecond || time.Duration(c.API.ReadHeaderTimeout) != 3*time.Second ||
 			time.Duration(c.API.IdleTimeout) != time.Minute {
@@ -274,7 +275,7 @@ func startMain(t *testing.T, cfg Config) string {
 // seconds once api.readTimeout has passed.
 func TestMain_SlowBody(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.API.ReadTimeout = Duration(time.Second)
+	cfg.API.ReadTimeout = settings.Duration(time.Second)
 	conn, err := net.Dial("tcp", startMain(t, cfg))
 	if err != nil {
 		t.Fatal(err)

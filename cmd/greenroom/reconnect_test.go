@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/greenroomhq/greenroom/internal/settings"
 )
 
 // TestMain_SubscriptionReconnects makes 10,000 changes (ten refreshes of a
@@ -42,7 +44,7 @@ func testSubscriptionReconnects(t *testing.T, dsn string) {
 	write(0)
 	cfg := DefaultConfig()
 	cfg.Locations = []string{file}
-	cfg.Catalog.RefreshInterval = Duration(time.Hour)
+	cfg.Catalog.RefreshInterval = settings.Duration(time.Hour)
 	cfg.Catalog.WatchFiles = false // the refreshes below are the only ones
 	m, base := serve(t, cfg, dsn)
 	loc := mustOnlyLocation(t, m)

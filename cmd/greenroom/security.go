@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/greenroomhq/greenroom/internal/auth"
 	"github.com/greenroomhq/greenroom/internal/identity"
 	"github.com/greenroomhq/greenroom/internal/policy"
 	"github.com/greenroomhq/greenroom/internal/portal"
-	"github.com/greenroomhq/greenroom/internal/server"
 	"github.com/greenroomhq/greenroom/internal/store"
 )
 
@@ -96,12 +94,9 @@ func newSecurity(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger
 }
 
 func authConfig(cfg Config, log *slog.Logger) auth.Config {
-	return auth.Config{
-		Secret: cfg.Auth.Secret, JWKSURL: cfg.Auth.JWKSURL, JWKSFile: cfg.Auth.JWKSFile,
-		Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Algorithms: cfg.Auth.Algorithms,
-		ClockSkew: time.Duration(cfg.Auth.ClockSkew), EmailClaim: cfg.Auth.EmailClaim,
-		Logger: log.With("component", "auth"),
-	}
+	c := cfg.Auth.Config()
+	c.Logger = log.With("component", "auth")
+	return c
 }
 
 func keySource(c auth.Config) string {
@@ -120,14 +115,3 @@ type staticPolicy struct{ p *policy.Policy }
 func (s staticPolicy) Current() *policy.Policy { return s.p }
 
 // limits converts the api settings.
-func limits(cfg Config) server.Limits {
-	a := cfg.API
-	return server.Limits{
-		MaxTokens: a.MaxTokens, MaxDepth: a.MaxDepth, MaxComplexity: a.MaxComplexity, MaxAliases: a.MaxAliases, MaxBatch: a.MaxBatch,
-		MaxBodyBytes: a.MaxBodyBytes, MaxResponseBytes: a.MaxResponseBytes, Timeout: time.Duration(a.Timeout),
-		ReadTimeout: time.Duration(a.ReadTimeout), WriteTimeout: time.Duration(a.WriteTimeout),
-		MaxConcurrentRequests: a.MaxConcurrentRequests, QueueTimeout: time.Duration(a.QueueTimeout),
-		DisableIntrospection: a.DisableIntrospection,
-		CORS:                 server.CORS{AllowedOrigins: a.CORSOrigins},
-	}
-}

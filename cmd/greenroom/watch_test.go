@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/greenroomhq/greenroom/internal/settings"
 )
 
 // component is a descriptor of one Component.
@@ -55,7 +57,7 @@ func testWatchFiles(t *testing.T, dsn string) {
 	put("b/catalog-info.yaml", component("watched-b", "first"))
 	cfg := DefaultConfig()
 	cfg.Locations = []string{filepath.Join(dir, "**", "catalog-info.yaml")}
-	cfg.Catalog.RefreshInterval = Duration(time.Hour)
+	cfg.Catalog.RefreshInterval = settings.Duration(time.Hour)
 	m, base := serve(t, cfg, dsn)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
