@@ -64,12 +64,14 @@ const (
 )
 
 // backstageWholePage is Backstage 4.0.5's p50 for its REST page of 500
-// whole components on this machine (the whole-entities issue): 10.8 ms at
-// 1,000 entities on SQLite, 22.9 ms at 10,000 on PostgreSQL. The issue asks
-// for half of it at 10,000 and 100,000 entities. There is no Backstage
-// figure at 100,000: the target there assumes Backstage's page is no faster
-// on a catalog ten times larger, which if anything favours Backstage.
-var backstageWholePage = map[string]time.Duration{"sqlite": 10800 * time.Microsecond, "postgres": 22900 * time.Microsecond}
+// whole components on this machine, the target's measure when no Backstage
+// runs beside the bench (-backstage): on SQLite 30.2 ms at 10,000 entities,
+// timed side by side with this bench's client (2026-12-07; the
+// whole-entities issue gave 10.8 ms at 1,000); on PostgreSQL 22.9 ms at
+// 10,000 (the issue's figure). The issue asks for half of it at 10,000 and
+// 100,000 entities; the target at 100,000 assumes Backstage's page is no
+// faster on a catalog ten times larger, which if anything favours it.
+var backstageWholePage = map[string]time.Duration{"sqlite": 30200 * time.Microsecond, "postgres": 22900 * time.Microsecond}
 
 // apiCase is one measurement: an operation, how hard to drive it, and the
 // target the issue sets for 10,000 entities.
@@ -225,6 +227,9 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	}
 	if ctx.Err() != nil {
 		return out
+	}
+	if u := b.backstage[database]; u != "" {
+		out = append(out, compareBackstage(ctx, srv, u, database, n)...)
 	}
 	out = append(out, srv.measureStream(ctx, database, n))
 	if ctx.Err() != nil {
@@ -681,7 +686,7 @@ func reportAPI(results []apiResult) (failed, missed bool) {
 	w.Flush()
 	fmt.Printf("\nTargets (10,000 entities; other sizes get figures only, but the whole pages' targets hold at 100,000 too): entity(ref) p99 < 2 ms with 1 client and > 3000 req/s with %d; 500 components p50 < 15 ms; 100 components p50 < 10 ms; traversal p50 < 50 ms; writes while refreshes run p99 < 50 ms; whole pages of 500 at most half Backstage's time; export peak RSS < 100 MB and the server's RSS growing < 100 MB while it streams the REST list (at any size).\n", loadClients)
 	fmt.Println("Backstage (from the issue): one entity by name 2.3–5.1 ms p50; a list of 500 components 29–43 ms; 51–77 ms across several REST calls for 100 components with owners and APIs.")
-	fmt.Println("Backstage 4.0.5 REST by-query of 500 whole components (the whole-entities issue): 10.8 ms p50 at 1,000 entities on SQLite, 22.9 ms at 10,000 on PostgreSQL; whole pages must take at most half.")
+	fmt.Println("Backstage 4.0.5 REST by-query of 500 whole components on this machine: 30.2 ms p50 at 10,000 entities on SQLite (side by side, -backstage), 22.9 ms at 10,000 on PostgreSQL (the whole-entities issue); whole pages must take at most half, at 10,000 and 100,000 entities.")
 	return failed, missed
 }
 

@@ -40,6 +40,9 @@
 //     EntityConnection.documents and as Backstage's REST by-query, against
 //     half Backstage's figure; as each node's document; and the same page
 //     lean (ref and name; kind and name);
+//   - with -backstage sqlite=URL, a running Backstage catalog backend's REST page
+//     of 500 whole components timed beside Greenroom's in alternating
+//     rounds, when it holds the same number of components (backstage.go);
 //   - the whole catalog streamed by GET /api/catalog/entities as NDJSON,
 //     with the server's RSS sampled while it streams (export.go).
 //
@@ -155,6 +158,7 @@ func run(ctx context.Context) int {
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
 	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus, dry runs and tasks")
 	docs := flag.Bool("docs", true, "measure TechDocs builds of a generated 1,000-page site")
+	backstage := flag.String("backstage", "", "DATABASE=URL[,DATABASE=URL]: running Backstage catalog backends (on sqlite or postgres) holding the same generated catalog; their REST page of 500 whole components is timed beside Greenroom's on that database, in alternating rounds")
 	searchFlag := flag.Bool("search", true, "measure search on each ingested database, with 50,000 docs sections added")
 	workspaces := flag.String("workspaces", defaultWorkspaces(), "where the task benchmark's servers make task workspaces (their TMPDIR; empty: the system's temporary directory)")
 	flag.Parse()
@@ -185,7 +189,19 @@ func run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	b := &bench{root: root, bin: filepath.Join(tmp, "greenroom"), tmp: tmp, api: *api, search: *searchFlag, workspaces: *workspaces}
+	backstages := map[string]string{}
+	for _, item := range strings.Split(*backstage, ",") {
+		if item == "" {
+			continue
+		}
+		database, u, ok := strings.Cut(item, "=")
+		if !ok || (database != "sqlite" && database != "postgres") {
+			fmt.Fprintf(os.Stderr, "-backstage: %q is not sqlite=URL or postgres=URL\n", item)
+			os.Exit(2)
+		}
+		backstages[database] = strings.TrimSuffix(u, "/")
+	}
+	b := &bench{root: root, backstage: backstages, bin: filepath.Join(tmp, "greenroom"), tmp: tmp, api: *api, search: *searchFlag, workspaces: *workspaces}
 	fmt.Println("# build")
 	if err := b.command(ctx, "go", "build", "-o", b.bin, "./cmd/greenroom"); err != nil {
 		fmt.Fprintln(os.Stderr, "greenroom-bench: build greenroom:", err)
@@ -318,6 +334,10 @@ func run(ctx context.Context) int {
 type bench struct {
 	root, bin string
 	api       bool // measure the API on each ingested database
+	// backstage holds the base URLs of running Backstage catalog backends
+	// serving the same generated catalog, by the database they store it
+	// in: timed beside the whole pages on that database.
+	backstage map[string]string
 	// workspaces is where task workspaces are made ("" for the default).
 	workspaces string
 	tmp        string // the run's temporary directory
