@@ -228,7 +228,7 @@ func (b *bench) serveAPI(ctx context.Context, database string, n int, m manifest
 	if ctx.Err() != nil {
 		return out
 	}
-	if u := b.backstage[database]; u != "" {
+	for _, u := range b.backstage[database] {
 		out = append(out, compareBackstage(ctx, srv, u, database, n)...)
 	}
 	out = append(out, srv.measureStream(ctx, database, n))

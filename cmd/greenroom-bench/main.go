@@ -158,7 +158,7 @@ func run(ctx context.Context) int {
 	live := flag.Bool("live", true, "measure subscriptions (1,000 clients) and saved files reaching queries")
 	templates := flag.Bool("templates", true, "measure the template language on its compatibility corpus, dry runs and tasks")
 	docs := flag.Bool("docs", true, "measure TechDocs builds of a generated 1,000-page site")
-	backstage := flag.String("backstage", "", "DATABASE=URL[,DATABASE=URL]: running Backstage catalog backends (on sqlite or postgres) holding the same generated catalog; their REST page of 500 whole components is timed beside Greenroom's on that database, in alternating rounds")
+	backstage := flag.String("backstage", "", "DATABASE=URL[,DATABASE=URL…]: running Backstage catalog backends (on sqlite or postgres) each holding a generated catalog of one of the sizes; the one holding the same catalog has its REST page of 500 whole components timed beside Greenroom's on that database, in alternating rounds")
 	searchFlag := flag.Bool("search", true, "measure search on each ingested database, with 50,000 docs sections added")
 	workspaces := flag.String("workspaces", defaultWorkspaces(), "where the task benchmark's servers make task workspaces (their TMPDIR; empty: the system's temporary directory)")
 	flag.Parse()
@@ -189,7 +189,7 @@ func run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	backstages := map[string]string{}
+	backstages := map[string][]string{}
 	for _, item := range strings.Split(*backstage, ",") {
 		if item == "" {
 			continue
@@ -199,7 +199,7 @@ func run(ctx context.Context) int {
 			fmt.Fprintf(os.Stderr, "-backstage: %q is not sqlite=URL or postgres=URL\n", item)
 			os.Exit(2)
 		}
-		backstages[database] = strings.TrimSuffix(u, "/")
+		backstages[database] = append(backstages[database], strings.TrimSuffix(u, "/"))
 	}
 	b := &bench{root: root, backstage: backstages, bin: filepath.Join(tmp, "greenroom"), tmp: tmp, api: *api, search: *searchFlag, workspaces: *workspaces}
 	fmt.Println("# build")
@@ -335,9 +335,9 @@ type bench struct {
 	root, bin string
 	api       bool // measure the API on each ingested database
 	// backstage holds the base URLs of running Backstage catalog backends
-	// serving the same generated catalog, by the database they store it
-	// in: timed beside the whole pages on that database.
-	backstage map[string]string
+	// serving generated catalogs, by the database they store them in: the
+	// one serving the same catalog is timed beside the whole pages.
+	backstage map[string][]string
 	// workspaces is where task workspaces are made ("" for the default).
 	workspaces string
 	tmp        string // the run's temporary directory
