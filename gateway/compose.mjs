@@ -429,6 +429,10 @@ export class Composer {
       } else if (!e.sdl) {
         state = "down";
         error = "not read yet";
+      } else if (!servingNames.has(e.name)) {
+        // Read, and composing: "up" only once queries can reach it.
+        state = "pending";
+        error = "read, not yet in the supergraph serving";
       }
       return { name: e.name, url: e.url, source: e.source, state, error, errors: r?.errors ?? [] };
     });
