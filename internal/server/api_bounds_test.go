@@ -179,7 +179,9 @@ func TestResponseSize(t *testing.T) {
 		// limit are counted too: at most eight documents over it (about
 		// 5 KB), against the whole list's 100 (67 KB).
 		var one struct {
-			Entity struct{ DependsOn []struct{ Document json.RawMessage } }
+			Entity struct {
+				DependsOn []struct{ Document json.RawMessage }
+			}
 		}
 		MustQuery(t, srv, `{ entity(ref:"component:default/hub") { ... on Component { dependsOn(first: 1) { document } } } }`, nil, &one)
 		size := float64(len(one.Entity.DependsOn[0].Document))
