@@ -263,3 +263,50 @@ func TestPolicy_Decide_Example(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicy_Decide_PluginPermissions checks that a plugin's own
+// permissions are decided as the core's basic ones: by name, by the
+// plugin's wildcard and by "*", deny winning; and that names in the core's
+// namespaces stay unknown unless the core has them.
+func TestPolicy_Decide_PluginPermissions(t *testing.T) {
+	pol := MustParse(t, `rules:
+  - name: admins
+    allow: ["*"]
+    to: [group:default/admins]
+  - name: radar-editors
+    allow: [techradar.radar.update]
+    to: [group:default/team-a]
+  - name: radar-readers
+    allow: [techradar.*]
+    to: [users]
+  - name: no-bots
+    deny: [techradar.radar.*]
+    to: [services]
+`)
+	tests := []struct {
+		name string
+		perm string
+		p    *portal.Principal
+		want policy.Decision
+	}{
+		{"ByName", "techradar.radar.update", jane, policy.Decision{Allowed: true, Rule: "radar-editors", Line: 5,
+			Reason: "allowed: rule radar-editors allows techradar.radar.update to members of group:default/team-a"}},
+		{"ByPluginWildcard", "techradar.entry.read", nobody, policy.Decision{Allowed: true, Rule: "radar-readers", Line: 8,
+			Reason: "allowed: rule radar-readers allows techradar.entry.read to users"}},
+		{"ByStar", "scorecard.check.run", bob, policy.Decision{Allowed: true, Rule: "admins", Line: 2,
+			Reason: "allowed: rule admins allows scorecard.check.run to members of group:default/admins"}},
+		{"DenyWins", "techradar.radar.update", deployBot, policy.Decision{Rule: "no-bots", Line: 11,
+			Reason: "denied: rule no-bots denies techradar.radar.update to services"}},
+		{"NoRule", "scorecard.check.run", nobody, policy.Decision{
+			Reason: "denied: no rule allows scorecard.check.run to user:default/nobody; rule admins is only for members of group:default/admins"}},
+		{"CoreNamespaceUnknown", "catalog.radar.update", bob, policy.Decision{
+			Reason: `denied: "catalog.radar.update" is not a permission Greenroom knows`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, pol.Decide(tt.perm, tt.p, nil)); diff != "" {
+				t.Errorf("Decide(%s) mismatch (-want +got):\n%s", tt.perm, diff)
+			}
+		})
+	}
+}

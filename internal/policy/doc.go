@@ -32,9 +32,11 @@
 // audit.event.read (list the audit log), jobs.job.read (list background
 // jobs), jobs.job.cancel, the scaffolder's, plugins.plugin.read (list the
 // plugin registry, as the gateway does), plugins.plugin.create,
-// plugins.plugin.delete, or a wildcard: "*" (every permission) or a
-// prefix ending in ".*" such as "catalog.*" or "jobs.*". Quote "*":
-// unquoted, YAML reads it as an alias.
+// plugins.plugin.delete, a plugin's own (three lower-case parts, the
+// plugin's name first, outside the core's namespaces:
+// techradar.radar.update; about no entity), or a wildcard: "*" (every
+// permission, plugins' too) or a prefix ending in ".*" such as "catalog.*",
+// "jobs.*" or "techradar.*". Quote "*": unquoted, YAML reads it as an alias.
 //
 // to lists the callers the rule applies to:
 //

@@ -272,8 +272,11 @@ func (ps *parser) rule(n *yaml.Node, index int, names map[string]int) *rule {
 		}
 		for _, it := range ps.list(f.value, what+": "+f.key.Value) {
 			known := covered(it.value)
+			if len(known) == 0 && isPluginPattern(it.value) {
+				known = []permission{{name: it.value}} // a plugin's: basic
+			}
 			if len(known) == 0 {
-				ps.errorf(it.line, "%s: unknown permission %q; the permissions are %s, and wildcards such as \"*\" and \"catalog.entity.*\"", what, it.value, permissionNames())
+				ps.errorf(it.line, "%s: unknown permission %q; the permissions are %s, wildcards such as \"*\" and \"catalog.entity.*\", and plugins' own, named plugin.thing.action in lower case", what, it.value, permissionNames())
 				continue
 			}
 			perms = append(perms, known...)

@@ -47,7 +47,7 @@ const knownPerms = `the permissions are catalog.entity.read, catalog.entity.refr
 	`catalog.location.read, catalog.location.create, catalog.location.delete, audit.event.read, ` +
 	`jobs.job.read, jobs.job.cancel, scaffolder.template.read, scaffolder.task.create, scaffolder.task.read, scaffolder.task.cancel, ` +
 	`scaffolder.task.approve, plugins.plugin.read, plugins.plugin.create, plugins.plugin.delete, ` +
-	`and wildcards such as "*" and "catalog.entity.*"`
+	`wildcards such as "*" and "catalog.entity.*", and plugins' own, named plugin.thing.action in lower case`
 
 func TestParse_Problems(t *testing.T) {
 	tests := []struct {
@@ -97,10 +97,19 @@ func TestParse_Problems(t *testing.T) {
 		{"UnknownPermission", "rules:\n  - name: a\n    allow:\n      - catalog.entity.read\n      - catalog.entity.update\n    to: [anyone]\n", []string{
 			`p.yaml:5: rule a: unknown permission "catalog.entity.update"; ` + knownPerms,
 		}},
-		{"WildcardCoversNothing", "rules:\n  - name: a\n    allow: [docs.*, catalog.ent*, catalog.entity.read.*]\n    to: [anyone]\n", []string{
-			`p.yaml:3: rule a: unknown permission "docs.*"; ` + knownPerms,
+		{"WildcardCoversNothing", "rules:\n  - name: a\n    allow: [catalog.docs.*, catalog.ent*, catalog.entity.read.*]\n    to: [anyone]\n", []string{
+			`p.yaml:3: rule a: unknown permission "catalog.docs.*"; ` + knownPerms,
 			`p.yaml:3: rule a: unknown permission "catalog.ent*"; ` + knownPerms,
 			`p.yaml:3: rule a: unknown permission "catalog.entity.read.*"; ` + knownPerms,
+		}},
+		// A plugin's permissions are three lower-case parts outside the
+		// core's namespaces; they are about no entity.
+		{"PluginPermissions", "rules:\n  - name: a\n    allow: [techradar.radar.update, scorecard.*, x.y.*, TechRadar.radar.read, techradar.update, jobs.radar.update, techradar.radar.*.read]\n    to: [anyone]\n    when: {isOwner: true}\n", []string{
+			`p.yaml:3: rule a: unknown permission "TechRadar.radar.read"; ` + knownPerms,
+			`p.yaml:3: rule a: unknown permission "techradar.update"; ` + knownPerms,
+			`p.yaml:3: rule a: unknown permission "jobs.radar.update"; ` + knownPerms,
+			`p.yaml:3: rule a: unknown permission "techradar.radar.*.read"; ` + knownPerms,
+			"p.yaml:5: rule a: when tests an entity, and none of the rule's permissions is about one",
 		}},
 		{"PermissionsCaseSensitive", "rules:\n  - name: a\n    deny: [Catalog.Entity.Read]\n    to: [anyone]\n", []string{
 			`p.yaml:3: rule a: unknown permission "Catalog.Entity.Read"; ` + knownPerms,

@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // The permissions a policy can grant, named as Backstage names them
 // (backstage-spec.md §2.10).
@@ -76,12 +79,46 @@ var permissions = []permission{
 	{PluginDelete, ""},
 }
 
-// lookup returns the permission called name.
+// pluginPermission is the form of a plugin's own permission: the plugin's
+// name, then what it is about and the action, as the core's are named
+// ("techradar.radar.update"). Plugins are separate services the core
+// cannot list ahead of the policy, so any name of this form outside the
+// core's own namespaces is a permission: a basic one, about no entity,
+// which rules grant and the explain query decides like the core's.
+var pluginPermission = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$`)
+
+// pluginPattern is a plugin permission's name or a wildcard over one
+// plugin's permissions ("techradar.*", "techradar.radar.*").
+var pluginPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.(\*|[a-z][a-z0-9-]*\.(\*|[a-z][a-z0-9-]*))$`)
+
+// isCoreNamespace reports whether a permission name or pattern starts with
+// the namespace of one of the core's permissions (catalog, jobs, …).
+func isCoreNamespace(name string) bool {
+	ns, _, _ := strings.Cut(name, ".")
+	for _, p := range permissions {
+		if core, _, _ := strings.Cut(p.name, "."); core == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// isPluginPattern reports whether a rule's pattern names a plugin's
+// permissions rather than the core's.
+func isPluginPattern(pattern string) bool {
+	return pluginPattern.MatchString(pattern) && !isCoreNamespace(pattern)
+}
+
+// lookup returns the permission called name: one of the core's, or a
+// plugin's (see pluginPermission).
 func lookup(name string) (permission, bool) {
 	for _, p := range permissions {
 		if p.name == name {
 			return p, true
 		}
+	}
+	if pluginPermission.MatchString(name) && !isCoreNamespace(name) {
+		return permission{name: name}, true
 	}
 	return permission{}, false
 }

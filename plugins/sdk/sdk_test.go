@@ -155,6 +155,9 @@ func TestHandler(t *testing.T) {
 		{"user:default/jane", "catalog.location.create", false, portal.EFORBIDDEN},
 		{"user:default/jane", "catalog.entity.read", true, ""},
 		{"", "catalog.entity.read", false, portal.EFORBIDDEN},
+		// A plugin's own permission, decided by the core's policy.
+		{"user:default/admin", "techradar.radar.update", true, ""},
+		{"user:default/jane", "techradar.radar.update", false, portal.EFORBIDDEN},
 	} {
 		bearer := ""
 		if c.sub != "" {
