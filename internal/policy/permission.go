@@ -56,9 +56,11 @@ type permission struct {
 	resource string
 }
 
-// permissions is every permission Greenroom checks. It is the one list that
-// parsing, wildcards and decisions consult, so a new plugin's permissions
-// (scaffolder, docs) are added here and nowhere else.
+// permissions is every permission the core checks. It is the one list that
+// parsing, wildcards and decisions consult, so a new part of the core
+// (scaffolder, docs) adds its permissions here and nowhere else; its
+// namespaces are closed to plugins, whose own permissions need no entry
+// (see pluginPermission).
 var permissions = []permission{
 	{EntityRead, ResourceEntity},
 	{EntityRefresh, ResourceEntity},
